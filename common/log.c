@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* log.c: leveled logging to stderr. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static int max_level = LOG_INFO;
+static const char *prefix = "";
+static bool show_level = true;
+
+static const char *const level_names[] = {
+        [LOG_EMERG] = "emerg",   [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
+        [LOG_ERR] = "err",       [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+        [LOG_INFO] = "info",     [LOG_DEBUG] = "debug",
+};
+
+void log_set_max_level(int level) {
+        max_level = level;
+}
+
+int log_get_max_level(void) {
+        return max_level;
+}
+
+void log_set_prefix(const char *p) {
+        prefix = p ? p : "";
+}
+
+void log_set_show_level(bool b) {
+        show_level = b;
+}
+
+int log_level_from_string(const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
+                if (streq(s, level_names[i]))
+                        return (int) i;
+        if (streq(s, "error"))
+                return LOG_ERR;
+        if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
+                return s[0] - '0';
+        return -EINVAL;
+}
+
+const char *log_level_to_string(int level) {
+        if (level < 0 || (size_t) level >= ELEMENTSOF(level_names))
+                return NULL;
+        return level_names[level];
+}
+
+int log_internal(int level, int error, const char *fmt, ...) {
+        int saved = errno;
+        error = error < 0 ? -error : error;
+
+        if (level <= max_level) {
+                char buf[2048];
+                va_list ap;
+
+                errno = error;
+                va_start(ap, fmt);
+                (void) vsnprintf(buf, sizeof(buf), fmt, ap);
+                va_end(ap);
+
+                /* Warnings and errors say so; routine messages stay plain. */
+                const char *tag = !show_level            ? ""
+                                  : level <= LOG_ERR     ? "error: "
+                                  : level == LOG_WARNING ? "warning: "
+                                  : level == LOG_DEBUG   ? "debug: "
+                                                         : "";
+                fprintf(stderr, "%s%s%s%s\n", prefix, isempty(prefix) ? "" : ": ", tag, buf);
+        }
+
+        errno = saved;
+        return -error;
+}

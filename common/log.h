@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* log.h: leveled logging to stderr; the one place messages leave the program. */
+#pragma once
+
+#include <stdbool.h>
+#include <syslog.h>
+
+#include "macro.h"
+
+void log_set_max_level(int level);
+int log_get_max_level(void);
+/* Parses "emerg".."debug" or 0..7; returns the level or -EINVAL. */
+int log_level_from_string(const char *s);
+const char *log_level_to_string(int level);
+/* Name printed before messages, e.g. "execcountctl" ("" prints no prefix). */
+void log_set_prefix(const char *prefix);
+/* Whether warnings and errors say "warning: " and "error: " (the default). */
+void log_set_show_level(bool b);
+
+/* Formats and emits one message if level passes the filter. errno is set from error so
+ * that "%m" works. Returns -abs(error), or 0 when error is 0, so that
+ * "return log_error_errno(r, ...)" propagates the failure. */
+int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
+
+#define log_full_errno(level, error, ...) log_internal((level), (error), __VA_ARGS__)
+#define log_full(level, ...) log_internal((level), 0, __VA_ARGS__)
+
+#define log_debug(...) log_full(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_full(LOG_INFO, __VA_ARGS__)
+#define log_notice(...) log_full(LOG_NOTICE, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, __VA_ARGS__)
+#define log_error(...) log_full(LOG_ERR, __VA_ARGS__)
+
+#define log_debug_errno(error, ...) log_full_errno(LOG_DEBUG, error, __VA_ARGS__)
+#define log_info_errno(error, ...) log_full_errno(LOG_INFO, error, __VA_ARGS__)
+#define log_warning_errno(error, ...) log_full_errno(LOG_WARNING, error, __VA_ARGS__)
+#define log_error_errno(error, ...) log_full_errno(LOG_ERR, error, __VA_ARGS__)
+
+/* For allocation failures: logs once and returns -ENOMEM. */
+#define log_oom() log_error_errno(ENOMEM, "Out of memory.")

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* utf8.c: UTF-8 validation, sanitizing and terminal escaping. */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+size_t utf8_sequence_len(const char *s, size_t n) {
+        const unsigned char *p = (const unsigned char *) s;
+        uint32_t cp;
+        size_t len;
+
+        if (n == 0)
+                return 0;
+        if (p[0] < 0x80)
+                return 1;
+        if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+                len = 2;
+                cp = p[0] & 0x1f;
+        } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+                len = 3;
+                cp = p[0] & 0x0f;
+        } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+                len = 4;
+                cp = p[0] & 0x07;
+        } else
+                return 0;
+        if (n < len)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        /* Overlong forms, surrogates and code points past U+10FFFF are invalid. */
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+            cp > 0x10ffff)
+                return 0;
+        return len;
+}
+
+bool utf8_is_valid(const char *s, size_t n) {
+        for (size_t i = 0; i < n;) {
+                size_t l = utf8_sequence_len(s + i, n - i);
+
+                if (l == 0)
+                        return false;
+                i += l;
+        }
+        return true;
+}
+
+char *utf8_sanitize(const char *s, size_t n) {
+        /* Each invalid byte grows to the 3 bytes of U+FFFD at most. */
+        char *out = malloc(n * 3 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n;) {
+                size_t l = utf8_sequence_len(s + i, n - i);
+
+                if (l == 0 || (l == 1 && s[i] == '\0')) {
+                        memcpy(o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                        continue;
+                }
+                memcpy(o, s + i, l);
+                o += l;
+                i += l;
+        }
+        *o = '\0';
+        return out;
+}
+
+char *utf8_escape_for_terminal(const char *s) {
+        size_t n = strlen(s);
+        char *out = malloc(n * 4 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n;) {
+                unsigned char c = (unsigned char) s[i];
+                size_t l = utf8_sequence_len(s + i, n - i);
+
+                if (c == '\\') {
+                        o = stpcpy(o, "\\\\");
+                        i++;
+                } else if (c == '\n') {
+                        o = stpcpy(o, "\\n");
+                        i++;
+                } else if (c == '\t') {
+                        o = stpcpy(o, "\\t");
+                        i++;
+                } else if (l == 0 || c < 0x20 || c == 0x7f) {
+                        o += sprintf(o, "\\x%02x", c);
+                        i++;
+                } else if (l == 2 && c == 0xc2 && (unsigned char) s[i + 1] < 0xa0) {
+                        /* C1 control characters (U+0080..U+009F) are escapes on terminals too. */
+                        o += sprintf(o, "\\x%02x\\x%02x", c, (unsigned char) s[i + 1]);
+                        i += 2;
+                } else {
+                        memcpy(o, s + i, l);
+                        o += l;
+                        i += l;
+                }
+        }
+        *o = '\0';
+        return out;
+}

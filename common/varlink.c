@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* varlink.c: parsing and formatting Varlink calls, replies and errors. */
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+#include "json-util.h"
+#include "varlink.h"
+
+DEFINE_POINTER_CLEANUP(struct json_tokener, json_tokener_free);
+
+/* Parses a complete JSON object from text; anything else is refused with a reason. */
+static int json_parse_object(const char *text, size_t len, json_object **ret, const char **ret_reason) {
+        _cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
+        _cleanup_(json_object_putp) json_object *obj = NULL;
+
+        if (len > INT32_MAX)
+                return *ret_reason = "message too large", -EBADMSG;
+        if (memchr(text, '\0', len))
+                return *ret_reason = "NUL byte inside message", -EBADMSG;
+
+        tok = json_tokener_new_ex(VARLINK_JSON_DEPTH_MAX);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+
+        obj = json_tokener_parse_ex(tok, text, (int) len);
+        if (json_tokener_get_error(tok) == json_tokener_continue)
+                return *ret_reason = "truncated JSON", -EBADMSG;
+        if (!obj || json_tokener_get_error(tok) != json_tokener_success)
+                return *ret_reason = "invalid JSON", -EBADMSG;
+        if (json_tokener_get_parse_end(tok) != len)
+                return *ret_reason = "trailing data after JSON object", -EBADMSG;
+        if (!json_object_is_type(obj, json_type_object))
+                return *ret_reason = "message is not a JSON object", -EBADMSG;
+
+        *ret = TAKE_PTR(obj);
+        return 0;
+}
+
+static int get_bool(json_object *obj, const char *key, bool *ret, const char **ret_reason) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+                *ret = false;
+                return 0;
+        }
+        if (!json_object_is_type(v, json_type_boolean))
+                return *ret_reason = "message flag is not a boolean", -EBADMSG;
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+static int get_parameters(json_object *obj, json_object **ret, const char **ret_reason) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(obj, "parameters", &v) || json_object_is_type(v, json_type_null)) {
+                *ret = json_object_new_object();
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (!json_object_is_type(v, json_type_object))
+                return *ret_reason = "\"parameters\" is not an object", -EBADMSG;
+        *ret = json_object_get(v);
+        return 0;
+}
+
+static bool interface_valid(const char *s, size_t len) {
+        bool dot = false;
+
+        /* Reverse domain name: dot-separated labels of letters, digits and '-', each
+         * starting with a letter, at least two labels. */
+        if (len == 0 || len > 255)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                char c = s[i];
+                bool label_start = i == 0 || s[i - 1] == '.';
+
+                if (c == '.') {
+                        if (label_start || i == len - 1)
+                                return false;
+                        dot = true;
+                } else if (label_start) {
+                        if (!isalpha((unsigned char) c))
+                                return false;
+                } else if (!isalnum((unsigned char) c) && c != '-')
+                        return false;
+        }
+        return dot;
+}
+
+bool varlink_method_valid(const char *method) {
+        const char *dot = method ? strrchr(method, '.') : NULL;
+
+        if (!dot || !interface_valid(method, (size_t) (dot - method)))
+                return false;
+        if (!isupper((unsigned char) dot[1]))
+                return false;
+        for (const char *p = dot + 2; *p; p++)
+                if (!isalnum((unsigned char) *p))
+                        return false;
+        return true;
+}
+
+size_t varlink_method_interface_len(const char *method) {
+        const char *dot = strrchr(method, '.');
+
+        return dot ? (size_t) (dot - method) : 0;
+}
+
+int varlink_call_parse(const char *text, size_t len, VarlinkCall *ret, const char **ret_reason) {
+        _cleanup_(json_object_putp) json_object *obj = NULL, *params = NULL;
+        const char *dummy, *method;
+        json_object *m;
+        bool more, oneway, upgrade;
+        int r;
+
+        if (!ret_reason)
+                ret_reason = &dummy;
+
+        r = json_parse_object(text, len, &obj, ret_reason);
+        if (r < 0)
+                return r;
+
+        if (!json_object_object_get_ex(obj, "method", &m) || !json_object_is_type(m, json_type_string))
+                return *ret_reason = "\"method\" missing or not a string", -EBADMSG;
+        method = json_object_get_string(m);
+        if (!varlink_method_valid(method))
+                return *ret_reason = "\"method\" is not a valid interface.Method name", -EBADMSG;
+
+        r = get_parameters(obj, &params, ret_reason);
+        if (r < 0)
+                return r;
+        r = get_bool(obj, "more", &more, ret_reason);
+        if (r < 0)
+                return r;
+        r = get_bool(obj, "oneway", &oneway, ret_reason);
+        if (r < 0)
+                return r;
+        r = get_bool(obj, "upgrade", &upgrade, ret_reason);
+        if (r < 0)
+                return r;
+        if (more && oneway)
+                return *ret_reason = "\"more\" and \"oneway\" exclude each other", -EBADMSG;
+
+        *ret = (VarlinkCall) {
+                .method = strdup(method),
+                .parameters = TAKE_PTR(params),
+                .more = more,
+                .oneway = oneway,
+                .upgrade = upgrade,
+        };
+        if (!ret->method) {
+                varlink_call_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void varlink_call_done(VarlinkCall *c) {
+        if (!c)
+                return;
+        free(c->method);
+        json_object_put(c->parameters);
+        *c = (VarlinkCall) {};
+}
+
+int varlink_reply_parse(const char *text, size_t len, VarlinkReply *ret, const char **ret_reason) {
+        _cleanup_(json_object_putp) json_object *obj = NULL, *params = NULL;
+        _cleanup_(freep) char *error = NULL;
+        const char *dummy;
+        json_object *e;
+        bool continues;
+        int r;
+
+        if (!ret_reason)
+                ret_reason = &dummy;
+
+        r = json_parse_object(text, len, &obj, ret_reason);
+        if (r < 0)
+                return r;
+
+        r = get_parameters(obj, &params, ret_reason);
+        if (r < 0)
+                return r;
+        r = get_bool(obj, "continues", &continues, ret_reason);
+        if (r < 0)
+                return r;
+        if (json_object_object_get_ex(obj, "error", &e)) {
+                if (!json_object_is_type(e, json_type_string) || !varlink_method_valid(json_object_get_string(e)))
+                        return *ret_reason = "\"error\" is not a valid error name", -EBADMSG;
+                error = strdup(json_object_get_string(e));
+                if (!error)
+                        return -ENOMEM;
+        }
+
+        *ret = (VarlinkReply) {
+                .parameters = TAKE_PTR(params),
+                .error = TAKE_PTR(error),
+                .continues = continues,
+        };
+        return 0;
+}
+
+void varlink_reply_done(VarlinkReply *r) {
+        if (!r)
+                return;
+        json_object_put(r->parameters);
+        free(r->error);
+        *r = (VarlinkReply) {};
+}
+
+/* Serializes obj (consumed) with its terminating NUL. */
+static int serialize(json_object *obj, char **ret, size_t *ret_len) {
+        _cleanup_(json_object_putp) json_object *o = obj;
+        const char *s;
+        size_t len;
+        char *copy;
+
+        if (!o)
+                return -ENOMEM;
+        s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                              &len);
+        if (!s)
+                return -ENOMEM;
+        copy = malloc(len + 1);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, s, len + 1);
+        *ret = copy;
+        *ret_len = len + 1;
+        return 0;
+}
+
+int varlink_call_format(const char *method, json_object *parameters, bool more, bool oneway,
+                        char **ret, size_t *ret_len) {
+        json_object *obj = json_object_new_object();
+
+        if (!obj)
+                return -ENOMEM;
+        if (!json_add(obj, "method", json_object_new_string(method)) ||
+            (parameters && !json_add(obj, "parameters", json_object_get(parameters))) ||
+            (more && !json_add(obj, "more", json_object_new_boolean(true))) ||
+            (oneway && !json_add(obj, "oneway", json_object_new_boolean(true)))) {
+                json_object_put(obj);
+                return -ENOMEM;
+        }
+        return serialize(obj, ret, ret_len);
+}
+
+int varlink_reply_format(json_object *parameters, bool continues, char **ret, size_t *ret_len) {
+        json_object *obj = json_object_new_object();
+
+        if (!obj)
+                return -ENOMEM;
+        if (!json_add(obj, "parameters", parameters ? json_object_get(parameters) : json_object_new_object()) ||
+            (continues && !json_add(obj, "continues", json_object_new_boolean(true)))) {
+                json_object_put(obj);
+                return -ENOMEM;
+        }
+        return serialize(obj, ret, ret_len);
+}
+
+int varlink_error_format(const char *error, json_object *parameters, char **ret, size_t *ret_len) {
+        json_object *obj = json_object_new_object();
+
+        if (!obj)
+                return -ENOMEM;
+        if (!json_add(obj, "error", json_object_new_string(error)) ||
+            !json_add(obj, "parameters", parameters ? json_object_get(parameters) : json_object_new_object())) {
+                json_object_put(obj);
+                return -ENOMEM;
+        }
+        return serialize(obj, ret, ret_len);
+}
+
+int varlink_parameters_check(json_object *parameters, const VarlinkField *fields, size_t n_fields,
+                             const char **ret_bad) {
+        json_object_object_foreach(parameters, key, value) {
+                const VarlinkField *f = NULL;
+
+                for (size_t i = 0; i < n_fields; i++)
+                        if (streq(fields[i].name, key)) {
+                                f = &fields[i];
+                                break;
+                        }
+                if (!f)
+                        return *ret_bad = key, -EINVAL;
+                if (json_object_is_type(value, json_type_null) && !f->required)
+                        continue;
+                if (!json_object_is_type(value, f->type))
+                        return *ret_bad = key, -EINVAL;
+        }
+
+        for (size_t i = 0; i < n_fields; i++) {
+                json_object *v;
+
+                if (fields[i].required &&
+                    (!json_object_object_get_ex(parameters, fields[i].name, &v) ||
+                     json_object_is_type(v, json_type_null)))
+                        return *ret_bad = fields[i].name, -EINVAL;
+        }
+        return 0;
+}
+
+int varlink_parameter_int(json_object *parameters, const char *name, int64_t min, int64_t max,
+                          int64_t *ret, bool *ret_set) {
+        json_object *v;
+        int64_t i;
+
+        if (!json_object_object_get_ex(parameters, name, &v) || json_object_is_type(v, json_type_null)) {
+                *ret_set = false;
+                return 0;
+        }
+        if (!json_object_is_type(v, json_type_int))
+                return -EINVAL;
+        /* Values above INT64_MAX are held as uint64 and read back clamped; both ends of the
+         * clamp are out of every range used here. */
+        i = json_object_get_int64(v);
+        if (i < min || i > max)
+                return -ERANGE;
+        *ret = i;
+        *ret_set = true;
+        return 0;
+}
