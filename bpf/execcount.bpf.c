@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* execcount.bpf.c: counts every exec per real UID and sends one event per exec.
+ *
+ * Successful execs are counted at the sched_process_exec tracepoint: every successful
+ * exec crosses it exactly once, after the point of no return, whichever syscall (native
+ * or 32-bit compat) started it, and it carries the kernel's copy of the file name while
+ * the caller's memory is already gone. Failed execs are counted where the syscall
+ * returns an error; the probe modes differ only in how they see that return:
+ *
+ *   fentry:     fexit on the syscall functions, tp_btf for sched_process_exec
+ *   kprobe:     kretprobe on the syscall functions, raw_tp for sched_process_exec
+ *   tracepoint: the raw sys_exit tracepoint (which also sees compat syscalls, unlike
+ *               syscalls:sys_exit_execve), tp_btf for sched_process_exec
+ *
+ * The loader enables the programs of one mode only. */
+
+#include "kernel.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "execcount.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* x86-64 syscall numbers (arch/x86/entry/syscalls/syscall_{64,32}.tbl). */
+#define NR_execve 59
+#define NR_execveat 322
+#define X32_SYSCALL_BIT 0x40000000
+#define NR_x32_execve (X32_SYSCALL_BIT | 520)
+#define NR_x32_execveat (X32_SYSCALL_BIT | 545)
+#define NR_ia32_execve 11
+#define NR_ia32_execveat 358
+/* thread_info.status bit set while a 32-bit syscall runs (arch/x86/include/asm/thread_info.h). */
+#define TS_COMPAT 0x0002
+
+/* Set by the daemon, before load and at reload. */
+__u64 wakeup_interval_ns = 0;
+__u64 wakeup_backlog_bytes = 0;
+
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, 65536);
+        __type(key, __u32);
+        __type(value, struct exec_count);
+} counts SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_RINGBUF);
+        __uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, __u32);
+        __type(value, struct exec_stats);
+} stats SEC(".maps");
+
+/* Events are assembled here and copied into the ring buffer cut to their real length, so
+ * that a short file name does not take PATH_MAX bytes of ring. The programs run with
+ * migration disabled but can be preempted, so one CPU may hold several events at once:
+ * slots are claimed with an atomic bit each. */
+struct scratch {
+        __u64 busy;
+        struct exec_event slot[EXECCOUNT_SCRATCH_SLOTS];
+};
+
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, __u32);
+        __type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* Boot time of the last forced wakeup of the reader; racy updates only shift it a little. */
+__u64 last_wakeup_ns = 0;
+
+static __always_inline struct exec_stats *stats_get(void) {
+        __u32 zero = 0;
+
+        return bpf_map_lookup_elem(&stats, &zero);
+}
+
+/* Counts with atomic adds even in per-CPU values: a preempting program on the same CPU
+ * must not lose an update. */
+#define STAT_INC(field)                                         \
+        ({                                                      \
+                struct exec_stats *_s = stats_get();            \
+                if (_s)                                         \
+                        __sync_fetch_and_add(&_s->field, 1);    \
+        })
+
+static __always_inline void count_exec(__u32 uid, bool failed, __u64 now) {
+        struct exec_count *c = NULL;
+
+        /* The second round covers an entry deleted by a concurrent reset in between. */
+        for (int i = 0; i < 2; i++) {
+                struct exec_count zero = {};
+                long r;
+
+                c = bpf_map_lookup_elem(&counts, &uid);
+                if (c)
+                        break;
+                r = bpf_map_update_elem(&counts, &uid, &zero, BPF_NOEXIST);
+                if (r < 0 && r != -EEXIST)
+                        break; /* map full: E2BIG */
+        }
+
+        if (!c) {
+                if (failed)
+                        STAT_INC(map_full_failed);
+                else
+                        STAT_INC(map_full_execs);
+                return;
+        }
+
+        if (failed)
+                __sync_fetch_and_add(&c->failed, 1);
+        else
+                __sync_fetch_and_add(&c->execs, 1);
+        c->last_exec_ns = now;
+}
+
+/* Wake the reader at most once per interval; events in between wait for the daemon's
+ * own timer, unless unread data piles up. The first event after a quiet spell always
+ * wakes it, so latency stays low when execs are rare. */
+static __always_inline __u64 wakeup_flags(__u64 now) {
+        if (now - last_wakeup_ns >= wakeup_interval_ns) {
+                last_wakeup_ns = now;
+                return BPF_RB_FORCE_WAKEUP;
+        }
+        if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_backlog_bytes)
+                return BPF_RB_FORCE_WAKEUP;
+        return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline struct exec_event *scratch_claim(struct scratch **ret_s, __u64 *ret_bit) {
+        __u32 zero = 0;
+        struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+
+        if (!s)
+                return NULL;
+
+#pragma unroll
+        for (int i = 0; i < EXECCOUNT_SCRATCH_SLOTS; i++) {
+                __u64 bit = 1ULL << i;
+
+                if (!(__sync_fetch_and_or(&s->busy, bit) & bit)) {
+                        *ret_s = s;
+                        *ret_bit = bit;
+                        return &s->slot[i];
+                }
+        }
+        return NULL;
+}
+
+static __always_inline void scratch_release(struct scratch *s, __u64 bit) {
+        __sync_fetch_and_and(&s->busy, ~bit);
+}
+
+static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u64 now, long result) {
+        struct task_struct *task = (struct task_struct *) bpf_get_current_task();
+
+        ev->boot_ns = now;
+        ev->pid = bpf_get_current_pid_tgid() >> 32;
+        ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+        ev->uid = uid;
+        if (bpf_core_field_exists(task->loginuid))
+                ev->auid = BPF_CORE_READ(task, loginuid.val);
+        else
+                ev->auid = (__u32) -1;
+        ev->result = (__s32) result;
+        ev->dirfd = AT_FDCWD;
+        ev->at_flags = 0;
+        ev->flags = 0;
+        bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+}
+
+static __always_inline void event_send(struct exec_event *ev, long name_len, __u64 now) {
+        __u64 len;
+
+        if (name_len <= 0) {
+                ev->filename[0] = '\0';
+                ev->flags |= EXEC_EVENT_NO_NAME;
+                name_len = 1;
+        }
+        len = name_len;
+        if (len > EXECCOUNT_PATH_MAX)
+                len = EXECCOUNT_PATH_MAX;
+        ev->filename_len = len;
+
+        if (bpf_ringbuf_output(&events, ev, EXEC_EVENT_HEADER_SIZE + len, wakeup_flags(now)) < 0)
+                STAT_INC(events_lost);
+}
+
+static __always_inline int exec_succeeded(const char *kernel_name) {
+        __u64 now = bpf_ktime_get_boot_ns();
+        __u32 uid = (__u32) bpf_get_current_uid_gid();
+        struct exec_event *ev;
+        struct scratch *s;
+        __u64 bit;
+
+        count_exec(uid, false, now);
+
+        ev = scratch_claim(&s, &bit);
+        if (!ev) {
+                STAT_INC(scratch_busy);
+                return 0;
+        }
+        event_fill(ev, uid, now, 0);
+        event_send(ev, bpf_probe_read_kernel_str(ev->filename, EXECCOUNT_PATH_MAX, kernel_name), now);
+        scratch_release(s, bit);
+        return 0;
+}
+
+/* The caller's memory still exists after a failed exec, and the kernel has just copied
+ * the name from it, so the page is resident. */
+static __always_inline int exec_failed(long ret, const char *user_name, int dirfd, __u32 at_flags,
+                                       __u32 flags) {
+        __u64 now = bpf_ktime_get_boot_ns();
+        __u32 uid = (__u32) bpf_get_current_uid_gid();
+        struct exec_event *ev;
+        struct scratch *s;
+        __u64 bit;
+
+        count_exec(uid, true, now);
+
+        ev = scratch_claim(&s, &bit);
+        if (!ev) {
+                STAT_INC(scratch_busy);
+                return 0;
+        }
+        event_fill(ev, uid, now, ret);
+        ev->flags = flags;
+        if (flags & EXEC_EVENT_EXECVEAT) {
+                ev->dirfd = dirfd;
+                ev->at_flags = at_flags;
+        }
+        event_send(ev, bpf_probe_read_user_str(ev->filename, EXECCOUNT_PATH_MAX, user_name), now);
+        scratch_release(s, bit);
+        return 0;
+}
+
+#define COMPAT_PTR(v) ((const char *) (unsigned long) (__u32) (v))
+
+/* Successful execs, all modes. */
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_done_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
+        return exec_succeeded(bprm->filename);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(exec_done_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
+        return exec_succeeded(BPF_CORE_READ(bprm, filename));
+}
+
+/* Failed execs, tracepoint mode: one check on every syscall return. */
+
+static __always_inline bool in_compat_syscall(void) {
+        struct task_struct *task = bpf_get_current_task_btf();
+
+        if (!bpf_core_field_exists(task->thread_info.status))
+                return false;
+        return task->thread_info.status & TS_COMPAT;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret) {
+        long nr;
+
+        if (ret >= 0)
+                return 0;
+
+        nr = regs->orig_ax;
+        if (nr != NR_execve && nr != NR_execveat && nr != NR_ia32_execve && nr != NR_ia32_execveat &&
+            nr != NR_x32_execve && nr != NR_x32_execveat)
+                return 0;
+
+        if (in_compat_syscall()) {
+                if (nr == NR_ia32_execve)
+                        return exec_failed(ret, COMPAT_PTR(regs->bx), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                if (nr == NR_ia32_execveat)
+                        return exec_failed(ret, COMPAT_PTR(regs->cx), (int) regs->bx, (__u32) regs->di,
+                                           EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
+                return 0;
+        }
+
+        if (nr == NR_execve || nr == NR_x32_execve)
+                return exec_failed(ret, (const char *) regs->di, AT_FDCWD, 0, 0);
+        if (nr == NR_execveat || nr == NR_x32_execveat)
+                return exec_failed(ret, (const char *) regs->si, (int) regs->di, (__u32) regs->r8,
+                                   EXEC_EVENT_EXECVEAT);
+        return 0;
+}
+
+/* Failed execs, fentry mode. The syscall functions take the user's registers. */
+
+SEC("fexit/__x64_sys_execve")
+int BPF_PROG(fexit_execve, const struct pt_regs *regs, long ret) {
+        if (ret < 0)
+                exec_failed(ret, (const char *) regs->di, AT_FDCWD, 0, 0);
+        return 0;
+}
+
+SEC("fexit/__x64_sys_execveat")
+int BPF_PROG(fexit_execveat, const struct pt_regs *regs, long ret) {
+        if (ret < 0)
+                exec_failed(ret, (const char *) regs->si, (int) regs->di, (__u32) regs->r8,
+                            EXEC_EVENT_EXECVEAT);
+        return 0;
+}
+
+SEC("fexit/__ia32_compat_sys_execve")
+int BPF_PROG(fexit_compat_execve, const struct pt_regs *regs, long ret) {
+        if (ret < 0)
+                exec_failed(ret, COMPAT_PTR(regs->bx), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+        return 0;
+}
+
+SEC("fexit/__ia32_compat_sys_execveat")
+int BPF_PROG(fexit_compat_execveat, const struct pt_regs *regs, long ret) {
+        if (ret < 0)
+                exec_failed(ret, COMPAT_PTR(regs->cx), (int) regs->bx, (__u32) regs->di,
+                            EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
+        return 0;
+}
+
+/* Failed execs, kprobe mode. A kretprobe sees only the return value; the arguments are
+ * still in the user registers saved at syscall entry. */
+
+static __always_inline struct pt_regs *user_regs(void) {
+        return (struct pt_regs *) bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+SEC("kretprobe/__x64_sys_execve")
+int BPF_KRETPROBE(kretprobe_execve, long ret) {
+        if (ret < 0) {
+                struct pt_regs *regs = user_regs();
+
+                exec_failed(ret, (const char *) BPF_CORE_READ(regs, di), AT_FDCWD, 0, 0);
+        }
+        return 0;
+}
+
+SEC("kretprobe/__x64_sys_execveat")
+int BPF_KRETPROBE(kretprobe_execveat, long ret) {
+        if (ret < 0) {
+                struct pt_regs *regs = user_regs();
+
+                exec_failed(ret, (const char *) BPF_CORE_READ(regs, si), (int) BPF_CORE_READ(regs, di),
+                            (__u32) BPF_CORE_READ(regs, r8), EXEC_EVENT_EXECVEAT);
+        }
+        return 0;
+}
+
+SEC("kretprobe/__ia32_compat_sys_execve")
+int BPF_KRETPROBE(kretprobe_compat_execve, long ret) {
+        if (ret < 0) {
+                struct pt_regs *regs = user_regs();
+
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, bx)), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+        }
+        return 0;
+}
+
+SEC("kretprobe/__ia32_compat_sys_execveat")
+int BPF_KRETPROBE(kretprobe_compat_execveat, long ret) {
+        if (ret < 0) {
+                struct pt_regs *regs = user_regs();
+
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, cx)), (int) BPF_CORE_READ(regs, bx),
+                            (__u32) BPF_CORE_READ(regs, di), EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
+        }
+        return 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* execcount.h: the records shared by the BPF program and the daemon. Plain structs only. */
+#pragma once
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define EXECCOUNT_COMM_LEN 16
+/* Kernel file names are at most PATH_MAX bytes including the NUL. */
+#define EXECCOUNT_PATH_MAX 4096
+/* Scratch records per CPU: exec programs on one CPU can preempt each other. */
+#define EXECCOUNT_SCRATCH_SLOTS 4
+
+/* Value of the "counts" hash map, keyed by the real UID (__u32) as the initial user
+ * namespace sees it. Counters are only ever changed with atomic adds. */
+struct exec_count {
+        __u64 execs;        /* successful execs */
+        __u64 failed;       /* exec attempts that returned an error */
+        __u64 last_exec_ns; /* CLOCK_BOOTTIME of the latest attempt */
+};
+
+/* Value of the one-entry per-CPU "stats" array. The daemon sums over CPUs. */
+struct exec_stats {
+        __u64 events_lost;        /* ring buffer full: event dropped, counts kept */
+        __u64 map_full_execs;     /* UID map full: exec counted only here */
+        __u64 map_full_failed;    /* UID map full: failure counted only here */
+        __u64 scratch_busy;       /* all scratch slots in use: event dropped */
+};
+
+enum exec_event_flags {
+        EXEC_EVENT_COMPAT = 1u << 0,   /* failed 32-bit compat syscall */
+        EXEC_EVENT_EXECVEAT = 1u << 1, /* failed execveat: dirfd and at_flags are set */
+        EXEC_EVENT_NO_NAME = 1u << 2,  /* the file name could not be read */
+};
+
+/* One ring buffer record. filename holds filename_len bytes including the NUL; the
+ * record is cut right after it, so it is shorter than sizeof(struct exec_event). */
+struct exec_event {
+        __u64 boot_ns;     /* CLOCK_BOOTTIME when the exec finished */
+        __u32 pid;         /* thread group id after the exec */
+        __u32 ppid;        /* thread group id of the real parent */
+        __u32 uid;         /* real UID */
+        __u32 auid;        /* login UID, (__u32) -1 when unset */
+        __s32 result;      /* 0 or -errno */
+        __s32 dirfd;       /* execveat's dirfd, for failed execveat only */
+        __u32 at_flags;    /* execveat's flags, for failed execveat only */
+        __u32 flags;       /* enum exec_event_flags */
+        __u16 filename_len;
+        __u16 reserved[3];
+        char comm[EXECCOUNT_COMM_LEN];
+        char filename[EXECCOUNT_PATH_MAX];
+};
+
+#define EXEC_EVENT_HEADER_SIZE __builtin_offsetof(struct exec_event, filename)
