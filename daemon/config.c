@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* config.c: parsing execcountd.conf and its drop-ins with libinih. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "parse.h"
+
+static const char *const probe_mode_names[_PROBE_MODE_MAX] = {
+        [PROBE_AUTO] = "auto",
+        [PROBE_FENTRY] = "fentry",
+        [PROBE_KPROBE] = "kprobe",
+        [PROBE_TRACEPOINT] = "tracepoint",
+};
+
+const char *probe_mode_to_string(ProbeMode m) {
+        if (m < 0 || m >= _PROBE_MODE_MAX)
+                return NULL;
+        return probe_mode_names[m];
+}
+
+int probe_mode_from_string(const char *s) {
+        for (int i = 0; i < _PROBE_MODE_MAX; i++)
+                if (s && streq(s, probe_mode_names[i]))
+                        return i;
+        return -EINVAL;
+}
+
+int config_init(Config *c) {
+        *c = (Config) {
+                .probe_mode = PROBE_AUTO,
+                .max_uids = CONFIG_MAX_UIDS_DEFAULT,
+                .ring_buffer_size = CONFIG_RING_BUFFER_SIZE_DEFAULT,
+                .history_size = CONFIG_HISTORY_DEFAULT,
+                .flush_interval_usec = CONFIG_FLUSH_INTERVAL_USEC_DEFAULT,
+                .socket_path = strdup(CONFIG_SOCKET_PATH_DEFAULT),
+                .log_level = LOG_INFO,
+        };
+        return c->socket_path ? 0 : -ENOMEM;
+}
+
+void config_done(Config *c) {
+        if (!c)
+                return;
+        free(c->socket_path);
+        *c = (Config) {};
+}
+
+int config_copy(const Config *from, Config *to) {
+        char *path = strdup(from->socket_path);
+
+        if (!path)
+                return -ENOMEM;
+        *to = *from;
+        to->socket_path = path;
+        return 0;
+}
+
+/* Each setter returns 0, or -EINVAL with a static explanation in *ret_why. */
+typedef int (*ConfigSetter)(Config *c, const char *value, const char **ret_why);
+
+static int set_probe_mode(Config *c, const char *value, const char **ret_why) {
+        int m = probe_mode_from_string(value);
+
+        if (m < 0)
+                return *ret_why = "expected auto, fentry, kprobe or tracepoint", -EINVAL;
+        c->probe_mode = m;
+        return 0;
+}
+
+static int set_max_uids(Config *c, const char *value, const char **ret_why) {
+        uint32_t v;
+
+        if (parse_uint32(value, &v) < 0 || v < 1 || v > CONFIG_MAX_UIDS_MAX)
+                return *ret_why = "expected a number of UIDs from 1 to 16777216", -EINVAL;
+        c->max_uids = v;
+        return 0;
+}
+
+static int set_ring_buffer_size(Config *c, const char *value, const char **ret_why) {
+        uint64_t v;
+
+        if (parse_size(value, &v) < 0 || v < CONFIG_RING_BUFFER_SIZE_MIN || v > CONFIG_RING_BUFFER_SIZE_MAX ||
+            (v & (v - 1)) != 0)
+                return *ret_why = "expected a power of two from 4K to 1G, e.g. 1M", -EINVAL;
+        c->ring_buffer_size = (uint32_t) v;
+        return 0;
+}
+
+static int set_history(Config *c, const char *value, const char **ret_why) {
+        uint32_t v;
+
+        if (parse_uint32(value, &v) < 0 || v > CONFIG_HISTORY_MAX)
+                return *ret_why = "expected a number of events from 0 to 1000000", -EINVAL;
+        c->history_size = v;
+        return 0;
+}
+
+static int set_flush_interval(Config *c, const char *value, const char **ret_why) {
+        uint64_t v;
+
+        if (parse_timespan_usec(value, &v) < 0 || v > CONFIG_FLUSH_INTERVAL_USEC_MAX)
+                return *ret_why = "expected a duration from 0 to 10s, e.g. 50ms", -EINVAL;
+        c->flush_interval_usec = v;
+        return 0;
+}
+
+static int set_socket_path(Config *c, const char *value, const char **ret_why) {
+        char *p;
+
+        if (value[0] != '/')
+                return *ret_why = "expected an absolute path", -EINVAL;
+        if (strlen(value) >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
+                return *ret_why = "path too long for a Unix socket (107 bytes at most)", -EINVAL;
+        p = strdup(value);
+        if (!p)
+                return -ENOMEM;
+        free(c->socket_path);
+        c->socket_path = p;
+        return 0;
+}
+
+static int set_log_level(Config *c, const char *value, const char **ret_why) {
+        int l = log_level_from_string(value);
+
+        if (l < 0)
+                return *ret_why = "expected err, warning, notice, info or debug", -EINVAL;
+        c->log_level = l;
+        return 0;
+}
+
+static const struct {
+        const char *section;
+        const char *key;
+        ConfigSetter set;
+} config_keys[] = {
+        { "Probe", "Mode", set_probe_mode },
+        { "Counts", "MaxUIDs", set_max_uids },
+        { "Events", "RingBufferSize", set_ring_buffer_size },
+        { "Events", "History", set_history },
+        { "Events", "FlushIntervalSec", set_flush_interval },
+        { "Socket", "Path", set_socket_path },
+        { "Daemon", "LogLevel", set_log_level },
+};
+
+typedef struct ParseContext {
+        Config *config;
+        const char *name;
+        /* Input: a FILE, or a string cursor. */
+        FILE *file;
+        const char *text;
+        char *line;
+        size_t line_size;
+        unsigned line_number;
+        /* First error found by the reader or the handler. */
+        unsigned error_line;
+        char *error;
+        int error_code;
+} ParseContext;
+
+_printf_(3, 4) static void context_error(ParseContext *ctx, int code, const char *fmt, ...) {
+        va_list ap;
+
+        if (ctx->error_line != 0)
+                return;
+        ctx->error_line = ctx->line_number;
+        ctx->error_code = code;
+        va_start(ap, fmt);
+        if (vasprintf(&ctx->error, fmt, ap) < 0)
+                ctx->error = NULL;
+        va_end(ap);
+}
+
+/* Feeds inih one line at a time with its leading whitespace stripped. That way indented
+ * keys are keys (not inih's multi-line continuations), and the line number is ours. */
+static char *context_reader(char *buf, int size, void *userdata) {
+        ParseContext *ctx = userdata;
+        const char *p;
+        size_t len;
+
+        if (ctx->file) {
+                ssize_t n = getline(&ctx->line, &ctx->line_size, ctx->file);
+
+                if (n < 0)
+                        return NULL;
+                p = ctx->line;
+                len = (size_t) n;
+        } else {
+                const char *nl;
+
+                if (!*ctx->text)
+                        return NULL;
+                p = ctx->text;
+                nl = strchr(p, '\n');
+                len = nl ? (size_t) (nl - p + 1) : strlen(p);
+                ctx->text += len;
+        }
+        ctx->line_number++;
+
+        while (len > 0 && (*p == ' ' || *p == '\t')) {
+                p++;
+                len--;
+        }
+        if (memchr(p, '\0', len)) {
+                context_error(ctx, -EINVAL, "NUL byte in line");
+                len = 0;
+        }
+        if (len + 1 > (size_t) size) {
+                context_error(ctx, -EINVAL, "line too long (at most %d characters)", size - 2);
+                len = 0;
+        }
+        memcpy(buf, p, len);
+        buf[len] = '\0';
+        return buf;
+}
+
+static int context_handler(void *userdata, const char *section, const char *key, const char *value) {
+        ParseContext *ctx = userdata;
+        bool section_known = false;
+
+        if (isempty(section)) {
+                context_error(ctx, -EINVAL, "'%s' is outside of any [Section]", key);
+                return 0;
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(config_keys); i++) {
+                const char *why = NULL;
+                int r;
+
+                if (!streq(section, config_keys[i].section))
+                        continue;
+                section_known = true;
+                if (!streq(key, config_keys[i].key))
+                        continue;
+
+                r = config_keys[i].set(ctx->config, value, &why);
+                if (r == -ENOMEM) {
+                        context_error(ctx, r, "out of memory");
+                        return 0;
+                }
+                if (r < 0) {
+                        context_error(ctx, r, "invalid %s=%s: %s", key, value, why);
+                        return 0;
+                }
+                return 1;
+        }
+
+        if (section_known)
+                context_error(ctx, -EINVAL, "unknown key '%s' in section [%s]", key, section);
+        else
+                context_error(ctx, -EINVAL, "unknown section [%s]", section);
+        return 0;
+}
+
+static int context_finish(ParseContext *ctx, int ini_result, char **ret_error) {
+        int r = 0;
+
+        if (ini_result == -2) {
+                r = -ENOMEM;
+        } else if (ini_result > 0 && (ctx->error_line == 0 || (unsigned) ini_result < ctx->error_line)) {
+                /* inih found a line that is neither [Section], Key=Value nor a comment. */
+                if (asprintf(ret_error, "%s:%d: syntax error: expected [Section], Key=Value or a #comment",
+                             ctx->name, ini_result) < 0)
+                        return -ENOMEM;
+                r = -EINVAL;
+        } else if (ctx->error_line > 0) {
+                r = ctx->error_code;
+                if (!ctx->error || asprintf(ret_error, "%s:%u: %s", ctx->name, ctx->error_line, ctx->error) < 0)
+                        r = -ENOMEM;
+        }
+
+        free(ctx->error);
+        free(ctx->line);
+        return r;
+}
+
+int config_parse_file(Config *c, const char *path, char **ret_error) {
+        ParseContext ctx = { .config = c, .name = path };
+        _cleanup_(fclosep) FILE *f = NULL;
+
+        f = fopen(path, "re");
+        if (!f) {
+                int r = negative_errno();
+
+                if (r != -ENOENT && asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0)
+                        return -ENOMEM;
+                return r;
+        }
+        ctx.file = f;
+        return context_finish(&ctx, ini_parse_stream(context_reader, &ctx, context_handler, &ctx), ret_error);
+}
+
+int config_parse_string(Config *c, const char *name, const char *text, char **ret_error) {
+        ParseContext ctx = { .config = c, .name = name, .text = text };
+
+        return context_finish(&ctx, ini_parse_stream(context_reader, &ctx, context_handler, &ctx), ret_error);
+}
+
+static int dropin_filter(const struct dirent *de) {
+        size_t l = strlen(de->d_name);
+
+        return de->d_name[0] != '.' && l > 5 && streq(de->d_name + l - 5, ".conf");
+}
+
+int config_load(const char *path, Config *ret, char **ret_error) {
+        _cleanup_(config_done) Config c = {};
+        _cleanup_(freep) char *dir = NULL;
+        struct dirent **list = NULL;
+        int r, n;
+
+        r = config_init(&c);
+        if (r < 0)
+                return r;
+
+        r = config_parse_file(&c, path, ret_error);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        if (asprintf(&dir, "%s.d", path) < 0)
+                return -ENOMEM;
+        n = scandir(dir, &list, dropin_filter, alphasort);
+        if (n < 0) {
+                r = negative_errno();
+                if (r == -ENOENT || r == -ENOTDIR)
+                        n = 0;
+                else if (asprintf(ret_error, "%s: %s", dir, strerror(-r)) < 0)
+                        return -ENOMEM;
+                else
+                        return r;
+        }
+
+        r = 0;
+        for (int i = 0; i < n; i++) {
+                _cleanup_(freep) char *p = NULL;
+
+                if (r >= 0) {
+                        if (asprintf(&p, "%s/%s", dir, list[i]->d_name) < 0)
+                                r = -ENOMEM;
+                        else
+                                r = config_parse_file(&c, p, ret_error);
+                        /* A drop-in that vanished since the directory was read is fine. */
+                        if (r == -ENOENT)
+                                r = 0;
+                }
+                free(list[i]);
+        }
+        free(list);
+        if (r < 0)
+                return r;
+
+        *ret = c;
+        c = (Config) {};
+        return 0;
+}

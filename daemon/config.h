@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* config.h: execcountd.conf and its drop-ins, parsed into one plain struct. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum ProbeMode {
+        PROBE_AUTO,
+        PROBE_FENTRY,
+        PROBE_KPROBE,
+        PROBE_TRACEPOINT,
+        _PROBE_MODE_MAX,
+} ProbeMode;
+
+const char *probe_mode_to_string(ProbeMode m);
+/* Returns the mode or -EINVAL. */
+int probe_mode_from_string(const char *s);
+
+#define CONFIG_MAX_UIDS_DEFAULT 65536u
+#define CONFIG_MAX_UIDS_MAX (1u << 24)
+#define CONFIG_RING_BUFFER_SIZE_DEFAULT (1u << 20)
+#define CONFIG_RING_BUFFER_SIZE_MIN (1u << 12)
+#define CONFIG_RING_BUFFER_SIZE_MAX (1u << 30)
+#define CONFIG_HISTORY_DEFAULT 1024u
+#define CONFIG_HISTORY_MAX 1000000u
+#define CONFIG_FLUSH_INTERVAL_USEC_DEFAULT (50 * 1000ull)
+#define CONFIG_FLUSH_INTERVAL_USEC_MAX (10 * 1000 * 1000ull)
+#define CONFIG_SOCKET_PATH_DEFAULT "/run/execcountd/io.execcount"
+#define CONFIG_FILE_DEFAULT "/etc/execcountd/execcountd.conf"
+
+typedef struct Config {
+        /* [Probe] */
+        ProbeMode probe_mode;
+        /* [Counts] */
+        uint32_t max_uids;
+        /* [Events] */
+        uint32_t ring_buffer_size;
+        uint32_t history_size;
+        uint64_t flush_interval_usec;
+        /* [Socket] */
+        char *socket_path;
+        /* [Daemon] */
+        int log_level;
+} Config;
+
+/* Fills c with the built-in defaults. */
+int config_init(Config *c);
+void config_done(Config *c);
+int config_copy(const Config *from, Config *to);
+
+/* Applies the settings of one file (or of text, for tests) on top of c. On a bad line
+ * returns -EINVAL with "path:line: what is wrong" in *ret_error; c may then hold some
+ * settings of the file, so callers parse into a scratch copy. A missing file is -ENOENT
+ * with no message. */
+int config_parse_file(Config *c, const char *path, char **ret_error);
+int config_parse_string(Config *c, const char *name, const char *text, char **ret_error);
+
+/* Loads the defaults, then path, then the "*.conf" files of the directory "<path>.d" in
+ * lexical order; later settings win. A missing main file or directory is fine. On error
+ * *ret is untouched and *ret_error says which file and line, and what is wrong. */
+int config_load(const char *path, Config *ret, char **ret_error);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* counts.h: reading and resetting the per-UID counts and the kernel-side statistics. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "execcount.h"
+
+typedef struct UserCount {
+        uint32_t uid;
+        uint64_t execs;
+        uint64_t failed;
+        uint64_t last_exec_ns; /* CLOCK_BOOTTIME */
+} UserCount;
+
+/* Every entry of the counts map, sorted by UID. capacity is the map's max_entries. */
+int counts_read_all(int map_fd, uint32_t capacity, UserCount **ret, size_t *ret_n);
+/* One UID's entry; -ENOENT if it has none. */
+int counts_read_one(int map_fd, uint32_t uid, UserCount *ret);
+/* Removes one UID's entry; returns 1 if it existed, 0 if not. */
+int counts_reset_one(int map_fd, uint32_t uid);
+/* Removes every entry present when called; returns how many. */
+int counts_reset_all(int map_fd, uint32_t capacity);
+
+/* The per-CPU statistics summed over CPUs. */
+int counts_read_stats(int stats_fd, struct exec_stats *ret);
+
+/* Pure helpers. */
+void counts_sort_by_uid(UserCount *u, size_t n);
+void counts_sum(const UserCount *u, size_t n, uint64_t *ret_execs, uint64_t *ret_failed);
+void exec_stats_add(struct exec_stats *total, const struct exec_stats *s);

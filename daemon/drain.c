@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* drain.c: draining the BPF ring buffer of exec events from the event loop. */
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+#include "drain.h"
+#include "log.h"
+
+struct Drain {
+        struct ring_buffer *ring;
+        sd_event_source *io;
+        sd_event_source *timer;
+        uint64_t interval_usec;
+        unsigned idle_ticks;
+        DrainHandler handler;
+        void *userdata;
+};
+
+static int on_record(void *ctx, void *data, size_t size) {
+        Drain *d = ctx;
+
+        d->handler(data, size, d->userdata);
+        return 0;
+}
+
+int drain_now(Drain *d) {
+        return ring_buffer__consume(d->ring);
+}
+
+static int drain_and_log(Drain *d) {
+        int n = drain_now(d);
+
+        if (n < 0)
+                log_error_errno(n, "Failed to read the event ring buffer: %m");
+        return n;
+}
+
+void drain_set_interval(Drain *d, uint64_t usec) {
+        d->interval_usec = usec;
+}
+
+static void timer_arm(Drain *d) {
+        int r;
+
+        r = sd_event_source_set_time_relative(d->timer, d->interval_usec);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the event drain timer, events may be late: %m");
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Drain *d = userdata;
+
+        /* One empty tick more than needed: an event whose wakeup was skipped may still be
+         * committing when the first empty tick runs. */
+        if (drain_and_log(d) > 0)
+                d->idle_ticks = 0;
+        else if (++d->idle_ticks >= 2)
+                return 0;
+        timer_arm(d);
+        return 0;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Drain *d = userdata;
+        int enabled = SD_EVENT_OFF;
+
+        (void) drain_and_log(d);
+        if (d->interval_usec == 0)
+                return 0;
+        d->idle_ticks = 0;
+        (void) sd_event_source_get_enabled(d->timer, &enabled);
+        if (!enabled)
+                timer_arm(d);
+        return 0;
+}
+
+int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler handler, void *userdata,
+              Drain **ret) {
+        _cleanup_(drain_freep) Drain *d = NULL;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->interval_usec = interval_usec;
+        d->handler = handler;
+        d->userdata = userdata;
+
+        d->ring = ring_buffer__new(ringbuf_fd, on_record, d, NULL);
+        if (!d->ring)
+                return negative_errno();
+
+        r = sd_event_add_io(e, &d->io, ring_buffer__epoll_fd(d->ring), EPOLLIN, on_io, d);
+        if (r < 0)
+                return r;
+        /* 1ms accuracy: 0 would mean sd-event's default of 250ms. */
+        r = sd_event_add_time_relative(e, &d->timer, CLOCK_MONOTONIC, interval_usec, USEC_PER_MSEC, on_timer, d);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+Drain *drain_free(Drain *d) {
+        if (!d)
+                return NULL;
+        sd_event_source_disable_unref(d->io);
+        sd_event_source_disable_unref(d->timer);
+        ring_buffer__free(d->ring);
+        free(d);
+        return NULL;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* event.h: one exec event as the daemon keeps it, decoded from a ring buffer record. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "execcount.h"
+
+#define EXEC_AUID_UNSET UINT32_MAX
+
+typedef struct ExecEvent {
+        uint64_t seq; /* assigned by the daemon, 1 for the first event it received */
+        uint64_t time_usec; /* CLOCK_REALTIME */
+        uint32_t pid;
+        uint32_t ppid;
+        uint32_t uid;
+        uint32_t auid; /* EXEC_AUID_UNSET when not set */
+        int32_t result; /* 0 or -errno */
+        bool has_filename;
+        char comm[EXECCOUNT_COMM_LEN]; /* NUL-terminated */
+        size_t filename_len; /* without the NUL */
+        char filename[]; /* NUL-terminated; any bytes but NUL */
+} ExecEvent;
+
+/* Decodes and checks one ring buffer record; -EBADMSG if it is malformed. For a failed
+ * execveat() relative to a directory fd, the name becomes "/dev/fd/N/name" (or
+ * "/dev/fd/N" with AT_EMPTY_PATH), the form the kernel itself gives successful ones. */
+int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, ExecEvent **ret);
+ExecEvent *exec_event_free(ExecEvent *e);
+
+/* The io.execcount ExecEvent object. NULL on allocation failure. */
+json_object *exec_event_to_json(const ExecEvent *e);

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* main.c: execcountd's command line. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+
+#define EXIT_USAGE 2
+
+static const char *arg_config = CONFIG_FILE_DEFAULT;
+static bool arg_check_config = false;
+
+static void help(void) {
+        printf("%s [OPTIONS...]\n\n"
+               "Counts every exec per UID with eBPF and serves the counts and recent execs over\n"
+               "Varlink. See execcountd(8) and execcountd.conf(5).\n\n"
+               "  -h --help              Show this help and exit\n"
+               "     --version           Show the version and exit\n"
+               "  -c --config=PATH       Configuration file (default: %s);\n"
+               "                         drop-ins are read from PATH.d/*.conf\n"
+               "     --probe=MODE        auto, fentry, kprobe or tracepoint\n"
+               "     --socket=PATH       Serve on this socket (default: %s)\n"
+               "     --log-level=LEVEL   err, warning, notice, info or debug\n"
+               "     --check-config      Check the configuration, print it and exit\n",
+               program_invocation_short_name, CONFIG_FILE_DEFAULT, CONFIG_SOCKET_PATH_DEFAULT);
+}
+
+static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
+        enum { ARG_VERSION = 0x100, ARG_PROBE, ARG_SOCKET, ARG_LOG_LEVEL, ARG_CHECK_CONFIG };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "config", required_argument, NULL, 'c' },
+                { "probe", required_argument, NULL, ARG_PROBE },
+                { "socket", required_argument, NULL, ARG_SOCKET },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "hc:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("execcountd %s\n", PROJECT_VERSION);
+                        return 0;
+                case 'c':
+                        arg_config = optarg;
+                        break;
+                case ARG_PROBE:
+                        o->probe_mode = probe_mode_from_string(optarg);
+                        if (o->probe_mode < 0) {
+                                log_error("Invalid --probe=%s: expected auto, fentry, kprobe or tracepoint.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_SOCKET:
+                        if (optarg[0] != '/' || strlen(optarg) >= sizeof(((struct sockaddr_un *) NULL)->sun_path)) {
+                                log_error("Invalid --socket=%s: expected an absolute path of at most 107 bytes.",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        o->socket_path = optarg;
+                        break;
+                case ARG_LOG_LEVEL:
+                        o->log_level = log_level_from_string(optarg);
+                        if (o->log_level < 0) {
+                                log_error("Invalid --log-level=%s: expected err, warning, notice, info or debug.",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_CHECK_CONFIG:
+                        arg_check_config = true;
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        abort();
+                }
+
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'; see --help.", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static void print_config(const Config *c) {
+        printf("[Probe]\nMode=%s\n\n", probe_mode_to_string(c->probe_mode));
+        printf("[Counts]\nMaxUIDs=%u\n\n", c->max_uids);
+        printf("[Events]\nRingBufferSize=%u\nHistory=%u\nFlushIntervalSec=%llums\n\n", c->ring_buffer_size,
+               c->history_size, (unsigned long long) (c->flush_interval_usec / USEC_PER_MSEC));
+        printf("[Socket]\nPath=%s\n\n", c->socket_path);
+        printf("[Daemon]\nLogLevel=%s\n", log_level_to_string(c->log_level));
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        ConfigOverrides overrides = { .probe_mode = -1, .log_level = -1 };
+        int r;
+
+        log_set_prefix(program_invocation_short_name);
+        r = parse_argv(argc, argv, &overrides);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+        if (overrides.log_level >= 0)
+                log_set_max_level(overrides.log_level);
+
+        r = manager_new(arg_config, &overrides, &m);
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        if (arg_check_config) {
+                print_config(&m->config);
+                return EXIT_SUCCESS;
+        }
+
+        r = manager_start(m, -1);
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        r = manager_run(m);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* manager.h: the daemon's state, and its life cycle: start, reload, stop. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "drain.h"
+#include "event.h"
+#include "history.h"
+#include "macro.h"
+#include "probe.h"
+#include "server.h"
+
+/* Settings given on the command line; they win over the files, at start and at reload. */
+typedef struct ConfigOverrides {
+        int probe_mode; /* -1 when not given */
+        char *socket_path;
+        int log_level; /* -1 when not given */
+} ConfigOverrides;
+
+typedef struct Manager {
+        sd_event *event;
+        char *config_path;
+        ConfigOverrides overrides;
+        Config config; /* in effect */
+
+        Probe *probe;
+        ProbeReport probe_report;
+        Drain *drain;
+        History *history;
+        Server *server;
+
+        uint64_t started_usec; /* CLOCK_REALTIME */
+        uint64_t started_monotonic_usec;
+        uint64_t since_usec; /* counts since, CLOCK_REALTIME */
+        uint64_t events_received; /* also the last event's seq */
+        uint64_t events_malformed;
+        int64_t realtime_offset_usec; /* refreshed at each drain */
+} Manager;
+
+/* Loads the configuration; fails with a message already logged. */
+int manager_new(const char *config_path, const ConfigOverrides *overrides, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_POINTER_CLEANUP(Manager, manager_free);
+
+/* Attaches the probes and serves the socket (listen_fd >= 0: an inherited socket). */
+int manager_start(Manager *m, int listen_fd);
+/* Runs until SIGTERM or SIGINT; returns the exit status. */
+int manager_run(Manager *m);
+/* Rereads the configuration; on error keeps the old one, logs why and returns < 0. */
+int manager_reload(Manager *m);
+
+/* Applies the overrides to c. */
+int config_apply_overrides(Config *c, const ConfigOverrides *o);

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* methods.c: the io.execcount and org.varlink.service methods. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "counts.h"
+#include "json-util.h"
+#include "log.h"
+#include "methods.h"
+#include "time-util.h"
+#include "varlink.h"
+
+#define INTERFACE "io.execcount"
+#define INTERFACE_SERVICE "org.varlink.service"
+#define ERROR_KERNEL INTERFACE ".KernelError"
+
+extern const char interface_io_execcount[];
+extern const char interface_org_varlink_service[];
+
+/* uid_t's -1 is "no UID", never a real one. */
+#define UID_MAX_VALID ((int64_t) UINT32_MAX - 1)
+
+typedef struct WatchFilter {
+        bool has_uid;
+        uint32_t uid;
+} WatchFilter;
+
+static int reply_oom(Connection *c) {
+        log_oom();
+        /* Without memory there may be no message to build; then the client sees the
+         * connection end. */
+        return connection_error(c, ERROR_KERNEL, NULL);
+}
+
+static int reply_invalid_parameter(Connection *c, const char *name) {
+        json_object *p = json_object_new_object();
+        int r;
+
+        if (p && json_add(p, "parameter", json_object_new_string(name)))
+                r = connection_error(c, VARLINK_ERROR_INVALID_PARAMETER, p);
+        else
+                r = reply_oom(c);
+        json_object_put(p);
+        return r;
+}
+
+static int reply_kernel_error(Connection *c, int error, const char *what) {
+        json_object *p = json_object_new_object();
+        char *message = NULL;
+        int r;
+
+        log_warning_errno(error, "%s failed: %m", what);
+        if (p && asprintf(&message, "%s: %s", what, strerror(-error)) >= 0 &&
+            json_add(p, "errno", json_object_new_int(-error)) && json_add(p, "message", json_object_new_string(message)))
+                r = connection_error(c, ERROR_KERNEL, p);
+        else
+                r = reply_oom(c);
+        free(message);
+        json_object_put(p);
+        return r;
+}
+
+/* Checks the call's parameters against its declaration; replies with the error if bad. */
+static bool parameters_ok(Connection *c, const VarlinkCall *call, const VarlinkField *fields, size_t n) {
+        const char *bad = NULL;
+
+        if (varlink_parameters_check(call->parameters, fields, n, &bad) < 0) {
+                reply_invalid_parameter(c, bad);
+                return false;
+        }
+        return true;
+}
+
+/* Reads the optional "uid" parameter. */
+static bool get_uid(Connection *c, const VarlinkCall *call, bool *ret_has, uint32_t *ret_uid) {
+        int64_t v;
+
+        if (varlink_parameter_int(call->parameters, "uid", 0, UID_MAX_VALID, &v, ret_has) < 0) {
+                reply_invalid_parameter(c, "uid");
+                return false;
+        }
+        *ret_uid = *ret_has ? (uint32_t) v : 0;
+        return true;
+}
+
+static json_object *user_stats_to_json(const UserCount *u, int64_t offset) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        if (!json_add(o, "uid", json_object_new_int64(u->uid)) ||
+            !json_add(o, "execs", json_object_new_int64((int64_t) u->execs)) ||
+            !json_add(o, "failed", json_object_new_int64((int64_t) u->failed)) ||
+            !json_add(o, "last_exec_usec",
+                      json_object_new_int64((int64_t) boot_ns_to_realtime_usec(u->last_exec_ns, offset)))) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) {
+        static const VarlinkField fields[] = { { "uid", json_type_int, false } };
+        _cleanup_(json_object_putp) json_object *reply = NULL, *users = NULL;
+        _cleanup_(freep) UserCount *list = NULL;
+        int64_t offset = realtime_offset_usec();
+        UserCount one;
+        size_t n = 0;
+        uint32_t uid;
+        bool has_uid;
+        int r;
+
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
+                return 0;
+
+        if (has_uid) {
+                r = counts_read_one(probe_get_counts_fd(m->probe), uid, &one);
+                if (r >= 0)
+                        n = 1;
+                else if (r != -ENOENT)
+                        return reply_kernel_error(c, r, "Reading the UID's counts");
+        } else {
+                r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
+                if (r < 0)
+                        return reply_kernel_error(c, r, "Reading the counts");
+        }
+
+        users = json_object_new_array_ext((int) n);
+        reply = json_object_new_object();
+        if (!users || !reply)
+                return reply_oom(c);
+        for (size_t i = 0; i < n; i++)
+                if (!json_append(users, user_stats_to_json(has_uid ? &one : &list[i], offset)))
+                        return reply_oom(c);
+        if (!json_add(reply, "users", TAKE_PTR(users)) ||
+            !json_add(reply, "since_usec", json_object_new_int64((int64_t) m->since_usec)))
+                return reply_oom(c);
+        return connection_reply(c, reply);
+}
+
+static json_object *rejected_probes_to_json(const ProbeReport *report) {
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        for (int i = 0; i < _PROBE_MODE_MAX; i++) {
+                json_object *o;
+
+                if (!report->rejected[i])
+                        continue;
+                o = json_object_new_object();
+                if (!json_append(a, o) || !json_add(o, "mode", json_object_new_string(probe_mode_to_string(i))) ||
+                    !json_add(o, "reason", json_object_new_string(report->rejected[i]))) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call) {
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        _cleanup_(freep) UserCount *list = NULL;
+        struct exec_stats stats;
+        uint64_t execs, failed, now = now_usec(CLOCK_MONOTONIC);
+        size_t n;
+        int r;
+
+        if (!parameters_ok(c, call, NULL, 0))
+                return 0;
+
+        r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
+        if (r < 0)
+                return reply_kernel_error(c, r, "Reading the counts");
+        r = counts_read_stats(probe_get_stats_fd(m->probe), &stats);
+        if (r < 0)
+                return reply_kernel_error(c, r, "Reading the kernel statistics");
+        counts_sum(list, n, &execs, &failed);
+
+        reply = json_object_new_object();
+        if (!reply || !json_add(reply, "version", json_object_new_string(PROJECT_VERSION)) ||
+            !json_add(reply, "probe_mode", json_object_new_string(probe_mode_to_string(probe_get_mode(m->probe)))) ||
+            !json_add(reply, "rejected_probes", rejected_probes_to_json(&m->probe_report)) ||
+            !json_add(reply, "compat_execs", json_object_new_boolean(!m->probe_report.no_compat)) ||
+            !json_add(reply, "started_usec", json_object_new_int64((int64_t) m->started_usec)) ||
+            !json_add(reply, "uptime_usec", json_object_new_int64((int64_t) (now - m->started_monotonic_usec))) ||
+            !json_add(reply, "since_usec", json_object_new_int64((int64_t) m->since_usec)) ||
+            !json_add(reply, "total_execs", json_object_new_int64((int64_t) (execs + stats.map_full_execs))) ||
+            !json_add(reply, "total_failed", json_object_new_int64((int64_t) (failed + stats.map_full_failed))) ||
+            !json_add(reply, "events_received", json_object_new_int64((int64_t) m->events_received)) ||
+            !json_add(reply, "events_lost",
+                      json_object_new_int64((int64_t) (stats.events_lost + stats.scratch_busy))) ||
+            !json_add(reply, "map_entries", json_object_new_int64((int64_t) n)) ||
+            !json_add(reply, "map_capacity", json_object_new_int64(probe_get_max_uids(m->probe))) ||
+            !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
+            !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)) ||
+            !json_add(reply, "history_events", json_object_new_int64((int64_t) history_size(m->history))) ||
+            !json_add(reply, "history_capacity", json_object_new_int64((int64_t) history_capacity(m->history))) ||
+            !json_add(reply, "ring_buffer_size", json_object_new_int64(probe_get_ring_buffer_size(m->probe))) ||
+            !json_add(reply, "clients", json_object_new_int64((int64_t) server_n_connections(m->server))))
+                return reply_oom(c);
+        return connection_reply(c, reply);
+}
+
+static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
+        static const VarlinkField fields[] = { { "uid", json_type_int, false } };
+        uint32_t uid;
+        bool has_uid;
+        int r;
+
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
+                return 0;
+
+        if (has_uid) {
+                r = counts_reset_one(probe_get_counts_fd(m->probe), uid);
+                if (r < 0)
+                        return reply_kernel_error(c, r, "Resetting the UID's counts");
+                log_info("Counts of UID %u reset by client (pid %d, uid %u).", uid, (int) connection_peer_pid(c),
+                         connection_peer_uid(c));
+        } else {
+                r = counts_reset_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe));
+                if (r < 0)
+                        return reply_kernel_error(c, r, "Resetting the counts");
+                m->since_usec = now_usec(CLOCK_REALTIME);
+                log_info("All counts (%d UIDs) reset by client (pid %d, uid %u).", r, (int) connection_peer_pid(c),
+                         connection_peer_uid(c));
+        }
+        return connection_reply(c, NULL);
+}
+
+/* Events of the history, newest limit ones of uid (if set), oldest first. */
+static json_object *history_to_json(Manager *m, bool has_uid, uint32_t uid, size_t limit) {
+        _cleanup_(freep) const ExecEvent **list = NULL;
+        json_object *a;
+        size_t n;
+
+        limit = MIN(limit, history_size(m->history));
+        list = calloc(limit ? limit : 1, sizeof(*list));
+        a = json_object_new_array_ext((int) limit);
+        if (!list || !a) {
+                json_object_put(a);
+                return NULL;
+        }
+        n = history_query(m->history, has_uid, uid, limit, list);
+        for (size_t i = 0; i < n; i++)
+                if (!json_append(a, exec_event_to_json(list[i]))) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call) {
+        static const VarlinkField fields[] = {
+                { "limit", json_type_int, false },
+                { "uid", json_type_int, false },
+        };
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        int64_t limit = INT64_MAX;
+        uint32_t uid;
+        bool has_uid, has_limit;
+
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
+                return 0;
+        if (varlink_parameter_int(call->parameters, "limit", 0, INT64_MAX, &limit, &has_limit) < 0)
+                return reply_invalid_parameter(c, "limit");
+        if (!has_limit)
+                limit = INT64_MAX;
+
+        /* Whatever happened up to this call is in the answer. */
+        (void) drain_now(m->drain);
+
+        reply = json_object_new_object();
+        if (!reply || !json_add(reply, "events", history_to_json(m, has_uid, uid, (size_t) limit)))
+                return reply_oom(c);
+        return connection_reply(c, reply);
+}
+
+static int method_watch(Manager *m, Connection *c, const VarlinkCall *call) {
+        static const VarlinkField fields[] = {
+                { "uid", json_type_int, false },
+                { "backlog", json_type_int, false },
+        };
+        _cleanup_(json_object_putp) json_object *backlog = NULL;
+        WatchFilter *filter;
+        int64_t n = 0;
+        uint32_t uid;
+        bool has_uid, has_backlog;
+
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
+                return 0;
+        if (varlink_parameter_int(call->parameters, "backlog", 0, INT64_MAX, &n, &has_backlog) < 0)
+                return reply_invalid_parameter(c, "backlog");
+        if (!call->more)
+                return connection_error(c, VARLINK_ERROR_EXPECTED_MORE, NULL);
+
+        /* Events up to now go out as backlog, later ones live: none twice, none missed. */
+        (void) drain_now(m->drain);
+        backlog = history_to_json(m, has_uid, uid, has_backlog ? (size_t) n : 0);
+        if (!backlog)
+                return reply_oom(c);
+        for (size_t i = 0; i < json_object_array_length(backlog); i++) {
+                json_object *p = json_object_new_object();
+
+                if (!p || !json_add(p, "event", json_object_get(json_object_array_get_idx(backlog, i)))) {
+                        json_object_put(p);
+                        return reply_oom(c);
+                }
+                (void) connection_notify(c, p);
+                json_object_put(p);
+        }
+
+        filter = calloc(1, sizeof(*filter));
+        if (!filter)
+                return reply_oom(c);
+        *filter = (WatchFilter) { .has_uid = has_uid, .uid = uid };
+        connection_subscribe(c, filter, free);
+        return 0;
+}
+
+typedef struct Broadcast {
+        const ExecEvent *event;
+        json_object *message; /* built once, for the first subscriber that wants it */
+        bool failed;
+} Broadcast;
+
+static void broadcast_one(Connection *c, void *subscription, void *userdata) {
+        WatchFilter *f = subscription;
+        Broadcast *b = userdata;
+
+        if (f->has_uid && f->uid != b->event->uid)
+                return;
+        if (!b->message && !b->failed) {
+                b->message = json_object_new_object();
+                if (!b->message || !json_add(b->message, "event", exec_event_to_json(b->event))) {
+                        log_oom();
+                        b->failed = true;
+                }
+        }
+        if (!b->failed)
+                (void) connection_notify(c, b->message);
+}
+
+void methods_broadcast_event(Manager *m, const ExecEvent *e) {
+        Broadcast b = { .event = e };
+
+        server_foreach_subscriber(m->server, broadcast_one, &b);
+        json_object_put(b.message);
+}
+
+static int method_get_info(Manager *m, Connection *c, const VarlinkCall *call) {
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *interfaces;
+
+        if (!parameters_ok(c, call, NULL, 0))
+                return 0;
+        reply = json_object_new_object();
+        interfaces = json_object_new_array();
+        if (!reply || !json_add(reply, "vendor", json_object_new_string("execcount")) ||
+            !json_add(reply, "product", json_object_new_string("execcountd")) ||
+            !json_add(reply, "version", json_object_new_string(PROJECT_VERSION)) ||
+            !json_add(reply, "url", json_object_new_string("man:execcountd(8)")) ||
+            !json_add(reply, "interfaces", interfaces) ||
+            !json_append(interfaces, json_object_new_string(INTERFACE_SERVICE)) ||
+            !json_append(interfaces, json_object_new_string(INTERFACE)))
+                return reply_oom(c);
+        return connection_reply(c, reply);
+}
+
+static int method_get_interface_description(Manager *m, Connection *c, const VarlinkCall *call) {
+        static const VarlinkField fields[] = { { "interface", json_type_string, true } };
+        _cleanup_(json_object_putp) json_object *reply = NULL, *p = NULL;
+        const char *name, *description;
+
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)))
+                return 0;
+        name = json_get_string(call->parameters, "interface");
+        if (streq(name, INTERFACE))
+                description = interface_io_execcount;
+        else if (streq(name, INTERFACE_SERVICE))
+                description = interface_org_varlink_service;
+        else {
+                p = json_object_new_object();
+                if (!p || !json_add(p, "interface", json_object_new_string(name)))
+                        return reply_oom(c);
+                return connection_error(c, VARLINK_ERROR_INTERFACE_NOT_FOUND, p);
+        }
+
+        reply = json_object_new_object();
+        if (!reply || !json_add(reply, "description", json_object_new_string(description)))
+                return reply_oom(c);
+        return connection_reply(c, reply);
+}
+
+typedef int (*MethodFn)(Manager *m, Connection *c, const VarlinkCall *call);
+
+static const struct {
+        const char *name;
+        MethodFn fn;
+} methods[] = {
+        { INTERFACE ".GetStats", method_get_stats },
+        { INTERFACE ".GetStatus", method_get_status },
+        { INTERFACE ".Reset", method_reset },
+        { INTERFACE ".GetEvents", method_get_events },
+        { INTERFACE ".Watch", method_watch },
+        { INTERFACE_SERVICE ".GetInfo", method_get_info },
+        { INTERFACE_SERVICE ".GetInterfaceDescription", method_get_interface_description },
+};
+
+void methods_dispatch(Server *s, Connection *c, const VarlinkCall *call, void *userdata) {
+        _cleanup_(json_object_putp) json_object *p = NULL;
+        size_t ilen = varlink_method_interface_len(call->method);
+        bool interface_known;
+
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++)
+                if (streq(methods[i].name, call->method)) {
+                        (void) methods[i].fn(userdata, c, call);
+                        return;
+                }
+
+        interface_known = (ilen == strlen(INTERFACE) && strncmp(call->method, INTERFACE, ilen) == 0) ||
+                          (ilen == strlen(INTERFACE_SERVICE) && strncmp(call->method, INTERFACE_SERVICE, ilen) == 0);
+        p = json_object_new_object();
+        if (interface_known) {
+                if (!p || !json_add(p, "method", json_object_new_string(call->method)))
+                        (void) reply_oom(c);
+                else
+                        (void) connection_error(c, VARLINK_ERROR_METHOD_NOT_FOUND, p);
+        } else {
+                if (!p || !json_add(p, "interface", json_object_new_string_len(call->method, (int) ilen)))
+                        (void) reply_oom(c);
+                else
+                        (void) connection_error(c, VARLINK_ERROR_INTERFACE_NOT_FOUND, p);
+        }
+}
