@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* client.c: a blocking Varlink client for execcountctl. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "client.h"
+
+struct Client {
+        int fd;
+        char *buf;
+        size_t size, alloc;
+};
+
+int client_connect(const char *path, Client **ret) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_(closep) int fd = -EBADF;
+        Client *c;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return negative_errno();
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->fd = TAKE_FD(fd);
+        *ret = c;
+        return 0;
+}
+
+Client *client_free(Client *c) {
+        if (!c)
+                return NULL;
+        safe_close(c->fd);
+        free(c->buf);
+        free(c);
+        return NULL;
+}
+
+static int send_all(int fd, const char *p, size_t n) {
+        while (n > 0) {
+                ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+/* Reads until a whole message is buffered, then parses and removes it. */
+static int read_reply(Client *c, VarlinkReply *ret) {
+        const char *reason;
+        char *end;
+        size_t len;
+        int r;
+
+        while (!(end = memchr(c->buf, '\0', c->size))) {
+                ssize_t n;
+
+                if (c->size == c->alloc) {
+                        size_t want = c->alloc ? c->alloc * 2 : 64 * 1024;
+                        char *p;
+
+                        if (want > CLIENT_REPLY_MAX)
+                                return -EMSGSIZE;
+                        p = realloc(c->buf, want);
+                        if (!p)
+                                return -ENOMEM;
+                        c->buf = p;
+                        c->alloc = want;
+                }
+                n = recv(c->fd, c->buf + c->size, c->alloc - c->size, 0);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        return -ECONNRESET;
+                c->size += (size_t) n;
+        }
+
+        len = (size_t) (end - c->buf);
+        r = varlink_reply_parse(c->buf, len, ret, &reason);
+        memmove(c->buf, end + 1, c->size - len - 1);
+        c->size -= len + 1;
+        return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
+}
+
+static int send_call(Client *c, const char *method, json_object *parameters, bool more) {
+        _cleanup_(freep) char *m = NULL;
+        size_t len;
+        int r;
+
+        r = varlink_call_format(method, parameters, more, false, &m, &len);
+        if (r < 0)
+                return r;
+        return send_all(c->fd, m, len);
+}
+
+int client_call(Client *c, const char *method, json_object *parameters, VarlinkReply *ret) {
+        int r;
+
+        r = send_call(c, method, parameters, false);
+        if (r < 0)
+                return r;
+        return read_reply(c, ret);
+}
+
+int client_call_more(Client *c, const char *method, json_object *parameters, ClientReplyFn fn, void *userdata) {
+        int r;
+
+        r = send_call(c, method, parameters, true);
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                VarlinkReply reply = {};
+                bool last;
+
+                r = read_reply(c, &reply);
+                if (r < 0)
+                        return r;
+                last = !reply.continues || reply.error;
+                r = fn(&reply, userdata);
+                varlink_reply_done(&reply);
+                if (r != 0)
+                        return r;
+                if (last)
+                        return 0;
+        }
+}

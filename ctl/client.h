@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* client.h: a blocking Varlink client for execcountctl. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "macro.h"
+#include "varlink.h"
+
+/* Replies larger than this are refused: a daemon never sends them. */
+#define CLIENT_REPLY_MAX (256 * 1024 * 1024)
+
+typedef struct Client Client;
+
+/* Connects to the socket at path. -ENOENT or -ECONNREFUSED: nothing serves there. */
+int client_connect(const char *path, Client **ret);
+Client *client_free(Client *c);
+DEFINE_POINTER_CLEANUP(Client, client_free);
+
+/* Calls method and waits for its one reply (an error reply is a reply, not a failure).
+ * Fails with -EBADMSG if the daemon's answer is malformed, -ECONNRESET if it hangs up. */
+int client_call(Client *c, const char *method, json_object *parameters, VarlinkReply *ret);
+
+/* Calls method with "more" and hands each reply to fn until one comes without
+ * "continues", or an error reply, or fn returns non-zero (which is then returned). */
+typedef int (*ClientReplyFn)(const VarlinkReply *reply, void *userdata);
+int client_call_more(Client *c, const char *method, json_object *parameters, ClientReplyFn fn, void *userdata);

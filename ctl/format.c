@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* format.c: tables, times and errors as execcountctl prints them. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+#include "utf8.h"
+
+struct Table {
+        size_t n_columns;
+        const char *const *headers;
+        const Align *align;
+        size_t *min_width; /* NULL or n_columns entries */
+        char **cells; /* n_rows * n_columns */
+        size_t n_rows, n_alloc;
+};
+
+Table *table_new(size_t n_columns, const char *const *headers, const Align *align) {
+        Table *t = calloc(1, sizeof(*t));
+
+        if (!t)
+                return NULL;
+        t->n_columns = n_columns;
+        t->headers = headers;
+        t->align = align;
+        return t;
+}
+
+Table *table_free(Table *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n_rows * t->n_columns; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t->min_width);
+        free(t);
+        return NULL;
+}
+
+void table_clear(Table *t) {
+        for (size_t i = 0; i < t->n_rows * t->n_columns; i++)
+                free(t->cells[i]);
+        t->n_rows = 0;
+}
+
+void table_set_fixed_widths(Table *t, const size_t *widths) {
+        free(t->min_width);
+        t->min_width = calloc(t->n_columns, sizeof(size_t));
+        if (t->min_width)
+                memcpy(t->min_width, widths, t->n_columns * sizeof(size_t));
+}
+
+int table_add_row(Table *t, const char *const *cells) {
+        if (t->n_rows == t->n_alloc) {
+                size_t n = t->n_alloc ? t->n_alloc * 2 : 16;
+                char **p = reallocarray(t->cells, n * t->n_columns, sizeof(*p));
+
+                if (!p)
+                        return -ENOMEM;
+                t->cells = p;
+                t->n_alloc = n;
+        }
+        for (size_t i = 0; i < t->n_columns; i++) {
+                char *c = utf8_escape_for_terminal(cells[i] ? cells[i] : "");
+
+                if (!c) {
+                        for (size_t j = 0; j < i; j++)
+                                free(t->cells[t->n_rows * t->n_columns + j]);
+                        return -ENOMEM;
+                }
+                t->cells[t->n_rows * t->n_columns + i] = c;
+        }
+        t->n_rows++;
+        return 0;
+}
+
+size_t table_rows(const Table *t) {
+        return t->n_rows;
+}
+
+size_t utf8_width(const char *s) {
+        size_t w = 0;
+
+        for (; *s; s++)
+                if (((unsigned char) *s & 0xc0) != 0x80)
+                        w++;
+        return w;
+}
+
+static void print_cell(FILE *f, const char *s, size_t width, Align align, bool last) {
+        size_t w = utf8_width(s), pad = width > w ? width - w : 0;
+
+        if (align == ALIGN_RIGHT)
+                fprintf(f, "%*s", (int) pad, "");
+        fputs(s, f);
+        /* No trailing blanks after the last column. */
+        if (align == ALIGN_LEFT && !last)
+                fprintf(f, "%*s", (int) pad, "");
+}
+
+int table_print(const Table *t, FILE *f, bool legend) {
+        _cleanup_(freep) size_t *width = calloc(t->n_columns, sizeof(size_t));
+
+        if (!width)
+                return -ENOMEM;
+        for (size_t c = 0; c < t->n_columns; c++) {
+                if (t->min_width)
+                        width[c] = t->min_width[c];
+                if (legend)
+                        width[c] = MAX(width[c], utf8_width(t->headers[c]));
+                for (size_t r = 0; r < t->n_rows; r++)
+                        width[c] = MAX(width[c], utf8_width(t->cells[r * t->n_columns + c]));
+        }
+
+        if (legend) {
+                for (size_t c = 0; c < t->n_columns; c++) {
+                        if (c > 0)
+                                fputs(" ", f);
+                        print_cell(f, t->headers[c], width[c], t->align[c], c == t->n_columns - 1);
+                }
+                fputs("\n", f);
+        }
+        for (size_t r = 0; r < t->n_rows; r++) {
+                for (size_t c = 0; c < t->n_columns; c++) {
+                        if (c > 0)
+                                fputs(" ", f);
+                        print_cell(f, t->cells[r * t->n_columns + c], width[c], t->align[c], c == t->n_columns - 1);
+                }
+                fputs("\n", f);
+        }
+        return 0;
+}
+
+static char *format_local(char buf[static FORMAT_TIMESTAMP_MAX], uint64_t usec, bool ms) {
+        time_t sec = (time_t) (usec / 1000000);
+        struct tm tm;
+        size_t n;
+
+        if (usec == 0 || !localtime_r(&sec, &tm))
+                return strcpy(buf, "n/a");
+        n = strftime(buf, FORMAT_TIMESTAMP_MAX, "%Y-%m-%d %H:%M:%S", &tm);
+        if (n == 0)
+                return strcpy(buf, "n/a");
+        if (ms)
+                snprintf(buf + n, FORMAT_TIMESTAMP_MAX - n, ".%03u", (unsigned) (usec / 1000 % 1000));
+        return buf;
+}
+
+char *format_timestamp(char buf[static FORMAT_TIMESTAMP_MAX], uint64_t usec) {
+        return format_local(buf, usec, false);
+}
+
+char *format_timestamp_ms(char buf[static FORMAT_TIMESTAMP_MAX], uint64_t usec) {
+        return format_local(buf, usec, true);
+}
+
+char *format_timespan(char buf[static FORMAT_TIMESPAN_MAX], uint64_t usec) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                { "d", 86400ULL * 1000000 }, { "h", 3600ULL * 1000000 }, { "min", 60ULL * 1000000 },
+                { "s", 1000000 },            { "ms", 1000 },            { "us", 1 },
+        };
+        size_t n = 0, used = 0;
+
+        if (usec == 0)
+                return strcpy(buf, "0");
+        buf[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(units) && used < 2; i++) {
+                uint64_t v = usec / units[i].usec;
+
+                if (v == 0) {
+                        /* Units below a larger one already shown would be noise. */
+                        if (used > 0)
+                                break;
+                        continue;
+                }
+                n += (size_t) snprintf(buf + n, FORMAT_TIMESPAN_MAX - n, "%s%" PRIu64 "%s", used ? " " : "", v,
+                                       units[i].suffix);
+                usec -= v * units[i].usec;
+                used++;
+                /* Seconds and up: leave out milliseconds. */
+                if (units[i].usec >= 1000000 && i + 1 < ELEMENTSOF(units) && units[i + 1].usec < 1000000)
+                        break;
+        }
+        return buf;
+}
+
+const char *format_result(char buf[static 32], int result) {
+        const char *name;
+
+        if (result == 0)
+                return "ok";
+        name = result < 0 ? strerrorname_np(-result) : NULL;
+        if (name)
+                return name;
+        snprintf(buf, 32, "error %d", result);
+        return buf;
+}
+
+char *format_size(char buf[static 32], uint64_t bytes) {
+        static const char suffixes[] = "KMGTPE";
+        double v = (double) bytes;
+        size_t i = 0;
+
+        if (bytes < 1024) {
+                snprintf(buf, 32, "%" PRIu64 "B", bytes);
+                return buf;
+        }
+        v /= 1024;
+        while (v >= 1024 && i + 1 < sizeof(suffixes) - 1) {
+                v /= 1024;
+                i++;
+        }
+        snprintf(buf, 32, "%.1f%c", v, suffixes[i]);
+        return buf;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* format.h: tables, times and errors as execcountctl prints them. Pure; no I/O but FILE. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "macro.h"
+
+typedef enum Align {
+        ALIGN_LEFT,
+        ALIGN_RIGHT,
+} Align;
+
+typedef struct Table Table;
+
+/* A table with n columns. headers and align must outlive the table. */
+Table *table_new(size_t n_columns, const char *const *headers, const Align *align);
+Table *table_free(Table *t);
+DEFINE_POINTER_CLEANUP(Table, table_free);
+/* Adds a row of n_columns cells (copied; escaped for the terminal). -ENOMEM on failure. */
+int table_add_row(Table *t, const char *const *cells);
+size_t table_rows(const Table *t);
+/* Drops all rows, keeping the columns. */
+void table_clear(Table *t);
+/* Minimum widths per column (0: none), so that rows printed one at a time line up. */
+void table_set_fixed_widths(Table *t, const size_t *widths);
+/* Prints the header line (when legend) and the rows, columns padded to their width. */
+int table_print(const Table *t, FILE *f, bool legend);
+
+/* Display width of UTF-8 text: one column per code point. */
+size_t utf8_width(const char *s);
+
+#define FORMAT_TIMESTAMP_MAX 32
+#define FORMAT_TIMESPAN_MAX 64
+
+/* "2026-11-23 05:36:12" in local time; "n/a" for 0. */
+char *format_timestamp(char buf[static FORMAT_TIMESTAMP_MAX], uint64_t usec);
+/* "2026-11-23 05:36:12.123" in local time. */
+char *format_timestamp_ms(char buf[static FORMAT_TIMESTAMP_MAX], uint64_t usec);
+/* "1h 2min 3s", "250ms", "0"; at most two units. */
+char *format_timespan(char buf[static FORMAT_TIMESPAN_MAX], uint64_t usec);
+/* "ok" for 0, else the errno's name: "ENOENT" (or "error 1234" when unknown). */
+const char *format_result(char buf[static 32], int result);
+/* "1.0K", "1.0M": sizes in powers of 1024, or the bare number below 1K. */
+char *format_size(char buf[static 32], uint64_t bytes);

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* users.h: user names for UIDs and back, looked up once each. */
+#pragma once
+
+#include <stdint.h>
+
+#include "macro.h"
+
+typedef struct UserCache UserCache;
+
+UserCache *user_cache_new(void);
+UserCache *user_cache_free(UserCache *c);
+DEFINE_POINTER_CLEANUP(UserCache, user_cache_free);
+
+/* The user name of uid, or NULL if it has none. Valid as long as the cache. */
+const char *user_cache_name(UserCache *c, uint32_t uid);
+
+/* A user name, or a number, to a UID. -ESRCH if no such user. */
+int user_to_uid(const char *name, uint32_t *ret);
