@@ -23,14 +23,19 @@ static int json_parse_object(const char *text, size_t len, json_object **ret, co
         tok = json_tokener_new_ex(VARLINK_JSON_DEPTH_MAX);
         if (!tok)
                 return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        /* Trailing data is allowed here only to be refused below with a clearer reason. */
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8 | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 
         obj = json_tokener_parse_ex(tok, text, (int) len);
-        if (json_tokener_get_error(tok) == json_tokener_continue)
-                return *ret_reason = "truncated JSON", -EBADMSG;
-        if (!obj || json_tokener_get_error(tok) != json_tokener_success)
+        if (!obj && json_tokener_get_error(tok) == json_tokener_continue) {
+                /* All of text was taken and more is wanted. The message is complete,
+                 * so say so with a NUL: that ends a bare number, but not an object. */
+                obj = json_tokener_parse_ex(tok, "", 1);
+                if (!obj)
+                        return *ret_reason = "truncated JSON", -EBADMSG;
+        } else if (!obj || json_tokener_get_error(tok) != json_tokener_success)
                 return *ret_reason = "invalid JSON", -EBADMSG;
-        if (json_tokener_get_parse_end(tok) != len)
+        else if (json_tokener_get_parse_end(tok) != len)
                 return *ret_reason = "trailing data after JSON object", -EBADMSG;
         if (!json_object_is_type(obj, json_type_object))
                 return *ret_reason = "message is not a JSON object", -EBADMSG;

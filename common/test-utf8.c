@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-utf8.c: unit tests for utf8.c. */
+
+#include "macro.h"
+#include "test.h"
+#include "utf8.h"
+
+static void test_valid(void) {
+        ASSERT(utf8_is_valid("", 0));
+        ASSERT(utf8_is_valid("/usr/bin/true", 13));
+        ASSERT(utf8_is_valid("gr\xc3\xbc\xc3\x9f", 6));         /* grüß */
+        ASSERT(utf8_is_valid("\xe2\x82\xac", 3));              /* € */
+        ASSERT(utf8_is_valid("\xf0\x9f\x98\x80", 4));          /* U+1F600 */
+        ASSERT(!utf8_is_valid("\xff", 1));
+        ASSERT(!utf8_is_valid("\xc3", 1));                     /* truncated */
+        ASSERT(!utf8_is_valid("\xc0\xaf", 2));                 /* overlong '/' */
+        ASSERT(!utf8_is_valid("\xe0\x80\xaf", 3));             /* overlong '/' */
+        ASSERT(!utf8_is_valid("\xed\xa0\x80", 3));             /* surrogate */
+        ASSERT(!utf8_is_valid("\xf4\x90\x80\x80", 4));         /* > U+10FFFF */
+}
+
+static void test_sanitize(void) {
+        _cleanup_(freep) char *a = utf8_sanitize("ok\xff/x", 5);
+        _cleanup_(freep) char *b = utf8_sanitize("\xc3\xbc", 2);
+        _cleanup_(freep) char *c = utf8_sanitize("a\0b", 3);
+
+        ASSERT_STREQ(a, "ok\xef\xbf\xbd/x");
+        ASSERT_STREQ(b, "\xc3\xbc");
+        ASSERT_STREQ(c, "a\xef\xbf\xbd" "b");
+}
+
+static void test_terminal(void) {
+        _cleanup_(freep) char *a = utf8_escape_for_terminal("/tmp/\x1b[31mred");
+        _cleanup_(freep) char *b = utf8_escape_for_terminal("a\\b\nc\td");
+        _cleanup_(freep) char *c = utf8_escape_for_terminal("\xc2\x9b" "x \xc3\xbc \xff");
+
+        ASSERT_STREQ(a, "/tmp/\\x1b[31mred");
+        ASSERT_STREQ(b, "a\\\\b\\nc\\td");
+        ASSERT_STREQ(c, "\\xc2\\x9bx \xc3\xbc \\xff");
+}
+
+int main(void) {
+        test_valid();
+        test_sanitize();
+        test_terminal();
+        return 0;
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-config.c: unit tests for config.c. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "test.h"
+
+/* Parses text over the defaults; returns the error message (or NULL) and the result. */
+static int parse(const char *text, Config *c, char **error) {
+        *error = NULL;
+        config_init(c);
+        return config_parse_string(c, "test.conf", text, error);
+}
+
+static void test_defaults(void) {
+        Config c;
+
+        ASSERT_EQ(config_init(&c), 0);
+        ASSERT_EQ(c.probe_mode, PROBE_AUTO);
+        ASSERT_EQ_U(c.max_uids, 65536);
+        ASSERT_EQ_U(c.ring_buffer_size, 1 << 20);
+        ASSERT_EQ_U(c.history_size, 1024);
+        ASSERT_EQ_U(c.flush_interval_usec, 50000);
+        ASSERT_STREQ(c.socket_path, "/run/execcountd/io.execcount");
+        ASSERT_EQ(c.log_level, LOG_INFO);
+        config_done(&c);
+}
+
+static void test_all_keys(void) {
+        Config c;
+        char *error;
+
+        ASSERT_EQ(parse("# comment\n"
+                        "; another comment\n"
+                        "[Probe]\n"
+                        "Mode = tracepoint\n"
+                        "\n"
+                        "[Counts]\n"
+                        "  MaxUIDs=100 ; inline comment\n"
+                        "[Events]\n"
+                        "RingBufferSize=256K\n"
+                        "History=0\n"
+                        "FlushIntervalSec=250ms\n"
+                        "[Socket]\n"
+                        "Path=/tmp/x.sock\n"
+                        "[Daemon]\n"
+                        "\tLogLevel=debug\n",
+                        &c, &error),
+                  0);
+        ASSERT(!error);
+        ASSERT_EQ(c.probe_mode, PROBE_TRACEPOINT);
+        ASSERT_EQ_U(c.max_uids, 100);
+        ASSERT_EQ_U(c.ring_buffer_size, 256 * 1024);
+        ASSERT_EQ_U(c.history_size, 0);
+        ASSERT_EQ_U(c.flush_interval_usec, 250000);
+        ASSERT_STREQ(c.socket_path, "/tmp/x.sock");
+        ASSERT_EQ(c.log_level, LOG_DEBUG);
+        config_done(&c);
+}
+
+static void test_errors(void) {
+        static const struct {
+                const char *text;
+                const char *error;
+        } cases[] = {
+                { "[Probe]\nMode=kretprobe\n",
+                  "test.conf:2: invalid Mode=kretprobe: expected auto, fentry, kprobe or tracepoint" },
+                { "[Counts]\nMaxUIDs=0\n", "test.conf:2: invalid MaxUIDs=0: expected a number of UIDs from 1 to 16777216" },
+                { "[Counts]\nMaxUIDs=-5\n",
+                  "test.conf:2: invalid MaxUIDs=-5: expected a number of UIDs from 1 to 16777216" },
+                { "[Counts]\nMaxUIDs=16777217\n",
+                  "test.conf:2: invalid MaxUIDs=16777217: expected a number of UIDs from 1 to 16777216" },
+                { "\n\n[Events]\nRingBufferSize=3M\n",
+                  "test.conf:4: invalid RingBufferSize=3M: expected a power of two from 4K to 1G, e.g. 1M" },
+                { "[Events]\nRingBufferSize=2K\n",
+                  "test.conf:2: invalid RingBufferSize=2K: expected a power of two from 4K to 1G, e.g. 1M" },
+                { "[Events]\nHistory=1000001\n",
+                  "test.conf:2: invalid History=1000001: expected a number of events from 0 to 1000000" },
+                { "[Events]\nFlushIntervalSec=11s\n",
+                  "test.conf:2: invalid FlushIntervalSec=11s: expected a duration from 0 to 10s, e.g. 50ms" },
+                { "[Events]\nFlushIntervalSec=soon\n",
+                  "test.conf:2: invalid FlushIntervalSec=soon: expected a duration from 0 to 10s, e.g. 50ms" },
+                { "[Socket]\nPath=relative.sock\n", "test.conf:2: invalid Path=relative.sock: expected an absolute path" },
+                { "[Socket]\nPath=/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                  "aaaaaaaaaaaaaaaaaaaaaaaa\n",
+                  "test.conf:2: invalid Path=/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: path too long for a Unix socket (107 bytes at most)" },
+                { "[Daemon]\nLogLevel=loud\n",
+                  "test.conf:2: invalid LogLevel=loud: expected err, warning, notice, info or debug" },
+                { "[Probe]\nMod=auto\n", "test.conf:2: unknown key 'Mod' in section [Probe]" },
+                { "[Prob]\nMode=auto\n", "test.conf:2: unknown section [Prob]" },
+                { "Mode=auto\n", "test.conf:1: 'Mode' is outside of any [Section]" },
+                { "[Probe]\nMode auto\n", "test.conf:2: syntax error: expected [Section], Key=Value or a #comment" },
+                { "[Probe\nMode=auto\n", "test.conf:1: syntax error: expected [Section], Key=Value or a #comment" },
+                /* The first error is the one reported. */
+                { "[Counts]\nMaxUIDs=x\n[Probe]\nMode=y\n",
+                  "test.conf:2: invalid MaxUIDs=x: expected a number of UIDs from 1 to 16777216" },
+                { "[Probe]\nbroken line\nMode=bad\n",
+                  "test.conf:2: syntax error: expected [Section], Key=Value or a #comment" },
+                { "[Probe]\nMode=bad\nbroken line\n",
+                  "test.conf:2: invalid Mode=bad: expected auto, fentry, kprobe or tracepoint" },
+        };
+        Config c;
+        char *error;
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                ASSERT_EQ(parse(cases[i].text, &c, &error), -EINVAL);
+                ASSERT_STREQ(error, cases[i].error);
+                free(error);
+                config_done(&c);
+        }
+
+        /* An overlong line is refused, not split into two. */
+        char line[400] = "[Socket]\nPath=/";
+        memset(line + strlen(line), 'x', 300);
+        ASSERT_EQ(parse(line, &c, &error), -EINVAL);
+        ASSERT_STREQ(error, "test.conf:2: line too long (at most 198 characters)");
+        free(error);
+        config_done(&c);
+}
+
+static void write_file(const char *path, const char *text) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        ASSERT(fd >= 0);
+        ASSERT_EQ(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+}
+
+static void test_load_with_dropins(void) {
+        char dir[] = "/tmp/test-config-XXXXXX", path[64], dropins[80], p[160];
+        Config c = {};
+        char *error = NULL, *expected;
+
+        ASSERT(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/execcountd.conf", dir);
+        snprintf(dropins, sizeof(dropins), "%s.d", path);
+
+        /* Neither file nor directory: the defaults. */
+        ASSERT_EQ(config_load(path, &c, &error), 0);
+        ASSERT_EQ_U(c.history_size, 1024);
+        config_done(&c);
+
+        write_file(path, "[Events]\nHistory=10\n[Counts]\nMaxUIDs=5\n");
+        ASSERT_EQ(mkdir(dropins, 0755), 0);
+        snprintf(p, sizeof(p), "%s/20-second.conf", dropins);
+        write_file(p, "[Events]\nHistory=30\n");
+        snprintf(p, sizeof(p), "%s/10-first.conf", dropins);
+        write_file(p, "[Events]\nHistory=20\n[Probe]\nMode=kprobe\n");
+        snprintf(p, sizeof(p), "%s/ignored.txt", dropins);
+        write_file(p, "garbage\n");
+
+        /* Drop-ins in lexical order, later ones winning; only *.conf. */
+        ASSERT_EQ(config_load(path, &c, &error), 0);
+        ASSERT_EQ_U(c.history_size, 30);
+        ASSERT_EQ_U(c.max_uids, 5);
+        ASSERT_EQ(c.probe_mode, PROBE_KPROBE);
+        config_done(&c);
+
+        /* A bad drop-in names itself, and the result is untouched. */
+        snprintf(p, sizeof(p), "%s/30-bad.conf", dropins);
+        write_file(p, "[Events]\n\nHistory=many\n");
+        c.history_size = 4242;
+        ASSERT_EQ(config_load(path, &c, &error), -EINVAL);
+        ASSERT_EQ_U(c.history_size, 4242);
+        ASSERT(asprintf(&expected, "%s:3: invalid History=many: expected a number of events from 0 to 1000000", p) > 0);
+        ASSERT_STREQ(error, expected);
+        free(expected);
+        free(error);
+
+        ASSERT_EQ(unlink(p), 0);
+        snprintf(p, sizeof(p), "%s/10-first.conf", dropins);
+        ASSERT_EQ(unlink(p), 0);
+        snprintf(p, sizeof(p), "%s/20-second.conf", dropins);
+        ASSERT_EQ(unlink(p), 0);
+        snprintf(p, sizeof(p), "%s/ignored.txt", dropins);
+        ASSERT_EQ(unlink(p), 0);
+        ASSERT_EQ(rmdir(dropins), 0);
+        snprintf(p, sizeof(p), "%s/execcountd.conf", dir);
+        ASSERT_EQ(unlink(p), 0);
+        ASSERT_EQ(rmdir(dir), 0);
+}
+
+static void test_probe_mode_names(void) {
+        for (int i = 0; i < _PROBE_MODE_MAX; i++)
+                ASSERT_EQ(probe_mode_from_string(probe_mode_to_string(i)), i);
+        ASSERT_EQ(probe_mode_from_string("Tracepoint"), -EINVAL);
+        ASSERT_EQ(probe_mode_from_string(NULL), -EINVAL);
+        ASSERT(!probe_mode_to_string(_PROBE_MODE_MAX));
+}
+
+int main(void) {
+        test_defaults();
+        test_all_keys();
+        test_errors();
+        test_load_with_dropins();
+        test_probe_mode_names();
+        return 0;
+}

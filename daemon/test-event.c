@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-event.c: unit tests for event.c. */
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include "event.h"
+#include "json-util.h"
+#include "test.h"
+
+static size_t make_record(struct exec_event *rec, const char *name, size_t name_size) {
+        memset(rec, 0, sizeof(*rec));
+        rec->boot_ns = 5000000000ULL;
+        rec->pid = 100;
+        rec->ppid = 1;
+        rec->uid = 1000;
+        rec->auid = 1000;
+        rec->dirfd = AT_FDCWD;
+        strcpy(rec->comm, "bash");
+        memcpy(rec->filename, name, name_size);
+        rec->filename_len = (uint16_t) name_size;
+        return EXEC_EVENT_HEADER_SIZE + name_size;
+}
+
+static void test_decode(void) {
+        static struct exec_event rec;
+        ExecEvent *e;
+        size_t size;
+
+        size = make_record(&rec, "/usr/bin/true", 14);
+        ASSERT_EQ(exec_event_decode(&rec, size, 1000000, &e), 0);
+        ASSERT_EQ_U(e->time_usec, 5000000 + 1000000);
+        ASSERT_EQ_U(e->pid, 100);
+        ASSERT_EQ_U(e->ppid, 1);
+        ASSERT_EQ_U(e->uid, 1000);
+        ASSERT_EQ_U(e->auid, 1000);
+        ASSERT_EQ(e->result, 0);
+        ASSERT_STREQ(e->comm, "bash");
+        ASSERT_STREQ(e->filename, "/usr/bin/true");
+        ASSERT_EQ_U(e->filename_len, 13);
+        ASSERT(e->has_filename);
+        exec_event_free(e);
+
+        /* Truncated records and inconsistent lengths are refused. */
+        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE, 0, &e), -EBADMSG);
+        rec.filename_len = 0;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), -EBADMSG);
+        rec.filename_len = EXECCOUNT_PATH_MAX + 1;
+        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, &e), -EBADMSG);
+
+        /* The comm is cut at 15 bytes even if the record has no NUL. */
+        size = make_record(&rec, "/x", 3);
+        memset(rec.comm, 'c', sizeof(rec.comm));
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ_U(strlen(e->comm), 15);
+        exec_event_free(e);
+
+        /* A name longer than PATH_MAX bytes arrives cut, still NUL-terminated. */
+        memset(&rec, 0, sizeof(rec));
+        rec.filename_len = EXECCOUNT_PATH_MAX;
+        memset(rec.filename, 'a', EXECCOUNT_PATH_MAX - 1);
+        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, &e), 0);
+        ASSERT_EQ_U(e->filename_len, EXECCOUNT_PATH_MAX - 1);
+        exec_event_free(e);
+}
+
+static void test_execveat_names(void) {
+        static const struct {
+                int dirfd;
+                unsigned at_flags;
+                const char *name;
+                const char *expected;
+        } cases[] = {
+                { 3, 0, "bin/true", "/dev/fd/3/bin/true" },
+                { 7, AT_EMPTY_PATH, "", "/dev/fd/7" },
+                { 3, 0, "", "" }, /* no AT_EMPTY_PATH: the kernel refused the empty name */
+                { 3, 0, "/usr/bin/true", "/usr/bin/true" },
+                { AT_FDCWD, 0, "rel/prog", "rel/prog" },
+        };
+        static struct exec_event rec;
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                size_t size = make_record(&rec, cases[i].name, strlen(cases[i].name) + 1);
+                ExecEvent *e;
+
+                rec.flags = EXEC_EVENT_EXECVEAT;
+                rec.dirfd = cases[i].dirfd;
+                rec.at_flags = cases[i].at_flags;
+                rec.result = -ENOENT;
+                ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+                ASSERT_STREQ(e->filename, cases[i].expected);
+                ASSERT_EQ_U(e->filename_len, strlen(cases[i].expected));
+                ASSERT_EQ(e->result, -ENOENT);
+                exec_event_free(e);
+        }
+
+        /* Without the execveat flag the dirfd means nothing. */
+        size_t size = make_record(&rec, "rel", 4);
+        ExecEvent *e;
+
+        rec.dirfd = 3;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_STREQ(e->filename, "rel");
+        exec_event_free(e);
+}
+
+static void test_json(void) {
+        static struct exec_event rec;
+        json_object *o, *v;
+        ExecEvent *e;
+        int64_t i;
+        size_t size;
+
+        size = make_record(&rec, "/tmp/\xff\xfe", 8);
+        rec.auid = UINT32_MAX;
+        rec.result = -EACCES;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        e->seq = 42;
+        o = exec_event_to_json(e);
+        ASSERT(o);
+        ASSERT(json_get_int64(o, "seq", 0, INT64_MAX, &i) && i == 42);
+        ASSERT(json_get_int64(o, "time_usec", 0, INT64_MAX, &i) && i == 5000000);
+        ASSERT(json_get_int64(o, "uid", 0, INT64_MAX, &i) && i == 1000);
+        ASSERT(json_get_int64(o, "result", INT64_MIN, INT64_MAX, &i) && i == -EACCES);
+        ASSERT(json_object_object_get_ex(o, "login_uid", &v) && v == NULL);
+        ASSERT_STREQ(json_get_string(o, "filename"), "/tmp/\xef\xbf\xbd\xef\xbf\xbd");
+        ASSERT_STREQ(json_get_string(o, "filename_hex"), "2f746d702ffffe");
+        ASSERT_STREQ(json_get_string(o, "comm"), "bash");
+        json_object_put(o);
+        exec_event_free(e);
+
+        /* Valid UTF-8 needs no hex; an unreadable name is null. */
+        size = make_record(&rec, "/bin/\xc3\xbc", 8);
+        rec.flags = EXEC_EVENT_NO_NAME;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        o = exec_event_to_json(e);
+        ASSERT(o);
+        ASSERT(json_object_object_get_ex(o, "filename", &v) && v == NULL);
+        ASSERT(!json_object_object_get_ex(o, "filename_hex", &v));
+        ASSERT(json_get_int64(o, "login_uid", 0, INT64_MAX, &i) && i == 1000);
+        json_object_put(o);
+        exec_event_free(e);
+}
+
+int main(void) {
+        test_decode();
+        test_execveat_names();
+        test_json();
+        return 0;
+}
