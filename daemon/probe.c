@@ -64,7 +64,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
         n = strlen(buf);
         while (n > 0 && buf[n - 1] == '\n')
                 buf[--n] = '\0';
-        log_full(prio, "libbpf: %s", buf);
+        /* libbpf starts its messages with "libbpf: " itself. */
+        log_full(prio, "%s", buf);
         return 0;
 }
 

@@ -1,0 +1,559 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-bpf.c: the BPF programs on the running kernel: exact per-UID counts and events.
+ *
+ * Every scenario runs as its own UID, one nobody else uses, and compares the counts that
+ * UID got with the execs the scenario made. Other activity on the host cannot disturb
+ * that. Needs root. */
+
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "counts.h"
+#include "event.h"
+#include "log.h"
+#include "probe.h"
+#include "test.h"
+#include "time-util.h"
+
+#define MISSING "/nonexistent-execcount-test/prog"
+
+extern char **environ;
+
+static uint32_t uid_base;
+static unsigned next_uid;
+
+static uint32_t new_test_uid(void) {
+        return uid_base + next_uid++;
+}
+
+/* ---- Running code as a dedicated UID */
+
+typedef int (*ChildFn)(void *arg);
+
+static pid_t spawn_as(uint32_t uid, ChildFn fn, void *arg) {
+        pid_t pid = fork();
+
+        ASSERT(pid >= 0);
+        if (pid == 0) {
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || setgroups(0, NULL) < 0 ||
+                    setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+                        _exit(99);
+                _exit(fn(arg));
+        }
+        return pid;
+}
+
+static int wait_exit(pid_t pid) {
+        int status;
+
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        if (!WIFEXITED(status))
+                TEST_FAIL("child %d died of signal %d", (int) pid, WTERMSIG(status));
+        return WEXITSTATUS(status);
+}
+
+/* Runs fn as uid and returns the child's pid; fails the test if fn does not return 0. */
+static pid_t run_as(uint32_t uid, ChildFn fn, void *arg) {
+        pid_t pid = spawn_as(uid, fn, arg);
+        int r = wait_exit(pid);
+
+        if (r != 0)
+                TEST_FAIL("scenario as UID %u exited with %d", uid, r);
+        return pid;
+}
+
+/* fork + execve(path) n times; each exec must succeed. */
+static int exec_n(const char *path, int n) {
+        for (int i = 0; i < n; i++) {
+                pid_t pid = fork();
+                int status;
+
+                if (pid < 0)
+                        return 1;
+                if (pid == 0) {
+                        execl(path, path, (char *) NULL);
+                        _exit(127);
+                }
+                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        return 2;
+        }
+        return 0;
+}
+
+/* execve() of a missing file n times, without forking: each returns ENOENT. */
+static int fail_n(int n) {
+        for (int i = 0; i < n; i++) {
+                char *argv[] = { (char *) MISSING, NULL };
+
+                if (execve(MISSING, argv, environ) >= 0 || errno != ENOENT)
+                        return 3;
+        }
+        return 0;
+}
+
+/* ---- Reading what the kernel side recorded */
+
+typedef struct Recorder {
+        struct ring_buffer *ring;
+        ExecEvent **events;
+        size_t n, alloc;
+        uint32_t uid_min, uid_max; /* only these are kept */
+} Recorder;
+
+static int on_record(void *ctx, void *data, size_t size) {
+        Recorder *rec = ctx;
+        const struct exec_event *raw = data;
+        ExecEvent *e;
+
+        if (raw->uid < rec->uid_min || raw->uid > rec->uid_max)
+                return 0;
+        ASSERT_EQ(exec_event_decode(data, size, realtime_offset_usec(), &e), 0);
+        if (rec->n == rec->alloc) {
+                rec->alloc = rec->alloc ? rec->alloc * 2 : 1024;
+                rec->events = reallocarray(rec->events, rec->alloc, sizeof(*rec->events));
+                ASSERT(rec->events);
+        }
+        rec->events[rec->n++] = e;
+        return 0;
+}
+
+static void recorder_init(Recorder *rec, Probe *p) {
+        *rec = (Recorder) { .uid_min = uid_base, .uid_max = uid_base + 1000 };
+        rec->ring = ring_buffer__new(probe_get_events_fd(p), on_record, rec, NULL);
+        ASSERT(rec->ring);
+}
+
+static void recorder_drain(Recorder *rec) {
+        ASSERT(ring_buffer__consume(rec->ring) >= 0);
+}
+
+static void recorder_done(Recorder *rec) {
+        for (size_t i = 0; i < rec->n; i++)
+                exec_event_free(rec->events[i]);
+        free(rec->events);
+        ring_buffer__free(rec->ring);
+}
+
+/* The events of uid, in order, into out (at most max); returns how many. */
+static size_t events_of(Recorder *rec, uint32_t uid, const ExecEvent **out, size_t max) {
+        size_t n = 0;
+
+        recorder_drain(rec);
+        for (size_t i = 0; i < rec->n; i++)
+                if (rec->events[i]->uid == uid) {
+                        ASSERT(n < max);
+                        out[n++] = rec->events[i];
+                }
+        return n;
+}
+
+static void expect_counts(Probe *p, uint32_t uid, uint64_t execs, uint64_t failed) {
+        UserCount c = {};
+        int r = counts_read_one(probe_get_counts_fd(p), uid, &c);
+
+        if (execs == 0 && failed == 0) {
+                ASSERT_EQ(r, -ENOENT);
+                return;
+        }
+        ASSERT_EQ(r, 0);
+        if (c.execs != execs || c.failed != failed)
+                TEST_FAIL("UID %u: expected %ju execs and %ju failed, counted %ju and %ju", uid, (uintmax_t) execs,
+                          (uintmax_t) failed, (uintmax_t) c.execs, (uintmax_t) c.failed);
+        ASSERT(c.last_exec_ns > 0 && c.last_exec_ns <= now_usec(CLOCK_BOOTTIME) * 1000);
+}
+
+static void expect_event(const ExecEvent *e, uint32_t uid, pid_t pid, pid_t ppid, const char *comm, int result,
+                         const char *filename) {
+        uint64_t now = now_usec(CLOCK_REALTIME);
+
+        ASSERT_EQ_U(e->uid, uid);
+        if (pid > 0)
+                ASSERT_EQ(e->pid, pid);
+        if (ppid > 0)
+                ASSERT_EQ(e->ppid, ppid);
+        ASSERT_STREQ(e->comm, comm);
+        ASSERT_EQ(e->result, result);
+        ASSERT(e->has_filename);
+        ASSERT_STREQ(e->filename, filename);
+        /* Recent, and not from the future. */
+        ASSERT(e->time_usec <= now + 1000 && e->time_usec + 60 * USEC_PER_SEC > now);
+}
+
+/* ---- Scenarios */
+
+static int scenario_success(void *arg) {
+        return exec_n("/bin/true", 20);
+}
+
+static void test_success(Probe *p, Recorder *rec) {
+        const ExecEvent *ev[64];
+        uint32_t uid = new_test_uid();
+        pid_t child = run_as(uid, scenario_success, NULL);
+        size_t n;
+
+        expect_counts(p, uid, 20, 0);
+        n = events_of(rec, uid, ev, ELEMENTSOF(ev));
+        ASSERT_EQ_U(n, 20);
+        for (size_t i = 0; i < n; i++)
+                expect_event(ev[i], uid, 0, child, "true", 0, "/bin/true");
+        for (size_t i = 1; i < n; i++)
+                ASSERT(ev[i]->time_usec >= ev[i - 1]->time_usec);
+}
+
+static int scenario_failures(void *arg) {
+        return fail_n(30);
+}
+
+static void test_failures(Probe *p, Recorder *rec) {
+        const ExecEvent *ev[64];
+        uint32_t uid = new_test_uid();
+        pid_t child = run_as(uid, scenario_failures, NULL);
+        size_t n;
+
+        expect_counts(p, uid, 0, 30);
+        n = events_of(rec, uid, ev, ELEMENTSOF(ev));
+        ASSERT_EQ_U(n, 30);
+        for (size_t i = 0; i < n; i++)
+                expect_event(ev[i], uid, child, getpid(), "test-bpf", -ENOENT, MISSING);
+}
+
+/* Mixed outcomes as one UID, with several ways of exec'ing. */
+static int scenario_execveat(void *arg) {
+        char *argv[] = { (char *) "true", NULL };
+        int *fds = arg, status;
+        pid_t pid;
+
+        /* fexecve(): glibc calls execveat(fd, "", AT_EMPTY_PATH). */
+        pid = fork();
+        if (pid == 0) {
+                fexecve(fds[0], argv, environ);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return 1;
+
+        /* execveat() relative to a directory fd, successful... */
+        pid = fork();
+        if (pid == 0) {
+                syscall(SYS_execveat, fds[1], "true", argv, environ, 0);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return 2;
+
+        /* ...and failing, twice. */
+        if (syscall(SYS_execveat, fds[1], "nonexistent-execcount", argv, environ, 0) >= 0 || errno != ENOENT)
+                return 3;
+        if (syscall(SYS_execveat, AT_FDCWD, MISSING, argv, environ, 0) >= 0 || errno != ENOENT)
+                return 4;
+        return 0;
+}
+
+static void test_execveat(Probe *p, Recorder *rec) {
+        const ExecEvent *ev[8];
+        char fd_name[64], rel_name[64], missing_name[64];
+        uint32_t uid = new_test_uid();
+        int fds[2];
+        pid_t child;
+
+        fds[0] = open("/bin/true", O_RDONLY);
+        fds[1] = open("/bin", O_RDONLY | O_DIRECTORY);
+        ASSERT(fds[0] >= 0 && fds[1] >= 0);
+        child = run_as(uid, scenario_execveat, fds);
+
+        expect_counts(p, uid, 2, 2);
+        ASSERT_EQ_U(events_of(rec, uid, ev, ELEMENTSOF(ev)), 4);
+        snprintf(fd_name, sizeof(fd_name), "/dev/fd/%d", fds[0]);
+        snprintf(rel_name, sizeof(rel_name), "/dev/fd/%d/true", fds[1]);
+        snprintf(missing_name, sizeof(missing_name), "/dev/fd/%d/nonexistent-execcount", fds[1]);
+        expect_event(ev[0], uid, 0, child, "true", 0, fd_name);
+        expect_event(ev[1], uid, 0, child, "true", 0, rel_name);
+        expect_event(ev[2], uid, child, getpid(), "test-bpf", -ENOENT, missing_name);
+        expect_event(ev[3], uid, child, getpid(), "test-bpf", -ENOENT, MISSING);
+        close(fds[0]);
+        close(fds[1]);
+}
+
+/* execvp() walking $PATH: two misses, then the hit. */
+static int scenario_path_walk(void *arg) {
+        char *argv[] = { (char *) "true", NULL };
+
+        if (setenv("PATH", "/nonexistent-execcount-a:/nonexistent-execcount-b:/bin", 1) < 0)
+                return 1;
+        execvp("true", argv);
+        return 2;
+}
+
+static void test_path_walk(Probe *p, Recorder *rec) {
+        const ExecEvent *ev[8];
+        uint32_t uid = new_test_uid();
+        pid_t child = run_as(uid, scenario_path_walk, NULL);
+
+        expect_counts(p, uid, 1, 2);
+        ASSERT_EQ_U(events_of(rec, uid, ev, ELEMENTSOF(ev)), 3);
+        expect_event(ev[0], uid, child, getpid(), "test-bpf", -ENOENT, "/nonexistent-execcount-a/true");
+        expect_event(ev[1], uid, child, getpid(), "test-bpf", -ENOENT, "/nonexistent-execcount-b/true");
+        expect_event(ev[2], uid, child, getpid(), "true", 0, "/bin/true");
+}
+
+/* A script is one exec, named as the script; posix_spawn (vfork) execs count too. */
+static int scenario_script_and_spawn(void *arg) {
+        char *const *paths = arg, *script = paths[0], *noexec = paths[1];
+        char *argv[] = { (char *) "x", NULL };
+        pid_t pid;
+        int status;
+
+        if (exec_n(script, 1) != 0)
+                return 1;
+        if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) != 0)
+                return 2;
+        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return 3;
+        /* Not executable: EACCES. */
+        if (execve(noexec, argv, environ) >= 0 || errno != EACCES)
+                return 4;
+        return 0;
+}
+
+static void test_script_and_spawn(Probe *p, Recorder *rec) {
+        char dir[] = "/tmp/test-bpf-XXXXXX", script[64], noexec[64];
+        char *paths[] = { script, noexec };
+        const ExecEvent *ev[8];
+        uint32_t uid = new_test_uid();
+        pid_t child;
+        FILE *f;
+
+        ASSERT(mkdtemp(dir));
+        ASSERT_EQ(chmod(dir, 0755), 0);
+        snprintf(script, sizeof(script), "%s/script", dir);
+        snprintf(noexec, sizeof(noexec), "%s/noexec", dir);
+        f = fopen(script, "we");
+        ASSERT(f);
+        fputs("#!/bin/true\n", f);
+        fclose(f);
+        ASSERT_EQ(chmod(script, 0755), 0);
+        f = fopen(noexec, "we");
+        ASSERT(f);
+        fclose(f);
+        ASSERT_EQ(chmod(noexec, 0644), 0);
+
+        child = run_as(uid, scenario_script_and_spawn, paths);
+
+        expect_counts(p, uid, 2, 1);
+        ASSERT_EQ_U(events_of(rec, uid, ev, ELEMENTSOF(ev)), 3);
+        /* The kernel names the process after the script, and runs the interpreter. */
+        expect_event(ev[0], uid, 0, child, "script", 0, script);
+        expect_event(ev[1], uid, 0, child, "true", 0, "/bin/true");
+        expect_event(ev[2], uid, child, getpid(), "test-bpf", -EACCES, noexec);
+        ASSERT_EQ(unlink(noexec), 0);
+        ASSERT_EQ(unlink(script), 0);
+        ASSERT_EQ(rmdir(dir), 0);
+}
+
+/* An exec from a thread that is not the group leader: the process keeps the leader's pid. */
+static void *thread_exec(void *arg) {
+        execl("/bin/true", "true", (char *) NULL);
+        _exit(127);
+}
+
+static int scenario_thread(void *arg) {
+        pthread_t t;
+
+        if (pthread_create(&t, NULL, thread_exec, NULL) != 0)
+                return 1;
+        pthread_join(t, NULL);
+        return 2;
+}
+
+static void test_thread(Probe *p, Recorder *rec) {
+        const ExecEvent *ev[4];
+        uint32_t uid = new_test_uid();
+        pid_t child = spawn_as(uid, scenario_thread, NULL);
+
+        ASSERT_EQ(wait_exit(child), 0); /* /bin/true's exit status */
+        expect_counts(p, uid, 1, 0);
+        ASSERT_EQ_U(events_of(rec, uid, ev, ELEMENTSOF(ev)), 1);
+        expect_event(ev[0], uid, child, getpid(), "true", 0, "/bin/true");
+}
+
+/* Many processes on every CPU, each doing successful and failing execs at once. */
+#define STORM_SUCCESS 100
+#define STORM_FAILED 5000
+
+static int scenario_storm(void *arg) {
+        long cpu = (long) arg;
+        cpu_set_t set;
+
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        (void) sched_setaffinity(0, sizeof(set), &set);
+        for (int i = 0; i < STORM_SUCCESS; i++)
+                if (exec_n("/bin/true", 1) != 0 || fail_n(STORM_FAILED / STORM_SUCCESS) != 0)
+                        return 1;
+        return 0;
+}
+
+static void test_storm(Probe *p, Recorder *rec) {
+        long n_cpus = sysconf(_SC_NPROCESSORS_ONLN), workers = MAX(4, 2 * n_cpus);
+        uint32_t uid = new_test_uid();
+        struct exec_stats before, after;
+        pid_t pids[64];
+        size_t n_events = 0;
+
+        ASSERT(workers <= (long) ELEMENTSOF(pids));
+        ASSERT_EQ(counts_read_stats(probe_get_stats_fd(p), &before), 0);
+        for (long i = 0; i < workers; i++)
+                pids[i] = spawn_as(uid, scenario_storm, (void *) (i % n_cpus));
+
+        /* Drain while they run, as the daemon does, so the ring buffer need not hold all. */
+        for (long done = 0; done < workers;) {
+                int status;
+                pid_t pid;
+
+                ASSERT(ring_buffer__poll(rec->ring, 10) >= 0);
+                while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                        ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+                        done++;
+                }
+        }
+        ASSERT_EQ(counts_read_stats(probe_get_stats_fd(p), &after), 0);
+
+        expect_counts(p, uid, workers * STORM_SUCCESS, workers * STORM_FAILED);
+
+        recorder_drain(rec);
+        for (size_t i = 0; i < rec->n; i++)
+                if (rec->events[i]->uid == uid)
+                        n_events++;
+        /* Every event arrived, or the kernel says how many it could not queue. */
+        uint64_t lost = (after.events_lost - before.events_lost) + (after.scratch_busy - before.scratch_busy);
+        if (lost == 0)
+                ASSERT_EQ_U(n_events, workers * (STORM_SUCCESS + STORM_FAILED));
+        else
+                ASSERT(n_events + lost >= (uint64_t) workers * (STORM_SUCCESS + STORM_FAILED));
+        fprintf(stderr, "storm: %ld workers on %ld CPUs, %ld execs and %ld failures counted exactly; %zu events, %ju lost\n",
+                workers, n_cpus, workers * STORM_SUCCESS, workers * STORM_FAILED, n_events, (uintmax_t) lost);
+}
+
+/* A full UID map counts the overflow instead of dropping it. */
+static void test_map_full(void) {
+        ProbeOptions opts = {
+                .mode = PROBE_AUTO,
+                .max_uids = 3,
+                .ring_buffer_size = 1 << 16,
+        };
+        ProbeReport report;
+        struct exec_stats before, after;
+        Probe *p;
+        uint32_t uids[4];
+        unsigned missing = 0;
+        UserCount c;
+
+        ASSERT_EQ(probe_new(&opts, &report, &p), 0);
+        probe_report_done(&report);
+        ASSERT_EQ(counts_read_stats(probe_get_stats_fd(p), &before), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(uids); i++) {
+                uids[i] = new_test_uid();
+                run_as(uids[i], scenario_success, NULL);
+        }
+        ASSERT_EQ(counts_read_stats(probe_get_stats_fd(p), &after), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(uids); i++) {
+                int r = counts_read_one(probe_get_counts_fd(p), uids[i], &c);
+
+                if (r == -ENOENT)
+                        missing++;
+                else {
+                        ASSERT_EQ(r, 0);
+                        ASSERT_EQ_U(c.execs, 20);
+                }
+        }
+        /* Four new UIDs, three slots (at least one of them taken by root's execs). */
+        ASSERT(missing >= 1);
+        ASSERT(after.map_full_execs - before.map_full_execs >= 20 * missing);
+        fprintf(stderr, "map full: %u of 4 UIDs had no slot; %ju execs counted as overflow\n", missing,
+                (uintmax_t) (after.map_full_execs - before.map_full_execs));
+        probe_free(p);
+}
+
+static void run_scenarios(Probe *p) {
+        Recorder rec;
+
+        recorder_init(&rec, p);
+        test_success(p, &rec);
+        test_failures(p, &rec);
+        test_execveat(p, &rec);
+        test_path_walk(p, &rec);
+        test_script_and_spawn(p, &rec);
+        test_thread(p, &rec);
+        test_storm(p, &rec);
+        recorder_done(&rec);
+}
+
+/* Each explicit mode either works exactly or says why not; auto takes the first that works. */
+static void test_modes(void) {
+        static const ProbeMode order[] = { PROBE_FENTRY, PROBE_KPROBE, PROBE_TRACEPOINT };
+        ProbeMode first_working = _PROBE_MODE_MAX;
+        ProbeOptions opts = { .max_uids = 1024, .ring_buffer_size = 1 << 20 };
+        ProbeReport report;
+        Probe *p;
+
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                int r;
+
+                opts.mode = order[i];
+                r = probe_new(&opts, &report, &p);
+                if (r < 0) {
+                        ASSERT(report.rejected[order[i]] && strlen(report.rejected[order[i]]) > 10);
+                        fprintf(stderr, "mode %s: not available here: %s\n", probe_mode_to_string(order[i]),
+                                report.rejected[order[i]]);
+                        probe_report_done(&report);
+                        continue;
+                }
+                probe_report_done(&report);
+                ASSERT_EQ(probe_get_mode(p), order[i]);
+                fprintf(stderr, "mode %s: works, checking exact counts\n", probe_mode_to_string(order[i]));
+                run_scenarios(p);
+                probe_free(p);
+                if (first_working == _PROBE_MODE_MAX)
+                        first_working = order[i];
+        }
+        if (first_working == _PROBE_MODE_MAX)
+                TEST_FAIL("no probe mode works on this kernel");
+
+        opts.mode = PROBE_AUTO;
+        ASSERT_EQ(probe_new(&opts, &report, &p), 0);
+        ASSERT_EQ(probe_get_mode(p), first_working);
+        for (size_t i = 0; i < ELEMENTSOF(order) && order[i] != first_working; i++)
+                ASSERT(report.rejected[order[i]]);
+        ASSERT(!report.rejected[first_working]);
+        fprintf(stderr, "mode auto: chose %s\n", probe_mode_to_string(first_working));
+        probe_report_done(&report);
+        probe_free(p);
+}
+
+int main(void) {
+        if (geteuid() != 0)
+                TEST_SKIP_OR_FAIL("loading BPF programs and switching UIDs needs root");
+
+        log_set_max_level(LOG_WARNING);
+        probe_setup_libbpf_logging();
+        /* Dedicated UIDs no account uses, distinct per run so parallel runs do not meet. */
+        uid_base = 2000000000u + (uint32_t) (getpid() & 0xffff) * 1024;
+
+        test_modes();
+        test_map_full();
+        return 0;
+}
