@@ -1,0 +1,554 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""test-daemon.py: execcountd and execcountctl together, on a temporary socket.
+
+    test-daemon.py EXECCOUNTD EXECCOUNTCTL INTERFACE-FILE
+
+Starts the real daemon (it loads the BPF programs: needs root), makes execs as
+dedicated UIDs and checks what execcountctl and raw Varlink clients get back, exactly.
+"""
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+EXECCOUNTD, EXECCOUNTCTL, INTERFACE_FILE = sys.argv[1:4]
+MISSING = "/nonexistent-execcount-test/prog"
+UID_BASE = 2200000000 + (os.getpid() & 0xFFFF) * 256
+_next_uid = 0
+
+
+def new_uid():
+    global _next_uid
+    _next_uid += 1
+    return UID_BASE + _next_uid
+
+
+def fail(msg):
+    raise AssertionError(msg)
+
+
+def expect(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def wait_for(pred, what, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    fail(f"timed out waiting for {what}")
+
+
+# ---- Execs as a dedicated UID
+
+def exec_ok(uid, n=1, path="/bin/true"):
+    for _ in range(n):
+        subprocess.run([path], user=uid, group=uid, extra_groups=[], check=True, stdout=subprocess.DEVNULL)
+
+
+def exec_missing(uid, n=1):
+    for _ in range(n):
+        try:
+            subprocess.run([MISSING], user=uid, group=uid, extra_groups=[])
+        except FileNotFoundError:
+            continue
+        fail(f"exec of {MISSING} did not fail")
+
+
+# ---- A raw Varlink client
+
+class Varlink:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(path)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def call_raw(self, method, parameters=None, **flags):
+        msg = {"method": method}
+        if parameters is not None:
+            msg["parameters"] = parameters
+        msg.update(flags)
+        self.send(json.dumps(msg).encode() + b"\0")
+
+    def reply(self):
+        while b"\0" not in self.buf:
+            data = self.sock.recv(1 << 20)
+            if not data:
+                raise ConnectionResetError("daemon closed the connection")
+            self.buf += data
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def call(self, method, parameters=None, **flags):
+        self.call_raw(method, parameters, **flags)
+        return self.reply()
+
+    def closed(self):
+        """True if the daemon closed its end (after anything still buffered)."""
+        try:
+            return self.sock.recv(1 << 20) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+# ---- The daemon
+
+class Daemon:
+    def __init__(self, tmp, config="", args=()):
+        self.tmp = tmp
+        self.socket = os.path.join(tmp, "io.execcount")
+        self.config = os.path.join(tmp, "execcountd.conf")
+        self.log = os.path.join(tmp, "execcountd.log")
+        with open(self.config, "w") as f:
+            f.write(config)
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen(
+            [EXECCOUNTD, "--config", self.config, "--socket", self.socket, *args],
+            stdout=self.logf, stderr=subprocess.STDOUT)
+
+        def up():
+            if self.proc.poll() is not None:
+                fail(f"execcountd exited with {self.proc.returncode}:\n{self.read_log()}")
+            try:
+                Varlink(self.socket).close()
+                return True
+            except OSError:
+                return False
+        wait_for(up, "execcountd to serve its socket")
+
+    def read_log(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def varlink(self):
+        return Varlink(self.socket)
+
+    def call(self, method, parameters=None):
+        v = self.varlink()
+        try:
+            r = v.call(method, parameters)
+        finally:
+            v.close()
+        expect("error" not in r, f"{method} failed: {r}")
+        return r["parameters"]
+
+    def ctl(self, *args, rc=0):
+        p = subprocess.run([EXECCOUNTCTL, "--socket", self.socket, "--no-pager", *args],
+                           capture_output=True, text=True, timeout=30)
+        if rc is not None and p.returncode != rc:
+            fail(f"execcountctl {' '.join(args)}: exit {p.returncode}, expected {rc}\n"
+                 f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def ctl_json(self, *args):
+        return json.loads(self.ctl(*args, "--json=short").stdout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                fail("execcountd did not stop on SIGTERM")
+        self.logf.close()
+        return self.proc.returncode
+
+
+# ---- Tests
+
+def test_stats(d):
+    a, b = new_uid(), new_uid()
+    exec_ok(a, 7)
+    exec_missing(a, 3)
+    exec_ok(b, 2)
+
+    users = {u["uid"]: u for u in d.ctl_json("stats")["users"]}
+    expect(users[a]["execs"] == 7 and users[a]["failed"] == 3, f"UID {a}: {users[a]}")
+    expect(users[b]["execs"] == 2 and users[b]["failed"] == 0, f"UID {b}: {users[b]}")
+    expect(users[a]["user"] is None, "test UIDs have no user name")
+
+    one = d.ctl_json("stats", "--uid", str(a))
+    expect(len(one["users"]) == 1 and one["users"][0]["execs"] == 7, f"stats --uid: {one}")
+    none = d.ctl_json("stats", "--uid", str(new_uid()))
+    expect(none["users"] == [], f"stats of an idle UID: {none}")
+
+    # The table: sorted by execs, with a footer; --no-legend leaves only rows.
+    out = d.ctl("stats").stdout
+    lines = out.splitlines()
+    expect(lines[0].split() == ["UID", "USER", "EXECS", "FAILED", "LAST", "EXEC"], f"header: {lines[0]}")
+    rows = [line.split() for line in lines[1:lines.index("")]]
+    execs = [int(r[2]) for r in rows if len(r) >= 4 and r[0].isdigit()]
+    expect(execs == sorted(execs, reverse=True), f"not sorted by execs: {execs}")
+    expect(any(r[:4] == [str(a), "-", "7", "3"] for r in rows), f"no row for {a}:\n{out}")
+    expect("users," in lines[-1] and "since" in lines[-1], f"footer: {lines[-1]}")
+    bare = d.ctl("stats", "--no-legend", "--uid", str(b)).stdout.split()
+    expect(bare[:4] == [str(b), "-", "2", "0"], f"--no-legend: {bare}")
+
+    pretty = d.ctl("stats", "--uid", str(a), "--json=pretty").stdout
+    expect(pretty.count("\n") > 5 and json.loads(pretty)["users"][0]["failed"] == 3, "pretty JSON")
+
+    root = d.ctl_json("stats", "--user", "root")
+    expect(all(u["uid"] == 0 for u in root["users"]), f"--user root: {root}")
+
+
+def test_events(d):
+    a = new_uid()
+    exec_ok(a, 2)
+    exec_missing(a, 1)
+
+    lines = d.ctl("events", "--uid", str(a), "-n", "all", "--json=short").stdout.splitlines()
+    events = [json.loads(line) for line in lines]
+    expect(len(events) == 3, f"expected 3 events of {a}, got {events}")
+    ok, missing = events[:2], events[2]
+    for e in ok:
+        expect(e["uid"] == a and e["result"] == 0 and e["filename"] == "/bin/true" and e["comm"] == "true",
+               f"success event: {e}")
+    expect(missing["result"] == -2 and missing["filename"] == MISSING and missing["pid"] > 0,
+           f"failure event: {missing}")
+    expect(missing["ppid"] == os.getpid(), f"the failing exec's parent is this test: {missing}")
+    expect(events[0]["seq"] < events[1]["seq"] < events[2]["seq"], "events in order")
+    expect(all(abs(e["time_usec"] / 1e6 - time.time()) < 60 for e in events), "event times are now")
+
+    last = d.ctl("events", "--uid", str(a), "-n", "1", "--json=short").stdout.splitlines()
+    expect(len(last) == 1 and json.loads(last[0])["seq"] == missing["seq"], f"-n 1: {last}")
+
+    table = d.ctl("events", "--uid", str(a)).stdout.splitlines()
+    expect(table[0].split() == ["TIME", "UID", "USER", "PID", "PPID", "COMM", "RESULT", "FILENAME"],
+           f"header: {table[0]}")
+    expect(len(table) == 4 and table[3].split()[-2:] == ["ENOENT", MISSING], f"table:\n{table}")
+    expect(d.ctl("events", "--uid", str(new_uid())).stdout.startswith("No execs recorded"), "empty events")
+
+
+def test_status(d, max_uids, history):
+    s = d.ctl_json("status")
+    for k in ("version", "probe_mode", "rejected_probes", "started_usec", "uptime_usec", "since_usec",
+              "total_execs", "total_failed", "events_received", "events_lost", "map_entries",
+              "map_capacity", "map_full_execs", "map_full_failed", "history_events",
+              "history_capacity", "ring_buffer_size", "clients", "compat_execs"):
+        expect(k in s, f"status lacks {k}: {s}")
+    expect(s["probe_mode"] in ("fentry", "kprobe", "tracepoint"), f"probe mode {s['probe_mode']}")
+    expect(s["map_capacity"] == max_uids and s["history_capacity"] == history, f"status: {s}")
+    expect(s["events_received"] >= 10 and s["total_execs"] >= 10, f"status totals: {s}")
+    expect(s["clients"] >= 1, "the asking client is connected")
+    stats = d.call("io.execcount.GetStats")
+    # Totals are the sum over UIDs plus what a full map could not attribute.
+    execs = sum(u["execs"] for u in stats["users"])
+    expect(execs <= s["total_execs"] + 1000, "totals add up")
+    text = d.ctl("status").stdout
+    expect(f"with the {s['probe_mode']} probes" in text and "Events:" in text, f"status text:\n{text}")
+
+
+class LineReader:
+    """Lines from a child's stdout, with a timeout (select() cannot see Python's buffers)."""
+
+    def __init__(self, proc):
+        self.fd = proc.stdout.fileno()
+        self.buf = b""
+
+    def line(self, timeout):
+        end = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                fail("no output from execcountctl events --follow")
+            data = os.read(self.fd, 65536)
+            if not data:
+                fail("execcountctl events --follow exited")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+
+def test_follow(d):
+    b = new_uid()
+    follower = subprocess.Popen(
+        [EXECCOUNTCTL, "--socket", d.socket, "events", "--follow", "--uid", str(b), "-n", "100",
+         "--json=short"], stdout=subprocess.PIPE)
+    out = LineReader(follower)
+    try:
+        # Events from before the watch starts come as backlog, later ones live.
+        exec_ok(b, 2)
+        exec_missing(b, 1)
+        got = [json.loads(out.line(5)) for _ in range(3)]
+        expect([e["result"] for e in got] == [0, 0, -2], f"followed events: {got}")
+        expect(all(e["uid"] == b for e in got), "only the UID asked for")
+        # And a live one, well after the watch began.
+        time.sleep(0.3)
+        start = time.monotonic()
+        exec_ok(b, 1, "/bin/echo")
+        e = json.loads(out.line(5))
+        expect(e["filename"] == "/bin/echo", f"live event: {e}")
+        print(f"  live event reached execcountctl after {1000 * (time.monotonic() - start):.0f} ms")
+    finally:
+        follower.terminate()
+        follower.wait()
+
+    table = subprocess.Popen([EXECCOUNTCTL, "--socket", d.socket, "events", "-f", "--uid", str(b), "-n", "0"],
+                             stdout=subprocess.PIPE)
+    out = LineReader(table)
+    try:
+        header = out.line(5)
+        expect(header.split()[:3] == ["TIME", "UID", "USER"], f"follow header: {header}")
+        time.sleep(0.3)
+        exec_missing(b, 1)
+        row = out.line(5).split()
+        expect(row[2] == str(b) and row[-2:] == ["ENOENT", MISSING], f"follow row: {row}")
+    finally:
+        table.terminate()
+        table.wait()
+
+
+def test_watch_raw(d):
+    c = new_uid()
+    v = d.varlink()
+    r = v.call("io.execcount.Watch", {"uid": c})
+    expect(r.get("error") == "org.varlink.service.ExpectedMore", f"Watch without more: {r}")
+    v.call_raw("io.execcount.Watch", {"uid": c}, more=True)
+    time.sleep(0.3)
+    exec_ok(c, 1)
+    r = v.reply()
+    expect(r.get("continues") is True and r["parameters"]["event"]["uid"] == c, f"Watch reply: {r}")
+    # A call while streaming breaks the protocol.
+    v.call_raw("io.execcount.GetStats")
+    r = v.reply()
+    expect(r.get("error") == "io.execcount.ProtocolError", f"call while streaming: {r}")
+    expect(v.closed(), "connection closed after a protocol error")
+
+
+def test_reset(d):
+    a, b = new_uid(), new_uid()
+    exec_ok(a, 1)
+    exec_ok(b, 1)
+    out = d.ctl("reset", "--uid", str(a)).stdout
+    expect(f"UID {a}" in out, f"reset output: {out}")
+    expect(d.ctl_json("stats", "--uid", str(a))["users"] == [], "UID reset")
+    expect(d.ctl_json("stats", "--uid", str(b))["users"][0]["execs"] == 1, "other UID kept")
+    exec_ok(a, 2)
+    expect(d.ctl_json("stats", "--uid", str(a))["users"][0]["execs"] == 2, "counting goes on after reset")
+
+    before = d.ctl_json("stats")["since_usec"]
+    time.sleep(0.01)
+    d.ctl("reset")
+    after = d.ctl_json("stats")
+    uids = {u["uid"] for u in after["users"]}
+    expect(a not in uids and b not in uids, "all UIDs reset")
+    expect(after["since_usec"] > before, "since moves with a full reset")
+
+
+def test_bad_clients(d):
+    def error_of(raw):
+        v = d.varlink()
+        v.send(raw)
+        r = v.reply()
+        return r, v
+
+    r, v = error_of(b"this is not json\0")
+    expect(r["error"] == "io.execcount.ProtocolError" and "JSON" in r["parameters"]["reason"], f"garbage: {r}")
+    expect(v.closed(), "closed after garbage")
+    r, v = error_of(b"[1,2,3]\0")
+    expect(r["error"] == "io.execcount.ProtocolError", f"array: {r}")
+    r, v = error_of(b'{"method": "nodots"}\0')
+    expect(r["error"] == "io.execcount.ProtocolError", f"bad method name: {r}")
+
+    v = d.varlink()
+    for method, params, error, param in [
+            ("io.execcount.Nope", None, "org.varlink.service.MethodNotFound", None),
+            ("com.example.Thing", None, "org.varlink.service.InterfaceNotFound", None),
+            ("io.execcount.GetStats", {"uid": "0"}, "org.varlink.service.InvalidParameter", "uid"),
+            ("io.execcount.GetStats", {"uid": -1}, "org.varlink.service.InvalidParameter", "uid"),
+            ("io.execcount.GetStats", {"uid": 4294967295}, "org.varlink.service.InvalidParameter", "uid"),
+            ("io.execcount.GetStats", {"user": "root"}, "org.varlink.service.InvalidParameter", "user"),
+            ("io.execcount.GetEvents", {"limit": -5}, "org.varlink.service.InvalidParameter", "limit"),
+            ("io.execcount.GetStatus", {"x": 1}, "org.varlink.service.InvalidParameter", "x"),
+            ("org.varlink.service.GetInterfaceDescription", {}, "org.varlink.service.InvalidParameter",
+             "interface")]:
+        r = v.call(method, params)
+        expect(r.get("error") == error, f"{method}({params}): {r}")
+        if param:
+            expect(r["parameters"]["parameter"] == param, f"{method}({params}): {r}")
+    # Errors in calls leave the connection usable; calls may be pipelined; oneway gets nothing.
+    v.send(b'{"method":"io.execcount.GetStats","parameters":{"uid":0}}\0'
+           b'{"method":"io.execcount.Reset","parameters":{"uid":1},"oneway":true}\0'
+           b'{"method":"org.varlink.service.GetInfo"}\0')
+    r1, r2 = v.reply(), v.reply()
+    expect("users" in r1["parameters"] and r2["parameters"]["product"] == "execcountd", f"pipelined: {r1} {r2}")
+    v.close()
+
+    # Too big: answered with an error, then closed.
+    v = d.varlink()
+    try:
+        v.send(b"{" + b" " * (200 * 1024))
+    except OSError:
+        pass
+    r = v.reply()
+    expect(r["error"] == "io.execcount.ProtocolError" and "too large" in r["parameters"]["reason"], f"big: {r}")
+    expect(v.closed(), "closed after an oversized message")
+
+    # A message cut by a hangup; clients that vanish before their answer.
+    v = d.varlink()
+    v.send(b'{"method":"io.execcount.GetSt')
+    v.sock.shutdown(socket.SHUT_WR)
+    r = v.reply()
+    expect(r["error"] == "io.execcount.ProtocolError", f"cut message: {r}")
+    for _ in range(50):
+        v = d.varlink()
+        v.call_raw("io.execcount.GetEvents")
+        v.close()
+    # Half-closed after a whole call: still answered.
+    v = d.varlink()
+    v.call_raw("io.execcount.GetStats", {"uid": 0})
+    v.sock.shutdown(socket.SHUT_WR)
+    expect("users" in v.reply()["parameters"], "answer after SHUT_WR")
+
+    expect(d.proc.poll() is None, "daemon survived the bad clients")
+    stats = d.ctl_json("stats")
+    expect("users" in stats, "a normal client is still served")
+
+
+def test_interface(d):
+    info = d.call("org.varlink.service.GetInfo")
+    expect(info["interfaces"] == ["org.varlink.service", "io.execcount"], f"GetInfo: {info}")
+    expect(info["version"] == d.ctl("--version").stdout.split()[-1], "same version")
+    desc = d.call("org.varlink.service.GetInterfaceDescription", {"interface": "io.execcount"})["description"]
+    with open(INTERFACE_FILE) as f:
+        expect(desc == f.read(), "GetInterfaceDescription returns io.execcount.varlink")
+    desc = d.call("org.varlink.service.GetInterfaceDescription", {"interface": "org.varlink.service"})
+    expect("method GetInfo()" in desc["description"], "org.varlink.service description")
+    v = d.varlink()
+    r = v.call("org.varlink.service.GetInterfaceDescription", {"interface": "com.example"})
+    expect(r["error"] == "org.varlink.service.InterfaceNotFound", f"unknown interface: {r}")
+    v.close()
+
+
+def test_reload(d):
+    a = new_uid()
+    exec_ok(a, 4)
+    with open(d.config, "a") as f:
+        f.write("\n[Events]\nHistory=7\n[Counts]\nMaxUIDs=99\n")
+    d.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: d.ctl_json("status")["history_capacity"] == 7, "History=7 to apply")
+    expect(d.ctl_json("stats", "--uid", str(a))["users"][0]["execs"] == 4, "counts kept over reload")
+    wait_for(lambda: "MaxUIDs= changed" in d.read_log(), "restart-only setting to be reported")
+
+    with open(d.config, "a") as f:
+        f.write("[Events]\nHistory=lots\n")
+    d.proc.send_signal(signal.SIGHUP)
+    line = sum(1 for _ in open(d.config))
+    wait_for(lambda: f"execcountd.conf:{line}: invalid History=lots" in d.read_log(), "bad config to be reported")
+    expect("keeping the configuration in effect" in d.read_log(), "old config kept")
+    expect(d.proc.poll() is None and d.ctl_json("status")["history_capacity"] == 7, "daemon runs on, unchanged")
+    expect(d.ctl_json("stats", "--uid", str(a))["users"][0]["execs"] == 4, "counts kept over a failed reload")
+
+
+def test_cli_errors(tmp):
+    def ctl(*args):
+        return subprocess.run([EXECCOUNTCTL, *args], capture_output=True, text=True, timeout=10)
+
+    p = ctl("--socket", os.path.join(tmp, "nothing-here"), "stats")
+    expect(p.returncode == 3 and p.stdout == "", f"not running: {p}")
+    expect(p.stderr.count("\n") == 1 and "not running" in p.stderr and "systemctl start execcountd" in p.stderr,
+           f"one line naming the fix: {p.stderr!r}")
+    for args, words in [((), "Missing command"), (("bogus",), "Unknown command"),
+                        (("stats", "--json=yaml"), "--json"), (("stats", "--uid", "x"), "--uid"),
+                        (("stats", "--user", "no-such-user-execcount"), "Unknown user"),
+                        (("status", "--uid", "0"), "do not apply"), (("stats", "-f"), "--follow"),
+                        (("stats", "extra"), "Unexpected argument")]:
+        p = ctl(*args)
+        expect(p.returncode == 2 and words in p.stderr, f"execcountctl {args}: {p.returncode} {p.stderr!r}")
+    expect(ctl("--help").returncode == 0 and "stats" in ctl("--help").stdout, "--help")
+    expect(ctl("--version").stdout.startswith("execcountctl "), "--version")
+
+
+def test_daemon_refuses(tmp):
+    def run(*args, config=None):
+        path = os.path.join(tmp, "refuse.conf")
+        with open(path, "w") as f:
+            f.write(config or "")
+        return subprocess.run([EXECCOUNTD, "--config", path, "--socket", os.path.join(tmp, "refuse.sock"), *args],
+                              capture_output=True, text=True, timeout=30)
+
+    p = run(config="[Probe]\nMode=auto\n\n[Counts]\nMaxUIDs=lots\n")
+    expect(p.returncode == 1 and "refuse.conf:5: invalid MaxUIDs=lots" in p.stderr, f"bad config: {p}")
+    p = run("--probe=magic")
+    expect(p.returncode == 2 and "--probe=magic" in p.stderr, f"bad flag: {p}")
+    p = run("--check-config", config="[Events]\nHistory=5\n")
+    expect(p.returncode == 0 and "History=5" in p.stdout and "Mode=auto" in p.stdout, f"--check-config: {p}")
+    p = run("--check-config", "--probe=tracepoint")
+    expect("Mode=tracepoint" in p.stdout, "flags win over the file")
+
+
+def test_second_daemon(d):
+    p = subprocess.run([EXECCOUNTD, "--config", d.config, "--socket", d.socket], capture_output=True, text=True,
+                       timeout=30)
+    expect(p.returncode == 1 and "Another execcountd is serving" in p.stderr, f"second daemon: {p}")
+
+
+def main():
+    if os.geteuid() != 0:
+        print("SKIP: execcountd needs root" if not os.environ.get("CI") else "FAIL: CI must run this as root")
+        sys.exit(1 if os.environ.get("CI") else 77)
+
+    tmp = tempfile.mkdtemp(prefix="test-daemon-")
+    os.chmod(tmp, 0o755)
+    d = Daemon(tmp, "[Counts]\nMaxUIDs=4096\n[Events]\nHistory=2048\n")
+    tests = [
+        ("stats", lambda: test_stats(d)),
+        ("events", lambda: test_events(d)),
+        ("status", lambda: test_status(d, 4096, 2048)),
+        ("follow", lambda: test_follow(d)),
+        ("watch", lambda: test_watch_raw(d)),
+        ("interface", lambda: test_interface(d)),
+        ("bad clients", lambda: test_bad_clients(d)),
+        ("second daemon", lambda: test_second_daemon(d)),
+        ("reset", lambda: test_reset(d)),
+        ("reload", lambda: test_reload(d)),
+        ("cli errors", lambda: test_cli_errors(tmp)),
+        ("daemon refuses bad settings", lambda: test_daemon_refuses(tmp)),
+    ]
+    failed = 0
+    try:
+        for name, fn in tests:
+            try:
+                fn()
+                print(f"ok - {name}")
+            except Exception:
+                failed += 1
+                print(f"not ok - {name}")
+                traceback.print_exc()
+    finally:
+        rc = d.stop()
+        log = d.read_log()
+    if rc != 0 or "Stopped." not in log:
+        failed += 1
+        print(f"not ok - clean stop (exit {rc})")
+    if os.path.exists(d.socket):
+        failed += 1
+        print("not ok - socket removed at stop")
+    if failed:
+        print("---- execcountd log ----\n" + log)
+        sys.exit(1)
+    print("ok - clean stop")
+
+
+if __name__ == "__main__":
+    main()
