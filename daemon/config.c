@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,19 +139,86 @@ static int set_log_level(Config *c, const char *value, const char **ret_why) {
         return 0;
 }
 
+/* Each getter writes the value as it would be written in the file. */
+typedef void (*ConfigGetter)(const Config *c, FILE *f);
+
+static void get_probe_mode(const Config *c, FILE *f) {
+        fputs(probe_mode_to_string(c->probe_mode), f);
+}
+
+static void get_max_uids(const Config *c, FILE *f) {
+        fprintf(f, "%" PRIu32, c->max_uids);
+}
+
+static void get_ring_buffer_size(const Config *c, FILE *f) {
+        static const char units[] = { 'G', 'M', 'K' };
+        uint32_t v = c->ring_buffer_size;
+
+        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                uint32_t factor = 1u << (10 * (ELEMENTSOF(units) - i));
+
+                if (v >= factor && v % factor == 0) {
+                        fprintf(f, "%" PRIu32 "%c", v / factor, units[i]);
+                        return;
+                }
+        }
+        fprintf(f, "%" PRIu32, v);
+}
+
+static void get_history(const Config *c, FILE *f) {
+        fprintf(f, "%" PRIu32, c->history_size);
+}
+
+static void get_flush_interval(const Config *c, FILE *f) {
+        uint64_t v = c->flush_interval_usec;
+
+        if (v == 0)
+                fputs("0", f);
+        else if (v % USEC_PER_SEC == 0)
+                fprintf(f, "%" PRIu64 "s", v / USEC_PER_SEC);
+        else if (v % USEC_PER_MSEC == 0)
+                fprintf(f, "%" PRIu64 "ms", v / USEC_PER_MSEC);
+        else
+                fprintf(f, "%" PRIu64 "us", v);
+}
+
+static void get_socket_path(const Config *c, FILE *f) {
+        fputs(c->socket_path, f);
+}
+
+static void get_log_level(const Config *c, FILE *f) {
+        fputs(log_level_to_string(c->log_level), f);
+}
+
+/* Every setting, in the order of the shipped file. */
 static const struct {
         const char *section;
         const char *key;
         ConfigSetter set;
+        ConfigGetter get;
 } config_keys[] = {
-        { "Probe", "Mode", set_probe_mode },
-        { "Counts", "MaxUIDs", set_max_uids },
-        { "Events", "RingBufferSize", set_ring_buffer_size },
-        { "Events", "History", set_history },
-        { "Events", "FlushIntervalSec", set_flush_interval },
-        { "Socket", "Path", set_socket_path },
-        { "Daemon", "LogLevel", set_log_level },
+        { "Probe", "Mode", set_probe_mode, get_probe_mode },
+        { "Counts", "MaxUIDs", set_max_uids, get_max_uids },
+        { "Events", "RingBufferSize", set_ring_buffer_size, get_ring_buffer_size },
+        { "Events", "History", set_history, get_history },
+        { "Events", "FlushIntervalSec", set_flush_interval, get_flush_interval },
+        { "Socket", "Path", set_socket_path, get_socket_path },
+        { "Daemon", "LogLevel", set_log_level, get_log_level },
 };
+
+void config_format(const Config *c, FILE *f) {
+        const char *section = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(config_keys); i++) {
+                if (!section || !streq(section, config_keys[i].section)) {
+                        fprintf(f, "%s[%s]\n", section ? "\n" : "", config_keys[i].section);
+                        section = config_keys[i].section;
+                }
+                fprintf(f, "%s=", config_keys[i].key);
+                config_keys[i].get(c, f);
+                fputc('\n', f);
+        }
+}
 
 typedef struct ParseContext {
         Config *config;

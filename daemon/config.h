@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum ProbeMode {
         PROBE_AUTO,
@@ -55,6 +56,9 @@ int config_copy(const Config *from, Config *to);
  * with no message. */
 int config_parse_file(Config *c, const char *path, char **ret_error);
 int config_parse_string(Config *c, const char *name, const char *text, char **ret_error);
+
+/* Writes every setting as "[Section]" and "Key=Value" lines, as the file would say it. */
+void config_format(const Config *c, FILE *f);
 
 /* Loads the defaults, then path, then the "*.conf" files of the directory "<path>.d" in
  * lexical order; later settings win. A missing main file or directory is fine. On error

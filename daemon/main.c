@@ -96,15 +96,6 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
         return 1;
 }
 
-static void print_config(const Config *c) {
-        printf("[Probe]\nMode=%s\n\n", probe_mode_to_string(c->probe_mode));
-        printf("[Counts]\nMaxUIDs=%u\n\n", c->max_uids);
-        printf("[Events]\nRingBufferSize=%u\nHistory=%u\nFlushIntervalSec=%llums\n\n", c->ring_buffer_size,
-               c->history_size, (unsigned long long) (c->flush_interval_usec / USEC_PER_MSEC));
-        printf("[Socket]\nPath=%s\n\n", c->socket_path);
-        printf("[Daemon]\nLogLevel=%s\n", log_level_to_string(c->log_level));
-}
-
 int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         ConfigOverrides overrides = { .probe_mode = -1, .log_level = -1 };
@@ -122,7 +113,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
 
         if (arg_check_config) {
-                print_config(&m->config);
+                config_format(&m->config, stdout);
                 return EXIT_SUCCESS;
         }
 

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "macro.h"
 #include "test.h"
 
 /* Parses text over the defaults; returns the error message (or NULL) and the result. */
@@ -194,7 +195,44 @@ static void test_probe_mode_names(void) {
         ASSERT(!probe_mode_to_string(_PROBE_MODE_MAX));
 }
 
-int main(void) {
+/* The shipped file lists every setting, commented out at its default, and nothing else. */
+static void test_shipped_file(const char *path) {
+        _cleanup_(freep) char *defaults = NULL, *file = NULL;
+        size_t size = 0;
+        char *error = NULL, *line, *save = NULL;
+        FILE *f;
+        Config c;
+
+        ASSERT_EQ(config_init(&c), 0);
+        ASSERT_EQ(config_parse_file(&c, path, &error), 0);
+        f = open_memstream(&defaults, &size);
+        ASSERT(f);
+        config_format(&c, f);
+        fclose(f);
+        config_done(&c);
+
+        f = fopen(path, "re");
+        ASSERT(f);
+        file = calloc(1, 65536);
+        ASSERT(file);
+        ASSERT(fread(file, 1, 65535, f) > 0);
+        fclose(f);
+
+        for (line = strtok_r(defaults, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char want[256];
+
+                if (line[0] == '[')
+                        snprintf(want, sizeof(want), "\n%s\n", line);
+                else
+                        snprintf(want, sizeof(want), "\n#%s\n", line);
+                if (!strstr(file, want))
+                        TEST_FAIL("%s lacks the line %s", path, want + 1);
+        }
+}
+
+int main(int argc, char *argv[]) {
+        ASSERT_EQ(argc, 2);
+        test_shipped_file(argv[1]);
         test_defaults();
         test_all_keys();
         test_errors();

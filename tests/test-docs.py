@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""test-docs.py: the man pages document every interface the code has.
+
+    test-docs.py EXECCOUNTD EXECCOUNTCTL VARLINK-FILE MAN-DIR
+
+Every command-line option (from --help), every configuration key (from --check-config),
+every execcountctl command and every Varlink method must appear in its man page.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+execcountd, execcountctl, varlink_file, man_dir = sys.argv[1:5]
+
+
+def read(name):
+    with open(os.path.join(man_dir, name)) as f:
+        return f.read()
+
+
+def run(*args):
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+problems = []
+
+
+def need(page, text, what):
+    if text not in read(page):
+        problems.append(f"{page} does not document {what} (looked for {text!r})")
+
+
+for prog, page in ((execcountd, "execcountd.8"), (execcountctl, "execcountctl.1")):
+    for opt in sorted(set(re.findall(r"--([a-z][a-z-]+)", run(prog, "--help")))):
+        need(page, f"Fl Fl {opt}", f"option --{opt}")
+    for opt in sorted(set(re.findall(r"^  -([a-z]) ", run(prog, "--help"), re.M))):
+        need(page, f"Fl {opt}", f"option -{opt}")
+
+help_ctl = run(execcountctl, "--help")
+commands = re.findall(r"^  ([a-z]+) {2,}", help_ctl.split("Options:")[0], re.M)
+if len(commands) < 4:
+    problems.append(f"could not find the commands in execcountctl --help: {commands}")
+for cmd in commands:
+    need("execcountctl.1", f"It Cm {cmd}", f"command {cmd}")
+
+config = run(execcountd, "--check-config", "--config", "/nonexistent/execcountd.conf")
+sections = re.findall(r"^\[(\w+)\]$", config, re.M)
+keys = re.findall(r"^(\w+)=", config, re.M)
+if len(keys) < 5:
+    problems.append(f"could not find the settings in --check-config: {config}")
+for section in sections:
+    need("execcountd.conf.5", f"Ss \\&[{section}\\&]", f"section [{section}]")
+for key in keys:
+    need("execcountd.conf.5", f"It Cm {key}=", f"setting {key}=")
+
+with open(varlink_file) as f:
+    idl = f.read()
+for method in re.findall(r"^method (\w+)\(", idl, re.M):
+    need("execcountd.8", f"It Fn {method}", f"Varlink method {method}")
+for error in re.findall(r"^error (\w+) ", idl, re.M):
+    need("execcountd.8", f"io.execcount.{error}", f"Varlink error {error}")
+
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
