@@ -174,12 +174,12 @@ char *format_timespan(char buf[static FORMAT_TIMESPAN_MAX], uint64_t usec) {
         for (size_t i = 0; i < ELEMENTSOF(units) && used < 2; i++) {
                 uint64_t v = usec / units[i].usec;
 
-                if (v == 0) {
-                        /* Units below a larger one already shown would be noise. */
-                        if (used > 0)
-                                break;
+                /* Units below a larger one already shown would be noise, and so would
+                 * microseconds next to anything larger. */
+                if (used > 0 && (v == 0 || units[i].usec == 1))
+                        break;
+                if (v == 0)
                         continue;
-                }
                 n += (size_t) snprintf(buf + n, FORMAT_TIMESPAN_MAX - n, "%s%" PRIu64 "%s", used ? " " : "", v,
                                        units[i].suffix);
                 usec -= v * units[i].usec;

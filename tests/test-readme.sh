@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-readme.sh SOURCE-DIR: the README's commands are there and do what it says.
+#
+# Runs the README's first command, tools/run, on a copy of the source tree, in a private
+# mount namespace where /usr/local, /etc/execcountd, /run/execcountd and /var/log are
+# empty: as on a fresh machine, and without touching this one. (The second command,
+# tools/test, is what runs this test.)
+set -euo pipefail
+src=$1
+readme=$src/README.md
+
+fail() {
+        echo "FAIL: $*" >&2
+        exit 1
+}
+
+# The two commands, each alone in a shell code block, and the scripts behind them.
+for cmd in tools/run tools/test; do
+        awk -v cmd="$cmd" '/^```/ { inblock = !inblock; next } inblock && $0 == cmd { found = 1 } END { exit !found }' \
+                "$readme" || fail "README.md does not show the command '$cmd' in a code block"
+        [ -x "$src/$cmd" ] || fail "$cmd is not an executable script"
+done
+
+if [ "$(id -u)" != 0 ]; then
+        echo "SKIP: tools/run needs root" >&2
+        exit "$([ -n "${CI:-}" ] && echo 1 || echo 77)"
+fi
+if [ "$(cat /proc/1/comm)" = systemd ]; then
+        # tools/run would start the host's execcountd.service; the e2e suite runs it under
+        # a systemd of its own instead.
+        echo "SKIP: systemd runs this machine; the e2e suite tests tools/run under systemd" >&2
+        exit 77
+fi
+
+work=$(mktemp -d /tmp/test-readme-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
+tar -C "$src" --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | tar -C "$work" -xf -
+mkdir -p /run/execcountd /etc/execcountd
+
+unshare --mount --propagation private bash -euo pipefail -c '
+        fail() { echo "FAIL: $*" >&2; exit 1; }
+        for d in /usr/local /etc/execcountd /run/execcountd /var/log; do
+                mount -t tmpfs tmpfs "$d"
+        done
+        cd "$1"
+        out=$(tools/run 2>&1) || { echo "$out"; fail "tools/run failed"; }
+        echo "$out"
+        pid=$(cat /run/execcountd/execcountd.pid)
+        trap "kill $pid 2>/dev/null || true" EXIT
+
+        grep -q "^UID USER *EXECS FAILED LAST EXEC$" <<<"$out" || fail "no stats table in the output"
+        grep -q "execs, .* failed, since" <<<"$out" || fail "no stats footer in the output"
+        for f in /usr/local/sbin/execcountd /usr/local/bin/execcountctl /etc/execcountd/execcountd.conf \
+                 /usr/local/lib/systemd/system/execcountd.service /usr/local/share/man/man8/execcountd.8 \
+                 /usr/local/share/man/man1/execcountctl.1 /usr/local/share/man/man5/execcountd.conf.5; do
+                [ -e "$f" ] || fail "$f was not installed"
+        done
+
+        # The daemon it left running counts exactly.
+        uid=$((2300000000 + $$ % 65536))
+        for _ in 1 2 3; do setpriv --reuid "$uid" --regid "$uid" --clear-groups /bin/true; done
+        setpriv --reuid "$uid" --regid "$uid" --clear-groups /nonexistent-execcount 2>/dev/null && fail "exec worked"
+        json=$(/usr/local/bin/execcountctl stats --uid "$uid" --json=short)
+        grep -q "\"execs\":3,\"failed\":1," <<<"$json" || fail "expected 3 execs and 1 failed for $uid: $json"
+
+        kill "$pid"
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        ! kill -0 "$pid" 2>/dev/null || fail "execcountd did not stop"
+        grep -q "Stopped." /var/log/execcountd.log || fail "execcountd did not log its stop"
+' _ "$work"
