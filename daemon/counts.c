@@ -118,6 +118,11 @@ int counts_read_one(int map_fd, uint32_t uid, UserCount *ret) {
         return 0;
 }
 
+/* A reset deletes the UID's element. A BPF program that looked the element up a moment
+ * before may still add its one count to it; with a preallocated map that element can in
+ * the same instant be handed to a UID appearing for the first time, which then starts at
+ * one too many. The window is a few instructions wide and needs a reset, a new UID and an
+ * exec to meet in it; the alternative, never deleting, would fill the map for good. */
 int counts_reset_one(int map_fd, uint32_t uid) {
         if (bpf_map_delete_elem(map_fd, &uid) < 0) {
                 int r = negative_errno();

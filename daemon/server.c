@@ -225,6 +225,18 @@ static void connection_dispatch(Connection *c, const char *text, size_t len) {
         c->oneway = call.oneway;
         c->more = call.more;
         c->replied = false;
+        if (call.upgrade) {
+                /* No protocol to upgrade to here. */
+                json_object *p = json_object_new_object();
+
+                if (p && json_object_object_add(p, "parameter", json_object_new_string("upgrade")) == 0)
+                        (void) connection_error(c, VARLINK_ERROR_INVALID_PARAMETER, p);
+                else
+                        connection_kill(c);
+                json_object_put(p);
+                varlink_call_done(&call);
+                return;
+        }
         c->server->handler(c->server, c, &call, c->server->userdata);
         if (!c->replied && !c->subscription && !c->dead) {
                 /* Every handler answers; this is a bug, but the client must not hang. */
@@ -271,6 +283,8 @@ static void connection_read(Connection *c) {
                 }
         }
         /* Never more than one message's worth beyond what is buffered. */
+        if (c->in_size >= c->server->limits.max_message_size + READ_CHUNK)
+                return;
         n = read(c->fd, c->in + c->in_size, c->server->limits.max_message_size + READ_CHUNK - c->in_size);
         if (n < 0) {
                 if (errno == EAGAIN || errno == EINTR)
@@ -331,10 +345,16 @@ static int on_connection_io(sd_event_source *s, int fd, uint32_t revents, void *
 
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 connection_read(c);
-        if (!c->dead)
+        /* Calls held back while output piled up go on as soon as it drains. */
+        for (int i = 0; i < 16 && !c->dead; i++) {
+                size_t before = c->in_size;
+
                 connection_process(c);
-        if (!c->dead)
-                connection_flush(c);
+                if (!c->dead)
+                        connection_flush(c);
+                if (c->dead || c->in_size == before || output_pending(c) > 0)
+                        break;
+        }
 
         /* Complete calls before the hangup have been answered above; a partial one can't be. */
         if (!c->dead && c->eof && !c->close_after_flush && c->in_size > 0 && !memchr(c->in, '\0', c->in_size)) {

@@ -112,7 +112,7 @@ class Varlink:
 # ---- The daemon
 
 class Daemon:
-    def __init__(self, tmp, config="", args=()):
+    def __init__(self, tmp, config="", args=(), wrapper=()):
         self.tmp = tmp
         self.socket = os.path.join(tmp, "io.execcount")
         self.config = os.path.join(tmp, "execcountd.conf")
@@ -121,7 +121,7 @@ class Daemon:
             f.write(config)
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen(
-            [EXECCOUNTD, "--config", self.config, "--socket", self.socket, *args],
+            [*wrapper, EXECCOUNTD, "--config", self.config, "--socket", self.socket, *args],
             stdout=self.logf, stderr=subprocess.STDOUT)
 
         def up():
@@ -386,6 +386,9 @@ def test_bad_clients(d):
         expect(r.get("error") == error, f"{method}({params}): {r}")
         if param:
             expect(r["parameters"]["parameter"] == param, f"{method}({params}): {r}")
+    r = v.call("io.execcount.GetStats", None, upgrade=True)
+    expect(r.get("error") == "org.varlink.service.InvalidParameter" and r["parameters"]["parameter"] == "upgrade",
+           f"upgrade: {r}")
     # Errors in calls leave the connection usable; calls may be pipelined; oneway gets nothing.
     v.send(b'{"method":"io.execcount.GetStats","parameters":{"uid":0}}\0'
            b'{"method":"io.execcount.Reset","parameters":{"uid":1},"oneway":true}\0'
@@ -503,6 +506,49 @@ def test_second_daemon(d):
     expect(p.returncode == 1 and "Another execcountd is serving" in p.stderr, f"second daemon: {p}")
 
 
+def test_least_privilege(tmp):
+    """A daemon that is not root, with only CAP_BPF and CAP_PERFMON, counts exactly."""
+    run = os.path.join(tmp, "unprivileged")
+    os.mkdir(run)
+    os.chmod(run, 0o777)
+    a = new_uid()
+    d = None
+    try:
+        d = Daemon(run, args=(), wrapper=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                          "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=-all,+bpf,+perfmon"])
+        status = open(f"/proc/{d.proc.pid}/status").read()
+        caps = int(next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:")), 16)
+        expect(caps == (1 << 38) | (1 << 39), f"daemon capabilities: {caps:#x}")
+        expect(os.stat(f"/proc/{d.proc.pid}").st_uid == 65534, "daemon runs as nobody")
+        exec_ok(a, 3)
+        exec_missing(a, 2)
+        u = d.ctl_json("stats", "--uid", str(a))["users"]
+        expect(u and u[0]["execs"] == 3 and u[0]["failed"] == 2, f"counts with least privilege: {u}")
+    finally:
+        if d:
+            d.stop()
+
+
+def test_mounts(tmp):
+    """Where tracefs and bpffs are not mounted, the daemon mounts them, as systemd would."""
+    run = os.path.join(tmp, "mounts")
+    os.mkdir(run)
+    d = None
+    try:
+        d = Daemon(run, wrapper=["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                 "umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/fs/bpf 2>/dev/null; "
+                                 "exec \"$0\" \"$@\""])
+        log = d.read_log()
+        mounts = open(f"/proc/{d.proc.pid}/mountinfo").read()
+        for path, fstype in (("/sys/kernel/tracing", "tracefs"), ("/sys/fs/bpf", "bpf")):
+            expect(f"Mounted {fstype} on {path}, which was missing." in log, f"{fstype} mount not logged:\n{log}")
+            expect(any(line.split()[4] == path and f" - {fstype} " in line for line in mounts.splitlines()),
+                   f"{fstype} not mounted on {path} in the daemon's namespace")
+    finally:
+        if d:
+            d.stop()
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: execcountd needs root" if not os.environ.get("CI") else "FAIL: CI must run this as root")
@@ -524,6 +570,8 @@ def main():
         ("reload", lambda: test_reload(d)),
         ("cli errors", lambda: test_cli_errors(tmp)),
         ("daemon refuses bad settings", lambda: test_daemon_refuses(tmp)),
+        ("least privilege", lambda: test_least_privilege(tmp)),
+        ("mounts", lambda: test_mounts(tmp)),
     ]
     failed = 0
     try:
