@@ -35,9 +35,16 @@ char LICENSE[] SEC("license") = "GPL";
 /* thread_info.status bit set while a 32-bit syscall runs (arch/x86/include/asm/thread_info.h). */
 #define TS_COMPAT 0x0002
 
+/* Kernel-internal errors (include/linux/errno.h) by which a syscall asks to be restarted
+ * after a signal: ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ENOIOCTLCMD,
+ * ERESTART_RESTARTBLOCK. The restarted exec is counted when it ends. */
+#define ERESTART_FIRST 512
+#define ERESTART_LAST 516
+
+/* Set by the loader. */
+const volatile __u64 wakeup_backlog_bytes = 0;
 /* Set by the daemon, before load and at reload. */
 __u64 wakeup_interval_ns = 0;
-__u64 wakeup_backlog_bytes = 0;
 
 struct {
         __uint(type, BPF_MAP_TYPE_HASH);
@@ -59,9 +66,9 @@ struct {
 } stats SEC(".maps");
 
 /* Events are assembled here and copied into the ring buffer cut to their real length, so
- * that a short file name does not take PATH_MAX bytes of ring. The programs run with
- * migration disabled but can be preempted, so one CPU may hold several events at once:
- * slots are claimed with an atomic bit each. */
+ * that a short file name does not take PATH_MAX bytes of ring. fexit programs run with
+ * migration disabled but may be preempted, and then another of these programs can run on
+ * the same CPU before the first one is done: slots are claimed with an atomic bit each. */
 struct scratch {
         __u64 busy;
         struct exec_event slot[EXECCOUNT_SCRATCH_SLOTS];
@@ -219,12 +226,18 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
  * the name from it, so the page is resident. */
 static __always_inline int exec_failed(long ret, const char *user_name, int dirfd, __u32 at_flags,
                                        __u32 flags) {
-        __u64 now = bpf_ktime_get_boot_ns();
-        __u32 uid = (__u32) bpf_get_current_uid_gid();
+        __u64 now;
+        __u32 uid;
         struct exec_event *ev;
         struct scratch *s;
         __u64 bit;
 
+        /* Not a failure the caller sees: the kernel restarts the call. */
+        if (ret <= -ERESTART_FIRST && ret >= -ERESTART_LAST)
+                return 0;
+
+        now = bpf_ktime_get_boot_ns();
+        uid = (__u32) bpf_get_current_uid_gid();
         count_exec(uid, true, now);
 
         ev = scratch_claim(&s, &bit);
@@ -288,11 +301,16 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret) {
                 return 0;
         }
 
-        if (nr == NR_execve || nr == NR_x32_execve)
+        if (nr == NR_execve)
                 return exec_failed(ret, (const char *) regs->di, AT_FDCWD, 0, 0);
-        if (nr == NR_execveat || nr == NR_x32_execveat)
+        if (nr == NR_execveat)
                 return exec_failed(ret, (const char *) regs->si, (int) regs->di, (__u32) regs->r8,
                                    EXEC_EVENT_EXECVEAT);
+        if (nr == NR_x32_execve)
+                return exec_failed(ret, COMPAT_PTR(regs->di), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+        if (nr == NR_x32_execveat)
+                return exec_failed(ret, COMPAT_PTR(regs->si), (int) regs->di, (__u32) regs->r8,
+                                   EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         return 0;
 }
 
@@ -324,6 +342,23 @@ SEC("fexit/__ia32_compat_sys_execveat")
 int BPF_PROG(fexit_compat_execveat, const struct pt_regs *regs, long ret) {
         if (ret < 0)
                 exec_failed(ret, COMPAT_PTR(regs->cx), (int) regs->bx, (__u32) regs->di,
+                            EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
+        return 0;
+}
+
+/* x32 programs call the compat functions with the 64-bit register convention. */
+
+SEC("fexit/__x32_compat_sys_execve")
+int BPF_PROG(fexit_x32_execve, const struct pt_regs *regs, long ret) {
+        if (ret < 0)
+                exec_failed(ret, COMPAT_PTR(regs->di), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+        return 0;
+}
+
+SEC("fexit/__x32_compat_sys_execveat")
+int BPF_PROG(fexit_x32_execveat, const struct pt_regs *regs, long ret) {
+        if (ret < 0)
+                exec_failed(ret, COMPAT_PTR(regs->si), (int) regs->di, (__u32) regs->r8,
                             EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         return 0;
 }
@@ -373,6 +408,27 @@ int BPF_KRETPROBE(kretprobe_compat_execveat, long ret) {
 
                 exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, cx)), (int) BPF_CORE_READ(regs, bx),
                             (__u32) BPF_CORE_READ(regs, di), EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
+        }
+        return 0;
+}
+
+SEC("kretprobe/__x32_compat_sys_execve")
+int BPF_KRETPROBE(kretprobe_x32_execve, long ret) {
+        if (ret < 0) {
+                struct pt_regs *regs = user_regs();
+
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, di)), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+        }
+        return 0;
+}
+
+SEC("kretprobe/__x32_compat_sys_execveat")
+int BPF_KRETPROBE(kretprobe_x32_execveat, long ret) {
+        if (ret < 0) {
+                struct pt_regs *regs = user_regs();
+
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, si)), (int) BPF_CORE_READ(regs, di),
+                            (__u32) BPF_CORE_READ(regs, r8), EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         }
         return 0;
 }

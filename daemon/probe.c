@@ -5,6 +5,7 @@
  * feature probe. Cheap checks before it (BTF, kprobe support) only make the reason for a
  * rejection clearer. */
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -25,7 +26,7 @@ struct Probe {
 };
 
 /* Which programs each mode uses. compat_function: the 32-bit entry point the program
- * hooks, which only exists when the kernel has IA32 emulation. */
+ * hooks, which only exists when the kernel has IA32 emulation (or the x32 ABI). */
 static const struct {
         const char *program;
         ProbeMode mode;
@@ -36,11 +37,15 @@ static const struct {
         { "fexit_execveat", PROBE_FENTRY, NULL },
         { "fexit_compat_execve", PROBE_FENTRY, "__ia32_compat_sys_execve" },
         { "fexit_compat_execveat", PROBE_FENTRY, "__ia32_compat_sys_execveat" },
+        { "fexit_x32_execve", PROBE_FENTRY, "__x32_compat_sys_execve" },
+        { "fexit_x32_execveat", PROBE_FENTRY, "__x32_compat_sys_execveat" },
         { "exec_done_raw", PROBE_KPROBE, NULL },
         { "kretprobe_execve", PROBE_KPROBE, NULL },
         { "kretprobe_execveat", PROBE_KPROBE, NULL },
         { "kretprobe_compat_execve", PROBE_KPROBE, "__ia32_compat_sys_execve" },
         { "kretprobe_compat_execveat", PROBE_KPROBE, "__ia32_compat_sys_execveat" },
+        { "kretprobe_x32_execve", PROBE_KPROBE, "__x32_compat_sys_execve" },
+        { "kretprobe_x32_execveat", PROBE_KPROBE, "__x32_compat_sys_execveat" },
         { "exec_done_btf", PROBE_TRACEPOINT, NULL },
         { "sys_exit_btf", PROBE_TRACEPOINT, NULL },
 };
@@ -146,10 +151,8 @@ static int probe_try(const ProbeOptions *opts, ProbeMode mode, const struct btf 
                         if (probe_programs[i].mode != mode || !streq(probe_programs[i].program, name))
                                 continue;
                         if (probe_programs[i].compat_function &&
-                            !kernel_has_function(vmlinux, probe_programs[i].compat_function)) {
-                                report->no_compat = true;
+                            !kernel_has_function(vmlinux, probe_programs[i].compat_function))
                                 continue;
-                        }
                         load = true;
                 }
                 bpf_program__set_autoload(prog, load);
@@ -164,7 +167,7 @@ static int probe_try(const ProbeOptions *opts, ProbeMode mode, const struct btf 
         }
         skel->bss->wakeup_interval_ns = opts->wakeup_interval_usec * NSEC_PER_USEC;
         /* Wake the reader early when a quarter of the ring waits, whatever the interval. */
-        skel->bss->wakeup_backlog_bytes = opts->ring_buffer_size / 4;
+        skel->rodata->wakeup_backlog_bytes = opts->ring_buffer_size / 4;
 
         r = execcount_bpf__load(skel);
         if (r < 0) {
@@ -198,6 +201,8 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
 
         /* NULL when the kernel has no BTF: each mode then reports that itself. */
         vmlinux = btf__load_vmlinux_btf();
+        /* Without IA32 emulation there are no 32-bit execs to count, in any mode. */
+        report->no_compat = !kernel_has_function(vmlinux, "__ia32_compat_sys_execve");
 
         for (size_t i = 0; i < ELEMENTSOF(auto_order); i++) {
                 ProbeMode m = opts->mode == PROBE_AUTO ? auto_order[i] : opts->mode;
@@ -255,6 +260,24 @@ uint32_t probe_get_max_uids(const Probe *p) {
 
 uint32_t probe_get_ring_buffer_size(const Probe *p) {
         return p->ring_buffer_size;
+}
+
+int probe_read_misses(const Probe *p, uint64_t *ret) {
+        struct bpf_program *prog;
+        uint64_t total = 0;
+
+        bpf_object__for_each_program(prog, p->skel->obj) {
+                struct bpf_prog_info info = {};
+                __u32 len = sizeof(info);
+
+                if (!bpf_program__autoload(prog))
+                        continue;
+                if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) < 0)
+                        return negative_errno();
+                total += info.recursion_misses;
+        }
+        *ret = total;
+        return 0;
 }
 
 void probe_set_wakeup_interval(Probe *p, uint64_t usec) {

@@ -37,6 +37,9 @@ int probe_get_stats_fd(const Probe *p);
 int probe_get_events_fd(const Probe *p);
 uint32_t probe_get_max_uids(const Probe *p);
 uint32_t probe_get_ring_buffer_size(const Probe *p);
+/* Runs of the programs the kernel skipped because the same program was already running on
+ * that CPU (bpf_prog_info.recursion_misses): each may be an exec missing from the counts. */
+int probe_read_misses(const Probe *p, uint64_t *ret);
 /* How often at most the programs wake the event reader. */
 void probe_set_wakeup_interval(Probe *p, uint64_t usec);
 
