@@ -56,13 +56,19 @@ void config_done(Config *c) {
         *c = (Config) {};
 }
 
-int config_copy(const Config *from, Config *to) {
-        char *path = strdup(from->socket_path);
+int config_apply_overrides(Config *c, const ConfigOverrides *o) {
+        if (o->probe_mode >= 0)
+                c->probe_mode = o->probe_mode;
+        if (o->log_level >= 0)
+                c->log_level = o->log_level;
+        if (o->socket_path) {
+                char *p = strdup(o->socket_path);
 
-        if (!path)
-                return -ENOMEM;
-        *to = *from;
-        to->socket_path = path;
+                if (!p)
+                        return -ENOMEM;
+                free(c->socket_path);
+                c->socket_path = p;
+        }
         return 0;
 }
 
@@ -82,7 +88,7 @@ static int set_max_uids(Config *c, const char *value, const char **ret_why) {
         uint32_t v;
 
         if (parse_uint32(value, &v) < 0 || v < 1 || v > CONFIG_MAX_UIDS_MAX)
-                return *ret_why = "expected a number of UIDs from 1 to 16777216", -EINVAL;
+                return *ret_why = "expected a number of UIDs from 1 to 1048576", -EINVAL;
         c->max_uids = v;
         return 0;
 }

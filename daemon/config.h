@@ -19,7 +19,7 @@ const char *probe_mode_to_string(ProbeMode m);
 int probe_mode_from_string(const char *s);
 
 #define CONFIG_MAX_UIDS_DEFAULT 65536u
-#define CONFIG_MAX_UIDS_MAX (1u << 24)
+#define CONFIG_MAX_UIDS_MAX (1u << 20)
 #define CONFIG_RING_BUFFER_SIZE_DEFAULT (1u << 20)
 #define CONFIG_RING_BUFFER_SIZE_MIN (1u << 12)
 #define CONFIG_RING_BUFFER_SIZE_MAX (1u << 30)
@@ -28,7 +28,7 @@ int probe_mode_from_string(const char *s);
 #define CONFIG_FLUSH_INTERVAL_USEC_DEFAULT (50 * 1000ull)
 #define CONFIG_FLUSH_INTERVAL_USEC_MAX (10 * 1000 * 1000ull)
 #define CONFIG_SOCKET_PATH_DEFAULT "/run/execcountd/io.execcount"
-#define CONFIG_FILE_DEFAULT "/etc/execcountd/execcountd.conf"
+/* CONFIG_FILE_DEFAULT comes from the build: SYSCONFDIR/execcountd/execcountd.conf. */
 
 typedef struct Config {
         /* [Probe] */
@@ -45,10 +45,16 @@ typedef struct Config {
         int log_level;
 } Config;
 
+/* Settings given on the command line; they win over the files, at start and at reload. */
+typedef struct ConfigOverrides {
+        int probe_mode; /* -1 when not given */
+        const char *socket_path; /* NULL when not given */
+        int log_level; /* -1 when not given */
+} ConfigOverrides;
+
 /* Fills c with the built-in defaults. */
 int config_init(Config *c);
 void config_done(Config *c);
-int config_copy(const Config *from, Config *to);
 
 /* Applies the settings of one file (or of text, for tests) on top of c. On a bad line
  * returns -EINVAL with "path:line: what is wrong" in *ret_error; c may then hold some
@@ -56,6 +62,9 @@ int config_copy(const Config *from, Config *to);
  * with no message. */
 int config_parse_file(Config *c, const char *path, char **ret_error);
 int config_parse_string(Config *c, const char *name, const char *text, char **ret_error);
+
+/* Applies the overrides to c. */
+int config_apply_overrides(Config *c, const ConfigOverrides *o);
 
 /* Writes every setting as "[Section]" and "Key=Value" lines, as the file would say it. */
 void config_format(const Config *c, FILE *f);

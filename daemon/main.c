@@ -12,6 +12,10 @@
 #include "log.h"
 #include "manager.h"
 
+#ifndef CONFIG_FILE_DEFAULT
+#error "CONFIG_FILE_DEFAULT must come from the build"
+#endif
+
 #define EXIT_USAGE 2
 
 static const char *arg_config = CONFIG_FILE_DEFAULT;

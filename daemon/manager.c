@@ -8,27 +8,12 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "counts.h"
 #include "log.h"
 #include "manager.h"
 #include "methods.h"
 #include "mounts.h"
 #include "time-util.h"
-
-int config_apply_overrides(Config *c, const ConfigOverrides *o) {
-        if (o->probe_mode >= 0)
-                c->probe_mode = o->probe_mode;
-        if (o->log_level >= 0)
-                c->log_level = o->log_level;
-        if (o->socket_path) {
-                char *p = strdup(o->socket_path);
-
-                if (!p)
-                        return -ENOMEM;
-                free(c->socket_path);
-                c->socket_path = p;
-        }
-        return 0;
-}
 
 /* Loads files and overrides into *ret; logs why not. */
 static int manager_load_config(Manager *m, Config *ret) {
@@ -58,10 +43,15 @@ int manager_new(const char *config_path, const ConfigOverrides *overrides, Manag
         if (!m)
                 return log_oom();
         m->overrides = *overrides;
-        m->overrides.socket_path = NULL;
         m->config_path = strdup(config_path);
-        if (!m->config_path || (overrides->socket_path && !(m->overrides.socket_path = strdup(overrides->socket_path))))
+        if (!m->config_path)
                 return log_oom();
+        if (overrides->socket_path) {
+                m->overrides_socket_path = strdup(overrides->socket_path);
+                if (!m->overrides_socket_path)
+                        return log_oom();
+                m->overrides.socket_path = m->overrides_socket_path;
+        }
 
         r = manager_load_config(m, &m->config);
         if (r < 0)
@@ -85,7 +75,7 @@ Manager *manager_free(Manager *m) {
         probe_free(m->probe);
         probe_report_done(&m->probe_report);
         config_done(&m->config);
-        free(m->overrides.socket_path);
+        free(m->overrides_socket_path);
         free(m->config_path);
         sd_event_unref(m->event);
         free(m);
@@ -212,10 +202,39 @@ int manager_run(Manager *m) {
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
-        /* Whatever the kernel still holds goes to the watchers and the history first. */
+        /* What the kernel still holds goes to the watchers, as far as their sockets take it. */
         (void) drain_now(m->drain);
+        server_flush(m->server);
         log_info("Stopped.");
         return r;
+}
+
+int manager_read_stats(Manager *m, struct exec_stats *ret) {
+        struct exec_stats s;
+        int r;
+
+        r = counts_read_stats(probe_get_stats_fd(m->probe), &s);
+        if (r < 0)
+                return r;
+        s.map_full_execs -= m->stats_at_reset.map_full_execs;
+        s.map_full_failed -= m->stats_at_reset.map_full_failed;
+        *ret = s;
+        return 0;
+}
+
+int manager_reset_all(Manager *m) {
+        struct exec_stats s;
+        int r, n;
+
+        r = counts_read_stats(probe_get_stats_fd(m->probe), &s);
+        if (r < 0)
+                return r;
+        n = counts_reset_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe));
+        if (n < 0)
+                return n;
+        m->stats_at_reset = s;
+        m->since_usec = now_usec(CLOCK_REALTIME);
+        return n;
 }
 
 /* Settings that only take effect when the BPF maps or the socket are made again. */

@@ -14,17 +14,11 @@
 #include "probe.h"
 #include "server.h"
 
-/* Settings given on the command line; they win over the files, at start and at reload. */
-typedef struct ConfigOverrides {
-        int probe_mode; /* -1 when not given */
-        char *socket_path;
-        int log_level; /* -1 when not given */
-} ConfigOverrides;
-
 typedef struct Manager {
         sd_event *event;
         char *config_path;
         ConfigOverrides overrides;
+        char *overrides_socket_path; /* owns overrides.socket_path */
         Config config; /* in effect */
 
         Probe *probe;
@@ -38,7 +32,8 @@ typedef struct Manager {
         uint64_t since_usec; /* counts since, CLOCK_REALTIME */
         uint64_t events_received; /* also the last event's seq */
         uint64_t events_malformed;
-        int64_t realtime_offset_usec; /* refreshed at each drain */
+        /* The kernel's map-full counters when the counts were last reset as a whole. */
+        struct exec_stats stats_at_reset;
 } Manager;
 
 /* Loads the configuration; fails with a message already logged. */
@@ -53,5 +48,7 @@ int manager_run(Manager *m);
 /* Rereads the configuration; on error keeps the old one, logs why and returns < 0. */
 int manager_reload(Manager *m);
 
-/* Applies the overrides to c. */
-int config_apply_overrides(Config *c, const ConfigOverrides *o);
+/* The kernel's statistics, with the map-full counters since the last full reset. */
+int manager_read_stats(Manager *m, struct exec_stats *ret);
+/* Forgets every UID's counts; returns how many UIDs had some. */
+int manager_reset_all(Manager *m);

@@ -29,10 +29,20 @@ typedef struct WatchFilter {
 } WatchFilter;
 
 static int reply_oom(Connection *c) {
+        json_object *p = json_object_new_object();
+        int r;
+
         log_oom();
-        /* Without memory there may be no message to build; then the client sees the
-         * connection end. */
-        return connection_error(c, ERROR_KERNEL, NULL);
+        if (p && json_add(p, "errno", json_object_new_int(ENOMEM)) &&
+            json_add(p, "message", json_object_new_string("out of memory")))
+                r = connection_error(c, ERROR_KERNEL, p);
+        else {
+                /* Not even the error fits: the client sees the connection end. */
+                connection_close(c);
+                r = -ENOMEM;
+        }
+        json_object_put(p);
+        return r;
 }
 
 static int reply_invalid_parameter(Connection *c, const char *name) {
@@ -107,6 +117,7 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
         _cleanup_(json_object_putp) json_object *reply = NULL, *users = NULL;
         _cleanup_(freep) UserCount *list = NULL;
         int64_t offset = realtime_offset_usec();
+        struct exec_stats stats;
         UserCount one;
         size_t n = 0;
         uint32_t uid;
@@ -115,6 +126,10 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
 
         if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
                 return 0;
+
+        r = manager_read_stats(m, &stats);
+        if (r < 0)
+                return reply_kernel_error(c, r, "Reading the kernel statistics");
 
         if (has_uid) {
                 r = counts_read_one(probe_get_counts_fd(m->probe), uid, &one);
@@ -136,7 +151,9 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
                 if (!json_append(users, user_stats_to_json(has_uid ? &one : &list[i], offset)))
                         return reply_oom(c);
         if (!json_add(reply, "users", TAKE_PTR(users)) ||
-            !json_add(reply, "since_usec", json_object_new_int64((int64_t) m->since_usec)))
+            !json_add(reply, "since_usec", json_object_new_int64((int64_t) m->since_usec)) ||
+            !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
+            !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)))
                 return reply_oom(c);
         return connection_reply(c, reply);
 }
@@ -165,7 +182,7 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
         _cleanup_(json_object_putp) json_object *reply = NULL;
         _cleanup_(freep) UserCount *list = NULL;
         struct exec_stats stats;
-        uint64_t execs, failed, now = now_usec(CLOCK_MONOTONIC);
+        uint64_t execs, failed, misses, now = now_usec(CLOCK_MONOTONIC);
         size_t n;
         int r;
 
@@ -175,9 +192,12 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
         r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
         if (r < 0)
                 return reply_kernel_error(c, r, "Reading the counts");
-        r = counts_read_stats(probe_get_stats_fd(m->probe), &stats);
+        r = manager_read_stats(m, &stats);
         if (r < 0)
                 return reply_kernel_error(c, r, "Reading the kernel statistics");
+        r = probe_read_misses(m->probe, &misses);
+        if (r < 0)
+                return reply_kernel_error(c, r, "Reading the programs' statistics");
         counts_sum(list, n, &execs, &failed);
 
         reply = json_object_new_object();
@@ -197,6 +217,7 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
             !json_add(reply, "map_capacity", json_object_new_int64(probe_get_max_uids(m->probe))) ||
             !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
             !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)) ||
+            !json_add(reply, "probe_misses", json_object_new_int64((int64_t) misses)) ||
             !json_add(reply, "history_events", json_object_new_int64((int64_t) history_size(m->history))) ||
             !json_add(reply, "history_capacity", json_object_new_int64((int64_t) history_capacity(m->history))) ||
             !json_add(reply, "ring_buffer_size", json_object_new_int64(probe_get_ring_buffer_size(m->probe))) ||
@@ -221,10 +242,9 @@ static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
                 log_info("Counts of UID %u reset by client (pid %d, uid %u).", uid, (int) connection_peer_pid(c),
                          connection_peer_uid(c));
         } else {
-                r = counts_reset_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe));
+                r = manager_reset_all(m);
                 if (r < 0)
                         return reply_kernel_error(c, r, "Resetting the counts");
-                m->since_usec = now_usec(CLOCK_REALTIME);
                 log_info("All counts (%d UIDs) reset by client (pid %d, uid %u).", r, (int) connection_peer_pid(c),
                          connection_peer_uid(c));
         }

@@ -11,11 +11,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include "log.h"
 #include "server.h"
+#include "socket.h"
 
 #define READ_CHUNK (64 * 1024)
 #define ERROR_PROTOCOL "io.execcount.ProtocolError"
@@ -100,7 +99,8 @@ static Connection *connection_free(Connection *c) {
 static int connection_queue(Connection *c, const char *data, size_t len) {
         if (c->dead)
                 return -ENOTCONN;
-        if (output_pending(c) + len > c->server->limits.max_output) {
+        /* One reply may be as large as it is; what piles up behind it may not. */
+        if (output_pending(c) > 0 && output_pending(c) + len > c->server->limits.max_output) {
                 log_warning("Dropping client (pid %d, uid %u): it does not read its replies, %zu bytes queued.",
                             (int) c->peer.pid, c->peer.uid, output_pending(c));
                 connection_kill(c);
@@ -173,6 +173,10 @@ int connection_notify(Connection *c, json_object *parameters) {
         return connection_send(c, r, m, len);
 }
 
+void connection_close(Connection *c) {
+        connection_kill(c);
+}
+
 void connection_subscribe(Connection *c, void *data, void (*free_fn)(void *)) {
         if (c->subscription_free)
                 c->subscription_free(c->subscription);
@@ -240,8 +244,14 @@ static void connection_dispatch(Connection *c, const char *text, size_t len) {
         c->server->handler(c->server, c, &call, c->server->userdata);
         if (!c->replied && !c->subscription && !c->dead) {
                 /* Every handler answers; this is a bug, but the client must not hang. */
+                json_object *p = json_object_new_object();
+
                 log_error("No reply to %s, answering with an error.", call.method);
-                (void) connection_error(c, VARLINK_ERROR_METHOD_NOT_IMPLEMENTED, NULL);
+                if (p && json_object_object_add(p, "method", json_object_new_string(call.method)) == 0)
+                        (void) connection_error(c, VARLINK_ERROR_METHOD_NOT_IMPLEMENTED, p);
+                else
+                        connection_kill(c);
+                json_object_put(p);
         }
         varlink_call_done(&call);
 }
@@ -434,74 +444,6 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         return 0;
 }
 
-static int mkdir_parents(const char *path, mode_t mode) {
-        _cleanup_(freep) char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *slash = strchr(p + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-                *slash = '\0';
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return negative_errno();
-                *slash = '/';
-        }
-        return 0;
-}
-
-/* A socket file at path that accepts connections belongs to a running daemon. */
-static int socket_in_use(const struct sockaddr_un *sa, socklen_t len) {
-        _cleanup_(closep) int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        if (fd < 0)
-                return negative_errno();
-        return connect(fd, (const struct sockaddr *) sa, len) == 0;
-}
-
-static int socket_bind(const char *path, int *ret_fd) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_(closep) int fd = -EBADF;
-        socklen_t len;
-        struct stat st;
-        mode_t old;
-        int r;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
-
-        r = mkdir_parents(path, 0755);
-        if (r < 0)
-                return r;
-
-        if (lstat(path, &st) == 0) {
-                if (!S_ISSOCK(st.st_mode))
-                        return -EEXIST;
-                r = socket_in_use(&sa, len);
-                if (r < 0)
-                        return r;
-                if (r > 0)
-                        return -EADDRINUSE;
-                if (unlink(path) < 0 && errno != ENOENT)
-                        return negative_errno();
-        }
-
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return negative_errno();
-        /* Only root may connect until access control is configured. */
-        old = umask(0177);
-        r = bind(fd, (struct sockaddr *) &sa, len);
-        umask(old);
-        if (r < 0)
-                return negative_errno();
-        if (listen(fd, SOMAXCONN) < 0)
-                return negative_errno();
-
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
 int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits *limits,
                ServerCallHandler handler, void *userdata, Server **ret) {
         _cleanup_(server_freep) Server *s = NULL;
@@ -527,7 +469,8 @@ int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits 
         if (listen_fd >= 0) {
                 s->listen_fd = listen_fd;
         } else {
-                r = socket_bind(path, &s->listen_fd);
+                /* Only root may connect. */
+                r = socket_listen_unix(path, 0600, &s->listen_fd);
                 if (r < 0)
                         return r;
                 s->own_socket = true;
@@ -561,6 +504,12 @@ Server *server_free(Server *s) {
         sd_event_unref(s->event);
         free(s);
         return NULL;
+}
+
+void server_flush(Server *s) {
+        for (Connection *c = s->connections; c; c = c->next)
+                if (!c->dead)
+                        connection_flush(c);
 }
 
 size_t server_n_connections(const Server *s) {

@@ -36,6 +36,8 @@ int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits 
 Server *server_free(Server *s);
 DEFINE_POINTER_CLEANUP(Server, server_free);
 
+/* Writes what the sockets take of the queued output, without waiting. */
+void server_flush(Server *s);
 size_t server_n_connections(const Server *s);
 const char *server_path(const Server *s);
 
@@ -49,6 +51,8 @@ int connection_reply(Connection *c, json_object *parameters);
 int connection_error(Connection *c, const char *error, json_object *parameters);
 /* A reply with "continues": true, for calls made with "more". */
 int connection_notify(Connection *c, json_object *parameters);
+/* Closes the connection once the current call is handled; nothing more is sent. */
+void connection_close(Connection *c);
 /* Keeps data (freed with free_fn when the connection goes) as the connection's stream. */
 void connection_subscribe(Connection *c, void *data, void (*free_fn)(void *));
 

@@ -71,11 +71,11 @@ static void test_errors(void) {
         } cases[] = {
                 { "[Probe]\nMode=kretprobe\n",
                   "test.conf:2: invalid Mode=kretprobe: expected auto, fentry, kprobe or tracepoint" },
-                { "[Counts]\nMaxUIDs=0\n", "test.conf:2: invalid MaxUIDs=0: expected a number of UIDs from 1 to 16777216" },
+                { "[Counts]\nMaxUIDs=0\n", "test.conf:2: invalid MaxUIDs=0: expected a number of UIDs from 1 to 1048576" },
                 { "[Counts]\nMaxUIDs=-5\n",
-                  "test.conf:2: invalid MaxUIDs=-5: expected a number of UIDs from 1 to 16777216" },
-                { "[Counts]\nMaxUIDs=16777217\n",
-                  "test.conf:2: invalid MaxUIDs=16777217: expected a number of UIDs from 1 to 16777216" },
+                  "test.conf:2: invalid MaxUIDs=-5: expected a number of UIDs from 1 to 1048576" },
+                { "[Counts]\nMaxUIDs=1048577\n",
+                  "test.conf:2: invalid MaxUIDs=1048577: expected a number of UIDs from 1 to 1048576" },
                 { "\n\n[Events]\nRingBufferSize=3M\n",
                   "test.conf:4: invalid RingBufferSize=3M: expected a power of two from 4K to 1G, e.g. 1M" },
                 { "[Events]\nRingBufferSize=2K\n",
@@ -100,7 +100,7 @@ static void test_errors(void) {
                 { "[Probe\nMode=auto\n", "test.conf:1: syntax error: expected [Section], Key=Value or a #comment" },
                 /* The first error is the one reported. */
                 { "[Counts]\nMaxUIDs=x\n[Probe]\nMode=y\n",
-                  "test.conf:2: invalid MaxUIDs=x: expected a number of UIDs from 1 to 16777216" },
+                  "test.conf:2: invalid MaxUIDs=x: expected a number of UIDs from 1 to 1048576" },
                 { "[Probe]\nbroken line\nMode=bad\n",
                   "test.conf:2: syntax error: expected [Section], Key=Value or a #comment" },
                 { "[Probe]\nMode=bad\nbroken line\n",
@@ -187,6 +187,23 @@ static void test_load_with_dropins(void) {
         ASSERT_EQ(rmdir(dir), 0);
 }
 
+static void test_overrides(void) {
+        ConfigOverrides none = { .probe_mode = -1, .log_level = -1 };
+        ConfigOverrides all = { .probe_mode = PROBE_KPROBE, .log_level = LOG_ERR, .socket_path = "/tmp/o.sock" };
+        Config c;
+
+        ASSERT_EQ(config_init(&c), 0);
+        ASSERT_EQ(config_apply_overrides(&c, &none), 0);
+        ASSERT_EQ(c.probe_mode, PROBE_AUTO);
+        ASSERT_EQ(c.log_level, LOG_INFO);
+        ASSERT_STREQ(c.socket_path, "/run/execcountd/io.execcount");
+        ASSERT_EQ(config_apply_overrides(&c, &all), 0);
+        ASSERT_EQ(c.probe_mode, PROBE_KPROBE);
+        ASSERT_EQ(c.log_level, LOG_ERR);
+        ASSERT_STREQ(c.socket_path, "/tmp/o.sock");
+        config_done(&c);
+}
+
 static void test_probe_mode_names(void) {
         for (int i = 0; i < _PROBE_MODE_MAX; i++)
                 ASSERT_EQ(probe_mode_from_string(probe_mode_to_string(i)), i);
@@ -237,6 +254,7 @@ int main(int argc, char *argv[]) {
         test_all_keys();
         test_errors();
         test_load_with_dropins();
+        test_overrides();
         test_probe_mode_names();
         return 0;
 }
