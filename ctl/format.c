@@ -19,15 +19,16 @@ struct Table {
         size_t n_rows, n_alloc;
 };
 
-Table *table_new(size_t n_columns, const char *const *headers, const Align *align) {
+int table_new(size_t n_columns, const char *const *headers, const Align *align, Table **ret) {
         Table *t = calloc(1, sizeof(*t));
 
         if (!t)
-                return NULL;
+                return -ENOMEM;
         t->n_columns = n_columns;
         t->headers = headers;
         t->align = align;
-        return t;
+        *ret = t;
+        return 0;
 }
 
 Table *table_free(Table *t) {

@@ -17,7 +17,7 @@ typedef enum Align {
 typedef struct Table Table;
 
 /* A table with n columns. headers and align must outlive the table. */
-Table *table_new(size_t n_columns, const char *const *headers, const Align *align);
+int table_new(size_t n_columns, const char *const *headers, const Align *align, Table **ret);
 Table *table_free(Table *t);
 DEFINE_POINTER_CLEANUP(Table, table_free);
 /* Adds a row of n_columns cells (copied; escaped for the terminal). -ENOMEM on failure. */

@@ -22,10 +22,10 @@ static char *print_table(Table *t, bool legend) {
 static void test_table(void) {
         static const char *const headers[] = { "UID", "USER", "EXECS" };
         static const Align align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT };
-        Table *t = table_new(3, headers, align);
+        Table *t;
         char *out;
 
-        ASSERT(t);
+        ASSERT_EQ(table_new(3, headers, align, &t), 0);
         ASSERT_EQ(table_add_row(t, (const char *[]) { "0", "root", "1234" }), 0);
         ASSERT_EQ(table_add_row(t, (const char *[]) { "1000", "j\xc3\xbcrgen", "5" }), 0);
         ASSERT_EQ(table_add_row(t, (const char *[]) { "65534", "evil\x1b[2J", NULL }), 0);

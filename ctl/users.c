@@ -19,8 +19,13 @@ struct UserCache {
         size_t n, alloc;
 };
 
-UserCache *user_cache_new(void) {
-        return calloc(1, sizeof(UserCache));
+int user_cache_new(UserCache **ret) {
+        UserCache *c = calloc(1, sizeof(UserCache));
+
+        if (!c)
+                return -ENOMEM;
+        *ret = c;
+        return 0;
 }
 
 UserCache *user_cache_free(UserCache *c) {

@@ -8,7 +8,7 @@
 
 typedef struct UserCache UserCache;
 
-UserCache *user_cache_new(void);
+int user_cache_new(UserCache **ret);
 UserCache *user_cache_free(UserCache *c);
 DEFINE_POINTER_CLEANUP(UserCache, user_cache_free);
 

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* args.h: execcountctl's parsed command line, which every verb gets. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SOCKET_DEFAULT "/run/execcountd/io.execcount"
+
+/* Exit codes, documented in execcountctl(1). */
+#define EXIT_USAGE 2
+#define EXIT_NOT_RUNNING 3
+
+typedef enum JsonMode {
+        JSON_OFF,
+        JSON_SHORT,
+        JSON_PRETTY,
+} JsonMode;
+
+typedef struct Args {
+        const char *socket;
+        JsonMode json;
+        bool legend;
+        bool pager;
+        bool follow;
+        bool has_uid;
+        uint32_t uid;
+        int64_t lines; /* -1: all */
+} Args;

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* call.c: calling execcountd, and saying in one line what went wrong. */
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "call.h"
+#include "json-util.h"
+#include "log.h"
+
+int call_connect(const Args *a, Client **ret) {
+        int r = client_connect(a->socket, ret);
+
+        if (r >= 0)
+                return 0;
+        if (r == -ENOENT || r == -ECONNREFUSED) {
+                log_error("execcountd is not running (nothing listens on %s); start it with: systemctl start "
+                          "execcountd",
+                          a->socket);
+                return EXIT_NOT_RUNNING;
+        }
+        if (r == -EACCES || r == -EPERM) {
+                log_error("Permission denied connecting to %s; run execcountctl as root.", a->socket);
+                return EXIT_FAILURE;
+        }
+        log_error_errno(r, "Failed to connect to %s: %m", a->socket);
+        return EXIT_FAILURE;
+}
+
+int call_failed(const char *method, int r, const VarlinkReply *reply) {
+        if (r == -ECONNRESET)
+                log_error("execcountd closed the connection while answering %s; see its log "
+                          "(journalctl -u execcountd).",
+                          method);
+        else if (r == -EBADMSG)
+                log_error("execcountd answered %s with a malformed message; is it the same version as "
+                          "execcountctl (execcountd --version)?",
+                          method);
+        else if (r < 0)
+                log_error_errno(r, "Calling %s failed: %m", method);
+        else {
+                const char *detail = json_get_string(reply->parameters, "message");
+
+                if (!detail)
+                        detail = json_get_string(reply->parameters, "parameter");
+                if (!detail)
+                        detail = json_get_string(reply->parameters, "reason");
+                log_error("execcountd refused %s: %s%s%s", method, reply->error, detail ? ": " : "",
+                          detail ? detail : "");
+        }
+        return EXIT_FAILURE;
+}
+
+int call_bad_reply(const char *method, const char *what) {
+        log_error("execcountd answered %s without %s; is it the same version as execcountctl "
+                  "(execcountd --version)?",
+                  method, what);
+        return EXIT_FAILURE;
+}
+
+int call_method(const Args *a, const char *method, json_object *parameters, json_object **ret) {
+        _cleanup_(client_freep) Client *c = NULL;
+        VarlinkReply reply = {};
+        int r;
+
+        r = call_connect(a, &c);
+        if (r != 0)
+                return r;
+        r = client_call(c, method, parameters, &reply);
+        if (r < 0 || reply.error) {
+                r = call_failed(method, r, &reply);
+                varlink_reply_done(&reply);
+                return r;
+        }
+        *ret = TAKE_PTR(reply.parameters);
+        varlink_reply_done(&reply);
+        return 0;
+}
+
+json_object *call_uid_parameters(const Args *a) {
+        json_object *p = json_object_new_object();
+
+        if (p && a->has_uid && !json_add(p, "uid", json_object_new_int64(a->uid))) {
+                json_object_put(p);
+                return NULL;
+        }
+        return p;
+}
+
+void call_print_json(const Args *a, json_object *o) {
+        int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
+                    (a->json == JSON_PRETTY ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : 0);
+
+        puts(json_object_to_json_string_ext(o, flags));
+}

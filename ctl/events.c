@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* events.c: "execcountctl events", once or following. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "call.h"
+#include "format.h"
+#include "json-util.h"
+#include "log.h"
+#include "pager.h"
+#include "users.h"
+#include "verbs.h"
+
+#define GET_EVENTS "io.execcount.GetEvents"
+#define WATCH "io.execcount.Watch"
+
+static const char *const headers[] = { "TIME", "UID", "USER", "PID", "PPID", "COMM", "RESULT", "FILENAME" };
+static const Align align[] = { ALIGN_LEFT, ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT,
+                               ALIGN_RIGHT, ALIGN_LEFT, ALIGN_LEFT, ALIGN_LEFT };
+/* Following, rows are printed one at a time: these widths keep them lined up. */
+static const size_t follow_widths[] = { 23, 6, 10, 7, 7, 15, 7, 0 };
+
+typedef struct Printer {
+        const Args *args;
+        Table *table;
+        UserCache *users;
+} Printer;
+
+/* Adds one ExecEvent to the table, or prints it as JSON. */
+static int printer_add(Printer *p, json_object *e) {
+        char time[FORMAT_TIMESTAMP_MAX], uid[16], pid[16], ppid[16], result[32];
+        int64_t t, u, pd, pp, res;
+        const char *name, *filename;
+
+        if (p->args->json != JSON_OFF) {
+                call_print_json(p->args, e);
+                return 0;
+        }
+        if (!json_get_int64(e, "time_usec", 0, INT64_MAX, &t) || !json_get_int64(e, "uid", 0, UINT32_MAX, &u) ||
+            !json_get_int64(e, "pid", 0, INT32_MAX, &pd) || !json_get_int64(e, "ppid", 0, INT32_MAX, &pp) ||
+            !json_get_int64(e, "result", INT32_MIN, INT32_MAX, &res))
+                return call_bad_reply(GET_EVENTS, "well-formed ExecEvents");
+        snprintf(uid, sizeof(uid), "%" PRIi64, u);
+        snprintf(pid, sizeof(pid), "%" PRIi64, pd);
+        snprintf(ppid, sizeof(ppid), "%" PRIi64, pp);
+        name = user_cache_name(p->users, (uint32_t) u);
+        filename = json_get_string(e, "filename");
+
+        const char *cells[] = {
+                format_timestamp_ms(time, (uint64_t) t), uid, name ? name : "-", pid, ppid,
+                json_get_string(e, "comm") ?: "", format_result(result, (int) res), filename ? filename : "(unknown)",
+        };
+        if (table_add_row(p->table, cells) < 0)
+                return log_oom(), EXIT_FAILURE;
+        return 0;
+}
+
+static int on_watch_reply(const VarlinkReply *reply, void *userdata) {
+        Printer *p = userdata;
+        json_object *e;
+        int r;
+
+        if (reply->error)
+                return call_failed(WATCH, 0, reply);
+        if (!json_object_object_get_ex(reply->parameters, "event", &e))
+                return call_bad_reply(WATCH, "event");
+        r = printer_add(p, e);
+        if (r != 0)
+                return r;
+        if (p->args->json == JSON_OFF) {
+                table_print(p->table, stdout, false);
+                table_clear(p->table);
+        }
+        fflush(stdout);
+        return 0;
+}
+
+static int events_follow(const Args *a, Printer *p, json_object *params) {
+        _cleanup_(client_freep) Client *c = NULL;
+        int r;
+
+        if (a->lines != 0 && !json_add(params, "backlog", json_object_new_int64(a->lines < 0 ? INT64_MAX : a->lines)))
+                return log_oom(), EXIT_FAILURE;
+        r = call_connect(a, &c);
+        if (r != 0)
+                return r;
+
+        table_set_fixed_widths(p->table, follow_widths);
+        if (a->legend && a->json == JSON_OFF)
+                table_print(p->table, stdout, true);
+        fflush(stdout);
+
+        r = client_call_more(c, WATCH, params, on_watch_reply, p);
+        if (r == -ECONNRESET) {
+                log_error("execcountd closed the connection; is it still running (systemctl status execcountd)?");
+                return EXIT_FAILURE;
+        }
+        if (r < 0)
+                return call_failed(WATCH, r, NULL);
+        return r;
+}
+
+int verb_events(const Args *a) {
+        _cleanup_(json_object_putp) json_object *params = NULL, *reply = NULL;
+        _cleanup_(user_cache_freep) UserCache *users = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        json_object *events;
+        Printer p;
+        int r;
+
+        params = call_uid_parameters(a);
+        if (!params || user_cache_new(&users) < 0 || table_new(ELEMENTSOF(headers), headers, align, &t) < 0)
+                return log_oom(), EXIT_FAILURE;
+        p = (Printer) { .args = a, .table = t, .users = users };
+
+        if (a->follow)
+                return events_follow(a, &p, params);
+
+        if (a->lines >= 0 && !json_add(params, "limit", json_object_new_int64(a->lines)))
+                return log_oom(), EXIT_FAILURE;
+        r = call_method(a, GET_EVENTS, params, &reply);
+        if (r != 0)
+                return r;
+        if (!json_object_object_get_ex(reply, "events", &events) || !json_object_is_type(events, json_type_array))
+                return call_bad_reply(GET_EVENTS, "events");
+
+        if (a->pager && a->json == JSON_OFF)
+                pager_open();
+        for (size_t i = 0; i < json_object_array_length(events); i++) {
+                r = printer_add(&p, json_object_array_get_idx(events, i));
+                if (r != 0) {
+                        pager_close();
+                        return r;
+                }
+        }
+        if (a->json == JSON_OFF) {
+                if (table_rows(t) > 0 || !a->legend)
+                        table_print(t, stdout, a->legend);
+                else
+                        printf("No execs recorded%s.\n", a->has_uid ? " for this UID" : "");
+        }
+        pager_close();
+        return 0;
+}

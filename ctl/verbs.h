@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* verbs.h: execcountctl's commands; each returns the exit code. */
+#pragma once
+
+#include "args.h"
+
+int verb_stats(const Args *a);
+int verb_reset(const Args *a);
+int verb_status(const Args *a);
+int verb_events(const Args *a);
