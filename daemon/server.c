@@ -131,46 +131,34 @@ static int connection_queue(Connection *c, const char *data, size_t len) {
         return 0;
 }
 
-static int connection_send(Connection *c, int r, char *message, size_t len) {
+/* Formats and queues a reply (error set: an error reply), unless the call was oneway. */
+static int connection_send(Connection *c, const char *error, json_object *parameters, bool continues) {
+        char *m = NULL;
+        size_t len = 0;
+        int r;
+
+        c->replied = true;
+        if (c->oneway)
+                return 0;
+        r = error ? varlink_error_format(error, parameters, &m, &len)
+                  : varlink_reply_format(parameters, continues, &m, &len);
         if (r < 0)
                 return r;
-        r = connection_queue(c, message, len);
-        free(message);
+        r = connection_queue(c, m, len);
+        free(m);
         return r;
 }
 
 int connection_reply(Connection *c, json_object *parameters) {
-        char *m = NULL;
-        size_t len = 0;
-        int r;
-
-        c->replied = true;
-        if (c->oneway)
-                return 0;
-        r = varlink_reply_format(parameters, false, &m, &len);
-        return connection_send(c, r, m, len);
+        return connection_send(c, NULL, parameters, false);
 }
 
 int connection_error(Connection *c, const char *error, json_object *parameters) {
-        char *m = NULL;
-        size_t len = 0;
-        int r;
-
-        c->replied = true;
-        if (c->oneway)
-                return 0;
-        r = varlink_error_format(error, parameters, &m, &len);
-        return connection_send(c, r, m, len);
+        return connection_send(c, error, parameters, false);
 }
 
 int connection_notify(Connection *c, json_object *parameters) {
-        char *m = NULL;
-        size_t len = 0;
-        int r;
-
-        c->replied = true;
-        r = varlink_reply_format(parameters, true, &m, &len);
-        return connection_send(c, r, m, len);
+        return connection_send(c, NULL, parameters, true);
 }
 
 void connection_close(Connection *c) {
