@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* log.c: leveled logging to stderr. */
+/* log.c: leveled, structured logging to stderr or a sink. */
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 static int max_level = LOG_INFO;
 static const char *prefix = "";
 static bool show_level = true;
+static LogSink sink = NULL;
 
 static const char *const level_names[] = {
         [LOG_EMERG] = "emerg",   [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
@@ -35,6 +36,10 @@ void log_set_show_level(bool b) {
         show_level = b;
 }
 
+void log_set_sink(LogSink s) {
+        sink = s;
+}
+
 int log_level_from_string(const char *s) {
         if (!s)
                 return -EINVAL;
@@ -54,28 +59,59 @@ const char *log_level_to_string(int level) {
         return level_names[level];
 }
 
-int log_internal(int level, int error, const char *fmt, ...) {
+static int log_emitv(bool force, int level, int error, const char *message_id, const LogField *fields,
+                     size_t n_fields, const char *fmt, va_list ap) {
         int saved = errno;
         error = error < 0 ? -error : error;
 
-        if (level <= max_level) {
+        if (force || level <= max_level) {
                 char buf[2048];
-                va_list ap;
 
                 errno = error;
-                va_start(ap, fmt);
                 (void) vsnprintf(buf, sizeof(buf), fmt, ap);
-                va_end(ap);
 
-                /* Warnings and errors say so; routine messages stay plain. */
-                const char *tag = !show_level            ? ""
-                                  : level <= LOG_ERR     ? "error: "
-                                  : level == LOG_WARNING ? "warning: "
-                                  : level == LOG_DEBUG   ? "debug: "
-                                                         : "";
-                fprintf(stderr, "%s%s%s%s\n", prefix, isempty(prefix) ? "" : ": ", tag, buf);
+                if (sink)
+                        sink(level, error, message_id, fields, n_fields, buf);
+                else {
+                        /* Warnings and errors say so; routine messages stay plain. */
+                        const char *tag = !show_level            ? ""
+                                          : level <= LOG_ERR     ? "error: "
+                                          : level == LOG_WARNING ? "warning: "
+                                          : level == LOG_DEBUG   ? "debug: "
+                                                                 : "";
+                        fprintf(stderr, "%s%s%s%s\n", prefix, isempty(prefix) ? "" : ": ", tag, buf);
+                }
         }
 
         errno = saved;
         return -error;
+}
+
+int log_internal(int level, int error, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_emitv(false, level, error, NULL, NULL, 0, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int log_struct_internal(int level, int error, const char *message_id, const LogField *fields, size_t n_fields,
+                        const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = log_emitv(false, level, error, message_id, fields, n_fields, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+void log_record(int level, const char *message_id, const LogField *fields, size_t n_fields, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) log_emitv(true, level, 0, message_id, fields, n_fields, fmt, ap);
+        va_end(ap);
 }

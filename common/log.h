@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* log.h: leveled logging to stderr; the one place messages leave the program. */
+/* log.h: leveled, structured logging; the one place messages leave the program.
+ *
+ * Messages go to stderr, readable, unless a sink is set (the daemon sets one that writes
+ * to the journal with all the fields). */
 #pragma once
 
 #include <stdbool.h>
@@ -17,10 +20,34 @@ void log_set_prefix(const char *prefix);
 /* Whether warnings and errors say "warning: " and "error: " (the default). */
 void log_set_show_level(bool b);
 
+/* One structured field of a message: NAME=value. */
+typedef struct LogField {
+        const char *name;
+        const char *value;
+} LogField;
+
+/* Takes each message that passes the level filter instead of stderr. message_id may be
+ * NULL; message is the formatted text. */
+typedef void (*LogSink)(int level, int error, const char *message_id, const LogField *fields, size_t n_fields,
+                        const char *message);
+void log_set_sink(LogSink sink);
+
 /* Formats and emits one message if level passes the filter. errno is set from error so
  * that "%m" works. Returns -abs(error), or 0 when error is 0, so that
  * "return log_error_errno(r, ...)" propagates the failure. */
 int log_internal(int level, int error, const char *fmt, ...) _printf_(3, 4);
+/* The same, with a message ID and fields for the journal. */
+int log_struct_internal(int level, int error, const char *message_id, const LogField *fields, size_t n_fields,
+                        const char *fmt, ...) _printf_(6, 7);
+
+/* A record the user asked for (such as one entry per exec): emitted whatever the level. */
+void log_record(int level, const char *message_id, const LogField *fields, size_t n_fields, const char *fmt, ...)
+        _printf_(5, 6);
+
+#define log_struct(level, message_id, fields, n_fields, ...) \
+        log_struct_internal((level), 0, (message_id), (fields), (n_fields), __VA_ARGS__)
+#define log_struct_errno(level, error, message_id, fields, n_fields, ...) \
+        log_struct_internal((level), (error), (message_id), (fields), (n_fields), __VA_ARGS__)
 
 #define log_full_errno(level, error, ...) log_internal((level), (error), __VA_ARGS__)
 #define log_full(level, ...) log_internal((level), 0, __VA_ARGS__)

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "log.h"
@@ -29,7 +30,8 @@ static void help(void) {
                "     --user=NAME        Only this user\n"
                "  -n --lines=N          events: show the N most recent (default 10; \"all\")\n"
                "  -f --follow           events: keep printing new execs\n"
-               "     --json=MODE        Print JSON: \"short\" (one line) or \"pretty\"\n"
+               "     --json[=MODE]      Print JSON: \"short\" (one line) or \"pretty\"; alone,\n"
+               "                        pretty on a terminal, short otherwise\n"
                "     --no-legend        Leave out column headers and footers\n"
                "     --no-pager         Do not pipe output into a pager\n\n"
                "See execcountctl(1).\n",
@@ -47,7 +49,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 { "user", required_argument, NULL, ARG_USER },
                 { "lines", required_argument, NULL, 'n' },
                 { "follow", no_argument, NULL, 'f' },
-                { "json", required_argument, NULL, ARG_JSON },
+                { "json", optional_argument, NULL, ARG_JSON },
                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 { "no-pager", no_argument, NULL, ARG_NO_PAGER },
                 {},
@@ -94,7 +96,10 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         a->follow = true;
                         break;
                 case ARG_JSON:
-                        if (streq(optarg, "short"))
+                        /* Bare --json: pretty for people, short for programs (as systemd's -j). */
+                        if (!optarg)
+                                a->json = isatty(STDOUT_FILENO) ? JSON_PRETTY : JSON_SHORT;
+                        else if (streq(optarg, "short"))
                                 a->json = JSON_SHORT;
                         else if (streq(optarg, "pretty"))
                                 a->json = JSON_PRETTY;

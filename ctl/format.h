@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "macro.h"
+#include "time-util.h"
 
 typedef enum Align {
         ALIGN_LEFT,
@@ -33,15 +34,6 @@ int table_print(const Table *t, FILE *f, bool legend);
 /* Display width of UTF-8 text: one column per code point. */
 size_t utf8_width(const char *s);
 
-#define FORMAT_TIMESTAMP_MAX 32
-#define FORMAT_TIMESPAN_MAX 64
-
-/* "2026-11-23 05:36:12" in local time; "n/a" for 0. */
-char *format_timestamp(char buf[static FORMAT_TIMESTAMP_MAX], uint64_t usec);
-/* "2026-11-23 05:36:12.123" in local time. */
-char *format_timestamp_ms(char buf[static FORMAT_TIMESTAMP_MAX], uint64_t usec);
-/* "1h 2min 3s", "250ms", "0"; at most two units. */
-char *format_timespan(char buf[static FORMAT_TIMESPAN_MAX], uint64_t usec);
 /* "ok" for 0, else the errno's name: "ENOENT" (or "error 1234" when unknown). */
 const char *format_result(char buf[static 32], int result);
 /* "1.0K", "1.0M": sizes in powers of 1024, or the bare number below 1K. */

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "format.h"
 #include "test.h"
@@ -55,25 +54,6 @@ static void test_table(void) {
         table_free(t);
 }
 
-static void test_times(void) {
-        char ts[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
-
-        setenv("TZ", "UTC", 1);
-        tzset();
-        ASSERT_STREQ(format_timestamp(ts, 1795412183830246ULL), "2026-11-23 05:36:23");
-        ASSERT_STREQ(format_timestamp_ms(ts, 1795412183830246ULL), "2026-11-23 05:36:23.830");
-        ASSERT_STREQ(format_timestamp(ts, 0), "n/a");
-
-        ASSERT_STREQ(format_timespan(span, 0), "0");
-        ASSERT_STREQ(format_timespan(span, 250), "250us");
-        ASSERT_STREQ(format_timespan(span, 1500), "1ms");
-        ASSERT_STREQ(format_timespan(span, 27148), "27ms");
-        ASSERT_STREQ(format_timespan(span, 5250000), "5s");
-        ASSERT_STREQ(format_timespan(span, 90000000), "1min 30s");
-        ASSERT_STREQ(format_timespan(span, 3600000000ULL + 5000000), "1h");
-        ASSERT_STREQ(format_timespan(span, 90000ULL * 1000000), "1d 1h");
-}
-
 static void test_misc(void) {
         char buf[32];
 
@@ -91,7 +71,6 @@ static void test_misc(void) {
 
 int main(void) {
         test_table();
-        test_times();
         test_misc();
         return 0;
 }
