@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* monitor.c: the daemon's periodic look at itself. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <systemd/sd-daemon.h>
+
+#include "counts.h"
+#include "execlog.h"
+#include "journal.h"
+#include "log.h"
+#include "manager.h"
+#include "monitor.h"
+#include "summary.h"
+#include "time-util.h"
+
+/* One kind of trouble the kernel side counts: warned about at most once a minute. */
+typedef struct Alarm {
+        uint64_t seen; /* the counter at the last tick */
+        uint64_t pending; /* increase not warned about yet */
+        uint64_t pending_since_usec; /* CLOCK_REALTIME of the first tick that saw it */
+        uint64_t warned_usec; /* CLOCK_MONOTONIC of the last warning */
+} Alarm;
+
+struct Monitor {
+        Manager *manager;
+        sd_event_source *tick;
+        sd_event_source *summary_timer;
+        uint64_t summary_interval_usec;
+        uint64_t summary_since_usec; /* CLOCK_REALTIME */
+        Summary summary;
+        Alarm lost, map_full, misses;
+};
+
+/* Adds the counter's growth; true when it is time to warn about what piled up. */
+static bool alarm_update(Alarm *a, uint64_t value, uint64_t now_mono, uint64_t now_real) {
+        if (value > a->seen) {
+                if (a->pending == 0)
+                        a->pending_since_usec = now_real;
+                a->pending += value - a->seen;
+        }
+        a->seen = value;
+        if (a->pending == 0 || (a->warned_usec != 0 && now_mono < a->warned_usec + MONITOR_WARN_INTERVAL_USEC))
+                return false;
+        a->warned_usec = now_mono;
+        return true;
+}
+
+static void format_fields(char buf[3][24], const Alarm *a) {
+        snprintf(buf[0], 24, "%" PRIu64, a->pending);
+        snprintf(buf[1], 24, "%" PRIu64, a->seen);
+        snprintf(buf[2], 24, "%" PRIu64, a->pending_since_usec);
+}
+
+static void warn_lost(Alarm *a) {
+        char v[3][24], since[FORMAT_TIMESTAMP_MAX];
+
+        format_fields(v, a);
+        LogField f[] = { { "EVENTS_LOST", v[0] }, { "EVENTS_LOST_TOTAL", v[1] }, { "EVENTS_LOST_SINCE_USEC", v[2] } };
+        log_struct(LOG_WARNING, MESSAGE_ID_EVENTS_LOST, f, ELEMENTSOF(f),
+                   "Lost %s exec events since %s: the ring buffer was full. The counts are complete; a larger "
+                   "RingBufferSize= or a shorter FlushIntervalSec= keeps more events.",
+                   v[0], format_timestamp(since, a->pending_since_usec));
+        a->pending = 0;
+}
+
+static void warn_map_full(Alarm *a, uint32_t capacity) {
+        char v[3][24], cap[16];
+
+        format_fields(v, a);
+        snprintf(cap, sizeof(cap), "%" PRIu32, capacity);
+        LogField f[] = { { "MAP_FULL_EXECS", v[0] }, { "MAP_FULL_TOTAL", v[1] }, { "MAP_FULL_SINCE_USEC", v[2] },
+                         { "MAP_CAPACITY", cap } };
+        log_struct(LOG_WARNING, MESSAGE_ID_MAP_FULL, f, ELEMENTSOF(f),
+                   "The UID map is full (%s UIDs): %s execs and failures of further UIDs were counted without a "
+                   "UID. Raise MaxUIDs=.",
+                   cap, v[0]);
+        a->pending = 0;
+}
+
+static void warn_misses(Alarm *a) {
+        char v[3][24];
+
+        format_fields(v, a);
+        LogField f[] = { { "PROBE_MISSES", v[0] }, { "PROBE_MISSES_TOTAL", v[1] } };
+        log_struct(LOG_WARNING, MESSAGE_ID_PROBE_MISSES, f, ELEMENTSOF(f),
+                   "The kernel skipped %s runs of the exec programs (the same program was already running on "
+                   "that CPU): the counts may be short by as many.",
+                   v[0]);
+        a->pending = 0;
+}
+
+void monitor_tick(Monitor *mon) {
+        Manager *m = mon->manager;
+        _cleanup_(freep) UserCount *list = NULL;
+        uint64_t execs, failed, misses, now_mono = now_usec(CLOCK_MONOTONIC), now_real = now_usec(CLOCK_REALTIME);
+        struct exec_stats s;
+        size_t n;
+
+        exec_log_flush(m->exec_log);
+
+        if (counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n) < 0 ||
+            manager_read_stats(m, &s) < 0 || probe_read_misses(m->probe, &misses) < 0)
+                return; /* the next tick tries again; methods report such errors to clients */
+        counts_sum(list, n, &execs, &failed);
+
+        (void) sd_notifyf(false,
+                          "STATUS=Counting execs with the %s probes: %" PRIu64 " execs, %" PRIu64
+                          " failed, %zu UIDs",
+                          probe_mode_to_string(probe_get_mode(m->probe)), execs + (uint64_t) s.map_full_execs,
+                          failed + (uint64_t) s.map_full_failed, n);
+
+        if (alarm_update(&mon->lost, s.events_lost + s.scratch_busy, now_mono, now_real))
+                warn_lost(&mon->lost);
+        if (alarm_update(&mon->map_full, s.map_full_execs + s.map_full_failed, now_mono, now_real))
+                warn_map_full(&mon->map_full, probe_get_max_uids(m->probe));
+        if (alarm_update(&mon->misses, misses, now_mono, now_real))
+                warn_misses(&mon->misses);
+}
+
+static int on_tick(sd_event_source *source, uint64_t usec, void *userdata) {
+        Monitor *mon = userdata;
+
+        monitor_tick(mon);
+        (void) sd_event_source_set_time_relative(source, MONITOR_TICK_USEC);
+        return 0;
+}
+
+#define SUMMARY_TOP 10
+#define SUMMARY_FIELDS 50
+
+static void log_summary(Monitor *mon, const SummaryEntry *e, size_t n, uint64_t now) {
+        char uids[24], execs[24], failed[24], interval[24], since[24], top[SUMMARY_TOP * 48] = "";
+        char entries[SUMMARY_FIELDS][64];
+        LogField f[5 + SUMMARY_FIELDS];
+        uint64_t total_execs = 0, total_failed = 0;
+        size_t nf = 0, used = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                total_execs += e[i].execs;
+                total_failed += e[i].failed;
+        }
+        for (size_t i = 0; i < n && i < SUMMARY_TOP; i++)
+                used += (size_t) snprintf(top + used, sizeof(top) - used, "%s%" PRIu32 ": %" PRIu64 "/%" PRIu64,
+                                          i ? ", " : "", e[i].uid, e[i].execs, e[i].failed);
+        snprintf(uids, sizeof(uids), "%zu", n);
+        snprintf(execs, sizeof(execs), "%" PRIu64, total_execs);
+        snprintf(failed, sizeof(failed), "%" PRIu64, total_failed);
+        snprintf(interval, sizeof(interval), "%" PRIu64, now - mon->summary_since_usec);
+        snprintf(since, sizeof(since), "%" PRIu64, mon->summary_since_usec);
+        f[nf++] = (LogField) { "SUMMARY_UIDS", uids };
+        f[nf++] = (LogField) { "SUMMARY_EXECS", execs };
+        f[nf++] = (LogField) { "SUMMARY_FAILED", failed };
+        f[nf++] = (LogField) { "SUMMARY_SINCE_USEC", since };
+        f[nf++] = (LogField) { "SUMMARY_INTERVAL_USEC", interval };
+        /* One SUMMARY_ENTRY=UID EXECS FAILED per UID, the most active first. */
+        for (size_t i = 0; i < n && i < SUMMARY_FIELDS; i++) {
+                snprintf(entries[i], sizeof(entries[i]), "%" PRIu32 " %" PRIu64 " %" PRIu64, e[i].uid, e[i].execs,
+                         e[i].failed);
+                f[nf++] = (LogField) { "SUMMARY_ENTRY", entries[i] };
+        }
+        log_struct(LOG_INFO, MESSAGE_ID_SUMMARY, f, nf,
+                   "Since the last summary, %zu UIDs made %" PRIu64 " execs and %" PRIu64
+                   " failed attempts (UID: execs/failed): %s%s",
+                   n, total_execs, total_failed, top, n > SUMMARY_TOP ? ", ..." : ".");
+}
+
+static void summary_run(Monitor *mon) {
+        Manager *m = mon->manager;
+        _cleanup_(freep) UserCount *list = NULL;
+        _cleanup_(freep) SummaryEntry *e = NULL;
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        size_t n, n_e;
+        int r;
+
+        r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to read the counts for the summary: %m");
+                return;
+        }
+        r = summary_take(&mon->summary, list, n, &e, &n_e);
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        /* A quiet interval logs nothing. */
+        if (n_e > 0)
+                log_summary(mon, e, n_e, now);
+        mon->summary_since_usec = now;
+}
+
+static int on_summary(sd_event_source *source, uint64_t usec, void *userdata) {
+        Monitor *mon = userdata;
+
+        summary_run(mon);
+        (void) sd_event_source_set_time_relative(source, mon->summary_interval_usec);
+        return 0;
+}
+
+int monitor_set_summary_interval(Monitor *mon, uint64_t usec) {
+        int r;
+
+        mon->summary_interval_usec = usec;
+        if (usec == 0)
+                return sd_event_source_set_enabled(mon->summary_timer, SD_EVENT_OFF);
+        r = sd_event_source_set_time_relative(mon->summary_timer, usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(mon->summary_timer, SD_EVENT_ON);
+}
+
+void monitor_forget(Monitor *mon, bool has_uid, uint32_t uid) {
+        summary_forget(&mon->summary, has_uid, uid);
+}
+
+int monitor_new(Manager *m, uint64_t summary_interval_usec, Monitor **ret) {
+        _cleanup_(monitor_freep) Monitor *mon = NULL;
+        _cleanup_(freep) SummaryEntry *e = NULL;
+        _cleanup_(freep) UserCount *list = NULL;
+        size_t n, n_e;
+        int r;
+
+        mon = calloc(1, sizeof(*mon));
+        if (!mon)
+                return -ENOMEM;
+        mon->manager = m;
+        mon->summary_since_usec = now_usec(CLOCK_REALTIME);
+
+        /* The first summary covers what happens from now on. */
+        r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
+        if (r < 0)
+                return r;
+        r = summary_take(&mon->summary, list, n, &e, &n_e);
+        if (r < 0)
+                return r;
+
+        r = sd_event_add_time_relative(m->event, &mon->tick, CLOCK_MONOTONIC, MONITOR_TICK_USEC, USEC_PER_SEC,
+                                       on_tick, mon);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(mon->tick, SD_EVENT_ON);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time_relative(m->event, &mon->summary_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC,
+                                       on_summary, mon);
+        if (r < 0)
+                return r;
+        r = monitor_set_summary_interval(mon, summary_interval_usec);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(mon);
+        return 0;
+}
+
+Monitor *monitor_free(Monitor *mon) {
+        if (!mon)
+                return NULL;
+        sd_event_source_disable_unref(mon->tick);
+        sd_event_source_disable_unref(mon->summary_timer);
+        summary_done(&mon->summary);
+        free(mon);
+        return NULL;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* summary.h: each UID's execs since the last summary, from two snapshots of the counts. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counts.h"
+#include "macro.h"
+
+typedef struct SummaryEntry {
+        uint32_t uid;
+        uint64_t execs;
+        uint64_t failed;
+} SummaryEntry;
+
+typedef struct Summary {
+        UserCount *last; /* the snapshot taken last, sorted by UID */
+        size_t n_last;
+} Summary;
+
+void summary_done(Summary *s);
+
+/* The activity between the last snapshot and cur (sorted by UID): the UIDs that made
+ * execs or failed ones, most execs first. A UID whose counts went down was reset in
+ * between: all its counts are new. cur becomes the last snapshot (copied). */
+int summary_take(Summary *s, const UserCount *cur, size_t n_cur, SummaryEntry **ret, size_t *ret_n);
+
+/* After a reset: the UID (or every one) starts from zero. */
+void summary_forget(Summary *s, bool has_uid, uint32_t uid);
