@@ -44,6 +44,9 @@ int config_init(Config *c) {
                 .history_size = CONFIG_HISTORY_DEFAULT,
                 .flush_interval_usec = CONFIG_FLUSH_INTERVAL_USEC_DEFAULT,
                 .socket_path = strdup(CONFIG_SOCKET_PATH_DEFAULT),
+                .log_execs_interval_usec = CONFIG_LOG_EXECS_INTERVAL_USEC_DEFAULT,
+                .log_execs_burst = CONFIG_LOG_EXECS_BURST_DEFAULT,
+                .summary_interval_usec = CONFIG_SUMMARY_INTERVAL_USEC_DEFAULT,
                 .log_level = LOG_INFO,
         };
         return c->socket_path ? 0 : -ENOMEM;
@@ -136,6 +139,38 @@ static int set_socket_path(Config *c, const char *value, const char **ret_why) {
         return 0;
 }
 
+static int set_log_execs(Config *c, const char *value, const char **ret_why) {
+        if (parse_boolean(value, &c->log_execs) < 0)
+                return *ret_why = "expected yes or no", -EINVAL;
+        return 0;
+}
+
+static int set_interval(uint64_t *field, const char *value, const char **ret_why) {
+        uint64_t v;
+
+        if (parse_timespan_usec(value, &v) < 0 || v > CONFIG_INTERVAL_USEC_MAX)
+                return *ret_why = "expected a duration up to 7 days, e.g. 10s, 15min or 1h (0 turns it off)", -EINVAL;
+        *field = v;
+        return 0;
+}
+
+static int set_log_execs_interval(Config *c, const char *value, const char **ret_why) {
+        return set_interval(&c->log_execs_interval_usec, value, ret_why);
+}
+
+static int set_log_execs_burst(Config *c, const char *value, const char **ret_why) {
+        uint32_t v;
+
+        if (parse_uint32(value, &v) < 0 || v < 1)
+                return *ret_why = "expected a number of entries, at least 1", -EINVAL;
+        c->log_execs_burst = v;
+        return 0;
+}
+
+static int set_summary_interval(Config *c, const char *value, const char **ret_why) {
+        return set_interval(&c->summary_interval_usec, value, ret_why);
+}
+
 static int set_log_level(Config *c, const char *value, const char **ret_why) {
         int l = log_level_from_string(value);
 
@@ -175,17 +210,39 @@ static void get_history(const Config *c, FILE *f) {
         fprintf(f, "%" PRIu32, c->history_size);
 }
 
-static void get_flush_interval(const Config *c, FILE *f) {
-        uint64_t v = c->flush_interval_usec;
-
+static void print_timespan(uint64_t v, FILE *f) {
         if (v == 0)
                 fputs("0", f);
+        else if (v % (3600 * USEC_PER_SEC) == 0)
+                fprintf(f, "%" PRIu64 "h", v / (3600 * USEC_PER_SEC));
+        else if (v % (60 * USEC_PER_SEC) == 0)
+                fprintf(f, "%" PRIu64 "min", v / (60 * USEC_PER_SEC));
         else if (v % USEC_PER_SEC == 0)
                 fprintf(f, "%" PRIu64 "s", v / USEC_PER_SEC);
         else if (v % USEC_PER_MSEC == 0)
                 fprintf(f, "%" PRIu64 "ms", v / USEC_PER_MSEC);
         else
                 fprintf(f, "%" PRIu64 "us", v);
+}
+
+static void get_flush_interval(const Config *c, FILE *f) {
+        print_timespan(c->flush_interval_usec, f);
+}
+
+static void get_log_execs(const Config *c, FILE *f) {
+        fputs(c->log_execs ? "yes" : "no", f);
+}
+
+static void get_log_execs_interval(const Config *c, FILE *f) {
+        print_timespan(c->log_execs_interval_usec, f);
+}
+
+static void get_log_execs_burst(const Config *c, FILE *f) {
+        fprintf(f, "%" PRIu32, c->log_execs_burst);
+}
+
+static void get_summary_interval(const Config *c, FILE *f) {
+        print_timespan(c->summary_interval_usec, f);
 }
 
 static void get_socket_path(const Config *c, FILE *f) {
@@ -209,6 +266,10 @@ static const struct {
         { "Events", "History", set_history, get_history },
         { "Events", "FlushIntervalSec", set_flush_interval, get_flush_interval },
         { "Socket", "Path", set_socket_path, get_socket_path },
+        { "Journal", "LogExecs", set_log_execs, get_log_execs },
+        { "Journal", "LogExecsRateLimitIntervalSec", set_log_execs_interval, get_log_execs_interval },
+        { "Journal", "LogExecsRateLimitBurst", set_log_execs_burst, get_log_execs_burst },
+        { "Journal", "SummaryIntervalSec", set_summary_interval, get_summary_interval },
         { "Daemon", "LogLevel", set_log_level, get_log_level },
 };
 

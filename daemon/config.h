@@ -28,6 +28,10 @@ int probe_mode_from_string(const char *s);
 #define CONFIG_FLUSH_INTERVAL_USEC_DEFAULT (50 * 1000ull)
 #define CONFIG_FLUSH_INTERVAL_USEC_MAX (10 * 1000 * 1000ull)
 #define CONFIG_SOCKET_PATH_DEFAULT "/run/execcountd/io.execcount"
+#define CONFIG_LOG_EXECS_INTERVAL_USEC_DEFAULT (10 * 1000 * 1000ull)
+#define CONFIG_LOG_EXECS_BURST_DEFAULT 1000u
+#define CONFIG_SUMMARY_INTERVAL_USEC_DEFAULT (3600 * 1000 * 1000ull)
+#define CONFIG_INTERVAL_USEC_MAX (7 * 24 * 3600 * 1000 * 1000ull)
 /* CONFIG_FILE_DEFAULT comes from the build: SYSCONFDIR/execcountd/execcountd.conf. */
 
 typedef struct Config {
@@ -41,6 +45,11 @@ typedef struct Config {
         uint64_t flush_interval_usec;
         /* [Socket] */
         char *socket_path;
+        /* [Journal] */
+        bool log_execs;
+        uint64_t log_execs_interval_usec;
+        uint32_t log_execs_burst;
+        uint64_t summary_interval_usec;
         /* [Daemon] */
         int log_level;
 } Config;

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "config.h"
+#include "journal.h"
 #include "log.h"
 #include "manager.h"
 
@@ -100,12 +103,43 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
         return 1;
 }
 
+/* The listening socket systemd passed (execcountd.socket), or -EBADF when not activated. */
+static int socket_from_systemd(int *ret_fd) {
+        char **names = NULL;
+        int n, r;
+
+        n = sd_listen_fds_with_names(true, &names);
+        if (n < 0)
+                return log_error_errno(n, "Failed to take the sockets systemd passed: %m");
+        for (int i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        if (n == 0) {
+                *ret_fd = -EBADF;
+                return 0;
+        }
+        if (n > 1) {
+                log_error("systemd passed %d sockets; expected only execcountd.socket's.", n);
+                return -EINVAL;
+        }
+        r = sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0);
+        if (r <= 0) {
+                log_error("The socket systemd passed is not a listening Unix stream socket; check ListenStream= "
+                          "in execcountd.socket.");
+                return -EINVAL;
+        }
+        *ret_fd = SD_LISTEN_FDS_START;
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         ConfigOverrides overrides = { .probe_mode = -1, .log_level = -1 };
-        int r;
+        int r, listen_fd = -EBADF;
 
         log_set_prefix(program_invocation_short_name);
+        if (journal_is_stderr())
+                journal_log_open();
         r = parse_argv(argc, argv, &overrides);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
@@ -121,7 +155,10 @@ int main(int argc, char *argv[]) {
                 return EXIT_SUCCESS;
         }
 
-        r = manager_start(m, -1);
+        r = socket_from_systemd(&listen_fd);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_start(m, listen_fd);
         if (r < 0)
                 return EXIT_FAILURE;
 

@@ -9,27 +9,26 @@
 #include <systemd/sd-daemon.h>
 
 #include "counts.h"
+#include "journal.h"
 #include "log.h"
 #include "manager.h"
 #include "methods.h"
 #include "mounts.h"
 #include "time-util.h"
 
-/* Loads files and overrides into *ret; logs why not. */
-static int manager_load_config(Manager *m, Config *ret) {
-        _cleanup_(freep) char *error = NULL;
+/* Loads files and overrides into *ret. On failure, *ret_error says why (NULL for OOM). */
+static int manager_load_config(Manager *m, Config *ret, char **ret_error) {
         Config c;
         int r;
 
-        r = config_load(m->config_path, &c, &error);
-        if (r == -ENOMEM)
-                return log_oom();
+        *ret_error = NULL;
+        r = config_load(m->config_path, &c, ret_error);
         if (r < 0)
-                return log_error_errno(r, "%s", error ? error : "Failed to load the configuration");
+                return r;
         r = config_apply_overrides(&c, &m->overrides);
         if (r < 0) {
                 config_done(&c);
-                return log_oom();
+                return r;
         }
         *ret = c;
         return 0;
@@ -37,6 +36,7 @@ static int manager_load_config(Manager *m, Config *ret) {
 
 int manager_new(const char *config_path, const ConfigOverrides *overrides, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(freep) char *error = NULL;
         int r;
 
         m = calloc(1, sizeof(*m));
@@ -53,9 +53,13 @@ int manager_new(const char *config_path, const ConfigOverrides *overrides, Manag
                 m->overrides.socket_path = m->overrides_socket_path;
         }
 
-        r = manager_load_config(m, &m->config);
-        if (r < 0)
-                return r;
+        r = manager_load_config(m, &m->config, &error);
+        if (r < 0) {
+                LogField f[] = { { "CONFIG_ERROR", error ?: "out of memory" } };
+
+                return log_struct_errno(LOG_ERR, r, MESSAGE_ID_START_FAILED, f, ELEMENTSOF(f),
+                                        "Invalid configuration, not starting: %s", f[0].value);
+        }
         log_set_max_level(m->config.log_level);
 
         r = sd_event_default(&m->event);
@@ -69,8 +73,10 @@ int manager_new(const char *config_path, const ConfigOverrides *overrides, Manag
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        monitor_free(m->monitor);
         server_free(m->server);
         drain_free(m->drain);
+        exec_log_free(m->exec_log);
         history_free(m->history);
         probe_free(m->probe);
         probe_report_done(&m->probe_report);
@@ -102,13 +108,16 @@ static void on_record(const void *data, size_t size, void *userdata) {
 
         e->seq = ++m->events_received;
         methods_broadcast_event(m, e);
+        exec_log_event(m->exec_log, e);
         history_push(m->history, e);
 }
 
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
+        LogField f[] = { { "SIGNAL", strsignal((int) si->ssi_signo) } };
 
-        log_info("Received %s, stopping.", strsignal((int) si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f), "Received %s, stopping.", f[0].value);
         return sd_event_exit(m->event, 0);
 }
 
@@ -117,17 +126,53 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-static void log_probe_report(const ProbeReport *report, bool ok) {
+/* Fields naming the rejected modes: PROBE_REJECTED=mode: reason, one per mode. */
+static size_t rejected_fields(const ProbeReport *report, char lines[][512], LogField *f) {
+        size_t n = 0;
+
         for (int i = 0; i < _PROBE_MODE_MAX; i++) {
                 if (!report->rejected[i])
                         continue;
-                if (ok)
-                        log_info("Probe mode %s rejected: %s.", probe_mode_to_string(i), report->rejected[i]);
-                else
-                        log_error("Probe mode %s failed: %s.", probe_mode_to_string(i), report->rejected[i]);
+                snprintf(lines[n], 512, "%s: %s", probe_mode_to_string(i), report->rejected[i]);
+                f[n] = (LogField) { "PROBE_REJECTED", lines[n] };
+                n++;
         }
-        if (ok && report->no_compat)
-                log_info("The kernel has no 32-bit compat exec entry points: there are no compat execs to count.");
+        return n;
+}
+
+static void log_probe_failure(const ProbeReport *report, ProbeMode mode, int error) {
+        char lines[_PROBE_MODE_MAX][512];
+        LogField f[_PROBE_MODE_MAX];
+        size_t n = rejected_fields(report, lines, f);
+
+        for (size_t i = 0; i < n; i++)
+                log_error("Probe mode %s.", lines[i]);
+        if (mode == PROBE_AUTO)
+                log_struct_errno(LOG_ERR, error, MESSAGE_ID_START_FAILED, f, n, "No probe mode works on this kernel.");
+        else
+                log_struct_errno(LOG_ERR, error, MESSAGE_ID_START_FAILED, f, n,
+                                 "Probe mode %s does not work on this kernel; Mode=auto picks one that does.",
+                                 probe_mode_to_string(mode));
+}
+
+static void log_started(Manager *m, bool activated) {
+        char lines[_PROBE_MODE_MAX][512];
+        LogField f[_PROBE_MODE_MAX + 4];
+        const char *mode = probe_mode_to_string(probe_get_mode(m->probe));
+        size_t n = rejected_fields(&m->probe_report, lines, f), n_rejected = n;
+
+        for (int i = 0; i < _PROBE_MODE_MAX; i++)
+                if (m->probe_report.rejected[i])
+                        log_info("Probe mode %s rejected: %s.", probe_mode_to_string(i), m->probe_report.rejected[i]);
+        f[n++] = (LogField) { "PROBE_MODE", mode };
+        f[n++] = (LogField) { "SOCKET", m->config.socket_path };
+        f[n++] = (LogField) { "SOCKET_ACTIVATED", activated ? "yes" : "no" };
+        f[n++] = (LogField) { "COMPAT_EXECS", m->probe_report.no_compat ? "no" : "yes" };
+        log_struct(LOG_INFO, MESSAGE_ID_STARTED, f, n,
+                   "execcountd %s started: counting execs with the %s probes%s; serving %s%s.", PROJECT_VERSION, mode,
+                   m->probe_report.no_compat ? " (the kernel has no 32-bit compat execs)" : "",
+                   activated ? "the socket passed by systemd" : m->config.socket_path,
+                   n_rejected > 0 ? "; rejected modes are listed in PROBE_REJECTED" : "");
 }
 
 int manager_start(Manager *m, int listen_fd) {
@@ -151,17 +196,19 @@ int manager_start(Manager *m, int listen_fd) {
 
         probe_setup_libbpf_logging();
         r = probe_new(&opts, &m->probe_report, &m->probe);
-        log_probe_report(&m->probe_report, r >= 0);
         if (r < 0) {
-                if (opts.mode == PROBE_AUTO)
-                        return log_error_errno(r, "No probe mode works on this kernel.");
-                return log_error_errno(r, "Probe mode %s does not work on this kernel; Mode=auto picks one that does.",
-                                       probe_mode_to_string(opts.mode));
+                log_probe_failure(&m->probe_report, opts.mode, r);
+                return r;
         }
 
         r = history_new(m->config.history_size, &m->history);
         if (r < 0)
                 return log_oom();
+        r = exec_log_new(&m->exec_log);
+        if (r < 0)
+                return log_oom();
+        exec_log_configure(m->exec_log, m->config.log_execs, m->config.log_execs_interval_usec,
+                           m->config.log_execs_burst);
 
         r = drain_new(m->event, probe_get_events_fd(m->probe), m->config.flush_interval_usec, on_record, m,
                       &m->drain);
@@ -188,10 +235,18 @@ int manager_start(Manager *m, int listen_fd) {
         m->started_usec = m->since_usec = now_usec(CLOCK_REALTIME);
         m->started_monotonic_usec = now_usec(CLOCK_MONOTONIC);
 
-        log_info("execcountd %s started: counting execs with the %s probes; serving %s.", PROJECT_VERSION,
-                 probe_mode_to_string(probe_get_mode(m->probe)), m->config.socket_path);
-        (void) sd_notifyf(false, "READY=1\nSTATUS=Counting execs (%s probes)",
-                          probe_mode_to_string(probe_get_mode(m->probe)));
+        r = monitor_new(m, m->config.summary_interval_usec, &m->monitor);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the periodic checks: %m");
+
+        /* Pings from the loop itself: if it hangs, systemd restarts us (WatchdogSec=). */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the watchdog: %m");
+
+        log_started(m, listen_fd >= 0);
+        monitor_tick(m->monitor); /* STATUS= before READY=1 */
+        (void) sd_notify(false, "READY=1");
         return 0;
 }
 
@@ -234,7 +289,16 @@ int manager_reset_all(Manager *m) {
                 return n;
         m->stats_at_reset = s;
         m->since_usec = now_usec(CLOCK_REALTIME);
+        monitor_forget(m->monitor, false, 0);
         return n;
+}
+
+int manager_reset_uid(Manager *m, uint32_t uid) {
+        int r = counts_reset_one(probe_get_counts_fd(m->probe), uid);
+
+        if (r >= 0)
+                monitor_forget(m->monitor, true, uid);
+        return r;
 }
 
 /* Settings that only take effect when the BPF maps or the socket are made again. */
@@ -253,37 +317,56 @@ static void log_restart_only(const Config *old, const Config *new) {
                            new->socket_path);
 }
 
+static int manager_apply(Manager *m, Config *c) {
+        int r;
+
+        r = history_set_capacity(m->history, c->history_size);
+        if (r < 0)
+                return r;
+        r = monitor_set_summary_interval(m->monitor, c->summary_interval_usec);
+        if (r < 0)
+                return r;
+        probe_set_wakeup_interval(m->probe, c->flush_interval_usec);
+        drain_set_interval(m->drain, c->flush_interval_usec);
+        exec_log_configure(m->exec_log, c->log_execs, c->log_execs_interval_usec, c->log_execs_burst);
+        log_set_max_level(c->log_level);
+        log_restart_only(&m->config, c);
+
+        /* Keep what is really in effect for the restart-only settings. */
+        c->probe_mode = m->config.probe_mode;
+        c->max_uids = m->config.max_uids;
+        c->ring_buffer_size = m->config.ring_buffer_size;
+        free(c->socket_path);
+        c->socket_path = TAKE_PTR(m->config.socket_path);
+
+        config_done(&m->config);
+        m->config = *c;
+        *c = (Config) {};
+        return 0;
+}
+
 int manager_reload(Manager *m) {
+        _cleanup_(freep) char *error = NULL;
         Config c;
         int r;
 
-        r = manager_load_config(m, &c);
-        if (r < 0) {
-                log_warning("Reload failed, keeping the configuration in effect.");
-                return r;
-        }
+        (void) sd_notifyf(false, "RELOADING=1\nSTATUS=Reloading the configuration\nMONOTONIC_USEC=%" PRIu64,
+                          now_usec(CLOCK_MONOTONIC));
 
-        r = history_set_capacity(m->history, c.history_size);
-        if (r < 0) {
+        r = manager_load_config(m, &c, &error);
+        if (r >= 0) {
+                r = manager_apply(m, &c);
                 config_done(&c);
-                log_oom();
-                log_warning("Reload failed, keeping the configuration in effect.");
-                return r;
         }
-        probe_set_wakeup_interval(m->probe, c.flush_interval_usec);
-        drain_set_interval(m->drain, c.flush_interval_usec);
-        log_set_max_level(c.log_level);
-        log_restart_only(&m->config, &c);
+        if (r < 0) {
+                LogField f[] = { { "CONFIG_ERROR", error ?: strerror(-r) } };
 
-        /* Keep what is really in effect for the restart-only settings. */
-        c.probe_mode = m->config.probe_mode;
-        c.max_uids = m->config.max_uids;
-        c.ring_buffer_size = m->config.ring_buffer_size;
-        free(c.socket_path);
-        c.socket_path = TAKE_PTR(m->config.socket_path);
+                log_struct_errno(LOG_ERR, r, MESSAGE_ID_RELOAD_FAILED, f, ELEMENTSOF(f),
+                                 "Reload failed, keeping the configuration in effect: %s", f[0].value);
+        } else
+                log_struct(LOG_INFO, MESSAGE_ID_RELOADED, NULL, 0, "Configuration reloaded.");
 
-        config_done(&m->config);
-        m->config = c;
-        log_info("Configuration reloaded.");
-        return 0;
+        monitor_tick(m->monitor);
+        (void) sd_notify(false, "READY=1");
+        return r;
 }

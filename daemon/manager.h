@@ -9,12 +9,14 @@
 #include "config.h"
 #include "drain.h"
 #include "event.h"
+#include "execlog.h"
 #include "history.h"
 #include "macro.h"
+#include "monitor.h"
 #include "probe.h"
 #include "server.h"
 
-typedef struct Manager {
+struct Manager {
         sd_event *event;
         char *config_path;
         ConfigOverrides overrides;
@@ -25,7 +27,9 @@ typedef struct Manager {
         ProbeReport probe_report;
         Drain *drain;
         History *history;
+        ExecLog *exec_log;
         Server *server;
+        Monitor *monitor;
 
         uint64_t started_usec; /* CLOCK_REALTIME */
         uint64_t started_monotonic_usec;
@@ -34,7 +38,7 @@ typedef struct Manager {
         uint64_t events_malformed;
         /* The kernel's map-full counters when the counts were last reset as a whole. */
         struct exec_stats stats_at_reset;
-} Manager;
+};
 
 /* Loads the configuration; fails with a message already logged. */
 int manager_new(const char *config_path, const ConfigOverrides *overrides, Manager **ret);
@@ -52,3 +56,5 @@ int manager_reload(Manager *m);
 int manager_read_stats(Manager *m, struct exec_stats *ret);
 /* Forgets every UID's counts; returns how many UIDs had some. */
 int manager_reset_all(Manager *m);
+/* Forgets one UID's counts; returns 1 if it had some, 0 if not. */
+int manager_reset_uid(Manager *m, uint32_t uid);

@@ -236,7 +236,7 @@ static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
                 return 0;
 
         if (has_uid) {
-                r = counts_reset_one(probe_get_counts_fd(m->probe), uid);
+                r = manager_reset_uid(m, uid);
                 if (r < 0)
                         return reply_kernel_error(c, r, "Resetting the UID's counts");
                 log_info("Counts of UID %u reset by client (pid %d, uid %u).", uid, (int) connection_peer_pid(c),

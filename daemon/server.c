@@ -6,15 +6,19 @@
  * does not read what it asked for is dropped; the others keep being served. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "journal.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "server.h"
 #include "socket.h"
+#include "time-util.h"
 
 #define READ_CHUNK (64 * 1024)
 #define ERROR_PROTOCOL "io.execcount.ProtocolError"
@@ -52,6 +56,7 @@ struct Server {
         Connection *connections;
         size_t n_connections;
         uint64_t n_refused;
+        RateLimit protocol_errors; /* how many of them are logged */
         ServerLimits limits;
         ServerCallHandler handler;
         void *userdata;
@@ -180,11 +185,30 @@ pid_t connection_peer_pid(const Connection *c) {
         return c->peer.pid;
 }
 
+static void log_protocol_error(Connection *c, const char *reason) {
+        char pid[16], uid[16], n[24];
+        uint64_t suppressed;
+        bool pass = ratelimit_pass(&c->server->protocol_errors, now_usec(CLOCK_MONOTONIC), &suppressed);
+
+        if (suppressed > 0) {
+                snprintf(n, sizeof(n), "%" PRIu64, suppressed);
+                LogField f[] = { { "CLIENT_ERRORS_SUPPRESSED", n } };
+                log_struct(LOG_NOTICE, MESSAGE_ID_CLIENT_PROTOCOL_ERROR, f, ELEMENTSOF(f),
+                           "Left out %" PRIu64 " more client protocol errors.", suppressed);
+        }
+        if (!pass)
+                return;
+        snprintf(pid, sizeof(pid), "%d", (int) c->peer.pid);
+        snprintf(uid, sizeof(uid), "%u", c->peer.uid);
+        LogField f[] = { { "CLIENT_PID", pid }, { "CLIENT_UID", uid }, { "REASON", reason } };
+        log_struct(LOG_NOTICE, MESSAGE_ID_CLIENT_PROTOCOL_ERROR, f, ELEMENTSOF(f),
+                   "Client (pid %s, uid %s) broke the protocol: %s; closing its connection.", pid, uid, reason);
+}
+
 static void connection_protocol_error(Connection *c, const char *reason) {
         json_object *p = json_object_new_object();
 
-        log_info("Client (pid %d, uid %u) broke the protocol: %s; closing its connection.", (int) c->peer.pid,
-                 c->peer.uid, reason);
+        log_protocol_error(c, reason);
         if (p && json_object_object_add(p, "reason", json_object_new_string(reason)) == 0) {
                 c->oneway = false;
                 (void) connection_error(c, ERROR_PROTOCOL, p);
@@ -442,6 +466,8 @@ int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits 
                 return -ENOMEM;
         s->event = sd_event_ref(e);
         s->listen_fd = -EBADF;
+        /* A hostile client must not flood the journal. */
+        s->protocol_errors = (RateLimit) { .interval_usec = 10 * USEC_PER_SEC, .burst = 10 };
         s->handler = handler;
         s->userdata = userdata;
         s->limits = limits ? *limits
@@ -455,6 +481,11 @@ int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits 
                 return -ENOMEM;
 
         if (listen_fd >= 0) {
+                int flags = fcntl(listen_fd, F_GETFL);
+
+                /* Accepting loops until EAGAIN: the socket must not block. */
+                if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                        return negative_errno();
                 s->listen_fd = listen_fd;
         } else {
                 /* Only root may connect. */

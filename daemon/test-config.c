@@ -29,6 +29,10 @@ static void test_defaults(void) {
         ASSERT_EQ_U(c.flush_interval_usec, 50000);
         ASSERT_STREQ(c.socket_path, "/run/execcountd/io.execcount");
         ASSERT_EQ(c.log_level, LOG_INFO);
+        ASSERT(!c.log_execs);
+        ASSERT_EQ_U(c.log_execs_interval_usec, 10 * USEC_PER_SEC);
+        ASSERT_EQ_U(c.log_execs_burst, 1000);
+        ASSERT_EQ_U(c.summary_interval_usec, 3600 * USEC_PER_SEC);
         config_done(&c);
 }
 
@@ -49,6 +53,11 @@ static void test_all_keys(void) {
                         "FlushIntervalSec=250ms\n"
                         "[Socket]\n"
                         "Path=/tmp/x.sock\n"
+                        "[Journal]\n"
+                        "LogExecs=yes\n"
+                        "LogExecsRateLimitIntervalSec=0\n"
+                        "LogExecsRateLimitBurst=5\n"
+                        "SummaryIntervalSec=15min\n"
                         "[Daemon]\n"
                         "\tLogLevel=debug\n",
                         &c, &error),
@@ -61,6 +70,10 @@ static void test_all_keys(void) {
         ASSERT_EQ_U(c.flush_interval_usec, 250000);
         ASSERT_STREQ(c.socket_path, "/tmp/x.sock");
         ASSERT_EQ(c.log_level, LOG_DEBUG);
+        ASSERT(c.log_execs);
+        ASSERT_EQ_U(c.log_execs_interval_usec, 0);
+        ASSERT_EQ_U(c.log_execs_burst, 5);
+        ASSERT_EQ_U(c.summary_interval_usec, 15 * 60 * USEC_PER_SEC);
         config_done(&c);
 }
 
@@ -91,6 +104,12 @@ static void test_errors(void) {
                   "aaaaaaaaaaaaaaaaaaaaaaaa\n",
                   "test.conf:2: invalid Path=/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: path too long for a Unix socket (107 bytes at most)" },
+                { "[Journal]\nLogExecs=sometimes\n", "test.conf:2: invalid LogExecs=sometimes: expected yes or no" },
+                { "[Journal]\nSummaryIntervalSec=8d\n",
+                  "test.conf:2: invalid SummaryIntervalSec=8d: expected a duration up to 7 days, e.g. 10s, 15min or 1h "
+                  "(0 turns it off)" },
+                { "[Journal]\nLogExecsRateLimitBurst=0\n",
+                  "test.conf:2: invalid LogExecsRateLimitBurst=0: expected a number of entries, at least 1" },
                 { "[Daemon]\nLogLevel=loud\n",
                   "test.conf:2: invalid LogLevel=loud: expected err, warning, notice, info or debug" },
                 { "[Probe]\nMod=auto\n", "test.conf:2: unknown key 'Mod' in section [Probe]" },
