@@ -10,6 +10,7 @@ dedicated UIDs and checks what execcountctl and raw Varlink clients get back, ex
 
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -549,6 +550,33 @@ def test_mounts(tmp):
             d.stop()
 
 
+def test_records_on_stderr(tmp):
+    """Without journald, exec records and summaries are readable lines on stderr."""
+    run = os.path.join(tmp, "records")
+    os.mkdir(run)
+    a = new_uid()
+    d = None
+    try:
+        d = Daemon(run, "[Journal]\nLogExecs=yes\nSummaryIntervalSec=1s\n")
+        exec_ok(a, 2)
+        exec_missing(a, 1)
+        wait_for(lambda: d.read_log().count(f"UID {a} ran /bin/true (pid ") == 2, "two exec records")
+        wait_for(lambda: f"UID {a} failed to run {MISSING}: ENOENT (pid " in d.read_log(), "the failure record")
+        # Summaries come each second; together they hold this UID's 2 execs and 1 failure.
+        def summed():
+            execs = failed = 0
+            for line in d.read_log().splitlines():
+                if "Since the last summary" in line:
+                    for uid, e, f in re.findall(r"(\d+): (\d+)/(\d+)", line):
+                        if int(uid) == a:
+                            execs, failed = execs + int(e), failed + int(f)
+            return (execs, failed) == (2, 1)
+        wait_for(summed, "summaries of the execs")
+    finally:
+        if d:
+            d.stop()
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: execcountd needs root" if not os.environ.get("CI") else "FAIL: CI must run this as root")
@@ -572,6 +600,7 @@ def main():
         ("daemon refuses bad settings", lambda: test_daemon_refuses(tmp)),
         ("least privilege", lambda: test_least_privilege(tmp)),
         ("mounts", lambda: test_mounts(tmp)),
+        ("records on stderr", lambda: test_records_on_stderr(tmp)),
     ]
     failed = 0
     try:

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """test-docs.py: the man pages document every interface the code has.
 
-    test-docs.py EXECCOUNTD EXECCOUNTCTL VARLINK-FILE MAN-DIR
+    test-docs.py EXECCOUNTD EXECCOUNTCTL VARLINK-FILE MAN-DIR SOURCE-DIR
 
 Every command-line option (from --help), every configuration key (from --check-config),
-every execcountctl command and every Varlink method must appear in its man page.
+every execcountctl command, every Varlink method, every journal message ID and field
+must appear in its man page; every message ID also in the journal catalog.
 """
 
 import os
@@ -13,7 +14,7 @@ import re
 import subprocess
 import sys
 
-execcountd, execcountctl, varlink_file, man_dir = sys.argv[1:5]
+execcountd, execcountctl, varlink_file, man_dir, src = sys.argv[1:6]
 
 
 def read(name):
@@ -62,6 +63,26 @@ for method in re.findall(r"^method (\w+)\(", idl, re.M):
     need("execcountd.8", f"It Fn {method}", f"Varlink method {method}")
 for error in re.findall(r"^error (\w+) ", idl, re.M):
     need("execcountd.8", f"io.execcount.{error}", f"Varlink error {error}")
+
+with open(os.path.join(src, "daemon/journal.h")) as f:
+    message_ids = re.findall(r'#define MESSAGE_ID_\w+ "([0-9a-f]{32})"', f.read())
+with open(os.path.join(src, "systemd/execcountd.catalog")) as f:
+    catalog = f.read()
+if len(message_ids) < 10:
+    problems.append(f"could not find the message IDs in daemon/journal.h: {message_ids}")
+for mid in message_ids:
+    need("execcountd.8", f"It {mid}:", f"message ID {mid}")
+    if f"-- {mid}\n" not in catalog:
+        problems.append(f"systemd/execcountd.catalog lacks message ID {mid}")
+# Journal fields are LogField initializers: { "NAME", value }.
+fields = set()
+for name in ("daemon/execlog.c", "daemon/monitor.c", "daemon/manager.c", "daemon/server.c"):
+    with open(os.path.join(src, name)) as f:
+        fields |= set(re.findall(r'\{ "([A-Z][A-Z_]+)", ', f.read()))
+if len(fields) < 20:
+    problems.append(f"could not find the journal fields in the sources: {sorted(fields)}")
+for field in sorted(fields):
+    need("execcountd.8", f"Sy {field}", f"journal field {field}")
 
 for p in problems:
     print(p)

@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""test-e2e.py: execcountd as a systemd service, under a real systemd as PID 1.
+
+    test-e2e.py BUILD-DIR CACHE-DIR
+
+Boots a Debian 12 root file system (made with debootstrap on first use and kept in
+CACHE-DIR) with systemd-nspawn, with this build installed in it, and checks the service
+end to end with exact numbers. The container shares this machine's kernel, so the
+daemon sees the host's execs too: every check counts the execs of a UID of its own.
+Leaves nothing behind: processes, cgroups, mounts, temporary files.
+"""
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BUILD, CACHE = sys.argv[1:3]
+ROOTFS_PACKAGES = "systemd,systemd-sysv,dbus,libbpf1,libsystemd0,libelf1,libjson-c5,libinih1"
+# Bump when the package list changes, so that the cache is made again.
+ROOTFS = os.path.join(CACHE, "rootfs-bookworm-1")
+MIRROR = "http://deb.debian.org/debian"
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+UID_BASE = 2600000000 + (os.getpid() & 0xFFFF) * 64
+MISSING = "/nonexistent-execcount-e2e"
+
+ID_STARTED = "a7310ee901524ace9b9b6a2d9c24f27f"
+ID_RELOADED = "a9fe13e9634b43f99878a7caeab604a6"
+ID_RELOAD_FAILED = "9d87cbdcd8b543fbb4bcb849691bc935"
+ID_STOPPING = "291fe7a3278f4c69bf887fb7d4baa8df"
+ID_EXEC = "8783b7ad605e4d1d9c03096ae0974cf8"
+ID_EXECS_SUPPRESSED = "4a44bf7e7e0f4c90b92a85e7bd733328"
+ID_SUMMARY = "e1fa38b425fa46d391f4b2a6a3666a82"
+
+
+def fail(msg):
+    raise AssertionError(msg)
+
+
+def expect(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def wait_for(pred, what, timeout=15.0):
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > end:
+            fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ---- The root file system, cached
+
+def ensure_rootfs():
+    os.makedirs(CACHE, exist_ok=True)
+    with open(os.path.join(CACHE, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(os.path.join(ROOTFS, "usr/lib/systemd/systemd")):
+            return
+        log(f"# making the Debian 12 root file system in {ROOTFS} (about a minute, once)")
+        tmp = ROOTFS + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        start = time.monotonic()
+        subprocess.run(["debootstrap", "--variant=minbase", f"--include={ROOTFS_PACKAGES}", "bookworm", tmp,
+                        MIRROR], check=True, stdout=subprocess.DEVNULL)
+        os.rename(tmp, ROOTFS)
+        log(f"# root file system made in {time.monotonic() - start:.0f} s")
+
+
+# ---- The container
+
+class Container:
+    def __init__(self, stage, etc):
+        self.name = f"execcount-e2e-{os.getpid()}"
+        self.cgroups = [f"/sys/fs/cgroup/{h}/{self.name}" for h in ("systemd", "unified")
+                        if os.path.isdir(f"/sys/fs/cgroup/{h}")]
+        if not self.cgroups:
+            self.cgroups = [f"/sys/fs/cgroup/{self.name}"]  # a pure cgroup v2 host
+        for cg in self.cgroups:
+            os.makedirs(cg, exist_ok=True)
+        self.log_path = os.path.join(etc, "..", "nspawn.log")
+        self.logf = open(self.log_path, "w")
+        # nspawn runs in a cgroup of its own (its --keep-unit subgroups are removed with it).
+        enter = "; ".join(f"echo $$ > {cg}/cgroup.procs" for cg in self.cgroups)
+        binds = ["--bind=/sys/kernel/tracing", f"--bind-ro={stage}/usr/local:/usr/local",
+                 f"--bind={etc}:/etc/execcountd"]
+        if os.path.ismount("/sys/fs/bpf"):
+            binds.append("--bind=/sys/fs/bpf")
+        cmd = ["systemd-nspawn", "--boot", f"--directory={ROOTFS}", "--volatile=overlay", "--register=no",
+               "--keep-unit", f"--machine={self.name}", "--console=pipe",
+               "--system-call-filter=bpf perf_event_open", "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_ADMIN",
+               *binds]
+        self.proc = subprocess.Popen(["sh", "-c", f'{enter}; exec "$@"', "sh", *cmd],
+                                     stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.pid1 = wait_for(self.find_pid1, "the container's systemd to start")
+        wait_for(lambda: self.run("test", "-S", "/run/systemd/private", check=False).returncode == 0,
+                 "systemd's private socket in the container")
+        state = self.run("systemctl", "is-system-running", "--wait", check=False).stdout.strip()
+        if state != "running":
+            failed = self.run("systemctl", "--failed", "--no-legend", check=False).stdout
+            log(f"# container state {state}; failed units:\n{failed}")
+
+    def find_pid1(self):
+        if self.proc.poll() is not None:
+            fail(f"systemd-nspawn exited with {self.proc.returncode}:\n{open(self.log_path).read()}")
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{pid}/comm") as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid and comm == "systemd":
+                return int(pid)
+        return None
+
+    def run(self, *cmd, check=True, timeout=60):
+        p = subprocess.run(["nsenter", f"--target={self.pid1}", "--mount", "--uts", "--ipc", "--net", "--pid",
+                            "--cgroup", "--root", "--wd", "--", "env", "-i", f"PATH={PATH}", *cmd],
+                           capture_output=True, text=True, timeout=timeout)
+        if check and p.returncode != 0:
+            fail(f"in the container, {' '.join(cmd)}: exit {p.returncode}\n{p.stdout}{p.stderr}")
+        return p
+
+    def journal(self, *matches):
+        out = self.run("journalctl", "-u", "execcountd", "-o", "json", "--no-pager", *matches).stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # nspawn asks the container's systemd to halt
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+        for cg in self.cgroups:
+            # Deepest first: a cgroup goes only once it has no children.
+            for root, _, _ in os.walk(cg, topdown=False):
+                os.rmdir(root)
+        shutil.rmtree(f"/run/systemd/nspawn/propagate/{self.name}", ignore_errors=True)
+
+
+# ---- Checks
+
+def as_uid(c, uid, path):
+    return c.run("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", path, check=False)
+
+
+def exec_as(c, uid, ok=0, missing=0):
+    for _ in range(ok):
+        expect(as_uid(c, uid, "/bin/true").returncode == 0, "exec of /bin/true failed")
+    for _ in range(missing):
+        expect(as_uid(c, uid, MISSING).returncode != 0, f"exec of {MISSING} worked")
+
+
+def stats_of(c, uid):
+    users = json.loads(c.run("execcountctl", "stats", "--uid", str(uid), "--json=short").stdout)["users"]
+    return (users[0]["execs"], users[0]["failed"]) if users else (0, 0)
+
+
+def show(c, prop, unit="execcountd.service"):
+    return c.run("systemctl", "show", "-p", prop, "--value", unit).stdout.strip()
+
+
+def reload_and_wait(c, message_id):
+    before = len(c.journal(f"MESSAGE_ID={message_id}"))
+    c.run("systemctl", "reload", "execcountd")
+    return wait_for(lambda: c.journal(f"MESSAGE_ID={message_id}")[before:], "the reload to finish")[-1]
+
+
+def write_dropin(etc, text):
+    os.makedirs(os.path.join(etc, "execcountd.conf.d"), exist_ok=True)
+    with open(os.path.join(etc, "execcountd.conf.d", "50-e2e.conf"), "w") as f:
+        f.write(text)
+
+
+def check_start(c):
+    c.run("systemctl", "start", "execcountd")
+    expect(show(c, "ActiveState") == "active" and show(c, "SubState") == "running", "execcountd is not running")
+    started = c.journal(f"MESSAGE_ID={ID_STARTED}")
+    expect(len(started) == 1, f"expected one start message, got {len(started)}")
+    mode = started[0].get("PROBE_MODE")
+    expect(mode in ("fentry", "kprobe", "tracepoint"), f"start message without probe mode: {started[0]}")
+    expect(started[0].get("SOCKET_ACTIVATED") == "no", "not socket-activated")
+    expect(f"with the {mode} probes" in started[0]["MESSAGE"], started[0]["MESSAGE"])
+    status = show(c, "StatusText")
+    expect(re.match(rf"Counting execs with the {mode} probes: \d+ execs, \d+ failed, \d+ UIDs$", status),
+           f"STATUS=: {status!r}")
+    log(f"  started with the {mode} probes; rejected: {started[0].get('PROBE_REJECTED', 'none')}")
+    return mode
+
+
+def check_counts(c, uid):
+    exec_as(c, uid, ok=7, missing=3)
+    expect(stats_of(c, uid) == (7, 3), f"stats --uid {uid}: {stats_of(c, uid)}, expected (7, 3)")
+    users = {u["uid"]: u for u in json.loads(c.run("execcountctl", "stats", "--json").stdout)["users"]}
+    expect(users[uid]["execs"] == 7 and users[uid]["failed"] == 3, f"stats --json: {users.get(uid)}")
+    table = c.run("execcountctl", "stats", "--no-pager").stdout
+    expect(any(line.split()[:4] == [str(uid), "-", "7", "3"] for line in table.splitlines() if line.strip()),
+           f"no row for {uid} in:\n{table}")
+
+
+def check_log_execs(c, etc, uid):
+    write_dropin(etc, "[Journal]\nLogExecs=yes\nSummaryIntervalSec=2s\n")
+    reload_and_wait(c, ID_RELOADED)
+    expect(show(c, "ActiveState") == "active", "active after reload")
+    exec_as(c, uid, ok=2, missing=1)
+    entries = wait_for(lambda: (lambda e: e if len(e) >= 3 else None)(c.journal(f"EXEC_UID={uid}")),
+                       f"3 exec entries of UID {uid}")
+    expect(len(entries) == 3, f"expected 3 entries, got {len(entries)}")
+    for e in entries:
+        expect(e["MESSAGE_ID"] == ID_EXEC and e["EXEC_COMM"] in ("true", "setpriv"), f"entry: {e}")
+        expect(int(e["EXEC_PID"]) > 0 and int(e["EXEC_PPID"]) > 0 and "EXEC_USER" not in e, f"entry: {e}")
+    ok = [e for e in entries if e["EXEC_RESULT"] == "0"]
+    failed = [e for e in entries if e["EXEC_RESULT"] == "-2"]
+    expect(len(ok) == 2 and all(e["EXEC_FILENAME"] == "/bin/true" for e in ok), f"successes: {ok}")
+    expect(len(failed) == 1 and failed[0]["EXEC_FILENAME"] == MISSING and failed[0]["EXEC_ERROR"] == "ENOENT",
+           f"failure: {failed}")
+
+    # Summaries every 2 s: together they account for this UID's execs exactly.
+    def summed():
+        execs = failed_n = 0
+        for s in c.journal(f"MESSAGE_ID={ID_SUMMARY}"):
+            entries = s["SUMMARY_ENTRY"] if isinstance(s["SUMMARY_ENTRY"], list) else [s["SUMMARY_ENTRY"]]
+            for entry in entries:
+                u, e, f = (int(x) for x in entry.split())
+                if u == uid:
+                    execs, failed_n = execs + e, failed_n + f
+        return (execs, failed_n) if (execs, failed_n) == (2, 1) else None
+    wait_for(summed, f"summaries of UID {uid}'s execs")
+
+
+def check_rate_limit(c, etc, uid):
+    write_dropin(etc, "[Journal]\nLogExecs=yes\nLogExecsRateLimitIntervalSec=30s\nLogExecsRateLimitBurst=20\n")
+    reload_and_wait(c, ID_RELOADED)
+    before = sum(int(e["EXECS_SUPPRESSED"]) for e in c.journal(f"MESSAGE_ID={ID_EXECS_SUPPRESSED}"))
+    script = f"for i in $(seq 60); do setpriv --reuid={uid} --regid={uid} --clear-groups /bin/true; done"
+    c.run("sh", "-c", script)
+    expect(stats_of(c, uid) == (60, 0), "the counts include every exec")
+    # A smaller interval ends the current one: what it held back is reported then.
+    write_dropin(etc, "[Journal]\nLogExecs=yes\nLogExecsRateLimitIntervalSec=1s\nLogExecsRateLimitBurst=20\n")
+    reload_and_wait(c, ID_RELOADED)
+    suppressed = wait_for(lambda: sum(int(e["EXECS_SUPPRESSED"])
+                                      for e in c.journal(f"MESSAGE_ID={ID_EXECS_SUPPRESSED}")) - before,
+                          "the report of held-back entries")
+    logged = len(c.journal(f"EXEC_UID={uid}"))
+    expect(logged <= 20 and logged + suppressed >= 60, f"{logged} logged, {suppressed} held back, of 60 execs")
+    log(f"  rate limit: {logged} of 60 execs logged, {suppressed} entries reported as left out")
+
+
+def check_reload(c, etc, uid):
+    before = stats_of(c, uid)
+    write_dropin(etc, "[Events]\nHistory=77\n")
+    reload_and_wait(c, ID_RELOADED)
+    status = json.loads(c.run("execcountctl", "status", "--json=short").stdout)
+    expect(status["history_capacity"] == 77, f"History=77 not applied: {status['history_capacity']}")
+    expect(stats_of(c, uid) == before, "counts kept over the reload")
+
+    write_dropin(etc, "[Events]\nHistory=77\n\nHistory=lots\n")
+    bad = reload_and_wait(c, ID_RELOAD_FAILED)
+    expect("50-e2e.conf:4: invalid History=lots" in bad.get("CONFIG_ERROR", ""), f"reload failure: {bad}")
+    expect(show(c, "ActiveState") == "active", "still active after a bad config")
+    status = json.loads(c.run("execcountctl", "status", "--json=short").stdout)
+    expect(status["history_capacity"] == 77 and stats_of(c, uid) == before, "old config and counts kept")
+    write_dropin(etc, "")
+    reload_and_wait(c, ID_RELOADED)
+
+
+def check_socket_activation(c, uid):
+    c.run("systemctl", "stop", "execcountd.service")
+    c.run("systemctl", "start", "execcountd.socket")
+    expect(show(c, "ActiveState") == "inactive", "service stopped")
+    started_before = len(c.journal(f"MESSAGE_ID={ID_STARTED}"))
+    out = c.run("execcountctl", "stats", "--uid", str(uid), "--json=short").stdout
+    expect("users" in json.loads(out), f"stats through the socket: {out}")
+    expect(show(c, "ActiveState") == "active", "the socket started the service")
+    started = c.journal(f"MESSAGE_ID={ID_STARTED}")[started_before:]
+    expect(len(started) == 1 and started[0]["SOCKET_ACTIVATED"] == "yes", f"activated start: {started}")
+    # The activated daemon counts like the other.
+    exec_as(c, uid + 1, ok=2, missing=2)
+    expect(stats_of(c, uid + 1) == (2, 2), "counts after socket activation")
+
+
+def check_watchdog(c):
+    c.run("mkdir", "-p", "/run/systemd/system/execcountd.service.d")
+    c.run("sh", "-c", "printf '[Service]\\nWatchdogSec=2s\\nTimeoutAbortSec=2s\\nRestartSec=0\\n' "
+                      "> /run/systemd/system/execcountd.service.d/50-watchdog.conf")
+    c.run("systemctl", "daemon-reload")
+    c.run("systemctl", "restart", "execcountd.service")
+    pid, restarts = show(c, "MainPID"), int(show(c, "NRestarts"))
+    time.sleep(3)  # a healthy loop keeps pinging
+    expect(show(c, "MainPID") == pid and int(show(c, "NRestarts")) == restarts, "restarted while healthy")
+    c.run("sh", "-c", f"kill -STOP {pid}")  # the shell's kill: minbase has no procps
+    wait_for(lambda: int(show(c, "NRestarts")) == restarts + 1 and show(c, "SubState") == "running",
+             "systemd to restart the hung daemon", timeout=30)
+    expect(show(c, "MainPID") != pid, "a new process")
+    out = c.run("journalctl", "-u", "execcountd", "--no-pager", "-g", "Watchdog timeout").stdout
+    expect("Watchdog timeout" in out, "systemd logged the watchdog timeout")
+    c.run("rm", "-r", "/run/systemd/system/execcountd.service.d")
+    c.run("systemctl", "daemon-reload")
+
+
+def check_stop(c):
+    before = len(c.journal(f"MESSAGE_ID={ID_STOPPING}"))
+    c.run("systemctl", "stop", "execcountd.socket", "execcountd.service")
+    expect(show(c, "ActiveState") == "inactive" and show(c, "Result") == "success", "clean stop")
+    expect(c.run("systemctl", "is-failed", "--quiet", "execcountd", check=False).returncode != 0, "not failed")
+    stopping = c.journal(f"MESSAGE_ID={ID_STOPPING}")[before:]
+    expect(len(stopping) == 1 and stopping[0]["SIGNAL"] == "Terminated", f"STOPPING message: {stopping}")
+
+
+def check_security(c):
+    out = c.run("systemd-analyze", "security", "--no-pager", "execcountd.service").stdout
+    m = re.search(r"Overall exposure level for execcountd.service: ([\d.]+) (\w+)", out)
+    expect(m, f"no exposure figure in:\n{out}")
+    log(f"  systemd-analyze security: exposure {m.group(1)} {m.group(2)}")
+    expect(float(m.group(1)) <= 1.0, f"exposure {m.group(1)}: the unit reached 0.8, what loosened it?")
+
+
+def main():
+    if os.geteuid() != 0:
+        print("SKIP: booting a container needs root" if not os.environ.get("CI") else "FAIL: CI must run as root")
+        sys.exit(1 if os.environ.get("CI") else 77)
+    for tool in ("systemd-nspawn", "debootstrap", "nsenter"):
+        if not shutil.which(tool):
+            print(f"{'FAIL' if os.environ.get('CI') else 'SKIP'}: {tool} is missing (tools/install-deps --test)")
+            sys.exit(1 if os.environ.get("CI") else 77)
+
+    ensure_rootfs()
+    tmp = tempfile.mkdtemp(prefix="test-e2e-")
+    c = None
+    failed = False
+    try:
+        stage, etc = os.path.join(tmp, "stage"), os.path.join(tmp, "etc")
+        subprocess.run(["meson", "install", "-C", BUILD, "--destdir", stage, "--no-rebuild", "--quiet"],
+                       check=True, stdout=subprocess.DEVNULL)
+        shutil.copytree(os.path.join(stage, "etc/execcountd"), etc)
+        start = time.monotonic()
+        c = Container(os.path.join(stage), etc)
+        log(f"# container booted in {time.monotonic() - start:.1f} s")
+        expect(c.run("getent", "passwd", "execcountd").returncode == 0, "sysusers.d made the execcountd user")
+
+        steps = [
+            ("1. systemctl start: active, start message with the probe mode", lambda: check_start(c)),
+            ("2. exact counts in execcountctl stats and stats --json", lambda: check_counts(c, UID_BASE + 1)),
+            ("3. LogExecs=yes: journalctl EXEC_UID= lists the execs; summaries add up",
+             lambda: check_log_execs(c, etc, UID_BASE + 2)),
+            ("3b. exec entries within their rate limit", lambda: check_rate_limit(c, etc, UID_BASE + 3)),
+            ("4. reload keeps counts, applies config, refuses a bad one", lambda: check_reload(c, etc, UID_BASE + 1)),
+            ("5. socket activation starts the stopped service", lambda: check_socket_activation(c, UID_BASE + 4)),
+            ("   watchdog: a hung loop gets the service restarted", lambda: check_watchdog(c)),
+            ("6. systemctl stop is clean and logged", lambda: check_stop(c)),
+            ("7. systemd-analyze security", lambda: check_security(c)),
+        ]
+        for name, fn in steps:
+            try:
+                fn()
+                log(f"ok - {name}")
+            except Exception:
+                failed = True
+                log(f"not ok - {name}")
+                traceback.print_exc()
+                break
+        if failed:
+            log("---- journal of execcountd ----")
+            log(c.run("journalctl", "-u", "execcountd", "--no-pager", "-n", "60", check=False).stdout)
+    finally:
+        if c:
+            c.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
