@@ -8,7 +8,8 @@
  * returns an error; the probe modes differ only in how they see that return:
  *
  *   fentry:     fexit on the syscall functions, tp_btf for sched_process_exec
- *   kprobe:     kretprobe on the syscall functions, raw_tp for sched_process_exec
+ *   kprobe:     kretprobe on the syscall functions, raw_tp for sched_process_exec; and
+ *               kprobes at entry, because a kretprobe can miss returns (see below)
  *   tracepoint: the raw sys_exit tracepoint (which also sees compat syscalls, unlike
  *               syscalls:sys_exit_execve), tp_btf for sched_process_exec
  *
@@ -80,6 +81,15 @@ struct {
         __type(key, __u32);
         __type(value, struct scratch);
 } scratch SEC(".maps");
+
+/* kprobe mode: exec calls in flight, keyed by task_struct address, which stays the same
+ * when an exec from a thread takes over the thread group leader's PID. */
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, 16384);
+        __type(key, __u64);
+        __type(value, struct exec_inflight);
+} inflight SEC(".maps");
 
 /* Boot time of the last forced wakeup of the reader; racy updates only shift it a little. */
 __u64 last_wakeup_ns = 0;
@@ -267,6 +277,12 @@ int BPF_PROG(exec_done_btf, struct task_struct *p, pid_t old_pid, struct linux_b
 
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(exec_done_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) {
+        __u64 task = bpf_get_current_task();
+        struct exec_inflight *f = bpf_map_lookup_elem(&inflight, &task);
+
+        /* This call cannot fail any more: a missed return of it is no missed failure. */
+        if (f)
+                f->state = EXEC_INFLIGHT_SUCCEEDED;
         return exec_succeeded(BPF_CORE_READ(bprm, filename));
 }
 
@@ -364,7 +380,84 @@ int BPF_PROG(fexit_x32_execveat, const struct pt_regs *regs, long ret) {
 }
 
 /* Failed execs, kprobe mode. A kretprobe sees only the return value; the arguments are
- * still in the user registers saved at syscall entry. */
+ * still in the user registers saved at syscall entry.
+ *
+ * A kretprobe has a fixed number of instances (10 on a 2-CPU machine): with more exec
+ * calls in flight at once, the kernel skips returns, silently. So a kprobe at entry marks
+ * the call in flight, with its UID; the kretprobe clears the mark, sched_process_exec
+ * marks it successful. A mark still "running" when the same task calls exec again, or
+ * exits, is a failure whose return was missed: it is counted then, late and without an
+ * event, and reported in returns_missed. */
+
+static __always_inline void recover_missed(struct exec_inflight *f) {
+        if (f->state == EXEC_INFLIGHT_RUNNING) {
+                count_exec(f->uid, true, bpf_ktime_get_boot_ns());
+                STAT_INC(returns_missed);
+        }
+}
+
+static __always_inline int track_entry(void) {
+        __u64 task = bpf_get_current_task();
+        struct exec_inflight *f = bpf_map_lookup_elem(&inflight, &task);
+        struct exec_inflight now = {
+                .uid = (__u32) bpf_get_current_uid_gid(),
+                .state = EXEC_INFLIGHT_RUNNING,
+        };
+
+        if (f)
+                recover_missed(f);
+        if (bpf_map_update_elem(&inflight, &task, &now, BPF_ANY) < 0)
+                STAT_INC(inflight_full);
+        return 0;
+}
+
+static __always_inline void track_return(void) {
+        __u64 task = bpf_get_current_task();
+
+        bpf_map_delete_elem(&inflight, &task);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exit_raw, struct task_struct *p) {
+        __u64 task = bpf_get_current_task();
+        struct exec_inflight *f = bpf_map_lookup_elem(&inflight, &task);
+
+        if (f) {
+                recover_missed(f);
+                bpf_map_delete_elem(&inflight, &task);
+        }
+        return 0;
+}
+
+SEC("kprobe/__x64_sys_execve")
+int BPF_KPROBE(kprobe_execve) {
+        return track_entry();
+}
+
+SEC("kprobe/__x64_sys_execveat")
+int BPF_KPROBE(kprobe_execveat) {
+        return track_entry();
+}
+
+SEC("kprobe/__ia32_compat_sys_execve")
+int BPF_KPROBE(kprobe_compat_execve) {
+        return track_entry();
+}
+
+SEC("kprobe/__ia32_compat_sys_execveat")
+int BPF_KPROBE(kprobe_compat_execveat) {
+        return track_entry();
+}
+
+SEC("kprobe/__x32_compat_sys_execve")
+int BPF_KPROBE(kprobe_x32_execve) {
+        return track_entry();
+}
+
+SEC("kprobe/__x32_compat_sys_execveat")
+int BPF_KPROBE(kprobe_x32_execveat) {
+        return track_entry();
+}
 
 static __always_inline struct pt_regs *user_regs(void) {
         return (struct pt_regs *) bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -372,6 +465,7 @@ static __always_inline struct pt_regs *user_regs(void) {
 
 SEC("kretprobe/__x64_sys_execve")
 int BPF_KRETPROBE(kretprobe_execve, long ret) {
+        track_return();
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
@@ -382,6 +476,7 @@ int BPF_KRETPROBE(kretprobe_execve, long ret) {
 
 SEC("kretprobe/__x64_sys_execveat")
 int BPF_KRETPROBE(kretprobe_execveat, long ret) {
+        track_return();
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
@@ -393,6 +488,7 @@ int BPF_KRETPROBE(kretprobe_execveat, long ret) {
 
 SEC("kretprobe/__ia32_compat_sys_execve")
 int BPF_KRETPROBE(kretprobe_compat_execve, long ret) {
+        track_return();
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
@@ -403,6 +499,7 @@ int BPF_KRETPROBE(kretprobe_compat_execve, long ret) {
 
 SEC("kretprobe/__ia32_compat_sys_execveat")
 int BPF_KRETPROBE(kretprobe_compat_execveat, long ret) {
+        track_return();
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
@@ -414,6 +511,7 @@ int BPF_KRETPROBE(kretprobe_compat_execveat, long ret) {
 
 SEC("kretprobe/__x32_compat_sys_execve")
 int BPF_KRETPROBE(kretprobe_x32_execve, long ret) {
+        track_return();
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
@@ -424,6 +522,7 @@ int BPF_KRETPROBE(kretprobe_x32_execve, long ret) {
 
 SEC("kretprobe/__x32_compat_sys_execveat")
 int BPF_KRETPROBE(kretprobe_x32_execveat, long ret) {
+        track_return();
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 

@@ -26,7 +26,19 @@ struct exec_stats {
         __u64 map_full_execs;     /* UID map full: exec counted only here */
         __u64 map_full_failed;    /* UID map full: failure counted only here */
         __u64 scratch_busy;       /* all scratch slots in use: event dropped */
+        __u64 returns_missed;     /* kprobe mode: a kretprobe missed a failed exec's return; the
+                                   * failure was counted later, without an event */
+        __u64 inflight_full;      /* kprobe mode: too many execs in flight to track one */
 };
+
+/* kprobe mode: an exec call between its kprobe and its kretprobe, keyed by task. */
+struct exec_inflight {
+        __u32 uid;
+        __u32 state; /* EXEC_INFLIGHT_* */
+};
+
+#define EXEC_INFLIGHT_RUNNING 1
+#define EXEC_INFLIGHT_SUCCEEDED 2
 
 enum exec_event_flags {
         EXEC_EVENT_COMPAT = 1u << 0,   /* failed 32-bit compat syscall */

@@ -36,6 +36,8 @@ void exec_stats_add(struct exec_stats *total, const struct exec_stats *s) {
         total->map_full_execs += s->map_full_execs;
         total->map_full_failed += s->map_full_failed;
         total->scratch_busy += s->scratch_busy;
+        total->returns_missed += s->returns_missed;
+        total->inflight_full += s->inflight_full;
 }
 
 /* Reads all keys and values with the batch interface: a handful of syscalls instead of
