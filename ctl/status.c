@@ -16,12 +16,12 @@
 static const char *const keys[] = {
         "started_usec",    "uptime_usec",   "since_usec",      "total_execs",      "total_failed",
         "events_received", "events_lost",   "map_entries",     "map_capacity",     "map_full_execs",
-        "map_full_failed", "probe_misses",  "history_events",  "history_capacity", "ring_buffer_size",
-        "clients",
+        "map_full_failed", "probe_misses",  "returns_missed",  "history_events",   "history_capacity",
+        "ring_buffer_size", "clients",
 };
 enum {
         STARTED, UPTIME, SINCE, EXECS, FAILED, RECEIVED, LOST, ENTRIES, CAPACITY, FULL_EXECS, FULL_FAILED, MISSES,
-        HISTORY, HISTORY_CAPACITY, RING, CLIENTS, _KEYS_MAX,
+        RETURNS_MISSED, HISTORY, HISTORY_CAPACITY, RING, CLIENTS, _KEYS_MAX,
 };
 
 static void print_rejected(json_object *reply) {
@@ -88,6 +88,10 @@ int verb_status(const Args *a) {
                 printf("       Missed: %" PRIi64 " program runs skipped by the kernel; counts may be short by as "
                        "many\n",
                        v[MISSES]);
+        if (v[RETURNS_MISSED])
+                printf("      Returns: %" PRIi64 " failed execs' returns missed by the kretprobes, counted late "
+                       "without events\n",
+                       v[RETURNS_MISSED]);
         printf("      Clients: %" PRIi64 "\n", v[CLIENTS]);
         print_rejected(reply);
         return 0;

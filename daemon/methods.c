@@ -212,12 +212,13 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
             !json_add(reply, "total_failed", json_object_new_int64((int64_t) (failed + stats.map_full_failed))) ||
             !json_add(reply, "events_received", json_object_new_int64((int64_t) m->events_received)) ||
             !json_add(reply, "events_lost",
-                      json_object_new_int64((int64_t) (stats.events_lost + stats.scratch_busy))) ||
+                      json_object_new_int64((int64_t) (stats.events_lost + stats.scratch_busy + stats.returns_missed))) ||
             !json_add(reply, "map_entries", json_object_new_int64((int64_t) n)) ||
             !json_add(reply, "map_capacity", json_object_new_int64(probe_get_max_uids(m->probe))) ||
             !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
             !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)) ||
             !json_add(reply, "probe_misses", json_object_new_int64((int64_t) misses)) ||
+            !json_add(reply, "returns_missed", json_object_new_int64((int64_t) stats.returns_missed)) ||
             !json_add(reply, "history_events", json_object_new_int64((int64_t) history_size(m->history))) ||
             !json_add(reply, "history_capacity", json_object_new_int64((int64_t) history_capacity(m->history))) ||
             !json_add(reply, "ring_buffer_size", json_object_new_int64(probe_get_ring_buffer_size(m->probe))) ||

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vm-check.c: inside the test VM, makes known execs as dedicated UIDs and checks what
+ * execcountctl reports for them, exactly.
+ *
+ *   vm-check EXECCOUNTCTL SOCKET EXPECTED-MODE COMPAT-HELPER UID-BASE
+ *
+ * Prints one line per check and "vm-check: PASS" or "vm-check: FAIL" last; exits 0 on PASS. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "json-util.h"
+#include "macro.h"
+
+#define MISSING "/nonexistent-execcount-vm"
+/* The storm: more processes in exec at once than a kretprobe's default 10 instances. */
+#define STORM_WORKERS 16
+#define STORM_OK 20
+#define STORM_FAILED 200
+/* The flood: far more, so that kretprobes miss returns and the ring buffer overflows. */
+#define FLOOD_WORKERS 96
+#define FLOOD_OK 5
+#define FLOOD_FAILED 500
+
+extern char **environ;
+
+static const char *ctl, *sock, *compat_helper;
+static int failures;
+
+#define CHECK(cond, ...)                                                \
+        do {                                                            \
+                if (!(cond)) {                                          \
+                        printf("vm-check: FAILED: ");                   \
+                        printf(__VA_ARGS__);                            \
+                        printf("\n");                                   \
+                        failures++;                                     \
+                }                                                       \
+        } while (0)
+
+/* ---- Execs as a UID */
+
+typedef int (*Scenario)(void *arg);
+
+static int run_as(uint32_t uid, Scenario fn, void *arg) {
+        pid_t pid = fork();
+        int status;
+
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+                        _exit(99);
+                _exit(fn(arg));
+        }
+        if (waitpid(pid, &status, 0) != pid)
+                return -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int wait_ok(pid_t pid) {
+        int status;
+
+        return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int exec_ok(int n) {
+        for (int i = 0; i < n; i++) {
+                pid_t pid = fork();
+
+                if (pid == 0) {
+                        execl("/bin/true", "true", (char *) NULL);
+                        _exit(127);
+                }
+                if (pid < 0 || !wait_ok(pid))
+                        return 1;
+        }
+        return 0;
+}
+
+static int exec_missing(int n) {
+        char *argv[] = { (char *) "x", NULL };
+
+        for (int i = 0; i < n; i++)
+                if (execve(MISSING, argv, environ) >= 0 || errno != ENOENT)
+                        return 2;
+        return 0;
+}
+
+static int scenario_plain(void *arg) {
+        return exec_ok(10) ?: exec_missing(5);
+}
+
+static int scenario_execveat(void *arg) {
+        char *argv[] = { (char *) "true", NULL };
+        int fd = open("/bin/busybox", O_RDONLY), dir = open("/bin", O_RDONLY | O_DIRECTORY);
+
+        if (fd < 0 || dir < 0)
+                return 1;
+        for (int i = 0; i < 3; i++) {
+                pid_t pid = fork();
+
+                if (pid == 0) {
+                        fexecve(fd, argv, environ);
+                        _exit(127);
+                }
+                if (pid < 0 || !wait_ok(pid))
+                        return 2;
+        }
+        for (int i = 0; i < 2; i++)
+                if (syscall(SYS_execveat, dir, "nonexistent-execcount", argv, environ, 0) >= 0 || errno != ENOENT)
+                        return 3;
+        if (syscall(SYS_execveat, AT_FDCWD, MISSING, argv, environ, 0) >= 0 || errno != ENOENT)
+                return 4;
+        return 0;
+}
+
+static int scenario_compat(void *arg) {
+        execl(compat_helper, "compat-exec", "4", "3", (char *) NULL);
+        return errno == ENOEXEC ? 98 : 97;
+}
+
+static int scenario_path_walk(void *arg) {
+        char *argv[] = { (char *) "true", NULL };
+
+        setenv("PATH", "/nonexistent-a:/nonexistent-b:/bin", 1);
+        execvp("true", argv);
+        return 2;
+}
+
+static void *thread_exec(void *arg) {
+        execl("/bin/true", "true", (char *) NULL);
+        _exit(127);
+}
+
+static int scenario_thread(void *arg) {
+        pthread_t t;
+
+        if (pthread_create(&t, NULL, thread_exec, NULL) != 0)
+                return 1;
+        pthread_join(t, NULL);
+        return 2;
+}
+
+typedef struct Storm {
+        int workers, ok, failed;
+} Storm;
+
+static int storm_worker(const Storm *s, int cpu) {
+        cpu_set_t set;
+
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        (void) sched_setaffinity(0, sizeof(set), &set);
+        for (int i = 0; i < s->ok; i++)
+                if (exec_ok(1) || exec_missing(s->failed / s->ok))
+                        return 1;
+        return 0;
+}
+
+/* Workers spread over the CPUs, all exec'ing at once. */
+static int scenario_storm(void *arg) {
+        const Storm *s = arg;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        pid_t pids[FLOOD_WORKERS];
+        int bad = 0;
+
+        for (int i = 0; i < s->workers; i++) {
+                pids[i] = fork();
+                if (pids[i] == 0)
+                        _exit(storm_worker(s, (int) (i % cpus)));
+        }
+        for (int i = 0; i < s->workers; i++)
+                bad += pids[i] < 0 || !wait_ok(pids[i]);
+        return bad ? 1 : 0;
+}
+
+/* ---- What execcountctl says */
+
+static json_object *ctl_json(const char *args) {
+        char cmd[512], *buf = NULL;
+        size_t size = 0;
+        FILE *p, *out;
+        json_object *o;
+        int c;
+
+        snprintf(cmd, sizeof(cmd), "%s --socket=%s %s --json=short", ctl, sock, args);
+        p = popen(cmd, "r");
+        out = open_memstream(&buf, &size);
+        if (!p || !out)
+                return NULL;
+        while ((c = fgetc(p)) != EOF)
+                fputc(c, out);
+        fclose(out);
+        if (pclose(p) != 0) {
+                printf("vm-check: '%s' failed: %s\n", cmd, buf);
+                free(buf);
+                return NULL;
+        }
+        /* events print one object per line: make them an array. */
+        if (strstr(args, "events")) {
+                char *arr = malloc(size + 3), *q = arr;
+
+                *q++ = '[';
+                for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+                        q += sprintf(q, "%s%s", q > arr + 1 ? "," : "", line);
+                strcpy(q, "]");
+                free(buf);
+                buf = arr;
+        }
+        o = json_tokener_parse(buf);
+        free(buf);
+        return o;
+}
+
+static void counts_of(uint32_t uid, int64_t *execs, int64_t *failed) {
+        char args[64];
+        json_object *o, *users;
+
+        *execs = *failed = -1;
+        snprintf(args, sizeof(args), "stats --uid %" PRIu32, uid);
+        o = ctl_json(args);
+        if (o && json_object_object_get_ex(o, "users", &users) && json_object_array_length(users) == 1) {
+                json_object *u = json_object_array_get_idx(users, 0);
+
+                json_get_int64(u, "execs", 0, INT64_MAX, execs);
+                json_get_int64(u, "failed", 0, INT64_MAX, failed);
+        } else if (o)
+                *execs = *failed = 0;
+        json_object_put(o);
+}
+
+static int64_t status_int(const char *key) {
+        json_object *status = ctl_json("status");
+        int64_t n = -1;
+
+        if (status)
+                json_get_int64(status, key, 0, INT64_MAX, &n);
+        json_object_put(status);
+        return n;
+}
+
+/* Checks the UID's counts, and that its events are what was done: how many succeeded,
+ * how many failed with ENOENT, and that each success ran want_ok_name (a prefix). Events
+ * may be missing only as far as the daemon reports them lost (events_lost, which counts
+ * the failures whose return a kretprobe missed, too); lost_before is that number before
+ * this UID's execs. */
+static void check(const char *what, uint32_t uid, int64_t want_execs, int64_t want_failed, const char *want_ok_name,
+                  const char *want_failed_name, int64_t lost_before) {
+        char args[64];
+        int64_t execs, failed, n_ok = 0, n_failed = 0, lost;
+        json_object *events;
+
+        counts_of(uid, &execs, &failed);
+        CHECK(execs == want_execs && failed == want_failed, "%s: UID %" PRIu32 " counted %" PRIi64 " execs, %" PRIi64
+              " failed; expected %" PRIi64 " and %" PRIi64, what, uid, execs, failed, want_execs, want_failed);
+
+        snprintf(args, sizeof(args), "events -n all --uid %" PRIu32, uid);
+        events = ctl_json(args);
+        CHECK(events, "%s: no events", what);
+        for (size_t i = 0; events && i < json_object_array_length(events); i++) {
+                json_object *e = json_object_array_get_idx(events, i);
+                const char *name = json_get_string(e, "filename"), *comm = json_get_string(e, "comm");
+                int64_t result = 1, u = -1, pid = 0, ppid = 0;
+
+                json_get_int64(e, "result", INT32_MIN, INT32_MAX, &result);
+                json_get_int64(e, "uid", 0, UINT32_MAX, &u);
+                json_get_int64(e, "pid", 0, INT32_MAX, &pid);
+                json_get_int64(e, "ppid", 0, INT32_MAX, &ppid);
+                CHECK(u == uid && pid > 0 && ppid > 0 && comm && *comm, "%s: bad event %s", what,
+                      json_object_to_json_string(e));
+                if (result == 0) {
+                        n_ok++;
+                        CHECK(name && strncmp(name, want_ok_name, strlen(want_ok_name)) == 0,
+                              "%s: success event names %s, expected %s", what, name ?: "null", want_ok_name);
+                } else {
+                        n_failed++;
+                        CHECK(result == -ENOENT, "%s: failure event with result %" PRIi64, what, result);
+                        CHECK(name && strncmp(name, want_failed_name, strlen(want_failed_name)) == 0,
+                              "%s: failure event names %s, expected %s", what, name ?: "null", want_failed_name);
+                }
+        }
+        lost = status_int("events_lost") - lost_before;
+        CHECK(n_ok <= want_execs && n_failed <= want_failed && n_ok + n_failed + lost >= want_execs + want_failed,
+              "%s: %" PRIi64 " success and %" PRIi64 " failure events, expected %" PRIi64 " and %" PRIi64
+              " (%" PRIi64 " reported lost)",
+              what, n_ok, n_failed, want_execs, want_failed, lost);
+        printf("vm-check: %s: UID %" PRIu32 ": %" PRIi64 " execs, %" PRIi64 " failed, events %" PRIi64 "/%" PRIi64 "\n",
+               what, uid, execs, failed, n_ok, n_failed);
+        json_object_put(events);
+}
+
+int main(int argc, char *argv[]) {
+        const char *expected_mode;
+        uint32_t base;
+        json_object *status;
+        int64_t misses = -1, returns_missed = -1;
+        const char *mode;
+        int r;
+
+        if (argc != 6)
+                return 64;
+        ctl = argv[1];
+        sock = argv[2];
+        expected_mode = argv[3];
+        compat_helper = argv[4];
+        base = (uint32_t) strtoul(argv[5], NULL, 10);
+
+        Storm storm = { STORM_WORKERS, STORM_OK, STORM_FAILED }, flood = { FLOOD_WORKERS, FLOOD_OK, FLOOD_FAILED };
+        int64_t lost;
+
+        CHECK(run_as(base + 0, scenario_plain, NULL) == 0, "plain scenario did not run");
+        check("execve", base + 0, 10, 5, "/bin/true", MISSING, 0);
+
+        CHECK(run_as(base + 1, scenario_execveat, NULL) == 0, "execveat scenario did not run");
+        check("execveat", base + 1, 3, 3, "/dev/fd/", "/", 0);
+
+        r = run_as(base + 2, scenario_compat, NULL);
+        CHECK(r == 0, "the 32-bit helper failed (%d%s)", r, r == 98 ? ": ENOEXEC, no IA32 emulation" : "");
+        /* Its own exec, 4 compat successes; 3 compat execve and 1 compat execveat failures. */
+        check("compat", base + 2, 5, 4, "/", "/nonexistent-execcount-test/compat", 0);
+
+        CHECK(run_as(base + 3, scenario_path_walk, NULL) == 0, "PATH walk did not run");
+        check("PATH walk", base + 3, 1, 2, "/bin/true", "/nonexistent-", 0);
+
+        CHECK(run_as(base + 4, scenario_thread, NULL) == 0, "thread exec did not run");
+        check("thread", base + 4, 1, 0, "/bin/true", "-", 0);
+
+        CHECK(run_as(base + 5, scenario_storm, &storm) == 0, "storm did not run");
+        check("storm", base + 5, STORM_WORKERS * STORM_OK, STORM_WORKERS * STORM_FAILED, "/bin/true", MISSING, 0);
+        /* So far every event must have arrived, except for missed returns. */
+        lost = status_int("events_lost");
+        CHECK(lost == status_int("returns_missed"), "%" PRIi64 " events lost before the flood", lost);
+
+        /* Counts stay exact when kretprobes miss returns and the ring buffer overflows. */
+        CHECK(run_as(base + 6, scenario_storm, &flood) == 0, "flood did not run");
+        check("flood", base + 6, FLOOD_WORKERS * FLOOD_OK, FLOOD_WORKERS * FLOOD_FAILED, "/bin/true", MISSING, lost);
+
+        status = ctl_json("status");
+        mode = status ? json_get_string(status, "probe_mode") : NULL;
+        if (status) {
+                json_get_int64(status, "probe_misses", 0, INT64_MAX, &misses);
+                json_get_int64(status, "events_lost", 0, INT64_MAX, &lost);
+                json_get_int64(status, "returns_missed", 0, INT64_MAX, &returns_missed);
+        }
+        CHECK(mode && streq(mode, expected_mode), "probe mode %s, expected %s", mode ?: "?", expected_mode);
+        printf("vm-check: probe mode %s, %" PRIi64 " probe misses, %" PRIi64 " returns missed, %" PRIi64
+               " events lost\n",
+               mode ?: "?", misses, returns_missed, lost);
+        json_object_put(status);
+
+        printf("vm-check: %s\n", failures ? "FAIL" : "PASS");
+        return failures ? 1 : 0;
+}

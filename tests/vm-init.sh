@@ -1,0 +1,43 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# vm-init.sh: /init of the test VM. Runs execcountd once per probe mode, checks each with
+# vm-check, prints "EXECCOUNT-VM-RESULT: PASS" or "FAIL" and powers off.
+export PATH=/usr/local/sbin:/usr/local/bin:/bin:/sbin
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /run /tmp
+# tracefs and bpffs stay unmounted: execcountd mounts them, as on a fresh machine.
+
+echo "EXECCOUNT-VM: booted $(uname -r) with $(nproc) CPUs"
+result=PASS
+base=3000000000
+for mode in fentry kprobe tracepoint auto; do
+        expected=$mode
+        [ "$mode" = auto ] && expected=fentry
+        sock=/run/execcount-$mode.sock
+        start=$(date +%s)
+        execcountd --config=/etc/execcountd/vm.conf --probe="$mode" --socket="$sock" >/tmp/execcountd-$mode.log 2>&1 &
+        pid=$!
+        i=0
+        while ! execcountctl --socket="$sock" status >/dev/null 2>&1; do
+                i=$((i + 1))
+                if [ $i -gt 1200 ] || ! kill -0 $pid 2>/dev/null; then
+                        break
+                fi
+                sleep 0.1
+        done
+        if /vm/vm-check /usr/local/bin/execcountctl "$sock" "$expected" /vm/compat-exec "$base"; then
+                echo "EXECCOUNT-VM: mode $mode PASS in $(($(date +%s) - start)) s"
+        else
+                echo "EXECCOUNT-VM: mode $mode FAIL"
+                result=FAIL
+        fi
+        kill $pid
+        wait $pid
+        sed "s/^/EXECCOUNT-VM: execcountd --probe=$mode: /" /tmp/execcountd-$mode.log
+        base=$((base + 100))
+done
+echo "EXECCOUNT-VM-RESULT: $result"
+poweroff -f
