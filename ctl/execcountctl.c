@@ -21,6 +21,7 @@ static void help(void) {
                "  status                State of the daemon: probes, totals, events\n"
                "  events                Recent execs; with --follow, new ones as they happen\n"
                "  reset                 Forget the counts (of --uid/--user only, if given)\n"
+               "  reload                Make the daemon reread its configuration, and wait\n"
                "  help                  Show this help\n\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -133,6 +134,7 @@ static const struct {
         { "status", verb_status, false },
         { "events", verb_events, true },
         { "reset", verb_reset, true },
+        { "reload", verb_reload, false },
 };
 
 int main(int argc, char *argv[]) {
@@ -154,7 +156,7 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
 
         if (optind >= argc) {
-                log_error("Missing command: stats, status, events or reset; see --help.");
+                log_error("Missing command: stats, status, events, reset or reload; see --help.");
                 return EXIT_USAGE;
         }
         verb = argv[optind];
@@ -181,6 +183,6 @@ int main(int argc, char *argv[]) {
                 return verbs[i].fn(&a);
         }
 
-        log_error("Unknown command '%s': expected stats, status, events or reset.", verb);
+        log_error("Unknown command '%s': expected stats, status, events, reset or reload.", verb);
         return EXIT_USAGE;
 }

@@ -6,5 +6,6 @@
 
 int verb_stats(const Args *a);
 int verb_reset(const Args *a);
+int verb_reload(const Args *a);
 int verb_status(const Args *a);
 int verb_events(const Args *a);

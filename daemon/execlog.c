@@ -41,10 +41,16 @@ ExecLog *exec_log_free(ExecLog *l) {
         return NULL;
 }
 
+static void log_suppressed(const ExecLog *l, uint64_t n);
+
 void exec_log_configure(ExecLog *l, bool enabled, uint64_t interval_usec, unsigned burst) {
         l->enabled = enabled;
-        l->limit.interval_usec = interval_usec;
-        l->limit.burst = burst;
+        if (l->limit.interval_usec == interval_usec && l->limit.burst == burst)
+                return;
+        /* New limits start a new interval; what the old one held back is said now. */
+        if (l->limit.suppressed > 0)
+                log_suppressed(l, l->limit.suppressed);
+        l->limit = (RateLimit) { .interval_usec = interval_usec, .burst = burst };
 }
 
 static void log_suppressed(const ExecLog *l, uint64_t n) {

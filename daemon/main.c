@@ -103,32 +103,40 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
         return 1;
 }
 
-/* The listening socket systemd passed (execcountd.socket), or -EBADF when not activated. */
+/* The listening socket systemd passed (execcountd.socket's, named "varlink"), or -EBADF
+ * when not activated. Sockets of other names are closed, with a warning. */
 static int socket_from_systemd(int *ret_fd) {
         char **names = NULL;
-        int n, r;
+        int n, fd = -EBADF;
 
         n = sd_listen_fds_with_names(true, &names);
         if (n < 0)
                 return log_error_errno(n, "Failed to take the sockets systemd passed: %m");
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+                int candidate = SD_LISTEN_FDS_START + i;
+
+                if (fd < 0 && (n == 1 || streq(names[i], "varlink")))
+                        fd = candidate;
+                else {
+                        log_warning("Ignoring the socket \"%s\" systemd passed; execcountd.socket's is named "
+                                    "\"varlink\".",
+                                    names[i]);
+                        safe_close(candidate);
+                }
                 free(names[i]);
-        free(names);
-        if (n == 0) {
-                *ret_fd = -EBADF;
-                return 0;
         }
-        if (n > 1) {
-                log_error("systemd passed %d sockets; expected only execcountd.socket's.", n);
+        free(names);
+
+        if (n > 0 && fd < 0) {
+                log_error("systemd passed no socket named \"varlink\"; check FileDescriptorName= in execcountd.socket.");
                 return -EINVAL;
         }
-        r = sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0);
-        if (r <= 0) {
+        if (fd >= 0 && sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
                 log_error("The socket systemd passed is not a listening Unix stream socket; check ListenStream= "
                           "in execcountd.socket.");
                 return -EINVAL;
         }
-        *ret_fd = SD_LISTEN_FDS_START;
+        *ret_fd = fd;
         return 0;
 }
 

@@ -114,15 +114,18 @@ static void on_record(const void *data, size_t size, void *userdata) {
 
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
-        LogField f[] = { { "SIGNAL", strsignal((int) si->ssi_signo) } };
+        const char *abbrev = sigabbrev_np((int) si->ssi_signo);
+        char name[32];
 
+        snprintf(name, sizeof(name), "SIG%s", abbrev ?: "?");
+        LogField f[] = { { "SIGNAL", name } };
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
-        log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f), "Received %s, stopping.", f[0].value);
+        log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f), "Received %s, stopping.", name);
         return sd_event_exit(m->event, 0);
 }
 
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        (void) manager_reload(userdata);
+        (void) manager_reload(userdata, NULL);
         return 0;
 }
 
@@ -165,13 +168,13 @@ static void log_started(Manager *m, bool activated) {
                 if (m->probe_report.rejected[i])
                         log_info("Probe mode %s rejected: %s.", probe_mode_to_string(i), m->probe_report.rejected[i]);
         f[n++] = (LogField) { "PROBE_MODE", mode };
-        f[n++] = (LogField) { "SOCKET", m->config.socket_path };
+        f[n++] = (LogField) { "SOCKET", server_path(m->server) };
         f[n++] = (LogField) { "SOCKET_ACTIVATED", activated ? "yes" : "no" };
         f[n++] = (LogField) { "COMPAT_EXECS", m->probe_report.no_compat ? "no" : "yes" };
         log_struct(LOG_INFO, MESSAGE_ID_STARTED, f, n,
-                   "execcountd %s started: counting execs with the %s probes%s; serving %s%s.", PROJECT_VERSION, mode,
+                   "execcountd %s started: counting execs with the %s probes%s; serving %s%s%s.", PROJECT_VERSION, mode,
                    m->probe_report.no_compat ? " (the kernel has no 32-bit compat execs)" : "",
-                   activated ? "the socket passed by systemd" : m->config.socket_path,
+                   server_path(m->server), activated ? " (passed by systemd)" : "",
                    n_rejected > 0 ? "; rejected modes are listed in PROBE_REJECTED" : "");
 }
 
@@ -345,7 +348,7 @@ static int manager_apply(Manager *m, Config *c) {
         return 0;
 }
 
-int manager_reload(Manager *m) {
+int manager_reload(Manager *m, char **ret_error) {
         _cleanup_(freep) char *error = NULL;
         Config c;
         int r;
@@ -368,5 +371,7 @@ int manager_reload(Manager *m) {
 
         monitor_tick(m->monitor);
         (void) sd_notify(false, "READY=1");
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(error);
         return r;
 }

@@ -49,8 +49,9 @@ DEFINE_POINTER_CLEANUP(Manager, manager_free);
 int manager_start(Manager *m, int listen_fd);
 /* Runs until SIGTERM or SIGINT; returns the exit status. */
 int manager_run(Manager *m);
-/* Rereads the configuration; on error keeps the old one, logs why and returns < 0. */
-int manager_reload(Manager *m);
+/* Rereads the configuration; on error keeps the old one, logs why and returns < 0, with
+ * the reason in *ret_error if given (NULL when out of memory). */
+int manager_reload(Manager *m, char **ret_error);
 
 /* The kernel's statistics, with the map-full counters since the last full reset. */
 int manager_read_stats(Manager *m, struct exec_stats *ret);

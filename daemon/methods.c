@@ -16,6 +16,7 @@
 #define INTERFACE "io.execcount"
 #define INTERFACE_SERVICE "org.varlink.service"
 #define ERROR_KERNEL INTERFACE ".KernelError"
+#define ERROR_CONFIG INTERFACE ".ConfigError"
 
 extern const char interface_io_execcount[];
 extern const char interface_org_varlink_service[];
@@ -252,6 +253,23 @@ static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
         return connection_reply(c, NULL);
 }
 
+static int method_reload(Manager *m, Connection *c, const VarlinkCall *call) {
+        _cleanup_(json_object_putp) json_object *p = NULL;
+        _cleanup_(freep) char *error = NULL;
+        int r;
+
+        if (!parameters_ok(c, call, NULL, 0))
+                return 0;
+        log_info("Reload requested by client (pid %d, uid %u).", (int) connection_peer_pid(c), connection_peer_uid(c));
+        r = manager_reload(m, &error);
+        if (r >= 0)
+                return connection_reply(c, NULL);
+        p = json_object_new_object();
+        if (!p || !json_add(p, "message", json_object_new_string(error ?: strerror(-r))))
+                return reply_oom(c);
+        return connection_error(c, ERROR_CONFIG, p);
+}
+
 /* Events of the history, newest limit ones of uid (if set), oldest first. */
 static json_object *history_to_json(Manager *m, bool has_uid, uint32_t uid, size_t limit) {
         _cleanup_(freep) const ExecEvent **list = NULL;
@@ -425,6 +443,7 @@ static const struct {
         { INTERFACE ".GetStats", method_get_stats },
         { INTERFACE ".GetStatus", method_get_status },
         { INTERFACE ".Reset", method_reset },
+        { INTERFACE ".Reload", method_reload },
         { INTERFACE ".GetEvents", method_get_events },
         { INTERFACE ".Watch", method_watch },
         { INTERFACE_SERVICE ".GetInfo", method_get_info },

@@ -30,6 +30,7 @@ struct Monitor {
         sd_event_source *summary_timer;
         uint64_t summary_interval_usec;
         uint64_t summary_since_usec; /* CLOCK_REALTIME */
+        uint64_t summary_since_monotonic_usec;
         Summary summary;
         Alarm lost, map_full, misses;
 };
@@ -131,7 +132,7 @@ static int on_tick(sd_event_source *source, uint64_t usec, void *userdata) {
 #define SUMMARY_TOP 10
 #define SUMMARY_FIELDS 50
 
-static void log_summary(Monitor *mon, const SummaryEntry *e, size_t n, uint64_t now) {
+static void log_summary(Monitor *mon, const SummaryEntry *e, size_t n, uint64_t now_monotonic) {
         char uids[24], execs[24], failed[24], interval[24], since[24], top[SUMMARY_TOP * 48] = "";
         char entries[SUMMARY_FIELDS][64];
         LogField f[5 + SUMMARY_FIELDS];
@@ -142,13 +143,13 @@ static void log_summary(Monitor *mon, const SummaryEntry *e, size_t n, uint64_t 
                 total_execs += e[i].execs;
                 total_failed += e[i].failed;
         }
-        for (size_t i = 0; i < n && i < SUMMARY_TOP; i++)
+        for (size_t i = 0; i < n && i < SUMMARY_TOP && used < sizeof(top); i++)
                 used += (size_t) snprintf(top + used, sizeof(top) - used, "%s%" PRIu32 ": %" PRIu64 "/%" PRIu64,
                                           i ? ", " : "", e[i].uid, e[i].execs, e[i].failed);
         snprintf(uids, sizeof(uids), "%zu", n);
         snprintf(execs, sizeof(execs), "%" PRIu64, total_execs);
         snprintf(failed, sizeof(failed), "%" PRIu64, total_failed);
-        snprintf(interval, sizeof(interval), "%" PRIu64, now - mon->summary_since_usec);
+        snprintf(interval, sizeof(interval), "%" PRIu64, now_monotonic - mon->summary_since_monotonic_usec);
         snprintf(since, sizeof(since), "%" PRIu64, mon->summary_since_usec);
         f[nf++] = (LogField) { "SUMMARY_UIDS", uids };
         f[nf++] = (LogField) { "SUMMARY_EXECS", execs };
@@ -171,7 +172,7 @@ static void summary_run(Monitor *mon) {
         Manager *m = mon->manager;
         _cleanup_(freep) UserCount *list = NULL;
         _cleanup_(freep) SummaryEntry *e = NULL;
-        uint64_t now = now_usec(CLOCK_REALTIME);
+        uint64_t now = now_usec(CLOCK_REALTIME), now_monotonic = now_usec(CLOCK_MONOTONIC);
         size_t n, n_e;
         int r;
 
@@ -187,8 +188,9 @@ static void summary_run(Monitor *mon) {
         }
         /* A quiet interval logs nothing. */
         if (n_e > 0)
-                log_summary(mon, e, n_e, now);
+                log_summary(mon, e, n_e, now_monotonic);
         mon->summary_since_usec = now;
+        mon->summary_since_monotonic_usec = now_monotonic;
 }
 
 static int on_summary(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -200,12 +202,18 @@ static int on_summary(sd_event_source *source, uint64_t usec, void *userdata) {
 }
 
 int monitor_set_summary_interval(Monitor *mon, uint64_t usec) {
+        uint64_t next;
         int r;
 
+        /* A reload that keeps the interval keeps the countdown too. */
+        if (usec == mon->summary_interval_usec)
+                return 0;
         mon->summary_interval_usec = usec;
         if (usec == 0)
                 return sd_event_source_set_enabled(mon->summary_timer, SD_EVENT_OFF);
-        r = sd_event_source_set_time_relative(mon->summary_timer, usec);
+        /* The next summary is one interval after the last, or now if that has passed. */
+        next = MAX(mon->summary_since_monotonic_usec + usec, now_usec(CLOCK_MONOTONIC));
+        r = sd_event_source_set_time(mon->summary_timer, next);
         if (r < 0)
                 return r;
         return sd_event_source_set_enabled(mon->summary_timer, SD_EVENT_ON);
@@ -227,6 +235,7 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, Monitor **ret) {
                 return -ENOMEM;
         mon->manager = m;
         mon->summary_since_usec = now_usec(CLOCK_REALTIME);
+        mon->summary_since_monotonic_usec = now_usec(CLOCK_MONOTONIC);
 
         /* The first summary covers what happens from now on. */
         r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
@@ -245,6 +254,10 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, Monitor **ret) {
                 return r;
         r = sd_event_add_time_relative(m->event, &mon->summary_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC,
                                        on_summary, mon);
+        if (r < 0)
+                return r;
+        /* Off until an interval is set; 0 keeps it off. */
+        r = sd_event_source_set_enabled(mon->summary_timer, SD_EVENT_OFF);
         if (r < 0)
                 return r;
         r = monitor_set_summary_interval(mon, summary_interval_usec);

@@ -51,6 +51,7 @@ struct Server {
         char *path;
         int listen_fd;
         bool own_socket; /* bound here, so removed here */
+        SocketFileId socket_id;
         sd_event_source *listen_io;
         sd_event_source *sweep; /* flushes output and frees dead connections */
         Connection *connections;
@@ -193,8 +194,8 @@ static void log_protocol_error(Connection *c, const char *reason) {
         if (suppressed > 0) {
                 snprintf(n, sizeof(n), "%" PRIu64, suppressed);
                 LogField f[] = { { "CLIENT_ERRORS_SUPPRESSED", n } };
-                log_struct(LOG_NOTICE, MESSAGE_ID_CLIENT_PROTOCOL_ERROR, f, ELEMENTSOF(f),
-                           "Left out %" PRIu64 " more client protocol errors.", suppressed);
+                log_struct(LOG_NOTICE, NULL, f, ELEMENTSOF(f), "Left out %" PRIu64 " more client protocol errors.",
+                           suppressed);
         }
         if (!pass)
                 return;
@@ -476,10 +477,6 @@ int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits 
                                      .max_message_size = SERVER_MAX_MESSAGE_SIZE_DEFAULT,
                                      .max_output = SERVER_MAX_OUTPUT_DEFAULT,
                              };
-        s->path = strdup(path);
-        if (!s->path)
-                return -ENOMEM;
-
         if (listen_fd >= 0) {
                 int flags = fcntl(listen_fd, F_GETFL);
 
@@ -487,9 +484,17 @@ int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits 
                 if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
                         return negative_errno();
                 s->listen_fd = listen_fd;
+                /* Where it really is: systemd's ListenStream=, whatever Path= says. */
+                if (socket_get_path(listen_fd, &s->path) < 0)
+                        s->path = strdup(path);
+                if (!s->path)
+                        return -ENOMEM;
         } else {
+                s->path = strdup(path);
+                if (!s->path)
+                        return -ENOMEM;
                 /* Only root may connect. */
-                r = socket_listen_unix(path, 0600, &s->listen_fd);
+                r = socket_listen_unix(path, 0600, &s->listen_fd, &s->socket_id);
                 if (r < 0)
                         return r;
                 s->own_socket = true;
@@ -518,7 +523,7 @@ Server *server_free(Server *s) {
         sd_event_source_disable_unref(s->sweep);
         safe_close(s->listen_fd);
         if (s->own_socket)
-                (void) unlink(s->path);
+                socket_unlink_if_same(s->path, &s->socket_id);
         free(s->path);
         sd_event_unref(s->event);
         free(s);

@@ -2,6 +2,7 @@
 /* socket.c: binding the daemon's listening Unix socket. */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,7 +36,7 @@ static int socket_in_use(const struct sockaddr_un *sa, socklen_t len) {
         return connect(fd, (const struct sockaddr *) sa, len) == 0;
 }
 
-int socket_listen_unix(const char *path, mode_t mode, int *ret_fd) {
+int socket_listen_unix(const char *path, mode_t mode, int *ret_fd, SocketFileId *ret_id) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_(closep) int fd = -EBADF;
         socklen_t len;
@@ -75,7 +76,33 @@ int socket_listen_unix(const char *path, mode_t mode, int *ret_fd) {
                 return negative_errno();
         if (listen(fd, SOMAXCONN) < 0)
                 return negative_errno();
+        if (stat(path, &st) < 0)
+                return negative_errno();
 
+        *ret_id = (SocketFileId) { .dev = st.st_dev, .ino = st.st_ino };
         *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+void socket_unlink_if_same(const char *path, const SocketFileId *id) {
+        struct stat st;
+
+        if (lstat(path, &st) == 0 && st.st_dev == id->dev && st.st_ino == id->ino)
+                (void) unlink(path);
+}
+
+int socket_get_path(int fd, char **ret) {
+        struct sockaddr_un sa = {};
+        socklen_t len = sizeof(sa);
+        char *p;
+
+        if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0)
+                return negative_errno();
+        if (sa.sun_family != AF_UNIX || len <= offsetof(struct sockaddr_un, sun_path) || sa.sun_path[0] == '\0')
+                return -EINVAL;
+        p = strndup(sa.sun_path, len - offsetof(struct sockaddr_un, sun_path));
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
         return 0;
 }

@@ -454,13 +454,23 @@ def test_reload(d):
     expect(d.ctl_json("stats", "--uid", str(a))["users"][0]["execs"] == 4, "counts kept over reload")
     wait_for(lambda: "MaxUIDs= changed" in d.read_log(), "restart-only setting to be reported")
 
+    # Reload through Varlink: synchronous, and it says why a bad file is refused.
+    with open(d.config, "a") as f:
+        f.write("[Events]\nHistory=8\n")
+    d.ctl("reload")
+    expect(d.ctl_json("status")["history_capacity"] == 8, "execcountctl reload applied History=8")
+
     with open(d.config, "a") as f:
         f.write("[Events]\nHistory=lots\n")
-    d.proc.send_signal(signal.SIGHUP)
     line = sum(1 for _ in open(d.config))
-    wait_for(lambda: f"execcountd.conf:{line}: invalid History=lots" in d.read_log(), "bad config to be reported")
+    p = d.ctl("reload", rc=1)
+    expect(f"execcountd.conf:{line}: invalid History=lots" in p.stderr and "ConfigError" in p.stderr,
+           f"execcountctl reload of a bad file: {p.stderr!r}")
+    d.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: d.read_log().count(f"execcountd.conf:{line}: invalid History=lots") == 2,
+             "bad config to be reported")
     expect("keeping the configuration in effect" in d.read_log(), "old config kept")
-    expect(d.proc.poll() is None and d.ctl_json("status")["history_capacity"] == 7, "daemon runs on, unchanged")
+    expect(d.proc.poll() is None and d.ctl_json("status")["history_capacity"] == 8, "daemon runs on, unchanged")
     expect(d.ctl_json("stats", "--uid", str(a))["users"][0]["execs"] == 4, "counts kept over a failed reload")
 
 
