@@ -11,7 +11,6 @@ daemon sees the host's execs too: every check counts the execs of a UID of its o
 Leaves nothing behind: processes, cgroups, mounts, temporary files.
 """
 
-import fcntl
 import json
 import os
 import re
@@ -23,11 +22,11 @@ import tempfile
 import time
 import traceback
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rootfs  # noqa: E402
+
 BUILD, CACHE = sys.argv[1:3]
-ROOTFS_PACKAGES = "systemd,systemd-sysv,dbus,libbpf1,libsystemd0,libelf1,libjson-c5,libinih1"
-# Bump when the package list changes, so that the cache is made again.
-ROOTFS = os.path.join(CACHE, "rootfs-bookworm-1")
-MIRROR = "http://deb.debian.org/debian"
+ROOTFS = os.path.join(CACHE, rootfs.NAME)
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 UID_BASE = 2600000000 + (os.getpid() & 0xFFFF) * 64
 MISSING = "/nonexistent-execcount-e2e"
@@ -63,24 +62,6 @@ def wait_for(pred, what, timeout=15.0):
 
 def log(msg):
     print(msg, flush=True)
-
-
-# ---- The root file system, cached
-
-def ensure_rootfs():
-    os.makedirs(CACHE, exist_ok=True)
-    with open(os.path.join(CACHE, ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.exists(os.path.join(ROOTFS, "usr/lib/systemd/systemd")):
-            return
-        log(f"# making the Debian 12 root file system in {ROOTFS} (about a minute, once)")
-        tmp = ROOTFS + ".tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        start = time.monotonic()
-        subprocess.run(["debootstrap", "--variant=minbase", f"--include={ROOTFS_PACKAGES}", "bookworm", tmp,
-                        MIRROR], check=True, stdout=subprocess.DEVNULL)
-        os.rename(tmp, ROOTFS)
-        log(f"# root file system made in {time.monotonic() - start:.0f} s")
 
 
 # ---- The container
@@ -415,7 +396,7 @@ def main():
     for left in remove_cgroups(stale):
         log(f"# could not remove a stale cgroup: {left}")
 
-    ensure_rootfs()
+    rootfs.ensure(CACHE, log)
     tmp = tempfile.mkdtemp(prefix="test-e2e-")
     c = None
     failed = False

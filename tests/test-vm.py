@@ -2,15 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """test-vm.py: every probe mode, exactly, on Debian's stock kernel under QEMU.
 
-    test-vm.py EXECCOUNTD EXECCOUNTCTL VM-CHECK COMPAT-EXEC VM-INIT CACHE-DIR
+    test-vm.py EXECCOUNTD EXECCOUNTCTL VM-CHECK COMPAT-EXEC VM-INIT VM-SYSTEMD-CHECK BUILD-DIR CACHE-DIR
 
-Downloads Debian's stock amd64 kernel (the cloud flavour, cached in CACHE-DIR), builds an
-initramfs holding this build's execcountd and execcountctl with their libraries, boots
-it with QEMU on 2 vCPUs, and reads the verdict from the serial console: inside, vm-init
-runs the daemon once per probe mode (fentry, kprobe, tracepoint, auto) and vm-check
-compares what execcountctl reports with the execs it made. QEMU exits 0 whatever
-happened, so only the console counts; a guest that hangs is killed and reported with the
-tail of its console.
+Downloads Debian's stock amd64 kernel (the cloud flavour, cached in CACHE-DIR) and boots
+it twice with QEMU on 2 vCPUs, reading the verdict from the serial console each time:
+
+1. An initramfs holding this build's execcountd and execcountctl with their libraries:
+   vm-init runs the daemon once per probe mode (fentry, kprobe, tracepoint, auto) and
+   vm-check compares what execcountctl reports with the execs it made.
+2. The e2e suite's Debian 12 root file system, with systemd as PID 1 and this build
+   installed: vm-systemd-check starts execcountd.service, which must take the fentry
+   probes, and checks its counts.
+
+QEMU exits 0 whatever happened, so only the console counts; a guest that hangs is killed
+and reported with the tail of its console.
 """
 
 import os
@@ -21,7 +26,10 @@ import sys
 import tempfile
 import time
 
-EXECCOUNTD, EXECCOUNTCTL, VM_CHECK, COMPAT_EXEC, VM_INIT, CACHE = sys.argv[1:7]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rootfs  # noqa: E402
+
+EXECCOUNTD, EXECCOUNTCTL, VM_CHECK, COMPAT_EXEC, VM_INIT, VM_SYSTEMD_CHECK, BUILD, CACHE = sys.argv[1:9]
 KERNEL_META = "linux-image-cloud-amd64"
 TIMEOUT = int(os.environ.get("EXECCOUNT_VM_TIMEOUT", "900"))
 
@@ -127,21 +135,51 @@ def build_initramfs(root, out):
         # Keep every event of the checks, and make the daemon mount tracefs and bpffs.
         f.write("[Events]\nHistory=100000\n")
 
-    find = subprocess.Popen(["find", "."], cwd=root, stdout=subprocess.PIPE)
-    cpio = subprocess.Popen(["busybox", "cpio", "-o", "-H", "newc"], cwd=root, stdin=find.stdout,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    rootfs.pack(root, out)
+
+
+TEST_UNIT = """[Unit]
+Description=execcount VM test
+After=basic.target
+
+[Service]
+Type=oneshot
+ExecStart=/vm/systemd-check.sh
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/console
+"""
+
+
+def build_systemd_initrd(tmp, out):
+    """The cached root file system archive, followed by one with this build and the test
+    unit: the kernel unpacks both into the same initramfs."""
+    base = rootfs.ensure_cpio(CACHE, log)
+    overlay = os.path.join(tmp, "overlay")
+    subprocess.run(["meson", "install", "-C", BUILD, "--destdir", overlay, "--no-rebuild", "--quiet"], check=True,
+                   stdout=subprocess.DEVNULL)
+    os.makedirs(os.path.join(overlay, "vm"))
+    shutil.copy(VM_SYSTEMD_CHECK, os.path.join(overlay, "vm/systemd-check.sh"))
+    os.chmod(os.path.join(overlay, "vm/systemd-check.sh"), 0o755)
+    units = os.path.join(overlay, "etc/systemd/system")
+    os.makedirs(os.path.join(units, "multi-user.target.wants"))
+    with open(os.path.join(units, "execcount-vm-test.service"), "w") as f:
+        f.write(TEST_UNIT)
+    os.symlink("../execcount-vm-test.service", os.path.join(units, "multi-user.target.wants",
+                                                              "execcount-vm-test.service"))
+    rootfs.pack(overlay, os.path.join(tmp, "overlay.cpio.gz"))
     with open(out, "wb") as f:
-        subprocess.run(["gzip", "-1"], stdin=cpio.stdout, stdout=f, check=True)
-    find.wait()
-    cpio.wait()
+        for part in (base, os.path.join(tmp, "overlay.cpio.gz")):
+            with open(part, "rb") as p:
+                shutil.copyfileobj(p, f)
 
 
 # ---- The VM
 
-def boot(vmlinuz, initramfs, console):
-    cmd = ["qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-accel", "tcg", "-smp", "2", "-m", "1G",
+def boot(vmlinuz, initramfs, console, memory="1G", append=""):
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-accel", "tcg", "-smp", "2", "-m", memory,
            "-kernel", vmlinuz, "-initrd", initramfs, "-nographic", "-no-reboot", "-nic", "none",
-           "-append", "console=ttyS0 panic=-1 quiet"]
+           "-append", f"console=ttyS0 panic=-1 quiet {append}"]
     with open(console, "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
@@ -153,48 +191,69 @@ def boot(vmlinuz, initramfs, console):
             return False
 
 
+def verdict(text, finished, prefix, n_modes):
+    """Whether the console says PASS; explains in the log why not."""
+    if not finished:
+        log(f"FAIL: the VM did not finish within {TIMEOUT} s; the end of its console:")
+        log("\n".join(text.splitlines()[-40:]))
+        return False
+    m = re.search(rf"{prefix}RESULT: (\w+)$", text, re.M)
+    if not m:
+        log("FAIL: the VM gave no verdict; the end of its console:")
+        log("\n".join(text.splitlines()[-40:]))
+        return False
+    modes = re.findall(r"^EXECCOUNT-VM: mode (\w+) (PASS|FAIL)", text, re.M)
+    if len(modes) != n_modes:
+        log(f"FAIL: expected a verdict for {n_modes} modes, got {modes}")
+        return False
+    return m.group(1) == "PASS"
+
+
+def run_boot(name, vmlinuz, initrd, prefixes, memory="1G", append=""):
+    console = initrd + ".console"
+    start = time.monotonic()
+    finished = boot(vmlinuz, initrd, console, memory, append)
+    with open(console, errors="replace") as f:
+        text = f.read().replace("\r", "")
+    for line in text.splitlines():
+        # Console lines may carry the terminal escapes systemd or the firmware wrote first.
+        found = [line.index(p) for p in prefixes if p in line]
+        if found:
+            log(line[min(found):])
+    log(f"# {name}: {time.monotonic() - start:.1f} s in the VM")
+    return text, finished
+
+
 def main():
     if os.geteuid() != 0 and not os.access(CACHE, os.W_OK):
         skip_or_fail(f"cannot write the cache {CACHE}")
-    for tool in ("qemu-system-x86_64", "busybox", "apt-get", "dpkg-deb"):
+    for tool in ("qemu-system-x86_64", "busybox", "apt-get", "dpkg-deb", "debootstrap"):
         if not shutil.which(tool):
             skip_or_fail(f"{tool} is missing (tools/install-deps --test installs it)")
 
     t0 = time.monotonic()
     pkg, vmlinuz, cached = ensure_kernel()
-    t_kernel = time.monotonic() - t0
+    log(f"# {pkg} {'(cached)' if cached else '(downloaded)'} in {time.monotonic() - t0:.1f} s")
     tmp = tempfile.mkdtemp(prefix="test-vm-")
     try:
         initramfs = os.path.join(tmp, "initramfs.gz")
         build_initramfs(os.path.join(tmp, "root"), initramfs)
-        t_initramfs = time.monotonic() - t0 - t_kernel
-        console = os.path.join(tmp, "console.log")
-        finished = boot(vmlinuz, initramfs, console)
-        t_total = time.monotonic() - t0
-        with open(console, errors="replace") as f:
-            text = f.read().replace("\r", "")
+        text, finished = run_boot("every probe mode", vmlinuz, initramfs, ("EXECCOUNT-VM:", "EXECCOUNT-VM-RESULT",
+                                                                           "vm-check"))
+        modes_ok = verdict(text, finished, "EXECCOUNT-VM-", 4)
+
+        t1 = time.monotonic()
+        initrd = os.path.join(tmp, "systemd.initrd")
+        build_systemd_initrd(tmp, initrd)
+        log(f"# systemd initramfs ready in {time.monotonic() - t1:.1f} s")
+        text, finished = run_boot("execcountd.service under systemd", vmlinuz, initrd, ("EXECCOUNT-VM-SYSTEMD",),
+                                  memory="2G", append="rdinit=/lib/systemd/systemd systemd.show_status=0")
+        systemd_ok = verdict(text, finished, "EXECCOUNT-VM-SYSTEMD: ", 0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    for line in text.splitlines():
-        if line.startswith(("EXECCOUNT-VM", "vm-check")):
-            log(line)
-    log(f"# {pkg} {'(cached)' if cached else '(downloaded)'}: kernel {t_kernel:.1f} s, initramfs "
-        f"{t_initramfs:.1f} s, total {t_total:.1f} s")
-    if not finished:
-        log(f"FAIL: the VM did not finish within {TIMEOUT} s; the end of its console:")
-        log("\n".join(text.splitlines()[-40:]))
-        sys.exit(1)
-    m = re.search(r"^EXECCOUNT-VM-RESULT: (\w+)$", text, re.M)
-    if not m:
-        log("FAIL: the VM gave no verdict; the end of its console:")
-        log("\n".join(text.splitlines()[-40:]))
-        sys.exit(1)
-    modes = re.findall(r"^EXECCOUNT-VM: mode (\w+) (PASS|FAIL)", text, re.M)
-    if len(modes) != 4:
-        log(f"FAIL: expected a verdict for 4 modes, got {modes}")
-        sys.exit(1)
-    sys.exit(0 if m.group(1) == "PASS" else 1)
+    log(f"# total {time.monotonic() - t0:.1f} s")
+    sys.exit(0 if modes_ok and systemd_ok else 1)
 
 
 if __name__ == "__main__":
