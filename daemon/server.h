@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* server.h: serving Varlink on a Unix stream socket: connections, framing, buffering. */
+/* server.h: serving Varlink on a Unix stream socket: connections, framing, buffering,
+ * limits. */
 #pragma once
 
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -21,13 +23,20 @@ typedef void (*ServerCallHandler)(Server *s, Connection *c, const VarlinkCall *c
 
 typedef struct ServerLimits {
         size_t max_connections;
+        size_t max_connections_per_uid; /* for UIDs other than 0 */
         size_t max_message_size; /* one request, NUL included */
-        size_t max_output; /* unsent bytes per connection before it is dropped */
+        size_t max_output; /* unsent bytes queued behind a reply before the client is dropped */
+        uint64_t stall_timeout_usec; /* a client whose socket takes nothing this long is dropped */
 } ServerLimits;
 
-#define SERVER_MAX_CONNECTIONS_DEFAULT 1024
-#define SERVER_MAX_MESSAGE_SIZE_DEFAULT (64 * 1024)
-#define SERVER_MAX_OUTPUT_DEFAULT (64 * 1024 * 1024)
+#define SERVER_LIMITS_DEFAULT                                   \
+        ((const ServerLimits) {                                 \
+                .max_connections = 1024,                        \
+                .max_connections_per_uid = 64,                  \
+                .max_message_size = 64 * 1024,                  \
+                .max_output = 16 * 1024 * 1024,                 \
+                .stall_timeout_usec = 10 * 1000 * 1000,         \
+        })
 
 /* Serves on listen_fd if >= 0 (an inherited, listening socket), else binds path itself,
  * replacing a stale socket but refusing to take over one that still answers. */
@@ -38,6 +47,8 @@ DEFINE_POINTER_CLEANUP(Server, server_free);
 
 /* Writes what the sockets take of the queued output, without waiting. */
 void server_flush(Server *s);
+/* New limits, for connections from now on. */
+void server_set_limits(Server *s, const ServerLimits *limits);
 size_t server_n_connections(const Server *s);
 const char *server_path(const Server *s);
 
@@ -58,3 +69,5 @@ void connection_subscribe(Connection *c, void *data, void (*free_fn)(void *));
 
 uid_t connection_peer_uid(const Connection *c);
 pid_t connection_peer_pid(const Connection *c);
+/* Whether gid was the peer's primary or a supplementary group when it connected. */
+bool connection_peer_in_group(const Connection *c, gid_t gid);

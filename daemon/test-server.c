@@ -230,6 +230,48 @@ static void test_slow_reader(sd_event *e, Server *s) {
         free(other.buf);
 }
 
+/* A subscriber that never reads, with its output well under max_output: once its socket
+ * has taken nothing for stall_timeout, it is dropped; a reader next to it is not. */
+static void test_stalled_reader(sd_event *e, Server *s, const ServerLimits *limits) {
+        ServerLimits quick = *limits;
+        Reader stalled = { .fd = client() }, other = { .fd = client() };
+        json_object *p = json_object_new_object();
+        char *data = malloc(20001);
+        uint64_t end;
+
+        quick.stall_timeout_usec = 200 * USEC_PER_MSEC;
+        server_set_limits(s, &quick);
+        SEND(stalled.fd, "{\"method\":\"test.server.Stream\",\"more\":true}");
+        SEND(other.fd, "{\"method\":\"test.server.Stream\",\"more\":true}");
+        spin(e, 50);
+        memset(data, 'c', 20000);
+        data[20000] = '\0';
+        json_add(p, "data", json_object_new_string(data));
+        free(data);
+
+        /* 1 MB each: more than a socket buffer, half the output limit. */
+        for (int i = 0; i < 50; i++) {
+                server_foreach_subscriber(s, notify_one, p);
+                ASSERT_EQ_U(read_messages(e, &other, (size_t) i + 1), (size_t) i + 1);
+        }
+        json_object_put(p);
+        ASSERT_EQ_U(server_n_connections(s), 2);
+
+        end = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
+        while (server_n_connections(s) > 1 && now_usec(CLOCK_MONOTONIC) < end)
+                spin(e, 1);
+        ASSERT_EQ_U(server_n_connections(s), 1);
+        read_messages(e, &stalled, 1000);
+        ASSERT(stalled.eof);
+        ASSERT(!other.eof);
+        server_set_limits(s, limits);
+        close(stalled.fd);
+        close(other.fd);
+        free(stalled.buf);
+        free(other.buf);
+        spin(e, 5);
+}
+
 static void test_hangups(sd_event *e, Server *s) {
         Reader r = { .fd = client() };
 
@@ -270,8 +312,10 @@ static void test_connection_limit(sd_event *e, Server *s) {
 int main(void) {
         ServerLimits limits = {
                 .max_connections = 4,
+                .max_connections_per_uid = 4,
                 .max_message_size = 64 * 1024,
                 .max_output = 2 * 1024 * 1024,
+                .stall_timeout_usec = 10 * 1000 * 1000,
         };
         char dir[] = "/tmp/test-server-XXXXXX";
         struct stat st;
@@ -283,7 +327,8 @@ int main(void) {
         ASSERT(sd_event_new(&e) >= 0);
         ASSERT_EQ(server_new(e, socket_path, -1, &limits, handler, NULL, &s), 0);
         ASSERT_EQ(stat(socket_path, &st), 0);
-        ASSERT(S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600);
+        /* World-connectable: peer credentials decide what each client may do. */
+        ASSERT(S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0666);
 
         /* A second server on a socket that answers is refused. */
         Server *s2;
@@ -293,6 +338,7 @@ int main(void) {
         test_protocol_errors(e);
         test_held_back_calls(e);
         test_slow_reader(e, s);
+        test_stalled_reader(e, s, &limits);
         test_hangups(e, s);
         server_free(s);
         ASSERT_EQ(access(socket_path, F_OK), -1); /* removed with the server */
