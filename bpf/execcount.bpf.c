@@ -44,8 +44,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader. */
 const volatile __u64 wakeup_backlog_bytes = 0;
-/* Set by the daemon, before load and at reload. */
-__u64 wakeup_interval_ns = 0;
 
 struct {
         __uint(type, BPF_MAP_TYPE_HASH);
@@ -65,6 +63,23 @@ struct {
         __type(key, __u32);
         __type(value, struct exec_stats);
 } stats SEC(".maps");
+
+/* Set by the daemon at start and at reload; a map, so that a daemon that finds the
+ * programs of an earlier one still running can change them. */
+struct {
+        __uint(type, BPF_MAP_TYPE_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, __u32);
+        __type(value, struct exec_tunables);
+} tunables SEC(".maps");
+
+/* Not used by the programs: the daemon keeps its bookkeeping next to the counts. */
+struct {
+        __uint(type, BPF_MAP_TYPE_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, __u32);
+        __type(value, struct exec_meta);
+} meta SEC(".maps");
 
 /* Events are assembled here and copied into the ring buffer cut to their real length, so
  * that a short file name does not take PATH_MAX bytes of ring. fexit programs run with
@@ -144,7 +159,11 @@ static __always_inline void count_exec(__u32 uid, bool failed, __u64 now) {
  * own timer, unless unread data piles up. The first event after a quiet spell always
  * wakes it, so latency stays low when execs are rare. */
 static __always_inline __u64 wakeup_flags(__u64 now) {
-        if (now - last_wakeup_ns >= wakeup_interval_ns) {
+        __u32 zero = 0;
+        struct exec_tunables *t = bpf_map_lookup_elem(&tunables, &zero);
+        __u64 interval = t ? t->wakeup_interval_ns : 0;
+
+        if (now - last_wakeup_ns >= interval) {
                 last_wakeup_ns = now;
                 return BPF_RB_FORCE_WAKEUP;
         }

@@ -31,6 +31,23 @@ struct exec_stats {
         __u64 inflight_full;      /* kprobe mode: too many execs in flight to track one */
 };
 
+/* The "tunables" array's one value: set by the daemon, read by the programs. */
+struct exec_tunables {
+        __u64 wakeup_interval_ns; /* wake the reader at most this often */
+};
+
+/* The "meta" array's one value: written by the daemon only, pinned with the maps, so that
+ * the next start knows what it finds. */
+#define EXECCOUNT_LAYOUT_VERSION 1
+struct exec_meta {
+        __u32 layout_version; /* EXECCOUNT_LAYOUT_VERSION of the build that made the maps */
+        __u32 probe_mode; /* the mode of the pinned links (daemon's ProbeMode) */
+        __u64 since_usec; /* CLOCK_REALTIME of the last full reset */
+        __u64 map_full_execs_at_reset; /* the stats counters at that reset */
+        __u64 map_full_failed_at_reset;
+        __u64 reserved[4];
+};
+
 /* kprobe mode: an exec call between its kprobe and its kretprobe, keyed by task. */
 struct exec_inflight {
         __u32 uid;

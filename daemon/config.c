@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* config.c: parsing execcountd.conf and its drop-ins with libinih. */
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -44,19 +45,38 @@ int config_init(Config *c) {
                 .history_size = CONFIG_HISTORY_DEFAULT,
                 .flush_interval_usec = CONFIG_FLUSH_INTERVAL_USEC_DEFAULT,
                 .socket_path = strdup(CONFIG_SOCKET_PATH_DEFAULT),
+                .max_clients = CONFIG_MAX_CLIENTS_DEFAULT,
+                .max_clients_per_uid = CONFIG_MAX_CLIENTS_PER_UID_DEFAULT,
+                .access_group = strdup(CONFIG_ACCESS_GROUP_DEFAULT),
+                .state_dir = strdup(CONFIG_STATE_DIRECTORY_DEFAULT),
+                .pin_dir = strdup(CONFIG_PIN_DIRECTORY_DEFAULT),
+                .snapshot_interval_usec = CONFIG_SNAPSHOT_INTERVAL_USEC_DEFAULT,
                 .log_execs_interval_usec = CONFIG_LOG_EXECS_INTERVAL_USEC_DEFAULT,
                 .log_execs_burst = CONFIG_LOG_EXECS_BURST_DEFAULT,
                 .summary_interval_usec = CONFIG_SUMMARY_INTERVAL_USEC_DEFAULT,
                 .log_level = LOG_INFO,
         };
-        return c->socket_path ? 0 : -ENOMEM;
+        return c->socket_path && c->access_group && c->state_dir && c->pin_dir ? 0 : -ENOMEM;
 }
 
 void config_done(Config *c) {
         if (!c)
                 return;
         free(c->socket_path);
+        free(c->access_group);
+        free(c->state_dir);
+        free(c->pin_dir);
         *c = (Config) {};
+}
+
+static int replace_string(char **field, const char *value) {
+        char *p = strdup(value);
+
+        if (!p)
+                return -ENOMEM;
+        free(*field);
+        *field = p;
+        return 0;
 }
 
 int config_apply_overrides(Config *c, const ConfigOverrides *o) {
@@ -64,14 +84,10 @@ int config_apply_overrides(Config *c, const ConfigOverrides *o) {
                 c->probe_mode = o->probe_mode;
         if (o->log_level >= 0)
                 c->log_level = o->log_level;
-        if (o->socket_path) {
-                char *p = strdup(o->socket_path);
-
-                if (!p)
-                        return -ENOMEM;
-                free(c->socket_path);
-                c->socket_path = p;
-        }
+        if (o->socket_path && replace_string(&c->socket_path, o->socket_path) < 0)
+                return -ENOMEM;
+        if (o->pin_dir && replace_string(&c->pin_dir, o->pin_dir) < 0)
+                return -ENOMEM;
         return 0;
 }
 
@@ -125,19 +141,55 @@ static int set_flush_interval(Config *c, const char *value, const char **ret_why
 }
 
 static int set_socket_path(Config *c, const char *value, const char **ret_why) {
-        char *p;
-
         if (value[0] != '/')
                 return *ret_why = "expected an absolute path", -EINVAL;
         if (strlen(value) >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
                 return *ret_why = "path too long for a Unix socket (107 bytes at most)", -EINVAL;
-        p = strdup(value);
-        if (!p)
-                return -ENOMEM;
-        free(c->socket_path);
-        c->socket_path = p;
+        return replace_string(&c->socket_path, value);
+}
+
+static int set_max_clients(Config *c, const char *value, const char **ret_why) {
+        uint32_t v;
+
+        if (parse_uint32(value, &v) < 0 || v < 1 || v > CONFIG_MAX_CLIENTS_MAX)
+                return *ret_why = "expected a number of clients from 1 to 65536", -EINVAL;
+        c->max_clients = v;
         return 0;
 }
+
+static int set_max_clients_per_uid(Config *c, const char *value, const char **ret_why) {
+        uint32_t v;
+
+        if (parse_uint32(value, &v) < 0 || v < 1 || v > CONFIG_MAX_CLIENTS_MAX)
+                return *ret_why = "expected a number of clients from 1 to 65536", -EINVAL;
+        c->max_clients_per_uid = v;
+        return 0;
+}
+
+static int set_access_group(Config *c, const char *value, const char **ret_why) {
+        for (const char *p = value; *p; p++)
+                if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-' || *p == '.') || (p == value && *p == '-'))
+                        return *ret_why = "expected a group name, or nothing for no group", -EINVAL;
+        return replace_string(&c->access_group, value);
+}
+
+/* An absolute directory, or "" for none. */
+static int set_directory(char **field, const char *value, const char **ret_why) {
+        if (value[0] != '\0' && value[0] != '/')
+                return *ret_why = "expected an absolute path, or nothing to turn it off", -EINVAL;
+        if (strlen(value) > 1024)
+                return *ret_why = "path too long", -EINVAL;
+        return replace_string(field, value);
+}
+
+static int set_state_dir(Config *c, const char *value, const char **ret_why) {
+        return set_directory(&c->state_dir, value, ret_why);
+}
+
+static int set_pin_dir(Config *c, const char *value, const char **ret_why) {
+        return set_directory(&c->pin_dir, value, ret_why);
+}
+
 
 static int set_log_execs(Config *c, const char *value, const char **ret_why) {
         if (parse_boolean(value, &c->log_execs) < 0)
@@ -169,6 +221,10 @@ static int set_log_execs_burst(Config *c, const char *value, const char **ret_wh
 
 static int set_summary_interval(Config *c, const char *value, const char **ret_why) {
         return set_interval(&c->summary_interval_usec, value, ret_why);
+}
+
+static int set_snapshot_interval(Config *c, const char *value, const char **ret_why) {
+        return set_interval(&c->snapshot_interval_usec, value, ret_why);
 }
 
 static int set_log_level(Config *c, const char *value, const char **ret_why) {
@@ -249,6 +305,30 @@ static void get_socket_path(const Config *c, FILE *f) {
         fputs(c->socket_path, f);
 }
 
+static void get_max_clients(const Config *c, FILE *f) {
+        fprintf(f, "%" PRIu32, c->max_clients);
+}
+
+static void get_max_clients_per_uid(const Config *c, FILE *f) {
+        fprintf(f, "%" PRIu32, c->max_clients_per_uid);
+}
+
+static void get_access_group(const Config *c, FILE *f) {
+        fputs(c->access_group, f);
+}
+
+static void get_state_dir(const Config *c, FILE *f) {
+        fputs(c->state_dir, f);
+}
+
+static void get_pin_dir(const Config *c, FILE *f) {
+        fputs(c->pin_dir, f);
+}
+
+static void get_snapshot_interval(const Config *c, FILE *f) {
+        print_timespan(c->snapshot_interval_usec, f);
+}
+
 static void get_log_level(const Config *c, FILE *f) {
         fputs(log_level_to_string(c->log_level), f);
 }
@@ -266,6 +346,12 @@ static const struct {
         { "Events", "History", set_history, get_history },
         { "Events", "FlushIntervalSec", set_flush_interval, get_flush_interval },
         { "Socket", "Path", set_socket_path, get_socket_path },
+        { "Socket", "MaxClients", set_max_clients, get_max_clients },
+        { "Socket", "MaxClientsPerUID", set_max_clients_per_uid, get_max_clients_per_uid },
+        { "Access", "Group", set_access_group, get_access_group },
+        { "State", "Directory", set_state_dir, get_state_dir },
+        { "State", "PinDirectory", set_pin_dir, get_pin_dir },
+        { "State", "SnapshotIntervalSec", set_snapshot_interval, get_snapshot_interval },
         { "Journal", "LogExecs", set_log_execs, get_log_execs },
         { "Journal", "LogExecsRateLimitIntervalSec", set_log_execs_interval, get_log_execs_interval },
         { "Journal", "LogExecsRateLimitBurst", set_log_execs_burst, get_log_execs_burst },

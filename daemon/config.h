@@ -32,6 +32,13 @@ int probe_mode_from_string(const char *s);
 #define CONFIG_LOG_EXECS_BURST_DEFAULT 1000u
 #define CONFIG_SUMMARY_INTERVAL_USEC_DEFAULT (3600 * 1000 * 1000ull)
 #define CONFIG_INTERVAL_USEC_MAX (7 * 24 * 3600 * 1000 * 1000ull)
+#define CONFIG_STATE_DIRECTORY_DEFAULT "/var/lib/execcountd"
+#define CONFIG_PIN_DIRECTORY_DEFAULT "/sys/fs/bpf/execcountd"
+#define CONFIG_SNAPSHOT_INTERVAL_USEC_DEFAULT (60 * 1000 * 1000ull)
+#define CONFIG_ACCESS_GROUP_DEFAULT "execcount"
+#define CONFIG_MAX_CLIENTS_DEFAULT 1024u
+#define CONFIG_MAX_CLIENTS_MAX 65536u
+#define CONFIG_MAX_CLIENTS_PER_UID_DEFAULT 64u
 /* CONFIG_FILE_DEFAULT comes from the build: SYSCONFDIR/execcountd/execcountd.conf. */
 
 typedef struct Config {
@@ -45,6 +52,14 @@ typedef struct Config {
         uint64_t flush_interval_usec;
         /* [Socket] */
         char *socket_path;
+        uint32_t max_clients;
+        uint32_t max_clients_per_uid; /* for UIDs other than 0 */
+        /* [Access] */
+        char *access_group; /* "" for none */
+        /* [State] */
+        char *state_dir; /* "" for none */
+        char *pin_dir; /* "" for none */
+        uint64_t snapshot_interval_usec;
         /* [Journal] */
         bool log_execs;
         uint64_t log_execs_interval_usec;
@@ -58,6 +73,7 @@ typedef struct Config {
 typedef struct ConfigOverrides {
         int probe_mode; /* -1 when not given */
         const char *socket_path; /* NULL when not given */
+        const char *pin_dir; /* NULL when not given */
         int log_level; /* -1 when not given */
 } ConfigOverrides;
 

@@ -154,6 +154,37 @@ int counts_reset_all(int map_fd, uint32_t capacity) {
         return (int) MIN(deleted, (size_t) INT32_MAX);
 }
 
+int counts_write(int map_fd, const UserCount *u, size_t n, size_t *ret_dropped) {
+        size_t dropped = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                struct exec_count v = {
+                        .execs = u[i].execs,
+                        .failed = u[i].failed,
+                        .last_exec_ns = u[i].last_exec_ns,
+                };
+
+                if (bpf_map_update_elem(map_fd, &u[i].uid, &v, BPF_ANY) < 0) {
+                        if (errno != E2BIG)
+                                return negative_errno();
+                        dropped++;
+                }
+        }
+        *ret_dropped = dropped;
+        return 0;
+}
+
+int counts_copy(int from_fd, uint32_t from_capacity, int to_fd, size_t *ret_dropped) {
+        _cleanup_(freep) UserCount *u = NULL;
+        size_t n;
+        int r;
+
+        r = counts_read_all(from_fd, from_capacity, &u, &n);
+        if (r < 0)
+                return r;
+        return counts_write(to_fd, u, n, ret_dropped);
+}
+
 int counts_read_stats(int stats_fd, struct exec_stats *ret) {
         _cleanup_(freep) struct exec_stats *per_cpu = NULL;
         struct exec_stats total = {};

@@ -23,6 +23,12 @@ int counts_reset_one(int map_fd, uint32_t uid);
 /* Removes every entry present when called; returns how many. */
 int counts_reset_all(int map_fd, uint32_t capacity);
 
+/* Writes entries into an empty map, before any program counts into it; entries with
+ * last_exec_ns 0 stay so. Returns how many did not fit (map full). */
+int counts_write(int map_fd, const UserCount *u, size_t n, size_t *ret_dropped);
+/* Copies every entry of one map into another (of another capacity). */
+int counts_copy(int from_fd, uint32_t from_capacity, int to_fd, size_t *ret_dropped);
+
 /* The per-CPU statistics summed over CPUs. */
 int counts_read_stats(int stats_fd, struct exec_stats *ret);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 
 #include <systemd/sd-daemon.h>
@@ -14,6 +15,8 @@
 #include "journal.h"
 #include "log.h"
 #include "manager.h"
+#include "pins.h"
+#include "state.h"
 
 #ifndef CONFIG_FILE_DEFAULT
 #error "CONFIG_FILE_DEFAULT must come from the build"
@@ -23,6 +26,7 @@
 
 static const char *arg_config = CONFIG_FILE_DEFAULT;
 static bool arg_check_config = false;
+static bool arg_forget = false;
 
 static void help(void) {
         printf("%s [OPTIONS...]\n\n"
@@ -34,21 +38,26 @@ static void help(void) {
                "                         drop-ins are read from PATH.d/*.conf\n"
                "     --probe=MODE        auto, fentry, kprobe or tracepoint\n"
                "     --socket=PATH       Serve on this socket (default: %s)\n"
+               "     --pin-directory=DIR Keep the counts and probes pinned in DIR (in bpffs)\n"
                "     --log-level=LEVEL   err, warning, notice, info or debug\n"
-               "     --check-config      Check the configuration, print it and exit\n",
+               "     --check-config      Check the configuration, print it and exit\n"
+               "     --forget            Remove the pinned counts and probes and the state file,\n"
+               "                         for good, and exit (the daemon must be stopped)\n",
                program_invocation_short_name, CONFIG_FILE_DEFAULT, CONFIG_SOCKET_PATH_DEFAULT);
 }
 
 static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
-        enum { ARG_VERSION = 0x100, ARG_PROBE, ARG_SOCKET, ARG_LOG_LEVEL, ARG_CHECK_CONFIG };
+        enum { ARG_VERSION = 0x100, ARG_PROBE, ARG_SOCKET, ARG_PIN_DIRECTORY, ARG_LOG_LEVEL, ARG_CHECK_CONFIG, ARG_FORGET };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "config", required_argument, NULL, 'c' },
                 { "probe", required_argument, NULL, ARG_PROBE },
                 { "socket", required_argument, NULL, ARG_SOCKET },
+                { "pin-directory", required_argument, NULL, ARG_PIN_DIRECTORY },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
+                { "forget", no_argument, NULL, ARG_FORGET },
                 {},
         };
         int c;
@@ -79,6 +88,15 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
                         }
                         o->socket_path = optarg;
                         break;
+                case ARG_PIN_DIRECTORY:
+                        if (optarg[0] != '\0' && optarg[0] != '/') {
+                                log_error("Invalid --pin-directory=%s: expected an absolute path, or nothing for "
+                                          "no pinning.",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        o->pin_dir = optarg;
+                        break;
                 case ARG_LOG_LEVEL:
                         o->log_level = log_level_from_string(optarg);
                         if (o->log_level < 0) {
@@ -89,6 +107,9 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
                         break;
                 case ARG_CHECK_CONFIG:
                         arg_check_config = true;
+                        break;
+                case ARG_FORGET:
+                        arg_forget = true;
                         break;
                 case '?':
                         return -EINVAL;
@@ -140,6 +161,36 @@ static int socket_from_systemd(int *ret_fd) {
         return 0;
 }
 
+/* Removes everything that keeps counts: for package removal, or a clean slate. */
+static int forget(const Config *c) {
+        _cleanup_(closep) int lock_fd = -EBADF;
+        int r, n = 0;
+
+        if (!isempty(c->pin_dir)) {
+                /* A running daemon would go on counting into maps no one finds any more. */
+                lock_fd = pins_lock(c->pin_dir);
+                if (lock_fd == -EBUSY) {
+                        log_error("execcountd is running (it holds %s); stop it first: systemctl stop "
+                                  "execcountd.socket execcountd",
+                                  c->pin_dir);
+                        return lock_fd;
+                }
+                if (lock_fd < 0 && lock_fd != -ENOENT)
+                        return log_error_errno(lock_fd, "Failed to lock %s: %m", c->pin_dir);
+                n = pins_remove_all(c->pin_dir);
+                if (n < 0)
+                        return log_error_errno(n, "Failed to remove the pins in %s: %m", c->pin_dir);
+                printf("Removed %d pinned objects from %s.\n", n, c->pin_dir);
+        }
+        if (!isempty(c->state_dir)) {
+                r = state_remove(c->state_dir);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to remove the state file in %s: %m", c->state_dir);
+                printf("Removed the state file in %s, if there was one.\n", c->state_dir);
+        }
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
         ConfigOverrides overrides = { .probe_mode = -1, .log_level = -1 };
@@ -162,6 +213,8 @@ int main(int argc, char *argv[]) {
                 config_format(&m->config, stdout);
                 return EXIT_SUCCESS;
         }
+        if (arg_forget)
+                return forget(&m->config) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         r = socket_from_systemd(&listen_fd);
         if (r < 0)

@@ -2,6 +2,7 @@
 /* manager.c: the daemon's life cycle: start, reload, stop. */
 
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "manager.h"
 #include "methods.h"
 #include "mounts.h"
+#include "persist.h"
+#include "restart.h"
 #include "time-util.h"
 
 /* Loads files and overrides into *ret. On failure, *ret_error says why (NULL for OOM). */
@@ -80,6 +83,7 @@ Manager *manager_free(Manager *m) {
         history_free(m->history);
         probe_free(m->probe);
         probe_report_done(&m->probe_report);
+        persist_done(&m->persist);
         config_done(&m->config);
         free(m->overrides_socket_path);
         free(m->config_path);
@@ -114,13 +118,34 @@ static void on_record(const void *data, size_t size, void *userdata) {
 
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
-        const char *abbrev = sigabbrev_np((int) si->ssi_signo);
+        const char *abbrev = sigabbrev_np((int) si->ssi_signo), *what;
         char name[32];
+        int restart;
 
         snprintf(name, sizeof(name), "SIG%s", abbrev ?: "?");
-        LogField f[] = { { "SIGNAL", name } };
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
-        log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f), "Received %s, stopping.", name);
+
+        /* A restart keeps the probes attached, so that no exec goes uncounted in between;
+         * a stop detaches them. Either way the counts stay pinned. */
+        restart = restart_in_progress();
+        if (restart > 0)
+                what = "restart";
+        else if (probe_detach(m->probe) > 0)
+                what = "stop";
+        else
+                what = "stop (nothing pinned)";
+        if (restart < 0 && restart != -ENOMEDIUM)
+                log_warning_errno(restart, "Could not ask systemd whether this is a restart, so it is a stop: %m");
+
+        LogField f[] = { { "SIGNAL", name }, { "STOP_KIND", restart > 0 ? "restart" : "stop" } };
+        if (restart > 0)
+                log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f),
+                           "Received %s for a restart: the probes stay attached and count on until the next start.",
+                           name);
+        else
+                log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f), "Received %s, stopping: %s.", name,
+                           streq(what, "stop") ? "the probes are detached; the counts are kept for the next start"
+                                               : "nothing is pinned, the counts go with the daemon");
         return sd_event_exit(m->event, 0);
 }
 
@@ -158,9 +183,37 @@ static void log_probe_failure(const ProbeReport *report, ProbeMode mode, int err
                                  probe_mode_to_string(mode));
 }
 
+static void log_pins(Manager *m) {
+        const ProbeReport *report = &m->probe_report;
+
+        if (report->pin_error)
+                log_warning("Counts will not survive this daemon: %s.", report->pin_error);
+        if (report->replaced) {
+                LogField f[] = { { "REASON", report->replaced } };
+
+                log_struct(LOG_WARNING, MESSAGE_ID_PROBES_REPLACED, f, ELEMENTSOF(f),
+                           "Replaced the probes an earlier daemon left attached (%s): execs between detaching them "
+                           "and attaching the new ones were not counted.",
+                           report->replaced);
+        }
+}
+
+static const char *origin_text(ProbeOrigin o) {
+        switch (o) {
+        case PROBE_ORIGIN_RUNNING:
+                return "took over the probes of the earlier daemon, which never stopped counting";
+        case PROBE_ORIGIN_PINNED_MAPS:
+                return "the counts were kept pinned since the last stop";
+        case PROBE_ORIGIN_MIGRATED:
+                return "the counts were copied into a map of the new size";
+        default:
+                return NULL;
+        }
+}
+
 static void log_started(Manager *m, bool activated) {
         char lines[_PROBE_MODE_MAX][512];
-        LogField f[_PROBE_MODE_MAX + 4];
+        LogField f[_PROBE_MODE_MAX + 5];
         const char *mode = probe_mode_to_string(probe_get_mode(m->probe));
         size_t n = rejected_fields(&m->probe_report, lines, f), n_rejected = n;
 
@@ -171,11 +224,47 @@ static void log_started(Manager *m, bool activated) {
         f[n++] = (LogField) { "SOCKET", server_path(m->server) };
         f[n++] = (LogField) { "SOCKET_ACTIVATED", activated ? "yes" : "no" };
         f[n++] = (LogField) { "COMPAT_EXECS", m->probe_report.no_compat ? "no" : "yes" };
+        f[n++] = (LogField) { "COUNTS_ORIGIN", probe_origin_to_string(probe_get_origin(m->probe)) };
+        const char *origin = origin_text(probe_get_origin(m->probe));
+        if (!origin)
+                origin = m->persist.did_restore ? "the counts were restored from the state file"
+                                                : "the counts start from zero";
         log_struct(LOG_INFO, MESSAGE_ID_STARTED, f, n,
-                   "execcountd %s started: counting execs with the %s probes%s; serving %s%s%s.", PROJECT_VERSION, mode,
-                   m->probe_report.no_compat ? " (the kernel has no 32-bit compat execs)" : "",
-                   server_path(m->server), activated ? " (passed by systemd)" : "",
+                   "execcountd %s started: counting execs with the %s probes%s; %s; serving %s%s%s.",
+                   PROJECT_VERSION, mode, m->probe_report.no_compat ? " (the kernel has no 32-bit compat execs)" : "",
+                   origin, server_path(m->server), activated ? " (passed by systemd)" : "",
                    n_rejected > 0 ? "; rejected modes are listed in PROBE_REJECTED" : "");
+}
+
+/* Looks up [Access] Group=; without it, only root sees every UID. */
+static void manager_resolve_access_group(Manager *m, const Config *c) {
+        struct group grp, *result = NULL;
+        char buf[4096];
+        int r;
+
+        m->has_access_gid = false;
+        if (isempty(c->access_group))
+                return;
+        r = getgrnam_r(c->access_group, &grp, buf, sizeof(buf), &result);
+        if (r != 0)
+                log_warning_errno(-r, "Failed to look up group %s of [Access] Group=, so only root sees every UID: %m",
+                                  c->access_group);
+        else if (!result)
+                log_notice("Group %s of [Access] Group= does not exist, so only root sees every UID.",
+                           c->access_group);
+        else {
+                m->has_access_gid = true;
+                m->access_gid = grp.gr_gid;
+                log_debug("Members of group %s (%u) see every UID.", c->access_group, (unsigned) grp.gr_gid);
+        }
+}
+
+static ServerLimits manager_server_limits(const Config *c) {
+        ServerLimits l = SERVER_LIMITS_DEFAULT;
+
+        l.max_connections = c->max_clients;
+        l.max_connections_per_uid = c->max_clients_per_uid;
+        return l;
 }
 
 int manager_start(Manager *m, int listen_fd) {
@@ -185,7 +274,11 @@ int manager_start(Manager *m, int listen_fd) {
                 .max_uids = m->config.max_uids,
                 .ring_buffer_size = m->config.ring_buffer_size,
                 .wakeup_interval_usec = m->config.flush_interval_usec,
+                .pin_dir = isempty(m->config.pin_dir) ? NULL : m->config.pin_dir,
+                .restore = persist_restore,
+                .userdata = m,
         };
+        struct exec_meta meta;
         int r, n;
 
         n = mounts_ensure(mounts);
@@ -199,10 +292,23 @@ int manager_start(Manager *m, int listen_fd) {
 
         probe_setup_libbpf_logging();
         r = probe_new(&opts, &m->probe_report, &m->probe);
+        if (r == -EBUSY)
+                return log_error_errno(r, "Another execcountd uses the pins in %s; stop it first, or give this "
+                                       "one another PinDirectory=.", opts.pin_dir);
         if (r < 0) {
                 log_probe_failure(&m->probe_report, opts.mode, r);
                 return r;
         }
+        log_pins(m);
+
+        /* The bookkeeping kept with the counts: since when they run, the reset baseline. */
+        r = probe_read_meta(m->probe, &meta);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the counts' bookkeeping: %m");
+        m->since_usec = meta.since_usec ?: now_usec(CLOCK_REALTIME);
+        m->stats_at_reset.map_full_execs = meta.map_full_execs_at_reset;
+        m->stats_at_reset.map_full_failed = meta.map_full_failed_at_reset;
+        (void) state_read_boot_id(m->boot_id);
 
         r = history_new(m->config.history_size, &m->history);
         if (r < 0)
@@ -218,7 +324,10 @@ int manager_start(Manager *m, int listen_fd) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the event ring buffer: %m");
 
-        r = server_new(m->event, m->config.socket_path, listen_fd, NULL, methods_dispatch, m, &m->server);
+        manager_resolve_access_group(m, &m->config);
+        m->denials = (RateLimit) { .interval_usec = 10 * USEC_PER_SEC, .burst = 10 };
+        ServerLimits limits = manager_server_limits(&m->config);
+        r = server_new(m->event, m->config.socket_path, listen_fd, &limits, methods_dispatch, m, &m->server);
         if (r == -EADDRINUSE)
                 return log_error_errno(r, "Another execcountd is serving %s already.", m->config.socket_path);
         if (r == -EEXIST)
@@ -235,10 +344,10 @@ int manager_start(Manager *m, int listen_fd) {
         if (r < 0)
                 return log_error_errno(r, "Failed to handle signals: %m");
 
-        m->started_usec = m->since_usec = now_usec(CLOCK_REALTIME);
+        m->started_usec = now_usec(CLOCK_REALTIME);
         m->started_monotonic_usec = now_usec(CLOCK_MONOTONIC);
 
-        r = monitor_new(m, m->config.summary_interval_usec, &m->monitor);
+        r = monitor_new(m, m->config.summary_interval_usec, m->config.snapshot_interval_usec, &m->monitor);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the periodic checks: %m");
 
@@ -263,6 +372,8 @@ int manager_run(Manager *m) {
         /* What the kernel still holds goes to the watchers, as far as their sockets take it. */
         (void) drain_now(m->drain);
         server_flush(m->server);
+        /* For a reboot: the pinned counts do not survive it, the state file does. */
+        (void) persist_save(m);
         log_info("Stopped.");
         return r;
 }
@@ -292,8 +403,25 @@ int manager_reset_all(Manager *m) {
                 return n;
         m->stats_at_reset = s;
         m->since_usec = now_usec(CLOCK_REALTIME);
+        r = manager_write_meta(m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to keep the reset time with the counts: %m");
         monitor_forget(m->monitor, false, 0);
+        (void) persist_save(m);
         return n;
+}
+
+int manager_write_meta(Manager *m) {
+        struct exec_meta meta;
+        int r;
+
+        r = probe_read_meta(m->probe, &meta);
+        if (r < 0)
+                return r;
+        meta.since_usec = m->since_usec;
+        meta.map_full_execs_at_reset = m->stats_at_reset.map_full_execs;
+        meta.map_full_failed_at_reset = m->stats_at_reset.map_full_failed;
+        return probe_write_meta(m->probe, &meta);
 }
 
 int manager_reset_uid(Manager *m, uint32_t uid) {
@@ -318,6 +446,12 @@ static void log_restart_only(const Config *old, const Config *new) {
         if (!streq(old->socket_path, new->socket_path))
                 log_notice("[Socket] Path= changed from %s to %s: takes effect at the next start.", old->socket_path,
                            new->socket_path);
+        if (!streq(old->state_dir, new->state_dir))
+                log_notice("[State] Directory= changed from %s to %s: takes effect at the next start.",
+                           old->state_dir, new->state_dir);
+        if (!streq(old->pin_dir, new->pin_dir))
+                log_notice("[State] PinDirectory= changed from %s to %s: takes effect at the next start.",
+                           old->pin_dir, new->pin_dir);
 }
 
 static int manager_apply(Manager *m, Config *c) {
@@ -329,8 +463,16 @@ static int manager_apply(Manager *m, Config *c) {
         r = monitor_set_summary_interval(m->monitor, c->summary_interval_usec);
         if (r < 0)
                 return r;
-        probe_set_wakeup_interval(m->probe, c->flush_interval_usec);
+        r = monitor_set_snapshot_interval(m->monitor, c->snapshot_interval_usec);
+        if (r < 0)
+                return r;
+        r = probe_set_wakeup_interval(m->probe, c->flush_interval_usec);
+        if (r < 0)
+                return r;
         drain_set_interval(m->drain, c->flush_interval_usec);
+        ServerLimits limits = manager_server_limits(c);
+        server_set_limits(m->server, &limits);
+        manager_resolve_access_group(m, c);
         exec_log_configure(m->exec_log, c->log_execs, c->log_execs_interval_usec, c->log_execs_burst);
         log_set_max_level(c->log_level);
         log_restart_only(&m->config, c);
@@ -341,6 +483,10 @@ static int manager_apply(Manager *m, Config *c) {
         c->ring_buffer_size = m->config.ring_buffer_size;
         free(c->socket_path);
         c->socket_path = TAKE_PTR(m->config.socket_path);
+        free(c->pin_dir);
+        c->pin_dir = TAKE_PTR(m->config.pin_dir);
+        free(c->state_dir);
+        c->state_dir = TAKE_PTR(m->config.state_dir);
 
         config_done(&m->config);
         m->config = *c;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -13,7 +14,9 @@
 #include "history.h"
 #include "macro.h"
 #include "monitor.h"
+#include "persist.h"
 #include "probe.h"
+#include "ratelimit.h"
 #include "server.h"
 
 struct Manager {
@@ -38,6 +41,12 @@ struct Manager {
         uint64_t events_malformed;
         /* The kernel's map-full counters when the counts were last reset as a whole. */
         struct exec_stats stats_at_reset;
+        Persist persist;
+        uint8_t boot_id[16];
+        /* [Access] Group= as resolved at start or the last reload. */
+        bool has_access_gid;
+        gid_t access_gid;
+        RateLimit denials; /* how many refused calls are logged */
 };
 
 /* Loads the configuration; fails with a message already logged. */
@@ -57,5 +66,7 @@ int manager_reload(Manager *m, char **ret_error);
 int manager_read_stats(Manager *m, struct exec_stats *ret);
 /* Forgets every UID's counts; returns how many UIDs had some. */
 int manager_reset_all(Manager *m);
+/* Keeps since_usec and stats_at_reset with the counts, in the pinned meta map. */
+int manager_write_meta(Manager *m);
 /* Forgets one UID's counts; returns 1 if it had some, 0 if not. */
 int manager_reset_uid(Manager *m, uint32_t uid);

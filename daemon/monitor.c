@@ -13,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "monitor.h"
+#include "persist.h"
 #include "summary.h"
 #include "time-util.h"
 
@@ -28,6 +29,8 @@ struct Monitor {
         Manager *manager;
         sd_event_source *tick;
         sd_event_source *summary_timer;
+        sd_event_source *snapshot_timer;
+        uint64_t snapshot_interval_usec;
         uint64_t summary_interval_usec;
         uint64_t summary_since_usec; /* CLOCK_REALTIME */
         uint64_t summary_since_monotonic_usec;
@@ -219,11 +222,33 @@ int monitor_set_summary_interval(Monitor *mon, uint64_t usec) {
         return sd_event_source_set_enabled(mon->summary_timer, SD_EVENT_ON);
 }
 
+static int on_snapshot(sd_event_source *source, uint64_t usec, void *userdata) {
+        Monitor *mon = userdata;
+
+        (void) persist_save(mon->manager);
+        (void) sd_event_source_set_time_relative(source, mon->snapshot_interval_usec);
+        return 0;
+}
+
+int monitor_set_snapshot_interval(Monitor *mon, uint64_t usec) {
+        int r;
+
+        if (usec == mon->snapshot_interval_usec)
+                return 0;
+        mon->snapshot_interval_usec = usec;
+        if (usec == 0)
+                return sd_event_source_set_enabled(mon->snapshot_timer, SD_EVENT_OFF);
+        r = sd_event_source_set_time_relative(mon->snapshot_timer, usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(mon->snapshot_timer, SD_EVENT_ON);
+}
+
 void monitor_forget(Monitor *mon, bool has_uid, uint32_t uid) {
         summary_forget(&mon->summary, has_uid, uid);
 }
 
-int monitor_new(Manager *m, uint64_t summary_interval_usec, Monitor **ret) {
+int monitor_new(Manager *m, uint64_t summary_interval_usec, uint64_t snapshot_interval_usec, Monitor **ret) {
         _cleanup_(monitor_freep) Monitor *mon = NULL;
         _cleanup_(freep) SummaryEntry *e = NULL;
         _cleanup_(freep) UserCount *list = NULL;
@@ -263,6 +288,16 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, Monitor **ret) {
         r = monitor_set_summary_interval(mon, summary_interval_usec);
         if (r < 0)
                 return r;
+        r = sd_event_add_time_relative(m->event, &mon->snapshot_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC,
+                                       on_snapshot, mon);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(mon->snapshot_timer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        r = monitor_set_snapshot_interval(mon, snapshot_interval_usec);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(mon);
         return 0;
@@ -273,6 +308,7 @@ Monitor *monitor_free(Monitor *mon) {
                 return NULL;
         sd_event_source_disable_unref(mon->tick);
         sd_event_source_disable_unref(mon->summary_timer);
+        sd_event_source_disable_unref(mon->snapshot_timer);
         summary_done(&mon->summary);
         free(mon);
         return NULL;

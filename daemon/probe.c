@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* probe.c: choosing a probe mode, loading the BPF programs of that mode and attaching them.
+/* probe.c: choosing a probe mode, loading the BPF programs of that mode and attaching them,
+ * or taking over the ones an earlier daemon left pinned.
  *
  * A mode is accepted only once its programs have really loaded and attached: that is the
  * feature probe. Cheap checks before it (BTF, kprobe support) only make the reason for a
@@ -14,48 +15,35 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adopt.h"
+#include "counts.h"
 #include "execcount.skel.h"
 #include "log.h"
+#include "pins.h"
 #include "probe.h"
+#include "programs.h"
 
 struct Probe {
-        struct execcount_bpf *skel;
+        struct execcount_bpf *skel; /* NULL when the probes are an earlier daemon's */
+        int fds[_PIN_MAP_MAX]; /* the maps: the skeleton's, or pinned ones */
         ProbeMode mode;
+        ProbeOrigin origin;
+        char *pin_dir;
+        int pin_lock_fd; /* held while the pins are ours */
         uint32_t max_uids;
         uint32_t ring_buffer_size;
 };
 
-/* Which programs each mode uses. compat_function: the 32-bit entry point the program
- * hooks, which only exists when the kernel has IA32 emulation (or the x32 ABI). */
-static const struct {
-        const char *program;
-        ProbeMode mode;
-        const char *compat_function;
-} probe_programs[] = {
-        { "exec_done_btf", PROBE_FENTRY, NULL },
-        { "fexit_execve", PROBE_FENTRY, NULL },
-        { "fexit_execveat", PROBE_FENTRY, NULL },
-        { "fexit_compat_execve", PROBE_FENTRY, "__ia32_compat_sys_execve" },
-        { "fexit_compat_execveat", PROBE_FENTRY, "__ia32_compat_sys_execveat" },
-        { "fexit_x32_execve", PROBE_FENTRY, "__x32_compat_sys_execve" },
-        { "fexit_x32_execveat", PROBE_FENTRY, "__x32_compat_sys_execveat" },
-        { "exec_done_raw", PROBE_KPROBE, NULL },
-        { "exit_raw", PROBE_KPROBE, NULL },
-        { "kprobe_execve", PROBE_KPROBE, NULL },
-        { "kprobe_execveat", PROBE_KPROBE, NULL },
-        { "kprobe_compat_execve", PROBE_KPROBE, "__ia32_compat_sys_execve" },
-        { "kprobe_compat_execveat", PROBE_KPROBE, "__ia32_compat_sys_execveat" },
-        { "kprobe_x32_execve", PROBE_KPROBE, "__x32_compat_sys_execve" },
-        { "kprobe_x32_execveat", PROBE_KPROBE, "__x32_compat_sys_execveat" },
-        { "kretprobe_execve", PROBE_KPROBE, NULL },
-        { "kretprobe_execveat", PROBE_KPROBE, NULL },
-        { "kretprobe_compat_execve", PROBE_KPROBE, "__ia32_compat_sys_execve" },
-        { "kretprobe_compat_execveat", PROBE_KPROBE, "__ia32_compat_sys_execveat" },
-        { "kretprobe_x32_execve", PROBE_KPROBE, "__x32_compat_sys_execve" },
-        { "kretprobe_x32_execveat", PROBE_KPROBE, "__x32_compat_sys_execveat" },
-        { "exec_done_btf", PROBE_TRACEPOINT, NULL },
-        { "sys_exit_btf", PROBE_TRACEPOINT, NULL },
+static const char *const origin_names[_PROBE_ORIGIN_MAX] = {
+        [PROBE_ORIGIN_FRESH] = "fresh",
+        [PROBE_ORIGIN_PINNED_MAPS] = "pinned-maps",
+        [PROBE_ORIGIN_MIGRATED] = "migrated",
+        [PROBE_ORIGIN_RUNNING] = "running",
 };
+
+const char *probe_origin_to_string(ProbeOrigin o) {
+        return origin_names[o];
+}
 
 /* While auto mode tries modes that may well fail, libbpf's complaints are only debug
  * output: the rejection reason is logged once instead. */
@@ -90,11 +78,9 @@ void probe_report_done(ProbeReport *r) {
                 return;
         for (size_t i = 0; i < ELEMENTSOF(r->rejected); i++)
                 free(r->rejected[i]);
+        free(r->replaced);
+        free(r->pin_error);
         *r = (ProbeReport) {};
-}
-
-static bool kernel_has_function(const struct btf *vmlinux, const char *name) {
-        return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) >= 0;
 }
 
 static bool kernel_has_kprobes(void) {
@@ -129,10 +115,70 @@ static const char *load_hint(ProbeMode mode, int error) {
         return "";
 }
 
-static int probe_try(const ProbeOptions *opts, ProbeMode mode, const struct btf *vmlinux,
-                     ProbeReport *report, struct execcount_bpf **ret, char **ret_reason) {
+static struct bpf_map *skel_map(struct execcount_bpf *skel, PinnedMap m) {
+        switch (m) {
+        case PIN_COUNTS:
+                return skel->maps.counts;
+        case PIN_STATS:
+                return skel->maps.stats;
+        case PIN_EVENTS:
+                return skel->maps.events;
+        case PIN_TUNABLES:
+                return skel->maps.tunables;
+        case PIN_META:
+                return skel->maps.meta;
+        default:
+                abort();
+        }
+}
+
+/* Makes and fills what is new, before the programs attach: copies counts out of a map
+ * of another size, or lets the caller restore them. */
+static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, const Adoption *a,
+                         bool reused[_PIN_MAP_MAX], ProbeOrigin *ret_origin, char **ret_reason) {
+        int counts_fd = bpf_map__fd(skel->maps.counts);
+        struct exec_meta meta = a->has_meta ? a->meta : (struct exec_meta) {};
+        uint32_t zero = 0;
+        int r;
+
+        if (reused[PIN_COUNTS]) {
+                *ret_origin = PROBE_ORIGIN_PINNED_MAPS;
+                return 0;
+        }
+        if (a->old_counts_fd >= 0) {
+                size_t dropped;
+
+                r = counts_copy(a->old_counts_fd, a->old_counts_capacity, counts_fd, &dropped);
+                if (r < 0)
+                        return reject(ret_reason, "copying the pinned counts failed: %s", strerror(-r)), r;
+                if (dropped > 0)
+                        log_warning("%zu UIDs' counts did not fit into the smaller map (MaxUIDs=%u) and are lost.",
+                                    dropped, opts->max_uids);
+                *ret_origin = PROBE_ORIGIN_MIGRATED;
+        } else {
+                *ret_origin = PROBE_ORIGIN_FRESH;
+                if (opts->restore) {
+                        r = opts->restore(counts_fd, bpf_map__fd(skel->maps.stats), bpf_map__fd(skel->maps.meta),
+                                          opts->userdata);
+                        if (r < 0)
+                                return reject(ret_reason, "restoring the counts failed: %s", strerror(-r)), r;
+                        return 0;
+                }
+        }
+        /* Counts carried over keep their bookkeeping. */
+        if (!reused[PIN_META] && a->has_meta &&
+            bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, BPF_ANY) < 0)
+                return reject(ret_reason, "writing the bookkeeping failed: %m"), negative_errno();
+        return 0;
+}
+
+static int probe_try(Probe *p, const ProbeOptions *opts, ProbeMode mode, const struct btf *vmlinux,
+                     const Adoption *a, char **ret_reason) {
         struct execcount_bpf *skel = NULL;
         struct bpf_program *prog;
+        bool reused[_PIN_MAP_MAX] = {};
+        struct exec_meta meta;
+        uint32_t zero = 0;
         int r;
 
         if (!vmlinux)
@@ -150,29 +196,21 @@ static int probe_try(const ProbeOptions *opts, ProbeMode mode, const struct btf 
                 return reject(ret_reason, "opening the BPF object failed: %s", strerror(-r)), r;
         }
 
-        bpf_object__for_each_program(prog, skel->obj) {
-                const char *name = bpf_program__name(prog);
-                bool load = false;
-
-                for (size_t i = 0; i < ELEMENTSOF(probe_programs); i++) {
-                        if (probe_programs[i].mode != mode || !streq(probe_programs[i].program, name))
-                                continue;
-                        if (probe_programs[i].compat_function &&
-                            !kernel_has_function(vmlinux, probe_programs[i].compat_function))
-                                continue;
-                        load = true;
-                }
-                bpf_program__set_autoload(prog, load);
-        }
+        bpf_object__for_each_program(prog, skel->obj)
+                bpf_program__set_autoload(prog, program_in_mode(bpf_program__name(prog), mode, vmlinux));
 
         r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
         if (r >= 0)
                 r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
+        for (int m = 0; m < _PIN_MAP_MAX && r >= 0; m++)
+                if (a && a->fds[m] >= 0) {
+                        r = bpf_map__reuse_fd(skel_map(skel, m), a->fds[m]);
+                        reused[m] = r >= 0;
+                }
         if (r < 0) {
                 execcount_bpf__destroy(skel);
-                return reject(ret_reason, "sizing the BPF maps failed: %s", strerror(-r)), r;
+                return reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r;
         }
-        skel->bss->wakeup_interval_ns = opts->wakeup_interval_usec * NSEC_PER_USEC;
         /* Wake the reader early when a quarter of the ring waits, whatever the interval. */
         skel->rodata->wakeup_backlog_bytes = opts->ring_buffer_size / 4;
 
@@ -183,6 +221,21 @@ static int probe_try(const ProbeOptions *opts, ProbeMode mode, const struct btf 
                               strerror(-r), load_hint(mode, r)), r;
         }
 
+        r = fill_new_maps(opts, skel, a ? a : &(Adoption) { .old_counts_fd = -EBADF }, reused, &p->origin,
+                          ret_reason);
+        if (r >= 0 && bpf_map_lookup_elem(bpf_map__fd(skel->maps.meta), &zero, &meta) < 0)
+                r = negative_errno();
+        if (r >= 0) {
+                meta.layout_version = EXECCOUNT_LAYOUT_VERSION;
+                meta.probe_mode = mode;
+                if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, BPF_ANY) < 0)
+                        r = negative_errno();
+        }
+        if (r < 0) {
+                execcount_bpf__destroy(skel);
+                return *ret_reason ? r : (reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r);
+        }
+
         r = execcount_bpf__attach(skel);
         if (r < 0) {
                 execcount_bpf__destroy(skel);
@@ -190,49 +243,127 @@ static int probe_try(const ProbeOptions *opts, ProbeMode mode, const struct btf 
                               strerror(-r), load_hint(mode, r)), r;
         }
 
-        *ret = skel;
+        p->skel = skel;
+        for (int m = 0; m < _PIN_MAP_MAX; m++)
+                p->fds[m] = bpf_map__fd(skel_map(skel, m));
+        p->mode = mode;
+        return 0;
+}
+
+/* Pins the maps and the links, so that the counts, and counting, outlive this daemon. */
+static int probe_pin(Probe *p, char **ret_error) {
+        const struct bpf_object_skeleton *s = p->skel->skeleton;
+        int r;
+
+        for (int m = 0; m < _PIN_MAP_MAX; m++) {
+                r = pins_pin_map(p->pin_dir, m, p->fds[m]);
+                if (r < 0)
+                        return reject(ret_error, "pinning the %s map in %s failed: %s", pinned_map_name(m),
+                                      p->pin_dir, strerror(-r)), r;
+        }
+        for (int i = 0; i < s->prog_cnt; i++) {
+                struct bpf_link *link = *s->progs[i].link;
+                char path[4096];
+
+                if (!link)
+                        continue;
+                r = pins_link_path(p->pin_dir, s->progs[i].name, path, sizeof(path));
+                if (r >= 0)
+                        r = bpf_link__pin(link, path);
+                if (r < 0)
+                        return reject(ret_error, "pinning the %s probe in %s failed: %s", s->progs[i].name,
+                                      p->pin_dir, strerror(-r)), r;
+        }
         return 0;
 }
 
 int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
         static const ProbeMode auto_order[] = { PROBE_FENTRY, PROBE_KPROBE, PROBE_TRACEPOINT };
+        Adoption adoption = { .old_counts_fd = -EBADF };
+        bool adopted = false;
         struct btf *vmlinux;
         Probe *p;
-        int r = -EINVAL;
+        int r = 0;
 
         *report = (ProbeReport) {};
 
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
+        for (int m = 0; m < _PIN_MAP_MAX; m++)
+                p->fds[m] = -EBADF;
+        p->pin_lock_fd = -EBADF;
+        p->max_uids = opts->max_uids;
+        p->ring_buffer_size = opts->ring_buffer_size;
+        if (opts->pin_dir && !(p->pin_dir = strdup(opts->pin_dir))) {
+                free(p);
+                return -ENOMEM;
+        }
 
         /* NULL when the kernel has no BTF: each mode then reports that itself. */
         vmlinux = btf__load_vmlinux_btf();
         /* Without IA32 emulation there are no 32-bit execs to count, in any mode. */
         report->no_compat = !kernel_has_function(vmlinux, "__ia32_compat_sys_execve");
 
+        if (p->pin_dir) {
+                AdoptWant want = { opts->mode, opts->max_uids, opts->ring_buffer_size };
+                int fs = pins_dir_is_bpffs(p->pin_dir);
+
+                if (fs > 0) {
+                        r = p->pin_lock_fd = pins_lock(p->pin_dir);
+                        if (r < 0)
+                                goto finish;
+                        r = adopt_pins(p->pin_dir, &want, vmlinux, &adoption);
+                        if (r < 0)
+                                goto finish;
+                        adopted = true;
+                        report->replaced = TAKE_PTR(adoption.replaced);
+                } else {
+                        /* Without a pin directory nothing survives the daemon, but it counts. */
+                        r = reject(&report->pin_error, "%s is not in a BPF file system%s%s", p->pin_dir,
+                                   fs < 0 ? ": " : "", fs < 0 ? strerror(-fs) : "");
+                        if (r < 0)
+                                goto finish;
+                        free(p->pin_dir);
+                        p->pin_dir = NULL;
+                }
+        }
+
+        if (adopted && adoption.running) {
+                /* The earlier probes count on: nothing to load, nothing lost. */
+                for (int m = 0; m < _PIN_MAP_MAX; m++)
+                        p->fds[m] = TAKE_FD(adoption.fds[m]);
+                p->mode = adoption.running_mode;
+                p->origin = PROBE_ORIGIN_RUNNING;
+                goto finish;
+        }
+
         for (size_t i = 0; i < ELEMENTSOF(auto_order); i++) {
                 ProbeMode m = opts->mode == PROBE_AUTO ? auto_order[i] : opts->mode;
 
                 probing_quietly = opts->mode == PROBE_AUTO && m != PROBE_TRACEPOINT;
-                r = probe_try(opts, m, vmlinux, report, &p->skel, &report->rejected[m]);
+                r = probe_try(p, opts, m, vmlinux, adopted ? &adoption : NULL, &report->rejected[m]);
                 probing_quietly = false;
-                if (r >= 0) {
-                        p->mode = m;
-                        break;
-                }
-                if (r == -ENOMEM || opts->mode != PROBE_AUTO)
+                if (r >= 0 || r == -ENOMEM || opts->mode != PROBE_AUTO)
                         break;
         }
-        btf__free(vmlinux);
 
+        if (r >= 0 && p->pin_dir && probe_pin(p, &report->pin_error) < 0) {
+                /* Counting works; only persistence is gone. Leave no half-pinned state. */
+                (void) pins_unpin_links(p->pin_dir);
+                free(p->pin_dir);
+                p->pin_dir = NULL;
+        }
+
+finish:
+        adoption_done(&adoption);
+        btf__free(vmlinux);
         if (r < 0) {
-                free(p);
+                probe_free(p);
                 return r;
         }
-
-        p->max_uids = opts->max_uids;
-        p->ring_buffer_size = opts->ring_buffer_size;
+        if (probe_set_wakeup_interval(p, opts->wakeup_interval_usec) < 0)
+                log_warning("Failed to set the event wakeup interval; events come at the kernel's pace.");
         *ret = p;
         return 0;
 }
@@ -240,25 +371,44 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
 Probe *probe_free(Probe *p) {
         if (!p)
                 return NULL;
-        execcount_bpf__destroy(p->skel);
+        if (p->skel)
+                execcount_bpf__destroy(p->skel); /* closes the map fds too */
+        else
+                pins_close_maps(p->fds);
+        safe_close(p->pin_lock_fd);
+        free(p->pin_dir);
         free(p);
         return NULL;
+}
+
+int probe_detach(Probe *p) {
+        if (!p->pin_dir)
+                return 0; /* nothing pinned: the programs go with the daemon */
+        return pins_unpin_links(p->pin_dir);
 }
 
 ProbeMode probe_get_mode(const Probe *p) {
         return p->mode;
 }
 
+ProbeOrigin probe_get_origin(const Probe *p) {
+        return p->origin;
+}
+
+bool probe_is_pinned(const Probe *p) {
+        return p->pin_dir != NULL;
+}
+
 int probe_get_counts_fd(const Probe *p) {
-        return bpf_map__fd(p->skel->maps.counts);
+        return p->fds[PIN_COUNTS];
 }
 
 int probe_get_stats_fd(const Probe *p) {
-        return bpf_map__fd(p->skel->maps.stats);
+        return p->fds[PIN_STATS];
 }
 
 int probe_get_events_fd(const Probe *p) {
-        return bpf_map__fd(p->skel->maps.events);
+        return p->fds[PIN_EVENTS];
 }
 
 uint32_t probe_get_max_uids(const Probe *p) {
@@ -273,21 +423,36 @@ int probe_read_misses(const Probe *p, uint64_t *ret) {
         struct bpf_program *prog;
         uint64_t total = 0;
 
-        bpf_object__for_each_program(prog, p->skel->obj) {
-                struct bpf_prog_info info = {};
-                __u32 len = sizeof(info);
+        if (p->skel)
+                bpf_object__for_each_program(prog, p->skel->obj) {
+                        struct bpf_prog_info info = {};
+                        __u32 len = sizeof(info);
 
-                if (!bpf_program__autoload(prog))
-                        continue;
-                if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) < 0)
-                        return negative_errno();
-                total += info.recursion_misses;
-        }
+                        if (!bpf_program__autoload(prog))
+                                continue;
+                        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) < 0)
+                                return negative_errno();
+                        total += info.recursion_misses;
+                }
         *ret = total;
         return 0;
 }
 
-void probe_set_wakeup_interval(Probe *p, uint64_t usec) {
-        /* .bss is mapped into our memory: the programs see the new value at their next run. */
-        __atomic_store_n(&p->skel->bss->wakeup_interval_ns, usec * NSEC_PER_USEC, __ATOMIC_RELAXED);
+int probe_set_wakeup_interval(Probe *p, uint64_t usec) {
+        struct exec_tunables t = { .wakeup_interval_ns = usec * NSEC_PER_USEC };
+        uint32_t zero = 0;
+
+        return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &t, BPF_ANY) < 0 ? negative_errno() : 0;
+}
+
+int probe_read_meta(const Probe *p, struct exec_meta *ret) {
+        uint32_t zero = 0;
+
+        return bpf_map_lookup_elem(p->fds[PIN_META], &zero, ret) < 0 ? negative_errno() : 0;
+}
+
+int probe_write_meta(Probe *p, const struct exec_meta *meta) {
+        uint32_t zero = 0;
+
+        return bpf_map_update_elem(p->fds[PIN_META], &zero, meta, BPF_ANY) < 0 ? negative_errno() : 0;
 }

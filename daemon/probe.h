@@ -1,47 +1,88 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* probe.h: choosing a probe mode, loading the BPF programs of that mode and attaching them. */
+/* probe.h: choosing a probe mode, loading the BPF programs of that mode and attaching them,
+ * or taking over the ones an earlier daemon left pinned. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
+#include "execcount.h"
 #include "macro.h"
+
+/* Fills freshly made maps (no counts kept anywhere in the kernel): called after loading,
+ * before attaching, with the counts, stats and meta maps. */
+typedef int (*ProbeRestoreFn)(int counts_fd, int stats_fd, int meta_fd, void *userdata);
 
 typedef struct ProbeOptions {
         ProbeMode mode; /* PROBE_AUTO tries fentry, kprobe, tracepoint in turn */
         uint32_t max_uids;
         uint32_t ring_buffer_size;
         uint64_t wakeup_interval_usec; /* 0: wake the reader for every event */
+        const char *pin_dir; /* NULL: nothing survives the daemon */
+        ProbeRestoreFn restore;
+        void *userdata;
 } ProbeOptions;
 
-/* Why each mode that was tried did not work; NULL for modes not tried. */
+/* Where the counts the probe starts with come from. */
+typedef enum ProbeOrigin {
+        PROBE_ORIGIN_FRESH, /* new maps (restore() filled them, or nothing was kept) */
+        PROBE_ORIGIN_PINNED_MAPS, /* maps kept pinned while no probes were attached */
+        PROBE_ORIGIN_MIGRATED, /* counts copied from pinned maps of another size */
+        PROBE_ORIGIN_RUNNING, /* an earlier daemon's probes, still attached and counting */
+        _PROBE_ORIGIN_MAX,
+} ProbeOrigin;
+
+const char *probe_origin_to_string(ProbeOrigin o);
+
+/* Why each mode that was tried did not work, and what happened to pinned objects. */
 typedef struct ProbeReport {
-        char *rejected[_PROBE_MODE_MAX];
+        char *rejected[_PROBE_MODE_MAX]; /* NULL for modes not tried */
         /* Set when the kernel has no 32-bit compat exec entry points to hook. */
         bool no_compat;
+        /* Set when pinned probes had to be detached to attach new ones: execs between the
+         * two were not counted. Says why. */
+        char *replaced;
+        /* Set when pinning failed: nothing will survive this daemon. Says why. */
+        char *pin_error;
 } ProbeReport;
 
 void probe_report_done(ProbeReport *r);
 
 typedef struct Probe Probe;
 
-/* Loads and attaches. Fills *report whether or not it succeeds (the caller logs it and
- * frees it with probe_report_done()). Fails with the error of the last mode tried. */
+/* Takes over pinned probes when they fit opts, else loads and attaches (reusing pinned
+ * maps that fit), then pins what it made. Fills *report whether or not it succeeds (the
+ * caller logs it and frees it with probe_report_done()). Fails with -EBUSY when another
+ * process holds the pin directory (see pins_lock()), else with the error of the last
+ * mode tried. */
 int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret);
+/* Closes the daemon's handles. Pinned probes stay attached. */
 Probe *probe_free(Probe *p);
 DEFINE_POINTER_CLEANUP(Probe, probe_free);
 
+/* Unpins the links: the programs detach when the daemon closes its handles (or at once,
+ * when it took them over from an earlier daemon). Maps stay pinned, counts with them. */
+int probe_detach(Probe *p);
+
 ProbeMode probe_get_mode(const Probe *p);
+ProbeOrigin probe_get_origin(const Probe *p);
+/* Whether the maps and probes are pinned, to outlive the daemon. */
+bool probe_is_pinned(const Probe *p);
 int probe_get_counts_fd(const Probe *p);
 int probe_get_stats_fd(const Probe *p);
 int probe_get_events_fd(const Probe *p);
 uint32_t probe_get_max_uids(const Probe *p);
 uint32_t probe_get_ring_buffer_size(const Probe *p);
 /* Runs of the programs the kernel skipped because the same program was already running on
- * that CPU (bpf_prog_info.recursion_misses): each may be an exec missing from the counts. */
+ * that CPU (bpf_prog_info.recursion_misses): each may be an exec missing from the counts.
+ * 0 for probes taken over from an earlier daemon. */
 int probe_read_misses(const Probe *p, uint64_t *ret);
 /* How often at most the programs wake the event reader. */
-void probe_set_wakeup_interval(Probe *p, uint64_t usec);
+int probe_set_wakeup_interval(Probe *p, uint64_t usec);
+/* The daemon's bookkeeping kept next to the counts. */
+int probe_read_meta(const Probe *p, struct exec_meta *ret);
+int probe_write_meta(Probe *p, const struct exec_meta *meta);
 
 /* Routes libbpf's messages into log.h; call once before probe_new(). */
 void probe_setup_libbpf_logging(void);

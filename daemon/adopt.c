@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* adopt.c: deciding what of an earlier daemon's pinned BPF objects a new one can take over. */
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adopt.h"
+#include "macro.h"
+#include "programs.h"
+
+/* What each map must be for this build. */
+static void expected(PinnedMap m, const AdoptWant *want, struct bpf_map_info *ret) {
+        static const struct bpf_map_info table[_PIN_MAP_MAX] = {
+                [PIN_COUNTS] = { .type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = sizeof(struct exec_count) },
+                [PIN_STATS] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
+                                .value_size = sizeof(struct exec_stats), .max_entries = 1 },
+                [PIN_EVENTS] = { .type = BPF_MAP_TYPE_RINGBUF },
+                [PIN_TUNABLES] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+                                   .value_size = sizeof(struct exec_tunables), .max_entries = 1 },
+                [PIN_META] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = sizeof(struct exec_meta),
+                               .max_entries = 1 },
+        };
+
+        *ret = table[m];
+        if (m == PIN_COUNTS)
+                ret->max_entries = want->max_uids;
+        else if (m == PIN_EVENTS)
+                ret->max_entries = want->ring_buffer_size;
+}
+
+static int map_info(int fd, struct bpf_map_info *ret) {
+        __u32 len = sizeof(*ret);
+
+        *ret = (struct bpf_map_info) {};
+        return bpf_obj_get_info_by_fd(fd, ret, &len) < 0 ? negative_errno() : 0;
+}
+
+static bool same_shape(const struct bpf_map_info *a, const struct bpf_map_info *b) {
+        return a->type == b->type && a->key_size == b->key_size && a->value_size == b->value_size;
+}
+
+/* Appends a sentence to *text. */
+_printf_(2, 3) static int say(char **text, const char *fmt, ...) {
+        _cleanup_(freep) char *s = NULL;
+        char *joined;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (asprintf(&joined, "%s%s%s", *text ?: "", *text ? "; " : "", s) < 0)
+                return -ENOMEM;
+        free(*text);
+        *text = joined;
+        return 0;
+}
+
+static bool links_complete(const char *dir, ProbeMode mode, const struct btf *vmlinux) {
+        const char *names[32];
+        size_t n = programs_of_mode(mode, vmlinux, names, ELEMENTSOF(names));
+
+        for (size_t i = 0; i < n; i++)
+                if (!pins_link_exists(dir, names[i]))
+                        return false;
+        return n > 0;
+}
+
+/* Removes pinned links, saying why. */
+static int drop_links(const char *dir, Adoption *a, const char *why) {
+        int n = pins_unpin_links(dir);
+
+        if (n > 0)
+                return say(&a->replaced, "%s", why);
+        return 0;
+}
+
+int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, Adoption *ret) {
+        Adoption a = { .old_counts_fd = -EBADF };
+        struct bpf_map_info info, want_info;
+        uint32_t zero = 0;
+        bool all_fit = true;
+        int r = 0, n;
+
+        n = pins_open_maps(dir, a.fds);
+        if (n == 0) {
+                r = drop_links(dir, &a, "probes were pinned without their maps");
+                goto done;
+        }
+
+        if (a.fds[PIN_META] < 0 || bpf_map_lookup_elem(a.fds[PIN_META], &zero, &a.meta) < 0 ||
+            a.meta.layout_version != EXECCOUNT_LAYOUT_VERSION) {
+                r = say(&a.discarded, "the pinned maps are of another build (layout %u, this build's is %u)",
+                        a.fds[PIN_META] < 0 ? 0 : a.meta.layout_version, EXECCOUNT_LAYOUT_VERSION);
+                if (r >= 0)
+                        r = drop_links(dir, &a, "the pinned probes are of another build");
+                pins_close_maps(a.fds);
+                a.meta = (struct exec_meta) {};
+                goto done;
+        }
+        a.has_meta = true;
+
+        for (int m = 0; m < _PIN_MAP_MAX && r >= 0; m++) {
+                expected(m, want, &want_info);
+                if (a.fds[m] < 0) {
+                        all_fit = false;
+                        continue;
+                }
+                if (map_info(a.fds[m], &info) < 0 || !same_shape(&info, &want_info)) {
+                        r = say(&a.discarded, "the pinned %s map has another shape", pinned_map_name(m));
+                        a.fds[m] = safe_close(a.fds[m]);
+                        all_fit = false;
+                } else if (info.max_entries != want_info.max_entries) {
+                        r = say(&a.discarded, "the pinned %s map has %u entries, the configuration asks for %u",
+                                pinned_map_name(m), info.max_entries, want_info.max_entries);
+                        all_fit = false;
+                        if (m == PIN_COUNTS) {
+                                /* Counts of another capacity are copied over, not lost. */
+                                a.old_counts_fd = TAKE_FD(a.fds[m]);
+                                a.old_counts_capacity = info.max_entries;
+                        } else
+                                a.fds[m] = safe_close(a.fds[m]);
+                }
+        }
+        if (r < 0)
+                goto done;
+
+        if (all_fit && links_complete(dir, a.meta.probe_mode, vmlinux) &&
+            (want->mode == PROBE_AUTO || want->mode == (ProbeMode) a.meta.probe_mode)) {
+                a.running = true;
+                a.running_mode = a.meta.probe_mode;
+                goto done;
+        }
+
+        if (!all_fit)
+                r = drop_links(dir, &a, a.discarded);
+        else if (want->mode != PROBE_AUTO && want->mode != (ProbeMode) a.meta.probe_mode) {
+                _cleanup_(freep) char *why = NULL;
+
+                if (asprintf(&why, "Mode=%s asks for other probes than the pinned %s ones",
+                             probe_mode_to_string(want->mode), probe_mode_to_string(a.meta.probe_mode)) < 0)
+                        r = -ENOMEM;
+                else
+                        r = drop_links(dir, &a, why);
+        } else
+                r = drop_links(dir, &a, "some of the pinned probes were missing");
+
+done:
+        if (r < 0) {
+                adoption_done(&a);
+                return r;
+        }
+        *ret = a;
+        return 0;
+}
+
+void adoption_done(Adoption *a) {
+        pins_close_maps(a->fds);
+        a->old_counts_fd = safe_close(a->old_counts_fd);
+        free(a->replaced);
+        free(a->discarded);
+        a->replaced = a->discarded = NULL;
+}

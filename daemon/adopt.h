@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* adopt.h: deciding what of an earlier daemon's pinned BPF objects a new one can take over. */
+#pragma once
+
+#include <bpf/btf.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "execcount.h"
+#include "pins.h"
+
+typedef struct AdoptWant {
+        ProbeMode mode; /* as configured; PROBE_AUTO takes whatever is pinned */
+        uint32_t max_uids;
+        uint32_t ring_buffer_size;
+} AdoptWant;
+
+typedef struct Adoption {
+        /* Pinned maps that fit what is wanted; -EBADF for the others. */
+        int fds[_PIN_MAP_MAX];
+        /* Pinned counts of another capacity, to be copied into the new map; or -EBADF. */
+        int old_counts_fd;
+        uint32_t old_counts_capacity;
+        /* The pinned links fit too: the earlier probes go on counting, nothing to load. */
+        bool running;
+        ProbeMode running_mode;
+        /* The pinned bookkeeping, when the pins are of this layout. */
+        struct exec_meta meta;
+        bool has_meta;
+        /* Why pinned links were removed, when they were: execs are not counted until the
+         * new probes are attached. */
+        char *replaced;
+        /* Why pinned maps were not used, when they were not. */
+        char *discarded;
+} Adoption;
+
+/* Looks at the pins in dir. Pinned links that cannot be taken over are removed, so that
+ * the old programs never count next to new ones. Fails only on allocation failure. */
+int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, Adoption *ret);
+void adoption_done(Adoption *a);

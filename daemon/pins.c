@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* pins.c: the BPF objects execcountd keeps in the BPF file system between runs. */
+
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "pins.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+#define LINK_PREFIX "link-"
+
+static const char *const map_names[_PIN_MAP_MAX] = {
+        [PIN_COUNTS] = "counts",
+        [PIN_STATS] = "stats",
+        [PIN_EVENTS] = "events",
+        [PIN_TUNABLES] = "tunables",
+        [PIN_META] = "meta",
+};
+
+const char *pinned_map_name(PinnedMap m) {
+        return map_names[m];
+}
+
+int pins_dir_is_bpffs(const char *dir) {
+        struct statfs sfs;
+
+        if (statfs(dir, &sfs) < 0)
+                return negative_errno();
+        return sfs.f_type == BPF_FS_MAGIC;
+}
+
+static int path_of(const char *dir, const char *name, char *buf, size_t size) {
+        int n = snprintf(buf, size, "%s/%s", dir, name);
+
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+int pins_lock(const char *dir) {
+        _cleanup_(closep) int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return negative_errno();
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+        return TAKE_FD(fd);
+}
+
+int pins_open_maps(const char *dir, int fds[_PIN_MAP_MAX]) {
+        int n = 0;
+
+        for (int i = 0; i < _PIN_MAP_MAX; i++) {
+                char path[4096];
+
+                fds[i] = -EBADF;
+                if (path_of(dir, map_names[i], path, sizeof(path)) < 0)
+                        continue;
+                fds[i] = bpf_obj_get(path);
+                if (fds[i] >= 0)
+                        n++;
+                else
+                        fds[i] = -EBADF;
+        }
+        return n;
+}
+
+int pins_pin_map(const char *dir, PinnedMap m, int fd) {
+        char path[4096];
+        int r;
+
+        r = path_of(dir, map_names[m], path, sizeof(path));
+        if (r < 0)
+                return r;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return negative_errno();
+        return bpf_obj_pin(fd, path) < 0 ? negative_errno() : 0;
+}
+
+void pins_close_maps(int fds[_PIN_MAP_MAX]) {
+        for (int i = 0; i < _PIN_MAP_MAX; i++)
+                fds[i] = safe_close(fds[i]);
+}
+
+int pins_link_path(const char *dir, const char *program, char *buf, size_t size) {
+        int n = snprintf(buf, size, "%s/" LINK_PREFIX "%s", dir, program);
+
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+bool pins_link_exists(const char *dir, const char *program) {
+        char path[4096];
+
+        return pins_link_path(dir, program, path, sizeof(path)) >= 0 && access(path, F_OK) == 0;
+}
+
+/* Removes the entries of dir whose names start with prefix ("" for all). */
+static int remove_matching(const char *dir, const char *prefix) {
+        DIR *d;
+        struct dirent *de;
+        int n = 0, r = 0;
+
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : negative_errno();
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
+                        if (r == 0)
+                                r = negative_errno();
+                        continue;
+                }
+                n++;
+        }
+        closedir(d);
+        return r < 0 ? r : n;
+}
+
+int pins_unpin_links(const char *dir) {
+        return remove_matching(dir, LINK_PREFIX);
+}
+
+int pins_remove_all(const char *dir) {
+        return remove_matching(dir, "");
+}

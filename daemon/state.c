@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* state.c: the counts on disk, so that they survive a reboot. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "macro.h"
+#include "state.h"
+#include "time-util.h"
+
+#define MAGIC "EXECCNT\n"
+#define VERSION 1u
+
+struct header {
+        char magic[8];
+        uint32_t version;
+        uint32_t n_entries;
+        uint64_t since_usec;
+        uint64_t saved_usec;
+        uint8_t boot_id[16];
+        uint64_t map_full_execs;
+        uint64_t map_full_failed;
+        uint32_t crc32; /* of the whole file with this field 0 */
+        uint32_t reserved;
+};
+
+struct entry {
+        uint32_t uid;
+        uint32_t reserved;
+        uint64_t execs;
+        uint64_t failed;
+        uint64_t last_exec_usec;
+};
+
+_Static_assert(sizeof(struct header) == 72, "the file format does not change with the compiler");
+_Static_assert(sizeof(struct entry) == 32, "the file format does not change with the compiler");
+
+void state_snapshot_done(StateSnapshot *s) {
+        free(s->entries);
+        *s = (StateSnapshot) {};
+}
+
+int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
+        size_t size = sizeof(struct header) + s->n * sizeof(struct entry);
+        struct header h = {
+                .version = VERSION,
+                .n_entries = (uint32_t) s->n,
+                .since_usec = s->since_usec,
+                .saved_usec = s->saved_usec,
+                .map_full_execs = s->map_full_execs,
+                .map_full_failed = s->map_full_failed,
+        };
+        uint8_t *buf;
+
+        if (s->n > STATE_ENTRIES_MAX)
+                return -E2BIG;
+        buf = calloc(1, size);
+        if (!buf)
+                return -ENOMEM;
+        memcpy(h.magic, MAGIC, sizeof(h.magic));
+        memcpy(h.boot_id, s->boot_id, sizeof(h.boot_id));
+        for (size_t i = 0; i < s->n; i++) {
+                struct entry e = {
+                        .uid = s->entries[i].uid,
+                        .execs = s->entries[i].execs,
+                        .failed = s->entries[i].failed,
+                        .last_exec_usec = s->entries[i].last_exec_usec,
+                };
+
+                memcpy(buf + sizeof(h) + i * sizeof(e), &e, sizeof(e));
+        }
+        memcpy(buf, &h, sizeof(h));
+        h.crc32 = (uint32_t) crc32(0, buf, (uInt) size);
+        memcpy(buf, &h, sizeof(h));
+
+        *ret = buf;
+        *ret_size = size;
+        return 0;
+}
+
+int state_decode(const void *data, size_t size, StateSnapshot *ret, const char **ret_reason) {
+        const uint8_t *buf = data;
+        _cleanup_(freep) uint8_t *copy = NULL;
+        struct header h;
+        uint32_t crc;
+        StateEntry *entries;
+
+        if (size < sizeof(h))
+                return *ret_reason = "shorter than its header", -EBADMSG;
+        memcpy(&h, buf, sizeof(h));
+        if (memcmp(h.magic, MAGIC, sizeof(h.magic)) != 0)
+                return *ret_reason = "not an execcountd state file", -EBADMSG;
+        if (h.version != VERSION)
+                return *ret_reason = "of an unknown version", -EBADMSG;
+        if (h.n_entries > STATE_ENTRIES_MAX || size != sizeof(h) + (size_t) h.n_entries * sizeof(struct entry))
+                return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
+
+        copy = malloc(size);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, buf, size);
+        memset(copy + offsetof(struct header, crc32), 0, sizeof(h.crc32));
+        crc = (uint32_t) crc32(0, copy, (uInt) size);
+        if (crc != h.crc32)
+                return *ret_reason = "damaged (checksum mismatch)", -EBADMSG;
+
+        entries = calloc(h.n_entries ? h.n_entries : 1, sizeof(*entries));
+        if (!entries)
+                return -ENOMEM;
+        for (size_t i = 0; i < h.n_entries; i++) {
+                struct entry e;
+
+                memcpy(&e, buf + sizeof(h) + i * sizeof(e), sizeof(e));
+                entries[i] = (StateEntry) {
+                        .uid = e.uid,
+                        .execs = e.execs,
+                        .failed = e.failed,
+                        .last_exec_usec = e.last_exec_usec,
+                };
+        }
+
+        *ret = (StateSnapshot) {
+                .since_usec = h.since_usec,
+                .saved_usec = h.saved_usec,
+                .map_full_execs = h.map_full_execs,
+                .map_full_failed = h.map_full_failed,
+                .n = h.n_entries,
+                .entries = entries,
+        };
+        memcpy(ret->boot_id, h.boot_id, sizeof(h.boot_id));
+        return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+int state_save(const char *dir, const StateSnapshot *s) {
+        _cleanup_(freep) void *buf = NULL;
+        _cleanup_(closep) int fd = -EBADF, dfd = -EBADF;
+        char tmp[4096], path[4096];
+        size_t size;
+        int r;
+
+        if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >= (int) sizeof(path) ||
+            snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, STATE_FILE) >= (int) sizeof(tmp))
+                return -ENAMETOOLONG;
+        r = state_encode(s, &buf, &size);
+        if (r < 0)
+                return r;
+
+        /* systemd makes it (StateDirectory=); a daemon run by hand makes it here. */
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return negative_errno();
+        r = write_all(fd, buf, size);
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        /* The rename itself must reach the disk too. */
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int state_load(const char *dir, StateSnapshot *ret, const char **ret_reason) {
+        _cleanup_(freep) uint8_t *buf = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        char path[4096];
+        struct stat st;
+        size_t got = 0;
+
+        if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >= (int) sizeof(path))
+                return -ENAMETOOLONG;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if ((uint64_t) st.st_size > sizeof(struct header) + (uint64_t) STATE_ENTRIES_MAX * sizeof(struct entry))
+                return *ret_reason = "larger than any state file", -EBADMSG;
+        buf = malloc(st.st_size ? (size_t) st.st_size : 1);
+        if (!buf)
+                return -ENOMEM;
+        while (got < (size_t) st.st_size) {
+                ssize_t k = read(fd, buf + got, (size_t) st.st_size - got);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return negative_errno();
+                if (k == 0)
+                        break;
+                got += (size_t) k;
+        }
+        return state_decode(buf, got, ret, ret_reason);
+}
+
+int state_set_aside(const char *dir, char **ret_path) {
+        char path[4096];
+        char *aside;
+
+        if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >= (int) sizeof(path))
+                return -ENAMETOOLONG;
+        if (asprintf(&aside, "%s.damaged-%llu", path, (unsigned long long) now_usec(CLOCK_REALTIME)) < 0)
+                return -ENOMEM;
+        if (rename(path, aside) < 0) {
+                int r = negative_errno();
+
+                free(aside);
+                return r;
+        }
+        *ret_path = aside;
+        return 0;
+}
+
+int state_remove(const char *dir) {
+        char path[4096];
+
+        if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >= (int) sizeof(path))
+                return -ENAMETOOLONG;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
+}
+
+int state_read_boot_id(uint8_t ret[16]) {
+        _cleanup_(fclosep) FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+        char text[64];
+        size_t j = 0;
+
+        if (!f)
+                return negative_errno();
+        if (!fgets(text, sizeof(text), f))
+                return -EIO;
+        for (size_t i = 0; text[i] && j < 32; i++) {
+                unsigned v;
+
+                if (text[i] == '-' || text[i] == '\n')
+                        continue;
+                if (sscanf(&text[i], "%1x", &v) != 1)
+                        return -EBADMSG;
+                ret[j / 2] = (uint8_t) ((j % 2) ? (ret[j / 2] | v) : (v << 4));
+                j++;
+        }
+        return j == 32 ? 0 : -EBADMSG;
+}
+
+char *state_format_boot_id(const uint8_t id[16], char buf[33]) {
+        for (size_t i = 0; i < 16; i++)
+                snprintf(buf + 2 * i, 3, "%02x", id[i]);
+        return buf;
+}
