@@ -69,6 +69,7 @@ static inline int negative_errno(void) {
 }
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
+#define streq_ptr(a, b) ((a) && (b) ? streq((a), (b)) : (a) == (b))
 #define isempty(s) (!(s) || !(s)[0])
 
 #define USEC_PER_SEC UINT64_C(1000000)

@@ -27,8 +27,20 @@ int call_connect(const Args *a, Client **ret) {
         return EXIT_FAILURE;
 }
 
+static void log_permission_denied(const char *method) {
+        if (streq(method, "io.execcount.Reset"))
+                log_error("Only root may reset counts; run: sudo execcountctl reset");
+        else if (streq(method, "io.execcount.Reload"))
+                log_error("Only root may reload execcountd; run: sudo systemctl reload execcountd");
+        else
+                log_error("Only root and the members of execcountd's access group (execcountctl status names it) "
+                          "may see other users' counts and events; leave out --user to see your own.");
+}
+
 int call_failed(const char *method, int r, const VarlinkReply *reply) {
-        if (r == -ECONNRESET)
+        if (r == 0 && streq_ptr(reply->error, VARLINK_ERROR_PERMISSION_DENIED))
+                log_permission_denied(method);
+        else if (r == -ECONNRESET)
                 log_error("execcountd closed the connection while answering %s; see its log "
                           "(journalctl -u execcountd).",
                           method);

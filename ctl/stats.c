@@ -24,6 +24,8 @@ typedef struct Stats {
         StatsRow *rows;
         size_t n;
         int64_t since, map_full_execs, map_full_failed;
+        bool has_map_full; /* absent when the caller sees only its own UID */
+        bool own_only;
         int64_t total_execs, total_failed; /* over the rows */
 } Stats;
 
@@ -44,10 +46,13 @@ static int stats_parse(json_object *reply, Stats *ret) {
 
         if (!json_object_object_get_ex(reply, "users", &users) || !json_object_is_type(users, json_type_array))
                 return call_bad_reply(GET_STATS, "users");
-        if (!json_get_int64(reply, "since_usec", 0, INT64_MAX, &s.since) ||
-            !json_get_int64(reply, "map_full_execs", 0, INT64_MAX, &s.map_full_execs) ||
-            !json_get_int64(reply, "map_full_failed", 0, INT64_MAX, &s.map_full_failed))
-                return call_bad_reply(GET_STATS, "since_usec or the map_full counters");
+        if (!json_get_int64(reply, "since_usec", 0, INT64_MAX, &s.since))
+                return call_bad_reply(GET_STATS, "since_usec");
+        s.own_only = streq_ptr(json_get_string(reply, "access"), "own");
+        s.has_map_full = json_object_object_get_ex(reply, "map_full_execs", NULL);
+        if (s.has_map_full && (!json_get_int64(reply, "map_full_execs", 0, INT64_MAX, &s.map_full_execs) ||
+                               !json_get_int64(reply, "map_full_failed", 0, INT64_MAX, &s.map_full_failed)))
+                return call_bad_reply(GET_STATS, "well-formed map_full counters");
 
         s.n = json_object_array_length(users);
         s.rows = calloc(s.n ? s.n : 1, sizeof(*s.rows));
@@ -90,8 +95,10 @@ static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
                         return log_oom(), EXIT_FAILURE;
         }
         if (!json_add(out, "users", TAKE_PTR(list)) || !json_add(out, "since_usec", json_object_new_int64(s->since)) ||
-            !json_add(out, "map_full_execs", json_object_new_int64(s->map_full_execs)) ||
-            !json_add(out, "map_full_failed", json_object_new_int64(s->map_full_failed)))
+            !json_add(out, "access", json_object_new_string(s->own_only ? "own" : "all")))
+                return log_oom(), EXIT_FAILURE;
+        if (s->has_map_full && (!json_add(out, "map_full_execs", json_object_new_int64(s->map_full_execs)) ||
+                                !json_add(out, "map_full_failed", json_object_new_int64(s->map_full_failed))))
                 return log_oom(), EXIT_FAILURE;
         call_print_json(a, out);
         return 0;
@@ -115,6 +122,9 @@ static void stats_print_footer(const Args *a, const Stats *s) {
                        " failed of further UIDs are counted without a UID; raise MaxUIDs= in "
                        "execcountd.conf(5).\n",
                        s->map_full_execs, s->map_full_failed);
+        if (s->own_only)
+                printf("Only your own UID is shown: root and the members of execcountd's access group see every "
+                       "user (execcountd.conf(5), [Access]).\n");
 }
 
 int verb_stats(const Args *a) {

@@ -13,16 +13,36 @@
 
 #define GET_STATUS "io.execcount.GetStatus"
 
+/* Present for every caller. */
 static const char *const keys[] = {
-        "started_usec",    "uptime_usec",   "since_usec",      "total_execs",      "total_failed",
-        "events_received", "events_lost",   "map_entries",     "map_capacity",     "map_full_execs",
-        "map_full_failed", "probe_misses",  "returns_missed",  "history_events",   "history_capacity",
-        "ring_buffer_size", "clients",
+        "started_usec", "uptime_usec",      "since_usec",       "state_saved_usec",
+        "map_capacity", "history_capacity", "ring_buffer_size", "clients",
 };
-enum {
-        STARTED, UPTIME, SINCE, EXECS, FAILED, RECEIVED, LOST, ENTRIES, CAPACITY, FULL_EXECS, FULL_FAILED, MISSES,
-        RETURNS_MISSED, HISTORY, HISTORY_CAPACITY, RING, CLIENTS, _KEYS_MAX,
+enum { STARTED, UPTIME, SINCE, SAVED, CAPACITY, HISTORY_CAPACITY, RING, CLIENTS, _KEYS_MAX };
+
+/* Present when the caller sees every UID. */
+static const char *const total_keys[] = {
+        "total_execs",    "total_failed",  "events_received", "events_lost",    "map_entries",
+        "map_full_execs", "map_full_failed", "probe_misses",  "returns_missed", "history_events",
 };
+enum { EXECS, FAILED, RECEIVED, LOST, ENTRIES, FULL_EXECS, FULL_FAILED, MISSES, RETURNS_MISSED, HISTORY, _TOTALS_MAX };
+
+static const char *origin_text(const char *origin) {
+        static const struct {
+                const char *origin, *text;
+        } table[] = {
+                { "running", "taken over from the previous daemon, which went on counting" },
+                { "pinned-maps", "kept in the kernel since the daemon last stopped" },
+                { "migrated", "copied from the previous map into one of the new size" },
+                { "state-file", "restored from the state file" },
+                { "fresh", "started from zero" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq_ptr(origin, table[i].origin))
+                        return table[i].text;
+        return origin ?: "?";
+}
 
 static void print_rejected(json_object *reply) {
         json_object *rejected;
@@ -39,16 +59,38 @@ static void print_rejected(json_object *reply) {
         }
 }
 
+static void print_totals(const int64_t *v, int64_t capacity, int64_t history_capacity, int64_t ring) {
+        char size[32];
+
+        printf("       Totals: %" PRIi64 " execs, %" PRIi64 " failed\n", v[EXECS], v[FAILED]);
+        printf("      UID map: %" PRIi64 " of %" PRIi64 " entries", v[ENTRIES], capacity);
+        if (v[FULL_EXECS] || v[FULL_FAILED])
+                printf("; full: %" PRIi64 " execs and %" PRIi64 " failed counted without a UID", v[FULL_EXECS],
+                       v[FULL_FAILED]);
+        printf("\n       Events: %" PRIi64 " received, %" PRIi64 " lost; %" PRIi64 " of %" PRIi64
+               " kept; ring buffer %s\n",
+               v[RECEIVED], v[LOST], v[HISTORY], history_capacity, format_size(size, (uint64_t) ring));
+        if (v[MISSES])
+                printf("       Missed: %" PRIi64 " program runs skipped by the kernel; counts may be short by as "
+                       "many\n",
+                       v[MISSES]);
+        if (v[RETURNS_MISSED])
+                printf("      Returns: %" PRIi64 " failed execs' returns missed by the kretprobes, counted late "
+                       "without events\n",
+                       v[RETURNS_MISSED]);
+}
+
 int verb_status(const Args *a) {
         _cleanup_(json_object_putp) json_object *params = NULL, *reply = NULL;
-        char t[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX], size[32];
-        int64_t v[_KEYS_MAX];
-        const char *mode, *version;
+        char t[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
+        int64_t v[_KEYS_MAX], totals[_TOTALS_MAX];
+        const char *mode, *version, *boot_id, *origin, *group;
         json_object *o;
-        bool compat = true;
+        bool compat = true, pinned = false, all;
         int r;
 
         _Static_assert(ELEMENTSOF(keys) == _KEYS_MAX, "one key per index");
+        _Static_assert(ELEMENTSOF(total_keys) == _TOTALS_MAX, "one key per index");
 
         params = json_object_new_object();
         if (!params)
@@ -63,35 +105,39 @@ int verb_status(const Args *a) {
 
         mode = json_get_string(reply, "probe_mode");
         version = json_get_string(reply, "version");
-        if (!mode || !version)
-                return call_bad_reply(GET_STATUS, "probe_mode or version");
+        boot_id = json_get_string(reply, "boot_id");
+        origin = json_get_string(reply, "counts_origin");
+        group = json_get_string(reply, "access_group");
+        if (!mode || !version || !boot_id || !origin)
+                return call_bad_reply(GET_STATUS, "probe_mode, version, boot_id or counts_origin");
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 if (!json_get_int64(reply, keys[i], 0, INT64_MAX, &v[i]))
                         return call_bad_reply(GET_STATUS, keys[i]);
+        all = streq_ptr(json_get_string(reply, "access"), "all");
+        for (size_t i = 0; all && i < ELEMENTSOF(total_keys); i++)
+                if (!json_get_int64(reply, total_keys[i], 0, INT64_MAX, &totals[i]))
+                        return call_bad_reply(GET_STATUS, total_keys[i]);
         if (json_object_object_get_ex(reply, "compat_execs", &o))
                 compat = json_object_get_boolean(o);
+        if (json_object_object_get_ex(reply, "pinned", &o))
+                pinned = json_object_get_boolean(o);
 
         printf("execcountd %s: counting execs with the %s probes%s\n", version, mode,
                compat ? "" : " (this kernel has no 32-bit compat execs)");
         printf("      Started: %s (up %s)\n", format_timestamp(t, (uint64_t) v[STARTED]),
                format_timespan(span, (uint64_t) v[UPTIME]));
-        printf("       Counts: %" PRIi64 " execs, %" PRIi64 " failed, since %s\n", v[EXECS], v[FAILED],
-               format_timestamp(t, (uint64_t) v[SINCE]));
-        printf("      UID map: %" PRIi64 " of %" PRIi64 " entries", v[ENTRIES], v[CAPACITY]);
-        if (v[FULL_EXECS] || v[FULL_FAILED])
-                printf("; full: %" PRIi64 " execs and %" PRIi64 " failed counted without a UID", v[FULL_EXECS],
-                       v[FULL_FAILED]);
-        printf("\n       Events: %" PRIi64 " received, %" PRIi64 " lost; %" PRIi64 " of %" PRIi64
-               " kept; ring buffer %s\n",
-               v[RECEIVED], v[LOST], v[HISTORY], v[HISTORY_CAPACITY], format_size(size, (uint64_t) v[RING]));
-        if (v[MISSES])
-                printf("       Missed: %" PRIi64 " program runs skipped by the kernel; counts may be short by as "
-                       "many\n",
-                       v[MISSES]);
-        if (v[RETURNS_MISSED])
-                printf("      Returns: %" PRIi64 " failed execs' returns missed by the kretprobes, counted late "
-                       "without events\n",
-                       v[RETURNS_MISSED]);
+        printf("       Counts: since %s; at start %s\n", format_timestamp(t, (uint64_t) v[SINCE]),
+               origin_text(origin));
+        printf("      Boot ID: %s\n", boot_id);
+        printf("         Kept: %s; state file %s%s\n",
+               pinned ? "pinned in the kernel across restarts and crashes" : "not pinned, lost when the daemon stops",
+               v[SAVED] > 0 ? "last written " : "not written yet",
+               v[SAVED] > 0 ? format_timestamp(t, (uint64_t) v[SAVED]) : "");
+        if (all)
+                print_totals(totals, v[CAPACITY], v[HISTORY_CAPACITY], v[RING]);
+        else
+                printf("       Totals: only for root%s%s%s\n", group ? " and the members of group " : "", group ?: "",
+                       "; you see your own UID's counts and events");
         printf("      Clients: %" PRIi64 "\n", v[CLIENTS]);
         print_rejected(reply);
         return 0;

@@ -6,10 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "counts.h"
 #include "json-util.h"
 #include "log.h"
 #include "methods.h"
+#include "persist.h"
+#include "state.h"
 #include "time-util.h"
 #include "varlink.h"
 
@@ -85,6 +88,20 @@ static bool parameters_ok(Connection *c, const VarlinkCall *call, const VarlinkF
         return true;
 }
 
+static AccessScope caller_scope(Manager *m, Connection *c) {
+        return access_scope(connection_peer_uid(c),
+                            m->has_access_gid && connection_peer_in_group(c, m->access_gid));
+}
+
+static int reply_permission_denied(Manager *m, Connection *c, const char *what) {
+        uint64_t suppressed;
+
+        if (ratelimit_pass(&m->denials, now_usec(CLOCK_MONOTONIC), &suppressed))
+                log_notice("Refused %s to client (pid %d, uid %u)%s.", what, (int) connection_peer_pid(c),
+                           connection_peer_uid(c), suppressed > 0 ? " (and more refusals held back)" : "");
+        return connection_error(c, VARLINK_ERROR_PERMISSION_DENIED, NULL);
+}
+
 /* Reads the optional "uid" parameter. */
 static bool get_uid(Connection *c, const VarlinkCall *call, bool *ret_has, uint32_t *ret_uid) {
         int64_t v;
@@ -97,7 +114,20 @@ static bool get_uid(Connection *c, const VarlinkCall *call, bool *ret_has, uint3
         return true;
 }
 
-static json_object *user_stats_to_json(const UserCount *u, int64_t offset) {
+/* Reads the optional "uid" parameter of a query, narrowed to what the caller may see;
+ * replies with the error if it asks for more. */
+static bool get_visible_uid(Manager *m, Connection *c, const VarlinkCall *call, AccessScope scope, bool *ret_has,
+                            uint32_t *ret_uid) {
+        if (!get_uid(c, call, ret_has, ret_uid))
+                return false;
+        if (access_filter_uid(scope, connection_peer_uid(c), ret_has, ret_uid) < 0) {
+                reply_permission_denied(m, c, "another UID's counts or events");
+                return false;
+        }
+        return true;
+}
+
+static json_object *user_stats_to_json(Manager *m, const UserCount *u, int64_t offset) {
         json_object *o = json_object_new_object();
 
         if (!o)
@@ -106,7 +136,7 @@ static json_object *user_stats_to_json(const UserCount *u, int64_t offset) {
             !json_add(o, "execs", json_object_new_int64((int64_t) u->execs)) ||
             !json_add(o, "failed", json_object_new_int64((int64_t) u->failed)) ||
             !json_add(o, "last_exec_usec",
-                      json_object_new_int64((int64_t) boot_ns_to_realtime_usec(u->last_exec_ns, offset)))) {
+                      json_object_new_int64((int64_t) persist_last_exec_usec(&m->persist, u, offset)))) {
                 json_object_put(o);
                 return NULL;
         }
@@ -119,13 +149,15 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
         _cleanup_(freep) UserCount *list = NULL;
         int64_t offset = realtime_offset_usec();
         struct exec_stats stats;
+        AccessScope scope = caller_scope(m, c);
         UserCount one;
         size_t n = 0;
         uint32_t uid;
         bool has_uid;
         int r;
 
-        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
+            !get_visible_uid(m, c, call, scope, &has_uid, &uid))
                 return 0;
 
         r = manager_read_stats(m, &stats);
@@ -149,12 +181,16 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
         if (!users || !reply)
                 return reply_oom(c);
         for (size_t i = 0; i < n; i++)
-                if (!json_append(users, user_stats_to_json(has_uid ? &one : &list[i], offset)))
+                if (!json_append(users, user_stats_to_json(m, has_uid ? &one : &list[i], offset)))
                         return reply_oom(c);
         if (!json_add(reply, "users", TAKE_PTR(users)) ||
             !json_add(reply, "since_usec", json_object_new_int64((int64_t) m->since_usec)) ||
-            !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
-            !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)))
+            !json_add(reply, "access", json_object_new_string(access_scope_to_string(scope))))
+                return reply_oom(c);
+        /* Other UIDs' execs, unattributed: only for those who may see them. */
+        if (scope == ACCESS_ALL &&
+            (!json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
+             !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed))))
                 return reply_oom(c);
         return connection_reply(c, reply);
 }
@@ -179,27 +215,56 @@ static json_object *rejected_probes_to_json(const ProbeReport *report) {
         return a;
 }
 
-static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call) {
-        _cleanup_(json_object_putp) json_object *reply = NULL;
+/* Where the counts the daemon started with came from. */
+static const char *counts_origin(Manager *m) {
+        ProbeOrigin o = probe_get_origin(m->probe);
+
+        if (o == PROBE_ORIGIN_FRESH)
+                return m->persist.did_restore ? "state-file" : "fresh";
+        return probe_origin_to_string(o);
+}
+
+/* What GetStatus tells only those who see every UID: sums over everyone's execs. */
+static int add_totals(Manager *m, json_object *reply) {
         _cleanup_(freep) UserCount *list = NULL;
         struct exec_stats stats;
-        uint64_t execs, failed, misses, now = now_usec(CLOCK_MONOTONIC);
+        uint64_t execs, failed, misses;
         size_t n;
+        int r;
+
+        r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
+        if (r >= 0)
+                r = manager_read_stats(m, &stats);
+        if (r >= 0)
+                r = probe_read_misses(m->probe, &misses);
+        if (r < 0)
+                return r;
+        counts_sum(list, n, &execs, &failed);
+
+        if (!json_add(reply, "total_execs", json_object_new_int64((int64_t) (execs + stats.map_full_execs))) ||
+            !json_add(reply, "total_failed", json_object_new_int64((int64_t) (failed + stats.map_full_failed))) ||
+            !json_add(reply, "events_received", json_object_new_int64((int64_t) m->events_received)) ||
+            !json_add(reply, "events_lost",
+                      json_object_new_int64((int64_t) (stats.events_lost + stats.scratch_busy + stats.returns_missed))) ||
+            !json_add(reply, "map_entries", json_object_new_int64((int64_t) n)) ||
+            !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
+            !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)) ||
+            !json_add(reply, "probe_misses", json_object_new_int64((int64_t) misses)) ||
+            !json_add(reply, "returns_missed", json_object_new_int64((int64_t) stats.returns_missed)) ||
+            !json_add(reply, "history_events", json_object_new_int64((int64_t) history_size(m->history))))
+                return -ENOMEM;
+        return 0;
+}
+
+static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call) {
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        AccessScope scope = caller_scope(m, c);
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        char boot_id[33];
         int r;
 
         if (!parameters_ok(c, call, NULL, 0))
                 return 0;
-
-        r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
-        if (r < 0)
-                return reply_kernel_error(c, r, "Reading the counts");
-        r = manager_read_stats(m, &stats);
-        if (r < 0)
-                return reply_kernel_error(c, r, "Reading the kernel statistics");
-        r = probe_read_misses(m->probe, &misses);
-        if (r < 0)
-                return reply_kernel_error(c, r, "Reading the programs' statistics");
-        counts_sum(list, n, &execs, &failed);
 
         reply = json_object_new_object();
         if (!reply || !json_add(reply, "version", json_object_new_string(PROJECT_VERSION)) ||
@@ -209,22 +274,25 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
             !json_add(reply, "started_usec", json_object_new_int64((int64_t) m->started_usec)) ||
             !json_add(reply, "uptime_usec", json_object_new_int64((int64_t) (now - m->started_monotonic_usec))) ||
             !json_add(reply, "since_usec", json_object_new_int64((int64_t) m->since_usec)) ||
-            !json_add(reply, "total_execs", json_object_new_int64((int64_t) (execs + stats.map_full_execs))) ||
-            !json_add(reply, "total_failed", json_object_new_int64((int64_t) (failed + stats.map_full_failed))) ||
-            !json_add(reply, "events_received", json_object_new_int64((int64_t) m->events_received)) ||
-            !json_add(reply, "events_lost",
-                      json_object_new_int64((int64_t) (stats.events_lost + stats.scratch_busy + stats.returns_missed))) ||
-            !json_add(reply, "map_entries", json_object_new_int64((int64_t) n)) ||
+            !json_add(reply, "boot_id", json_object_new_string(state_format_boot_id(m->boot_id, boot_id))) ||
+            !json_add(reply, "counts_origin", json_object_new_string(counts_origin(m))) ||
+            !json_add(reply, "pinned", json_object_new_boolean(probe_is_pinned(m->probe))) ||
+            !json_add(reply, "state_saved_usec", json_object_new_int64((int64_t) m->persist.last_saved_usec)) ||
             !json_add(reply, "map_capacity", json_object_new_int64(probe_get_max_uids(m->probe))) ||
-            !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
-            !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)) ||
-            !json_add(reply, "probe_misses", json_object_new_int64((int64_t) misses)) ||
-            !json_add(reply, "returns_missed", json_object_new_int64((int64_t) stats.returns_missed)) ||
-            !json_add(reply, "history_events", json_object_new_int64((int64_t) history_size(m->history))) ||
             !json_add(reply, "history_capacity", json_object_new_int64((int64_t) history_capacity(m->history))) ||
             !json_add(reply, "ring_buffer_size", json_object_new_int64(probe_get_ring_buffer_size(m->probe))) ||
-            !json_add(reply, "clients", json_object_new_int64((int64_t) server_n_connections(m->server))))
+            !json_add(reply, "clients", json_object_new_int64((int64_t) server_n_connections(m->server))) ||
+            !json_add(reply, "access", json_object_new_string(access_scope_to_string(scope))) ||
+            (!isempty(m->config.access_group) &&
+             !json_add(reply, "access_group", json_object_new_string(m->config.access_group))))
                 return reply_oom(c);
+        if (scope == ACCESS_ALL) {
+                r = add_totals(m, reply);
+                if (r == -ENOMEM)
+                        return reply_oom(c);
+                if (r < 0)
+                        return reply_kernel_error(c, r, "Reading the counts");
+        }
         return connection_reply(c, reply);
 }
 
@@ -236,6 +304,8 @@ static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
 
         if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
                 return 0;
+        if (!access_may_change(connection_peer_uid(c)))
+                return reply_permission_denied(m, c, "a reset");
 
         if (has_uid) {
                 r = manager_reset_uid(m, uid);
@@ -260,6 +330,8 @@ static int method_reload(Manager *m, Connection *c, const VarlinkCall *call) {
 
         if (!parameters_ok(c, call, NULL, 0))
                 return 0;
+        if (!access_may_change(connection_peer_uid(c)))
+                return reply_permission_denied(m, c, "a reload");
         log_info("Reload requested by client (pid %d, uid %u).", (int) connection_peer_pid(c), connection_peer_uid(c));
         r = manager_reload(m, &error);
         if (r >= 0)
@@ -302,7 +374,8 @@ static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call)
         uint32_t uid;
         bool has_uid, has_limit;
 
-        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
+            !get_visible_uid(m, c, call, caller_scope(m, c), &has_uid, &uid))
                 return 0;
         if (varlink_parameter_int(call->parameters, "limit", 0, INT64_MAX, &limit, &has_limit) < 0)
                 return reply_invalid_parameter(c, "limit");
@@ -329,7 +402,8 @@ static int method_watch(Manager *m, Connection *c, const VarlinkCall *call) {
         uint32_t uid;
         bool has_uid, has_backlog;
 
-        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
+            !get_visible_uid(m, c, call, caller_scope(m, c), &has_uid, &uid))
                 return 0;
         if (varlink_parameter_int(call->parameters, "backlog", 0, INT64_MAX, &n, &has_backlog) < 0)
                 return reply_invalid_parameter(c, "backlog");
