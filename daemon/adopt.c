@@ -100,6 +100,7 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                         a.fds[PIN_META] < 0 ? 0 : a.meta.layout_version, EXECCOUNT_LAYOUT_VERSION);
                 if (r >= 0)
                         r = drop_links(dir, &a, "the pinned probes are of another build");
+                a.counts_discarded = a.fds[PIN_COUNTS] >= 0;
                 pins_close_maps(a.fds);
                 a.meta = (struct exec_meta) {};
                 goto done;
@@ -115,6 +116,7 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                 if (map_info(a.fds[m], &info) < 0 || !same_shape(&info, &want_info)) {
                         r = say(&a.discarded, "the pinned %s map has another shape", pinned_map_name(m));
                         a.fds[m] = safe_close(a.fds[m]);
+                        a.counts_discarded = a.counts_discarded || m == PIN_COUNTS;
                         all_fit = false;
                 } else if (info.max_entries != want_info.max_entries) {
                         r = say(&a.discarded, "the pinned %s map has %u entries, the configuration asks for %u",

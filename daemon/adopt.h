@@ -33,6 +33,9 @@ typedef struct Adoption {
         char *replaced;
         /* Why pinned maps were not used, when they were not. */
         char *discarded;
+        /* Set when pinned counts were there and cannot be used (another build's, another
+         * shape): they are lost. */
+        bool counts_discarded;
 } Adoption;
 
 /* Looks at the pins in dir. Pinned links that cannot be taken over are removed, so that

@@ -188,6 +188,14 @@ static void log_pins(Manager *m) {
 
         if (report->pin_error)
                 log_warning("Counts will not survive this daemon: %s.", report->pin_error);
+        if (report->counts_discarded) {
+                LogField f[] = { { "REASON", report->counts_discarded } };
+
+                log_struct(LOG_ERR, MESSAGE_ID_COUNTS_DISCARDED, f, ELEMENTSOF(f),
+                           "The pinned counts cannot be used (%s) and are dropped: what they held since the "
+                           "last snapshot to the state file is lost.",
+                           report->counts_discarded);
+        }
         if (report->replaced) {
                 LogField f[] = { { "REASON", report->replaced } };
 

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -29,12 +31,34 @@ const char *pinned_map_name(PinnedMap m) {
         return map_names[m];
 }
 
-int pins_dir_is_bpffs(const char *dir) {
+static int is_bpffs(const char *path) {
         struct statfs sfs;
 
-        if (statfs(dir, &sfs) < 0)
+        if (statfs(path, &sfs) < 0)
                 return negative_errno();
         return sfs.f_type == BPF_FS_MAGIC;
+}
+
+int pins_dir_prepare(const char *dir) {
+        _cleanup_(freep) char *parent = strdup(dir);
+        char *slash;
+        int r;
+
+        r = is_bpffs(dir);
+        if (r != -ENOENT)
+                return r;
+        if (!parent)
+                return -ENOMEM;
+        slash = strrchr(parent, '/');
+        if (!slash)
+                return -ENOENT;
+        slash[slash == parent] = '\0'; /* "/x" has the parent "/" */
+        r = is_bpffs(parent);
+        if (r <= 0)
+                return r == 0 ? -ENOENT : r;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        return is_bpffs(dir);
 }
 
 static int path_of(const char *dir, const char *name, char *buf, size_t size) {
@@ -100,8 +124,15 @@ bool pins_link_exists(const char *dir, const char *program) {
         return pins_link_path(dir, program, path, sizeof(path)) >= 0 && access(path, F_OK) == 0;
 }
 
-/* Removes the entries of dir whose names start with prefix ("" for all). */
-static int remove_matching(const char *dir, const char *prefix) {
+static bool is_map_name(const char *name) {
+        for (int i = 0; i < _PIN_MAP_MAX; i++)
+                if (streq(name, map_names[i]))
+                        return true;
+        return false;
+}
+
+/* Removes the links of dir (names starting with "link-"), and the maps too if asked. */
+static int remove_pins(const char *dir, bool maps) {
         DIR *d;
         struct dirent *de;
         int n = 0, r = 0;
@@ -110,7 +141,8 @@ static int remove_matching(const char *dir, const char *prefix) {
         if (!d)
                 return errno == ENOENT ? 0 : negative_errno();
         while ((de = readdir(d))) {
-                if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+                if (strncmp(de->d_name, LINK_PREFIX, strlen(LINK_PREFIX)) != 0 &&
+                    !(maps && is_map_name(de->d_name)))
                         continue;
                 if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
                         if (r == 0)
@@ -124,9 +156,9 @@ static int remove_matching(const char *dir, const char *prefix) {
 }
 
 int pins_unpin_links(const char *dir) {
-        return remove_matching(dir, LINK_PREFIX);
+        return remove_pins(dir, false);
 }
 
 int pins_remove_all(const char *dir) {
-        return remove_matching(dir, "");
+        return remove_pins(dir, true);
 }

@@ -20,8 +20,9 @@ typedef enum PinnedMap {
 /* The file name of a pinned map ("counts", ...). */
 const char *pinned_map_name(PinnedMap m);
 
-/* Whether dir is in a BPF file system: 1 yes, 0 no, < 0 it cannot be checked. */
-int pins_dir_is_bpffs(const char *dir);
+/* Whether dir is in a BPF file system: 1 yes, 0 no, < 0 it cannot be checked. A missing
+ * dir whose parent is in one is made first (mode 0700). */
+int pins_dir_prepare(const char *dir);
 
 /* Locks dir for this process, so that no two daemons share their pins: returns the
  * locked fd (keep it open while using the pins), -EBUSY when another process holds it. */
@@ -39,5 +40,6 @@ bool pins_link_exists(const char *dir, const char *program);
 /* Removes the pinned links: their programs detach once nothing else holds them. Returns
  * how many there were. */
 int pins_unpin_links(const char *dir);
-/* Removes every pin in dir, maps and links. Returns how many there were. */
+/* Removes every pin of execcountd's in dir, maps and links, and nothing else. Returns
+ * how many there were. */
 int pins_remove_all(const char *dir);

@@ -79,6 +79,7 @@ void probe_report_done(ProbeReport *r) {
         for (size_t i = 0; i < ELEMENTSOF(r->rejected); i++)
                 free(r->rejected[i]);
         free(r->replaced);
+        free(r->counts_discarded);
         free(r->pin_error);
         *r = (ProbeReport) {};
 }
@@ -307,7 +308,7 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
 
         if (p->pin_dir) {
                 AdoptWant want = { opts->mode, opts->max_uids, opts->ring_buffer_size };
-                int fs = pins_dir_is_bpffs(p->pin_dir);
+                int fs = pins_dir_prepare(p->pin_dir);
 
                 if (fs > 0) {
                         r = p->pin_lock_fd = pins_lock(p->pin_dir);
@@ -318,6 +319,8 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                                 goto finish;
                         adopted = true;
                         report->replaced = TAKE_PTR(adoption.replaced);
+                        if (adoption.counts_discarded)
+                                report->counts_discarded = TAKE_PTR(adoption.discarded);
                 } else {
                         /* Without a pin directory nothing survives the daemon, but it counts. */
                         r = reject(&report->pin_error, "%s is not in a BPF file system%s%s", p->pin_dir,

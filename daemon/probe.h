@@ -45,6 +45,8 @@ typedef struct ProbeReport {
         char *replaced;
         /* Set when pinning failed: nothing will survive this daemon. Says why. */
         char *pin_error;
+        /* Set when pinned counts could not be used and were dropped. Says why. */
+        char *counts_discarded;
 } ProbeReport;
 
 void probe_report_done(ProbeReport *r);
