@@ -12,169 +12,20 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemonlib  # noqa: E402
+from daemonlib import (MISSING, Daemon, exec_missing, exec_ok, expect, fail, new_uid,  # noqa: E402
+                       wait_for)
 
 EXECCOUNTD, EXECCOUNTCTL, INTERFACE_FILE = sys.argv[1:4]
-MISSING = "/nonexistent-execcount-test/prog"
-UID_BASE = 2200000000 + (os.getpid() & 0xFFFF) * 256
-_next_uid = 0
-
-
-def new_uid():
-    global _next_uid
-    _next_uid += 1
-    return UID_BASE + _next_uid
-
-
-def fail(msg):
-    raise AssertionError(msg)
-
-
-def expect(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-def wait_for(pred, what, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    fail(f"timed out waiting for {what}")
-
-
-# ---- Execs as a dedicated UID
-
-def exec_ok(uid, n=1, path="/bin/true"):
-    for _ in range(n):
-        subprocess.run([path], user=uid, group=uid, extra_groups=[], check=True, stdout=subprocess.DEVNULL)
-
-
-def exec_missing(uid, n=1):
-    for _ in range(n):
-        try:
-            subprocess.run([MISSING], user=uid, group=uid, extra_groups=[])
-        except FileNotFoundError:
-            continue
-        fail(f"exec of {MISSING} did not fail")
-
-
-# ---- A raw Varlink client
-
-class Varlink:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10)
-        self.sock.connect(path)
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def call_raw(self, method, parameters=None, **flags):
-        msg = {"method": method}
-        if parameters is not None:
-            msg["parameters"] = parameters
-        msg.update(flags)
-        self.send(json.dumps(msg).encode() + b"\0")
-
-    def reply(self):
-        while b"\0" not in self.buf:
-            data = self.sock.recv(1 << 20)
-            if not data:
-                raise ConnectionResetError("daemon closed the connection")
-            self.buf += data
-        msg, self.buf = self.buf.split(b"\0", 1)
-        return json.loads(msg)
-
-    def call(self, method, parameters=None, **flags):
-        self.call_raw(method, parameters, **flags)
-        return self.reply()
-
-    def closed(self):
-        """True if the daemon closed its end (after anything still buffered)."""
-        try:
-            return self.sock.recv(1 << 20) == b""
-        except ConnectionResetError:
-            return True
-
-    def close(self):
-        self.sock.close()
-
-
-# ---- The daemon
-
-class Daemon:
-    def __init__(self, tmp, config="", args=(), wrapper=()):
-        self.tmp = tmp
-        self.socket = os.path.join(tmp, "io.execcount")
-        self.config = os.path.join(tmp, "execcountd.conf")
-        self.log = os.path.join(tmp, "execcountd.log")
-        with open(self.config, "w") as f:
-            f.write(config)
-        self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(
-            [*wrapper, EXECCOUNTD, "--config", self.config, "--socket", self.socket, *args],
-            stdout=self.logf, stderr=subprocess.STDOUT)
-
-        def up():
-            if self.proc.poll() is not None:
-                fail(f"execcountd exited with {self.proc.returncode}:\n{self.read_log()}")
-            try:
-                Varlink(self.socket).close()
-                return True
-            except OSError:
-                return False
-        wait_for(up, "execcountd to serve its socket")
-
-    def read_log(self):
-        with open(self.log) as f:
-            return f.read()
-
-    def varlink(self):
-        return Varlink(self.socket)
-
-    def call(self, method, parameters=None):
-        v = self.varlink()
-        try:
-            r = v.call(method, parameters)
-        finally:
-            v.close()
-        expect("error" not in r, f"{method} failed: {r}")
-        return r["parameters"]
-
-    def ctl(self, *args, rc=0):
-        p = subprocess.run([EXECCOUNTCTL, "--socket", self.socket, "--no-pager", *args],
-                           capture_output=True, text=True, timeout=30)
-        if rc is not None and p.returncode != rc:
-            fail(f"execcountctl {' '.join(args)}: exit {p.returncode}, expected {rc}\n"
-                 f"stdout: {p.stdout}\nstderr: {p.stderr}")
-        return p
-
-    def ctl_json(self, *args):
-        return json.loads(self.ctl(*args, "--json=short").stdout)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                fail("execcountd did not stop on SIGTERM")
-        self.logf.close()
-        return self.proc.returncode
-
-
 # ---- Tests
 
 def test_stats(d):
@@ -512,9 +363,15 @@ def test_daemon_refuses(tmp):
 
 
 def test_second_daemon(d):
+    # Same pins: refused before it touches them.
     p = subprocess.run([EXECCOUNTD, "--config", d.config, "--socket", d.socket], capture_output=True, text=True,
                        timeout=30)
+    expect(p.returncode == 1 and f"Another execcountd uses the pins in {d.pins}" in p.stderr, f"second daemon: {p}")
+    # Other pins, same socket: refused too, and the first daemon's socket stays.
+    p = subprocess.run([EXECCOUNTD, "--config", d.config, "--socket", d.socket, "--pin-directory", ""],
+                       capture_output=True, text=True, timeout=30)
     expect(p.returncode == 1 and "Another execcountd is serving" in p.stderr, f"second daemon: {p}")
+    expect(d.ctl_json("status")["pinned"], "the first daemon still serves, pinned")
 
 
 def test_least_privilege(tmp):
@@ -525,8 +382,8 @@ def test_least_privilege(tmp):
     a = new_uid()
     d = None
     try:
-        d = Daemon(run, args=(), wrapper=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                          "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=-all,+bpf,+perfmon"])
+        d = Daemon(run, owner=65534, wrapper=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                                       "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=-all,+bpf,+perfmon"])
         status = open(f"/proc/{d.proc.pid}/status").read()
         caps = int(next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:")), 16)
         expect(caps == (1 << 38) | (1 << 39), f"daemon capabilities: {caps:#x}")
@@ -588,53 +445,48 @@ def test_records_on_stderr(tmp):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("SKIP: execcountd needs root" if not os.environ.get("CI") else "FAIL: CI must run this as root")
-        sys.exit(1 if os.environ.get("CI") else 77)
-
+    daemonlib.setup(sys.argv, 2200000000)
     tmp = tempfile.mkdtemp(prefix="test-daemon-")
     os.chmod(tmp, 0o755)
-    d = Daemon(tmp, "[Counts]\nMaxUIDs=4096\n[Events]\nHistory=2048\n")
-    tests = [
-        ("stats", lambda: test_stats(d)),
-        ("events", lambda: test_events(d)),
-        ("status", lambda: test_status(d, 4096, 2048)),
-        ("follow", lambda: test_follow(d)),
-        ("watch", lambda: test_watch_raw(d)),
-        ("interface", lambda: test_interface(d)),
-        ("bad clients", lambda: test_bad_clients(d)),
-        ("second daemon", lambda: test_second_daemon(d)),
-        ("reset", lambda: test_reset(d)),
-        ("reload", lambda: test_reload(d)),
-        ("cli errors", lambda: test_cli_errors(tmp)),
-        ("daemon refuses bad settings", lambda: test_daemon_refuses(tmp)),
-        ("least privilege", lambda: test_least_privilege(tmp)),
-        ("mounts", lambda: test_mounts(tmp)),
-        ("records on stderr", lambda: test_records_on_stderr(tmp)),
-    ]
+    d = None
     failed = 0
     try:
-        for name, fn in tests:
-            try:
-                fn()
-                print(f"ok - {name}")
-            except Exception:
-                failed += 1
-                print(f"not ok - {name}")
-                traceback.print_exc()
-    finally:
+        d = Daemon(tmp, "[Counts]\nMaxUIDs=4096\n[Events]\nHistory=2048\n")
+        failed = daemonlib.run_tests([
+            ("stats", lambda: test_stats(d)),
+            ("events", lambda: test_events(d)),
+            ("status", lambda: test_status(d, 4096, 2048)),
+            ("follow", lambda: test_follow(d)),
+            ("watch", lambda: test_watch_raw(d)),
+            ("interface", lambda: test_interface(d)),
+            ("bad clients", lambda: test_bad_clients(d)),
+            ("second daemon", lambda: test_second_daemon(d)),
+            ("reset", lambda: test_reset(d)),
+            ("reload", lambda: test_reload(d)),
+            ("cli errors", lambda: test_cli_errors(tmp)),
+            ("daemon refuses bad settings", lambda: test_daemon_refuses(tmp)),
+            ("least privilege", lambda: test_least_privilege(tmp)),
+            ("mounts", lambda: test_mounts(tmp)),
+            ("records on stderr", lambda: test_records_on_stderr(tmp)),
+        ])
         rc = d.stop()
         log = d.read_log()
-    if rc != 0 or "Stopped." not in log:
-        failed += 1
-        print(f"not ok - clean stop (exit {rc})")
-    if os.path.exists(d.socket):
-        failed += 1
-        print("not ok - socket removed at stop")
-    if failed:
-        print("---- execcountd log ----\n" + log)
-        sys.exit(1)
-    print("ok - clean stop")
+        if rc != 0 or "Stopped." not in log:
+            failed += 1
+            print(f"not ok - clean stop (exit {rc})")
+        elif os.path.exists(d.socket):
+            failed += 1
+            print("not ok - socket removed at stop")
+        else:
+            print("ok - clean stop")
+        if failed:
+            print("---- execcountd log ----\n" + log)
+    finally:
+        if d and d.proc.poll() is None:
+            d.kill()
+        daemonlib.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

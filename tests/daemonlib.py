@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""daemonlib.py: what the integration tests share: execs as dedicated UIDs, a raw Varlink
+client, and execcountd run on a temporary socket with pins and state of its own.
+
+Every daemon pins into a BPF file system instance of its own, mounted for it (a new
+mount of bpffs is a new, empty instance): tests never touch /sys/fs/bpf/execcountd, nor
+each other's pins. cleanup() unmounts them all.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+EXECCOUNTD = EXECCOUNTCTL = None  # set by setup()
+
+MISSING = "/nonexistent-execcount-test/prog"
+UID_BASE = None  # set by setup()
+_next_uid = 0
+
+
+def new_uid():
+    global _next_uid
+    _next_uid += 1
+    return UID_BASE + _next_uid
+
+
+def fail(msg):
+    raise AssertionError(msg)
+
+
+def expect(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def wait_for(pred, what, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    fail(f"timed out waiting for {what}")
+
+
+# ---- Execs as a dedicated UID
+
+def exec_ok(uid, n=1, path="/bin/true"):
+    for _ in range(n):
+        subprocess.run([path], user=uid, group=uid, extra_groups=[], check=True, stdout=subprocess.DEVNULL)
+
+
+def exec_missing(uid, n=1):
+    for _ in range(n):
+        try:
+            subprocess.run([MISSING], user=uid, group=uid, extra_groups=[])
+        except FileNotFoundError:
+            continue
+        fail(f"exec of {MISSING} did not fail")
+
+
+# ---- A raw Varlink client
+
+class Varlink:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(path)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def call_raw(self, method, parameters=None, **flags):
+        msg = {"method": method}
+        if parameters is not None:
+            msg["parameters"] = parameters
+        msg.update(flags)
+        self.send(json.dumps(msg).encode() + b"\0")
+
+    def reply(self):
+        while b"\0" not in self.buf:
+            data = self.sock.recv(1 << 20)
+            if not data:
+                raise ConnectionResetError("daemon closed the connection")
+            self.buf += data
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def call(self, method, parameters=None, **flags):
+        self.call_raw(method, parameters, **flags)
+        return self.reply()
+
+    def closed(self):
+        """True if the daemon closed its end (after anything still buffered)."""
+        try:
+            return self.sock.recv(1 << 20) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+# ---- The daemon
+
+class Daemon:
+    """execcountd on tmp/io.execcount, pinning into tmp/bpf/execcountd (tmp/bpf: a bpffs
+    of its own; the daemon makes the directory) and keeping its state in tmp/state, unless
+    the config says otherwise."""
+
+    def __init__(self, tmp, config="", args=(), wrapper=(), owner=None, wait=True):
+        self.tmp = tmp
+        self.socket = os.path.join(tmp, "io.execcount")
+        self.config = os.path.join(tmp, "execcountd.conf")
+        self.log = os.path.join(tmp, "execcountd.log")
+        self.pins = os.path.join(tmp, "bpf", "execcountd")
+        self.state = os.path.join(tmp, "state")
+        mount_bpffs(os.path.dirname(self.pins), owner)
+        with open(self.config, "w") as f:
+            f.write(f"[State]\nDirectory={self.state}\nPinDirectory={self.pins}\n\n{config}")
+        self.start(args, wrapper, wait)
+
+    def start(self, args=(), wrapper=(), wait=True):
+        """Starts execcountd (again), appending to its log."""
+        self.logf = open(self.log, "a")
+        self.log_offset = self.logf.tell()
+        self.proc = subprocess.Popen(
+            [*wrapper, EXECCOUNTD, "--config", self.config, "--socket", self.socket, *args],
+            stdout=self.logf, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_up()
+
+    def wait_up(self):
+        def up():
+            if self.proc.poll() is not None:
+                fail(f"execcountd exited with {self.proc.returncode}:\n{self.read_log()}")
+            try:
+                Varlink(self.socket).close()
+                return True
+            except OSError:
+                return False
+        wait_for(up, "execcountd to serve its socket")
+
+    def run_log(self):
+        """The log of the current run only."""
+        return self.read_log()[self.log_offset:]
+
+    def kill(self):
+        """kill -9: nothing of the daemon's shutdown runs."""
+        self.proc.kill()
+        self.proc.wait()
+        self.logf.close()
+
+    def pinned(self):
+        return sorted(os.listdir(self.pins)) if os.path.isdir(self.pins) else []
+
+    def read_log(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def varlink(self):
+        return Varlink(self.socket)
+
+    def call(self, method, parameters=None):
+        v = self.varlink()
+        try:
+            r = v.call(method, parameters)
+        finally:
+            v.close()
+        expect("error" not in r, f"{method} failed: {r}")
+        return r["parameters"]
+
+    def ctl(self, *args, rc=0):
+        p = subprocess.run([EXECCOUNTCTL, "--socket", self.socket, "--no-pager", *args],
+                           capture_output=True, text=True, timeout=30)
+        if rc is not None and p.returncode != rc:
+            fail(f"execcountctl {' '.join(args)}: exit {p.returncode}, expected {rc}\n"
+                 f"stdout: {p.stdout}\nstderr: {p.stderr}")
+        return p
+
+    def ctl_json(self, *args):
+        return json.loads(self.ctl(*args, "--json=short").stdout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                fail("execcountd did not stop on SIGTERM")
+        self.logf.close()
+        return self.proc.returncode
+
+
+# ---- Set-up and clean-up
+
+_mounts = []
+
+
+def mount_bpffs(path, owner=None):
+    """A fresh, empty BPF file system instance at path (once per path)."""
+    if path in _mounts:
+        return
+    os.makedirs(path, exist_ok=True)
+    subprocess.run(["mount", "-t", "bpf", "bpf", path], check=True)
+    _mounts.append(path)
+    if owner is not None:
+        os.chown(path, owner, owner)
+
+
+def cleanup():
+    """Unmounts the BPF file systems: whatever is still pinned there goes with them."""
+    for path in reversed(_mounts):
+        subprocess.run(["umount", "-l", path], check=False)
+    _mounts.clear()
+
+
+def setup(argv, uid_base):
+    """Reads EXECCOUNTD and EXECCOUNTCTL from argv; exits with SKIP (77) when not root,
+    except in CI, where that fails."""
+    global EXECCOUNTD, EXECCOUNTCTL, UID_BASE
+    EXECCOUNTD, EXECCOUNTCTL = argv[1:3]
+    UID_BASE = uid_base + (os.getpid() & 0xFFFF) * 256
+    if os.geteuid() != 0:
+        print("SKIP: execcountd needs root" if not os.environ.get("CI") else "FAIL: CI must run this as root")
+        sys.exit(1 if os.environ.get("CI") else 77)
+
+
+def run_tests(tests):
+    """Runs (name, fn) pairs in TAP style; returns how many failed."""
+    failed = 0
+    for name, fn in tests:
+        try:
+            fn()
+            print(f"ok - {name}", flush=True)
+        except Exception:
+            failed += 1
+            print(f"not ok - {name}", flush=True)
+            import traceback
+            traceback.print_exc()
+    return failed

@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""test-persist.py: what happens to the counts when execcountd stops, crashes, restarts,
+or the machine reboots, with exact counts.
+
+    test-persist.py EXECCOUNTD EXECCOUNTCTL EXECLOAD NOOP
+
+Each test runs a daemon of its own, pinning into a BPF file system instance of its own;
+execs are made by dedicated UIDs (with execload, which knows exactly how many it made).
+A reboot is simulated by removing the pins (the kernel forgets them at a reboot) while
+the state file stays.
+"""
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemonlib  # noqa: E402
+from daemonlib import Daemon, exec_missing, exec_ok, expect, new_uid, wait_for  # noqa: E402
+
+EXECLOAD, NOOP = sys.argv[3:5]
+STATE_FILE = "counts.state"
+
+
+def counts(d, uid):
+    users = d.ctl_json("stats", "--uid", str(uid))["users"]
+    return (users[0]["execs"], users[0]["failed"]) if users else (0, 0)
+
+
+def status(d):
+    return d.ctl_json("status")
+
+
+def links(d):
+    return [p for p in d.pinned() if p.startswith("link-")]
+
+
+def wipe_pins(d):
+    """What a reboot does to the BPF file system."""
+    for name in os.listdir(d.pins):
+        os.unlink(os.path.join(d.pins, name))
+
+
+def execload(uid, mode, workers, count):
+    """Starts execload as uid; returns the process (its stdout is one JSON line)."""
+    args = [EXECLOAD, f"--workers={workers}", f"--mode={mode}", f"--count={count}", f"--uid={uid}", "--json"]
+    if mode == "success":
+        args.append(f"--program={NOOP}")
+    return subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+
+
+def finish(p):
+    out, _ = p.communicate(timeout=300)
+    expect(p.returncode == 0, f"execload failed: {out}")
+    return json.loads(out)
+
+
+def new_daemon(tmp, name, config=""):
+    path = os.path.join(tmp, name)
+    os.mkdir(path)
+    return Daemon(path, config)
+
+
+# ---- Tests
+
+def test_kill_during_storm(tmp):
+    """kill -9 in the middle of an exec storm, then a new daemon: not one exec missing."""
+    d = new_daemon(tmp, "kill")
+    a = new_uid()
+    try:
+        since = status(d)["since_usec"]
+        ok = execload(a, "success", 2, 1500)
+        bad = execload(a, "failure", 1, 300000)
+        time.sleep(0.3)
+        d.kill()
+        expect(len(links(d)) > 0, f"the probes stay pinned after kill -9: {d.pinned()}")
+        time.sleep(0.3)  # the storm goes on without a daemon
+        d.start()
+        ok, bad = finish(ok), finish(bad)
+        s = status(d)
+        expect(s["counts_origin"] == "running", f"took over the running probes: {s['counts_origin']}")
+        expect(s["since_usec"] == since, "since_usec kept over the crash")
+        got = counts(d, a)
+        expect(got == (ok["execs"], bad["failed"]), f"UID {a}: counted {got}, made {ok['execs']} execs and "
+                                                   f"{bad['failed']} failures")
+        print(f"  storm across kill -9: {ok['execs']} execs at {ok['rate']:.0f}/s and {bad['failed']} failures "
+              f"at {bad['rate']:.0f}/s, all counted")
+        expect("took over the probes of the earlier daemon" in d.run_log(), "the start message says so")
+    finally:
+        d.stop()
+
+
+def test_stop_start(tmp):
+    """A stop detaches every probe and keeps the counts; the next start goes on from them."""
+    d = new_daemon(tmp, "stop")
+    a = new_uid()
+    try:
+        exec_ok(a, 5)
+        exec_missing(a, 2)
+        since = status(d)["since_usec"]
+        expect(d.stop() == 0, "clean stop")
+        expect("the probes are detached; the counts are kept for the next start" in d.run_log(), d.run_log())
+        expect(links(d) == [], f"no probe left pinned after a stop: {d.pinned()}")
+        expect(sorted(d.pinned()) == ["counts", "events", "meta", "stats", "tunables"], f"maps: {d.pinned()}")
+        expect(os.path.exists(os.path.join(d.state, STATE_FILE)), "a snapshot written at the stop")
+        # Nothing counts while stopped: the kernel runs none of our programs.
+        exec_ok(a, 3)
+        d.start()
+        s = status(d)
+        expect(s["counts_origin"] == "pinned-maps" and s["pinned"], f"origin: {s['counts_origin']}")
+        expect(s["since_usec"] == since, "since_usec kept over stop and start")
+        expect(counts(d, a) == (5, 2), f"counts kept, execs while stopped not counted: {counts(d, a)}")
+        exec_ok(a, 1)
+        expect(counts(d, a) == (6, 2), "counting goes on")
+    finally:
+        d.stop()
+
+
+def test_reboot(tmp):
+    """Pins gone, state file kept: the counts come back from the snapshot taken at stop."""
+    d = new_daemon(tmp, "reboot")
+    a = new_uid()
+    try:
+        exec_ok(a, 4)
+        exec_missing(a, 3)
+        before = d.ctl_json("stats", "--uid", str(a))
+        expect(d.stop() == 0, "clean stop")
+        wipe_pins(d)
+        d.start()
+        s = status(d)
+        expect(s["counts_origin"] == "state-file", f"origin: {s['counts_origin']}")
+        after = d.ctl_json("stats", "--uid", str(a))
+        expect(after["users"] == before["users"], f"restored {after['users']}, had {before['users']}")
+        expect(after["since_usec"] == before["since_usec"], "since_usec restored")
+        expect(len(s["boot_id"]) == 32 and s["boot_id"] == open("/proc/sys/kernel/random/boot_id").read()
+               .strip().replace("-", ""), f"boot_id: {s['boot_id']}")
+        expect("Restored the counts of" in d.run_log(), "restoring is logged")
+        exec_ok(a, 1)
+        expect(counts(d, a) == (5, 3), "counting goes on from the restored counts")
+    finally:
+        d.stop()
+
+
+def test_periodic_snapshot(tmp):
+    """A crash and a reboot right after: the last periodic snapshot is what survives."""
+    d = new_daemon(tmp, "snapshot", "[State]\nSnapshotIntervalSec=1s\n")
+    a = new_uid()
+    try:
+        exec_ok(a, 3)
+        exec_missing(a, 1)
+        done = time.time() * 1e6
+        wait_for(lambda: status(d)["state_saved_usec"] > done, "a snapshot after the execs", timeout=10)
+        d.kill()  # no snapshot at the stop: there is none
+        wipe_pins(d)
+        d.start()
+        expect(status(d)["counts_origin"] == "state-file", "restored from the periodic snapshot")
+        expect(counts(d, a) == (3, 1), f"counts of the snapshot: {counts(d, a)}")
+    finally:
+        d.stop()
+
+
+def damage(path, how):
+    data = open(path, "rb").read()
+    if how == "flipped byte":
+        data = data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0x40]) + data[len(data) // 2 + 1:]
+    elif how == "truncated":
+        data = data[:len(data) - 7]
+    elif how == "empty":
+        data = b""
+    elif how == "garbage":
+        data = os.urandom(100000)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def test_damaged_state(tmp):
+    """A damaged state file is set aside with a journal message; the daemon starts from
+    zero and serves."""
+    d = new_daemon(tmp, "damaged")
+    a = new_uid()
+    try:
+        for how, reason in [("flipped byte", "damaged (checksum mismatch)"),
+                            ("truncated", "truncated, or of the wrong length"),
+                            ("empty", "shorter than its header"),
+                            ("garbage", "not an execcountd state file")]:
+            exec_ok(a, 2)
+            expect(d.stop() == 0, "clean stop")
+            wipe_pins(d)
+            damage(os.path.join(d.state, STATE_FILE), how)
+            d.start()
+            log = d.run_log()
+            expect(f"is {reason}; kept as " in log, f"{how}: the log does not say '{reason}':\n{log}")
+            aside = glob.glob(os.path.join(d.state, STATE_FILE + ".damaged-*"))
+            expect(len(aside) >= 1 and not os.path.exists(os.path.join(d.state, STATE_FILE)),
+                   f"{how}: set aside: {os.listdir(d.state)}")
+            s = status(d)
+            expect(s["counts_origin"] == "fresh" and counts(d, a) == (0, 0), f"{how}: starts from zero")
+            for f in aside:
+                os.unlink(f)
+        exec_ok(a, 1)
+        expect(counts(d, a) == (1, 0), "counts after the damaged files")
+    finally:
+        d.stop()
+
+
+def test_incompatible_pins(tmp):
+    """Pinned counts of another shape (another build) are not used: the daemon says so,
+    and falls back to the snapshot taken at stop."""
+    d = new_daemon(tmp, "incompatible")
+    a = new_uid()
+    try:
+        exec_ok(a, 3)
+        expect(d.stop() == 0, "clean stop")
+        os.unlink(os.path.join(d.pins, "counts"))
+        subprocess.run(["bpftool", "map", "create", os.path.join(d.pins, "counts"), "type", "hash", "key", "4",
+                        "value", "4", "entries", "16", "name", "counts"], check=True)
+        d.start()
+        log = d.run_log()
+        expect("The pinned counts cannot be used (the pinned counts map has another shape)" in log, log)
+        s = status(d)
+        expect(s["counts_origin"] == "state-file" and counts(d, a) == (3, 0),
+               f"restored from the snapshot: {s['counts_origin']} {counts(d, a)}")
+    finally:
+        d.stop()
+
+
+def test_new_capacity(tmp):
+    """MaxUIDs= changed between runs: the counts move into the new map."""
+    d = new_daemon(tmp, "capacity", "[Counts]\nMaxUIDs=100\n")
+    a, b = new_uid(), new_uid()
+    try:
+        exec_ok(a, 2)
+        exec_missing(b, 3)
+        expect(d.stop() == 0, "clean stop")
+        with open(d.config, "a") as f:
+            f.write("[Counts]\nMaxUIDs=300\n")
+        d.start()
+        s = status(d)
+        expect(s["counts_origin"] == "migrated" and s["map_capacity"] == 300, f"migrated: {s}")
+        expect(counts(d, a) == (2, 0) and counts(d, b) == (0, 3), "counts carried over")
+    finally:
+        d.stop()
+
+
+def test_forget(tmp):
+    """--forget refuses while the daemon runs; once stopped, it removes pins and state."""
+    d = new_daemon(tmp, "forget")
+    a = new_uid()
+    try:
+        exec_ok(a, 2)
+
+        def forget():
+            return subprocess.run([daemonlib.EXECCOUNTD, "--config", d.config, "--forget"], capture_output=True,
+                                  text=True, timeout=30)
+        p = forget()
+        expect(p.returncode == 1 and "execcountd is running" in p.stderr, f"--forget while running: {p}")
+        expect(counts(d, a) == (2, 0), "nothing forgotten while running")
+        expect(d.stop() == 0, "clean stop")
+        p = forget()
+        expect(p.returncode == 0 and "Removed 5 pinned objects" in p.stdout, f"--forget: {p}")
+        expect(d.pinned() == [] and not os.path.exists(os.path.join(d.state, STATE_FILE)), "all gone")
+        d.start()
+        expect(status(d)["counts_origin"] == "fresh" and counts(d, a) == (0, 0), "from zero after --forget")
+    finally:
+        d.stop()
+
+
+def test_unpinned(tmp):
+    """Without a BPF file system to pin into, the daemon counts and says that nothing
+    survives it."""
+    path = os.path.join(tmp, "unpinned")
+    os.mkdir(path)
+    d = Daemon(path, f"[State]\nPinDirectory={path}\n")
+    a = new_uid()
+    try:
+        exec_ok(a, 1)
+        expect(counts(d, a) == (1, 0) and not status(d)["pinned"], "counts, unpinned")
+        expect(f"Counts will not survive this daemon: {path} is not in a BPF file system" in d.run_log(),
+               d.run_log())
+    finally:
+        d.stop()
+
+
+def main():
+    daemonlib.setup(sys.argv, 2300000000)
+    tmp = tempfile.mkdtemp(prefix="test-persist-")
+    os.chmod(tmp, 0o755)
+    try:
+        failed = daemonlib.run_tests([
+            ("kill -9 during an exec storm, then start: every exec counted", lambda: test_kill_during_storm(tmp)),
+            ("stop detaches the probes, keeps the counts", lambda: test_stop_start(tmp)),
+            ("reboot: counts restored from the state file", lambda: test_reboot(tmp)),
+            ("periodic snapshots bound what a crash and reboot lose", lambda: test_periodic_snapshot(tmp)),
+            ("damaged state files are set aside", lambda: test_damaged_state(tmp)),
+            ("incompatible pinned counts are replaced, and that is logged", lambda: test_incompatible_pins(tmp)),
+            ("a new MaxUIDs= keeps the counts", lambda: test_new_capacity(tmp)),
+            ("--forget", lambda: test_forget(tmp)),
+            ("no BPF file system: counts, unpinned", lambda: test_unpinned(tmp)),
+        ])
+    finally:
+        daemonlib.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
