@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""test-socket.py: who sees what on execcountd's socket, and clients that misbehave.
+
+    test-socket.py EXECCOUNTD EXECCOUNTCTL EXECLOAD NOOP
+
+Clients of other users are real: forked children that drop to a UID (and groups) of
+their own before they connect, without an exec of their own, so that the counts they
+query stay exact. execcountctl runs as those users too, for its one-line errors.
+"""
+
+import grp
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemonlib  # noqa: E402
+from daemonlib import Daemon, Varlink, exec_missing, exec_ok, expect, new_uid, wait_for  # noqa: E402
+
+EXECLOAD, NOOP = sys.argv[3:5]
+DENIED = "org.varlink.service.PermissionDenied"
+
+
+def access_group():
+    """An existing group other than root's, to be the access group."""
+    for g in sorted(grp.getgrall(), key=lambda g: g.gr_gid):
+        if g.gr_gid != 0 and g.gr_name.isidentifier():
+            return g
+    raise AssertionError("no group to test with")
+
+
+def as_user(uid, fn, groups=(), gid=None):
+    """Runs fn() in a forked child as uid (gid uid unless given, the given supplementary
+    groups) and returns what it returns (JSON-serialisable)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.setgroups(list(groups))
+            os.setgid(uid if gid is None else gid)
+            os.setuid(uid)
+            out = json.dumps({"ok": fn()})
+        except BaseException as e:  # noqa: B902 - everything goes back to the parent
+            out = json.dumps({"error": repr(e)})
+        os.write(w, out.encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 1 << 16):
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    result = json.loads(data)
+    expect("ok" in result, f"client as UID {uid} failed: {result.get('error')}")
+    return result["ok"]
+
+
+def calls(d, *requests):
+    """A function that makes the calls on one connection and returns the replies."""
+    def fn():
+        v = Varlink(d.socket)
+        try:
+            return [v.call(method, params) for method, params in requests]
+        finally:
+            v.close()
+    return fn
+
+
+def ctl_as(d, uid, *args):
+    return subprocess.run([daemonlib.EXECCOUNTCTL, "--socket", d.socket, "--no-pager", *args], user=uid, group=uid,
+                          extra_groups=[], capture_output=True, text=True, timeout=30)
+
+
+# ---- Who sees what
+
+def test_own_uid_only(d, g):
+    a, b = new_uid(), new_uid()
+    exec_ok(a, 3)
+    exec_missing(a, 1)
+    exec_ok(b, 2)
+
+    stats, one, other, events, status = as_user(a, calls(
+        d, ("io.execcount.GetStats", None), ("io.execcount.GetStats", {"uid": a}),
+        ("io.execcount.GetStats", {"uid": b}), ("io.execcount.GetEvents", None), ("io.execcount.GetStatus", None)))
+    p = stats["parameters"]
+    expect(p["access"] == "own" and [(u["uid"], u["execs"], u["failed"]) for u in p["users"]] == [(a, 3, 1)],
+           f"UID {a} sees only its own counts: {p}")
+    expect("map_full_execs" not in p, f"nor what the full map counted of others: {p}")
+    expect(one["parameters"]["users"] == p["users"], f"its own UID by name: {one}")
+    expect(other.get("error") == DENIED, f"another UID's counts: {other}")
+    evs = events["parameters"]["events"]
+    expect(len(evs) == 4 and all(e["uid"] == a for e in evs), f"only its own events: {evs}")
+    s = status["parameters"]
+    expect(s["access"] == "own" and s["access_group"] == g.gr_name, f"status access: {s}")
+    for k in ("total_execs", "total_failed", "map_entries", "events_received", "history_events"):
+        expect(k not in s, f"no totals over other users in GetStatus: {k} in {s}")
+    expect(s["boot_id"] and s["probe_mode"], "the daemon's own state is for everyone")
+
+    # Root sees both, and the totals.
+    root = d.call("io.execcount.GetStats")
+    uids = {u["uid"] for u in root["users"]}
+    expect(root["access"] == "all" and {a, b} <= uids and "map_full_execs" in root, f"root: {root['access']}")
+    expect("total_execs" in d.call("io.execcount.GetStatus"), "root gets the totals")
+
+
+def test_group_member(d, g):
+    a, m = new_uid(), new_uid()
+    exec_ok(a, 2)
+    stats, status, reset = as_user(m, calls(d, ("io.execcount.GetStats", {"uid": a}), ("io.execcount.GetStatus", None),
+                                            ("io.execcount.Reset", {"uid": a})), groups=[g.gr_gid])
+    expect(stats["parameters"]["access"] == "all" and stats["parameters"]["users"][0]["execs"] == 2,
+           f"a member of {g.gr_name} sees UID {a}: {stats}")
+    expect(status["parameters"]["access"] == "all" and "total_execs" in status["parameters"], "and the totals")
+    expect(reset.get("error") == DENIED, f"but may not reset: {reset}")
+    expect(d.ctl_json("stats", "--uid", str(a))["users"][0]["execs"] == 2, "nothing was reset")
+    # The group as primary group counts as much as a supplementary one.
+    (stats,) = as_user(new_uid(), calls(d, ("io.execcount.GetStats", None)), gid=g.gr_gid)
+    expect(stats["parameters"]["access"] == "all", f"member by primary group: {stats}")
+
+
+def test_watch_own_only(d):
+    a, b = new_uid(), new_uid()
+
+    def watch():
+        v = Varlink(d.socket)
+        v.call_raw("io.execcount.Watch", {}, more=True)
+        os.write(ready_w, b"x")
+        first = v.reply()
+        v.close()
+        return first
+
+    ready_r, ready_w = os.pipe()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.setgroups([])
+        os.setgid(a)
+        os.setuid(a)
+        try:
+            out = json.dumps(watch())
+        except BaseException as e:  # noqa: B902
+            out = json.dumps({"error": repr(e)})
+        os.write(w, out.encode())
+        os._exit(0)
+    os.close(w)
+    os.close(ready_w)
+    expect(os.read(ready_r, 1) == b"x", "the watcher started")
+    os.close(ready_r)
+    time.sleep(0.2)
+    exec_ok(b, 2)  # not for a's eyes
+    exec_missing(b, 1)
+    exec_ok(a, 1)
+    data = b""
+    while chunk := os.read(r, 1 << 16):
+        data += chunk
+    os.waitpid(pid, 0)
+    first = json.loads(data)
+    expect(first.get("parameters", {}).get("event", {}).get("uid") == a,
+           f"the first event UID {a} watches is its own, not UID {b}'s: {first}")
+    denied = as_user(a, calls(d, ("io.execcount.Watch", {"uid": b})))[0]
+    expect(denied.get("error") == DENIED, f"watching another UID: {denied}")
+
+
+def test_changes_root_only(d):
+    a = new_uid()
+    exec_ok(a, 1)
+    for method, params in (("io.execcount.Reset", None), ("io.execcount.Reset", {"uid": a}),
+                           ("io.execcount.Reload", None)):
+        (r,) = as_user(a, calls(d, (method, params)))
+        expect(r.get("error") == DENIED, f"{method}({params}) by UID {a}: {r}")
+    expect(d.ctl_json("stats", "--uid", str(a))["users"][0]["execs"] == 1, "nothing was reset")
+    expect("Refused a reset to client" in d.read_log(), "refusals are logged")
+
+
+def test_ctl_messages(d):
+    a, b = new_uid(), new_uid()
+    exec_ok(b, 1)
+    p = ctl_as(d, a, "stats", "--uid", str(b))
+    expect(p.returncode == 1 and p.stderr.count("\n") == 1 and "Only root and the members" in p.stderr,
+           f"stats --uid of another user: {p.returncode} {p.stderr!r}")
+    p = ctl_as(d, a, "reset")
+    expect(p.returncode == 1 and p.stderr == "execcountctl: Only root may reset counts; run: sudo execcountctl reset\n",
+           f"reset: {p.returncode} {p.stderr!r}")
+    p = ctl_as(d, a, "reload")
+    expect(p.returncode == 1 and p.stderr.count("\n") == 1 and "Only root may reload" in p.stderr, f"reload: {p}")
+    p = ctl_as(d, a, "stats")
+    # The execcountctl runs so far are this UID's own execs.
+    expect(p.returncode == 0 and "Only your own UID is shown" in p.stdout and str(b) not in p.stdout,
+           f"stats as a user:\n{p.stdout}")
+    p = ctl_as(d, a, "status")
+    expect(p.returncode == 0 and "Totals: only for root and the members of group" in p.stdout, p.stdout)
+
+
+def test_group_reload(d, g):
+    m = new_uid()
+    with open(d.config, "a") as f:
+        f.write("\n[Access]\nGroup=\n")
+    d.ctl("reload")
+    (r,) = as_user(m, calls(d, ("io.execcount.GetStatus", None)), groups=[g.gr_gid])
+    expect(r["parameters"]["access"] == "own" and "access_group" not in r["parameters"],
+           f"Group= empty: root only: {r}")
+    with open(d.config, "a") as f:
+        f.write(f"\n[Access]\nGroup={g.gr_name}\n")
+    d.ctl("reload")
+    (r,) = as_user(m, calls(d, ("io.execcount.GetStatus", None)), groups=[g.gr_gid])
+    expect(r["parameters"]["access"] == "all", f"Group={g.gr_name} again: {r}")
+
+
+# ---- Clients that misbehave
+
+def raise_fd_limit(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
+
+
+def test_huge_message(d):
+    v = d.varlink()
+    try:
+        v.send(b'{"method":"io.execcount.GetStats","parameters":{"x":"' + b"a" * (1 << 20) + b'"}}\0')
+    except OSError:
+        pass  # the daemon may close before it has taken it all
+    r = v.reply()
+    expect(r["error"] == "io.execcount.ProtocolError" and "too large" in r["parameters"]["reason"], f"1 MiB: {r}")
+    expect(v.closed(), "closed after a 1 MiB message")
+    expect("users" in d.call("io.execcount.GetStats"), "a normal client is served")
+
+
+def test_idle_connections(d):
+    raise_fd_limit(2048)
+    idle = []
+    try:
+        for _ in range(500):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(d.socket)
+            idle.append(s)
+        a = new_uid()
+        exec_ok(a, 3)
+        wait_for(lambda: d.call("io.execcount.GetStatus")["clients"] >= 501, "500 idle clients to be taken")
+        got = d.ctl_json("stats", "--uid", str(a))["users"]
+        expect(got and got[0]["execs"] == 3, f"correct answers next to 500 idle clients: {got}")
+        # One user cannot take every place: MaxClientsPerUID= (64) is the limit per UID.
+        u = new_uid()
+
+        def per_uid():
+            held, refused = [], 0
+            for _ in range(70):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(5)
+                s.connect(d.socket)  # the kernel accepts; the daemon closes what is too many
+                held.append(s)
+            for s in held:
+                try:
+                    s.sendall(b'{"method":"org.varlink.service.GetInfo"}\0')
+                    refused += s.recv(65536) == b""
+                except (BrokenPipeError, ConnectionResetError):
+                    refused += 1
+            return refused
+        expect(as_user(u, per_uid) == 6, "UID over MaxClientsPerUID=64: 6 of 70 refused")
+        (r,) = as_user(new_uid(), calls(d, ("io.execcount.GetStats", None)))
+        expect(r["parameters"]["access"] == "own", f"another user is still served: {r}")
+        expect("MaxClientsPerUID= allows" in d.read_log(), "the refusals are logged")
+    finally:
+        for s in idle:
+            s.close()
+    wait_for(lambda: d.call("io.execcount.GetStatus")["clients"] == 1, "the idle clients to be gone")
+
+
+def test_watcher_never_reads(d):
+    """A Watch client that reads nothing: its output piles up to the socket's limit, the
+    daemon serves everyone else exactly, then drops it once it has taken nothing for the
+    stall timeout (10 s)."""
+    a = new_uid()
+    w = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    w.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    w.connect(d.socket)
+    w.sendall(b'{"method":"io.execcount.Watch","more":true}\0')
+    time.sleep(0.2)
+    load = subprocess.run([EXECLOAD, "--workers=2", "--count=1500", f"--uid={a}", f"--program={NOOP}", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    made = json.loads(load.stdout)
+    got = d.ctl_json("stats", "--uid", str(a))["users"][0]
+    expect(got["execs"] == made["execs"] == 3000, f"exact while a watcher stalls: {got} of {made}")
+    wait_for(lambda: d.call("io.execcount.GetStatus")["clients"] == 2, "only the stalled watcher and this call")
+    rss_kib = int(next(line.split()[1] for line in open(f"/proc/{d.proc.pid}/status")
+                       if line.startswith("VmRSS:")))
+    wait_for(lambda: "it has not read its replies for" in d.read_log(), "the stalled watcher to be dropped",
+             timeout=20)
+    expect(d.call("io.execcount.GetStatus")["clients"] == 1, "dropped")
+    w.settimeout(5)
+    n = 0
+    while True:
+        data = w.recv(1 << 20)
+        if not data:
+            break
+        n += data.count(b"\0")
+    w.close()
+    expect(0 < n < 3000, f"it got what the socket held ({n} events), then EOF")
+    expect(rss_kib < 32 * 1024, f"the daemon's memory stays bounded: {rss_kib} KiB")
+    print(f"  stalled watcher dropped after {n} events; daemon RSS {rss_kib} KiB")
+
+
+def test_garbage_flood(d):
+    for i in range(50):
+        v = d.varlink()
+        try:
+            v.send(os.urandom(4096) + b"\0")
+            v.closed()
+        except OSError:
+            pass
+        v.close()
+    expect(d.proc.poll() is None and "users" in d.call("io.execcount.GetStats"), "served after 50 garbage clients")
+
+
+def main():
+    daemonlib.setup(sys.argv, 2400000000)
+    g = access_group()
+    tmp = tempfile.mkdtemp(prefix="test-socket-")
+    os.chmod(tmp, 0o755)
+    d = None
+    try:
+        d = Daemon(tmp, f"[Access]\nGroup={g.gr_name}\n")
+        expect(os.stat(d.socket).st_mode & 0o777 == 0o666, "anyone may connect")
+        failed = daemonlib.run_tests([
+            ("another user sees its own UID only", lambda: test_own_uid_only(d, g)),
+            (f"a member of the access group ({g.gr_name}) sees all, resets nothing",
+             lambda: test_group_member(d, g)),
+            ("Watch: another user's events stay private", lambda: test_watch_own_only(d)),
+            ("Reset and Reload: root only", lambda: test_changes_root_only(d)),
+            ("execcountctl: one line per denial", lambda: test_ctl_messages(d)),
+            ("[Access] Group= on reload", lambda: test_group_reload(d, g)),
+            ("a 1 MiB message", lambda: test_huge_message(d)),
+            ("500 idle connections; MaxClientsPerUID=", lambda: test_idle_connections(d)),
+            ("a Watch client that never reads", lambda: test_watcher_never_reads(d)),
+            ("garbage", lambda: test_garbage_flood(d)),
+        ])
+        if failed:
+            print("---- execcountd log ----\n" + d.read_log())
+    finally:
+        if d:
+            d.stop()
+        daemonlib.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
