@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """test-e2e.py: execcountd as a systemd service, under a real systemd as PID 1.
 
-    test-e2e.py BUILD-DIR CACHE-DIR
+    test-e2e.py BUILD-DIR CACHE-DIR EXECLOAD NOOP
 
 Boots a Debian 12 root file system (made with debootstrap on first use and kept in
 CACHE-DIR) with systemd-nspawn, with this build installed in it, and checks the service
@@ -25,7 +25,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rootfs  # noqa: E402
 
-BUILD, CACHE = sys.argv[1:3]
+BUILD, CACHE, EXECLOAD, NOOP = sys.argv[1:5]
 ROOTFS = os.path.join(CACHE, rootfs.NAME)
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 UID_BASE = 2600000000 + (os.getpid() & 0xFFFF) * 64
@@ -38,6 +38,8 @@ ID_STOPPING = "291fe7a3278f4c69bf887fb7d4baa8df"
 ID_EXEC = "8783b7ad605e4d1d9c03096ae0974cf8"
 ID_EXECS_SUPPRESSED = "4a44bf7e7e0f4c90b92a85e7bd733328"
 ID_SUMMARY = "e1fa38b425fa46d391f4b2a6a3666a82"
+TOOLS = "/usr/local/lib/execcount-e2e"  # execload and noop, in the container
+PINS = "/sys/fs/bpf/execcountd"
 
 
 def fail(msg):
@@ -67,7 +69,7 @@ def log(msg):
 # ---- The container
 
 class Container:
-    def __init__(self, stage, etc):
+    def __init__(self, stage, etc, bpffs):
         self.name = f"execcount-e2e-{os.getpid()}"
         self.cgroups = [f"/sys/fs/cgroup/{h}/{self.name}" for h in ("systemd", "unified")
                         if os.path.isdir(f"/sys/fs/cgroup/{h}")]
@@ -81,8 +83,9 @@ class Container:
         enter = "; ".join(f"echo $$ > {cg}/cgroup.procs" for cg in self.cgroups)
         binds = ["--bind=/sys/kernel/tracing", f"--bind-ro={stage}/usr/local:/usr/local",
                  f"--bind={etc}:/etc/execcountd"]
-        if os.path.ismount("/sys/fs/bpf"):
-            binds.append("--bind=/sys/fs/bpf")
+        # A BPF file system of its own: the container's daemon pins there, never where
+        # this host's execcountd does.
+        binds.append(f"--bind={bpffs}:/sys/fs/bpf")
         cmd = ["systemd-nspawn", "--boot", f"--directory={ROOTFS}", "--volatile=overlay", "--register=no",
                "--keep-unit", f"--machine={self.name}", "--console=pipe",
                "--system-call-filter=bpf perf_event_open", "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_ADMIN",
@@ -118,10 +121,15 @@ class Container:
                 return int(pid)
         return None
 
+    def command(self, *cmd):
+        return ["nsenter", f"--target={self.pid1}", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup",
+                "--root", "--wd", "--", "env", "-i", f"PATH={PATH}", *cmd]
+
+    def popen(self, *cmd):
+        return subprocess.Popen(self.command(*cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
     def run(self, *cmd, check=True, timeout=60):
-        p = subprocess.run(["nsenter", f"--target={self.pid1}", "--mount", "--uts", "--ipc", "--net", "--pid",
-                            "--cgroup", "--root", "--wd", "--", "env", "-i", f"PATH={PATH}", *cmd],
-                           capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(self.command(*cmd), capture_output=True, text=True, timeout=timeout)
         if check and p.returncode != 0:
             fail(f"in the container, {' '.join(cmd)}: exit {p.returncode}\n{p.stdout}{p.stderr}")
         return p
@@ -248,6 +256,79 @@ def check_counts(c, uid):
            f"no row for {uid} in:\n{table}")
 
 
+def storm(c, uid):
+    """Starts execload as uid in the container: successes and failures at once."""
+    ok = c.popen(f"{TOOLS}/execload", "--workers=2", "--count=1500", f"--uid={uid}", f"--program={TOOLS}/noop",
+                 "--json")
+    bad = c.popen(f"{TOOLS}/execload", "--workers=1", "--mode=failure", "--count=300000", f"--uid={uid}", "--json")
+    return ok, bad
+
+
+def storm_done(procs):
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        expect(p.returncode == 0, f"execload failed: {out} {err}")
+        results.append(json.loads(out))
+    return results
+
+
+def journal_after(c, before, message_id):
+    return c.journal(f"MESSAGE_ID={message_id}")[before:]
+
+
+def check_restart_storm(c, uid):
+    stopping, started = len(c.journal(f"MESSAGE_ID={ID_STOPPING}")), len(c.journal(f"MESSAGE_ID={ID_STARTED}"))
+    pid = show(c, "MainPID")
+    procs = storm(c, uid)
+    time.sleep(0.3)
+    c.run("systemctl", "restart", "execcountd")
+    ok, bad = storm_done(procs)
+    expect(show(c, "MainPID") != pid, "a new daemon")
+    got = stats_of(c, uid)
+    expect(got == (ok["execs"], bad["failed"]) and ok["execs"] == 3000,
+           f"after systemctl restart: counted {got}, made {ok['execs']} execs and {bad['failed']} failures")
+    stop = journal_after(c, stopping, ID_STOPPING)
+    expect(len(stop) == 1 and stop[0].get("STOP_KIND") == "restart", f"the stop was a restart: {stop}")
+    start = journal_after(c, started, ID_STARTED)
+    expect(len(start) == 1 and start[0].get("COUNTS_ORIGIN") == "running", f"took over the probes: {start}")
+    log(f"  systemctl restart during a storm: {ok['execs']} execs ({ok['rate']:.0f}/s) and {bad['failed']} "
+        f"failures ({bad['rate']:.0f}/s) made, as many counted")
+
+
+def check_crash_storm(c, uid):
+    restarts, pid = int(show(c, "NRestarts")), show(c, "MainPID")
+    procs = storm(c, uid)
+    time.sleep(0.3)
+    c.run("systemctl", "kill", "--signal=SIGKILL", "execcountd")
+    wait_for(lambda: int(show(c, "NRestarts")) == restarts + 1 and show(c, "SubState") == "running",
+             "systemd to restart the killed daemon")
+    ok, bad = storm_done(procs)
+    expect(show(c, "MainPID") != pid, "a new daemon")
+    got = stats_of(c, uid)
+    expect(got == (ok["execs"], bad["failed"]), f"after kill -9: counted {got}, made {ok['execs']}/{bad['failed']}")
+    status = json.loads(c.run("execcountctl", "status", "--json=short").stdout)
+    expect(status["counts_origin"] == "running" and status["pinned"], f"took over the probes: {status}")
+
+
+def check_unprivileged(c, uid):
+    exec_as(c, uid + 1, ok=1)
+    p = c.run("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "execcountctl", "stats",
+              "--json=short")
+    got = json.loads(p.stdout)
+    # The execcountctl that asked is the user's first exec.
+    expect(got["access"] == "own" and [(u["uid"], u["execs"]) for u in got["users"]] == [(uid, 1)],
+           f"an unprivileged user sees its own UID only: {got}")
+    p = c.run("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "execcountctl", "stats", "--uid",
+              str(uid + 1), check=False)
+    expect(p.returncode == 1 and "Only root and the members" in p.stderr, f"another user's: {p.stderr!r}")
+    c.run("useradd", "--uid", str(uid + 2), "--groups", "execcount", "e2e-auditor")
+    p = c.run("setpriv", f"--reuid={uid + 2}", f"--regid={uid + 2}", "--init-groups", "execcountctl", "stats",
+              "--uid", str(uid + 1), "--json=short")
+    got = json.loads(p.stdout)
+    expect(got["access"] == "all" and got["users"][0]["execs"] == 1, f"a member of group execcount: {got}")
+
+
 def check_log_execs(c, etc, uid):
     write_dropin(etc, "[Journal]\nLogExecs=yes\nSummaryIntervalSec=2s\n")
     reload(c)
@@ -360,13 +441,26 @@ def check_watchdog(c):
     c.run("systemctl", "daemon-reload")
 
 
-def check_stop(c):
+def check_stop(c, uid):
+    exec_as(c, uid, ok=3, missing=1)
     before = len(c.journal(f"MESSAGE_ID={ID_STOPPING}"))
     c.run("systemctl", "stop", "execcountd.socket", "execcountd.service")
     expect(show(c, "ActiveState") == "inactive" and show(c, "Result") == "success", "clean stop")
     expect(c.run("systemctl", "is-failed", "--quiet", "execcountd", check=False).returncode != 0, "not failed")
     stopping = wait_for(lambda: c.journal(f"MESSAGE_ID={ID_STOPPING}")[before:], "the stop message")
-    expect(len(stopping) == 1 and stopping[0]["SIGNAL"] == "SIGTERM", f"STOPPING message: {stopping}")
+    expect(len(stopping) == 1 and stopping[0]["SIGNAL"] == "SIGTERM" and stopping[0]["STOP_KIND"] == "stop",
+           f"STOPPING message: {stopping}")
+    pinned = c.run("ls", PINS).stdout.split()
+    expect(sorted(pinned) == ["counts", "events", "meta", "stats", "tunables"],
+           f"after a stop, no probe is left in the kernel, the counts are: {pinned}")
+    expect(c.run("test", "-s", "/var/lib/execcountd/counts.state", check=False).returncode == 0,
+           "the state file is written at the stop")
+    exec_as(c, uid, ok=2)  # not counted: nothing runs
+    c.run("systemctl", "start", "execcountd")
+    expect(stats_of(c, uid) == (3, 1), f"the counts are kept over stop and start: {stats_of(c, uid)}")
+    status = json.loads(c.run("execcountctl", "status", "--json=short").stdout)
+    expect(status["counts_origin"] == "pinned-maps", f"origin after a stop: {status['counts_origin']}")
+    c.run("systemctl", "stop", "execcountd.socket", "execcountd.service")
 
 
 def check_security(c):
@@ -405,21 +499,34 @@ def main():
         subprocess.run(["meson", "install", "-C", BUILD, "--destdir", stage, "--no-rebuild", "--quiet"],
                        check=True, stdout=subprocess.DEVNULL)
         shutil.copytree(os.path.join(stage, "etc/execcountd"), etc)
+        os.makedirs(stage + TOOLS)
+        for tool in (EXECLOAD, NOOP):
+            shutil.copy(tool, stage + TOOLS)
+        bpffs = os.path.join(tmp, "bpffs")
+        os.mkdir(bpffs)
+        subprocess.run(["mount", "-t", "bpf", "bpf", bpffs], check=True)
         start = time.monotonic()
-        c = Container(os.path.join(stage), etc)
+        c = Container(os.path.join(stage), etc, bpffs)
         log(f"# container booted in {time.monotonic() - start:.1f} s")
         expect(c.run("getent", "passwd", "execcountd").returncode == 0, "sysusers.d made the execcountd user")
 
         steps = [
             ("1. systemctl start: active, start message with the probe mode", lambda: check_start(c)),
             ("2. exact counts in execcountctl stats and stats --json", lambda: check_counts(c, UID_BASE + 1)),
+            ("   systemctl restart during an exec storm: zero counts lost",
+             lambda: check_restart_storm(c, UID_BASE + 10)),
+            ("   kill -9 during an exec storm: systemd restarts it, zero counts lost",
+             lambda: check_crash_storm(c, UID_BASE + 11)),
+            ("   an unprivileged user sees its own UID; group execcount sees all",
+             lambda: check_unprivileged(c, UID_BASE + 12)),
             ("3. LogExecs=yes: journalctl EXEC_UID= lists the execs; summaries add up",
              lambda: check_log_execs(c, etc, UID_BASE + 2)),
             ("3b. exec entries within their rate limit", lambda: check_rate_limit(c, etc, UID_BASE + 3)),
             ("4. reload keeps counts, applies config, refuses a bad one", lambda: check_reload(c, etc, UID_BASE + 1)),
             ("5. socket activation starts the stopped service", lambda: check_socket_activation(c, UID_BASE + 4)),
             ("   watchdog: a hung loop gets the service restarted", lambda: check_watchdog(c)),
-            ("6. systemctl stop is clean and logged", lambda: check_stop(c)),
+            ("6. systemctl stop is clean and logged, detaches the probes, keeps the counts",
+             lambda: check_stop(c, UID_BASE + 15)),
             ("7. systemd-analyze security", lambda: check_security(c)),
         ]
         for name, fn in steps:
@@ -436,6 +543,8 @@ def main():
             log(c.run("journalctl", "-u", "execcountd", "--no-pager", "-n", "60", check=False).stdout)
     finally:
         left = c.stop() if c else []
+        if os.path.ismount(os.path.join(tmp, "bpffs")):
+            subprocess.run(["umount", "-l", os.path.join(tmp, "bpffs")], check=False)
         shutil.rmtree(tmp, ignore_errors=True)
     for what in left:
         failed = True
