@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-state.c: unit tests for state.c: the format round trip, every kind of damage,
+ * and the file operations in a temporary directory. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "state.h"
+#include "test.h"
+
+static const StateEntry entries[] = {
+        { .uid = 0, .execs = 123456789, .failed = 42, .last_exec_usec = 1795412938844170 },
+        { .uid = 1000, .execs = 1, .failed = 0, .last_exec_usec = 0 },
+        { .uid = 4294967294u, .execs = UINT64_MAX, .failed = UINT64_MAX - 1, .last_exec_usec = 1 },
+};
+
+static StateSnapshot sample(void) {
+        StateSnapshot s = {
+                .since_usec = 1795412912694601,
+                .saved_usec = 1795412999000000,
+                .map_full_execs = 7,
+                .map_full_failed = 9,
+                .n = ELEMENTSOF(entries),
+                .entries = (StateEntry *) entries,
+        };
+
+        for (int i = 0; i < 16; i++)
+                s.boot_id[i] = (uint8_t) (0xa0 + i);
+        return s;
+}
+
+static void expect_same(const StateSnapshot *a, const StateSnapshot *b) {
+        ASSERT_EQ_U(a->since_usec, b->since_usec);
+        ASSERT_EQ_U(a->saved_usec, b->saved_usec);
+        ASSERT_EQ_U(a->map_full_execs, b->map_full_execs);
+        ASSERT_EQ_U(a->map_full_failed, b->map_full_failed);
+        ASSERT(memcmp(a->boot_id, b->boot_id, 16) == 0);
+        ASSERT_EQ_U(a->n, b->n);
+        for (size_t i = 0; i < a->n; i++) {
+                ASSERT_EQ_U(a->entries[i].uid, b->entries[i].uid);
+                ASSERT_EQ_U(a->entries[i].execs, b->entries[i].execs);
+                ASSERT_EQ_U(a->entries[i].failed, b->entries[i].failed);
+                ASSERT_EQ_U(a->entries[i].last_exec_usec, b->entries[i].last_exec_usec);
+        }
+}
+
+static void expect_damaged(const void *data, size_t size, const char *want_reason) {
+        StateSnapshot out = {};
+        const char *reason = NULL;
+
+        ASSERT_EQ(state_decode(data, size, &out, &reason), -EBADMSG);
+        ASSERT(reason);
+        if (want_reason)
+                ASSERT_STREQ(reason, want_reason);
+        ASSERT(!out.entries); /* nothing handed out */
+}
+
+static void test_round_trip(void) {
+        StateSnapshot s = sample(), out = {}, empty = { .since_usec = 5 };
+        const char *reason = NULL;
+        void *buf;
+        size_t size;
+
+        ASSERT_EQ(state_encode(&s, &buf, &size), 0);
+        ASSERT_EQ_U(size, 72 + 3 * 32); /* the format's size, whatever the compiler */
+        ASSERT_EQ(state_decode(buf, size, &out, &reason), 0);
+        expect_same(&s, &out);
+        state_snapshot_done(&out);
+        free(buf);
+
+        /* No UIDs at all is a valid snapshot too. */
+        ASSERT_EQ(state_encode(&empty, &buf, &size), 0);
+        ASSERT_EQ(state_decode(buf, size, &out, &reason), 0);
+        expect_same(&empty, &out);
+        state_snapshot_done(&out);
+        free(buf);
+
+        /* More UIDs than a state file may hold are refused, not truncated. */
+        empty.n = STATE_ENTRIES_MAX + 1;
+        ASSERT_EQ(state_encode(&empty, &buf, &size), -E2BIG);
+}
+
+static void test_damage(void) {
+        StateSnapshot s = sample();
+        uint8_t *buf, *copy;
+        size_t size;
+
+        ASSERT_EQ(state_encode(&s, (void **) &buf, &size), 0);
+        copy = malloc(size + 1);
+        ASSERT(copy);
+
+        /* Every single flipped bit, anywhere, is caught. */
+        for (size_t i = 0; i < size; i++)
+                for (int bit = 0; bit < 8; bit++) {
+                        memcpy(copy, buf, size);
+                        copy[i] ^= (uint8_t) (1u << bit);
+                        expect_damaged(copy, size, NULL);
+                }
+        /* Every truncation, and one byte too many. */
+        for (size_t n = 0; n < size; n++)
+                expect_damaged(buf, n, n < 72 ? "shorter than its header" : "truncated, or of the wrong length");
+        memcpy(copy, buf, size);
+        copy[size] = 0;
+        expect_damaged(copy, size + 1, "truncated, or of the wrong length");
+
+        /* What each check says. */
+        memcpy(copy, buf, size);
+        copy[0] = 'X';
+        expect_damaged(copy, size, "not an execcountd state file");
+        memcpy(copy, buf, size);
+        copy[8] = 2; /* version */
+        expect_damaged(copy, size, "of an unknown version");
+        memcpy(copy, buf, size);
+        copy[size - 1] ^= 1;
+        expect_damaged(copy, size, "damaged (checksum mismatch)");
+        memcpy(copy, buf, size);
+        memset(copy + 12, 0xff, 4); /* n_entries: far more than the file holds */
+        expect_damaged(copy, size, "truncated, or of the wrong length");
+
+        free(copy);
+        free(buf);
+}
+
+static void test_files(void) {
+        char dir[] = "/tmp/test-state-XXXXXX", sub[64], path[128], *aside = NULL;
+        StateSnapshot s = sample(), out = {};
+        const char *reason = NULL;
+        struct stat st;
+        int fd;
+
+        ASSERT(mkdtemp(dir));
+        snprintf(sub, sizeof(sub), "%s/state", dir);
+        snprintf(path, sizeof(path), "%s/" STATE_FILE, sub);
+
+        ASSERT_EQ(state_load(sub, &out, &reason), -ENOENT);
+        /* The directory is made when missing, the file is private, no temporary is left. */
+        ASSERT_EQ(state_save(sub, &s), 0);
+        ASSERT_EQ(stat(path, &st), 0);
+        ASSERT_EQ(st.st_mode & 0777, 0600);
+        ASSERT_EQ(access(sub, F_OK), 0);
+        snprintf(path, sizeof(path), "%s/." STATE_FILE ".tmp", sub);
+        ASSERT_EQ(access(path, F_OK), -1);
+        ASSERT_EQ(state_load(sub, &out, &reason), 0);
+        expect_same(&s, &out);
+        state_snapshot_done(&out);
+
+        /* A newer snapshot replaces the older one whole. */
+        s.n = 1;
+        s.saved_usec++;
+        ASSERT_EQ(state_save(sub, &s), 0);
+        ASSERT_EQ(state_load(sub, &out, &reason), 0);
+        expect_same(&s, &out);
+        state_snapshot_done(&out);
+
+        /* A damaged file is reported, set aside under a new name, and then gone. */
+        snprintf(path, sizeof(path), "%s/" STATE_FILE, sub);
+        fd = open(path, O_WRONLY | O_TRUNC);
+        ASSERT(fd >= 0);
+        ASSERT_EQ(write(fd, "EXECCNT\n", 8), 8);
+        close(fd);
+        ASSERT_EQ(state_load(sub, &out, &reason), -EBADMSG);
+        ASSERT_STREQ(reason, "shorter than its header");
+        ASSERT_EQ(state_set_aside(sub, &aside), 0);
+        ASSERT(strstr(aside, "/" STATE_FILE ".damaged-"));
+        ASSERT_EQ(stat(aside, &st), 0);
+        ASSERT_EQ(st.st_size, 8);
+        ASSERT_EQ(state_load(sub, &out, &reason), -ENOENT);
+
+        ASSERT_EQ(state_save(sub, &s), 0);
+        ASSERT_EQ(state_remove(sub), 0);
+        ASSERT_EQ(state_remove(sub), 0); /* nothing there: fine too */
+        ASSERT_EQ(access(path, F_OK), -1);
+
+        unlink(aside);
+        free(aside);
+        rmdir(sub);
+        rmdir(dir);
+}
+
+static void test_boot_id(void) {
+        uint8_t id[16], zero[16] = {};
+        char text[33], want[64], *p = want;
+        FILE *f;
+
+        ASSERT_EQ(state_read_boot_id(id), 0);
+        ASSERT(memcmp(id, zero, 16) != 0);
+        f = fopen("/proc/sys/kernel/random/boot_id", "re");
+        ASSERT(f && fgets(want, sizeof(want), f));
+        fclose(f);
+        /* The same 32 hex digits, without the dashes. */
+        for (char *q = want; *q && *q != '\n'; q++)
+                if (*q != '-')
+                        *p++ = *q;
+        *p = '\0';
+        ASSERT_STREQ(state_format_boot_id(id, text), want);
+}
+
+int main(void) {
+        test_round_trip();
+        test_damage();
+        test_files();
+        test_boot_id();
+        return 0;
+}
