@@ -69,7 +69,7 @@ static int read_reply(Client *c, VarlinkReply *ret) {
         size_t len;
         int r;
 
-        while (!(end = memchr(c->buf, '\0', c->size))) {
+        while (!(end = c->size > 0 ? memchr(c->buf, '\0', c->size) : NULL)) {
                 ssize_t n;
 
                 if (c->size == c->alloc) {

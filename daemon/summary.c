@@ -54,7 +54,8 @@ int summary_take(Summary *s, const UserCount *cur, size_t n_cur, SummaryEntry **
         if (n > 1)
                 qsort(out, n, sizeof(*out), compare_entries);
 
-        memcpy(copy, cur, n_cur * sizeof(*copy));
+        if (n_cur > 0)
+                memcpy(copy, cur, n_cur * sizeof(*copy));
         free(s->last);
         s->last = copy;
         s->n_last = n_cur;

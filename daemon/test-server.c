@@ -307,6 +307,7 @@ static void test_connection_limit(sd_event *e, Server *s) {
         close(b.fd);
         close(c.fd);
         free(b.buf);
+        free(c.buf);
 }
 
 int main(void) {

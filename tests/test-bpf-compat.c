@@ -94,6 +94,9 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "SKIP: this kernel cannot run 32-bit programs (%s): no compat execs can happen "
                                 "here; the vm suite tests them on a kernel that can\n",
                         WIFEXITED(status) ? "exec fails with ENOEXEC" : "they die with SIGSEGV");
+                ring_buffer__free(ring);
+                probe_free(p);
+                probe_report_done(&report);
                 return EXIT_TEST_SKIP;
         }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
