@@ -34,6 +34,19 @@ static void test_conversion(void) {
         ASSERT(boot_ns_to_realtime_usec(boot * 1000, offset) + 1000000 > real);
         ASSERT(boot_ns_to_realtime_usec(boot * 1000, offset) < real + 1000000);
         ASSERT_EQ_U(boot_ns_to_realtime_usec(5000, 10), 15);
+
+        /* Jitter within the slack keeps the offset; a clock step replaces it. */
+        int64_t kept = 0;
+        ASSERT_EQ(realtime_offset_settle(&kept, 1000000), 1000000);
+        ASSERT_EQ(realtime_offset_settle(&kept, 1000001), 1000000);
+        ASSERT_EQ(realtime_offset_settle(&kept, 999000), 1000000);
+        ASSERT_EQ(realtime_offset_settle(&kept, 1001001), 1001001);
+        ASSERT_EQ(realtime_offset_settle(&kept, -5000000), -5000000);
+        ASSERT_EQ(kept, -5000000);
+        /* Two reads in a row are within the slack of each other. */
+        kept = 0;
+        int64_t first = realtime_offset_settle(&kept, realtime_offset_usec());
+        ASSERT_EQ(realtime_offset_settle(&kept, realtime_offset_usec()), first);
         ASSERT_EQ_U(boot_ns_to_realtime_usec(5000, -100), 0); /* never before the epoch */
 }
 

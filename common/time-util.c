@@ -18,7 +18,24 @@ uint64_t now_usec(clockid_t clock) {
 }
 
 int64_t realtime_offset_usec(void) {
-        return (int64_t) now_usec(CLOCK_REALTIME) - (int64_t) now_usec(CLOCK_BOOTTIME);
+        int64_t best = INT64_MIN;
+
+        /* Being preempted between the two reads only ever makes the difference smaller:
+         * the largest of a few is the closest. */
+        for (int i = 0; i < 3; i++) {
+                int64_t d = (int64_t) now_usec(CLOCK_REALTIME) - (int64_t) now_usec(CLOCK_BOOTTIME);
+
+                if (d > best)
+                        best = d;
+        }
+        return best;
+}
+
+int64_t realtime_offset_settle(int64_t *kept, int64_t current) {
+        if (*kept == 0 || current > *kept + (int64_t) REALTIME_OFFSET_SLACK_USEC ||
+            current < *kept - (int64_t) REALTIME_OFFSET_SLACK_USEC)
+                *kept = current;
+        return *kept;
 }
 
 uint64_t boot_ns_to_realtime_usec(uint64_t boot_ns, int64_t offset_usec) {

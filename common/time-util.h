@@ -10,6 +10,12 @@ uint64_t now_usec(clockid_t clock);
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, in µs, at the moment of the call. */
 int64_t realtime_offset_usec(void);
 
+/* The offset a converter should use so that the same stamp always converts to the same
+ * time: *kept (0 at first) unless current is more than REALTIME_OFFSET_SLACK_USEC away
+ * from it (the clock was set, or slewing added up), in which case current is kept. */
+#define REALTIME_OFFSET_SLACK_USEC 1000
+int64_t realtime_offset_settle(int64_t *kept, int64_t current);
+
 /* A CLOCK_BOOTTIME stamp in ns (what the BPF program records) as µs since the epoch,
  * given realtime_offset_usec(). */
 uint64_t boot_ns_to_realtime_usec(uint64_t boot_ns, int64_t offset_usec);

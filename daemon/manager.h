@@ -43,6 +43,7 @@ struct Manager {
         struct exec_stats stats_at_reset;
         Persist persist;
         uint8_t boot_id[16];
+        int64_t realtime_offset; /* see manager_realtime_offset() */
         /* [Access] Group= as resolved at start or the last reload. */
         bool has_access_gid;
         gid_t access_gid;
@@ -56,11 +57,20 @@ DEFINE_POINTER_CLEANUP(Manager, manager_free);
 
 /* Attaches the probes and serves the socket (listen_fd >= 0: an inherited socket). */
 int manager_start(Manager *m, int listen_fd);
+/* The same with probes the caller made (tests and fuzzing: maps without programs), which
+ * the manager takes over, also on failure. */
+int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe);
+/* The options the configuration in effect asks of the probes. */
+ProbeOptions manager_probe_options(Manager *m);
 /* Runs until SIGTERM or SIGINT; returns the exit status. */
 int manager_run(Manager *m);
 /* Rereads the configuration; on error keeps the old one, logs why and returns < 0, with
  * the reason in *ret_error if given (NULL when out of memory). */
 int manager_reload(Manager *m, char **ret_error);
+
+/* CLOCK_REALTIME minus CLOCK_BOOTTIME, held still: a kernel stamp converts to the same
+ * time in every reply and in the state file. */
+int64_t manager_realtime_offset(Manager *m);
 
 /* The kernel's statistics, with the map-full counters since the last full reset. */
 int manager_read_stats(Manager *m, struct exec_stats *ret);

@@ -147,7 +147,7 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
         static const VarlinkField fields[] = { { "uid", json_type_int, false } };
         _cleanup_(json_object_putp) json_object *reply = NULL, *users = NULL;
         _cleanup_(freep) UserCount *list = NULL;
-        int64_t offset = realtime_offset_usec();
+        int64_t offset = manager_realtime_offset(m);
         struct exec_stats stats;
         AccessScope scope = caller_scope(m, c);
         UserCount one;

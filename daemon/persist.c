@@ -126,7 +126,7 @@ uint64_t persist_last_exec_usec(const Persist *p, const UserCount *u, int64_t re
 int persist_save(Manager *m) {
         _cleanup_(freep) UserCount *u = NULL;
         _cleanup_(freep) StateEntry *entries = NULL;
-        int64_t offset = realtime_offset_usec();
+        int64_t offset = manager_realtime_offset(m);
         struct exec_stats stats;
         StateSnapshot s;
         size_t n;
