@@ -97,7 +97,7 @@ static void on_record(const void *data, size_t size, void *userdata) {
         ExecEvent *e;
         int r;
 
-        r = exec_event_decode(data, size, realtime_offset_usec(), &e);
+        r = exec_event_decode(data, size, manager_realtime_offset(m), &e);
         if (r == -ENOMEM) {
                 log_oom();
                 return;
@@ -275,9 +275,8 @@ static ServerLimits manager_server_limits(const Config *c) {
         return l;
 }
 
-int manager_start(Manager *m, int listen_fd) {
-        MountResult mounts[MOUNTS_MAX];
-        ProbeOptions opts = {
+ProbeOptions manager_probe_options(Manager *m) {
+        return (ProbeOptions) {
                 .mode = m->config.probe_mode,
                 .max_uids = m->config.max_uids,
                 .ring_buffer_size = m->config.ring_buffer_size,
@@ -286,7 +285,12 @@ int manager_start(Manager *m, int listen_fd) {
                 .restore = persist_restore,
                 .userdata = m,
         };
-        struct exec_meta meta;
+}
+
+int manager_start(Manager *m, int listen_fd) {
+        MountResult mounts[MOUNTS_MAX];
+        ProbeOptions opts = manager_probe_options(m);
+        Probe *probe;
         int r, n;
 
         n = mounts_ensure(mounts);
@@ -299,7 +303,7 @@ int manager_start(Manager *m, int listen_fd) {
         }
 
         probe_setup_libbpf_logging();
-        r = probe_new(&opts, &m->probe_report, &m->probe);
+        r = probe_new(&opts, &m->probe_report, &probe);
         if (r == -EBUSY)
                 return log_error_errno(r, "Another execcountd uses the pins in %s; stop it first, or give this "
                                        "one another PinDirectory=.", opts.pin_dir);
@@ -308,7 +312,14 @@ int manager_start(Manager *m, int listen_fd) {
                 return r;
         }
         log_pins(m);
+        return manager_start_with_probe(m, listen_fd, probe);
+}
 
+int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
+        struct exec_meta meta;
+        int r;
+
+        m->probe = probe;
         /* The bookkeeping kept with the counts: since when they run, the reset baseline. */
         r = probe_read_meta(m->probe, &meta);
         if (r < 0)
@@ -384,6 +395,10 @@ int manager_run(Manager *m) {
         (void) persist_save(m);
         log_info("Stopped.");
         return r;
+}
+
+int64_t manager_realtime_offset(Manager *m) {
+        return realtime_offset_settle(&m->realtime_offset, realtime_offset_usec());
 }
 
 int manager_read_stats(Manager *m, struct exec_stats *ret) {

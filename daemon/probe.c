@@ -371,6 +371,39 @@ finish:
         return 0;
 }
 
+int probe_new_unattached(const ProbeOptions *opts, Probe **ret) {
+        _cleanup_(freep) Probe *p = calloc(1, sizeof(*p));
+        struct execcount_bpf *skel;
+        struct bpf_program *prog;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        skel = execcount_bpf__open();
+        if (!skel)
+                return negative_errno();
+        bpf_object__for_each_program(prog, skel->obj)
+                bpf_program__set_autoload(prog, false);
+        r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
+        if (r >= 0)
+                r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
+        if (r >= 0)
+                r = execcount_bpf__load(skel);
+        if (r < 0) {
+                execcount_bpf__destroy(skel);
+                return r;
+        }
+        p->skel = skel;
+        for (int m = 0; m < _PIN_MAP_MAX; m++)
+                p->fds[m] = bpf_map__fd(skel_map(skel, m));
+        p->pin_lock_fd = -EBADF;
+        p->mode = opts->mode;
+        p->max_uids = opts->max_uids;
+        p->ring_buffer_size = opts->ring_buffer_size;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
 Probe *probe_free(Probe *p) {
         if (!p)
                 return NULL;

@@ -59,6 +59,9 @@ typedef struct Probe Probe;
  * process holds the pin directory (see pins_lock()), else with the error of the last
  * mode tried. */
 int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret);
+/* The maps only, made fresh, with no program loaded: nothing counts into them. For tests
+ * and fuzzing of everything that reads and changes the maps, with real maps. */
+int probe_new_unattached(const ProbeOptions *opts, Probe **ret);
 /* Closes the daemon's handles. Pinned probes stay attached. */
 Probe *probe_free(Probe *p);
 DEFINE_POINTER_CLEANUP(Probe, probe_free);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* fuzz-state.c: the state file decoder (state.c), which reads what is on disk after a
+ * crash. A snapshot that decodes must encode back to a file that decodes the same. */
+
+#include <string.h>
+
+#include "fuzz.h"
+#include "state.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        StateSnapshot s = {}, again = {};
+        const char *reason = NULL;
+        void *buf;
+        size_t n;
+
+        if (state_decode(data, size, &s, &reason) < 0) {
+                FUZZ_CHECK(reason || !s.entries);
+                return 0;
+        }
+        FUZZ_CHECK(s.n <= STATE_ENTRIES_MAX);
+        FUZZ_CHECK(state_encode(&s, &buf, &n) == 0);
+        FUZZ_CHECK(n == size);
+        FUZZ_CHECK(state_decode(buf, n, &again, &reason) == 0);
+        FUZZ_CHECK(again.n == s.n && again.since_usec == s.since_usec && again.saved_usec == s.saved_usec);
+        FUZZ_CHECK(s.n == 0 || memcmp(again.entries, s.entries, s.n * sizeof(*s.entries)) == 0);
+        state_snapshot_done(&again);
+        state_snapshot_done(&s);
+        free(buf);
+        return 0;
+}
