@@ -113,7 +113,7 @@ class Daemon:
     of its own; the daemon makes the directory) and keeping its state in tmp/state, unless
     the config says otherwise."""
 
-    def __init__(self, tmp, config="", args=(), wrapper=(), owner=None, wait=True):
+    def __init__(self, tmp, config="", args=(), wrapper=(), owner=None, wait=True, start_timeout=10.0):
         self.tmp = tmp
         self.socket = os.path.join(tmp, "io.execcount")
         self.config = os.path.join(tmp, "execcountd.conf")
@@ -123,9 +123,9 @@ class Daemon:
         mount_bpffs(os.path.dirname(self.pins), owner)
         with open(self.config, "w") as f:
             f.write(f"[State]\nDirectory={self.state}\nPinDirectory={self.pins}\n\n{config}")
-        self.start(args, wrapper, wait)
+        self.start(args, wrapper, wait, start_timeout)
 
-    def start(self, args=(), wrapper=(), wait=True):
+    def start(self, args=(), wrapper=(), wait=True, start_timeout=10.0):
         """Starts execcountd (again), appending to its log."""
         self.logf = open(self.log, "a")
         self.log_offset = self.logf.tell()
@@ -133,9 +133,9 @@ class Daemon:
             [*wrapper, EXECCOUNTD, "--config", self.config, "--socket", self.socket, *args],
             stdout=self.logf, stderr=subprocess.STDOUT)
         if wait:
-            self.wait_up()
+            self.wait_up(start_timeout)
 
-    def wait_up(self):
+    def wait_up(self, timeout=10.0):
         def up():
             if self.proc.poll() is not None:
                 fail(f"execcountd exited with {self.proc.returncode}:\n{self.read_log()}")
@@ -144,7 +144,7 @@ class Daemon:
                 return True
             except OSError:
                 return False
-        wait_for(up, "execcountd to serve its socket")
+        wait_for(up, "execcountd to serve its socket", timeout)
 
     def run_log(self):
         """The log of the current run only."""
@@ -186,11 +186,11 @@ class Daemon:
     def ctl_json(self, *args):
         return json.loads(self.ctl(*args, "--json=short").stdout)
 
-    def stop(self):
+    def stop(self, timeout=10):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

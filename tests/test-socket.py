@@ -305,7 +305,8 @@ def test_watcher_never_reads(d):
         n += data.count(b"\0")
     w.close()
     expect(0 < n < 3000, f"it got what the socket held ({n} events), then EOF")
-    expect(rss_kib < 32 * 1024, f"the daemon's memory stays bounded: {rss_kib} KiB")
+    if os.environ.get("EXECCOUNT_SANITIZERS", "none") == "none":  # shadow memory counts otherwise
+        expect(rss_kib < 32 * 1024, f"the daemon's memory stays bounded: {rss_kib} KiB")
     print(f"  stalled watcher dropped after {n} events; daemon RSS {rss_kib} KiB")
 
 

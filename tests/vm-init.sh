@@ -18,7 +18,9 @@ for mode in fentry kprobe tracepoint auto; do
         [ "$mode" = auto ] && expected=fentry
         sock=/run/execcount-$mode.sock
         start=$(date +%s)
-        execcountd --config=/etc/execcountd/vm.conf --probe="$mode" --socket="$sock" >/tmp/execcountd-$mode.log 2>&1 &
+        # Pins of its own: each mode starts from zero, and pins its own kind of links.
+        execcountd --config=/etc/execcountd/vm.conf --probe="$mode" --socket="$sock" \
+                --pin-directory=/sys/fs/bpf/execcount-vm-$mode >/tmp/execcountd-$mode.log 2>&1 &
         pid=$!
         i=0
         while ! execcountctl --socket="$sock" status >/dev/null 2>&1; do

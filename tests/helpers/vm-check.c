@@ -354,6 +354,10 @@ int main(int argc, char *argv[]) {
                 json_get_int64(status, "returns_missed", 0, INT64_MAX, &returns_missed);
         }
         CHECK(mode && streq(mode, expected_mode), "probe mode %s, expected %s", mode ?: "?", expected_mode);
+        /* This mode's maps and links, pinned: a restart or a crash would lose nothing. */
+        json_object *pinned;
+        CHECK(status && json_object_object_get_ex(status, "pinned", &pinned) && json_object_get_boolean(pinned),
+              "the %s probes are not pinned", mode ?: "?");
         printf("vm-check: probe mode %s, %" PRIi64 " probe misses, %" PRIi64 " returns missed, %" PRIi64
                " events lost\n",
                mode ?: "?", misses, returns_missed, lost);
