@@ -31,11 +31,11 @@ static const char *origin_text(const char *origin) {
         static const struct {
                 const char *origin, *text;
         } table[] = {
-                { "running", "taken over from the previous daemon, which went on counting" },
-                { "pinned-maps", "kept in the kernel since the daemon last stopped" },
-                { "migrated", "copied from the previous map into one of the new size" },
-                { "state-file", "restored from the state file" },
-                { "fresh", "started from zero" },
+                { "running", "this daemon took them over from the previous one, which went on counting" },
+                { "pinned-maps", "kept in the kernel while the daemon was stopped" },
+                { "migrated", "copied into a map of the new size when the daemon started" },
+                { "state-file", "restored from the state file when the daemon started" },
+                { "fresh", "from zero when the daemon started" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
@@ -126,8 +126,7 @@ int verb_status(const Args *a) {
                compat ? "" : " (this kernel has no 32-bit compat execs)");
         printf("      Started: %s (up %s)\n", format_timestamp(t, (uint64_t) v[STARTED]),
                format_timespan(span, (uint64_t) v[UPTIME]));
-        printf("       Counts: since %s; at start %s\n", format_timestamp(t, (uint64_t) v[SINCE]),
-               origin_text(origin));
+        printf("       Counts: since %s; %s\n", format_timestamp(t, (uint64_t) v[SINCE]), origin_text(origin));
         printf("      Boot ID: %s\n", boot_id);
         printf("         Kept: %s; state file %s%s\n",
                pinned ? "pinned in the kernel across restarts and crashes" : "not pinned, lost when the daemon stops",

@@ -283,7 +283,7 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
             !json_add(reply, "ring_buffer_size", json_object_new_int64(probe_get_ring_buffer_size(m->probe))) ||
             !json_add(reply, "clients", json_object_new_int64((int64_t) server_n_connections(m->server))) ||
             !json_add(reply, "access", json_object_new_string(access_scope_to_string(scope))) ||
-            (!isempty(m->config.access_group) &&
+            (m->has_access_gid &&
              !json_add(reply, "access_group", json_object_new_string(m->config.access_group))))
                 return reply_oom(c);
         if (scope == ACCESS_ALL) {

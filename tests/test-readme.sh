@@ -3,8 +3,9 @@
 # test-readme.sh SOURCE-DIR: the README's commands are there and do what it says.
 #
 # Runs the README's first command, tools/run, on a copy of the source tree, in a private
-# mount namespace where /usr/local, /etc/execcountd, /run/execcountd and /var/log are
-# empty: as on a fresh machine, and without touching this one. (The second command,
+# mount namespace where /usr/local, /etc/execcountd, /run/execcountd, /var/lib/execcountd,
+# /var/log and the BPF file system are empty: as on a fresh machine, and without touching
+# this one. (The second command,
 # tools/test, is what runs this test.)
 set -euo pipefail
 src=$1
@@ -37,13 +38,15 @@ work=$(mktemp -d /tmp/test-readme-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"
 tar -C "$src" --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | tar -C "$work" -xf -
-mkdir -p /run/execcountd /etc/execcountd
+mkdir -p /run/execcountd /etc/execcountd /var/lib/execcountd
 
 unshare --mount --propagation private bash -euo pipefail -c '
         fail() { echo "FAIL: $*" >&2; exit 1; }
-        for d in /usr/local /etc/execcountd /run/execcountd /var/log; do
+        for d in /usr/local /etc/execcountd /run/execcountd /var/lib/execcountd /var/log; do
                 mount -t tmpfs tmpfs "$d"
         done
+        # A BPF file system of its own: the pins go with this namespace.
+        mount -t bpf bpf /sys/fs/bpf
         cd "$1"
         out=$(tools/run 2>&1) || { echo "$out"; fail "tools/run failed"; }
         echo "$out"
@@ -69,4 +72,7 @@ unshare --mount --propagation private bash -euo pipefail -c '
         for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         ! kill -0 "$pid" 2>/dev/null || fail "execcountd did not stop"
         grep -q "Stopped." /var/log/execcountd.log || fail "execcountd did not log its stop"
+        # It kept the counts: pinned, and in the state file.
+        [ -e /sys/fs/bpf/execcountd/counts ] || fail "the counts are not pinned after the stop"
+        [ -s /var/lib/execcountd/counts.state ] || fail "no state file after the stop"
 ' _ "$work"
