@@ -35,10 +35,14 @@ if [ "$(cat /proc/1/comm)" = systemd ]; then
 fi
 
 work=$(mktemp -d /tmp/test-readme-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# Mount points for the namespace: the ones made here go again afterwards.
+made=()
+for d in /run/execcountd /etc/execcountd /var/lib/execcountd; do
+        [ -d "$d" ] || { mkdir -p "$d"; made+=("$d"); }
+done
+trap 'rm -rf "$work"; for d in "${made[@]}"; do rmdir "$d"; done' EXIT
 chmod 755 "$work"
 tar -C "$src" --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | tar -C "$work" -xf -
-mkdir -p /run/execcountd /etc/execcountd /var/lib/execcountd
 
 unshare --mount --propagation private bash -euo pipefail -c '
         fail() { echo "FAIL: $*" >&2; exit 1; }
