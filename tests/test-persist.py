@@ -42,6 +42,20 @@ def links(d):
     return [p for p in d.pinned() if p.startswith("link-")]
 
 
+def pinned_program_ids(d):
+    """The IDs of the programs the pinned links hold."""
+    ids = []
+    for name in links(d):
+        out = subprocess.run(["bpftool", "--json", "link", "show", "pinned", os.path.join(d.pins, name)],
+                             capture_output=True, text=True, check=True).stdout
+        ids.append(json.loads(out)["prog_id"])
+    return ids
+
+
+def program_loaded(prog_id):
+    return subprocess.run(["bpftool", "prog", "show", "id", str(prog_id)], capture_output=True).returncode == 0
+
+
 def wipe_pins(d):
     """What a reboot does to the BPF file system."""
     for name in os.listdir(d.pins):
@@ -105,7 +119,11 @@ def test_stop_start(tmp):
         exec_ok(a, 5)
         exec_missing(a, 2)
         since = status(d)["since_usec"]
+        programs = pinned_program_ids(d)
+        expect(programs and all(program_loaded(p) for p in programs), f"programs while running: {programs}")
         expect(d.stop() == 0, "clean stop")
+        # The kernel frees programs after an RCU grace period: soon, not at once.
+        wait_for(lambda: not any(program_loaded(p) for p in programs), f"the programs {programs} to be unloaded")
         expect("the probes are detached; the counts are kept for the next start" in d.run_log(), d.run_log())
         expect(links(d) == [], f"no probe left pinned after a stop: {d.pinned()}")
         expect(sorted(d.pinned()) == ["counts", "events", "meta", "stats", "tunables"], f"maps: {d.pinned()}")
@@ -232,19 +250,24 @@ def test_incompatible_pins(tmp):
 
 
 def test_new_capacity(tmp):
-    """MaxUIDs= changed between runs: the counts move into the new map."""
+    """MaxUIDs= changed between runs: the counts move into the new map, and probes left
+    attached by a crash are replaced, which the log says."""
     d = new_daemon(tmp, "capacity", "[Counts]\nMaxUIDs=100\n")
     a, b = new_uid(), new_uid()
     try:
         exec_ok(a, 2)
         exec_missing(b, 3)
-        expect(d.stop() == 0, "clean stop")
+        programs = pinned_program_ids(d)
+        d.kill()
         with open(d.config, "a") as f:
             f.write("[Counts]\nMaxUIDs=300\n")
         d.start()
         s = status(d)
         expect(s["counts_origin"] == "migrated" and s["map_capacity"] == 300, f"migrated: {s}")
         expect(counts(d, a) == (2, 0) and counts(d, b) == (0, 3), "counts carried over")
+        expect("Replaced the probes an earlier daemon left attached (the pinned counts map has 100 entries, the "
+               "configuration asks for 300)" in d.run_log(), d.run_log())
+        wait_for(lambda: not any(program_loaded(p) for p in programs), f"the old programs {programs} to go")
     finally:
         d.stop()
 
