@@ -52,6 +52,9 @@ static void timer_arm(Drain *d) {
                 log_warning_errno(r, "Failed to arm the event drain timer, events may be late: %m");
 }
 
+/* The programs wake the loop at most once per interval (and early for a backlog); events
+ * that come without a wakeup wait for this timer, which runs while events flow and stops
+ * after two empty ticks. */
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Drain *d = userdata;
 
@@ -71,7 +74,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 
         (void) drain_and_log(d);
         if (d->interval_usec == 0)
-                return 0;
+                return 0; /* every event wakes the loop, as configured */
         d->idle_ticks = 0;
         (void) sd_event_source_get_enabled(d->timer, &enabled);
         if (!enabled)
@@ -95,7 +98,9 @@ int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler 
         if (!d->ring)
                 return negative_errno();
 
-        r = sd_event_add_io(e, &d->io, ring_buffer__epoll_fd(d->ring), EPOLLIN, on_io, d);
+        /* Edge-triggered on the map itself: the loop wakes when a program wakes the reader,
+         * not whenever unread data sits in the ring, which would make it spin in a storm. */
+        r = sd_event_add_io(e, &d->io, ringbuf_fd, EPOLLIN | EPOLLET, on_io, d);
         if (r < 0)
                 return r;
         /* 1ms accuracy: 0 would mean sd-event's default of 250ms. */
