@@ -106,8 +106,13 @@ struct {
         __type(value, struct exec_inflight);
 } inflight SEC(".maps");
 
-/* Boot time of the last forced wakeup of the reader; racy updates only shift it a little. */
+/* Boot time of the last forced wakeup of the reader, and of the last one for a backlog;
+ * racy updates only shift them a little. */
 __u64 last_wakeup_ns = 0;
+__u64 last_backlog_wakeup_ns = 0;
+/* A reader that does not keep up is woken for its backlog at most this often: a wakeup
+ * per event is what makes a naive ring buffer reader expensive. */
+#define BACKLOG_WAKEUP_GAP_NS 1000000ULL
 
 static __always_inline struct exec_stats *stats_get(void) {
         __u32 zero = 0;
@@ -124,7 +129,8 @@ static __always_inline struct exec_stats *stats_get(void) {
                         __sync_fetch_and_add(&_s->field, 1);    \
         })
 
-static __always_inline void count_exec(__u32 uid, bool failed, __u64 now) {
+/* Counts the exec; returns the UID's entry, or NULL when the map is full. */
+static __always_inline struct exec_count *count_exec(__u32 uid, bool failed) {
         struct exec_count *c = NULL;
 
         /* The second round covers an entry deleted by a concurrent reset in between. */
@@ -145,14 +151,48 @@ static __always_inline void count_exec(__u32 uid, bool failed, __u64 now) {
                         STAT_INC(map_full_failed);
                 else
                         STAT_INC(map_full_execs);
-                return;
+                return NULL;
         }
 
         if (failed)
                 __sync_fetch_and_add(&c->failed, 1);
         else
                 __sync_fetch_and_add(&c->execs, 1);
-        c->last_exec_ns = now;
+        return c;
+}
+
+/* A failure can come by the hundred thousand per second, and the precise clock costs
+ * more than the rest of counting it: read it once per clock tick (jiffy) and UID. The
+ * coarse clock helpers are not for tracing programs. */
+static __always_inline void stamp_failure(struct exec_count *c) {
+        __u64 tick = bpf_jiffies64();
+
+        if (c && c->last_exec_tick != tick) {
+                c->last_exec_tick = tick;
+                c->last_exec_ns = bpf_ktime_get_boot_ns();
+        }
+}
+
+/* Whether a failed exec of this UID may send an event: a storm of failures, which costs
+ * its maker about a microsecond each, must not flood the ring buffer, nor take the events
+ * of other UIDs with it, nor cost much more than counting. */
+/* now: the UID's last_exec_ns, which is precise to a clock tick. */
+static __always_inline bool fail_event_allowed(struct exec_count *c, __u64 now) {
+        __u32 zero = 0;
+        struct exec_tunables *t = bpf_map_lookup_elem(&tunables, &zero);
+        __u64 tat;
+
+        if (!t || t->fail_event_spacing_ns == 0)
+                return true;
+        tat = c->fail_event_tat_ns;
+        if (tat < now)
+                tat = now;
+        if (tat - now >= t->fail_event_window_ns) {
+                __sync_fetch_and_add(&c->events_throttled, 1);
+                return false;
+        }
+        c->fail_event_tat_ns = tat + t->fail_event_spacing_ns;
+        return true;
 }
 
 /* Wake the reader at most once per interval; events in between wait for the daemon's
@@ -167,8 +207,11 @@ static __always_inline __u64 wakeup_flags(__u64 now) {
                 last_wakeup_ns = now;
                 return BPF_RB_FORCE_WAKEUP;
         }
-        if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_backlog_bytes)
+        if (now - last_backlog_wakeup_ns >= BACKLOG_WAKEUP_GAP_NS &&
+            bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_backlog_bytes) {
+                last_backlog_wakeup_ns = now;
                 return BPF_RB_FORCE_WAKEUP;
+        }
         return BPF_RB_NO_WAKEUP;
 }
 
@@ -234,11 +277,13 @@ static __always_inline void event_send(struct exec_event *ev, long name_len, __u
 static __always_inline int exec_succeeded(const char *kernel_name) {
         __u64 now = bpf_ktime_get_boot_ns();
         __u32 uid = (__u32) bpf_get_current_uid_gid();
+        struct exec_count *c = count_exec(uid, false);
         struct exec_event *ev;
         struct scratch *s;
         __u64 bit;
 
-        count_exec(uid, false, now);
+        if (c)
+                c->last_exec_ns = now;
 
         ev = scratch_claim(&s, &bit);
         if (!ev) {
@@ -255,6 +300,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
  * the name from it, so the page is resident. */
 static __always_inline int exec_failed(long ret, const char *user_name, int dirfd, __u32 at_flags,
                                        __u32 flags) {
+        struct exec_count *c;
         __u64 now;
         __u32 uid;
         struct exec_event *ev;
@@ -265,9 +311,12 @@ static __always_inline int exec_failed(long ret, const char *user_name, int dirf
         if (ret <= -ERESTART_FIRST && ret >= -ERESTART_LAST)
                 return 0;
 
-        now = bpf_ktime_get_boot_ns();
         uid = (__u32) bpf_get_current_uid_gid();
-        count_exec(uid, true, now);
+        c = count_exec(uid, true);
+        stamp_failure(c);
+        if (c && !fail_event_allowed(c, c->last_exec_ns))
+                return 0;
+        now = bpf_ktime_get_boot_ns();
 
         ev = scratch_claim(&s, &bit);
         if (!ev) {
@@ -410,7 +459,7 @@ int BPF_PROG(fexit_x32_execveat, const struct pt_regs *regs, long ret) {
 
 static __always_inline void recover_missed(struct exec_inflight *f) {
         if (f->state == EXEC_INFLIGHT_RUNNING) {
-                count_exec(f->uid, true, bpf_ktime_get_boot_ns());
+                stamp_failure(count_exec(f->uid, true));
                 STAT_INC(returns_missed);
         }
 }

@@ -17,7 +17,15 @@
 struct exec_count {
         __u64 execs;        /* successful execs */
         __u64 failed;       /* exec attempts that returned an error */
-        __u64 last_exec_ns; /* CLOCK_BOOTTIME of the latest attempt */
+        /* CLOCK_BOOTTIME of the latest attempt; for failures, of the first one in the
+         * latest clock tick (the precise clock costs more than the rest of counting one). */
+        __u64 last_exec_ns;
+        __u64 last_exec_tick; /* jiffies when last_exec_ns was set */
+        /* The rate limit on events of failed execs (a GCRA, on last_exec_ns): when this
+         * UID's budget is whole again. Updated without atomics: it is a limit, not a
+         * count. */
+        __u64 fail_event_tat_ns;
+        __u64 events_throttled; /* failed execs counted but sent no event, by the limit */
 };
 
 /* Value of the one-entry per-CPU "stats" array. The daemon sums over CPUs. */
@@ -34,11 +42,15 @@ struct exec_stats {
 /* The "tunables" array's one value: set by the daemon, read by the programs. */
 struct exec_tunables {
         __u64 wakeup_interval_ns; /* wake the reader at most this often */
+        /* Each UID's failed execs make at most fail_event_burst events at once, and one
+         * per fail_event_spacing_ns after that; 0 spacing: no limit. */
+        __u64 fail_event_spacing_ns;
+        __u64 fail_event_window_ns; /* burst x spacing */
 };
 
 /* The "meta" array's one value: written by the daemon only, pinned with the maps, so that
  * the next start knows what it finds. */
-#define EXECCOUNT_LAYOUT_VERSION 1
+#define EXECCOUNT_LAYOUT_VERSION 2
 struct exec_meta {
         __u32 layout_version; /* EXECCOUNT_LAYOUT_VERSION of the build that made the maps */
         __u32 probe_mode; /* the mode of the pinned links (daemon's ProbeMode) */

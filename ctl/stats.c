@@ -17,7 +17,7 @@
 #define GET_STATS "io.execcount.GetStats"
 
 typedef struct StatsRow {
-        int64_t uid, execs, failed, last;
+        int64_t uid, execs, failed, last, throttled;
 } StatsRow;
 
 typedef struct Stats {
@@ -26,7 +26,7 @@ typedef struct Stats {
         int64_t since, map_full_execs, map_full_failed;
         bool has_map_full; /* absent when the caller sees only its own UID */
         bool own_only;
-        int64_t total_execs, total_failed; /* over the rows */
+        int64_t total_execs, total_failed, total_throttled; /* over the rows */
 } Stats;
 
 static int compare_rows(const void *a, const void *b) {
@@ -65,12 +65,14 @@ static int stats_parse(json_object *reply, Stats *ret) {
                 if (!json_get_int64(u, "uid", 0, UINT32_MAX, &row->uid) ||
                     !json_get_int64(u, "execs", 0, INT64_MAX, &row->execs) ||
                     !json_get_int64(u, "failed", 0, INT64_MAX, &row->failed) ||
-                    !json_get_int64(u, "last_exec_usec", 0, INT64_MAX, &row->last)) {
+                    !json_get_int64(u, "last_exec_usec", 0, INT64_MAX, &row->last) ||
+                    !json_get_int64(u, "events_throttled", 0, INT64_MAX, &row->throttled)) {
                         free(s.rows);
                         return call_bad_reply(GET_STATS, "well-formed UserStats");
                 }
                 s.total_execs += row->execs;
                 s.total_failed += row->failed;
+                s.total_throttled += row->throttled;
         }
         qsort(s.rows, s.n, sizeof(*s.rows), compare_rows);
         *ret = s;
@@ -91,6 +93,7 @@ static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
                     !(name ? json_add(o, "user", json_object_new_string(name)) : json_add_null(o, "user")) ||
                     !json_add(o, "execs", json_object_new_int64(s->rows[i].execs)) ||
                     !json_add(o, "failed", json_object_new_int64(s->rows[i].failed)) ||
+                    !json_add(o, "events_throttled", json_object_new_int64(s->rows[i].throttled)) ||
                     !json_add(o, "last_exec_usec", json_object_new_int64(s->rows[i].last)))
                         return log_oom(), EXIT_FAILURE;
         }
@@ -122,6 +125,10 @@ static void stats_print_footer(const Args *a, const Stats *s) {
                        " failed of further UIDs are counted without a UID; raise MaxUIDs= in "
                        "execcountd.conf(5).\n",
                        s->map_full_execs, s->map_full_failed);
+        if (s->total_throttled > 0)
+                printf("%" PRIi64 " failed execs sent no event: their UIDs went over FailedRateLimitBurst= "
+                       "(execcountd.conf(5)); they are counted all the same.\n",
+                       s->total_throttled);
         if (s->own_only)
                 printf("Only your own UID is shown: root and the members of execcountd's access group see every "
                        "user (execcountd.conf(5), [Access]).\n");

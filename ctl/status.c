@@ -22,10 +22,14 @@ enum { STARTED, UPTIME, SINCE, SAVED, CAPACITY, HISTORY_CAPACITY, RING, CLIENTS,
 
 /* Present when the caller sees every UID. */
 static const char *const total_keys[] = {
-        "total_execs",    "total_failed",  "events_received", "events_lost",    "map_entries",
-        "map_full_execs", "map_full_failed", "probe_misses",  "returns_missed", "history_events",
+        "total_execs",    "total_failed",    "events_received", "events_lost",    "map_entries",
+        "map_full_execs", "map_full_failed", "probe_misses",    "returns_missed", "history_events",
+        "events_throttled",
 };
-enum { EXECS, FAILED, RECEIVED, LOST, ENTRIES, FULL_EXECS, FULL_FAILED, MISSES, RETURNS_MISSED, HISTORY, _TOTALS_MAX };
+enum {
+        EXECS, FAILED, RECEIVED, LOST, ENTRIES, FULL_EXECS, FULL_FAILED, MISSES, RETURNS_MISSED, HISTORY, THROTTLED,
+        _TOTALS_MAX,
+};
 
 static const char *origin_text(const char *origin) {
         static const struct {
@@ -67,9 +71,9 @@ static void print_totals(const int64_t *v, int64_t capacity, int64_t history_cap
         if (v[FULL_EXECS] || v[FULL_FAILED])
                 printf("; full: %" PRIi64 " execs and %" PRIi64 " failed counted without a UID", v[FULL_EXECS],
                        v[FULL_FAILED]);
-        printf("\n       Events: %" PRIi64 " received, %" PRIi64 " lost; %" PRIi64 " of %" PRIi64
-               " kept; ring buffer %s\n",
-               v[RECEIVED], v[LOST], v[HISTORY], history_capacity, format_size(size, (uint64_t) ring));
+        printf("\n       Events: %" PRIi64 " received, %" PRIi64 " lost, %" PRIi64 " held back by the per-UID "
+               "limit on failures; %" PRIi64 " of %" PRIi64 " kept; ring buffer %s\n",
+               v[RECEIVED], v[LOST], v[THROTTLED], v[HISTORY], history_capacity, format_size(size, (uint64_t) ring));
         if (v[MISSES])
                 printf("       Missed: %" PRIi64 " program runs skipped by the kernel; counts may be short by as "
                        "many\n",

@@ -44,6 +44,8 @@ int config_init(Config *c) {
                 .ring_buffer_size = CONFIG_RING_BUFFER_SIZE_DEFAULT,
                 .history_size = CONFIG_HISTORY_DEFAULT,
                 .flush_interval_usec = CONFIG_FLUSH_INTERVAL_USEC_DEFAULT,
+                .failed_rate_interval_usec = CONFIG_FAILED_RATE_INTERVAL_USEC_DEFAULT,
+                .failed_rate_burst = CONFIG_FAILED_RATE_BURST_DEFAULT,
                 .socket_path = strdup(CONFIG_SOCKET_PATH_DEFAULT),
                 .max_clients = CONFIG_MAX_CLIENTS_DEFAULT,
                 .max_clients_per_uid = CONFIG_MAX_CLIENTS_PER_UID_DEFAULT,
@@ -137,6 +139,24 @@ static int set_flush_interval(Config *c, const char *value, const char **ret_why
         if (parse_timespan_usec(value, &v) < 0 || v > CONFIG_FLUSH_INTERVAL_USEC_MAX)
                 return *ret_why = "expected a duration from 0 to 10s, e.g. 50ms", -EINVAL;
         c->flush_interval_usec = v;
+        return 0;
+}
+
+static int set_failed_rate_interval(Config *c, const char *value, const char **ret_why) {
+        uint64_t v;
+
+        if (parse_timespan_usec(value, &v) < 0 || v > CONFIG_INTERVAL_USEC_MAX)
+                return *ret_why = "expected a duration up to 7 days, e.g. 1s (0 for no limit)", -EINVAL;
+        c->failed_rate_interval_usec = v;
+        return 0;
+}
+
+static int set_failed_rate_burst(Config *c, const char *value, const char **ret_why) {
+        uint32_t v;
+
+        if (parse_uint32(value, &v) < 0)
+                return *ret_why = "expected a number of events (0 for no limit)", -EINVAL;
+        c->failed_rate_burst = v;
         return 0;
 }
 
@@ -285,6 +305,14 @@ static void get_flush_interval(const Config *c, FILE *f) {
         print_timespan(c->flush_interval_usec, f);
 }
 
+static void get_failed_rate_interval(const Config *c, FILE *f) {
+        print_timespan(c->failed_rate_interval_usec, f);
+}
+
+static void get_failed_rate_burst(const Config *c, FILE *f) {
+        fprintf(f, "%" PRIu32, c->failed_rate_burst);
+}
+
 static void get_log_execs(const Config *c, FILE *f) {
         fputs(c->log_execs ? "yes" : "no", f);
 }
@@ -345,6 +373,8 @@ static const struct {
         { "Events", "RingBufferSize", set_ring_buffer_size, get_ring_buffer_size },
         { "Events", "History", set_history, get_history },
         { "Events", "FlushIntervalSec", set_flush_interval, get_flush_interval },
+        { "Events", "FailedRateLimitIntervalSec", set_failed_rate_interval, get_failed_rate_interval },
+        { "Events", "FailedRateLimitBurst", set_failed_rate_burst, get_failed_rate_burst },
         { "Socket", "Path", set_socket_path, get_socket_path },
         { "Socket", "MaxClients", set_max_clients, get_max_clients },
         { "Socket", "MaxClientsPerUID", set_max_clients_per_uid, get_max_clients_per_uid },

@@ -27,6 +27,8 @@ int probe_mode_from_string(const char *s);
 #define CONFIG_HISTORY_MAX 1000000u
 #define CONFIG_FLUSH_INTERVAL_USEC_DEFAULT (50 * 1000ull)
 #define CONFIG_FLUSH_INTERVAL_USEC_MAX (10 * 1000 * 1000ull)
+#define CONFIG_FAILED_RATE_INTERVAL_USEC_DEFAULT (1000 * 1000ull)
+#define CONFIG_FAILED_RATE_BURST_DEFAULT 10000u
 #define CONFIG_SOCKET_PATH_DEFAULT "/run/execcountd/io.execcount"
 #define CONFIG_LOG_EXECS_INTERVAL_USEC_DEFAULT (10 * 1000 * 1000ull)
 #define CONFIG_LOG_EXECS_BURST_DEFAULT 1000u
@@ -50,6 +52,9 @@ typedef struct Config {
         uint32_t ring_buffer_size;
         uint32_t history_size;
         uint64_t flush_interval_usec;
+        /* Per UID, events of failed execs: burst per interval; 0 for no limit. */
+        uint64_t failed_rate_interval_usec;
+        uint32_t failed_rate_burst;
         /* [Socket] */
         char *socket_path;
         uint32_t max_clients;

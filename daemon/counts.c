@@ -31,6 +31,14 @@ void counts_sum(const UserCount *u, size_t n, uint64_t *ret_execs, uint64_t *ret
         *ret_failed = f;
 }
 
+uint64_t counts_sum_throttled(const UserCount *u, size_t n) {
+        uint64_t t = 0;
+
+        for (size_t i = 0; i < n; i++)
+                t += u[i].events_throttled;
+        return t;
+}
+
 void exec_stats_add(struct exec_stats *total, const struct exec_stats *s) {
         total->events_lost += s->events_lost;
         total->map_full_execs += s->map_full_execs;
@@ -98,6 +106,7 @@ int counts_read_all(int map_fd, uint32_t capacity, UserCount **ret, size_t *ret_
                         .execs = values[i].execs,
                         .failed = values[i].failed,
                         .last_exec_ns = values[i].last_exec_ns,
+                        .events_throttled = values[i].events_throttled,
                 };
         counts_sort_by_uid(u, n);
 
@@ -116,6 +125,7 @@ int counts_read_one(int map_fd, uint32_t uid, UserCount *ret) {
                 .execs = v.execs,
                 .failed = v.failed,
                 .last_exec_ns = v.last_exec_ns,
+                .events_throttled = v.events_throttled,
         };
         return 0;
 }
@@ -162,6 +172,7 @@ int counts_write(int map_fd, const UserCount *u, size_t n, size_t *ret_dropped) 
                         .execs = u[i].execs,
                         .failed = u[i].failed,
                         .last_exec_ns = u[i].last_exec_ns,
+                        .events_throttled = u[i].events_throttled,
                 };
 
                 if (bpf_map_update_elem(map_fd, &u[i].uid, &v, BPF_ANY) < 0) {

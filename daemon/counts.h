@@ -12,6 +12,7 @@ typedef struct UserCount {
         uint64_t execs;
         uint64_t failed;
         uint64_t last_exec_ns; /* CLOCK_BOOTTIME */
+        uint64_t events_throttled; /* failed execs that sent no event: the UID's rate limit */
 } UserCount;
 
 /* Every entry of the counts map, sorted by UID. capacity is the map's max_entries. */
@@ -35,4 +36,5 @@ int counts_read_stats(int stats_fd, struct exec_stats *ret);
 /* Pure helpers. */
 void counts_sort_by_uid(UserCount *u, size_t n);
 void counts_sum(const UserCount *u, size_t n, uint64_t *ret_execs, uint64_t *ret_failed);
+uint64_t counts_sum_throttled(const UserCount *u, size_t n);
 void exec_stats_add(struct exec_stats *total, const struct exec_stats *s);

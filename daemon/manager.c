@@ -281,6 +281,8 @@ ProbeOptions manager_probe_options(Manager *m) {
                 .max_uids = m->config.max_uids,
                 .ring_buffer_size = m->config.ring_buffer_size,
                 .wakeup_interval_usec = m->config.flush_interval_usec,
+                .failed_rate_interval_usec = m->config.failed_rate_interval_usec,
+                .failed_rate_burst = m->config.failed_rate_burst,
                 .pin_dir = isempty(m->config.pin_dir) ? NULL : m->config.pin_dir,
                 .restore = persist_restore,
                 .userdata = m,
@@ -489,7 +491,12 @@ static int manager_apply(Manager *m, Config *c) {
         r = monitor_set_snapshot_interval(m->monitor, c->snapshot_interval_usec);
         if (r < 0)
                 return r;
-        r = probe_set_wakeup_interval(m->probe, c->flush_interval_usec);
+        ProbeOptions tunables = {
+                .wakeup_interval_usec = c->flush_interval_usec,
+                .failed_rate_interval_usec = c->failed_rate_interval_usec,
+                .failed_rate_burst = c->failed_rate_burst,
+        };
+        r = probe_set_tunables(m->probe, &tunables);
         if (r < 0)
                 return r;
         drain_set_interval(m->drain, c->flush_interval_usec);

@@ -135,6 +135,7 @@ static json_object *user_stats_to_json(Manager *m, const UserCount *u, int64_t o
         if (!json_add(o, "uid", json_object_new_int64(u->uid)) ||
             !json_add(o, "execs", json_object_new_int64((int64_t) u->execs)) ||
             !json_add(o, "failed", json_object_new_int64((int64_t) u->failed)) ||
+            !json_add(o, "events_throttled", json_object_new_int64((int64_t) u->events_throttled)) ||
             !json_add(o, "last_exec_usec",
                       json_object_new_int64((int64_t) persist_last_exec_usec(&m->persist, u, offset)))) {
                 json_object_put(o);
@@ -246,6 +247,7 @@ static int add_totals(Manager *m, json_object *reply) {
             !json_add(reply, "events_received", json_object_new_int64((int64_t) m->events_received)) ||
             !json_add(reply, "events_lost",
                       json_object_new_int64((int64_t) (stats.events_lost + stats.scratch_busy + stats.returns_missed))) ||
+            !json_add(reply, "events_throttled", json_object_new_int64((int64_t) counts_sum_throttled(list, n))) ||
             !json_add(reply, "map_entries", json_object_new_int64((int64_t) n)) ||
             !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
             !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)) ||

@@ -35,7 +35,7 @@ struct Monitor {
         uint64_t summary_since_usec; /* CLOCK_REALTIME */
         uint64_t summary_since_monotonic_usec;
         Summary summary;
-        Alarm lost, map_full, misses;
+        Alarm lost, map_full, misses, throttled;
 };
 
 /* Adds the counter's growth; true when it is time to warn about what piled up. */
@@ -67,6 +67,26 @@ static void warn_lost(Alarm *a) {
                    "Lost %s exec events since %s: the ring buffer was full. The counts are complete; a larger "
                    "RingBufferSize= or a shorter FlushIntervalSec= keeps more events.",
                    v[0], format_timestamp(since, a->pending_since_usec));
+        a->pending = 0;
+}
+
+/* Names the UID that was held back the most, so far. */
+static void warn_throttled(Alarm *a, const UserCount *list, size_t n) {
+        char v[3][24], since[FORMAT_TIMESTAMP_MAX], top[16] = "?";
+        const UserCount *most = NULL;
+
+        for (size_t i = 0; i < n; i++)
+                if (!most || list[i].events_throttled > most->events_throttled)
+                        most = &list[i];
+        if (most)
+                snprintf(top, sizeof(top), "%" PRIu32, most->uid);
+        format_fields(v, a);
+        LogField f[] = { { "EVENTS_THROTTLED", v[0] }, { "EVENTS_THROTTLED_TOTAL", v[1] },
+                         { "EVENTS_THROTTLED_SINCE_USEC", v[2] }, { "EVENTS_THROTTLED_TOP_UID", top } };
+        log_struct(LOG_NOTICE, MESSAGE_ID_EVENTS_THROTTLED, f, ELEMENTSOF(f),
+                   "Held back the events of %s failed execs since %s: their UIDs failed execs faster than "
+                   "FailedRateLimitBurst= allows (UID %s the most). The counts are complete.",
+                   v[0], format_timestamp(since, a->pending_since_usec), top);
         a->pending = 0;
 }
 
@@ -122,6 +142,8 @@ void monitor_tick(Monitor *mon) {
                 warn_map_full(&mon->map_full, probe_get_max_uids(m->probe));
         if (alarm_update(&mon->misses, misses, now_mono, now_real))
                 warn_misses(&mon->misses);
+        if (alarm_update(&mon->throttled, counts_sum_throttled(list, n), now_mono, now_real))
+                warn_throttled(&mon->throttled, list, n);
 }
 
 static int on_tick(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -269,6 +291,18 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, uint64_t snapshot_in
         r = summary_take(&mon->summary, list, n, &e, &n_e);
         if (r < 0)
                 return r;
+
+        /* What an earlier daemon already saw (the statistics are pinned with the counts) is
+         * not news: only what grows from now on is warned about. */
+        struct exec_stats s;
+        uint64_t misses;
+        if (manager_read_stats(m, &s) >= 0) {
+                mon->lost.seen = s.events_lost + s.scratch_busy;
+                mon->map_full.seen = s.map_full_execs + s.map_full_failed;
+        }
+        if (probe_read_misses(m->probe, &misses) >= 0)
+                mon->misses.seen = misses;
+        mon->throttled.seen = counts_sum_throttled(list, n);
 
         r = sd_event_add_time_relative(m->event, &mon->tick, CLOCK_MONOTONIC, MONITOR_TICK_USEC, USEC_PER_SEC,
                                        on_tick, mon);

@@ -365,8 +365,9 @@ finish:
                 probe_free(p);
                 return r;
         }
-        if (probe_set_wakeup_interval(p, opts->wakeup_interval_usec) < 0)
-                log_warning("Failed to set the event wakeup interval; events come at the kernel's pace.");
+        if (probe_set_tunables(p, opts) < 0)
+                log_warning("Failed to set the event wakeup interval and rate limit; events come at the kernel's "
+                            "pace.");
         *ret = p;
         return 0;
 }
@@ -474,9 +475,15 @@ int probe_read_misses(const Probe *p, uint64_t *ret) {
         return 0;
 }
 
-int probe_set_wakeup_interval(Probe *p, uint64_t usec) {
-        struct exec_tunables t = { .wakeup_interval_ns = usec * NSEC_PER_USEC };
+int probe_set_tunables(Probe *p, const ProbeOptions *opts) {
+        struct exec_tunables t = { .wakeup_interval_ns = opts->wakeup_interval_usec * NSEC_PER_USEC };
         uint32_t zero = 0;
+
+        if (opts->failed_rate_burst > 0 && opts->failed_rate_interval_usec > 0) {
+                t.fail_event_spacing_ns = MAX(opts->failed_rate_interval_usec * NSEC_PER_USEC / opts->failed_rate_burst,
+                                              (uint64_t) 1);
+                t.fail_event_window_ns = t.fail_event_spacing_ns * opts->failed_rate_burst;
+        }
 
         return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &t, BPF_ANY) < 0 ? negative_errno() : 0;
 }

@@ -19,6 +19,9 @@ typedef struct ProbeOptions {
         uint32_t max_uids;
         uint32_t ring_buffer_size;
         uint64_t wakeup_interval_usec; /* 0: wake the reader for every event */
+        /* Per UID, events of failed execs: at most burst per interval (0: no limit). */
+        uint64_t failed_rate_interval_usec;
+        uint32_t failed_rate_burst;
         const char *pin_dir; /* NULL: nothing survives the daemon */
         ProbeRestoreFn restore;
         void *userdata;
@@ -84,7 +87,8 @@ uint32_t probe_get_ring_buffer_size(const Probe *p);
  * 0 for probes taken over from an earlier daemon. */
 int probe_read_misses(const Probe *p, uint64_t *ret);
 /* How often at most the programs wake the event reader. */
-int probe_set_wakeup_interval(Probe *p, uint64_t usec);
+/* The settings the programs read as they run: wakeup interval, failed-exec event limit. */
+int probe_set_tunables(Probe *p, const ProbeOptions *opts);
 /* The daemon's bookkeeping kept next to the counts. */
 int probe_read_meta(const Probe *p, struct exec_meta *ret);
 int probe_write_meta(Probe *p, const struct exec_meta *meta);

@@ -446,6 +446,69 @@ static void test_storm(Probe *p, Recorder *rec) {
                 workers, n_cpus, workers * STORM_SUCCESS, workers * STORM_FAILED, n_events, (uintmax_t) lost);
 }
 
+/* A storm of failed execs from one UID: every failure is counted, its events stop at the
+ * UID's budget and the rest are counted as held back; another UID's events all arrive;
+ * successful execs are never held back. */
+#define LIMIT_BURST 100
+#define LIMIT_STORM 20000
+
+static int scenario_fail_storm(void *arg) {
+        return fail_n(LIMIT_STORM);
+}
+
+static int scenario_after_storm(void *arg) {
+        return exec_n("/bin/true", 5);
+}
+
+static int scenario_quiet(void *arg) {
+        return fail_n(50) || exec_n("/bin/true", 5);
+}
+
+static void count_results(Recorder *rec, uint32_t uid, size_t *ret_ok, size_t *ret_failed) {
+        recorder_drain(rec);
+        *ret_ok = *ret_failed = 0;
+        for (size_t i = 0; i < rec->n; i++)
+                if (rec->events[i]->uid == uid) {
+                        if (rec->events[i]->result == 0)
+                                (*ret_ok)++;
+                        else
+                                (*ret_failed)++;
+                }
+}
+
+static void test_rate_limit(Probe *p, Recorder *rec) {
+        /* 100 events per 10 s: the storm's fraction of a second gets its burst and a few more. */
+        ProbeOptions limit = { .failed_rate_interval_usec = 10 * USEC_PER_SEC, .failed_rate_burst = LIMIT_BURST };
+        ProbeOptions none = {};
+        uint32_t storm = new_test_uid(), quiet = new_test_uid();
+        uint64_t start = now_usec(CLOCK_MONOTONIC), seconds;
+        size_t ok, failed;
+        UserCount c;
+
+        ASSERT_EQ(probe_set_tunables(p, &limit), 0);
+        run_as(storm, scenario_fail_storm, NULL);
+        run_as(quiet, scenario_quiet, NULL);
+        run_as(storm, scenario_after_storm, NULL);
+        seconds = (now_usec(CLOCK_MONOTONIC) - start) / USEC_PER_SEC + 1;
+        ASSERT_EQ(probe_set_tunables(p, &none), 0);
+
+        expect_counts(p, storm, 5, LIMIT_STORM);
+        expect_counts(p, quiet, 5, 50);
+        ASSERT_EQ(counts_read_one(probe_get_counts_fd(p), storm, &c), 0);
+        count_results(rec, storm, &ok, &failed);
+        ASSERT_EQ_U(ok, 5);
+        ASSERT(failed >= LIMIT_BURST && failed <= LIMIT_BURST + seconds * LIMIT_BURST / 10 + 2);
+        ASSERT_EQ_U(failed + c.events_throttled, LIMIT_STORM); /* each failure: an event or held back */
+        fprintf(stderr, "rate limit: %d failures of one UID counted; %zu sent events, %ju held back; ",
+                LIMIT_STORM, failed, (uintmax_t) c.events_throttled);
+        ASSERT_EQ(counts_read_one(probe_get_counts_fd(p), quiet, &c), 0);
+        ASSERT_EQ_U(c.events_throttled, 0);
+        count_results(rec, quiet, &ok, &failed);
+        ASSERT_EQ_U(ok, 5);
+        ASSERT_EQ_U(failed, 50);
+        fprintf(stderr, "the other UID's 55 events all arrived\n");
+}
+
 /* A full UID map counts the overflow instead of dropping it. */
 static void test_map_full(void) {
         ProbeOptions opts = {
@@ -499,6 +562,7 @@ static void run_scenarios(Probe *p) {
         test_script_and_spawn(p, &rec);
         test_thread(p, &rec);
         test_storm(p, &rec);
+        test_rate_limit(p, &rec);
         recorder_done(&rec);
 }
 
