@@ -3,12 +3,16 @@
  *
  *   execload [--workers=N] [--mode=success|failure] [--count=N | --duration=SEC]
  *            [--uid=UID] [--program=PATH] [--json]
+ *   execload --each-uid=N --uid=FIRST [--json]
  *
  * Each worker is a forked process (so it makes no exec of its own) that, as --uid if
  * given, either vforks and execs PROGRAM (success mode; a static no-op by default) or
  * calls execve() on a path that does not exist (failure mode, no fork: the cheapest exec
  * attempt there is). --count is per worker. Prints what was done: successful execs,
- * failed ones, seconds, rate. */
+ * failed ones, seconds, rate.
+ *
+ * --each-uid=N makes one failed exec as each of the N UIDs from FIRST on, in forked
+ * children: to fill a UID map. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +46,7 @@ static struct {
         long uid; /* -1: as is */
         const char *program;
         bool json;
+        uint64_t each_uid; /* 0: the normal modes */
 } arg = { .workers = 1, .duration = 5.0, .uid = -1 };
 
 static volatile bool *stop_flag;
@@ -57,6 +62,7 @@ static void usage(FILE *f) {
         fprintf(f,
                 "Usage: execload [--workers=N] [--mode=success|failure] [--count=N | --duration=SEC]\n"
                 "                [--uid=UID] [--program=PATH] [--json]\n"
+                "       execload --each-uid=N --uid=FIRST [--json]\n"
                 "Makes execs as fast as it can and prints exactly how many it made.\n");
 }
 
@@ -78,6 +84,7 @@ static int parse_args(int argc, char *argv[]) {
                 { "count", required_argument, NULL, 'c' },    { "duration", required_argument, NULL, 'd' },
                 { "uid", required_argument, NULL, 'u' },      { "program", required_argument, NULL, 'p' },
                 { "json", no_argument, NULL, 'j' },           { "help", no_argument, NULL, 'h' },
+                { "each-uid", required_argument, NULL, 'e' },
                 {},
         };
         uint64_t v;
@@ -116,6 +123,10 @@ static int parse_args(int argc, char *argv[]) {
                 case 'j':
                         arg.json = true;
                         break;
+                case 'e':
+                        if (parse_number(optarg, 10000000, &arg.each_uid) < 0 || arg.each_uid == 0)
+                                return fprintf(stderr, "execload: --each-uid takes a positive number.\n"), -1;
+                        break;
                 case 'h':
                         usage(stdout);
                         exit(EXIT_SUCCESS);
@@ -125,7 +136,11 @@ static int parse_args(int argc, char *argv[]) {
                 }
         if (optind < argc)
                 return fprintf(stderr, "execload: unexpected argument %s.\n", argv[optind]), -1;
-        if (!arg.failure && !arg.program)
+        if (arg.each_uid && arg.uid < 0)
+                return fprintf(stderr, "execload: --each-uid needs --uid, the first UID.\n"), -1;
+        if (arg.each_uid && arg.uid + arg.each_uid > UINT32_MAX - 1)
+                return fprintf(stderr, "execload: the UIDs would run past 4294967294.\n"), -1;
+        if (!arg.failure && !arg.program && !arg.each_uid)
                 return fprintf(stderr, "execload: success mode needs --program (bench/noop from the build).\n"), -1;
         return 0;
 }
@@ -188,6 +203,50 @@ static int become_uid(void) {
         return 0;
 }
 
+/* One failed exec as each UID: a child per UID, a few at a time. */
+static int each_uid(void) {
+        char *const argv_missing[] = { (char *) MISSING, NULL };
+        char *const envp[] = { NULL };
+        uint64_t done = 0, failed = 0;
+        double start = now();
+        unsigned running = 0;
+        int status;
+
+        for (uint64_t i = 0; i < arg.each_uid || running > 0;) {
+                if (i < arg.each_uid && running < 8) {
+                        pid_t pid = fork();
+
+                        if (pid < 0)
+                                return perror("execload: fork"), EXIT_FAILURE;
+                        if (pid == 0) {
+                                uid_t uid = (uid_t) (arg.uid + (long) i);
+
+                                if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
+                                        _exit(2);
+                                execve(MISSING, argv_missing, envp);
+                                _exit(errno == ENOENT ? 0 : 3);
+                        }
+                        i++;
+                        running++;
+                        continue;
+                }
+                if (wait(&status) < 0)
+                        return perror("execload: wait"), EXIT_FAILURE;
+                running--;
+                if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                        done++;
+                else
+                        failed++;
+        }
+        if (arg.json)
+                printf("{\"uids\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"unexpected\":%" PRIu64 ",\"seconds\":%.3f}\n",
+                       arg.each_uid, done, failed, now() - start);
+        else
+                printf("%" PRIu64 " UIDs made one failed exec each (%" PRIu64 " unexpected) in %.3f s\n", done,
+                       failed, now() - start);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 int main(int argc, char *argv[]) {
         WorkerResult *results, total = {};
         pid_t pids[WORKERS_MAX];
@@ -196,6 +255,8 @@ int main(int argc, char *argv[]) {
 
         if (parse_args(argc, argv) < 0)
                 return 2;
+        if (arg.each_uid)
+                return each_uid();
         if (!arg.failure && access(arg.program, X_OK) < 0) {
                 fprintf(stderr, "execload: cannot run %s: %s\n", arg.program, strerror(errno));
                 return EXIT_FAILURE;

@@ -1,0 +1,483 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""compare.py: execcountd side by side with no tracing and with its peers, in one run.
+
+    bench/compare.py [--build DIR] [--pairs N] [--seconds S] [--auditd] [--json FILE]
+
+Run as root from a checkout with a build (meson compile -C build). For each tracer
+(execcountd with its default settings, bpftrace's per-UID count of execve calls, and with
+--auditd an audit rule on execve and execveat), N times: start the tracer, run the
+success workload (two workers forking and exec'ing a static no-op) and the failure
+workload (one worker exec'ing a path that does not exist) for S seconds each, stop it,
+run both again untraced. Each traced run's throughput is divided by its adjacent
+untraced run's. The order alternates from pair to pair, so that drift cancels out.
+
+Then, for execcountd alone: the BPF programs' cost per exec (kernel.bpf_stats_enabled),
+the time from an exec to its event in "execcountctl events --follow", and the time of
+"execcountctl stats --json" with 10,000 UIDs in the map, and with 100,000.
+
+Prints a table per measurement and, with --json, writes every figure to FILE.
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+UID_BASE = 2800000000 + (os.getpid() & 0xFFFF) * 4096
+_next_uid = 0
+
+
+def new_uid():
+    global _next_uid
+    _next_uid += 1
+    return UID_BASE + _next_uid
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def proc_cpu_ns(pid):
+    """User and system CPU time of a process (all its threads), in ns."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Tools:
+    def __init__(self, build):
+        self.execcountd = os.path.join(build, "daemon/execcountd")
+        self.execcountctl = os.path.join(build, "ctl/execcountctl")
+        self.execload = os.path.join(build, "bench/execload")
+        self.noop = os.path.join(build, "bench/noop")
+        self.bpfstats = os.path.join(build, "bench/bpfstats")
+        for path in vars(self).values():
+            if not os.access(path, os.X_OK):
+                sys.exit(f"compare.py: {path} is missing; build first: meson compile -C {build}")
+
+    def load(self, mode, uid, seconds):
+        args = [self.execload, f"--mode={mode}", f"--duration={seconds}", f"--uid={uid}", "--json"]
+        args += ["--workers=2", f"--program={self.noop}"] if mode == "success" else ["--workers=1"]
+        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+        return json.loads(out)
+
+
+# ---- The tracers
+
+class NoTracer:
+    name = "none"
+
+    def start(self):
+        pass
+
+    def stop(self):
+        pass
+
+
+class Execcountd:
+    name = "execcountd"
+
+    def __init__(self, tools, tmp, config=""):
+        self.tools = tools
+        self.dir = tempfile.mkdtemp(prefix="execcountd-", dir=tmp)
+        self.socket = os.path.join(self.dir, "io.execcount")
+        self.bpffs = os.path.join(self.dir, "bpf")
+        os.mkdir(self.bpffs)
+        subprocess.run(["mount", "-t", "bpf", "bpf", self.bpffs], check=True)
+        self.config = os.path.join(self.dir, "execcountd.conf")
+        with open(self.config, "w") as f:
+            # The defaults but for where it keeps its state: out of the way of a real one.
+            f.write(f"[State]\nDirectory={self.dir}/state\nPinDirectory={self.bpffs}/execcountd\n\n{config}")
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "execcountd.log"), "a")
+        self.proc = subprocess.Popen([self.tools.execcountd, "--config", self.config, "--socket", self.socket],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 30
+        while self.ctl("status", check=False).returncode != 0:
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"execcountd did not start: {open(self.log.name).read()}")
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+            self.log.close()
+            self.proc = None
+
+    def close(self):
+        self.stop()
+        subprocess.run(["umount", "-l", self.bpffs], check=False)
+
+    def ctl(self, *args, check=True):
+        return subprocess.run([self.tools.execcountctl, "--socket", self.socket, "--no-pager", *args],
+                              capture_output=True, text=True, check=check)
+
+    def status(self):
+        return json.loads(self.ctl("status", "--json=short").stdout)
+
+    def counts(self, uid):
+        users = json.loads(self.ctl("stats", "--uid", str(uid), "--json=short").stdout)["users"]
+        return (users[0]["execs"], users[0]["failed"]) if users else (0, 0)
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def before(self):
+        self.status_before = self.status()
+
+    def after(self, uid, made):
+        s = self.status()
+        lost = s["events_lost"] - self.status_before["events_lost"]
+        held = s["events_throttled"] - self.status_before["events_throttled"]
+        return {"exact": self.counts(uid) == (made["execs"], made["failed"]), "events_lost": lost,
+                "events_held_back": held}
+
+
+class Bpftrace:
+    name = "bpftrace"
+    PROGRAM = "tracepoint:syscalls:sys_enter_execve,tracepoint:syscalls:sys_enter_execveat { @[uid] = count(); }"
+
+    def __init__(self, tmp):
+        self.out = os.path.join(tmp, "bpftrace.out")
+        self.proc = None
+
+    def start(self):
+        self.outf = open(self.out, "w")
+        self.proc = subprocess.Popen(["bpftrace", "-e", self.PROGRAM], stdout=self.outf, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 60
+        while "Attaching" not in open(self.out).read():
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"bpftrace did not start: {open(self.out).read()}")
+            time.sleep(0.05)
+        time.sleep(0.5)  # "Attaching" comes before the probes are
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGINT)  # prints the map and exits
+            self.proc.wait(timeout=60)
+            self.outf.close()
+            self.proc = None
+            text = open(self.out).read()
+            self.map = {int(u): int(n) for u, n in re.findall(r"^@\[(\d+)\]: (\d+)$", text, re.M)}
+
+    def close(self):
+        self.stop()
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def before(self):
+        pass
+
+    def after(self, uid, made):
+        self.pending = (uid, made)  # checked once bpftrace prints its map, at stop
+        return {}
+
+    def exact_after_stop(self):
+        uid, made = self.pending
+        return self.map.get(uid, 0) == made["execs"] + made["failed"]
+
+
+class Auditd:
+    name = "auditd"
+
+    def __init__(self, tmp):
+        self.dir = tmp
+        self.proc = None
+
+    def start(self):
+        subprocess.run(["auditctl", "-D"], capture_output=True, check=True)
+        self.proc = subprocess.Popen(["auditd", "-f"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        for arch in ("b64", "b32"):
+            subprocess.run(["auditctl", "-a", "always,exit", "-F", f"arch={arch}", "-S", "execve,execveat",
+                            "-k", "execcount-bench"], capture_output=True, check=True)
+        self.kauditd = int(subprocess.run(["pgrep", "-x", "kauditd"], capture_output=True, text=True).stdout.split()[0])
+
+    def stop(self):
+        if self.proc:
+            subprocess.run(["auditctl", "-D"], capture_output=True, check=True)
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+            self.proc = None
+
+    def close(self):
+        self.stop()
+
+    def pids(self):
+        return [self.proc.pid, self.kauditd]
+
+    def lost(self):
+        out = subprocess.run(["auditctl", "-s"], capture_output=True, text=True).stdout
+        m = re.search(r"^lost (\d+)", out, re.M)
+        return int(m.group(1)) if m else 0
+
+    def before(self):
+        self.lost_before = self.lost()
+
+    def after(self, uid, made):
+        return {"events_lost": self.lost() - self.lost_before}
+
+
+# ---- Throughput pairs
+
+def run_traced(tools, tracer, mode, seconds):
+    uid = new_uid()
+    tracer.before()
+    pids = tracer.pids()
+    cpu0 = sum(proc_cpu_ns(p) for p in pids)
+    made = tools.load(mode, uid, seconds)
+    cpu = sum(proc_cpu_ns(p) for p in pids) - cpu0
+    rss = proc_rss_kib(pids[0])
+    result = {"rate": made["rate"], "execs": made["execs"] + made["failed"], "cpu_ns": cpu, "rss_kib": rss}
+    result.update(tracer.after(uid, made))
+    return result
+
+
+def pairs(tools, tracers, n, seconds):
+    results = {t.name: {"success": [], "failure": []} for t in tracers}
+    for i in range(n):
+        for tracer in tracers:
+            traced = {}
+            untraced = {}
+
+            def run_untraced():
+                for mode in ("success", "failure"):
+                    untraced[mode] = tools.load(mode, new_uid(), seconds)["rate"]
+
+            def run_with_tracer():
+                tracer.start()
+                for mode in ("success", "failure"):
+                    traced[mode] = run_traced(tools, tracer, mode, seconds)
+                tracer.stop()
+                if isinstance(tracer, Bpftrace):
+                    traced["failure"]["exact"] = tracer.exact_after_stop()  # the last run's UID
+            if i % 2 == 0:
+                run_with_tracer()
+                run_untraced()
+            else:
+                run_untraced()
+                run_with_tracer()
+            for mode in ("success", "failure"):
+                traced[mode]["untraced_rate"] = untraced[mode]
+                traced[mode]["ratio"] = traced[mode]["rate"] / untraced[mode]
+                results[tracer.name][mode].append(traced[mode])
+            log(f"  pair {i + 1}/{n} {tracer.name}: success {traced['success']['ratio']:.3f}, "
+                f"failure {traced['failure']['ratio']:.3f}")
+    return results
+
+
+def summarize(results):
+    rows = []
+    for name, modes in results.items():
+        for mode, runs in modes.items():
+            rates = [r["rate"] for r in runs]
+            untraced = [r["untraced_rate"] for r in runs]
+            cpu_per_100k = [r["cpu_ns"] / r["execs"] * 100000 / 1e6 for r in runs if r["execs"]]
+            row = {
+                "tracer": name, "workload": mode, "pairs": len(runs),
+                "rate_median": statistics.median(rates), "rate_min": min(rates), "rate_max": max(rates),
+                "untraced_median": statistics.median(untraced),
+                "ratio_median": statistics.median(r["ratio"] for r in runs),
+                "ratio_min": min(r["ratio"] for r in runs), "ratio_max": max(r["ratio"] for r in runs),
+                "cpu_ms_per_100k": statistics.median(cpu_per_100k),
+                "rss_kib_max": max(r["rss_kib"] for r in runs),
+            }
+            if any("events_lost" in r for r in runs):
+                row["events_lost"] = sum(r.get("events_lost", 0) for r in runs)
+            if any("events_held_back" in r for r in runs):
+                row["events_held_back"] = sum(r.get("events_held_back", 0) for r in runs)
+            if any("exact" in r for r in runs):
+                row["exact"] = all(r["exact"] for r in runs if "exact" in r)
+            rows.append(row)
+    return rows
+
+
+def print_pairs(rows):
+    log("\n| tracer | workload | execs/s median (min-max) | untraced | ratio median (min-max) | "
+        "tracer CPU / 100k execs | tracer RSS | events lost | held back | counts exact |")
+    log("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        log(f"| {r['tracer']} | {r['workload']} | {r['rate_median']:,.0f} ({r['rate_min']:,.0f}-{r['rate_max']:,.0f}) "
+            f"| {r['untraced_median']:,.0f} | {r['ratio_median']:.3f} ({r['ratio_min']:.3f}-{r['ratio_max']:.3f}) "
+            f"| {r['cpu_ms_per_100k']:.1f} ms | {r['rss_kib_max'] / 1024:.1f} MiB "
+            f"| {r.get('events_lost', '-')} | {r.get('events_held_back', '-')} "
+            f"| {({True: 'yes', False: 'NO'}).get(r.get('exact'), '-')} |")
+
+
+# ---- BPF programs' own cost
+
+def bpf_cost(tools, daemon, seconds):
+    """Per program and in all, ns per run and per exec attempt, with bpf_stats on."""
+    out = {}
+    daemon.start()
+    for mode in ("success", "failure"):
+        uid = new_uid()
+        args = [tools.execload, f"--mode={mode}", f"--duration={seconds}", f"--uid={uid}", "--json"]
+        args += ["--workers=2", f"--program={tools.noop}"] if mode == "success" else ["--workers=1"]
+        p = subprocess.run([tools.bpfstats, "--", *args], capture_output=True, text=True, check=True)
+        before, after = (json.loads(line) for line in p.stdout.splitlines())
+        made = json.loads(p.stderr.strip().splitlines()[-1])
+        progs = {}
+        b = {x["id"]: x for x in before["programs"]}
+        for x in after["programs"]:
+            if x["id"] in b:
+                cnt = x["run_cnt"] - b[x["id"]]["run_cnt"]
+                ns = x["run_time_ns"] - b[x["id"]]["run_time_ns"]
+                if cnt:
+                    progs[x["name"]] = {"runs": cnt, "ns_per_run": ns / cnt, "ns": ns}
+        attempts = made["execs"] + made["failed"]
+        out[mode] = {"programs": progs, "attempts": attempts,
+                     "ns_per_exec": sum(p["ns"] for p in progs.values()) / attempts}
+    out["mode"] = daemon.status()["probe_mode"]
+    daemon.stop()
+    return out
+
+
+def print_bpf_cost(cost):
+    log(f"\nBPF programs ({cost['mode']} mode), with kernel.bpf_stats_enabled (which adds its own ~50 ns a run):")
+    log("| workload | program | runs | ns per run | all programs, ns per exec attempt |")
+    log("|---|---|---|---|---|")
+    for mode in ("success", "failure"):
+        c = cost[mode]
+        for i, (name, p) in enumerate(sorted(c["programs"].items())):
+            log(f"| {mode if i == 0 else ''} | {name} | {p['runs']:,} | {p['ns_per_run']:.0f} "
+                f"| {c['ns_per_exec']:.0f} |" if i == 0 else f"| | {name} | {p['runs']:,} | {p['ns_per_run']:.0f} | |")
+
+
+# ---- Event latency and large maps
+
+def follow_latency(tools, daemon, n=20):
+    uid = new_uid()
+    daemon.start()
+    follower = subprocess.Popen([tools.execcountctl, "--socket", daemon.socket, "events", "--follow", "--uid",
+                                 str(uid), "-n", "0", "--json=short"], stdout=subprocess.PIPE)
+    time.sleep(0.5)
+    delays = []
+    buf = b""
+    try:
+        for _ in range(n):
+            time.sleep(0.2)  # a quiet spell, as between execs on a normal machine
+            start = time.monotonic()
+            subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "/bin/true"],
+                           check=True)
+            while b"\n" not in buf:
+                if not select.select([follower.stdout], [], [], 5)[0]:
+                    raise RuntimeError("no event within 5 s")
+                buf += os.read(follower.stdout.fileno(), 65536)
+            line, buf = buf.split(b"\n", 1)
+            delays.append((time.monotonic() - start) * 1000)
+    finally:
+        follower.terminate()
+        follower.wait()
+        daemon.stop()
+    return {"median_ms": statistics.median(delays), "max_ms": max(delays), "n": n}
+
+
+def stats_time(tools, daemon, n_uids, runs=21):
+    """execcountctl stats --json end to end, with n_uids UIDs in the map."""
+    daemon.start()
+    first = new_uid() + 100000
+    subprocess.run([tools.execload, f"--each-uid={n_uids}", f"--uid={first}"], check=True,
+                   stdout=subprocess.DEVNULL)
+    times = []
+    size = 0
+    for _ in range(runs):
+        start = time.monotonic()
+        p = daemon.ctl("stats", "--json=short")
+        times.append((time.monotonic() - start) * 1000)
+        size = len(p.stdout)
+    users = len(json.loads(p.stdout)["users"])
+    rss = proc_rss_kib(daemon.proc.pid)
+    daemon.stop()
+    return {"uids": n_uids, "users_in_reply": users, "median_ms": statistics.median(times), "max_ms": max(times),
+            "reply_bytes": size, "daemon_rss_kib": rss}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--pairs", type=int, default=7)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--auditd", action="store_true", help="also auditd (its logs grow by gigabytes in a storm)")
+    ap.add_argument("--only", choices=["pairs", "extras"], help="run one part only")
+    ap.add_argument("--json", help="write every figure to this file")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("compare.py: run as root: it loads BPF programs and switches UIDs")
+    tools = Tools(args.build)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+
+    tmp = tempfile.mkdtemp(prefix="execcount-bench-")
+    os.chmod(tmp, 0o755)
+    daemons = []
+    tracers = []
+    out = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "kernel": os.uname().release,
+           "cpus": os.cpu_count(), "pairs": args.pairs, "seconds": args.seconds}
+    try:
+        daemon = Execcountd(tools, tmp)
+        daemons.append(daemon)
+        if args.only != "extras":
+            tracers = [daemon]
+            if shutil.which("bpftrace"):
+                tracers.append(Bpftrace(tmp))
+            else:
+                log("# bpftrace is not installed (apt-get install bpftrace): left out")
+            if args.auditd:
+                tracers.append(Auditd(tmp))
+            log(f"# {args.pairs} pairs of {args.seconds} s runs per workload, tracers: "
+                f"{', '.join(t.name for t in tracers)}")
+            rows = summarize(pairs(tools, tracers, args.pairs, args.seconds))
+            out["pairs_results"] = rows
+            print_pairs(rows)
+        if args.only != "pairs":
+            out["bpf_cost"] = bpf_cost(tools, daemon, args.seconds)
+            print_bpf_cost(out["bpf_cost"])
+            out["follow_latency"] = follow_latency(tools, daemon)
+            log(f"\nEvent to execcountctl events --follow: median {out['follow_latency']['median_ms']:.1f} ms, "
+                f"max {out['follow_latency']['max_ms']:.1f} ms over {out['follow_latency']['n']} execs")
+            out["stats_10k"] = stats_time(tools, daemon, 10000)
+            big = Execcountd(tools, tmp, "[Counts]\nMaxUIDs=131072\n")
+            daemons.append(big)
+            out["stats_100k"] = stats_time(tools, big, 100000, runs=5)
+            for k in ("stats_10k", "stats_100k"):
+                s = out[k]
+                log(f"execcountctl stats --json with {s['uids']:,} more UIDs in the map ({s['users_in_reply']:,} "
+                    f"in the reply, {s['reply_bytes'] / 1e6:.1f} MB): median {s['median_ms']:.1f} ms, max "
+                    f"{s['max_ms']:.1f} ms; daemon RSS {s['daemon_rss_kib'] / 1024:.1f} MiB")
+    finally:
+        for t in tracers:
+            if not isinstance(t, Execcountd):
+                t.close()
+        for d in daemons:
+            d.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
