@@ -57,7 +57,8 @@ struct exec_meta {
         __u64 since_usec; /* CLOCK_REALTIME of the last full reset */
         __u64 map_full_execs_at_reset; /* the stats counters at that reset */
         __u64 map_full_failed_at_reset;
-        __u64 reserved[4];
+        __u64 build_id; /* of the BPF object whose programs the kept links hold */
+        __u64 reserved[3];
 };
 
 /* kprobe mode: an exec call between its kprobe and its kretprobe, keyed by task. */

@@ -62,26 +62,38 @@ _printf_(2, 3) static int say(char **text, const char *fmt, ...) {
         return 0;
 }
 
-static bool links_complete(const char *dir, ProbeMode mode, const struct btf *vmlinux) {
+static bool links_complete(const Links *links, ProbeMode mode, const struct btf *vmlinux) {
         const char *names[32];
         size_t n = programs_of_mode(mode, vmlinux, names, ELEMENTSOF(names));
 
         for (size_t i = 0; i < n; i++)
-                if (!pins_link_exists(dir, names[i]))
+                if (!links_have(links, names[i]))
                         return false;
         return n > 0;
 }
 
-/* Removes pinned links, saying why. */
-static int drop_links(const char *dir, Adoption *a, const char *why) {
-        int n = pins_unpin_links(dir);
+static bool any_links(const Links *links, const struct btf *vmlinux) {
+        for (int mode = PROBE_FENTRY; mode < _PROBE_MODE_MAX; mode++) {
+                const char *names[32];
+                size_t n = programs_of_mode(mode, vmlinux, names, ELEMENTSOF(names));
 
-        if (n > 0)
-                return say(&a->replaced, "%s", why);
-        return 0;
+                for (size_t i = 0; i < n; i++)
+                        if (links_have(links, names[i]))
+                                return true;
+        }
+        return false;
 }
 
-int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, Adoption *ret) {
+/* Notes why kept links, if there are any, cannot be taken over. */
+static int links_unusable(Adoption *a, const Links *links, const struct btf *vmlinux, const char *why) {
+        if (!any_links(links, vmlinux))
+                return 0;
+        a->links_unusable = true;
+        return say(&a->replaced, "%s", why);
+}
+
+int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, const Links *links,
+               Adoption *ret) {
         Adoption a = { .old_counts_fd = -EBADF };
         struct bpf_map_info info, want_info;
         uint32_t zero = 0;
@@ -90,7 +102,7 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
 
         n = pins_open_maps(dir, a.fds);
         if (n == 0) {
-                r = drop_links(dir, &a, "probes were pinned without their maps");
+                r = links_unusable(&a, links, vmlinux, "probes were kept without their maps");
                 goto done;
         }
 
@@ -99,7 +111,7 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                 r = say(&a.discarded, "the pinned maps are of another build (layout %u, this build's is %u)",
                         a.fds[PIN_META] < 0 ? 0 : a.meta.layout_version, EXECCOUNT_LAYOUT_VERSION);
                 if (r >= 0)
-                        r = drop_links(dir, &a, "the pinned probes are of another build");
+                        r = links_unusable(&a, links, vmlinux, "the kept probes are of another build");
                 a.counts_discarded = a.fds[PIN_COUNTS] >= 0;
                 pins_close_maps(a.fds);
                 a.meta = (struct exec_meta) {};
@@ -116,8 +128,8 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                 if (map_info(a.fds[m], &info) < 0 || !same_shape(&info, &want_info)) {
                         r = say(&a.discarded, "the pinned %s map has another shape", pinned_map_name(m));
                         a.fds[m] = safe_close(a.fds[m]);
-                        a.counts_discarded = a.counts_discarded || m == PIN_COUNTS;
                         all_fit = false;
+                        a.counts_discarded = a.counts_discarded || m == PIN_COUNTS;
                 } else if (info.max_entries != want_info.max_entries) {
                         r = say(&a.discarded, "the pinned %s map has %u entries, the configuration asks for %u",
                                 pinned_map_name(m), info.max_entries, want_info.max_entries);
@@ -133,25 +145,24 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
         if (r < 0)
                 goto done;
 
-        if (all_fit && links_complete(dir, a.meta.probe_mode, vmlinux) &&
-            (want->mode == PROBE_AUTO || want->mode == (ProbeMode) a.meta.probe_mode)) {
-                a.running = true;
-                a.running_mode = a.meta.probe_mode;
-                goto done;
-        }
-
         if (!all_fit)
-                r = drop_links(dir, &a, a.discarded);
+                r = links_unusable(&a, links, vmlinux, a.discarded);
         else if (want->mode != PROBE_AUTO && want->mode != (ProbeMode) a.meta.probe_mode) {
                 _cleanup_(freep) char *why = NULL;
 
-                if (asprintf(&why, "Mode=%s asks for other probes than the pinned %s ones",
+                if (asprintf(&why, "Mode=%s asks for other probes than the kept %s ones",
                              probe_mode_to_string(want->mode), probe_mode_to_string(a.meta.probe_mode)) < 0)
                         r = -ENOMEM;
                 else
-                        r = drop_links(dir, &a, why);
+                        r = links_unusable(&a, links, vmlinux, why);
+        } else if (a.meta.build_id != want->build_id)
+                /* Same maps, other code: an upgrade. The new programs replace the old. */
+                r = links_unusable(&a, links, vmlinux, "the kept probes are of another build of execcountd");
+        else if (links_complete(links, a.meta.probe_mode, vmlinux)) {
+                a.running = true;
+                a.running_mode = a.meta.probe_mode;
         } else
-                r = drop_links(dir, &a, "some of the pinned probes were missing");
+                r = links_unusable(&a, links, vmlinux, "some of the kept probes were missing");
 
 done:
         if (r < 0) {

@@ -8,12 +8,14 @@
 
 #include "config.h"
 #include "execcount.h"
+#include "links.h"
 #include "pins.h"
 
 typedef struct AdoptWant {
         ProbeMode mode; /* as configured; PROBE_AUTO takes whatever is pinned */
         uint32_t max_uids;
         uint32_t ring_buffer_size;
+        uint64_t build_id; /* of this build's BPF object */
 } AdoptWant;
 
 typedef struct Adoption {
@@ -28,9 +30,11 @@ typedef struct Adoption {
         /* The pinned bookkeeping, when the pins are of this layout. */
         struct exec_meta meta;
         bool has_meta;
-        /* Why pinned links were removed, when they were: execs are not counted until the
-         * new probes are attached. */
+        /* Why kept links cannot be taken over, when there are some: the caller lets go of
+         * them right before it attaches new ones (execs in between are not counted). */
         char *replaced;
+        bool links_unusable; /* there are kept links, and they cannot be taken over */
+        bool links_dropped; /* the caller did let go of them */
         /* Why pinned maps were not used, when they were not. */
         char *discarded;
         /* Set when pinned counts were there and cannot be used (another build's, another
@@ -38,7 +42,8 @@ typedef struct Adoption {
         bool counts_discarded;
 } Adoption;
 
-/* Looks at the pins in dir. Pinned links that cannot be taken over are removed, so that
- * the old programs never count next to new ones. Fails only on allocation failure. */
-int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, Adoption *ret);
+/* Looks at the maps pinned in dir and the links kept (pinned or stored): what fits is
+ * handed out. Touches nothing. Fails only on allocation failure. */
+int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, const Links *links,
+               Adoption *ret);
 void adoption_done(Adoption *a);

@@ -27,6 +27,7 @@
 static const char *arg_config = CONFIG_FILE_DEFAULT;
 static bool arg_check_config = false;
 static bool arg_forget = false;
+static bool arg_fdstore = false;
 
 static void help(void) {
         printf("%s [OPTIONS...]\n\n"
@@ -39,6 +40,8 @@ static void help(void) {
                "     --probe=MODE        auto, fentry, kprobe or tracepoint\n"
                "     --socket=PATH       Serve on this socket (default: %s)\n"
                "     --pin-directory=DIR Keep the counts and probes pinned in DIR (in bpffs)\n"
+               "     --fdstore           Keep the probes in systemd's fd store rather than pinned\n"
+               "                         (FileDescriptorStoreMax= of the unit)\n"
                "     --log-level=LEVEL   err, warning, notice, info or debug\n"
                "     --check-config      Check the configuration, print it and exit\n"
                "     --forget            Remove the pinned counts and probes and the state file,\n"
@@ -47,7 +50,8 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
-        enum { ARG_VERSION = 0x100, ARG_PROBE, ARG_SOCKET, ARG_PIN_DIRECTORY, ARG_LOG_LEVEL, ARG_CHECK_CONFIG, ARG_FORGET };
+        enum { ARG_VERSION = 0x100, ARG_PROBE, ARG_SOCKET, ARG_PIN_DIRECTORY, ARG_LOG_LEVEL, ARG_CHECK_CONFIG, ARG_FORGET,
+               ARG_FDSTORE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -58,6 +62,7 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
                 { "forget", no_argument, NULL, ARG_FORGET },
+                { "fdstore", no_argument, NULL, ARG_FDSTORE },
                 {},
         };
         int c;
@@ -111,6 +116,9 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
                 case ARG_FORGET:
                         arg_forget = true;
                         break;
+                case ARG_FDSTORE:
+                        arg_fdstore = true;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -124,31 +132,43 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
         return 1;
 }
 
-/* The listening socket systemd passed (execcountd.socket's, named "varlink"), or -EBADF
- * when not activated. Sockets of other names are closed, with a warning. */
-static int socket_from_systemd(int *ret_fd) {
+/* What systemd passed: the listening socket (execcountd.socket's, named "varlink"), or
+ * -EBADF when not activated, and the links kept in the fd store ("link-PROGRAM"). Others
+ * are closed, with a warning, and let go of in the fd store. */
+static int fds_from_systemd(int *ret_fd, Links *links) {
         char **names = NULL;
-        int n, fd = -EBADF;
+        int n, fd = -EBADF, others = 0;
 
         n = sd_listen_fds_with_names(true, &names);
         if (n < 0)
-                return log_error_errno(n, "Failed to take the sockets systemd passed: %m");
+                return log_error_errno(n, "Failed to take the file descriptors systemd passed: %m");
         for (int i = 0; i < n; i++) {
                 int candidate = SD_LISTEN_FDS_START + i;
+                bool is_link = strncmp(names[i], "link-", 5) == 0;
 
-                if (fd < 0 && (n == 1 || streq(names[i], "varlink")))
+                if (is_link) {
+                        if (links_add_stored(links, names[i], candidate) < 0) {
+                                safe_close(candidate);
+                                log_oom();
+                        }
+                } else if (fd < 0 && (n == 1 || streq(names[i], "varlink")))
                         fd = candidate;
                 else {
-                        log_warning("Ignoring the socket \"%s\" systemd passed; execcountd.socket's is named "
-                                    "\"varlink\".",
+                        char msg[300];
+
+                        log_warning("Ignoring the file descriptor \"%s\" systemd passed; execcountd.socket's is "
+                                    "named \"varlink\".",
                                     names[i]);
                         safe_close(candidate);
+                        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", names[i]);
+                        (void) sd_notify(false, msg);
+                        others++;
                 }
                 free(names[i]);
         }
         free(names);
 
-        if (n > 0 && fd < 0) {
+        if (others > 0 && fd < 0) {
                 log_error("systemd passed no socket named \"varlink\"; check FileDescriptorName= in execcountd.socket.");
                 return -EINVAL;
         }
@@ -216,9 +236,15 @@ int main(int argc, char *argv[]) {
         if (arg_forget)
                 return forget(&m->config) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
-        r = socket_from_systemd(&listen_fd);
+        r = fds_from_systemd(&listen_fd, &m->stored_links);
         if (r < 0)
                 return EXIT_FAILURE;
+        if (arg_fdstore && !getenv("NOTIFY_SOCKET")) {
+                log_error("--fdstore keeps the probes in systemd's file descriptor store, but systemd does not run "
+                          "execcountd ($NOTIFY_SOCKET is not set).");
+                return EXIT_FAILURE;
+        }
+        m->fdstore = arg_fdstore;
         r = manager_start(m, listen_fd);
         if (r < 0)
                 return EXIT_FAILURE;

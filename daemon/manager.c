@@ -16,7 +16,6 @@
 #include "methods.h"
 #include "mounts.h"
 #include "persist.h"
-#include "restart.h"
 #include "time-util.h"
 
 /* Loads files and overrides into *ret. On failure, *ret_error says why (NULL for OOM). */
@@ -84,6 +83,7 @@ Manager *manager_free(Manager *m) {
         probe_free(m->probe);
         probe_report_done(&m->probe_report);
         persist_done(&m->persist);
+        links_done(&m->stored_links);
         config_done(&m->config);
         free(m->overrides_socket_path);
         free(m->config_path);
@@ -120,32 +120,25 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         Manager *m = userdata;
         const char *abbrev = sigabbrev_np((int) si->ssi_signo), *what;
         char name[32];
-        int restart;
+        int r;
 
         snprintf(name, sizeof(name), "SIG%s", abbrev ?: "?");
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
 
-        /* A restart keeps the probes attached, so that no exec goes uncounted in between;
-         * a stop detaches them. Either way the counts stay pinned. */
-        restart = restart_in_progress();
-        if (restart > 0)
-                what = "restart";
-        else if (probe_detach(m->probe) > 0)
-                what = "stop";
+        r = probe_detach(m->probe);
+        if (r < 0)
+                log_warning_errno(r, "Failed to unpin the probes, they stay attached: %m");
+        if (probe_links_in_fdstore(m->probe))
+                /* systemd keeps them for a restart (or after a crash), and closes them at a stop. */
+                what = "the probes stay attached if systemd restarts the service, and go when it stops it; the "
+                       "counts are kept either way";
+        else if (probe_is_pinned(m->probe))
+                what = "the probes are detached; the counts are kept for the next start";
         else
-                what = "stop (nothing pinned)";
-        if (restart < 0 && restart != -ENOMEDIUM)
-                log_warning_errno(restart, "Could not ask systemd whether this is a restart, so it is a stop: %m");
+                what = "nothing is pinned, the counts go with the daemon";
 
-        LogField f[] = { { "SIGNAL", name }, { "STOP_KIND", restart > 0 ? "restart" : "stop" } };
-        if (restart > 0)
-                log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f),
-                           "Received %s for a restart: the probes stay attached and count on until the next start.",
-                           name);
-        else
-                log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f), "Received %s, stopping: %s.", name,
-                           streq(what, "stop") ? "the probes are detached; the counts are kept for the next start"
-                                               : "nothing is pinned, the counts go with the daemon");
+        LogField f[] = { { "SIGNAL", name } };
+        log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f), "Received %s, stopping: %s.", name, what);
         return sd_event_exit(m->event, 0);
 }
 
@@ -188,6 +181,8 @@ static void log_pins(Manager *m) {
 
         if (report->pin_error)
                 log_warning("Counts will not survive this daemon: %s.", report->pin_error);
+        if (report->keep_error)
+                log_warning("Execs will not be counted between this daemon and the next: %s.", report->keep_error);
         if (report->counts_discarded) {
                 LogField f[] = { { "REASON", report->counts_discarded } };
 
@@ -254,6 +249,10 @@ static void manager_resolve_access_group(Manager *m, const Config *c) {
         if (isempty(c->access_group))
                 return;
         r = getgrnam_r(c->access_group, &grp, buf, sizeof(buf), &result);
+        /* A group with many members does not fit the buffer: a bigger one, once. */
+        _cleanup_(freep) char *big = NULL;
+        if (r == ERANGE && (big = malloc(1 << 20)))
+                r = getgrnam_r(c->access_group, &grp, big, 1 << 20, &result);
         if (r != 0)
                 log_warning_errno(-r, "Failed to look up group %s of [Access] Group=, so only root sees every UID: %m",
                                   c->access_group);
@@ -284,6 +283,8 @@ ProbeOptions manager_probe_options(Manager *m) {
                 .failed_rate_interval_usec = m->config.failed_rate_interval_usec,
                 .failed_rate_burst = m->config.failed_rate_burst,
                 .pin_dir = isempty(m->config.pin_dir) ? NULL : m->config.pin_dir,
+                .fdstore = m->fdstore,
+                .stored_links = &m->stored_links,
                 .restore = persist_restore,
                 .userdata = m,
         };
@@ -314,6 +315,7 @@ int manager_start(Manager *m, int listen_fd) {
                 return r;
         }
         log_pins(m);
+        persist_load_times(m);
         return manager_start_with_probe(m, listen_fd, probe);
 }
 
@@ -410,8 +412,9 @@ int manager_read_stats(Manager *m, struct exec_stats *ret) {
         r = counts_read_stats(probe_get_stats_fd(m->probe), &s);
         if (r < 0)
                 return r;
-        s.map_full_execs -= m->stats_at_reset.map_full_execs;
-        s.map_full_failed -= m->stats_at_reset.map_full_failed;
+        /* Never below zero, should the kernel's figures have started again. */
+        s.map_full_execs -= MIN(s.map_full_execs, m->stats_at_reset.map_full_execs);
+        s.map_full_failed -= MIN(s.map_full_failed, m->stats_at_reset.map_full_failed);
         *ret = s;
         return 0;
 }
@@ -432,6 +435,7 @@ int manager_reset_all(Manager *m) {
         if (r < 0)
                 log_warning_errno(r, "Failed to keep the reset time with the counts: %m");
         monitor_forget(m->monitor, false, 0);
+        persist_forget(&m->persist, false, 0);
         (void) persist_save(m);
         return n;
 }
@@ -452,8 +456,12 @@ int manager_write_meta(Manager *m) {
 int manager_reset_uid(Manager *m, uint32_t uid) {
         int r = counts_reset_one(probe_get_counts_fd(m->probe), uid);
 
-        if (r >= 0)
-                monitor_forget(m->monitor, true, uid);
+        if (r < 0)
+                return r;
+        monitor_forget(m->monitor, true, uid);
+        persist_forget(&m->persist, true, uid);
+        /* Like a full reset: a crash and reboot must not bring the counts back. */
+        (void) persist_save(m);
         return r;
 }
 

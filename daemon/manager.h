@@ -44,6 +44,10 @@ struct Manager {
         Persist persist;
         uint8_t boot_id[16];
         int64_t realtime_offset; /* see manager_realtime_offset() */
+        /* Links systemd passed back from its fd store, until the probes take them; and
+         * whether to keep links there (--fdstore) rather than pinned. */
+        Links stored_links;
+        bool fdstore;
         /* [Access] Group= as resolved at start or the last reload. */
         bool has_access_gid;
         gid_t access_gid;

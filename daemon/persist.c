@@ -114,11 +114,53 @@ int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata) {
         return bpf_map_update_elem(meta_fd, &zero, &meta, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
+void persist_load_times(Manager *m) {
+        Persist *p = &m->persist;
+        _cleanup_(state_snapshot_done) StateSnapshot s = {};
+        const char *reason = NULL;
+        int r;
+
+        if (p->did_restore || isempty(m->config.state_dir))
+                return;
+        /* The counts came from the pinned maps; the state file written by the daemon before
+         * still knows the last execs of UIDs that made none since it was restored. A damaged
+         * one is left for the start that restores from it to set aside. */
+        r = state_load(m->config.state_dir, &s, &reason);
+        if (r < 0) {
+                if (r != -ENOENT)
+                        log_debug("No last-exec times from the state file in %s: %s", m->config.state_dir,
+                                  reason ?: strerror(-r));
+                return;
+        }
+        free(p->restored);
+        p->restored = TAKE_PTR(s.entries);
+        p->n_restored = s.n;
+        qsort(p->restored, p->n_restored, sizeof(*p->restored), compare_entries);
+}
+
+void persist_forget(Persist *p, bool has_uid, uint32_t uid) {
+        StateEntry key = { .uid = uid }, *e;
+
+        if (!has_uid) {
+                free(p->restored);
+                p->restored = NULL;
+                p->n_restored = 0;
+                return;
+        }
+        e = p->n_restored ? bsearch(&key, p->restored, p->n_restored, sizeof(*p->restored), compare_entries) : NULL;
+        if (e)
+                e->last_exec_usec = 0;
+}
+
 uint64_t persist_last_exec_usec(const Persist *p, const UserCount *u, int64_t realtime_offset_usec) {
         StateEntry key = { .uid = u->uid }, *e;
 
-        if (u->last_exec_ns != 0 || p->n_restored == 0)
+        if (u->last_exec_ns != 0)
                 return boot_ns_to_realtime_usec(u->last_exec_ns, realtime_offset_usec);
+        /* None since the counts were restored (or only failures): the time the state file
+         * kept, or never. */
+        if (p->n_restored == 0)
+                return 0;
         e = bsearch(&key, p->restored, p->n_restored, sizeof(*p->restored), compare_entries);
         return e ? e->last_exec_usec : 0;
 }

@@ -29,6 +29,12 @@ void persist_done(Persist *p);
  * damaged one is set aside and logged). userdata is the Manager. */
 int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata);
 
+/* For counts taken over from the pinned maps: the last-exec times the state file keeps,
+ * for UIDs whose kernel stamp is zero. */
+void persist_load_times(Manager *m);
+/* After a reset of uid (or of all): its kept last-exec time goes too. */
+void persist_forget(Persist *p, bool has_uid, uint32_t uid);
+
 /* Writes a snapshot of the counts now. Logs why not, and returns < 0, on failure. */
 int persist_save(Manager *m);
 

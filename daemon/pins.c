@@ -18,6 +18,8 @@
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define LINK_PREFIX "link-"
+/* A map pinned under this prefix is about to be renamed over its pin. */
+#define NEW_PREFIX "new-"
 
 static const char *const map_names[_PIN_MAP_MAX] = {
         [PIN_COUNTS] = "counts",
@@ -39,12 +41,23 @@ static int is_bpffs(const char *path) {
         return sfs.f_type == BPF_FS_MAGIC;
 }
 
+/* Pins others could replace would be taken over blindly: refused. */
+static int check_owner_only(const char *dir) {
+        struct stat st;
+
+        if (stat(dir, &st) < 0)
+                return negative_errno();
+        return st.st_mode & 0022 ? -EPERM : 1;
+}
+
 int pins_dir_prepare(const char *dir) {
         _cleanup_(freep) char *parent = strdup(dir);
         char *slash;
         int r;
 
         r = is_bpffs(dir);
+        if (r > 0)
+                return check_owner_only(dir);
         if (r != -ENOENT)
                 return r;
         if (!parent)
@@ -58,7 +71,8 @@ int pins_dir_prepare(const char *dir) {
                 return r == 0 ? -ENOENT : r;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return negative_errno();
-        return is_bpffs(dir);
+        r = is_bpffs(dir);
+        return r > 0 ? check_owner_only(dir) : r;
 }
 
 static int path_of(const char *dir, const char *name, char *buf, size_t size) {
@@ -96,15 +110,29 @@ int pins_open_maps(const char *dir, int fds[_PIN_MAP_MAX]) {
 }
 
 int pins_pin_map(const char *dir, PinnedMap m, int fd) {
-        char path[4096];
+        char path[4096], tmp[4096];
         int r;
 
         r = path_of(dir, map_names[m], path, sizeof(path));
+        if (r >= 0)
+                /* No dot: the BPF file system refuses names with one. */
+                r = snprintf(tmp, sizeof(tmp), "%s/" NEW_PREFIX "%s", dir, map_names[m]) >= (int) sizeof(tmp)
+                            ? -ENAMETOOLONG
+                            : 0;
         if (r < 0)
                 return r;
-        if (unlink(path) < 0 && errno != ENOENT)
+        /* Pinned under another name first, then renamed over the old pin: there is never a
+         * moment without a pin, in which a crash would let the kernel free the counts. */
+        if (unlink(tmp) < 0 && errno != ENOENT)
                 return negative_errno();
-        return bpf_obj_pin(fd, path) < 0 ? negative_errno() : 0;
+        if (bpf_obj_pin(fd, tmp) < 0)
+                return negative_errno();
+        if (rename(tmp, path) < 0) {
+                r = negative_errno();
+                (void) unlink(tmp);
+                return r;
+        }
+        return 0;
 }
 
 void pins_close_maps(int fds[_PIN_MAP_MAX]) {
@@ -125,6 +153,9 @@ bool pins_link_exists(const char *dir, const char *program) {
 }
 
 static bool is_map_name(const char *name) {
+        /* One that a crash left half way through pins_pin_map() too. */
+        if (strncmp(name, NEW_PREFIX, strlen(NEW_PREFIX)) == 0)
+                name += strlen(NEW_PREFIX);
         for (int i = 0; i < _PIN_MAP_MAX; i++)
                 if (streq(name, map_names[i]))
                         return true;

@@ -30,6 +30,8 @@ struct Probe {
         ProbeOrigin origin;
         char *pin_dir;
         int pin_lock_fd; /* held while the pins are ours */
+        Links links; /* where the links are kept between daemons */
+        uint64_t build_id;
         uint32_t max_uids;
         uint32_t ring_buffer_size;
 };
@@ -81,6 +83,7 @@ void probe_report_done(ProbeReport *r) {
         free(r->replaced);
         free(r->counts_discarded);
         free(r->pin_error);
+        free(r->keep_error);
         *r = (ProbeReport) {};
 }
 
@@ -173,8 +176,32 @@ static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, c
         return 0;
 }
 
+/* What identifies this build's programs: FNV-1a of the BPF object. */
+static uint64_t build_id(void) {
+        size_t size;
+        const uint8_t *data = execcount_bpf__elf_bytes(&size);
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (size_t i = 0; i < size; i++)
+                h = (h ^ data[i]) * 0x100000001b3ULL;
+        return h;
+}
+
+/* Lets go of links an earlier daemon kept, right before new programs attach: the old ones
+ * must not count next to the new ones, and should count until then. */
+static void drop_old_links(Probe *p, Adoption *a) {
+        int n;
+
+        if (!a || !a->links_unusable || a->links_dropped)
+                return;
+        n = links_drop_all(&p->links);
+        if (n < 0)
+                log_warning_errno(n, "Failed to let go of the kept probes: %m");
+        a->links_dropped = true;
+}
+
 static int probe_try(Probe *p, const ProbeOptions *opts, ProbeMode mode, const struct btf *vmlinux,
-                     const Adoption *a, char **ret_reason) {
+                     Adoption *a, char **ret_reason) {
         struct execcount_bpf *skel = NULL;
         struct bpf_program *prog;
         bool reused[_PIN_MAP_MAX] = {};
@@ -229,6 +256,7 @@ static int probe_try(Probe *p, const ProbeOptions *opts, ProbeMode mode, const s
         if (r >= 0) {
                 meta.layout_version = EXECCOUNT_LAYOUT_VERSION;
                 meta.probe_mode = mode;
+                meta.build_id = p->build_id;
                 if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, BPF_ANY) < 0)
                         r = negative_errno();
         }
@@ -237,6 +265,7 @@ static int probe_try(Probe *p, const ProbeOptions *opts, ProbeMode mode, const s
                 return *ret_reason ? r : (reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r);
         }
 
+        drop_old_links(p, a);
         r = execcount_bpf__attach(skel);
         if (r < 0) {
                 execcount_bpf__destroy(skel);
@@ -251,9 +280,8 @@ static int probe_try(Probe *p, const ProbeOptions *opts, ProbeMode mode, const s
         return 0;
 }
 
-/* Pins the maps and the links, so that the counts, and counting, outlive this daemon. */
-static int probe_pin(Probe *p, char **ret_error) {
-        const struct bpf_object_skeleton *s = p->skel->skeleton;
+/* Pins the maps, so that the counts outlive this daemon. */
+static int probe_pin_maps(Probe *p, char **ret_error) {
         int r;
 
         for (int m = 0; m < _PIN_MAP_MAX; m++) {
@@ -262,18 +290,25 @@ static int probe_pin(Probe *p, char **ret_error) {
                         return reject(ret_error, "pinning the %s map in %s failed: %s", pinned_map_name(m),
                                       p->pin_dir, strerror(-r)), r;
         }
+        return 0;
+}
+
+/* Keeps the links (pinned, or in systemd's fd store), so that counting outlives this
+ * daemon. */
+static int probe_keep_links(Probe *p, char **ret_error) {
+        const struct bpf_object_skeleton *s = p->skel->skeleton;
+        int r;
+
         for (int i = 0; i < s->prog_cnt; i++) {
                 struct bpf_link *link = *s->progs[i].link;
-                char path[4096];
 
                 if (!link)
                         continue;
-                r = pins_link_path(p->pin_dir, s->progs[i].name, path, sizeof(path));
-                if (r >= 0)
-                        r = bpf_link__pin(link, path);
+                r = links_keep(&p->links, s->progs[i].name, link);
                 if (r < 0)
-                        return reject(ret_error, "pinning the %s probe in %s failed: %s", s->progs[i].name,
-                                      p->pin_dir, strerror(-r)), r;
+                        return reject(ret_error, "keeping the %s probe %s failed: %s", s->progs[i].name,
+                                      p->links.keeper == LINKS_FDSTORE ? "in systemd's fd store" : "pinned",
+                                      strerror(-r)), r;
         }
         return 0;
 }
@@ -296,7 +331,13 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
         p->pin_lock_fd = -EBADF;
         p->max_uids = opts->max_uids;
         p->ring_buffer_size = opts->ring_buffer_size;
+        p->build_id = build_id();
+        if (opts->stored_links) {
+                p->links = *opts->stored_links;
+                *opts->stored_links = (Links) {};
+        }
         if (opts->pin_dir && !(p->pin_dir = strdup(opts->pin_dir))) {
+                links_done(&p->links);
                 free(p);
                 return -ENOMEM;
         }
@@ -307,14 +348,16 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
         report->no_compat = !kernel_has_function(vmlinux, "__ia32_compat_sys_execve");
 
         if (p->pin_dir) {
-                AdoptWant want = { opts->mode, opts->max_uids, opts->ring_buffer_size };
+                AdoptWant want = { opts->mode, opts->max_uids, opts->ring_buffer_size, p->build_id };
                 int fs = pins_dir_prepare(p->pin_dir);
 
                 if (fs > 0) {
                         r = p->pin_lock_fd = pins_lock(p->pin_dir);
                         if (r < 0)
                                 goto finish;
-                        r = adopt_pins(p->pin_dir, &want, vmlinux, &adoption);
+                        p->links.keeper = opts->fdstore ? LINKS_FDSTORE : LINKS_PINNED;
+                        p->links.pin_dir = p->pin_dir;
+                        r = adopt_pins(p->pin_dir, &want, vmlinux, &p->links, &adoption);
                         if (r < 0)
                                 goto finish;
                         adopted = true;
@@ -323,13 +366,25 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                                 report->counts_discarded = TAKE_PTR(adoption.discarded);
                 } else {
                         /* Without a pin directory nothing survives the daemon, but it counts. */
-                        r = reject(&report->pin_error, "%s is not in a BPF file system%s%s", p->pin_dir,
-                                   fs < 0 ? ": " : "", fs < 0 ? strerror(-fs) : "");
+                        if (fs == -EPERM)
+                                r = reject(&report->pin_error,
+                                           "%s may be written by other users than its owner (chmod go-w)",
+                                           p->pin_dir);
+                        else
+                                r = reject(&report->pin_error, "%s is not in a BPF file system%s%s", p->pin_dir,
+                                           fs < 0 ? ": " : "", fs < 0 ? strerror(-fs) : "");
                         if (r < 0)
                                 goto finish;
                         free(p->pin_dir);
                         p->pin_dir = NULL;
                 }
+        }
+        if (!p->pin_dir) {
+                /* Programs kept running without their maps would count into maps no daemon
+                 * finds again. */
+                p->links.pin_dir = NULL;
+                (void) links_drop_all(&p->links);
+                p->links.keeper = LINKS_NOWHERE;
         }
 
         if (adopted && adoption.running) {
@@ -351,11 +406,17 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                         break;
         }
 
-        if (r >= 0 && p->pin_dir && probe_pin(p, &report->pin_error) < 0) {
+        if (r >= 0 && p->pin_dir && probe_pin_maps(p, &report->pin_error) < 0) {
                 /* Counting works; only persistence is gone. Leave no half-pinned state. */
-                (void) pins_unpin_links(p->pin_dir);
+                (void) links_drop_all(&p->links);
+                p->links.keeper = LINKS_NOWHERE;
                 free(p->pin_dir);
                 p->pin_dir = NULL;
+        }
+        if (r >= 0 && p->pin_dir && probe_keep_links(p, &report->keep_error) < 0) {
+                /* The counts survive; counting between two daemons does not. */
+                (void) links_drop_all(&p->links);
+                p->links.keeper = LINKS_NOWHERE;
         }
 
 finish:
@@ -412,6 +473,7 @@ Probe *probe_free(Probe *p) {
                 execcount_bpf__destroy(p->skel); /* closes the map fds too */
         else
                 pins_close_maps(p->fds);
+        links_done(&p->links);
         safe_close(p->pin_lock_fd);
         free(p->pin_dir);
         free(p);
@@ -419,9 +481,11 @@ Probe *probe_free(Probe *p) {
 }
 
 int probe_detach(Probe *p) {
-        if (!p->pin_dir)
-                return 0; /* nothing pinned: the programs go with the daemon */
-        return pins_unpin_links(p->pin_dir);
+        return links_release_for_stop(&p->links);
+}
+
+bool probe_links_in_fdstore(const Probe *p) {
+        return p->links.keeper == LINKS_FDSTORE;
 }
 
 ProbeMode probe_get_mode(const Probe *p) {

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "execcount.h"
+#include "links.h"
 #include "macro.h"
 
 /* Fills freshly made maps (no counts kept anywhere in the kernel): called after loading,
@@ -23,6 +24,10 @@ typedef struct ProbeOptions {
         uint64_t failed_rate_interval_usec;
         uint32_t failed_rate_burst;
         const char *pin_dir; /* NULL: nothing survives the daemon */
+        /* Keep the links in systemd's fd store rather than pinning them. */
+        bool fdstore;
+        /* Links systemd passed back from the fd store; probe_new() takes them over. */
+        Links *stored_links;
         ProbeRestoreFn restore;
         void *userdata;
 } ProbeOptions;
@@ -48,6 +53,9 @@ typedef struct ProbeReport {
         char *replaced;
         /* Set when pinning failed: nothing will survive this daemon. Says why. */
         char *pin_error;
+        /* Set when the links could not be kept (pinned or stored): the counts survive the
+         * daemon, counting between two daemons does not. Says why. */
+        char *keep_error;
         /* Set when pinned counts could not be used and were dropped. Says why. */
         char *counts_discarded;
 } ProbeReport;
@@ -69,9 +77,12 @@ int probe_new_unattached(const ProbeOptions *opts, Probe **ret);
 Probe *probe_free(Probe *p);
 DEFINE_POINTER_CLEANUP(Probe, probe_free);
 
-/* Unpins the links: the programs detach when the daemon closes its handles (or at once,
- * when it took them over from an earlier daemon). Maps stay pinned, counts with them. */
+/* For a stop: lets go of pinned links, so that the programs detach when the daemon closes
+ * its handles. Links in systemd's fd store are systemd's to close (it does at a stop, not
+ * at a restart). Maps stay pinned, counts with them. Returns how many links it let go. */
 int probe_detach(Probe *p);
+/* Whether the links live in systemd's fd store. */
+bool probe_links_in_fdstore(const Probe *p);
 
 ProbeMode probe_get_mode(const Probe *p);
 ProbeOrigin probe_get_origin(const Probe *p);

@@ -160,8 +160,20 @@ def test_reboot(tmp):
         expect(len(s["boot_id"]) == 32 and s["boot_id"] == open("/proc/sys/kernel/random/boot_id").read()
                .strip().replace("-", ""), f"boot_id: {s['boot_id']}")
         expect("Restored the counts of" in d.run_log(), "restoring is logged")
+        # The next start takes the pinned maps, whose stamps were lost with the reboot: the
+        # last-exec time still comes from the state file.
+        expect(d.stop() == 0, "clean stop")
+        d.start()
+        expect(status(d)["counts_origin"] == "pinned-maps", "from the pins the first start made")
+        after = d.ctl_json("stats", "--uid", str(a))
+        expect(after["users"] == before["users"], f"after a restart: {after['users']}, had {before['users']}")
+        d.ctl("reset", "--uid", str(a))
+        d.kill()  # the reset was written to the state file at once
+        wipe_pins(d)
+        d.start()
+        expect(counts(d, a) == (0, 0), f"a reset survives a crash and reboot: {counts(d, a)}")
         exec_ok(a, 1)
-        expect(counts(d, a) == (5, 3), "counting goes on from the restored counts")
+        expect(counts(d, a) == (1, 0), "counting goes on from the restored counts")
     finally:
         d.stop()
 
@@ -311,6 +323,19 @@ def test_unpinned(tmp):
         d.stop()
 
 
+def test_open_pin_dir(tmp):
+    """A pin directory others may write to could hold pins they made: not used."""
+    d = new_daemon(tmp, "open")
+    d.stop()
+    os.chmod(d.pins, 0o777)
+    d.start()
+    try:
+        expect(not status(d)["pinned"], "not pinned into a world-writable directory")
+        expect("may be written by other users than its owner" in d.run_log(), d.run_log())
+    finally:
+        d.stop()
+
+
 def main():
     daemonlib.setup(sys.argv, 2300000000)
     tmp = tempfile.mkdtemp(prefix="test-persist-")
@@ -326,6 +351,7 @@ def main():
             ("a new MaxUIDs= keeps the counts", lambda: test_new_capacity(tmp)),
             ("--forget", lambda: test_forget(tmp)),
             ("no BPF file system: counts, unpinned", lambda: test_unpinned(tmp)),
+            ("a pin directory others may write to: unpinned", lambda: test_open_pin_dir(tmp)),
         ])
     finally:
         daemonlib.cleanup()
