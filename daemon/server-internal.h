@@ -42,6 +42,7 @@ struct Server {
         bool own_socket; /* bound here, so removed here */
         SocketFileId socket_id;
         sd_event_source *listen_io;
+        sd_event_source *accept_pause; /* out of fds: accepting again after a pause */
         sd_event_source *sweep; /* flushes output and frees dead connections */
         sd_event_source *stall_timer; /* drops clients that stopped reading */
         Connection *connections;

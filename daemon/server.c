@@ -122,6 +122,24 @@ static void log_refusal(Server *s, const struct ucred *peer, const char *why) {
                             peer->uid, why, s->n_refused);
 }
 
+static int on_accept_resume(sd_event_source *source, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+
+        s->accept_pause = sd_event_source_disable_unref(s->accept_pause);
+        return sd_event_source_set_enabled(s->listen_io, SD_EVENT_ON);
+}
+
+/* Out of file descriptors, the pending connection stays pending and the socket readable:
+ * accepting is paused for a second rather than spinning on it. */
+static void pause_accepting(Server *s) {
+        if (s->accept_pause)
+                return;
+        if (sd_event_add_time_relative(sd_event_source_get_event(s->listen_io), &s->accept_pause, CLOCK_MONOTONIC,
+                                       1000000, 100000, on_accept_resume, s) < 0)
+                return; /* keeps trying at every wakeup, which still works */
+        (void) sd_event_source_set_enabled(s->listen_io, SD_EVENT_OFF);
+}
+
 static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         Server *s = userdata;
 
@@ -137,9 +155,10 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
 
                 cfd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0) {
-                        if (errno == EMFILE || errno == ENFILE)
+                        if (errno == EMFILE || errno == ENFILE) {
                                 log_refusal(s, &peer, "out of file descriptors");
-                        else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                                pause_accepting(s);
+                        } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                                 log_warning_errno(errno, "Failed to accept a connection: %m");
                         return 0;
                 }
@@ -248,6 +267,7 @@ Server *server_free(Server *s) {
         while (s->connections)
                 connection_free(s->connections);
         sd_event_source_disable_unref(s->listen_io);
+        sd_event_source_disable_unref(s->accept_pause);
         sd_event_source_disable_unref(s->sweep);
         sd_event_source_disable_unref(s->stall_timer);
         safe_close(s->listen_fd);

@@ -169,7 +169,10 @@ int state_save(const char *dir, const StateSnapshot *s) {
         /* systemd makes it (StateDirectory=); a daemon run by hand makes it here. */
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return negative_errno();
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        /* A leftover of a crash is removed first; whatever else is there is not followed. */
+        if (unlink(tmp) < 0 && errno != ENOENT)
+                return negative_errno();
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return negative_errno();
         r = write_all(fd, buf, size);

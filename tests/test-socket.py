@@ -275,6 +275,36 @@ def test_idle_connections(d):
     wait_for(lambda: d.call("io.execcount.GetStatus")["clients"] == 1, "the idle clients to be gone")
 
 
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_out_of_fds(d):
+    """No file descriptor left for a new client: the daemon pauses accepting rather than
+    spinning on a socket that stays readable, and serves again once fds are free."""
+    pid = d.proc.pid
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    waiting = []
+    try:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (len(os.listdir(f"/proc/{pid}/fd")), hard))
+        for _ in range(40):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(d.socket)  # into the listen backlog: the daemon cannot take it
+            waiting.append(s)
+        wait_for(lambda: "out of file descriptors" in d.read_log(), "the daemon to hit its fd limit")
+        before, ticks = cpu_ticks(pid), os.sysconf("SC_CLK_TCK")
+        time.sleep(3)
+        used = (cpu_ticks(pid) - before) / ticks
+        expect(used < 0.75, f"the daemon spun on the listening socket: {used:.2f} s of CPU in 3 s")
+    finally:
+        for s in waiting:
+            s.close()
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+    expect("users" in d.call("io.execcount.GetStats"), "a client is served again")
+
+
 def test_watcher_never_reads(d):
     """A Watch client that reads nothing: its output piles up to the socket's limit, the
     daemon serves everyone else exactly, then drops it once it has taken nothing for the
@@ -342,6 +372,7 @@ def main():
             ("a 1 MiB message", lambda: test_huge_message(d)),
             ("500 idle connections; MaxClientsPerUID=", lambda: test_idle_connections(d)),
             ("a Watch client that never reads", lambda: test_watcher_never_reads(d)),
+            ("out of file descriptors: no spinning, served again after", lambda: test_out_of_fds(d)),
             ("garbage", lambda: test_garbage_flood(d)),
         ])
         if failed:
