@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,13 @@ int main(int argc, char *argv[]) {
         r = manager_start(m, listen_fd);
         if (r < 0)
                 return EXIT_FAILURE;
+        /* Loading the programs parsed the kernel's BTF, megabytes that are free now: they go
+         * back to the system rather than stay in the heap for the daemon's lifetime. Big
+         * replies later are mapped and unmapped on their own, and a heap top left free
+         * after them is given back soon, so that the daemon stays small. */
+        (void) malloc_trim(0);
+        (void) mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+        (void) mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 
         r = manager_run(m);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
