@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "call.h"
+#include "json-scan.h"
 #include "json-util.h"
 #include "log.h"
 
@@ -86,6 +87,38 @@ int call_method(const Args *a, const char *method, json_object *parameters, json
         }
         *ret = TAKE_PTR(reply.parameters);
         varlink_reply_done(&reply);
+        return 0;
+}
+
+int call_method_text(const Args *a, const char *method, json_object *parameters, char **ret_text,
+                     JsonSpan *ret_parameters) {
+        _cleanup_(client_freep) Client *c = NULL;
+        _cleanup_(freep) char *text = NULL;
+        JsonSpan message, params;
+        size_t len;
+        int r;
+
+        r = call_connect(a, &c);
+        if (r != 0)
+                return r;
+        r = client_call_text(c, method, parameters, &text, &len);
+        if (r < 0)
+                return call_failed(method, r, &(VarlinkReply) {});
+        message = (JsonSpan) { text, len };
+        if (json_scan_member(message, "error", &params) != -ENOENT ||
+            json_scan_member(message, "parameters", &params) < 0) {
+                /* An error, or something amiss: said the way every other call says it. */
+                VarlinkReply reply = {};
+
+                r = varlink_reply_parse(text, len, &reply, NULL);
+                if (r >= 0 && !reply.error)
+                        r = -EBADMSG; /* no parameters, or not an object */
+                r = call_failed(method, r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0, &reply);
+                varlink_reply_done(&reply);
+                return r;
+        }
+        *ret_text = TAKE_PTR(text);
+        *ret_parameters = params;
         return 0;
 }
 

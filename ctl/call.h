@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "client.h"
+#include "json-scan.h"
 #include "varlink.h"
 
 /* Each returns 0, or the exit code after logging why. */
@@ -15,6 +16,10 @@ int call_connect(const Args *a, Client **ret);
 /* Calls method and hands out the reply's parameters. */
 int call_method(const Args *a, const char *method, json_object *parameters, json_object **ret);
 /* Explains a failed call: r < 0 for a transport error, else the error reply. */
+/* The same, for a reply too big to be worth a tree: *ret_text is the reply as it came,
+ * *ret_parameters its parameters, in it. Errors are reported as by call_method(). */
+int call_method_text(const Args *a, const char *method, json_object *parameters, char **ret_text,
+                     JsonSpan *ret_parameters);
 int call_failed(const char *method, int r, const VarlinkReply *reply);
 
 /* {"uid": N} when --uid or --user was given, else {}; NULL on allocation failure. */

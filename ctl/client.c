@@ -62,12 +62,12 @@ static int send_all(int fd, const char *p, size_t n) {
         return 0;
 }
 
-/* Reads until a whole message is buffered, then parses and removes it. */
-static int read_reply(Client *c, VarlinkReply *ret) {
-        const char *reason;
+static int send_call(Client *c, const char *method, json_object *parameters, bool more);
+
+/* Reads until a whole message is buffered; returns its length (up to its NUL, which
+ * is at c->buf + length). consume_message() removes it. */
+static ssize_t read_message(Client *c) {
         char *end;
-        size_t len;
-        int r;
 
         while (!(end = c->size > 0 ? memchr(c->buf, '\0', c->size) : NULL)) {
                 ssize_t n;
@@ -95,11 +95,47 @@ static int read_reply(Client *c, VarlinkReply *ret) {
                 c->size += (size_t) n;
         }
 
-        len = (size_t) (end - c->buf);
-        r = varlink_reply_parse(c->buf, len, ret, &reason);
-        memmove(c->buf, end + 1, c->size - len - 1);
+        return end - c->buf;
+}
+
+static void consume_message(Client *c, size_t len) {
+        memmove(c->buf, c->buf + len + 1, c->size - len - 1);
         c->size -= len + 1;
+}
+
+/* Reads until a whole message is buffered, then parses and removes it. */
+static int read_reply(Client *c, VarlinkReply *ret) {
+        const char *reason;
+        ssize_t len;
+        int r;
+
+        len = read_message(c);
+        if (len < 0)
+                return (int) len;
+        r = varlink_reply_parse(c->buf, (size_t) len, ret, &reason);
+        consume_message(c, (size_t) len);
         return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
+}
+
+int client_call_text(Client *c, const char *method, json_object *parameters, char **ret, size_t *ret_len) {
+        ssize_t len;
+        char *text;
+        int r;
+
+        r = send_call(c, method, parameters, false);
+        if (r < 0)
+                return r;
+        len = read_message(c);
+        if (len < 0)
+                return (int) len;
+        text = malloc((size_t) len + 1);
+        if (!text)
+                return -ENOMEM;
+        memcpy(text, c->buf, (size_t) len + 1);
+        consume_message(c, (size_t) len);
+        *ret = text;
+        *ret_len = (size_t) len;
+        return 0;
 }
 
 static int send_call(Client *c, const char *method, json_object *parameters, bool more) {

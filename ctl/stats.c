@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "call.h"
 #include "format.h"
+#include "json-scan.h"
 #include "json-util.h"
 #include "log.h"
 #include "pager.h"
@@ -39,34 +41,69 @@ static int compare_rows(const void *a, const void *b) {
         return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-/* Reads a GetStats reply into rows sorted as the table shows them. */
-static int stats_parse(json_object *reply, Stats *ret) {
-        json_object *users;
-        Stats s = {};
+static bool scan_int(JsonSpan obj, const char *key, int64_t max, int64_t *ret) {
+        JsonSpan v;
 
-        if (!json_object_object_get_ex(reply, "users", &users) || !json_object_is_type(users, json_type_array))
+        return json_scan_member(obj, key, &v) >= 0 && json_scan_int64(v, 0, max, ret) >= 0;
+}
+
+/* One UserStats, in one pass over its members: each must be there, once. */
+static int stats_parse_row(JsonSpan user, StatsRow *row) {
+        static const char *const keys[] = { "uid", "execs", "failed", "last_exec_usec", "events_throttled" };
+        int64_t *fields[] = { &row->uid, &row->execs, &row->failed, &row->last, &row->throttled };
+        unsigned seen = 0;
+        JsonArrayIter iter;
+        JsonSpan key, value;
+        int r;
+
+        if (json_scan_object_begin(user, &iter) < 0)
+                return -EBADMSG;
+        while ((r = json_scan_object_next(&iter, &key, &value)) > 0)
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                        if (!json_scan_key_is(key, keys[k]))
+                                continue;
+                        if (seen & (1u << k) ||
+                            json_scan_int64(value, 0, k == 0 ? UINT32_MAX : INT64_MAX, fields[k]) < 0)
+                                return -EBADMSG;
+                        seen |= 1u << k;
+                        break;
+                }
+        return r < 0 || seen != (1u << ELEMENTSOF(keys)) - 1 ? -EBADMSG : 0;
+}
+
+/* Reads a GetStats reply's parameters into rows sorted as the table shows them. */
+static int stats_parse(JsonSpan reply, Stats *ret) {
+        JsonSpan users, access, user;
+        JsonArrayIter iter;
+        size_t alloc = 0;
+        Stats s = {};
+        int r;
+
+        if (json_scan_member(reply, "users", &users) < 0 || json_scan_array_begin(users, &iter) < 0)
                 return call_bad_reply(GET_STATS, "users");
-        if (!json_get_int64(reply, "since_usec", 0, INT64_MAX, &s.since))
+        if (!scan_int(reply, "since_usec", INT64_MAX, &s.since))
                 return call_bad_reply(GET_STATS, "since_usec");
-        s.own_only = streq_ptr(json_get_string(reply, "access"), "own");
-        s.has_map_full = json_object_object_get_ex(reply, "map_full_execs", NULL);
-        if (s.has_map_full && (!json_get_int64(reply, "map_full_execs", 0, INT64_MAX, &s.map_full_execs) ||
-                               !json_get_int64(reply, "map_full_failed", 0, INT64_MAX, &s.map_full_failed)))
+        s.own_only = json_scan_member(reply, "access", &access) >= 0 && access.len == 5 &&
+                     memcmp(access.p, "\"own\"", 5) == 0;
+        s.has_map_full = json_scan_member(reply, "map_full_execs", &(JsonSpan) {}) >= 0;
+        if (s.has_map_full && (!scan_int(reply, "map_full_execs", INT64_MAX, &s.map_full_execs) ||
+                               !scan_int(reply, "map_full_failed", INT64_MAX, &s.map_full_failed)))
                 return call_bad_reply(GET_STATS, "well-formed map_full counters");
 
-        s.n = json_object_array_length(users);
-        s.rows = calloc(s.n ? s.n : 1, sizeof(*s.rows));
-        if (!s.rows)
-                return log_oom(), EXIT_FAILURE;
-        for (size_t i = 0; i < s.n; i++) {
-                json_object *u = json_object_array_get_idx(users, i);
-                StatsRow *row = &s.rows[i];
+        while ((r = json_scan_array_next(&iter, &user)) > 0) {
+                StatsRow *row;
 
-                if (!json_get_int64(u, "uid", 0, UINT32_MAX, &row->uid) ||
-                    !json_get_int64(u, "execs", 0, INT64_MAX, &row->execs) ||
-                    !json_get_int64(u, "failed", 0, INT64_MAX, &row->failed) ||
-                    !json_get_int64(u, "last_exec_usec", 0, INT64_MAX, &row->last) ||
-                    !json_get_int64(u, "events_throttled", 0, INT64_MAX, &row->throttled)) {
+                if (s.n == alloc) {
+                        StatsRow *rows = reallocarray(s.rows, alloc = alloc ? alloc * 2 : 64, sizeof(*rows));
+
+                        if (!rows) {
+                                free(s.rows);
+                                return log_oom(), EXIT_FAILURE;
+                        }
+                        s.rows = rows;
+                }
+                row = &s.rows[s.n++];
+                if (stats_parse_row(user, row) < 0) {
                         free(s.rows);
                         return call_bad_reply(GET_STATS, "well-formed UserStats");
                 }
@@ -74,37 +111,62 @@ static int stats_parse(json_object *reply, Stats *ret) {
                 s.total_failed += row->failed;
                 s.total_throttled += row->throttled;
         }
+        if (r < 0) {
+                free(s.rows);
+                return call_bad_reply(GET_STATS, "a well-formed list of users");
+        }
         qsort(s.rows, s.n, sizeof(*s.rows), compare_rows);
         *ret = s;
         return 0;
 }
 
-/* The reply in table order, each entry with its user name. */
-static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
-        _cleanup_(json_object_putp) json_object *out = json_object_new_object(), *list = json_object_new_array();
+/* A JSON string: the user database's names are printed as they are, but for what JSON
+ * must escape. */
+static void print_json_string(FILE *f, const char *s) {
+        fputc('"', f);
+        for (; *s; s++) {
+                unsigned char c = (unsigned char) *s;
 
-        if (!out || !list)
-                return log_oom(), EXIT_FAILURE;
-        for (size_t i = 0; i < s->n; i++) {
-                const char *name = user_cache_name(cache, (uint32_t) s->rows[i].uid);
-                json_object *o = json_object_new_object();
-
-                if (!json_append(list, o) || !json_add(o, "uid", json_object_new_int64(s->rows[i].uid)) ||
-                    !(name ? json_add(o, "user", json_object_new_string(name)) : json_add_null(o, "user")) ||
-                    !json_add(o, "execs", json_object_new_int64(s->rows[i].execs)) ||
-                    !json_add(o, "failed", json_object_new_int64(s->rows[i].failed)) ||
-                    !json_add(o, "events_throttled", json_object_new_int64(s->rows[i].throttled)) ||
-                    !json_add(o, "last_exec_usec", json_object_new_int64(s->rows[i].last)))
-                        return log_oom(), EXIT_FAILURE;
+                if (c == '"' || c == '\\')
+                        fprintf(f, "\\%c", c);
+                else if (c < 0x20)
+                        fprintf(f, "\\u%04x", c);
+                else
+                        fputc(c, f);
         }
-        if (!json_add(out, "users", TAKE_PTR(list)) || !json_add(out, "since_usec", json_object_new_int64(s->since)) ||
-            !json_add(out, "access", json_object_new_string(s->own_only ? "own" : "all")))
-                return log_oom(), EXIT_FAILURE;
-        if (s->has_map_full && (!json_add(out, "map_full_execs", json_object_new_int64(s->map_full_execs)) ||
-                                !json_add(out, "map_full_failed", json_object_new_int64(s->map_full_failed))))
-                return log_oom(), EXIT_FAILURE;
-        call_print_json(a, out);
-        return 0;
+        fputc('"', f);
+}
+
+/* The reply in table order, each entry with its user name. Printed as it goes: a tree of
+ * ten thousand objects would cost more than everything else. */
+static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
+        bool pretty = a->json == JSON_PRETTY;
+        const char *nl = pretty ? "\n" : "", *in1 = pretty ? "  " : "", *in2 = pretty ? "    " : "",
+                   *in3 = pretty ? "      " : "", *sp = pretty ? " " : "";
+
+        printf("{%s%s\"users\":%s[", nl, in1, sp);
+        for (size_t i = 0; i < s->n; i++) {
+                const StatsRow *row = &s->rows[i];
+                const char *name = user_cache_name(cache, (uint32_t) row->uid);
+
+                printf("%s%s%s{%s%s\"uid\":%s%" PRIi64 ",%s%s\"user\":%s", i ? "," : "", nl, in2, nl, in3, sp,
+                       row->uid, nl, in3, sp);
+                if (name)
+                        print_json_string(stdout, name);
+                else
+                        fputs("null", stdout);
+                printf(",%s%s\"execs\":%s%" PRIi64 ",%s%s\"failed\":%s%" PRIi64 ",%s%s\"events_throttled\":%s%" PRIi64
+                       ",%s%s\"last_exec_usec\":%s%" PRIi64 "%s%s}",
+                       nl, in3, sp, row->execs, nl, in3, sp, row->failed, nl, in3, sp, row->throttled, nl, in3, sp,
+                       row->last, nl, in2);
+        }
+        printf("%s%s],%s%s\"since_usec\":%s%" PRIi64 ",%s%s\"access\":%s\"%s\"", s->n ? nl : "", s->n ? in1 : "",
+               nl, in1, sp, s->since, nl, in1, sp, s->own_only ? "own" : "all");
+        if (s->has_map_full)
+                printf(",%s%s\"map_full_execs\":%s%" PRIi64 ",%s%s\"map_full_failed\":%s%" PRIi64, nl, in1, sp,
+                       s->map_full_execs, nl, in1, sp, s->map_full_failed);
+        printf("%s}\n", nl);
+        return fflush(stdout) == 0 ? 0 : (log_error_errno(-errno, "Failed to write: %m"), EXIT_FAILURE);
 }
 
 static void stats_print_footer(const Args *a, const Stats *s) {
@@ -137,8 +199,10 @@ static void stats_print_footer(const Args *a, const Stats *s) {
 int verb_stats(const Args *a) {
         static const char *const headers[] = { "UID", "USER", "EXECS", "FAILED", "LAST EXEC" };
         static const Align align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_LEFT };
-        _cleanup_(json_object_putp) json_object *params = NULL, *reply = NULL;
+        _cleanup_(json_object_putp) json_object *params = NULL;
+        _cleanup_(freep) char *reply = NULL;
         _cleanup_(user_cache_freep) UserCache *cache = NULL;
+        JsonSpan reply_params;
         _cleanup_(table_freep) Table *t = NULL;
         Stats s = {};
         int r;
@@ -146,12 +210,13 @@ int verb_stats(const Args *a) {
         params = call_uid_parameters(a);
         if (!params || user_cache_new(&cache) < 0 || table_new(ELEMENTSOF(headers), headers, align, &t) < 0)
                 return log_oom(), EXIT_FAILURE;
-        r = call_method(a, GET_STATS, params, &reply);
+        r = call_method_text(a, GET_STATS, params, &reply, &reply_params);
         if (r != 0)
                 return r;
-        r = stats_parse(reply, &s);
+        r = stats_parse(reply_params, &s);
         if (r != 0)
                 return r;
+        (void) user_cache_expect(cache, s.n);
 
         if (a->json != JSON_OFF) {
                 r = stats_print_json(a, &s, cache);

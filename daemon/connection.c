@@ -87,6 +87,9 @@ Connection *connection_free(Connection *c) {
         return NULL;
 }
 
+/* Output buffers up to this size are kept for the next reply. */
+#define OUTPUT_KEEP (64 * 1024)
+
 static int connection_queue(Connection *c, const char *data, size_t len) {
         size_t pending = connection_output_pending(c);
 
@@ -144,6 +147,29 @@ static int connection_send(Connection *c, const char *error, json_object *parame
 
 int connection_reply(Connection *c, json_object *parameters) {
         return connection_send(c, NULL, parameters, false);
+}
+
+int connection_reply_message(Connection *c, char *message, size_t len, size_t alloc) {
+        int r;
+
+        c->replied = true;
+        if (c->oneway || c->dead) {
+                free(message);
+                return c->dead ? -ENOTCONN : 0;
+        }
+        if (connection_output_pending(c) == 0 && alloc >= c->out_alloc) {
+                /* Nothing queued: the message becomes the output buffer, uncopied. */
+                free(c->out);
+                c->out = message;
+                c->out_start = 0;
+                c->out_end = len;
+                c->out_alloc = alloc;
+                server_schedule_sweep(c->server);
+                return 0;
+        }
+        r = connection_queue(c, message, len);
+        free(message);
+        return r;
 }
 
 int connection_error(Connection *c, const char *error, json_object *parameters) {
@@ -349,6 +375,12 @@ void connection_flush(Connection *c) {
         if (connection_output_pending(c) == 0) {
                 c->out_start = c->out_end = 0;
                 c->stalled_since_usec = 0;
+                /* A big reply's buffer goes with it, not with the connection. */
+                if (c->out_alloc > OUTPUT_KEEP) {
+                        free(c->out);
+                        c->out = NULL;
+                        c->out_alloc = 0;
+                }
         } else if (progress || c->stalled_since_usec == 0) {
                 /* The clock starts when the socket stops taking output. */
                 c->stalled_since_usec = now_usec(CLOCK_MONOTONIC);

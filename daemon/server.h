@@ -60,6 +60,10 @@ void server_foreach_subscriber(Server *s, ServerSubscriberFn fn, void *userdata)
  * oneway call. */
 int connection_reply(Connection *c, json_object *parameters);
 int connection_error(Connection *c, const char *error, json_object *parameters);
+/* The final reply, already serialized: message is the whole Varlink message, its NUL
+ * included in len, in a malloc()ed buffer of alloc bytes, which the connection takes.
+ * For big replies, which are cheaper written than built as a tree. */
+int connection_reply_message(Connection *c, char *message, size_t len, size_t alloc);
 /* A reply with "continues": true, for calls made with "more". */
 int connection_notify(Connection *c, json_object *parameters);
 /* Closes the connection once the current call is handled; nothing more is sent. */

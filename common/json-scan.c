@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* json-scan.c: reading values out of JSON text in place, without building a tree. */
+
+#include <errno.h>
+#include <string.h>
+
+#include "json-scan.h"
+
+#define MAX_DEPTH 64
+
+static const char *skip_ws(const char *s, const char *end) {
+        while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+                s++;
+        return s;
+}
+
+static bool is_hex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* s at the opening quote; the end of the string, or NULL. *ret_escaped: had a backslash. */
+static const char *skip_string(const char *s, const char *end, bool *ret_escaped) {
+        bool escaped = false;
+
+        for (s++; s < end; s++) {
+                unsigned char c = (unsigned char) *s;
+
+                if (c == '"') {
+                        if (ret_escaped)
+                                *ret_escaped = escaped;
+                        return s + 1;
+                }
+                if (c < 0x20)
+                        return NULL;
+                if (c != '\\')
+                        continue;
+                escaped = true;
+                if (++s >= end)
+                        return NULL;
+                if (*s == 'u') {
+                        if (end - s < 5 || !is_hex(s[1]) || !is_hex(s[2]) || !is_hex(s[3]) || !is_hex(s[4]))
+                                return NULL;
+                        s += 4;
+                } else if (!strchr("\"\\/bfnrt", *s) || *s == '\0')
+                        return NULL;
+        }
+        return NULL;
+}
+
+static const char *skip_digits(const char *s, const char *end, bool *ret_any) {
+        const char *start = s;
+
+        while (s < end && *s >= '0' && *s <= '9')
+                s++;
+        *ret_any = s > start;
+        return s;
+}
+
+static const char *skip_number(const char *s, const char *end) {
+        bool any;
+
+        if (s < end && *s == '-')
+                s++;
+        s = skip_digits(s, end, &any);
+        if (!any)
+                return NULL;
+        if (s < end && *s == '.') {
+                s = skip_digits(s + 1, end, &any);
+                if (!any)
+                        return NULL;
+        }
+        if (s < end && (*s == 'e' || *s == 'E')) {
+                s++;
+                if (s < end && (*s == '+' || *s == '-'))
+                        s++;
+                s = skip_digits(s, end, &any);
+                if (!any)
+                        return NULL;
+        }
+        return s;
+}
+
+static const char *skip_literal(const char *s, const char *end, const char *word) {
+        size_t n = strlen(word);
+
+        return (size_t) (end - s) >= n && memcmp(s, word, n) == 0 ? s + n : NULL;
+}
+
+static const char *skip_value(const char *s, const char *end, int depth);
+
+/* s at '{' or '['. */
+static const char *skip_container(const char *s, const char *end, int depth) {
+        char close = *s == '{' ? '}' : ']';
+        bool object = *s == '{';
+
+        if (depth >= MAX_DEPTH)
+                return NULL;
+        s = skip_ws(s + 1, end);
+        if (s < end && *s == close)
+                return s + 1;
+        for (;;) {
+                if (object) {
+                        if (s >= end || *s != '"' || !(s = skip_string(s, end, NULL)))
+                                return NULL;
+                        s = skip_ws(s, end);
+                        if (s >= end || *s != ':')
+                                return NULL;
+                        s++;
+                }
+                s = skip_value(s, end, depth + 1);
+                if (!s)
+                        return NULL;
+                s = skip_ws(s, end);
+                if (s >= end)
+                        return NULL;
+                if (*s == close)
+                        return s + 1;
+                if (*s != ',')
+                        return NULL;
+                s = skip_ws(s + 1, end);
+        }
+}
+
+static const char *skip_value(const char *s, const char *end, int depth) {
+        s = skip_ws(s, end);
+        if (s >= end)
+                return NULL;
+        switch (*s) {
+        case '"':
+                return skip_string(s, end, NULL);
+        case '{':
+        case '[':
+                return skip_container(s, end, depth);
+        case 't':
+                return skip_literal(s, end, "true");
+        case 'f':
+                return skip_literal(s, end, "false");
+        case 'n':
+                return skip_literal(s, end, "null");
+        default:
+                return skip_number(s, end);
+        }
+}
+
+const char *json_scan_skip(const char *s, const char *end) {
+        return skip_value(s, end, 0);
+}
+
+int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret) {
+        const char *s = obj.p, *end = obj.p + obj.len;
+        size_t key_len = strlen(key);
+        bool found = false;
+
+        s = skip_ws(s, end);
+        if (s >= end || *s != '{')
+                return -EBADMSG;
+        s = skip_ws(s + 1, end);
+        if (s < end && *s == '}')
+                return -ENOENT;
+        for (;;) {
+                const char *name = s, *value;
+                bool escaped, match;
+
+                if (s >= end || *s != '"' || !(s = skip_string(s, end, &escaped)))
+                        return -EBADMSG;
+                match = !escaped && (size_t) (s - name) == key_len + 2 && memcmp(name + 1, key, key_len) == 0;
+                s = skip_ws(s, end);
+                if (s >= end || *s != ':')
+                        return -EBADMSG;
+                value = skip_ws(s + 1, end);
+                s = skip_value(value, end, 1);
+                if (!s)
+                        return -EBADMSG;
+                /* The first of duplicate keys, as json-c keeps the last: no duplicates in
+                 * what execcountd sends, so either is right. */
+                if (match && !found) {
+                        *ret = (JsonSpan) { value, (size_t) (s - value) };
+                        found = true;
+                }
+                s = skip_ws(s, end);
+                if (s >= end)
+                        return -EBADMSG;
+                if (*s == '}')
+                        return found ? 0 : -ENOENT;
+                if (*s != ',')
+                        return -EBADMSG;
+                s = skip_ws(s + 1, end);
+        }
+}
+
+int json_scan_array_begin(JsonSpan a, JsonArrayIter *iter) {
+        const char *s = skip_ws(a.p, a.p + a.len);
+
+        if (s >= a.p + a.len || *s != '[')
+                return -EBADMSG;
+        *iter = (JsonArrayIter) { .p = s + 1, .end = a.p + a.len };
+        return 0;
+}
+
+int json_scan_array_next(JsonArrayIter *iter, JsonSpan *ret) {
+        const char *s = skip_ws(iter->p, iter->end), *value;
+
+        if (s >= iter->end)
+                return -EBADMSG;
+        if (*s == ']') {
+                iter->p = s;
+                return 0;
+        }
+        if (iter->started) {
+                if (*s != ',')
+                        return -EBADMSG;
+                s = skip_ws(s + 1, iter->end);
+        }
+        value = s;
+        s = skip_value(value, iter->end, 1);
+        if (!s)
+                return -EBADMSG;
+        iter->p = s;
+        iter->started = true;
+        *ret = (JsonSpan) { value, (size_t) (s - value) };
+        return 1;
+}
+
+int json_scan_object_begin(JsonSpan obj, JsonArrayIter *iter) {
+        const char *s = skip_ws(obj.p, obj.p + obj.len);
+
+        if (s >= obj.p + obj.len || *s != '{')
+                return -EBADMSG;
+        *iter = (JsonArrayIter) { .p = s + 1, .end = obj.p + obj.len };
+        return 0;
+}
+
+int json_scan_object_next(JsonArrayIter *iter, JsonSpan *ret_key, JsonSpan *ret_value) {
+        const char *s = skip_ws(iter->p, iter->end), *name, *value;
+
+        if (s >= iter->end)
+                return -EBADMSG;
+        if (*s == '}') {
+                iter->p = s;
+                return 0;
+        }
+        if (iter->started) {
+                if (*s != ',')
+                        return -EBADMSG;
+                s = skip_ws(s + 1, iter->end);
+        }
+        name = s;
+        if (s >= iter->end || *s != '"' || !(s = skip_string(s, iter->end, NULL)))
+                return -EBADMSG;
+        *ret_key = (JsonSpan) { name + 1, (size_t) (s - name - 2) };
+        s = skip_ws(s, iter->end);
+        if (s >= iter->end || *s != ':')
+                return -EBADMSG;
+        value = skip_ws(s + 1, iter->end);
+        s = skip_value(value, iter->end, 1);
+        if (!s)
+                return -EBADMSG;
+        *ret_value = (JsonSpan) { value, (size_t) (s - value) };
+        iter->p = s;
+        iter->started = true;
+        return 1;
+}
+
+bool json_scan_key_is(JsonSpan key, const char *name) {
+        size_t n = strlen(name);
+
+        return key.len == n && memcmp(key.p, name, n) == 0 && !memchr(key.p, '\\', key.len);
+}
+
+int json_scan_int64(JsonSpan v, int64_t min, int64_t max, int64_t *ret) {
+        const char *s = v.p, *end = v.p + v.len;
+        bool negative = false;
+        uint64_t u = 0, limit;
+
+        s = skip_ws(s, end);
+        if (s < end && *s == '-') {
+                negative = true;
+                s++;
+        }
+        if (s >= end || *s < '0' || *s > '9')
+                return -EBADMSG;
+        limit = negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+        for (; s < end && *s >= '0' && *s <= '9'; s++) {
+                unsigned d = (unsigned) (*s - '0');
+
+                if (u > (limit - d) / 10)
+                        return -EBADMSG;
+                u = u * 10 + d;
+        }
+        if (skip_ws(s, end) != end)
+                return -EBADMSG; /* a fraction, an exponent, or not a number at all */
+        int64_t i = negative ? (int64_t) (0 - u) : (int64_t) u;
+        if (i < min || i > max)
+                return -EBADMSG;
+        *ret = i;
+        return 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* json-scan.h: reading values out of JSON text in place, without building a tree.
+ *
+ * For the one reply that can be megabytes: GetStats with every UID. json-c makes a hash
+ * table per object, and ten thousand of them cost more than everything else together. A
+ * scan checks the syntax of what it skips and reads, but is not a validator: text that
+ * json-c would refuse may be partly read before the error is found. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A piece of the text: one JSON value, or the rest of an array being walked. */
+typedef struct JsonSpan {
+        const char *p;
+        size_t len;
+} JsonSpan;
+
+/* The end of the value starting at s (after leading whitespace), or NULL if it is not
+ * well-formed. Nesting deeper than 64 levels counts as not well-formed. */
+const char *json_scan_skip(const char *s, const char *end);
+
+/* The value of member key in the object obj, in *ret. -ENOENT if it has none, -EBADMSG if
+ * obj is not a well-formed object. Keys with escapes never match. */
+int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret);
+
+typedef struct JsonArrayIter {
+        const char *p, *end;
+        bool started;
+} JsonArrayIter;
+
+/* Starts walking the array a. -EBADMSG if it is not one. */
+int json_scan_array_begin(JsonSpan a, JsonArrayIter *iter);
+/* The next element, in *ret: 1, or 0 at the end, or -EBADMSG. */
+int json_scan_array_next(JsonArrayIter *iter, JsonSpan *ret);
+
+/* Walking an object's members in one pass, for objects with many keys of interest. */
+int json_scan_object_begin(JsonSpan obj, JsonArrayIter *iter);
+/* The next member: 1 with its key (between the quotes, as written, escapes and all) and
+ * value, 0 at the end, or -EBADMSG. */
+int json_scan_object_next(JsonArrayIter *iter, JsonSpan *ret_key, JsonSpan *ret_value);
+/* Whether key, from json_scan_object_next(), is name. Keys with escapes never are. */
+bool json_scan_key_is(JsonSpan key, const char *name);
+
+/* An integer value within [min, max]: 0, or -EBADMSG if it is anything else. */
+int json_scan_int64(JsonSpan v, int64_t min, int64_t max, int64_t *ret);

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-json-scan.c: unit tests for json-scan.c, against what json-c accepts. */
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "json-scan.h"
+#include "macro.h"
+#include "test.h"
+
+static JsonSpan span(const char *s) {
+        return (JsonSpan) { s, strlen(s) };
+}
+
+/* The scan and json-c agree on whether s is one well-formed value. */
+static void test_agrees(const char *s) {
+        const char *end = s + strlen(s), *got = json_scan_skip(s, end);
+        json_object *o = json_tokener_parse(s);
+        bool scan_ok = got && *got == '\0';
+
+        /* json-c is lenient where the scan is not (e.g. "[1,]"): only check that what the
+         * scan takes, json-c takes too. */
+        if (scan_ok)
+                ASSERT(o != NULL);
+        json_object_put(o);
+}
+
+static void test_skip(void) {
+        static const char *const good[] = {
+                "0", "-1", "1.5e+3", "\"a\\\"b\\u00e9\"", "[]", "{}", "[1, {\"a\": [null, true, false]}]",
+                " {\"k\" : \"v\" } ",
+        };
+        static const char *const bad[] = {
+                "", "-", "1.", "1e", "\"abc", "\"\\x\"", "\"\\u12\"", "[1", "[1 2]", "{\"a\"}", "{\"a\":}",
+                "{a:1}", "tru", "nul", "[,1]", "{,}", "\"a\x01\"",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                const char *end = good[i] + strlen(good[i]), *got = json_scan_skip(good[i], end);
+
+                ASSERT(got != NULL);
+                test_agrees(good[i]);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const char *end = bad[i] + strlen(bad[i]), *got = json_scan_skip(bad[i], end);
+
+                ASSERT(got == NULL || got != end);
+        }
+
+        /* Deep nesting is refused rather than recursed into. */
+        char deep[200];
+        memset(deep, '[', 100);
+        memset(deep + 100, ']', 100);
+        ASSERT(json_scan_skip(deep, deep + 200) == NULL);
+        /* A cut text: never read past its end. */
+        const char *cut = "{\"a\":[1,2";
+        ASSERT(json_scan_skip(cut, cut + strlen(cut)) == NULL);
+}
+
+static void test_members(void) {
+        JsonSpan v, key;
+        JsonArrayIter it;
+        int64_t i;
+
+        ASSERT_EQ(json_scan_member(span("{\"a\":1,\"b\":{\"c\":2},\"d\":-9}"), "d", &v), 0);
+        ASSERT_EQ(json_scan_int64(v, INT64_MIN, INT64_MAX, &i), 0);
+        ASSERT_EQ(i, -9);
+        ASSERT_EQ(json_scan_member(span("{\"a\":1,\"b\":{\"c\":2}}"), "c", &v), -ENOENT); /* not nested ones */
+        ASSERT_EQ(json_scan_member(span("{\"a\":1,\"b\":{\"c\":2}}"), "b", &v), 0);
+        ASSERT_EQ((int) v.len, 7);
+        ASSERT_EQ(json_scan_member(span("{}"), "a", &v), -ENOENT);
+        ASSERT_EQ(json_scan_member(span("[1]"), "a", &v), -EBADMSG);
+        ASSERT_EQ(json_scan_member(span("{\"a\":1,"), "a", &v), -EBADMSG);
+        ASSERT_EQ(json_scan_member(span("{\"\\u0061\":1}"), "a", &v), -ENOENT); /* escaped keys never match */
+
+        ASSERT_EQ(json_scan_object_begin(span("{\"x\": 1 , \"y\":[2]}"), &it), 0);
+        ASSERT_EQ(json_scan_object_next(&it, &key, &v), 1);
+        ASSERT(json_scan_key_is(key, "x"));
+        ASSERT_EQ(json_scan_object_next(&it, &key, &v), 1);
+        ASSERT(json_scan_key_is(key, "y") && !json_scan_key_is(key, "yy"));
+        ASSERT_EQ(json_scan_object_next(&it, &key, &v), 0);
+        ASSERT_EQ(json_scan_object_begin(span("{\"x\":1 \"y\":2}"), &it), 0);
+        ASSERT_EQ(json_scan_object_next(&it, &key, &v), 1);
+        ASSERT_EQ(json_scan_object_next(&it, &key, &v), -EBADMSG);
+}
+
+static void test_arrays(void) {
+        JsonArrayIter it;
+        JsonSpan v;
+        int64_t sum = 0, i;
+
+        ASSERT_EQ(json_scan_array_begin(span(" [1, 2 ,3]"), &it), 0);
+        while (json_scan_array_next(&it, &v) > 0) {
+                ASSERT_EQ(json_scan_int64(v, 0, 10, &i), 0);
+                sum += i;
+        }
+        ASSERT_EQ(sum, 6);
+        ASSERT_EQ(json_scan_array_begin(span("[]"), &it), 0);
+        ASSERT_EQ(json_scan_array_next(&it, &v), 0);
+        ASSERT_EQ(json_scan_array_begin(span("[1,,2]"), &it), 0);
+        ASSERT_EQ(json_scan_array_next(&it, &v), 1);
+        ASSERT_EQ(json_scan_array_next(&it, &v), -EBADMSG);
+        ASSERT_EQ(json_scan_array_begin(span("[1"), &it), 0);
+        ASSERT_EQ(json_scan_array_next(&it, &v), 1);
+        ASSERT_EQ(json_scan_array_next(&it, &v), -EBADMSG);
+        ASSERT_EQ(json_scan_array_begin(span("{}"), &it), -EBADMSG);
+}
+
+static void test_int64(void) {
+        int64_t i;
+
+        ASSERT_EQ(json_scan_int64(span("9223372036854775807"), INT64_MIN, INT64_MAX, &i), 0);
+        ASSERT_EQ(i, INT64_MAX);
+        ASSERT_EQ(json_scan_int64(span("-9223372036854775808"), INT64_MIN, INT64_MAX, &i), 0);
+        ASSERT(i == INT64_MIN);
+        ASSERT_EQ(json_scan_int64(span("9223372036854775808"), INT64_MIN, INT64_MAX, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span("1.5"), INT64_MIN, INT64_MAX, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span("1e3"), INT64_MIN, INT64_MAX, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span("\"1\""), INT64_MIN, INT64_MAX, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span("-1"), 0, 10, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span("11"), 0, 10, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span(""), 0, 10, &i), -EBADMSG);
+}
+
+int main(void) {
+        test_skip();
+        test_members();
+        test_arrays();
+        test_int64();
+        return 0;
+}
