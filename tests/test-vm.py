@@ -28,9 +28,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rootfs  # noqa: E402
+import vmlib  # noqa: E402
 
 EXECCOUNTD, EXECCOUNTCTL, VM_CHECK, COMPAT_EXEC, VM_INIT, VM_SYSTEMD_CHECK, BUILD, CACHE = sys.argv[1:9]
-KERNEL_META = "linux-image-cloud-amd64"
 TIMEOUT = int(os.environ.get("EXECCOUNT_VM_TIMEOUT", "900"))
 
 
@@ -44,60 +44,7 @@ def skip_or_fail(msg):
     sys.exit(1 if ci else 77)
 
 
-# ---- The kernel
-
-def kernel_package():
-    """The versioned package the metapackage points at, e.g. linux-image-6.1.0-56-cloud-amd64."""
-    out = subprocess.run(["apt-cache", "depends", KERNEL_META], capture_output=True, text=True).stdout
-    m = re.search(r"Depends: (linux-image-[\w.+-]+)", out)
-    if not m:
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        out = subprocess.run(["apt-cache", "depends", KERNEL_META], capture_output=True, text=True).stdout
-        m = re.search(r"Depends: (linux-image-[\w.+-]+)", out)
-    if not m:
-        raise RuntimeError(f"apt-cache knows no {KERNEL_META}: {out}")
-    return m.group(1)
-
-
-def ensure_kernel():
-    pkg = kernel_package()
-    kdir = os.path.join(CACHE, "kernel", pkg)
-    vmlinuz = os.path.join(kdir, "vmlinuz")
-    if os.path.exists(vmlinuz):
-        return pkg, vmlinuz, True
-    os.makedirs(kdir, exist_ok=True)
-    log(f"# downloading {pkg}")
-    subprocess.run(["apt-get", "download", "-q", pkg], cwd=kdir, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    deb = next(f for f in os.listdir(kdir) if f.endswith(".deb"))
-    unpack = os.path.join(kdir, "unpack")
-    os.makedirs(unpack, exist_ok=True)
-    tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", os.path.join(kdir, deb)], stdout=subprocess.PIPE)
-    subprocess.run(["tar", "-x", "-C", unpack, "./boot"], stdin=tar.stdout, check=True)
-    tar.wait()
-    boot = os.path.join(unpack, "boot")
-    image = next(f for f in os.listdir(boot) if f.startswith("vmlinuz-"))
-    shutil.copy(os.path.join(boot, next(f for f in os.listdir(boot) if f.startswith("config-"))),
-                os.path.join(kdir, "config"))
-    os.rename(os.path.join(boot, image), vmlinuz + ".tmp")
-    os.rename(vmlinuz + ".tmp", vmlinuz)
-    shutil.rmtree(unpack)
-    os.unlink(os.path.join(kdir, deb))
-    return pkg, vmlinuz, False
-
-
 # ---- The initramfs
-
-def libraries(binary):
-    """The shared libraries a binary loads, the dynamic loader included."""
-    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
-    libs = []
-    for line in out.splitlines():
-        m = re.search(r"(/\S+) \(0x", line)
-        if m:
-            libs.append(m.group(1))
-    return libs
-
 
 def build_initramfs(root, out):
     os.makedirs(root)
@@ -119,7 +66,7 @@ def build_initramfs(root, out):
         "/init": VM_INIT,
     }
     for binary in (EXECCOUNTD, EXECCOUNTCTL, VM_CHECK):
-        for lib in libraries(binary):
+        for lib in vmlib.libraries(binary):
             # Where the loader looks: the library's directory, links resolved as in the VM.
             files[os.path.realpath(os.path.dirname(lib)) + "/" + os.path.basename(lib)] = os.path.realpath(lib)
     for dest, src in files.items():
@@ -182,21 +129,6 @@ def build_systemd_initrd(tmp, out):
 
 # ---- The VM
 
-def boot(vmlinuz, initramfs, console, memory="1G", append=""):
-    cmd = ["qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-accel", "tcg", "-smp", "2", "-m", memory,
-           "-kernel", vmlinuz, "-initrd", initramfs, "-nographic", "-no-reboot", "-nic", "none",
-           "-append", f"console=ttyS0 panic=-1 quiet {append}"]
-    with open(console, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            proc.wait(timeout=TIMEOUT)
-            return True
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            return False
-
-
 def verdict(text, finished, prefix, n_modes):
     """Whether the console says PASS; explains in the log why not."""
     if not finished:
@@ -218,7 +150,7 @@ def verdict(text, finished, prefix, n_modes):
 def run_boot(name, vmlinuz, initrd, prefixes, memory="1G", append=""):
     console = initrd + ".console"
     start = time.monotonic()
-    finished = boot(vmlinuz, initrd, console, memory, append)
+    finished = vmlib.boot(vmlinuz, initrd, console, TIMEOUT, memory, append)
     with open(console, errors="replace") as f:
         text = f.read().replace("\r", "")
     for line in text.splitlines():
@@ -238,7 +170,7 @@ def main():
             skip_or_fail(f"{tool} is missing (tools/install-deps --test installs it)")
 
     t0 = time.monotonic()
-    pkg, vmlinuz, cached = ensure_kernel()
+    pkg, vmlinuz, cached = vmlib.ensure_kernel(CACHE, log)
     log(f"# {pkg} {'(cached)' if cached else '(downloaded)'} in {time.monotonic() - t0:.1f} s")
     tmp = tempfile.mkdtemp(prefix="test-vm-")
     try:

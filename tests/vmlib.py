@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""vmlib.py: Debian's stock kernel, cached, and QEMU to boot it with an initramfs: what the
+vm test suite and bench/vm-cost.py share."""
+
+import os
+import re
+import shutil
+import subprocess
+
+KERNEL_META = "linux-image-cloud-amd64"
+
+
+def kernel_package():
+    """The versioned package the metapackage points at, e.g. linux-image-6.1.0-56-cloud-amd64."""
+    out = subprocess.run(["apt-cache", "depends", KERNEL_META], capture_output=True, text=True).stdout
+    m = re.search(r"Depends: (linux-image-[\w.+-]+)", out)
+    if not m:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        out = subprocess.run(["apt-cache", "depends", KERNEL_META], capture_output=True, text=True).stdout
+        m = re.search(r"Depends: (linux-image-[\w.+-]+)", out)
+    if not m:
+        raise RuntimeError(f"apt-cache knows no {KERNEL_META}: {out}")
+    return m.group(1)
+
+
+def ensure_kernel(cache, log=print):
+    pkg = kernel_package()
+    kdir = os.path.join(cache, "kernel", pkg)
+    vmlinuz = os.path.join(kdir, "vmlinuz")
+    if os.path.exists(vmlinuz):
+        return pkg, vmlinuz, True
+    os.makedirs(kdir, exist_ok=True)
+    log(f"# downloading {pkg}")
+    subprocess.run(["apt-get", "download", "-q", pkg], cwd=kdir, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    deb = next(f for f in os.listdir(kdir) if f.endswith(".deb"))
+    unpack = os.path.join(kdir, "unpack")
+    os.makedirs(unpack, exist_ok=True)
+    tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", os.path.join(kdir, deb)], stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", unpack, "./boot"], stdin=tar.stdout, check=True)
+    tar.wait()
+    boot = os.path.join(unpack, "boot")
+    image = next(f for f in os.listdir(boot) if f.startswith("vmlinuz-"))
+    shutil.copy(os.path.join(boot, next(f for f in os.listdir(boot) if f.startswith("config-"))),
+                os.path.join(kdir, "config"))
+    os.rename(os.path.join(boot, image), vmlinuz + ".tmp")
+    os.rename(vmlinuz + ".tmp", vmlinuz)
+    shutil.rmtree(unpack)
+    os.unlink(os.path.join(kdir, deb))
+    return pkg, vmlinuz, False
+
+
+def libraries(binary):
+    """The shared libraries a binary loads, the dynamic loader included."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    libs = []
+    for line in out.splitlines():
+        m = re.search(r"(/\S+) \(0x", line)
+        if m:
+            libs.append(m.group(1))
+    return libs
+
+
+def boot(vmlinuz, initramfs, console, timeout, memory="1G", append=""):
+    """QEMU on 2 vCPUs; False if it had to be killed after timeout seconds."""
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-accel", "tcg", "-smp", "2", "-m", memory,
+           "-kernel", vmlinuz, "-initrd", initramfs, "-nographic", "-no-reboot", "-nic", "none",
+           "-append", f"console=ttyS0 panic=-1 quiet {append}"]
+    with open(console, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            proc.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return False
