@@ -203,6 +203,9 @@ static __always_inline __u64 wakeup_flags(__u64 now) {
         struct exec_tunables *t = bpf_map_lookup_elem(&tunables, &zero);
         __u64 interval = t ? t->wakeup_interval_ns : 0;
 
+        /* The reader polls anyway: a wakeup would only double its work. */
+        if (t && now < t->reader_polls_until_ns)
+                interval = ~0ULL;
         if (now - last_wakeup_ns >= interval) {
                 last_wakeup_ns = now;
                 return BPF_RB_FORCE_WAKEUP;

@@ -46,6 +46,10 @@ struct exec_tunables {
          * per fail_event_spacing_ns after that; 0 spacing: no limit. */
         __u64 fail_event_spacing_ns;
         __u64 fail_event_window_ns; /* burst x spacing */
+        /* Boot time until which the reader polls on its own timer: no wakeups are forced
+         * before then (but for a backlog). The reader clears it when it stops polling; a
+         * reader that died lets it expire. */
+        __u64 reader_polls_until_ns;
 };
 
 /* The "meta" array's one value: written by the daemon only, pinned with the maps, so that

@@ -8,6 +8,7 @@
 
 #include "drain.h"
 #include "log.h"
+#include "time-util.h"
 
 struct Drain {
         struct ring_buffer *ring;
@@ -15,7 +16,9 @@ struct Drain {
         sd_event_source *timer;
         uint64_t interval_usec;
         unsigned idle_ticks;
+        uint64_t polls_until_ns; /* as last told to the programs */
         DrainHandler handler;
+        DrainPollingFn polling;
         void *userdata;
 };
 
@@ -38,8 +41,18 @@ static int drain_and_log(Drain *d) {
         return n;
 }
 
+static void timer_arm(Drain *d);
+
 void drain_set_interval(Drain *d, uint64_t usec) {
+        int enabled = SD_EVENT_OFF;
+
         d->interval_usec = usec;
+        /* A running timer takes the new interval now, not after a long old one. */
+        (void) sd_event_source_get_enabled(d->timer, &enabled);
+        if (enabled && usec > 0) {
+                d->polls_until_ns = 0;
+                timer_arm(d);
+        }
 }
 
 static void timer_arm(Drain *d) {
@@ -48,8 +61,21 @@ static void timer_arm(Drain *d) {
         r = sd_event_source_set_time_relative(d->timer, d->interval_usec);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
-        if (r < 0)
+        if (r < 0) {
                 log_warning_errno(r, "Failed to arm the event drain timer, events may be late: %m");
+                return;
+        }
+        /* Told for ten intervals at a time, again when half of them are gone: a map
+         * update per tick would cost as much as the wakeups it saves. Should this daemon
+         * die, the programs go back to waking the next one within a second or so. */
+        if (d->polling) {
+                uint64_t now = now_usec(CLOCK_BOOTTIME) * NSEC_PER_USEC, span = d->interval_usec * NSEC_PER_USEC;
+
+                if (d->polls_until_ns < now + 5 * span) {
+                        d->polls_until_ns = now + 10 * span;
+                        d->polling(d->polls_until_ns, d->userdata);
+                }
+        }
 }
 
 /* The programs wake the loop at most once per interval (and early for a backlog); events
@@ -62,8 +88,17 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
          * committing when the first empty tick runs. */
         if (drain_and_log(d) > 0)
                 d->idle_ticks = 0;
-        else if (++d->idle_ticks >= 2)
-                return 0;
+        else if (++d->idle_ticks >= 2) {
+                /* Wakeups again from now; what came in before the programs knew is read
+                 * here, or it would wait for the next exec. */
+                if (d->polling) {
+                        d->polls_until_ns = 0;
+                        d->polling(0, d->userdata);
+                }
+                if (drain_and_log(d) <= 0)
+                        return 0;
+                d->idle_ticks = 0;
+        }
         timer_arm(d);
         return 0;
 }
@@ -82,8 +117,8 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return 0;
 }
 
-int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler handler, void *userdata,
-              Drain **ret) {
+int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler handler, DrainPollingFn polling,
+              void *userdata, Drain **ret) {
         _cleanup_(drain_freep) Drain *d = NULL;
         int r;
 
@@ -92,6 +127,7 @@ int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler 
                 return -ENOMEM;
         d->interval_usec = interval_usec;
         d->handler = handler;
+        d->polling = polling;
         d->userdata = userdata;
 
         d->ring = ring_buffer__new(ringbuf_fd, on_record, d, NULL);

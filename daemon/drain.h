@@ -13,11 +13,16 @@ typedef struct Drain Drain;
 /* Called for each record; data is valid during the call only. */
 typedef void (*DrainHandler)(const void *data, size_t size, void *userdata);
 
+/* Tells the programs until when (CLOCK_BOOTTIME, ns; 0: no longer) the reader polls on
+ * its timer, so that they need not wake it. */
+typedef void (*DrainPollingFn)(uint64_t until_boot_ns, void *userdata);
+
 /* The BPF program wakes the reader at most once per interval; events submitted in between
  * are picked up by a timer interval_usec after each wakeup, which keeps firing while
- * events keep coming and stops once the ring stays empty. */
-int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler handler, void *userdata,
-              Drain **ret);
+ * events keep coming and stops once the ring stays empty. While it fires, polling tells
+ * the programs, which then wake the reader only for a backlog. */
+int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler handler, DrainPollingFn polling,
+              void *userdata, Drain **ret);
 Drain *drain_free(Drain *d);
 DEFINE_POINTER_CLEANUP(Drain, drain_free);
 

@@ -13,17 +13,19 @@
 #include "time-util.h"
 #include "utf8.h"
 
-/* The name the kernel gives an execveat() exec (fs/exec.c, alloc_bprm()). */
-static int format_name(const struct exec_event *rec, const char *name, size_t len, char **ret, size_t *ret_len) {
+/* Whether the name is relative to an execveat() directory fd, which the kernel's name
+ * for the exec spells out (fs/exec.c, alloc_bprm()). */
+static bool needs_dirfd(const struct exec_event *rec, const char *name) {
         bool relative = name[0] != '/' && name[0] != '\0';
         bool empty_path = name[0] == '\0' && (rec->at_flags & AT_EMPTY_PATH);
-        int n;
 
-        if (!(rec->flags & EXEC_EVENT_EXECVEAT) || rec->dirfd == AT_FDCWD || (!relative && !empty_path)) {
-                *ret = strndup(name, len);
-                *ret_len = len;
-                return *ret ? 0 : -ENOMEM;
-        }
+        return (rec->flags & EXEC_EVENT_EXECVEAT) && rec->dirfd != AT_FDCWD && (relative || empty_path);
+}
+
+/* The kernel's name of an exec relative to a directory fd. */
+static int format_name(const struct exec_event *rec, const char *name, size_t len, char **ret, size_t *ret_len) {
+        bool empty_path = name[0] == '\0' && (rec->at_flags & AT_EMPTY_PATH);
+        int n;
 
         n = empty_path ? asprintf(ret, "/dev/fd/%d", rec->dirfd)
                        : asprintf(ret, "/dev/fd/%d/%.*s", rec->dirfd, (int) len, name);
@@ -48,9 +50,11 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
 
         /* The kernel's string read stops at the first NUL and includes it. */
         name_len = strnlen(rec->filename, rec->filename_len);
-        r = format_name(rec, rec->filename, name_len, &name, &name_len);
-        if (r < 0)
-                return r;
+        if (needs_dirfd(rec, rec->filename)) {
+                r = format_name(rec, rec->filename, name_len, &name, &name_len);
+                if (r < 0)
+                        return r;
+        }
 
         e = malloc(sizeof(*e) + name_len + 1);
         if (!e)
@@ -67,7 +71,9 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
         };
         memcpy(e->comm, rec->comm, sizeof(e->comm));
         e->comm[sizeof(e->comm) - 1] = '\0';
-        memcpy(e->filename, name, name_len + 1);
+        /* Most names are copied once, straight from the record. */
+        memcpy(e->filename, name ?: rec->filename, name_len);
+        e->filename[name_len] = '\0';
 
         *ret = e;
         return 0;

@@ -92,12 +92,24 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
+/* The clock offset for events: read afresh at most every 10 ms (of the coarse clock,
+ * which costs no clock read), not for each of thousands of events. */
+static int64_t event_realtime_offset(Manager *m) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC_COARSE);
+
+        if (m->event_offset_read_usec == 0 || now - m->event_offset_read_usec >= 10 * USEC_PER_MSEC) {
+                m->event_offset = manager_realtime_offset(m);
+                m->event_offset_read_usec = now;
+        }
+        return m->event_offset;
+}
+
 static void on_record(const void *data, size_t size, void *userdata) {
         Manager *m = userdata;
         ExecEvent *e;
         int r;
 
-        r = exec_event_decode(data, size, manager_realtime_offset(m), &e);
+        r = exec_event_decode(data, size, event_realtime_offset(m), &e);
         if (r == -ENOMEM) {
                 log_oom();
                 return;
@@ -114,6 +126,13 @@ static void on_record(const void *data, size_t size, void *userdata) {
         methods_broadcast_event(m, e);
         exec_log_event(m->exec_log, e);
         history_push(m->history, e);
+}
+
+static void on_drain_polling(uint64_t until_boot_ns, void *userdata) {
+        Manager *m = userdata;
+
+        /* A failure costs wakeups, not events. */
+        (void) probe_set_reader_polling(m->probe, until_boot_ns);
 }
 
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -274,12 +293,45 @@ static ServerLimits manager_server_limits(const Config *c) {
         return l;
 }
 
+uint64_t manager_flush_interval(const Manager *m, const Config *c) {
+        /* Nobody waits for single events: the history is brought up to date when asked
+         * for, and the loop wakes a few times a second less. */
+        if (m->n_watchers == 0 && !c->log_execs)
+                return MAX(c->flush_interval_usec, UNWATCHED_FLUSH_USEC);
+        return c->flush_interval_usec;
+}
+
+/* Tells the programs and the drain how often to wake the loop for events, under c. */
+static int apply_flush_interval(Manager *m, const Config *c) {
+        ProbeOptions tunables = {
+                .wakeup_interval_usec = manager_flush_interval(m, c),
+                .failed_rate_interval_usec = c->failed_rate_interval_usec,
+                .failed_rate_burst = c->failed_rate_burst,
+        };
+        int r;
+
+        r = probe_set_tunables(m->probe, &tunables);
+        if (r < 0)
+                return r;
+        drain_set_interval(m->drain, tunables.wakeup_interval_usec);
+        return 0;
+}
+
+void manager_watchers_changed(Manager *m, int delta) {
+        bool before = m->n_watchers > 0;
+
+        m->n_watchers += delta;
+        if ((m->n_watchers > 0) != before && m->probe && m->drain &&
+            apply_flush_interval(m, &m->config) < 0)
+                log_warning("Failed to change how often events are read; they may come late.");
+}
+
 ProbeOptions manager_probe_options(Manager *m) {
         return (ProbeOptions) {
                 .mode = m->config.probe_mode,
                 .max_uids = m->config.max_uids,
                 .ring_buffer_size = m->config.ring_buffer_size,
-                .wakeup_interval_usec = m->config.flush_interval_usec,
+                .wakeup_interval_usec = manager_flush_interval(m, &m->config),
                 .failed_rate_interval_usec = m->config.failed_rate_interval_usec,
                 .failed_rate_burst = m->config.failed_rate_burst,
                 .pin_dir = isempty(m->config.pin_dir) ? NULL : m->config.pin_dir,
@@ -342,8 +394,8 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         exec_log_configure(m->exec_log, m->config.log_execs, m->config.log_execs_interval_usec,
                            m->config.log_execs_burst);
 
-        r = drain_new(m->event, probe_get_events_fd(m->probe), m->config.flush_interval_usec, on_record, m,
-                      &m->drain);
+        r = drain_new(m->event, probe_get_events_fd(m->probe), manager_flush_interval(m, &m->config), on_record,
+                      on_drain_polling, m, &m->drain);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the event ring buffer: %m");
 
@@ -499,15 +551,9 @@ static int manager_apply(Manager *m, Config *c) {
         r = monitor_set_snapshot_interval(m->monitor, c->snapshot_interval_usec);
         if (r < 0)
                 return r;
-        ProbeOptions tunables = {
-                .wakeup_interval_usec = c->flush_interval_usec,
-                .failed_rate_interval_usec = c->failed_rate_interval_usec,
-                .failed_rate_burst = c->failed_rate_burst,
-        };
-        r = probe_set_tunables(m->probe, &tunables);
+        r = apply_flush_interval(m, c);
         if (r < 0)
                 return r;
-        drain_set_interval(m->drain, c->flush_interval_usec);
         ServerLimits limits = manager_server_limits(c);
         server_set_limits(m->server, &limits);
         manager_resolve_access_group(m, c);

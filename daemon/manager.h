@@ -44,6 +44,9 @@ struct Manager {
         Persist persist;
         uint8_t boot_id[16];
         int64_t realtime_offset; /* see manager_realtime_offset() */
+        unsigned n_watchers; /* Watch clients */
+        int64_t event_offset; /* the one events use, read at event_offset_read_usec */
+        uint64_t event_offset_read_usec; /* CLOCK_MONOTONIC_COARSE */
         /* Links systemd passed back from its fd store, until the probes take them; and
          * whether to keep links there (--fdstore) rather than pinned. */
         Links stored_links;
@@ -75,6 +78,15 @@ int manager_reload(Manager *m, char **ret_error);
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, held still: a kernel stamp converts to the same
  * time in every reply and in the state file. */
 int64_t manager_realtime_offset(Manager *m);
+
+/* How often events are read while nobody watches them (no Watch client, no LogExecs=):
+ * GetEvents reads the ring first, so only the ring's size bounds this. */
+#define UNWATCHED_FLUSH_USEC (1000 * 1000ull)
+/* The flush interval in effect under c: FlushIntervalSec= while someone waits for single
+ * events, else at least UNWATCHED_FLUSH_USEC. */
+uint64_t manager_flush_interval(const Manager *m, const Config *c);
+/* A Watch client came (+1) or went (-1). */
+void manager_watchers_changed(Manager *m, int delta);
 
 /* The kernel's statistics, with the map-full counters since the last full reset. */
 int manager_read_stats(Manager *m, struct exec_stats *ret);

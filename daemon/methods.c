@@ -28,9 +28,19 @@ extern const char interface_org_varlink_service[];
 #define UID_MAX_VALID ((int64_t) UINT32_MAX - 1)
 
 typedef struct WatchFilter {
+        Manager *manager;
         bool has_uid;
         uint32_t uid;
 } WatchFilter;
+
+static void watch_filter_free(void *p) {
+        WatchFilter *f = p;
+
+        if (!f)
+                return;
+        manager_watchers_changed(f->manager, -1);
+        free(f);
+}
 
 static int reply_oom(Connection *c) {
         json_object *p = json_object_new_object();
@@ -191,15 +201,82 @@ static void user_stats_write(Manager *m, Text *t, const UserCount *u, int64_t of
         text_add(t, "}");
 }
 
+/* GetStats: the counts read at the call, sent in one reply, or, for a call made with
+ * "more", in replies of STATS_PART users each, every one a complete GetStats reply. */
+#define STATS_PART 2048
+
+typedef struct StatsReply {
+        Manager *manager;
+        UserCount *users;
+        size_t n, next;
+        AccessScope scope;
+        uint64_t since_usec, map_full_execs, map_full_failed;
+        int64_t offset;
+} StatsReply;
+
+static void stats_reply_free(void *p) {
+        StatsReply *r = p;
+
+        if (!r)
+                return;
+        free(r->users);
+        free(r);
+}
+
+/* Queues users [next, next + count) as one reply, continuing if any are left after. */
+static void stats_reply_freep(StatsReply **r) {
+        stats_reply_free(*r);
+}
+
+static int stats_reply_send(Connection *c, StatsReply *r, size_t count) {
+        size_t end = MIN(r->n, r->next + count);
+        bool continues = end < r->n;
+        Text t = {};
+
+        /* Written, not built: a tree of ten thousand objects costs more than the rest of
+         * the call. Every value is a number or a fixed word: nothing to escape. */
+        (void) text_reserve(&t, (end - r->next) * 112 + 256);
+        text_add(&t, "{\"parameters\":{\"users\":[");
+        for (size_t i = r->next; i < end; i++) {
+                if (i > r->next)
+                        text_add(&t, ",");
+                user_stats_write(r->manager, &t, &r->users[i], r->offset);
+        }
+        text_add(&t, "],\"since_usec\":");
+        text_add_u64(&t, r->since_usec);
+        text_add(&t, ",\"access\":\"");
+        text_add(&t, access_scope_to_string(r->scope));
+        text_add(&t, "\"");
+        /* Other UIDs' execs, unattributed: only for those who may see them. */
+        if (r->scope == ACCESS_ALL) {
+                text_add(&t, ",\"map_full_execs\":");
+                text_add_u64(&t, MIN(r->map_full_execs, (uint64_t) INT64_MAX));
+                text_add(&t, ",\"map_full_failed\":");
+                text_add_u64(&t, MIN(r->map_full_failed, (uint64_t) INT64_MAX));
+        }
+        text_add(&t, continues ? "},\"continues\":true}" : "}}");
+        if (text_reserve(&t, 1))
+                t.p[t.len++] = '\0';
+        if (t.oom) {
+                free(t.p);
+                return -ENOMEM;
+        }
+        r->next = end;
+        return connection_reply_message(c, t.p, t.len, t.alloc);
+}
+
+static int stats_reply_produce(Connection *c, void *state) {
+        StatsReply *r = state;
+        int k = stats_reply_send(c, r, STATS_PART);
+
+        return k < 0 ? k : r->next < r->n;
+}
+
 static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) {
         static const VarlinkField fields[] = { { "uid", json_type_int, false } };
-        _cleanup_(freep) UserCount *list = NULL;
-        int64_t offset = manager_realtime_offset(m);
+        _cleanup_(stats_reply_freep) StatsReply *reply = NULL;
         struct exec_stats stats;
         AccessScope scope = caller_scope(m, c);
-        UserCount one;
-        Text t = {};
-        size_t n = 0;
         uint32_t uid;
         bool has_uid;
         int r;
@@ -211,48 +288,43 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
         r = manager_read_stats(m, &stats);
         if (r < 0)
                 return reply_kernel_error(c, r, "Reading the kernel statistics");
+        reply = calloc(1, sizeof(*reply));
+        if (!reply)
+                return reply_oom(c);
+        *reply = (StatsReply) {
+                .manager = m,
+                .scope = scope,
+                .since_usec = m->since_usec,
+                .map_full_execs = stats.map_full_execs,
+                .map_full_failed = stats.map_full_failed,
+                .offset = manager_realtime_offset(m),
+        };
 
         if (has_uid) {
-                r = counts_read_one(probe_get_counts_fd(m->probe), uid, &one);
+                if (!(reply->users = calloc(1, sizeof(*reply->users))))
+                        return reply_oom(c);
+                r = counts_read_one(probe_get_counts_fd(m->probe), uid, &reply->users[0]);
                 if (r >= 0)
-                        n = 1;
+                        reply->n = 1;
                 else if (r != -ENOENT)
                         return reply_kernel_error(c, r, "Reading the counts of the UID");
         } else {
-                r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
+                r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &reply->users,
+                                    &reply->n);
                 if (r < 0)
                         return reply_kernel_error(c, r, "Reading the counts");
         }
 
-        /* Written, not built: a tree of ten thousand objects costs more than the rest of
-         * the call. Every value is a number or a fixed word: nothing to escape. */
-        (void) text_reserve(&t, n * 112 + 256);
-        text_add(&t, "{\"parameters\":{\"users\":[");
-        for (size_t i = 0; i < n; i++) {
-                if (i > 0)
-                        text_add(&t, ",");
-                user_stats_write(m, &t, has_uid ? &one : &list[i], offset);
+        if (!connection_wants_more(c) || reply->n <= STATS_PART) {
+                r = stats_reply_send(c, reply, reply->n);
+                return r == -ENOMEM ? reply_oom(c) : r;
         }
-        text_add(&t, "],\"since_usec\":");
-        text_add_u64(&t, m->since_usec);
-        text_add(&t, ",\"access\":\"");
-        text_add(&t, access_scope_to_string(scope));
-        text_add(&t, "\"");
-        /* Other UIDs' execs, unattributed: only for those who may see them. */
-        if (scope == ACCESS_ALL) {
-                text_add(&t, ",\"map_full_execs\":");
-                text_add_u64(&t, MIN(stats.map_full_execs, (uint64_t) INT64_MAX));
-                text_add(&t, ",\"map_full_failed\":");
-                text_add_u64(&t, MIN(stats.map_full_failed, (uint64_t) INT64_MAX));
-        }
-        text_add(&t, "}}");
-        if (text_reserve(&t, 1))
-                t.p[t.len++] = '\0';
-        if (t.oom) {
-                free(t.p);
-                return reply_oom(c);
-        }
-        return connection_reply_message(c, t.p, t.len, t.alloc);
+        /* The first part now, the others as the client takes them. */
+        r = stats_reply_send(c, reply, STATS_PART);
+        if (r < 0)
+                return r == -ENOMEM ? reply_oom(c) : r;
+        connection_produce(c, stats_reply_produce, TAKE_PTR(reply), stats_reply_free);
+        return 0;
 }
 
 static json_object *rejected_probes_to_json(const ProbeReport *report) {
@@ -438,6 +510,9 @@ static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call)
         if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
             !get_visible_uid(m, c, call, caller_scope(m, c), &has_uid, &uid))
                 return 0;
+        /* Unwatched, events may wait in the ring for up to a second: up to now, they are
+         * all in the history. */
+        (void) drain_now(m->drain);
         if (varlink_parameter_int(call->parameters, "limit", 0, INT64_MAX, &limit, &has_limit) < 0)
                 return reply_invalid_parameter(c, "limit");
         if (!has_limit)
@@ -490,8 +565,10 @@ static int method_watch(Manager *m, Connection *c, const VarlinkCall *call) {
         filter = calloc(1, sizeof(*filter));
         if (!filter)
                 return reply_oom(c);
-        *filter = (WatchFilter) { .has_uid = has_uid, .uid = uid };
-        connection_subscribe(c, filter, free);
+        *filter = (WatchFilter) { .manager = m, .has_uid = has_uid, .uid = uid };
+        connection_subscribe(c, filter, watch_filter_free);
+        /* Someone waits for each event now: they come at FlushIntervalSec=. */
+        manager_watchers_changed(m, +1);
         return 0;
 }
 

@@ -32,6 +32,7 @@ struct Probe {
         int pin_lock_fd; /* held while the pins are ours */
         Links links; /* where the links are kept between daemons */
         uint64_t build_id;
+        struct exec_tunables tunables; /* as last written */
         uint32_t max_uids;
         uint32_t ring_buffer_size;
 };
@@ -539,8 +540,16 @@ int probe_read_misses(const Probe *p, uint64_t *ret) {
         return 0;
 }
 
+int probe_set_reader_polling(Probe *p, uint64_t until_boot_ns) {
+        uint32_t zero = 0;
+
+        p->tunables.reader_polls_until_ns = until_boot_ns;
+        return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &p->tunables, BPF_ANY) < 0 ? negative_errno() : 0;
+}
+
 int probe_set_tunables(Probe *p, const ProbeOptions *opts) {
-        struct exec_tunables t = { .wakeup_interval_ns = opts->wakeup_interval_usec * NSEC_PER_USEC };
+        struct exec_tunables t = { .wakeup_interval_ns = opts->wakeup_interval_usec * NSEC_PER_USEC,
+                                   .reader_polls_until_ns = p->tunables.reader_polls_until_ns };
         uint32_t zero = 0;
 
         if (opts->failed_rate_burst > 0 && opts->failed_rate_interval_usec > 0) {
@@ -549,6 +558,7 @@ int probe_set_tunables(Probe *p, const ProbeOptions *opts) {
                 t.fail_event_window_ns = t.fail_event_spacing_ns * opts->failed_rate_burst;
         }
 
+        p->tunables = t;
         return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &t, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
