@@ -90,36 +90,41 @@ int call_method(const Args *a, const char *method, json_object *parameters, json
         return 0;
 }
 
-int call_method_text(const Args *a, const char *method, json_object *parameters, char **ret_text,
-                     JsonSpan *ret_parameters) {
+typedef struct PartsCall {
+        const char *method;
+        CallPartFn fn;
+        void *userdata;
+} PartsCall;
+
+/* One reply of a call made with "more": its parameters to the caller's fn, or, for an
+ * error or something amiss, said the way every other call says it. */
+static int on_part(const char *text, size_t len, void *userdata) {
+        PartsCall *call = userdata;
+        JsonSpan message = { text, len }, params;
+        VarlinkReply reply = {};
+        int r;
+
+        if (json_scan_member(message, "error", &params) == -ENOENT &&
+            json_scan_member(message, "parameters", &params) >= 0)
+                return call->fn(params, call->userdata);
+        r = varlink_reply_parse(text, len, &reply, NULL);
+        if (r >= 0 && !reply.error)
+                r = -EBADMSG; /* no parameters, or not an object */
+        r = call_failed(call->method, r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0, &reply);
+        varlink_reply_done(&reply);
+        return r;
+}
+
+int call_method_parts(const Args *a, const char *method, json_object *parameters, CallPartFn fn, void *userdata) {
         _cleanup_(client_freep) Client *c = NULL;
-        _cleanup_(freep) char *text = NULL;
-        JsonSpan message, params;
-        size_t len;
+        PartsCall call = { method, fn, userdata };
         int r;
 
         r = call_connect(a, &c);
         if (r != 0)
                 return r;
-        r = client_call_text(c, method, parameters, &text, &len);
-        if (r < 0)
-                return call_failed(method, r, &(VarlinkReply) {});
-        message = (JsonSpan) { text, len };
-        if (json_scan_member(message, "error", &params) != -ENOENT ||
-            json_scan_member(message, "parameters", &params) < 0) {
-                /* An error, or something amiss: said the way every other call says it. */
-                VarlinkReply reply = {};
-
-                r = varlink_reply_parse(text, len, &reply, NULL);
-                if (r >= 0 && !reply.error)
-                        r = -EBADMSG; /* no parameters, or not an object */
-                r = call_failed(method, r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0, &reply);
-                varlink_reply_done(&reply);
-                return r;
-        }
-        *ret_text = TAKE_PTR(text);
-        *ret_parameters = params;
-        return 0;
+        r = client_call_more_text(c, method, parameters, on_part, &call);
+        return r < 0 ? call_failed(method, r, &(VarlinkReply) {}) : r;
 }
 
 json_object *call_uid_parameters(const Args *a) {

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include "client.h"
+#include "json-scan.h"
 
 struct Client {
         int fd;
@@ -117,25 +118,32 @@ static int read_reply(Client *c, VarlinkReply *ret) {
         return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
 }
 
-int client_call_text(Client *c, const char *method, json_object *parameters, char **ret, size_t *ret_len) {
-        ssize_t len;
-        char *text;
+/* Whether a reply says "continues": true. */
+static bool continues(const char *text, size_t len) {
+        JsonSpan v;
+
+        return json_scan_member((JsonSpan) { text, len }, "continues", &v) >= 0 && v.len == 4 &&
+               memcmp(v.p, "true", 4) == 0;
+}
+
+int client_call_more_text(Client *c, const char *method, json_object *parameters, ClientTextFn fn, void *userdata) {
         int r;
 
-        r = send_call(c, method, parameters, false);
+        r = send_call(c, method, parameters, true);
         if (r < 0)
                 return r;
-        len = read_message(c);
-        if (len < 0)
-                return (int) len;
-        text = malloc((size_t) len + 1);
-        if (!text)
-                return -ENOMEM;
-        memcpy(text, c->buf, (size_t) len + 1);
-        consume_message(c, (size_t) len);
-        *ret = text;
-        *ret_len = (size_t) len;
-        return 0;
+        for (;;) {
+                ssize_t len = read_message(c);
+                bool more;
+
+                if (len < 0)
+                        return (int) len;
+                more = continues(c->buf, (size_t) len);
+                r = fn(c->buf, (size_t) len, userdata);
+                consume_message(c, (size_t) len);
+                if (r != 0 || !more)
+                        return r;
+        }
 }
 
 static int send_call(Client *c, const char *method, json_object *parameters, bool more) {

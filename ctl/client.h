@@ -20,9 +20,10 @@ DEFINE_POINTER_CLEANUP(Client, client_free);
 /* Calls method and waits for its one reply (an error reply is a reply, not a failure).
  * Fails with -EBADMSG if the daemon's answer is malformed, -ECONNRESET if it hangs up. */
 int client_call(Client *c, const char *method, json_object *parameters, VarlinkReply *ret);
-/* The same, but the reply is returned as it came, unparsed (NUL-terminated; *ret_len
- * without the NUL), for replies too big to be worth a tree. */
-int client_call_text(Client *c, const char *method, json_object *parameters, char **ret, size_t *ret_len);
+/* Calls with "more" and hands each reply, as it came (len bytes, NUL-terminated), to fn,
+ * until one does not continue or fn returns nonzero, which is returned. */
+typedef int (*ClientTextFn)(const char *text, size_t len, void *userdata);
+int client_call_more_text(Client *c, const char *method, json_object *parameters, ClientTextFn fn, void *userdata);
 
 /* Calls method with "more" and hands each reply to fn until one comes without
  * "continues", or an error reply, or fn returns non-zero (which is then returned). */

@@ -24,7 +24,7 @@ typedef struct StatsRow {
 
 typedef struct Stats {
         StatsRow *rows;
-        size_t n;
+        size_t n, alloc;
         int64_t since, map_full_execs, map_full_failed;
         bool has_map_full; /* absent when the caller sees only its own UID */
         bool own_only;
@@ -71,52 +71,47 @@ static int stats_parse_row(JsonSpan user, StatsRow *row) {
         return r < 0 || seen != (1u << ELEMENTSOF(keys)) - 1 ? -EBADMSG : 0;
 }
 
-/* Reads a GetStats reply's parameters into rows sorted as the table shows them. */
-static int stats_parse(JsonSpan reply, Stats *ret) {
+/* Reads one GetStats reply's parameters into s: with "more", the users come in parts,
+ * each reply complete but for the users of the others. Rows are sorted at the end. */
+static int stats_parse_part(JsonSpan reply, void *userdata) {
+        Stats *s = userdata;
         JsonSpan users, access, user;
         JsonArrayIter iter;
-        size_t alloc = 0;
-        Stats s = {};
         int r;
 
         if (json_scan_member(reply, "users", &users) < 0 || json_scan_array_begin(users, &iter) < 0)
                 return call_bad_reply(GET_STATS, "users");
-        if (!scan_int(reply, "since_usec", INT64_MAX, &s.since))
+        if (!scan_int(reply, "since_usec", INT64_MAX, &s->since))
                 return call_bad_reply(GET_STATS, "since_usec");
-        s.own_only = json_scan_member(reply, "access", &access) >= 0 && access.len == 5 &&
-                     memcmp(access.p, "\"own\"", 5) == 0;
-        s.has_map_full = json_scan_member(reply, "map_full_execs", &(JsonSpan) {}) >= 0;
-        if (s.has_map_full && (!scan_int(reply, "map_full_execs", INT64_MAX, &s.map_full_execs) ||
-                               !scan_int(reply, "map_full_failed", INT64_MAX, &s.map_full_failed)))
+        s->own_only = json_scan_member(reply, "access", &access) >= 0 && access.len == 5 &&
+                      memcmp(access.p, "\"own\"", 5) == 0;
+        s->has_map_full = json_scan_member(reply, "map_full_execs", &(JsonSpan) {}) >= 0;
+        if (s->has_map_full && (!scan_int(reply, "map_full_execs", INT64_MAX, &s->map_full_execs) ||
+                                !scan_int(reply, "map_full_failed", INT64_MAX, &s->map_full_failed)))
                 return call_bad_reply(GET_STATS, "well-formed map_full counters");
 
         while ((r = json_scan_array_next(&iter, &user)) > 0) {
                 StatsRow *row;
 
-                if (s.n == alloc) {
-                        StatsRow *rows = reallocarray(s.rows, alloc = alloc ? alloc * 2 : 64, sizeof(*rows));
+                if (s->n == s->alloc) {
+                        size_t want = s->alloc ? s->alloc * 2 : 64;
+                        StatsRow *rows = reallocarray(s->rows, want, sizeof(*rows));
 
-                        if (!rows) {
-                                free(s.rows);
+                        if (!rows)
                                 return log_oom(), EXIT_FAILURE;
-                        }
-                        s.rows = rows;
+                        s->rows = rows;
+                        s->alloc = want;
                 }
-                row = &s.rows[s.n++];
-                if (stats_parse_row(user, row) < 0) {
-                        free(s.rows);
+                row = &s->rows[s->n];
+                if (stats_parse_row(user, row) < 0)
                         return call_bad_reply(GET_STATS, "well-formed UserStats");
-                }
-                s.total_execs += row->execs;
-                s.total_failed += row->failed;
-                s.total_throttled += row->throttled;
+                s->n++;
+                s->total_execs += row->execs;
+                s->total_failed += row->failed;
+                s->total_throttled += row->throttled;
         }
-        if (r < 0) {
-                free(s.rows);
+        if (r < 0)
                 return call_bad_reply(GET_STATS, "a well-formed list of users");
-        }
-        qsort(s.rows, s.n, sizeof(*s.rows), compare_rows);
-        *ret = s;
         return 0;
 }
 
@@ -200,9 +195,7 @@ int verb_stats(const Args *a) {
         static const char *const headers[] = { "UID", "USER", "EXECS", "FAILED", "LAST EXEC" };
         static const Align align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_LEFT };
         _cleanup_(json_object_putp) json_object *params = NULL;
-        _cleanup_(freep) char *reply = NULL;
         _cleanup_(user_cache_freep) UserCache *cache = NULL;
-        JsonSpan reply_params;
         _cleanup_(table_freep) Table *t = NULL;
         Stats s = {};
         int r;
@@ -210,12 +203,13 @@ int verb_stats(const Args *a) {
         params = call_uid_parameters(a);
         if (!params || user_cache_new(&cache) < 0 || table_new(ELEMENTSOF(headers), headers, align, &t) < 0)
                 return log_oom(), EXIT_FAILURE;
-        r = call_method_text(a, GET_STATS, params, &reply, &reply_params);
-        if (r != 0)
+        /* In parts: a map of a million UIDs never makes one message of a hundred MB. */
+        r = call_method_parts(a, GET_STATS, params, stats_parse_part, &s);
+        if (r != 0) {
+                free(s.rows);
                 return r;
-        r = stats_parse(reply_params, &s);
-        if (r != 0)
-                return r;
+        }
+        qsort(s.rows, s.n, sizeof(*s.rows), compare_rows);
         (void) user_cache_expect(cache, s.n);
 
         if (a->json != JSON_OFF) {

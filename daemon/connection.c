@@ -80,6 +80,8 @@ Connection *connection_free(Connection *c) {
         safe_close(c->fd);
         if (c->subscription_free)
                 c->subscription_free(c->subscription);
+        if (c->producer_free)
+                c->producer_free(c->producer_state);
         free(c->groups);
         free(c->in);
         free(c->out);
@@ -182,6 +184,24 @@ int connection_notify(Connection *c, json_object *parameters) {
 
 void connection_close(Connection *c) {
         connection_kill(c);
+}
+
+void connection_produce(Connection *c, ConnectionProduceFn fn, void *state, void (*free_fn)(void *)) {
+        c->producer = fn;
+        c->producer_state = state;
+        c->producer_free = free_fn;
+}
+
+static void producer_done(Connection *c) {
+        if (c->producer_free)
+                c->producer_free(c->producer_state);
+        c->producer = NULL;
+        c->producer_state = NULL;
+        c->producer_free = NULL;
+}
+
+bool connection_wants_more(const Connection *c) {
+        return c->more;
 }
 
 void connection_subscribe(Connection *c, void *data, void (*free_fn)(void *)) {
@@ -297,7 +317,7 @@ void connection_process(Connection *c) {
 
         /* Stops while much output waits: a client that sends calls without reading the
          * replies must not make us buffer without bound. */
-        while (!c->dead && !c->close_after_flush &&
+        while (!c->dead && !c->close_after_flush && !c->producer &&
                connection_output_pending(c) < c->server->limits.max_message_size) {
                 char *end = memchr(c->in + consumed, '\0', c->in_size - consumed);
                 size_t len;
@@ -356,8 +376,24 @@ static void connection_read(Connection *c) {
 void connection_flush(Connection *c) {
         bool progress = false;
 
-        while (!c->dead && connection_output_pending(c) > 0) {
-                ssize_t n = send(c->fd, c->out + c->out_start, connection_output_pending(c),
+        for (;;) {
+                ssize_t n;
+
+                /* A reply in parts: the next part once the last one is out. */
+                if (!c->dead && connection_output_pending(c) == 0 && c->producer) {
+                        int r = c->producer(c, c->producer_state);
+
+                        if (r <= 0)
+                                producer_done(c);
+                        if (r < 0) {
+                                log_warning_errno(r, "Failed to answer client (pid %d) in parts, closing it: %m",
+                                                  (int) c->peer.pid);
+                                connection_kill(c);
+                        }
+                }
+                if (c->dead || connection_output_pending(c) == 0)
+                        break;
+                n = send(c->fd, c->out + c->out_start, connection_output_pending(c),
                                  MSG_DONTWAIT | MSG_NOSIGNAL);
 
                 if (n < 0) {

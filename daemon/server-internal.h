@@ -33,6 +33,11 @@ struct Connection {
 
         void *subscription;
         void (*subscription_free)(void *);
+
+        /* A reply in parts: called for the next one whenever the output has drained. */
+        ConnectionProduceFn producer;
+        void *producer_state;
+        void (*producer_free)(void *);
 };
 
 struct Server {

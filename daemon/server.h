@@ -64,10 +64,22 @@ int connection_error(Connection *c, const char *error, json_object *parameters);
  * included in len, in a malloc()ed buffer of alloc bytes, which the connection takes.
  * For big replies, which are cheaper written than built as a tree. */
 int connection_reply_message(Connection *c, char *message, size_t len, size_t alloc);
+/* Whether the current call was made with "more". */
+bool connection_wants_more(const Connection *c);
 /* A reply with "continues": true, for calls made with "more". */
 int connection_notify(Connection *c, json_object *parameters);
 /* Closes the connection once the current call is handled; nothing more is sent. */
 void connection_close(Connection *c);
+/* Queues the next reply of a call answered in parts (made with "more"): returns 1 after
+ * queueing one with connection_reply_message() and "continues": true, 0 after queueing
+ * the final one, < 0 on failure (the connection is then closed). */
+typedef int (*ConnectionProduceFn)(Connection *c, void *state);
+/* Answers the current call in parts: fn is called each time the output has drained,
+ * until it has sent the final reply; state is freed with free_fn then, or when the
+ * connection goes. Further calls wait. Memory stays bounded by one part whatever the
+ * whole, and a client that stops reading is dropped as any other. */
+void connection_produce(Connection *c, ConnectionProduceFn fn, void *state, void (*free_fn)(void *));
+
 /* Keeps data (freed with free_fn when the connection goes) as the connection's stream. */
 void connection_subscribe(Connection *c, void *data, void (*free_fn)(void *));
 

@@ -275,6 +275,41 @@ def test_idle_connections(d):
     wait_for(lambda: d.call("io.execcount.GetStatus")["clients"] == 1, "the idle clients to be gone")
 
 
+def test_stats_in_parts(d):
+    """GetStats with "more": the users come in replies of at most 2048, each complete but
+    for the others' users; together exactly what one reply holds. Calls sent behind it
+    wait for its last part."""
+    first = new_uid() + 10000
+    subprocess.run([EXECLOAD, "--each-uid=2500", f"--uid={first}"], check=True, stdout=subprocess.DEVNULL)
+    whole = d.call("io.execcount.GetStats")
+    expect(len(whole["users"]) >= 2501, f"one reply holds every UID: {len(whole['users'])}")
+    v = d.varlink()
+    v.send(json.dumps({"method": "io.execcount.GetStats", "more": True}).encode() + b"\0" +
+           json.dumps({"method": "io.execcount.GetStatus"}).encode() + b"\0")
+    parts = []
+    while True:
+        r = v.reply()
+        expect("error" not in r, f"a part: {r}")
+        parts.append(r)
+        if not r.get("continues"):
+            break
+    expect(len(parts) >= 2 and all(len(p["parameters"]["users"]) <= 2048 for p in parts),
+           f"in parts of at most 2048: {[len(p['parameters']['users']) for p in parts]}")
+    expect(all(p["parameters"]["since_usec"] == whole["since_usec"] and p["parameters"]["access"] == "all"
+               for p in parts), "every part is a complete reply")
+    uids = [u["uid"] for p in parts for u in p["parameters"]["users"]]
+    expect(len(uids) == len(set(uids)) and set(uids) >= {u["uid"] for u in whole["users"]},
+           f"every UID once: {len(uids)} in parts, {len(set(uids))} distinct, {len(whole['users'])} in one reply")
+    mine = {u["uid"]: (u["execs"], u["failed"]) for p in parts for u in p["parameters"]["users"] if u["uid"] >= first}
+    expect(len(mine) == 2500 and set(mine.values()) == {(0, 1)},
+           f"each of the 2500 UIDs made one failed exec: {len(mine)}, {set(mine.values())}")
+    status = v.reply()
+    expect("uptime_usec" in status["parameters"], f"the call behind it is answered after: {status}")
+    got = d.ctl_json("stats")["users"]
+    expect(len(got) >= 2501 and sum(1 for u in got if u["uid"] >= first) == 2500,
+           f"execcountctl stats reads the parts: {len(got)}")
+
+
 def cpu_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -373,6 +408,7 @@ def main():
             ("500 idle connections; MaxClientsPerUID=", lambda: test_idle_connections(d)),
             ("a Watch client that never reads", lambda: test_watcher_never_reads(d)),
             ("out of file descriptors: no spinning, served again after", lambda: test_out_of_fds(d)),
+            ("GetStats with \"more\": in parts, every UID once", lambda: test_stats_in_parts(d)),
             ("garbage", lambda: test_garbage_flood(d)),
         ])
         if failed:
