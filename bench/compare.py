@@ -402,6 +402,28 @@ def follow_latency(tools, daemon, n=20):
     return {"median_ms": statistics.median(delays), "max_ms": max(delays), "n": n}
 
 
+def watched_cpu(tools, daemon, seconds):
+    """The daemon's CPU per 100k successful execs while execcountctl events --follow
+    takes every event (the pairs run with nobody watching)."""
+    daemon.start()
+    follower = subprocess.Popen([tools.execcountctl, "--socket", daemon.socket, "events", "--follow", "-n", "0",
+                                 "--json=short"], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        uid = new_uid()
+        daemon.before()
+        cpu0 = proc_cpu_ns(daemon.proc.pid)
+        made = tools.load("success", uid, seconds)
+        cpu = proc_cpu_ns(daemon.proc.pid) - cpu0
+        lost = daemon.after(uid, made)["events_lost"]
+    finally:
+        follower.terminate()
+        follower.wait()
+        daemon.stop()
+    return {"execs": made["execs"], "rate": made["rate"], "cpu_ms_per_100k": cpu / made["execs"] * 100000 / 1e6,
+            "events_lost": lost}
+
+
 def stats_time(tools, daemon, n_uids, runs=21):
     """execcountctl stats --json end to end, with n_uids UIDs in the map."""
     daemon.start()
@@ -464,6 +486,9 @@ def main():
             out["follow_latency"] = follow_latency(tools, daemon)
             log(f"\nEvent to execcountctl events --follow: median {out['follow_latency']['median_ms']:.1f} ms, "
                 f"max {out['follow_latency']['max_ms']:.1f} ms over {out['follow_latency']['n']} execs")
+            w = out["watched_cpu"] = watched_cpu(tools, daemon, args.seconds)
+            log(f"Daemon CPU with execcountctl events --follow taking every event: {w['cpu_ms_per_100k']:.1f} ms per "
+                f"100k execs ({w['execs']:,} execs at {w['rate']:,.0f}/s, {w['events_lost']} events lost)")
         if args.only != "pairs":
             out["stats_10k"] = stats_time(tools, daemon, 10000)
             big = Execcountd(tools, tmp, "[Counts]\nMaxUIDs=131072\n")
