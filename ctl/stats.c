@@ -209,7 +209,8 @@ int verb_stats(const Args *a) {
                 free(s.rows);
                 return r;
         }
-        qsort(s.rows, s.n, sizeof(*s.rows), compare_rows);
+        if (s.n > 0) /* no rows: no array at all */
+                qsort(s.rows, s.n, sizeof(*s.rows), compare_rows);
         (void) user_cache_expect(cache, s.n);
 
         if (a->json != JSON_OFF) {
