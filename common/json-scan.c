@@ -146,63 +146,23 @@ const char *json_scan_skip(const char *s, const char *end) {
         return skip_value(s, end, 0);
 }
 
-int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret) {
-        const char *s = obj.p, *end = obj.p + obj.len;
-        size_t key_len = strlen(key);
-        bool found = false;
+/* Starts walking the container in span, which must open with open. */
+static int iter_begin(JsonSpan span, char open, JsonIter *iter) {
+        const char *s = skip_ws(span.p, span.p + span.len);
 
-        s = skip_ws(s, end);
-        if (s >= end || *s != '{')
+        if (s >= span.p + span.len || *s != open)
                 return -EBADMSG;
-        s = skip_ws(s + 1, end);
-        if (s < end && *s == '}')
-                return -ENOENT;
-        for (;;) {
-                const char *name = s, *value;
-                bool escaped, match;
-
-                if (s >= end || *s != '"' || !(s = skip_string(s, end, &escaped)))
-                        return -EBADMSG;
-                match = !escaped && (size_t) (s - name) == key_len + 2 && memcmp(name + 1, key, key_len) == 0;
-                s = skip_ws(s, end);
-                if (s >= end || *s != ':')
-                        return -EBADMSG;
-                value = skip_ws(s + 1, end);
-                s = skip_value(value, end, 1);
-                if (!s)
-                        return -EBADMSG;
-                /* The first of duplicate keys, as json-c keeps the last: no duplicates in
-                 * what execcountd sends, so either is right. */
-                if (match && !found) {
-                        *ret = (JsonSpan) { value, (size_t) (s - value) };
-                        found = true;
-                }
-                s = skip_ws(s, end);
-                if (s >= end)
-                        return -EBADMSG;
-                if (*s == '}')
-                        return found ? 0 : -ENOENT;
-                if (*s != ',')
-                        return -EBADMSG;
-                s = skip_ws(s + 1, end);
-        }
-}
-
-int json_scan_array_begin(JsonSpan a, JsonArrayIter *iter) {
-        const char *s = skip_ws(a.p, a.p + a.len);
-
-        if (s >= a.p + a.len || *s != '[')
-                return -EBADMSG;
-        *iter = (JsonArrayIter) { .p = s + 1, .end = a.p + a.len };
+        *iter = (JsonIter) { .p = s + 1, .end = span.p + span.len };
         return 0;
 }
 
-int json_scan_array_next(JsonArrayIter *iter, JsonSpan *ret) {
-        const char *s = skip_ws(iter->p, iter->end), *value;
+/* Steps past the separator before the next item: 1 with *ret at the item, 0 at close. */
+static int iter_step(JsonIter *iter, char close, const char **ret) {
+        const char *s = skip_ws(iter->p, iter->end);
 
         if (s >= iter->end)
                 return -EBADMSG;
-        if (*s == ']') {
+        if (*s == close) {
                 iter->p = s;
                 return 0;
         }
@@ -211,54 +171,70 @@ int json_scan_array_next(JsonArrayIter *iter, JsonSpan *ret) {
                         return -EBADMSG;
                 s = skip_ws(s + 1, iter->end);
         }
-        value = s;
-        s = skip_value(value, iter->end, 1);
-        if (!s)
-                return -EBADMSG;
-        iter->p = s;
-        iter->started = true;
-        *ret = (JsonSpan) { value, (size_t) (s - value) };
+        *ret = s;
         return 1;
 }
 
-int json_scan_object_begin(JsonSpan obj, JsonArrayIter *iter) {
-        const char *s = skip_ws(obj.p, obj.p + obj.len);
+/* s at a value: hands it out and moves the iterator past it. */
+static int iter_take_value(JsonIter *iter, const char *s, JsonSpan *ret) {
+        const char *end = skip_value(s, iter->end, 1);
 
-        if (s >= obj.p + obj.len || *s != '{')
+        if (!end)
                 return -EBADMSG;
-        *iter = (JsonArrayIter) { .p = s + 1, .end = obj.p + obj.len };
-        return 0;
+        *ret = (JsonSpan) { s, (size_t) (end - s) };
+        iter->p = end;
+        iter->started = true;
+        return 1;
 }
 
-int json_scan_object_next(JsonArrayIter *iter, JsonSpan *ret_key, JsonSpan *ret_value) {
-        const char *s = skip_ws(iter->p, iter->end), *name, *value;
+int json_scan_array_begin(JsonSpan a, JsonIter *iter) {
+        return iter_begin(a, '[', iter);
+}
 
-        if (s >= iter->end)
-                return -EBADMSG;
-        if (*s == '}') {
-                iter->p = s;
-                return 0;
-        }
-        if (iter->started) {
-                if (*s != ',')
-                        return -EBADMSG;
-                s = skip_ws(s + 1, iter->end);
-        }
+int json_scan_array_next(JsonIter *iter, JsonSpan *ret) {
+        const char *s;
+        int r = iter_step(iter, ']', &s);
+
+        return r <= 0 ? r : iter_take_value(iter, s, ret);
+}
+
+int json_scan_object_begin(JsonSpan obj, JsonIter *iter) {
+        return iter_begin(obj, '{', iter);
+}
+
+int json_scan_object_next(JsonIter *iter, JsonSpan *ret_key, JsonSpan *ret_value) {
+        const char *s, *name;
+        int r = iter_step(iter, '}', &s);
+
+        if (r <= 0)
+                return r;
         name = s;
-        if (s >= iter->end || *s != '"' || !(s = skip_string(s, iter->end, NULL)))
+        if (*s != '"' || !(s = skip_string(s, iter->end, NULL)))
                 return -EBADMSG;
         *ret_key = (JsonSpan) { name + 1, (size_t) (s - name - 2) };
         s = skip_ws(s, iter->end);
         if (s >= iter->end || *s != ':')
                 return -EBADMSG;
-        value = skip_ws(s + 1, iter->end);
-        s = skip_value(value, iter->end, 1);
-        if (!s)
-                return -EBADMSG;
-        *ret_value = (JsonSpan) { value, (size_t) (s - value) };
-        iter->p = s;
-        iter->started = true;
-        return 1;
+        return iter_take_value(iter, skip_ws(s + 1, iter->end), ret_value);
+}
+
+int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret) {
+        JsonSpan k, v;
+        JsonIter iter;
+        bool found = false;
+        int r;
+
+        r = json_scan_object_begin(obj, &iter);
+        if (r < 0)
+                return r;
+        /* The whole object is walked, so that a malformed one is never half accepted. The
+         * first of duplicate keys wins, json-c keeps the last: execcountd sends none. */
+        while ((r = json_scan_object_next(&iter, &k, &v)) > 0)
+                if (!found && json_scan_key_is(k, key)) {
+                        *ret = v;
+                        found = true;
+                }
+        return r < 0 ? r : found ? 0 : -ENOENT;
 }
 
 bool json_scan_key_is(JsonSpan key, const char *name) {

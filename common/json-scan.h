@@ -25,21 +25,22 @@ const char *json_scan_skip(const char *s, const char *end);
  * obj is not a well-formed object. Keys with escapes never match. */
 int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret);
 
-typedef struct JsonArrayIter {
+/* Where a walk over an array's elements or an object's members is. */
+typedef struct JsonIter {
         const char *p, *end;
         bool started;
-} JsonArrayIter;
+} JsonIter;
 
 /* Starts walking the array a. -EBADMSG if it is not one. */
-int json_scan_array_begin(JsonSpan a, JsonArrayIter *iter);
+int json_scan_array_begin(JsonSpan a, JsonIter *iter);
 /* The next element, in *ret: 1, or 0 at the end, or -EBADMSG. */
-int json_scan_array_next(JsonArrayIter *iter, JsonSpan *ret);
+int json_scan_array_next(JsonIter *iter, JsonSpan *ret);
 
 /* Walking an object's members in one pass, for objects with many keys of interest. */
-int json_scan_object_begin(JsonSpan obj, JsonArrayIter *iter);
+int json_scan_object_begin(JsonSpan obj, JsonIter *iter);
 /* The next member: 1 with its key (between the quotes, as written, escapes and all) and
  * value, 0 at the end, or -EBADMSG. */
-int json_scan_object_next(JsonArrayIter *iter, JsonSpan *ret_key, JsonSpan *ret_value);
+int json_scan_object_next(JsonIter *iter, JsonSpan *ret_key, JsonSpan *ret_value);
 /* Whether key, from json_scan_object_next(), is name. Keys with escapes never are. */
 bool json_scan_key_is(JsonSpan key, const char *name);
 

@@ -60,7 +60,7 @@ static void test_skip(void) {
 
 static void test_members(void) {
         JsonSpan v, key;
-        JsonArrayIter it;
+        JsonIter it;
         int64_t i;
 
         ASSERT_EQ(json_scan_member(span("{\"a\":1,\"b\":{\"c\":2},\"d\":-9}"), "d", &v), 0);
@@ -86,7 +86,7 @@ static void test_members(void) {
 }
 
 static void test_arrays(void) {
-        JsonArrayIter it;
+        JsonIter it;
         JsonSpan v;
         int64_t sum = 0, i;
 

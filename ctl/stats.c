@@ -52,7 +52,7 @@ static int stats_parse_row(JsonSpan user, StatsRow *row) {
         static const char *const keys[] = { "uid", "execs", "failed", "last_exec_usec", "events_throttled" };
         int64_t *fields[] = { &row->uid, &row->execs, &row->failed, &row->last, &row->throttled };
         unsigned seen = 0;
-        JsonArrayIter iter;
+        JsonIter iter;
         JsonSpan key, value;
         int r;
 
@@ -76,7 +76,7 @@ static int stats_parse_row(JsonSpan user, StatsRow *row) {
 static int stats_parse_part(JsonSpan reply, void *userdata) {
         Stats *s = userdata;
         JsonSpan users, access, user;
-        JsonArrayIter iter;
+        JsonIter iter;
         int r;
 
         if (json_scan_member(reply, "users", &users) < 0 || json_scan_array_begin(users, &iter) < 0)
