@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,31 +39,12 @@ def log(msg):
 
 
 def build_initramfs(build, root, out):
-    binaries = {
-        "/usr/local/sbin/execcountd": os.path.join(build, "daemon/execcountd"),
-        "/usr/local/bin/execcountctl": os.path.join(build, "ctl/execcountctl"),
-        "/usr/local/bin/execload": os.path.join(build, "bench/execload"),
-        "/usr/local/bin/bpfstats": os.path.join(build, "bench/bpfstats"),
-    }
-    files = dict(binaries)
-    files.update({"/vm/noop": os.path.join(build, "bench/noop"), "/bin/busybox": shutil.which("busybox"),
-                  "/init": os.path.join(HERE, "vm-cost-init.sh")})
-    for binary in binaries.values():
-        for lib in vmlib.libraries(binary):
-            files[os.path.realpath(os.path.dirname(lib)) + "/" + os.path.basename(lib)] = os.path.realpath(lib)
-    for d in ("proc", "sys", "dev", "run", "tmp", "etc", "var/lib", "usr/lib", "usr/lib64"):
-        os.makedirs(os.path.join(root, d), exist_ok=True)
-    os.chmod(root, 0o755)
-    os.chmod(os.path.join(root, "tmp"), 0o1777)
-    os.symlink("usr/lib", os.path.join(root, "lib"))
-    os.symlink("usr/lib64", os.path.join(root, "lib64"))
-    for dest, src in files.items():
-        path = os.path.join(root, dest.lstrip("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        shutil.copy(src, path)
-        os.chmod(path, 0o755)
-    with open(os.path.join(root, "etc/passwd"), "w") as f:
-        f.write("root:x:0:0:root:/root:/bin/sh\n")
+    vmlib.make_root(root, {"/usr/local/sbin/execcountd": os.path.join(build, "daemon/execcountd"),
+                           "/usr/local/bin/execcountctl": os.path.join(build, "ctl/execcountctl"),
+                           "/usr/local/bin/execload": os.path.join(build, "bench/execload"),
+                           "/usr/local/bin/bpfstats": os.path.join(build, "bench/bpfstats")},
+                    {"/vm/noop": os.path.join(build, "bench/noop"), "/init": os.path.join(HERE, "vm-cost-init.sh")})
+    os.makedirs(os.path.join(root, "var/lib"))  # the daemon's state directory goes there
     rootfs.pack(root, out)
 
 

@@ -47,37 +47,10 @@ def skip_or_fail(msg):
 # ---- The initramfs
 
 def build_initramfs(root, out):
-    os.makedirs(root)
-    os.chmod(root, 0o755)  # or nobody but root could exec anything
-    for d in ("bin", "sbin", "usr/local/sbin", "usr/local/bin", "usr/lib", "usr/lib64", "etc/execcountd", "vm",
-              "proc", "sys", "dev", "run", "tmp", "root"):
-        os.makedirs(os.path.join(root, d), exist_ok=True)
-    os.chmod(os.path.join(root, "tmp"), 0o1777)
-    # Debian's merged /usr: /lib and /lib64 are links.
-    os.symlink("usr/lib", os.path.join(root, "lib"))
-    os.symlink("usr/lib64", os.path.join(root, "lib64"))
-
-    files = {
-        "/usr/local/sbin/execcountd": EXECCOUNTD,
-        "/usr/local/bin/execcountctl": EXECCOUNTCTL,
-        "/vm/vm-check": VM_CHECK,
-        "/vm/compat-exec": COMPAT_EXEC,
-        "/bin/busybox": shutil.which("busybox"),
-        "/init": VM_INIT,
-    }
-    for binary in (EXECCOUNTD, EXECCOUNTCTL, VM_CHECK):
-        for lib in vmlib.libraries(binary):
-            # Where the loader looks: the library's directory, links resolved as in the VM.
-            files[os.path.realpath(os.path.dirname(lib)) + "/" + os.path.basename(lib)] = os.path.realpath(lib)
-    for dest, src in files.items():
-        path = os.path.join(root, dest.lstrip("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        shutil.copy(src, path)
-        os.chmod(path, 0o755)
-    with open(os.path.join(root, "etc/passwd"), "w") as f:
-        f.write("root:x:0:0:root:/root:/bin/sh\n")
-    with open(os.path.join(root, "etc/group"), "w") as f:
-        f.write("root:x:0:\n")
+    vmlib.make_root(root, {"/usr/local/sbin/execcountd": EXECCOUNTD, "/usr/local/bin/execcountctl": EXECCOUNTCTL,
+                           "/vm/vm-check": VM_CHECK},
+                    {"/vm/compat-exec": COMPAT_EXEC, "/init": VM_INIT})
+    os.makedirs(os.path.join(root, "etc/execcountd"))
     with open(os.path.join(root, "etc/execcountd/vm.conf"), "w") as f:
         # Keep every event of the checks, and make the daemon mount tracefs and bpffs.
         f.write("[Events]\nHistory=100000\n")

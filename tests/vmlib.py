@@ -61,6 +61,35 @@ def libraries(binary):
     return libs
 
 
+def make_root(root, binaries, files):
+    """A busybox initramfs tree in root: binaries (destination: source) with the shared
+    libraries they load, other files as they are, /etc/passwd and /etc/group for root."""
+    os.makedirs(root)
+    os.chmod(root, 0o755)  # or nobody but root could exec anything
+    for d in ("bin", "sbin", "usr/lib", "usr/lib64", "etc", "proc", "sys", "dev", "run", "tmp", "root"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    os.chmod(os.path.join(root, "tmp"), 0o1777)
+    # Debian's merged /usr: /lib and /lib64 are links.
+    os.symlink("usr/lib", os.path.join(root, "lib"))
+    os.symlink("usr/lib64", os.path.join(root, "lib64"))
+
+    everything = dict(files, **binaries)
+    everything["/bin/busybox"] = shutil.which("busybox")
+    for binary in binaries.values():
+        for lib in libraries(binary):
+            # Where the loader looks: the library's directory, links resolved as in the VM.
+            everything[os.path.realpath(os.path.dirname(lib)) + "/" + os.path.basename(lib)] = os.path.realpath(lib)
+    for dest, src in everything.items():
+        path = os.path.join(root, dest.lstrip("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        shutil.copy(src, path)
+        os.chmod(path, 0o755)
+    with open(os.path.join(root, "etc/passwd"), "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\n")
+    with open(os.path.join(root, "etc/group"), "w") as f:
+        f.write("root:x:0:\n")
+
+
 def boot(vmlinuz, initramfs, console, timeout, memory="1G", append=""):
     """QEMU on 2 vCPUs; False if it had to be killed after timeout seconds."""
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-cpu", "max", "-accel", "tcg", "-smp", "2", "-m", memory,
