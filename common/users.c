@@ -13,6 +13,7 @@
 typedef struct Entry {
         uint32_t uid;
         char *name; /* NULL: no such user */
+        size_t seq; /* order of arrival, so that the first of a UID's entries wins */
 } Entry;
 
 struct UserCache {
@@ -55,18 +56,27 @@ static size_t find(const UserCache *c, uint32_t uid) {
         return lo;
 }
 
+/* Room for one more entry. */
+static int grow(UserCache *c) {
+        size_t n;
+        Entry *e;
+
+        if (c->n < c->alloc)
+                return 0;
+        n = c->alloc ? c->alloc * 2 : 32;
+        e = reallocarray(c->entries, n, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        c->entries = e;
+        c->alloc = n;
+        return 0;
+}
+
 static int insert(UserCache *c, size_t at, uint32_t uid, const char *name) {
         char *copy = NULL;
 
-        if (c->n == c->alloc) {
-                size_t n = c->alloc ? c->alloc * 2 : 32;
-                Entry *e = reallocarray(c->entries, n, sizeof(*e));
-
-                if (!e)
-                        return -ENOMEM;
-                c->entries = e;
-                c->alloc = n;
-        }
+        if (grow(c) < 0)
+                return -ENOMEM;
         if (name && !(copy = strdup(name)))
                 return -ENOMEM;
         memmove(c->entries + at + 1, c->entries + at, (c->n - at) * sizeof(*c->entries));
@@ -78,7 +88,9 @@ static int insert(UserCache *c, size_t at, uint32_t uid, const char *name) {
 static int compare_entries(const void *a, const void *b) {
         const Entry *x = a, *y = b;
 
-        return x->uid < y->uid ? -1 : x->uid > y->uid;
+        if (x->uid != y->uid)
+                return x->uid < y->uid ? -1 : 1;
+        return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 int user_cache_expect(UserCache *c, size_t n_uids) {
@@ -91,18 +103,10 @@ int user_cache_expect(UserCache *c, size_t n_uids) {
         /* Appended, sorted once at the end; the first name of a UID listed twice wins. */
         setpwent();
         while (r >= 0 && (pw = getpwent())) {
-                if (c->n == c->alloc) {
-                        size_t n = c->alloc ? c->alloc * 2 : 256;
-                        Entry *e = reallocarray(c->entries, n, sizeof(*e));
-
-                        if (!e) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        c->entries = e;
-                        c->alloc = n;
-                }
-                c->entries[c->n] = (Entry) { .uid = (uint32_t) pw->pw_uid, .name = strdup(pw->pw_name) };
+                r = grow(c);
+                if (r < 0)
+                        break;
+                c->entries[c->n] = (Entry) { .uid = (uint32_t) pw->pw_uid, .name = strdup(pw->pw_name), .seq = c->n };
                 if (!c->entries[c->n].name)
                         r = -ENOMEM;
                 else
