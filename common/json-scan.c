@@ -61,6 +61,8 @@ static const char *skip_number(const char *s, const char *end) {
 
         if (s < end && *s == '-')
                 s++;
+        if (s < end && *s == '0' && s + 1 < end && s[1] >= '0' && s[1] <= '9')
+                return NULL; /* no leading zeros in JSON */
         s = skip_digits(s, end, &any);
         if (!any)
                 return NULL;
@@ -170,6 +172,8 @@ static int iter_step(JsonIter *iter, char close, const char **ret) {
                 if (*s != ',')
                         return -EBADMSG;
                 s = skip_ws(s + 1, iter->end);
+                if (s >= iter->end)
+                        return -EBADMSG;
         }
         *ret = s;
         return 1;

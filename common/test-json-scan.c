@@ -33,7 +33,7 @@ static void test_skip(void) {
         };
         static const char *const bad[] = {
                 "", "-", "1.", "1e", "\"abc", "\"\\x\"", "\"\\u12\"", "[1", "[1 2]", "{\"a\"}", "{\"a\":}",
-                "{a:1}", "tru", "nul", "[,1]", "{,}", "\"a\x01\"",
+                "{a:1}", "tru", "nul", "[,1]", "{,}", "01", "-00", "\"a\x01\"",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {

@@ -57,6 +57,18 @@ for name, obj in {**CALLS, **REPLIES}.items():
 write("fuzz-varlink", "escapes", b'{"method":"io.execcount.GetStats","parameters":{"x":"\\u0000\\ud800\\n"}}')
 write("fuzz-varlink", "deep", b'{"method":"a.B","parameters":{"x":' + b"[" * 20 + b"]" * 20 + b"}}")
 
+# ---- GetStats replies, as execcountctl scans them
+
+STATS = {"users": [{"uid": 0, "execs": 12, "failed": 1, "events_throttled": 0, "last_exec_usec": 1795412938844170},
+                   {"uid": 4294967294, "execs": 9223372036854775807, "failed": 0, "events_throttled": 3,
+                    "last_exec_usec": 0}],
+         "since_usec": 1795412912694601, "access": "all", "map_full_execs": 0, "map_full_failed": 0}
+write("fuzz-json-scan", "stats", msg({"parameters": STATS}))
+write("fuzz-json-scan", "stats-part", msg({"parameters": dict(STATS, access="own"), "continues": True}))
+write("fuzz-json-scan", "error", msg({"error": "org.varlink.service.PermissionDenied", "parameters": {}}))
+write("fuzz-json-scan", "pretty", json.dumps({"parameters": STATS}, indent=2))
+write("fuzz-json-scan", "values", b'[-0.5e+3, "\\u00e9\\n", true, false, null, {}, [], {"a": [1, {"b": -9}]}]')
+
 # ---- The dispatcher: first byte odd for an unprivileged client, then what it sends
 
 for name, obj in CALLS.items():
