@@ -360,6 +360,12 @@ def test_daemon_refuses(tmp):
     expect(p.returncode == 0 and "History=5" in p.stdout and "Mode=auto" in p.stdout, f"--check-config: {p}")
     p = run("--check-config", "--probe=tracepoint")
     expect("Mode=tracepoint" in p.stdout, "flags win over the file")
+    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
+    p = subprocess.run([EXECCOUNTD, "--config", os.path.join(tmp, "refuse.conf"), "--socket",
+                        os.path.join(tmp, "refuse.sock"), "--fdstore"], capture_output=True, text=True, timeout=30,
+                       env=env)
+    expect(p.returncode == 1 and "--fdstore" in p.stderr and "NOTIFY_SOCKET" in p.stderr,
+           f"--fdstore without systemd: {p}")
 
 
 def test_second_daemon(d):
