@@ -52,6 +52,11 @@ static void test_call_parse(void) {
                 { "{\"method\":\"a.b.C\",\"more\":\"yes\"}", "message flag is not a boolean" },
                 { "{\"method\":\"a.b.C\",\"more\":true,\"oneway\":true}", "\"more\" and \"oneway\" exclude each other" },
                 { "{\"method\":\"a.b.C\",\"x\":\"\xff\"}", "invalid JSON" },
+                /* json-c would take these; they are not JSON or not a finite number. */
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"x\":NaN}}", "number is NaN, infinite or out of range" },
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"x\":[1,-Infinity]}}", "number is NaN, infinite or out of range" },
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"x\":{\"y\":Infinity}}}", "number is NaN, infinite or out of range" },
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"x\":1e999}}", "number is NaN, infinite or out of range" },
                 { "{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":"
                   "{\"a\":{\"a\":{\"a\":1}}}}}}}}}}}}}}}}}",
                   "invalid JSON" },
@@ -114,6 +119,10 @@ static void test_format_roundtrip(void) {
 
         ASSERT_EQ(varlink_reply_parse("{\"error\":7}", 11, &reply, NULL), -EBADMSG);
         ASSERT_EQ(varlink_reply_parse("{\"error\":\"nodots\"}", 18, &reply, NULL), -EBADMSG);
+        /* A reply is held to the same JSON as a call. */
+        const char *reason = NULL;
+        ASSERT_EQ(varlink_reply_parse("{\"parameters\":{\"n\":NaN}}", 24, &reply, &reason), -EBADMSG);
+        ASSERT_STREQ(reason, "number is NaN, infinite or out of range");
 }
 
 static void test_method_names(void) {

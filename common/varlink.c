@@ -3,12 +3,38 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include "json-util.h"
 #include "varlink.h"
 
 DEFINE_POINTER_CLEANUP(struct json_tokener, json_tokener_free);
+
+/* json-c takes NaN, Infinity and -Infinity, which are not JSON, and turns a number too
+ * large for a double (1e999) into infinity. None of them can be formatted back as JSON,
+ * so a message holding one is refused. Depth is bounded by VARLINK_JSON_DEPTH_MAX. */
+static bool json_numbers_finite(json_object *obj) {
+        switch (json_object_get_type(obj)) {
+        case json_type_double:
+                return isfinite(json_object_get_double(obj));
+        case json_type_object: {
+                json_object_object_foreach(obj, key, v) {
+                        (void) key;
+                        if (!json_numbers_finite(v))
+                                return false;
+                }
+                return true;
+        }
+        case json_type_array:
+                for (size_t i = 0, n = json_object_array_length(obj); i < n; i++)
+                        if (!json_numbers_finite(json_object_array_get_idx(obj, i)))
+                                return false;
+                return true;
+        default:
+                return true;
+        }
+}
 
 /* Parses a complete JSON object from text; anything else is refused with a reason. */
 static int json_parse_object(const char *text, size_t len, json_object **ret, const char **ret_reason) {
@@ -39,6 +65,8 @@ static int json_parse_object(const char *text, size_t len, json_object **ret, co
                 return *ret_reason = "trailing data after JSON object", -EBADMSG;
         if (!json_object_is_type(obj, json_type_object))
                 return *ret_reason = "message is not a JSON object", -EBADMSG;
+        if (!json_numbers_finite(obj))
+                return *ret_reason = "number is NaN, infinite or out of range", -EBADMSG;
 
         *ret = TAKE_PTR(obj);
         return 0;

@@ -145,6 +145,7 @@ static void test_protocol_errors(sd_event *e) {
                 const char *reason;
         } cases[] = {
                 { "{nope}", 7, "invalid JSON" },
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"x\":NaN}}", 42, "number is NaN, infinite or out of range" },
                 { "\"just a string\"", 16, "message is not a JSON object" },
                 { "{\"method\":\"x\"}", 15, "\\\"method\\\" is not a valid interface.Method name" },
         };
