@@ -223,11 +223,11 @@ static void stats_reply_free(void *p) {
         free(r);
 }
 
-/* Queues users [next, next + count) as one reply, continuing if any are left after. */
 static void stats_reply_freep(StatsReply **r) {
         stats_reply_free(*r);
 }
 
+/* Queues users [next, next + count) as one reply, continuing if any are left after. */
 static int stats_reply_send(Connection *c, StatsReply *r, size_t count) {
         size_t end = MIN(r->n, r->next + count);
         bool continues = end < r->n;

@@ -97,12 +97,11 @@ uint32_t probe_get_ring_buffer_size(const Probe *p);
  * that CPU (bpf_prog_info.recursion_misses): each may be an exec missing from the counts.
  * 0 for probes taken over from an earlier daemon. */
 int probe_read_misses(const Probe *p, uint64_t *ret);
-/* How often at most the programs wake the event reader. */
 /* The settings the programs read as they run: wakeup interval, failed-exec event limit. */
+int probe_set_tunables(Probe *p, const ProbeOptions *opts);
 /* Until when (CLOCK_BOOTTIME, ns; 0: no longer) the daemon drains the events on its own
  * timer: the programs then wake it only for a backlog. */
 int probe_set_reader_polling(Probe *p, uint64_t until_boot_ns);
-int probe_set_tunables(Probe *p, const ProbeOptions *opts);
 /* The daemon's bookkeeping kept next to the counts. */
 int probe_read_meta(const Probe *p, struct exec_meta *ret);
 int probe_write_meta(Probe *p, const struct exec_meta *meta);
