@@ -13,11 +13,22 @@
 
 #define LINK_PREFIX "link-"
 
+bool links_is_fdname(const char *fdname) {
+        return strncmp(fdname, LINK_PREFIX, strlen(LINK_PREFIX)) == 0;
+}
+
+void links_fdstore_remove(const char *fdname) {
+        char msg[300];
+
+        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", fdname);
+        (void) sd_notify(false, msg);
+}
+
 int links_add_stored(Links *l, const char *fdname, int fd) {
         StoredLink *s;
         char *program;
 
-        if (strncmp(fdname, LINK_PREFIX, strlen(LINK_PREFIX)) != 0)
+        if (!links_is_fdname(fdname))
                 return -EINVAL;
         program = strdup(fdname + strlen(LINK_PREFIX));
         s = reallocarray(l->stored, l->n_stored + 1, sizeof(*s));
@@ -61,14 +72,6 @@ static const char *fdname_of(const char *program, char *buf, size_t size) {
         return buf;
 }
 
-/* Asks systemd to close its copy of a stored link. */
-static void fdstore_remove(const char *program) {
-        char msg[256];
-
-        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=" LINK_PREFIX "%s", program);
-        (void) sd_notify(false, msg);
-}
-
 int links_drop_all(Links *l) {
         int n = 0, r;
 
@@ -80,14 +83,12 @@ int links_drop_all(Links *l) {
                 n += r;
         }
         for (size_t i = 0; i < l->n_stored; i++) {
-                fdstore_remove(l->stored[i].program);
-                free(l->stored[i].program);
-                safe_close(l->stored[i].fd);
+                char fdname[256];
+
+                links_fdstore_remove(fdname_of(l->stored[i].program, fdname, sizeof(fdname)));
         }
         n += (int) l->n_stored;
-        free(l->stored);
-        l->stored = NULL;
-        l->n_stored = 0;
+        links_done(l);
         return n;
 }
 
@@ -112,8 +113,7 @@ int links_keep(Links *l, const char *program, struct bpf_link *link) {
                         return r;
                 /* Remembered without an fd of its own, so that links_drop_all() asks
                  * systemd to let go of it too. */
-                r = links_add_stored(l, fdname_of(program, msg, sizeof(msg)), -EBADF);
-                return r;
+                return links_add_stored(l, fdname_of(program, msg, sizeof(msg)), -EBADF);
         default:
                 return 0;
         }

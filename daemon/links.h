@@ -31,6 +31,10 @@ typedef struct Links {
         size_t n_stored;
 } Links;
 
+/* Whether an fd systemd passed back, named fdname, is a stored link. */
+bool links_is_fdname(const char *fdname);
+/* Asks systemd to close its copy of the fd it keeps as fdname. */
+void links_fdstore_remove(const char *fdname);
 /* Takes "link-PROGRAM" fds passed by systemd into l (LINKS_FDSTORE). */
 int links_add_stored(Links *l, const char *fdname, int fd);
 void links_done(Links *l);

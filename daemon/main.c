@@ -145,9 +145,8 @@ static int fds_from_systemd(int *ret_fd, Links *links) {
                 return log_error_errno(n, "Failed to take the file descriptors systemd passed: %m");
         for (int i = 0; i < n; i++) {
                 int candidate = SD_LISTEN_FDS_START + i;
-                bool is_link = strncmp(names[i], "link-", 5) == 0;
 
-                if (is_link) {
+                if (links_is_fdname(names[i])) {
                         if (links_add_stored(links, names[i], candidate) < 0) {
                                 safe_close(candidate);
                                 log_oom();
@@ -155,14 +154,11 @@ static int fds_from_systemd(int *ret_fd, Links *links) {
                 } else if (fd < 0 && (n == 1 || streq(names[i], "varlink")))
                         fd = candidate;
                 else {
-                        char msg[300];
-
                         log_warning("Ignoring the file descriptor \"%s\" systemd passed; execcountd.socket's is "
                                     "named \"varlink\".",
                                     names[i]);
                         safe_close(candidate);
-                        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", names[i]);
-                        (void) sd_notify(false, msg);
+                        links_fdstore_remove(names[i]);
                         others++;
                 }
                 free(names[i]);
