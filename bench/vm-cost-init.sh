@@ -4,12 +4,7 @@
 # then execcountd in each probe mode; in each, a success load and a failure storm run
 # under bpfstats, which prints the BPF programs' run counts and times before and after.
 # Every figure goes to the console on lines starting with "EXECCOUNT-BENCH".
-export PATH=/usr/local/sbin:/usr/local/bin:/bin:/sbin
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /run /tmp
+. /vm/boot.sh
 rounds=$(sed -n 's/.*execcount.rounds=\([0-9]*\).*/\1/p' /proc/cmdline)
 success=$(sed -n 's/.*execcount.success=\([0-9]*\).*/\1/p' /proc/cmdline)
 failure=$(sed -n 's/.*execcount.failure=\([0-9]*\).*/\1/p' /proc/cmdline)

@@ -2,12 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # vm-init.sh: /init of the test VM. Runs execcountd once per probe mode, checks each with
 # vm-check, prints "EXECCOUNT-VM-RESULT: PASS" or "FAIL" and powers off.
-export PATH=/usr/local/sbin:/usr/local/bin:/bin:/sbin
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /run /tmp
+. /vm/boot.sh
 # tracefs and bpffs stay unmounted: execcountd mounts them, as on a fresh machine.
 
 echo "EXECCOUNT-VM: booted $(uname -r) with $(nproc) CPUs"

@@ -63,7 +63,8 @@ def libraries(binary):
 
 def make_root(root, binaries, files):
     """A busybox initramfs tree in root: binaries (destination: source) with the shared
-    libraries they load, other files as they are, /etc/passwd and /etc/group for root."""
+    libraries they load, other files as they are, /etc/passwd and /etc/group for root, and
+    /vm/boot.sh (vm-boot.sh), which the /init among files sources first."""
     os.makedirs(root)
     os.chmod(root, 0o755)  # or nobody but root could exec anything
     for d in ("bin", "sbin", "usr/lib", "usr/lib64", "etc", "proc", "sys", "dev", "run", "tmp", "root"):
@@ -75,6 +76,7 @@ def make_root(root, binaries, files):
 
     everything = dict(files, **binaries)
     everything["/bin/busybox"] = shutil.which("busybox")
+    everything["/vm/boot.sh"] = os.path.join(os.path.dirname(os.path.abspath(__file__)), "vm-boot.sh")
     for binary in binaries.values():
         for lib in libraries(binary):
             # Where the loader looks: the library's directory, links resolved as in the VM.
