@@ -22,12 +22,12 @@ static bool needs_dirfd(const struct exec_event *rec, const char *name) {
         return (rec->flags & EXEC_EVENT_EXECVEAT) && rec->dirfd != AT_FDCWD && (relative || empty_path);
 }
 
-/* The kernel's name of an exec relative to a directory fd. */
+/* The kernel's name of an exec that needs_dirfd(): the directory alone for an empty path
+ * (AT_EMPTY_PATH), else the name under it. */
 static int format_name(const struct exec_event *rec, const char *name, size_t len, char **ret, size_t *ret_len) {
-        bool empty_path = name[0] == '\0' && (rec->at_flags & AT_EMPTY_PATH);
         int n;
 
-        n = empty_path ? asprintf(ret, "/dev/fd/%d", rec->dirfd)
+        n = len == 0 ? asprintf(ret, "/dev/fd/%d", rec->dirfd)
                        : asprintf(ret, "/dev/fd/%d/%.*s", rec->dirfd, (int) len, name);
         if (n < 0)
                 return -ENOMEM;
