@@ -72,21 +72,9 @@ static bool links_complete(const Links *links, ProbeMode mode, const struct btf 
         return n > 0;
 }
 
-static bool any_links(const Links *links, const struct btf *vmlinux) {
-        for (int mode = PROBE_FENTRY; mode < _PROBE_MODE_MAX; mode++) {
-                const char *names[32];
-                size_t n = programs_of_mode(mode, vmlinux, names, ELEMENTSOF(names));
-
-                for (size_t i = 0; i < n; i++)
-                        if (links_have(links, names[i]))
-                                return true;
-        }
-        return false;
-}
-
 /* Notes why kept links, if there are any, cannot be taken over. */
-static int links_unusable(Adoption *a, const Links *links, const struct btf *vmlinux, const char *why) {
-        if (!any_links(links, vmlinux))
+static int links_unusable(Adoption *a, const Links *links, const char *why) {
+        if (!links_any(links))
                 return 0;
         a->links_unusable = true;
         return say(&a->replaced, "%s", why);
@@ -102,7 +90,7 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
 
         n = pins_open_maps(dir, a.fds);
         if (n == 0) {
-                r = links_unusable(&a, links, vmlinux, "probes were kept without their maps");
+                r = links_unusable(&a, links, "probes were kept without their maps");
                 goto done;
         }
 
@@ -111,7 +99,7 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                 r = say(&a.discarded, "the pinned maps are of another build (layout %u, this build's is %u)",
                         a.fds[PIN_META] < 0 ? 0 : a.meta.layout_version, EXECCOUNT_LAYOUT_VERSION);
                 if (r >= 0)
-                        r = links_unusable(&a, links, vmlinux, "the kept probes are of another build");
+                        r = links_unusable(&a, links, "the kept probes are of another build");
                 a.counts_discarded = a.fds[PIN_COUNTS] >= 0;
                 pins_close_maps(a.fds);
                 a.meta = (struct exec_meta) {};
@@ -146,7 +134,7 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                 goto done;
 
         if (!all_fit)
-                r = links_unusable(&a, links, vmlinux, a.discarded);
+                r = links_unusable(&a, links, a.discarded);
         else if (want->mode != PROBE_AUTO && want->mode != (ProbeMode) a.meta.probe_mode) {
                 _cleanup_(freep) char *why = NULL;
 
@@ -154,15 +142,15 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                              probe_mode_to_string(want->mode), probe_mode_to_string(a.meta.probe_mode)) < 0)
                         r = -ENOMEM;
                 else
-                        r = links_unusable(&a, links, vmlinux, why);
+                        r = links_unusable(&a, links, why);
         } else if (a.meta.build_id != want->build_id)
                 /* Same maps, other code: an upgrade. The new programs replace the old. */
-                r = links_unusable(&a, links, vmlinux, "the kept probes are of another build of execcountd");
+                r = links_unusable(&a, links, "the kept probes are of another build of execcountd");
         else if (links_complete(links, a.meta.probe_mode, vmlinux)) {
                 a.running = true;
                 a.running_mode = a.meta.probe_mode;
         } else
-                r = links_unusable(&a, links, vmlinux, "some of the kept probes were missing");
+                r = links_unusable(&a, links, "some of the kept probes were missing");
 
 done:
         if (r < 0) {

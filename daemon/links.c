@@ -67,29 +67,48 @@ bool links_have(const Links *l, const char *program) {
         }
 }
 
+bool links_any(const Links *l) {
+        return l->n_stored > 0 || (l->pin_dir && pins_have_links(l->pin_dir));
+}
+
 static const char *fdname_of(const char *program, char *buf, size_t size) {
         snprintf(buf, size, LINK_PREFIX "%s", program);
         return buf;
 }
 
-int links_drop_all(Links *l) {
-        int n = 0, r;
+/* Unpins the links pinned in pin_dir. */
+static int drop_pinned(Links *l) {
+        return l->pin_dir ? pins_unpin_links(l->pin_dir) : 0;
+}
 
-        if (l->pin_dir) {
-                /* Pins left by a daemon that pinned its links, whatever this one does. */
-                r = pins_unpin_links(l->pin_dir);
-                if (r < 0)
-                        return r;
-                n += r;
-        }
+/* Lets go of the stored links: the daemon's copies, and systemd's. */
+static int drop_stored(Links *l) {
+        int n = (int) l->n_stored;
+
         for (size_t i = 0; i < l->n_stored; i++) {
                 char fdname[256];
 
                 links_fdstore_remove(fdname_of(l->stored[i].program, fdname, sizeof(fdname)));
         }
-        n += (int) l->n_stored;
         links_done(l);
         return n;
+}
+
+int links_drop_all(Links *l) {
+        int n = drop_pinned(l);
+
+        return n < 0 ? n : n + drop_stored(l);
+}
+
+int links_drop_foreign(Links *l) {
+        switch (l->keeper) {
+        case LINKS_PINNED:
+                return drop_stored(l);
+        case LINKS_FDSTORE:
+                return drop_pinned(l);
+        default:
+                return links_drop_all(l);
+        }
 }
 
 int links_keep(Links *l, const char *program, struct bpf_link *link) {

@@ -39,11 +39,18 @@ void links_fdstore_remove(const char *fdname);
 int links_add_stored(Links *l, const char *fdname, int fd);
 void links_done(Links *l);
 
-/* Whether a link of program is kept. */
+/* Whether a link of program is kept where l keeps links: one the daemon can take over. */
 bool links_have(const Links *l, const char *program);
+/* Whether any link is kept, of any program, in either place: pinned in pin_dir, or
+ * stored. A daemon of the other kind (with or without --fdstore), or of another build
+ * with other programs, may have left them. */
+bool links_any(const Links *l);
 /* Lets go of every kept link, so that their programs detach (once nothing else holds
  * them: the daemon's own handles go at exit). Returns how many there were. */
 int links_drop_all(Links *l);
+/* Lets go of the links kept where l does not keep them, which are never taken over: a
+ * program attached twice would count every exec twice. Returns how many there were. */
+int links_drop_foreign(Links *l);
 /* Keeps link, of program, where l keeps links. */
 int links_keep(Links *l, const char *program, struct bpf_link *link);
 /* For a stop: lets go of pinned links. The fd store's are systemd's to close. */

@@ -186,6 +186,19 @@ static int remove_pins(const char *dir, bool maps) {
         return r < 0 ? r : n;
 }
 
+bool pins_have_links(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        bool found = false;
+
+        if (!d)
+                return false;
+        while (!found && (de = readdir(d)))
+                found = strncmp(de->d_name, LINK_PREFIX, strlen(LINK_PREFIX)) == 0;
+        closedir(d);
+        return found;
+}
+
 int pins_unpin_links(const char *dir) {
         return remove_pins(dir, false);
 }

@@ -37,6 +37,8 @@ void pins_close_maps(int fds[_PIN_MAP_MAX]);
 /* "dir/link-PROGRAM" into buf. */
 int pins_link_path(const char *dir, const char *program, char *buf, size_t size);
 bool pins_link_exists(const char *dir, const char *program);
+/* Whether any link is pinned in dir, of whatever program. */
+bool pins_have_links(const char *dir);
 /* Removes the pinned links: their programs detach once nothing else holds them. Returns
  * how many there were. */
 int pins_unpin_links(const char *dir);

@@ -389,7 +389,17 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
         }
 
         if (adopted && adoption.running) {
-                /* The earlier probes count on: nothing to load, nothing lost. */
+                /* The earlier probes count on: nothing to load, nothing lost. Should some
+                 * be kept the other way too, they would count every exec a second time. */
+                const char *other = p->links.keeper == LINKS_FDSTORE ? "pinned" : "in systemd's fd store";
+                int n = links_drop_foreign(&p->links);
+
+                if (n < 0)
+                        log_warning_errno(n, "Failed to let go of the probes kept %s as well, execs may count twice: %m",
+                                          other);
+                else if (n > 0)
+                        log_warning("Let go of %d probes kept %s as well, which counted every exec a second time.", n,
+                                    other);
                 for (int m = 0; m < _PIN_MAP_MAX; m++)
                         p->fds[m] = TAKE_FD(adoption.fds[m]);
                 p->mode = adoption.running_mode;

@@ -334,6 +334,49 @@ def check_fails_for_good(c, uid):
     expect(status["counts_origin"] == "pinned-maps", f"origin after a failure: {status['counts_origin']}")
 
 
+def pinned_links(c):
+    return [n for n in c.run("ls", PINS).stdout.split() if n.startswith("link-")]
+
+
+def check_links_handover(c, uid):
+    """The links move between the two places a daemon keeps them: pinned (a daemon run
+    without --fdstore, as earlier builds of the unit ran it) and systemd's fd store. Either
+    way the old links are let go of before the new probes attach: no exec counts twice."""
+    unit = c.run("systemctl", "cat", "execcountd.service").stdout
+    fdstore_start = next(line for line in unit.splitlines() if line.startswith("ExecStart=") and "--fdstore" in line)
+    dropins = "/run/systemd/system/execcountd.service.d"
+    c.run("mkdir", "-p", dropins)
+    c.run("sh", "-c", 'printf "%s" "$1" >"$2"', "sh",
+          f"[Service]\nExecStart=\n{fdstore_start.replace(' --fdstore', '')}\nRestart=no\n",
+          f"{dropins}/pinned.conf")
+    c.run("systemctl", "daemon-reload")
+    base = stats_of(c, uid)
+
+    # From the fd store to pins: systemd hands the stored links to a daemon that pins.
+    c.run("systemctl", "restart", "execcountd")
+    exec_as(c, uid, ok=3)
+    got = stats_of(c, uid)
+    expect(got == (base[0] + 3, base[1]), f"stored links let go of by a pinning daemon: {got}, had {base}, made 3")
+    expect(pinned_links(c), "the new daemon pinned its links")
+
+    # Killed outright, it leaves its links pinned, and they count on without it.
+    c.run("systemctl", "kill", "--signal=SIGKILL", "execcountd")
+    wait_for(lambda: show(c, "ActiveState") in ("failed", "inactive"), "the pinning daemon to be dead")
+    exec_as(c, uid, ok=2)
+    expect(pinned_links(c), "its links stay pinned")
+
+    # From pins to the fd store: the service as shipped unpins them before attaching.
+    c.run("rm", "-r", dropins)
+    c.run("systemctl", "daemon-reload")
+    c.run("systemctl", "reset-failed", "execcountd.service")
+    c.run("systemctl", "start", "execcountd.service")
+    exec_as(c, uid, ok=3)
+    got = stats_of(c, uid)
+    expect(got == (base[0] + 8, base[1]),
+           f"pinned links let go of by a storing daemon: {got}, had {base}, made 3 + 2 (while down) + 3")
+    expect(not pinned_links(c), f"no link left pinned: {pinned_links(c)}")
+
+
 def check_unprivileged(c, uid):
     exec_as(c, uid + 1, ok=1)
     p = c.run("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "execcountctl", "stats",
@@ -548,6 +591,8 @@ def main():
              lambda: check_crash_storm(c, UID_BASE + 11)),
             ("   systemd gives up on a crashing daemon: the probes detach, the counts stay",
              lambda: check_fails_for_good(c, UID_BASE + 20)),
+            ("   links kept pinned or in the fd store: handed over both ways, no exec counted twice",
+             lambda: check_links_handover(c, UID_BASE + 21)),
             ("   an unprivileged user sees its own UID; group execcount sees all",
              lambda: check_unprivileged(c, UID_BASE + 12)),
             ("3. LogExecs=yes: journalctl EXEC_UID= lists the execs; summaries add up",
