@@ -47,12 +47,21 @@ void drain_set_interval(Drain *d, uint64_t usec) {
         int enabled = SD_EVENT_OFF;
 
         d->interval_usec = usec;
-        /* A running timer takes the new interval now, not after a long old one. */
         (void) sd_event_source_get_enabled(d->timer, &enabled);
-        if (enabled && usec > 0) {
-                d->polls_until_ns = 0;
+        if (!enabled)
+                return;
+        d->polls_until_ns = 0;
+        if (usec > 0) {
+                /* A running timer takes the new interval now, not after a long old one. */
                 timer_arm(d);
+                return;
         }
+        /* Every event wakes the loop from now on: no more polling, and what the programs
+         * left for the timer is read now. */
+        (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+        if (d->polling)
+                d->polling(0, d->userdata);
+        (void) drain_and_log(d);
 }
 
 static void timer_arm(Drain *d) {

@@ -295,6 +295,49 @@ def test_interface(d):
     v.close()
 
 
+def tunables(d):
+    """What the programs read as they run, from the pinned map."""
+    out = subprocess.run(["bpftool", "--json", "map", "dump", "pinned", os.path.join(d.pins, "tunables")],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)[0]["formatted"]["value"]
+
+
+def set_flush_interval(d, value):
+    with open(d.config, "a") as f:
+        f.write(f"\n[Events]\nFlushIntervalSec={value}\n")
+    d.ctl("reload")
+
+
+def test_wakeup_interval(d):
+    """With nobody waiting for single events, the programs wake the daemon at most once a
+    second, or at FlushIntervalSec= when it is longer; a Watch client brings
+    FlushIntervalSec= back, and takes it away when it goes. FlushIntervalSec=0 with a
+    watcher: no polling, every event wakes the daemon."""
+    def interval():
+        return tunables(d)["wakeup_interval_ns"]
+
+    expect(interval() == 1000000000, f"unwatched, with FlushIntervalSec=50ms: {interval()} ns")
+    v = d.varlink()
+    v.call_raw("io.execcount.Watch", {"backlog": 0}, more=True)
+    wait_for(lambda: interval() == 50000000, "FlushIntervalSec=50ms with a watcher")
+    v.close()
+    wait_for(lambda: interval() == 1000000000, "once a second after the watcher left")
+
+    try:
+        set_flush_interval(d, "2s")
+        expect(interval() == 2000000000, f"unwatched, with FlushIntervalSec=2s: {interval()} ns")
+        set_flush_interval(d, "0")
+        expect(interval() == 1000000000, f"unwatched, with FlushIntervalSec=0: {interval()} ns")
+        exec_ok(new_uid(), 3)  # the drain timer runs, and tells the programs it polls
+        v = d.varlink()
+        v.call_raw("io.execcount.Watch", {"backlog": 0}, more=True)
+        wait_for(lambda: interval() == 0, "FlushIntervalSec=0 with a watcher")
+        expect(tunables(d)["reader_polls_until_ns"] == 0, f"no polling with FlushIntervalSec=0: {tunables(d)}")
+        v.close()
+    finally:
+        set_flush_interval(d, "50ms")
+
+
 def test_reload(d):
     a = new_uid()
     exec_ok(a, 4)
@@ -464,6 +507,7 @@ def main():
             ("status", lambda: test_status(d, 4096, 2048)),
             ("follow", lambda: test_follow(d)),
             ("watch", lambda: test_watch_raw(d)),
+            ("wakeup interval: watched or not", lambda: test_wakeup_interval(d)),
             ("interface", lambda: test_interface(d)),
             ("bad clients", lambda: test_bad_clients(d)),
             ("second daemon", lambda: test_second_daemon(d)),
