@@ -327,13 +327,16 @@ def test_open_pin_dir(tmp):
     """A pin directory others may write to could hold pins they made: not used."""
     d = new_daemon(tmp, "open")
     d.stop()
-    os.chmod(d.pins, 0o777)
-    d.start()
-    try:
-        expect(not status(d)["pinned"], "not pinned into a world-writable directory")
-        expect("may be written by other users than its owner" in d.run_log(), d.run_log())
-    finally:
-        d.stop()
+    mode = os.stat(d.pins).st_mode & 0o7777
+    expect(mode == 0o700, f"the daemon makes its pin directory 0700: {mode:o}")
+    for mode in (0o720, 0o702, 0o777):
+        os.chmod(d.pins, mode)
+        d.start()
+        try:
+            expect(not status(d)["pinned"], f"not pinned into a directory of mode {mode:o}")
+            expect("may be written by other users than its owner" in d.run_log(), d.run_log())
+        finally:
+            d.stop()
 
 
 def main():

@@ -298,6 +298,7 @@ def test_stats_in_parts(d):
     expect(all(p["parameters"]["since_usec"] == whole["since_usec"] and p["parameters"]["access"] == "all"
                for p in parts), "every part is a complete reply")
     uids = [u["uid"] for p in parts for u in p["parameters"]["users"]]
+    expect(uids == sorted(uids), "ordered by UID, across the parts too")
     expect(len(uids) == len(set(uids)) and set(uids) >= {u["uid"] for u in whole["users"]},
            f"every UID once: {len(uids)} in parts, {len(set(uids))} distinct, {len(whole['users'])} in one reply")
     mine = {u["uid"]: (u["execs"], u["failed"]) for p in parts for u in p["parameters"]["users"] if u["uid"] >= first}
