@@ -59,7 +59,16 @@ static void test_call_parse(void) {
                 { "{\"method\":\"a.b.C\",\"parameters\":{\"x\":1e999}}", "number is NaN, infinite or out of range" },
                 { "{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":"
                   "{\"a\":{\"a\":{\"a\":1}}}}}}}}}}}}}}}}}",
-                  "invalid JSON" },
+                  "JSON nested deeper than 16 levels" },
+                /* json-c's UTF-8 check passes these: overlong, surrogate, past U+10FFFF. */
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"x\":\"\xc0\xaf\"}}", "string is not valid UTF-8" },
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"x\":[\"\xed\xa0\x80\"]}}", "string is not valid UTF-8" },
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"x\":\"\xf4\x90\x80\x80\"}}", "string is not valid UTF-8" },
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"\xc0\xaf\":1}}", "member name is not valid UTF-8" },
+                /* A NUL would cut the string short where C reads it. */
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"interface\":\"io.execcount\\u0000junk\"}}",
+                  "string holds a NUL character (\\u0000)" },
+                { "{\"method\":\"a.b.C\",\"parameters\":{\"uid\\u0000x\":1}}", "string holds a NUL character (\\u0000)" },
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 reason = NULL;
@@ -67,6 +76,16 @@ static void test_call_parse(void) {
                         TEST_FAIL("accepted bad call #%zu: %s", i, bad[i].text);
                 ASSERT_STREQ(reason, bad[i].reason);
         }
+
+        /* A backslash escaped before "u0000" is no NUL; nor is an escaped quote the end of a
+         * string. */
+        ASSERT_EQ(PARSE_CALL("{\"method\":\"a.b.C\",\"parameters\":{\"x\":\"\\\\u0000\",\"y\":\"\\\"\\\\u0000\"}}",
+                             &call, &reason),
+                  0);
+        ASSERT(json_object_object_get_ex(call.parameters, "x", &v));
+        ASSERT_STREQ(json_object_get_string(v), "\\u0000");
+        varlink_call_done(&call);
+        ASSERT_EQ(PARSE_CALL("{\"method\":\"a.b.C\",\"parameters\":{\"x\":\"\\\"\\u0000\"}}", &call, &reason), -EBADMSG);
 
         /* An embedded NUL can never be part of a message. */
         ASSERT_EQ(varlink_call_parse("{\"method\":\"a.b.C\"}\0", 19, &call, &reason), -EBADMSG);

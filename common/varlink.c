@@ -7,39 +7,75 @@
 #include <string.h>
 
 #include "json-util.h"
+#include "utf8.h"
 #include "varlink.h"
 
 DEFINE_POINTER_CLEANUP(struct json_tokener, json_tokener_free);
 
-/* json-c takes NaN, Infinity and -Infinity, which are not JSON, and turns a number too
- * large for a double (1e999) into infinity. None of them can be formatted back as JSON,
- * so a message holding one is refused. Depth is bounded by VARLINK_JSON_DEPTH_MAX. */
-static bool json_numbers_finite(json_object *obj) {
+/* What json-c takes that no message may hold: NaN, Infinity and -Infinity, which are not
+ * JSON, numbers too large for a double (json-c makes them infinite), and strings that are
+ * not UTF-8 (json-c's check passes overlong forms, surrogates and code points past
+ * U+10FFFF). None of them can be formatted back as JSON, or echoed in an error. Depth is
+ * bounded by VARLINK_JSON_DEPTH_MAX. Returns the reason, or NULL. */
+static const char *json_tree_check(json_object *obj) {
+        const char *reason;
+
         switch (json_object_get_type(obj)) {
         case json_type_double:
-                return isfinite(json_object_get_double(obj));
+                return isfinite(json_object_get_double(obj)) ? NULL : "number is NaN, infinite or out of range";
+        case json_type_string:
+                return utf8_is_valid(json_object_get_string(obj), (size_t) json_object_get_string_len(obj))
+                               ? NULL
+                               : "string is not valid UTF-8";
         case json_type_object: {
                 json_object_object_foreach(obj, key, v) {
-                        (void) key;
-                        if (!json_numbers_finite(v))
-                                return false;
+                        if (!utf8_is_valid(key, strlen(key)))
+                                return "member name is not valid UTF-8";
+                        reason = json_tree_check(v);
+                        if (reason)
+                                return reason;
                 }
-                return true;
+                return NULL;
         }
         case json_type_array:
-                for (size_t i = 0, n = json_object_array_length(obj); i < n; i++)
-                        if (!json_numbers_finite(json_object_array_get_idx(obj, i)))
-                                return false;
-                return true;
+                for (size_t i = 0, n = json_object_array_length(obj); i < n; i++) {
+                        reason = json_tree_check(json_object_array_get_idx(obj, i));
+                        if (reason)
+                                return reason;
+                }
+                return NULL;
         default:
-                return true;
+                return NULL;
         }
+}
+
+/* Whether a string of the JSON text, member names included, spells a NUL character
+ * (\u0000): json-c keeps it in values and cuts member names at it, so that
+ * "io.execcount\u0000junk" would pass for "io.execcount". Called on text json-c parsed. */
+static bool json_text_has_nul_escape(const char *text, size_t len) {
+        bool in_string = false;
+
+        for (size_t i = 0; i < len; i++) {
+                if (!in_string) {
+                        in_string = text[i] == '"';
+                        continue;
+                }
+                if (text[i] == '"')
+                        in_string = false;
+                else if (text[i] == '\\' && i + 1 < len) {
+                        if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0)
+                                return true;
+                        i++; /* the escaped character, which cannot end the string */
+                }
+        }
+        return false;
 }
 
 /* Parses a complete JSON object from text; anything else is refused with a reason. */
 static int json_parse_object(const char *text, size_t len, json_object **ret, const char **ret_reason) {
         _cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
         _cleanup_(json_object_putp) json_object *obj = NULL;
+        const char *reason;
 
         if (len > INT32_MAX)
                 return *ret_reason = "message too large", -EBADMSG;
@@ -59,14 +95,19 @@ static int json_parse_object(const char *text, size_t len, json_object **ret, co
                 obj = json_tokener_parse_ex(tok, "", 1);
                 if (!obj)
                         return *ret_reason = "truncated JSON", -EBADMSG;
-        } else if (!obj || json_tokener_get_error(tok) != json_tokener_success)
+        } else if (!obj && json_tokener_get_error(tok) == json_tokener_error_depth)
+                return *ret_reason = "JSON nested deeper than " STRINGIFY(VARLINK_JSON_DEPTH_MAX) " levels", -EBADMSG;
+        else if (!obj || json_tokener_get_error(tok) != json_tokener_success)
                 return *ret_reason = "invalid JSON", -EBADMSG;
         else if (json_tokener_get_parse_end(tok) != len)
                 return *ret_reason = "trailing data after JSON object", -EBADMSG;
         if (!json_object_is_type(obj, json_type_object))
                 return *ret_reason = "message is not a JSON object", -EBADMSG;
-        if (!json_numbers_finite(obj))
-                return *ret_reason = "number is NaN, infinite or out of range", -EBADMSG;
+        reason = json_tree_check(obj);
+        if (reason)
+                return *ret_reason = reason, -EBADMSG;
+        if (json_text_has_nul_escape(text, len))
+                return *ret_reason = "string holds a NUL character (\\u0000)", -EBADMSG;
 
         *ret = TAKE_PTR(obj);
         return 0;

@@ -323,11 +323,15 @@ void connection_process(Connection *c) {
                 size_t len;
 
                 if (!end) {
-                        if (c->in_size - consumed >= c->server->limits.max_message_size)
+                        if (c->in_size - consumed > c->server->limits.max_message_size)
                                 connection_protocol_error(c, "message too large");
                         break;
                 }
                 len = (size_t) (end - (c->in + consumed));
+                if (len > c->server->limits.max_message_size) {
+                        connection_protocol_error(c, "message too large");
+                        break;
+                }
                 connection_dispatch(c, c->in + consumed, len);
                 consumed += len + 1;
         }

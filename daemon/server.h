@@ -24,7 +24,7 @@ typedef void (*ServerCallHandler)(Server *s, Connection *c, const VarlinkCall *c
 typedef struct ServerLimits {
         size_t max_connections;
         size_t max_connections_per_uid; /* for UIDs other than 0 */
-        size_t max_message_size; /* one request, NUL included */
+        size_t max_message_size; /* one request, its terminating NUL not counted */
         size_t max_output; /* unsent bytes queued behind a reply before the client is dropped */
         uint64_t stall_timeout_usec; /* a client whose socket takes nothing this long is dropped */
 } ServerLimits;

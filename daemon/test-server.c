@@ -164,6 +164,28 @@ static void test_protocol_errors(sd_event *e) {
                 free(r.buf);
         }
 
+        /* The limit is on the message, its NUL not counted: 64 KiB pass, a byte more does
+         * not. */
+        for (size_t size = 65535; size <= 65537; size++) {
+                Reader r = { .fd = client() };
+                char *m = malloc(size + 1);
+                const char *head = "{\"method\":\"test.server.Echo\",\"parameters\":{\"x\":1}";
+
+                memset(m, ' ', size);
+                memcpy(m, head, strlen(head));
+                m[size - 1] = '}';
+                m[size] = '\0';
+                send_text(r.fd, m, size + 1);
+                free(m);
+                ASSERT_EQ_U(read_messages(e, &r, 1), 1);
+                if (size <= 65536)
+                        ASSERT_STREQ(message(&r, 0), "{\"parameters\":{\"x\":1}}");
+                else
+                        ASSERT(strstr(message(&r, 0), "message too large"));
+                close(r.fd);
+                free(r.buf);
+        }
+
         /* More than the message limit without a NUL. */
         Reader r = { .fd = client() };
         char *junk = malloc(70000);

@@ -293,6 +293,19 @@ def test_interface(d):
     r = v.call("org.varlink.service.GetInterfaceDescription", {"interface": "com.example"})
     expect(r["error"] == "org.varlink.service.InterfaceNotFound", f"unknown interface: {r}")
     v.close()
+    # Names that are not what they seem: cut at a NUL, or not UTF-8 (overlong "/", a
+    # surrogate, past U+10FFFF). Refused, and never echoed.
+    for raw in (b'"io.execcount\\u0000junk"', b'"\xc0\xaf"', b'"\xed\xa0\x80"', b'"\xf4\x90\x80\x80"'):
+        v = d.varlink()
+        v.send(b'{"method":"org.varlink.service.GetInterfaceDescription","parameters":{"interface":' + raw + b"}}\0")
+        while b"\0" not in v.buf:
+            v.buf += v.sock.recv(1 << 20)
+        reply = v.buf.split(b"\0")[0]
+        r = json.loads(reply)
+        expect(r.get("error") == "io.execcount.ProtocolError" and "description" not in r.get("parameters", {}),
+               f"interface {raw}: {r}")
+        expect(raw.strip(b'"') not in reply, f"interface {raw} echoed: {reply}")
+        v.close()
 
 
 def tunables(d):
