@@ -12,8 +12,10 @@
 
 void log_set_max_level(int level);
 int log_get_max_level(void);
-/* Parses "emerg".."debug" or 0..7; returns the level or -EINVAL. */
+/* Parses "emerg".."debug" (also "error") or 0..7; returns the level or -EINVAL. */
 int log_level_from_string(const char *s);
+/* What log_level_from_string() takes, for error messages. */
+#define LOG_LEVEL_EXPECTED "expected emerg, alert, crit, err, warning, notice, info or debug, or 0 to 7"
 const char *log_level_to_string(int level);
 /* Name printed before messages, e.g. "execcountctl" ("" prints no prefix). */
 void log_set_prefix(const char *prefix);

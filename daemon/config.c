@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "config.h"
@@ -160,9 +161,20 @@ static int set_failed_rate_burst(Config *c, const char *value, const char **ret_
         return 0;
 }
 
+/* Control characters in a path are a mistake or a trick: they show as something else in
+ * every log line that names it. */
+static bool has_control_chars(const char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
 static int set_socket_path(Config *c, const char *value, const char **ret_why) {
         if (value[0] != '/')
                 return *ret_why = "expected an absolute path", -EINVAL;
+        if (has_control_chars(value))
+                return *ret_why = "control characters in a path", -EINVAL;
         if (strlen(value) >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
                 return *ret_why = "path too long for a Unix socket (107 bytes at most)", -EINVAL;
         return replace_string(&c->socket_path, value);
@@ -197,6 +209,8 @@ static int set_access_group(Config *c, const char *value, const char **ret_why) 
 static int set_directory(char **field, const char *value, const char **ret_why) {
         if (value[0] != '\0' && value[0] != '/')
                 return *ret_why = "expected an absolute path, or nothing to turn it off", -EINVAL;
+        if (has_control_chars(value))
+                return *ret_why = "control characters in a path", -EINVAL;
         if (strlen(value) > 1024)
                 return *ret_why = "path too long", -EINVAL;
         return replace_string(field, value);
@@ -251,7 +265,7 @@ static int set_log_level(Config *c, const char *value, const char **ret_why) {
         int l = log_level_from_string(value);
 
         if (l < 0)
-                return *ret_why = "expected err, warning, notice, info or debug", -EINVAL;
+                return *ret_why = LOG_LEVEL_EXPECTED, -EINVAL;
         c->log_level = l;
         return 0;
 }
@@ -464,6 +478,14 @@ static char *context_reader(char *buf, int size, void *userdata) {
         if (memchr(p, '\0', len)) {
                 context_error(ctx, -EINVAL, "NUL byte in line");
                 len = 0;
+        } else if (len > 0 && !strchr("#;[\r\n", *p)) {
+                /* inih also splits "Key:Value"; this format knows only '='. */
+                size_t key = strcspn(p, "=:");
+
+                if (key < len && p[key] == ':') {
+                        context_error(ctx, -EINVAL, "expected Key=Value; ':' does not separate a key from its value");
+                        len = 0;
+                }
         }
         if (len + 1 > (size_t) size) {
                 context_error(ctx, -EINVAL, "line too long (at most %d characters)", size - 2);
@@ -538,6 +560,8 @@ int config_parse_file(Config *c, const char *path, char **ret_error) {
         ParseContext ctx = { .config = c, .name = path };
         _cleanup_(fclosep) FILE *f = NULL;
 
+        struct stat st;
+
         f = fopen(path, "re");
         if (!f) {
                 int r = negative_errno();
@@ -546,6 +570,18 @@ int config_parse_file(Config *c, const char *path, char **ret_error) {
                         return -ENOMEM;
                 return r;
         }
+        /* A directory opens, and reads as an empty file: all defaults, silently. */
+        if (fstat(fileno(f), &st) < 0) {
+                int r = negative_errno();
+
+                return asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0 ? -ENOMEM : r;
+        }
+        if (!S_ISREG(st.st_mode))
+                return asprintf(ret_error, "%s: %s", path,
+                                S_ISDIR(st.st_mode) ? "is a directory, not a configuration file"
+                                                    : "is not a regular file") < 0
+                               ? -ENOMEM
+                               : -EINVAL;
         ctx.file = f;
         return context_finish(&ctx, ini_parse_stream(context_reader, &ctx, context_handler, &ctx), ret_error);
 }

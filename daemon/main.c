@@ -43,7 +43,7 @@ static void help(void) {
                "     --pin-directory=DIR Keep the counts and probes pinned in DIR (in bpffs)\n"
                "     --fdstore           Keep the probes in systemd's fd store rather than pinned\n"
                "                         (FileDescriptorStoreMax= of the unit)\n"
-               "     --log-level=LEVEL   err, warning, notice, info or debug\n"
+               "     --log-level=LEVEL   emerg, alert, crit, err, warning, notice, info or debug\n"
                "     --check-config      Check the configuration, print it and exit\n"
                "     --forget            Remove the pinned counts and probes and the state file,\n"
                "                         for good, and exit (the daemon must be stopped)\n",
@@ -106,8 +106,7 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
                 case ARG_LOG_LEVEL:
                         o->log_level = log_level_from_string(optarg);
                         if (o->log_level < 0) {
-                                log_error("Invalid --log-level=%s: expected err, warning, notice, info or debug.",
-                                          optarg);
+                                log_error("Invalid --log-level=%s: " LOG_LEVEL_EXPECTED ".", optarg);
                                 return -EINVAL;
                         }
                         break;

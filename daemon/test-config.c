@@ -111,7 +111,18 @@ static void test_errors(void) {
                 { "[Journal]\nLogExecsRateLimitBurst=0\n",
                   "test.conf:2: invalid LogExecsRateLimitBurst=0: expected a number of entries, at least 1" },
                 { "[Daemon]\nLogLevel=loud\n",
-                  "test.conf:2: invalid LogLevel=loud: expected err, warning, notice, info or debug" },
+                  "test.conf:2: invalid LogLevel=loud: expected emerg, alert, crit, err, warning, notice, info or "
+                  "debug, or 0 to 7" },
+                /* inih would split at the colon; this format knows only '='. */
+                { "[Counts]\nMaxUIDs:5\n",
+                  "test.conf:2: expected Key=Value; ':' does not separate a key from its value" },
+                { "[Counts]\n  MaxUIDs : 5\n",
+                  "test.conf:2: expected Key=Value; ':' does not separate a key from its value" },
+                { "[State]\nDirectory=/var/lib/a\tb\n",
+                  "test.conf:2: invalid Directory=/var/lib/a\tb: control characters in a path" },
+                { "[State]\nPinDirectory=/sys/fs/bpf/\x1b[2Jx\n",
+                  "test.conf:2: invalid PinDirectory=/sys/fs/bpf/\x1b[2Jx: control characters in a path" },
+                { "[Socket]\nPath=/run/x\x7f\n", "test.conf:2: invalid Path=/run/x\x7f: control characters in a path" },
                 { "[Probe]\nMod=auto\n", "test.conf:2: unknown key 'Mod' in section [Probe]" },
                 { "[Prob]\nMode=auto\n", "test.conf:2: unknown section [Prob]" },
                 { "Mode=auto\n", "test.conf:1: 'Mode' is outside of any [Section]" },
@@ -194,6 +205,22 @@ static void test_load_with_dropins(void) {
         free(error);
 
         ASSERT_EQ(unlink(p), 0);
+
+        /* Directories are no configuration files: not read as empty ones. */
+        snprintf(p, sizeof(p), "%s/40-dir.conf", dropins);
+        ASSERT_EQ(mkdir(p, 0755), 0);
+        ASSERT_EQ(config_load(path, &c, &error), -EINVAL);
+        ASSERT(asprintf(&expected, "%s: is a directory, not a configuration file", p) > 0);
+        ASSERT_STREQ(error, expected);
+        free(expected);
+        free(error);
+        ASSERT_EQ(rmdir(p), 0);
+        ASSERT_EQ(config_load(dropins, &c, &error), -EINVAL);
+        ASSERT(asprintf(&expected, "%s: is a directory, not a configuration file", dropins) > 0);
+        ASSERT_STREQ(error, expected);
+        free(expected);
+        free(error);
+
         snprintf(p, sizeof(p), "%s/10-first.conf", dropins);
         ASSERT_EQ(unlink(p), 0);
         snprintf(p, sizeof(p), "%s/20-second.conf", dropins);
@@ -221,6 +248,25 @@ static void test_overrides(void) {
         ASSERT_EQ(c.log_level, LOG_ERR);
         ASSERT_STREQ(c.socket_path, "/tmp/o.sock");
         config_done(&c);
+}
+
+/* Every level the man page lists is taken. */
+static void test_log_levels(void) {
+        static const char *const names[] = { "emerg", "alert", "crit", "err", "error", "warning", "notice", "info",
+                                             "debug", "0", "7" };
+        static const int levels[] = { LOG_EMERG, LOG_ALERT, LOG_CRIT, LOG_ERR, LOG_ERR, LOG_WARNING, LOG_NOTICE,
+                                      LOG_INFO, LOG_DEBUG, 0, 7 };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char text[64];
+                Config c;
+                char *error;
+
+                snprintf(text, sizeof(text), "[Daemon]\nLogLevel=%s\n", names[i]);
+                ASSERT_EQ(parse(text, &c, &error), 0);
+                ASSERT_EQ(c.log_level, levels[i]);
+                config_done(&c);
+        }
 }
 
 static void test_probe_mode_names(void) {
@@ -275,5 +321,6 @@ int main(int argc, char *argv[]) {
         test_load_with_dropins();
         test_overrides();
         test_probe_mode_names();
+        test_log_levels();
         return 0;
 }

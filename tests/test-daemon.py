@@ -422,6 +422,11 @@ def test_daemon_refuses(tmp):
                        env=env)
     expect(p.returncode == 1 and "--fdstore" in p.stderr and "NOTIFY_SOCKET" in p.stderr,
            f"--fdstore without systemd: {p}")
+    # A directory is no configuration file, nor is "Key:Value" a setting.
+    p = subprocess.run([EXECCOUNTD, "--check-config", "--config", tmp], capture_output=True, text=True, timeout=30)
+    expect(p.returncode == 1 and f"{tmp}: is a directory, not a configuration file" in p.stderr, f"-c DIR: {p}")
+    p = run("--check-config", config="[Counts]\nMaxUIDs:5\n")
+    expect(p.returncode == 1 and "refuse.conf:2: expected Key=Value" in p.stderr, f"MaxUIDs:5: {p}")
 
 
 def test_second_daemon(d):
