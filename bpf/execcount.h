@@ -62,7 +62,10 @@ struct exec_meta {
         __u64 map_full_execs_at_reset; /* the stats counters at that reset */
         __u64 map_full_failed_at_reset;
         __u64 build_id; /* of the BPF object whose programs the kept links hold */
-        __u64 reserved[3];
+        /* CLOCK_REALTIME when a daemon last vouched that these counts were current: at its
+         * start, at every snapshot and at its stop. 0 in maps of earlier versions. */
+        __u64 kept_usec;
+        __u64 reserved[2];
 };
 
 /* kprobe mode: an exec call between its kprobe and its kretprobe, keyed by task. */

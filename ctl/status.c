@@ -84,6 +84,32 @@ static void print_totals(const int64_t *v, int64_t capacity, int64_t history_cap
                        v[RETURNS_MISSED]);
 }
 
+/* What outlives the daemon, and what went wrong with the state file. Daemons before
+ * state_file was in GetStatus always kept one. */
+static void print_kept(json_object *reply, bool pinned, int64_t saved) {
+        char t[FORMAT_TIMESTAMP_MAX], t2[FORMAT_TIMESTAMP_MAX];
+        const char *file = json_get_string(reply, "state_file"), *error = json_get_string(reply, "state_error");
+        bool has_file = file || !json_object_object_get_ex(reply, "state_file", NULL);
+        int64_t error_usec = 0, failures = 0;
+        _cleanup_(freep) char *shown = utf8_escape_for_terminal(error ?: "");
+
+        (void) json_get_int64(reply, "state_error_usec", 0, INT64_MAX, &error_usec);
+        (void) json_get_int64(reply, "state_failures", 0, INT64_MAX, &failures);
+        printf("         Kept: %s; ",
+               pinned     ? "pinned in the kernel across restarts and crashes"
+               : has_file ? "not pinned: in the state file from one start to the next"
+                          : "not pinned, and no state file: lost when the daemon stops");
+        if (!has_file)
+                printf("no state file%s%s\n", error ? ": " : "", error ? shown : "");
+        else if (failures > 0)
+                printf("state file NOT WRITTEN: %s (%" PRIi64 " failed in a row, the last at %s)%s%s\n", shown ?: "?",
+                       failures, format_timestamp(t, (uint64_t) error_usec), saved > 0 ? "; last written " : "",
+                       saved > 0 ? format_timestamp(t2, (uint64_t) saved) : "");
+        else
+                printf("state file %s%s\n", saved > 0 ? "last written " : "not written yet",
+                       saved > 0 ? format_timestamp(t, (uint64_t) saved) : "");
+}
+
 int verb_status(const Args *a) {
         _cleanup_(json_object_putp) json_object *params = NULL, *reply = NULL;
         char t[FORMAT_TIMESTAMP_MAX], span[FORMAT_TIMESPAN_MAX];
@@ -132,10 +158,7 @@ int verb_status(const Args *a) {
                format_timespan(span, (uint64_t) v[UPTIME]));
         printf("       Counts: since %s; %s\n", format_timestamp(t, (uint64_t) v[SINCE]), origin_text(origin));
         printf("      Boot ID: %s\n", boot_id);
-        printf("         Kept: %s; state file %s%s\n",
-               pinned ? "pinned in the kernel across restarts and crashes" : "not pinned, lost when the daemon stops",
-               v[SAVED] > 0 ? "last written " : "not written yet",
-               v[SAVED] > 0 ? format_timestamp(t, (uint64_t) v[SAVED]) : "");
+        print_kept(reply, pinned, v[SAVED]);
         if (all)
                 print_totals(totals, v[CAPACITY], v[HISTORY_CAPACITY], v[RING]);
         else

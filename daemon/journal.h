@@ -23,6 +23,8 @@
 #define MESSAGE_ID_STATE_DAMAGED "89c95452fe9543f796a2c801f9ac37ad"
 #define MESSAGE_ID_COUNTS_DISCARDED "8896155fca794dc9a7851353de6b1692"
 #define MESSAGE_ID_PROBES_REPLACED "489fe65718944e6aa71543dd1431fbc5"
+#define MESSAGE_ID_COUNTS_CHOSEN "9c87ecfba55e4b48a6fd15425783bd99"
+#define MESSAGE_ID_SNAPSHOT_FAILED "c7d6dd4c67ed486c9abd0b449638ba39"
 
 /* Whether stderr is connected to journald ($JOURNAL_STREAM names it). */
 bool journal_is_stderr(void);

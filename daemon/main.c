@@ -182,7 +182,12 @@ static int forget(const Config *c) {
         _cleanup_(closep) int lock_fd = -EBADF;
         int r, n = 0;
 
-        if (!isempty(c->pin_dir)) {
+        if (!isempty(c->pin_dir) && (r = pins_dir_is_bpffs(c->pin_dir)) == 0)
+                /* What is there is not ours, whatever its names. */
+                printf("%s is not in a BPF file system, so it holds no pins: nothing removed there.\n", c->pin_dir);
+        else if (!isempty(c->pin_dir) && r != -ENOENT) {
+                if (r < 0)
+                        return log_error_errno(r, "Failed to check %s: %m", c->pin_dir);
                 /* A running daemon would go on counting into maps no one finds any more. */
                 lock_fd = pins_lock(c->pin_dir);
                 if (lock_fd == -EBUSY) {
@@ -199,9 +204,17 @@ static int forget(const Config *c) {
                 printf("Removed %d pinned objects from %s.\n", n, c->pin_dir);
         }
         if (!isempty(c->state_dir)) {
-                r = state_remove(c->state_dir);
+                _cleanup_(closep) int dfd = -EBADF;
+                const char *reason = NULL;
+
+                r = state_dir_open(c->state_dir, false, &dfd, &reason);
+                if (r == -ENOENT)
+                        return 0;
+                if (r >= 0)
+                        r = state_remove(dfd);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to remove the state file in %s: %m", c->state_dir);
+                        return log_error_errno(r, "Failed to remove the state file in %s: %s", c->state_dir,
+                                               reason ?: strerror(-r));
                 printf("Removed the state file in %s, if there was one.\n", c->state_dir);
         }
         return 0;

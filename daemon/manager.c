@@ -44,6 +44,7 @@ int manager_new(const char *config_path, const ConfigOverrides *overrides, Manag
         m = calloc(1, sizeof(*m));
         if (!m)
                 return log_oom();
+        m->persist = (Persist) { .dir_fd = -EBADF };
         m->overrides = *overrides;
         m->config_path = strdup(config_path);
         if (!m->config_path)
@@ -153,8 +154,11 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
                        "counts are kept either way";
         else if (probe_is_pinned(m->probe))
                 what = "the probes are detached; the counts are kept for the next start";
+        else if (persist_enabled(&m->persist))
+                what = "nothing is pinned: the counts go to the state file, and the next start goes on from "
+                       "them; execs until then are not counted";
         else
-                what = "nothing is pinned, the counts go with the daemon";
+                what = "nothing is pinned and no state file is kept: the counts go with the daemon";
 
         LogField f[] = { { "SIGNAL", name } };
         log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f), "Received %s, stopping: %s.", name, what);
@@ -209,6 +213,16 @@ static void log_pins(Manager *m) {
                            "The pinned counts cannot be used (%s) and are dropped: what they held since the "
                            "last snapshot to the state file is lost.",
                            report->counts_discarded);
+        }
+        if (report->stale_links_dropped > 0)
+                log_warning("Let go of %d probes an earlier daemon left attached where this one does not pin: they "
+                            "counted next to this daemon's.",
+                            report->stale_links_dropped);
+        if (report->state_choice) {
+                LogField f[] = { { "REASON", report->state_choice } };
+
+                log_struct(report->state_preferred ? LOG_WARNING : LOG_NOTICE, MESSAGE_ID_COUNTS_CHOSEN, f,
+                           ELEMENTSOF(f), "The pinned counts and the state file disagree: %s.", report->state_choice);
         }
         if (report->replaced) {
                 LogField f[] = { { "REASON", report->replaced } };
@@ -338,6 +352,7 @@ ProbeOptions manager_probe_options(Manager *m) {
                 .fdstore = m->fdstore,
                 .stored_links = &m->stored_links,
                 .restore = persist_restore,
+                .choose = persist_choose,
                 .userdata = m,
         };
 }
@@ -357,6 +372,7 @@ int manager_start(Manager *m, int listen_fd) {
                                           mounts[i].fstype, mounts[i].path);
         }
 
+        persist_open(&m->persist, m->config.state_dir);
         probe_setup_libbpf_logging();
         r = probe_new(&opts, &m->probe_report, &probe);
         if (r == -EBUSY)
@@ -367,7 +383,8 @@ int manager_start(Manager *m, int listen_fd) {
                 return r;
         }
         log_pins(m);
-        persist_load_times(m);
+        persist_load_times(&m->persist);
+        persist_start_done(&m->persist);
         return manager_start_with_probe(m, listen_fd, probe);
 }
 
@@ -384,6 +401,10 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         m->stats_at_reset.map_full_execs = meta.map_full_execs_at_reset;
         m->stats_at_reset.map_full_failed = meta.map_full_failed_at_reset;
         (void) state_read_boot_id(m->boot_id);
+        /* This daemon vouches for the counts from now on. */
+        r = probe_mark_kept(m->probe, now_usec(CLOCK_REALTIME));
+        if (r < 0)
+                log_debug_errno(r, "Failed to note in the pinned bookkeeping that the counts are current: %m");
 
         r = history_new(m->config.history_size, &m->history);
         if (r < 0)
@@ -471,24 +492,34 @@ int manager_read_stats(Manager *m, struct exec_stats *ret) {
         return 0;
 }
 
-int manager_reset_all(Manager *m) {
+int manager_reset_all(Manager *m, bool *ret_not_saved) {
+        uint64_t since = now_usec(CLOCK_REALTIME);
         struct exec_stats s;
         int r, n;
 
+        *ret_not_saved = false;
+        /* On disk first: a reset that a reboot would undo is not made. */
+        r = persist_save_reset(m, false, 0, since);
+        if (r < 0) {
+                *ret_not_saved = true;
+                return r;
+        }
         r = counts_read_stats(probe_get_stats_fd(m->probe), &s);
         if (r < 0)
                 return r;
         n = counts_reset_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe));
-        if (n < 0)
+        if (n < 0) {
+                /* The snapshot says more was reset than was: say what is. */
+                (void) persist_save(m);
                 return n;
+        }
         m->stats_at_reset = s;
-        m->since_usec = now_usec(CLOCK_REALTIME);
+        m->since_usec = since;
         r = manager_write_meta(m);
         if (r < 0)
                 log_warning_errno(r, "Failed to keep the reset time with the counts: %m");
         monitor_forget(m->monitor, false, 0);
         persist_forget(&m->persist, false, 0);
-        (void) persist_save(m);
         return n;
 }
 
@@ -505,15 +536,23 @@ int manager_write_meta(Manager *m) {
         return probe_write_meta(m->probe, &meta);
 }
 
-int manager_reset_uid(Manager *m, uint32_t uid) {
-        int r = counts_reset_one(probe_get_counts_fd(m->probe), uid);
+int manager_reset_uid(Manager *m, uint32_t uid, bool *ret_not_saved) {
+        int r;
 
-        if (r < 0)
+        /* Like a full reset: a crash and reboot must not bring the counts back. */
+        *ret_not_saved = false;
+        r = persist_save_reset(m, true, uid, 0);
+        if (r < 0) {
+                *ret_not_saved = true;
                 return r;
+        }
+        r = counts_reset_one(probe_get_counts_fd(m->probe), uid);
+        if (r < 0) {
+                (void) persist_save(m);
+                return r;
+        }
         monitor_forget(m->monitor, true, uid);
         persist_forget(&m->persist, true, uid);
-        /* Like a full reset: a crash and reboot must not bring the counts back. */
-        (void) persist_save(m);
         return r;
 }
 

@@ -90,9 +90,11 @@ void manager_watchers_changed(Manager *m, int delta);
 
 /* The kernel's statistics, with the map-full counters since the last full reset. */
 int manager_read_stats(Manager *m, struct exec_stats *ret);
-/* Forgets every UID's counts; returns how many UIDs had some. */
-int manager_reset_all(Manager *m);
+/* Forgets every UID's counts; returns how many UIDs had some. The snapshot the reset
+ * leaves is written first: when that fails (*ret_not_saved), nothing is reset. */
+int manager_reset_all(Manager *m, bool *ret_not_saved);
 /* Keeps since_usec and stats_at_reset with the counts, in the pinned meta map. */
 int manager_write_meta(Manager *m);
-/* Forgets one UID's counts; returns 1 if it had some, 0 if not. */
-int manager_reset_uid(Manager *m, uint32_t uid);
+/* Forgets one UID's counts; returns 1 if it had some, 0 if not. As for a full reset,
+ * nothing is reset when the snapshot cannot be written (*ret_not_saved). */
+int manager_reset_uid(Manager *m, uint32_t uid, bool *ret_not_saved);

@@ -20,6 +20,7 @@
 #define INTERFACE_SERVICE "org.varlink.service"
 #define ERROR_KERNEL INTERFACE ".KernelError"
 #define ERROR_CONFIG INTERFACE ".ConfigError"
+#define ERROR_STATE INTERFACE ".StateError"
 
 extern const char interface_io_execcount[];
 extern const char interface_org_varlink_service[];
@@ -389,6 +390,27 @@ static int add_totals(Manager *m, json_object *reply) {
         return 0;
 }
 
+/* Where the state file is kept, and what went wrong with it. */
+static bool add_state(Manager *m, json_object *reply) {
+        const Persist *p = &m->persist;
+        _cleanup_(freep) char *path = NULL, *error = NULL;
+
+        if (persist_enabled(p) && asprintf(&path, "%s/%s", p->dir, STATE_FILE) < 0)
+                return false;
+        if (p->dir_error)
+                error = strdup(p->dir_error);
+        else if (p->failures > 0 && asprintf(&error, "writing %s/%s failed: %s", p->dir, STATE_FILE,
+                                              strerror(-p->error)) < 0)
+                error = NULL;
+        if ((p->dir_error || p->failures > 0) && !error)
+                return false;
+        return (path ? json_add(reply, "state_file", json_object_new_string(path)) : json_add_null(reply, "state_file")) &&
+               (error ? json_add(reply, "state_error", json_object_new_string(error))
+                      : json_add_null(reply, "state_error")) &&
+               json_add(reply, "state_error_usec", json_object_new_int64(error && p->failures ? (int64_t) p->error_usec : 0)) &&
+               json_add(reply, "state_failures", json_object_new_int64((int64_t) p->failures));
+}
+
 static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call) {
         _cleanup_(json_object_putp) json_object *reply = NULL;
         AccessScope scope = caller_scope(m, c);
@@ -411,6 +433,7 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
             !json_add(reply, "counts_origin", json_object_new_string(counts_origin(m))) ||
             !json_add(reply, "pinned", json_object_new_boolean(probe_is_pinned(m->probe))) ||
             !json_add(reply, "state_saved_usec", json_object_new_int64((int64_t) m->persist.last_saved_usec)) ||
+            !add_state(m, reply) ||
             !json_add(reply, "map_capacity", json_object_new_int64(probe_get_max_uids(m->probe))) ||
             !json_add(reply, "history_capacity", json_object_new_int64((int64_t) history_capacity(m->history))) ||
             !json_add(reply, "ring_buffer_size", json_object_new_int64(probe_get_ring_buffer_size(m->probe))) ||
@@ -429,10 +452,24 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
         return connection_reply(c, reply);
 }
 
+/* A reset whose snapshot could not be written: nothing was reset. */
+static int reply_state_error(Manager *m, Connection *c, int error) {
+        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
+        _cleanup_(freep) char *message = NULL;
+
+        if (!p || asprintf(&message,
+                           "writing the state file in %s failed (%s), so nothing was reset: a reboot would bring "
+                           "the counts back; fix that, then reset again",
+                           m->persist.dir, strerror(-error)) < 0 ||
+            !json_add(p, "errno", json_object_new_int(-error)) || !json_add(p, "message", json_object_new_string(message)))
+                return reply_oom(c);
+        return connection_error(c, ERROR_STATE, p);
+}
+
 static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
         static const VarlinkField fields[] = { { "uid", json_type_int, false } };
         uint32_t uid;
-        bool has_uid;
+        bool has_uid, not_saved;
         int r;
 
         if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
@@ -441,13 +478,17 @@ static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
                 return reply_permission_denied(m, c, "a reset");
 
         if (has_uid) {
-                r = manager_reset_uid(m, uid);
+                r = manager_reset_uid(m, uid, &not_saved);
+                if (r < 0 && not_saved)
+                        return reply_state_error(m, c, r);
                 if (r < 0)
                         return reply_kernel_error(c, r, "Resetting the UID's counts");
                 log_info("Counts of UID %u reset by client (pid %d, uid %u).", uid, (int) connection_peer_pid(c),
                          connection_peer_uid(c));
         } else {
-                r = manager_reset_all(m);
+                r = manager_reset_all(m, &not_saved);
+                if (r < 0 && not_saved)
+                        return reply_state_error(m, c, r);
                 if (r < 0)
                         return reply_kernel_error(c, r, "Resetting the counts");
                 log_info("All counts (%d UIDs) reset by client (pid %d, uid %u).", r, (int) connection_peer_pid(c),

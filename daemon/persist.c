@@ -14,10 +14,8 @@
 #include "persist.h"
 #include "time-util.h"
 
-void persist_done(Persist *p) {
-        free(p->restored);
-        *p = (Persist) {};
-}
+/* While snapshots keep failing, the warning is repeated this often. */
+#define PERSIST_WARN_INTERVAL_USEC (3600 * USEC_PER_SEC)
 
 static int compare_entries(const void *a, const void *b) {
         const StateEntry *x = a, *y = b;
@@ -25,18 +23,74 @@ static int compare_entries(const void *a, const void *b) {
         return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-static void log_set_aside(const char *dir, const char *reason) {
+static void log_set_aside(Persist *p, const char *reason) {
         _cleanup_(freep) char *aside = NULL;
-        int r = state_set_aside(dir, &aside);
-        LogField f[] = { { "STATE_FILE", aside ?: dir }, { "REASON", reason } };
+        int r = state_set_aside(p->dir_fd, &aside);
+        char path[4096];
+        LogField f[] = { { "STATE_FILE", path }, { "REASON", reason } };
 
+        snprintf(path, sizeof(path), "%s/%s", p->dir, aside ?: STATE_FILE);
         if (r < 0)
                 log_struct_errno(LOG_ERR, r, MESSAGE_ID_STATE_DAMAGED, f, ELEMENTSOF(f),
-                                 "The state file in %s is %s, and could not be set aside: %m. Starting from zero.",
-                                 dir, reason);
+                                 "The state file in %s is %s, and could not be set aside: %m.", p->dir, reason);
         else
                 log_struct(LOG_ERR, MESSAGE_ID_STATE_DAMAGED, f, ELEMENTSOF(f),
-                           "The state file in %s is %s; kept as %s. Starting from zero.", dir, reason, aside);
+                           "The state file in %s is %s; kept as %s.", p->dir, reason, path);
+}
+
+void persist_open(Persist *p, const char *dir) {
+        const char *reason = NULL;
+        int r;
+
+        *p = (Persist) { .dir_fd = -EBADF };
+        if (isempty(dir))
+                return;
+        p->dir = strdup(dir);
+        if (!p->dir) {
+                log_oom();
+                return;
+        }
+        r = state_dir_open(dir, true, &p->dir_fd, &reason);
+        if (r < 0) {
+                LogField f[] = { { "STATE_DIRECTORY", dir } };
+
+                if (asprintf(&p->dir_error, "%s is %s", dir, reason ?: strerror(-r)) < 0)
+                        p->dir_error = NULL;
+                log_struct_errno(LOG_ERR, r, MESSAGE_ID_SNAPSHOT_FAILED, f, ELEMENTSOF(f),
+                                 "No state file is kept: the state directory %s is %s. The counts will not "
+                                 "survive a reboot.",
+                                 dir, reason ?: strerror(-r));
+                return;
+        }
+
+        r = state_load(p->dir_fd, &p->found, &reason);
+        if (r == -EBADMSG) {
+                /* Set aside at once, whatever the start does next: a FIFO or a directory
+                 * there would also make every snapshot fail. */
+                log_set_aside(p, reason);
+                state_snapshot_done(&p->found);
+        } else if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "Failed to read the state file in %s, so it is not used: %m", dir);
+        else if (r >= 0)
+                p->found_ok = true;
+}
+
+void persist_start_done(Persist *p) {
+        state_snapshot_done(&p->found);
+        p->found_ok = false;
+}
+
+void persist_done(Persist *p) {
+        persist_start_done(p);
+        safe_close(p->dir_fd);
+        free(p->dir);
+        free(p->dir_error);
+        free(p->restored);
+        *p = (Persist) { .dir_fd = -EBADF };
+}
+
+bool persist_enabled(const Persist *p) {
+        return p->dir_fd >= 0;
 }
 
 /* Writes the saved map-full totals into the per-CPU stats as if CPU 0 had counted them. */
@@ -55,87 +109,103 @@ static int restore_stats(int stats_fd, const StateSnapshot *s) {
         return bpf_map_update_elem(stats_fd, &zero, v, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
+/* Keeps the state file's entries, sorted, for their last-exec times. */
+static void keep_entries(Persist *p) {
+        free(p->restored);
+        p->restored = TAKE_PTR(p->found.entries);
+        p->n_restored = p->found.n;
+        p->found.n = 0;
+        qsort(p->restored, p->n_restored, sizeof(*p->restored), compare_entries);
+}
+
 int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata) {
         Manager *m = userdata;
         Persist *p = &m->persist;
-        _cleanup_(state_snapshot_done) StateSnapshot s = {};
+        const StateSnapshot *s = &p->found;
         _cleanup_(freep) UserCount *u = NULL;
-        const char *dir = m->config.state_dir, *reason = NULL;
         struct exec_meta meta = { .since_usec = now_usec(CLOCK_REALTIME) };
         char boot[33], when[FORMAT_TIMESTAMP_MAX], n_uids[24];
         uint32_t zero = 0;
         size_t dropped;
         int r;
 
-        if (!isempty(dir)) {
-                r = state_load(dir, &s, &reason);
-                if (r == -EBADMSG) {
-                        log_set_aside(dir, reason);
-                        state_snapshot_done(&s);
-                } else if (r < 0 && r != -ENOENT)
-                        log_warning_errno(r, "Failed to read the state file in %s, starting from zero: %m", dir);
-                else if (r >= 0) {
-                        u = calloc(s.n ? s.n : 1, sizeof(*u));
-                        if (!u)
-                                return -ENOMEM;
-                        /* Last-exec times from an earlier boot are kept aside: the kernel's
-                         * clock started again. */
-                        for (size_t i = 0; i < s.n; i++)
-                                u[i] = (UserCount) { .uid = s.entries[i].uid, .execs = s.entries[i].execs,
-                                                     .failed = s.entries[i].failed };
-                        r = counts_write(counts_fd, u, s.n, &dropped);
-                        if (r >= 0)
-                                r = restore_stats(stats_fd, &s);
-                        if (r < 0)
-                                return r;
-                        if (dropped > 0)
-                                log_warning("%zu UIDs of the state file did not fit into the map (MaxUIDs=%u); "
-                                            "their counts are lost.",
-                                            dropped, m->config.max_uids);
-                        meta.since_usec = s.since_usec;
+        if (p->found_ok) {
+                u = calloc(s->n ? s->n : 1, sizeof(*u));
+                if (!u)
+                        return -ENOMEM;
+                /* Last-exec times from an earlier boot are kept aside: the kernel's clock
+                 * started again. */
+                for (size_t i = 0; i < s->n; i++)
+                        u[i] = (UserCount) { .uid = s->entries[i].uid, .execs = s->entries[i].execs,
+                                             .failed = s->entries[i].failed };
+                r = counts_write(counts_fd, u, s->n, &dropped);
+                if (r >= 0)
+                        r = restore_stats(stats_fd, s);
+                if (r < 0)
+                        return r;
+                if (dropped > 0)
+                        log_warning("%zu UIDs of the state file did not fit into the map (MaxUIDs=%u); "
+                                    "their counts are lost.",
+                                    dropped, m->config.max_uids);
+                meta.since_usec = s->since_usec;
+                p->did_restore = true;
+                p->restored_saved_usec = s->saved_usec;
 
-                        free(p->restored);
-                        p->restored = TAKE_PTR(s.entries);
-                        p->n_restored = s.n;
-                        qsort(p->restored, p->n_restored, sizeof(*p->restored), compare_entries);
-                        p->did_restore = true;
-                        p->restored_saved_usec = s.saved_usec;
-
-                        snprintf(n_uids, sizeof(n_uids), "%zu", s.n);
-                        LogField f[] = { { "STATE_UIDS", n_uids }, { "STATE_BOOT_ID", state_format_boot_id(s.boot_id, boot) } };
-                        log_struct(LOG_INFO, MESSAGE_ID_STATE_RESTORED, f, ELEMENTSOF(f),
-                                   "Restored the counts of %zu UIDs from the state file written at %s; execs after "
-                                   "that and before this start were not counted.",
-                                   s.n, format_timestamp(when, s.saved_usec));
-                }
+                snprintf(n_uids, sizeof(n_uids), "%zu", s->n);
+                LogField f[] = { { "STATE_UIDS", n_uids }, { "STATE_BOOT_ID", state_format_boot_id(s->boot_id, boot) } };
+                log_struct(LOG_INFO, MESSAGE_ID_STATE_RESTORED, f, ELEMENTSOF(f),
+                           "Restored the counts of %zu UIDs from the state file written at %s; execs after "
+                           "that and before this start were not counted.",
+                           s->n, format_timestamp(when, s->saved_usec));
+                keep_entries(p);
         }
 
         /* The counts run since the last full reset, or since now. */
+        meta.kept_usec = now_usec(CLOCK_REALTIME);
         return bpf_map_update_elem(meta_fd, &zero, &meta, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
-void persist_load_times(Manager *m) {
-        Persist *p = &m->persist;
-        _cleanup_(state_snapshot_done) StateSnapshot s = {};
-        const char *reason = NULL;
-        int r;
+int persist_choose(const struct exec_meta *meta, uint32_t counts_map_id, char **ret_reason, void *userdata) {
+        Manager *m = userdata;
+        const StateSnapshot *s = &m->persist.found;
+        char saved[FORMAT_TIMESTAMP_MAX], kept[FORMAT_TIMESTAMP_MAX];
+        uint8_t boot_id[16];
 
-        if (p->did_restore || isempty(m->config.state_dir))
-                return;
-        /* The counts came from the pinned maps; the state file written by the daemon before
-         * still knows the last execs of UIDs that made none since it was restored. A damaged
-         * one is left for the start that restores from it to set aside. */
-        r = state_load(m->config.state_dir, &s, &reason);
-        if (r < 0) {
-                if (r != -ENOENT)
-                        log_debug("No last-exec times from the state file in %s: %s", m->config.state_dir,
-                                  reason ?: strerror(-r));
-                return;
+        *ret_reason = NULL;
+        if (!m->persist.found_ok)
+                return 0;
+        /* Written from these very maps: the pins hold the same counts, or newer ones. */
+        if (s->counts_map_id != 0 && s->counts_map_id == counts_map_id && state_read_boot_id(boot_id) >= 0 &&
+            memcmp(boot_id, s->boot_id, sizeof(boot_id)) == 0)
+                return 0;
+        /* Pins of an earlier version do not say when they were last current: they win, as
+         * they always did. */
+        if (meta->kept_usec == 0)
+                return 0;
+
+        format_timestamp(saved, s->saved_usec);
+        format_timestamp(kept, meta->kept_usec);
+        if (s->saved_usec > meta->kept_usec) {
+                if (asprintf(ret_reason,
+                             "the state file, written at %s from counts that were not pinned here, is newer than "
+                             "the pinned counts, last current at %s: it replaces them",
+                             saved, kept) < 0)
+                        return -ENOMEM;
+                return 1;
         }
-        free(p->restored);
-        p->restored = TAKE_PTR(s.entries);
-        p->n_restored = s.n;
-        qsort(p->restored, p->n_restored, sizeof(*p->restored), compare_entries);
+        if (asprintf(ret_reason,
+                     "the pinned counts, current at %s, are newer than the state file, written at %s from other "
+                     "counts: they are used, and the state file is replaced at the next snapshot",
+                     kept, saved) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+void persist_load_times(Persist *p) {
+        /* The counts came from the pinned maps; the state file written by the daemon before
+         * still knows the last execs of UIDs that made none since it was restored. */
+        if (!p->did_restore && p->found_ok)
+                keep_entries(p);
 }
 
 void persist_forget(Persist *p, bool has_uid, uint32_t uid) {
@@ -165,47 +235,97 @@ uint64_t persist_last_exec_usec(const Persist *p, const UserCount *u, int64_t re
         return e ? e->last_exec_usec : 0;
 }
 
-int persist_save(Manager *m) {
+/* Records the outcome of a snapshot: the first failure of a run is logged, then one an
+ * hour (or when the error changes), and the first success after them. */
+static void record_outcome(Persist *p, int r, uint64_t now_real) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        char n[24];
+
+        if (r >= 0) {
+                if (p->failures > 0)
+                        log_info("Wrote the state file in %s again, after %" PRIu64 " failed snapshots.", p->dir,
+                                 p->failures);
+                p->failures = 0;
+                p->error = 0;
+                p->last_saved_usec = now_real;
+                return;
+        }
+        p->failures++;
+        if (p->failures == 1 || r != p->error || now >= p->error_logged_usec + PERSIST_WARN_INTERVAL_USEC) {
+                snprintf(n, sizeof(n), "%" PRIu64, p->failures);
+                LogField f[] = { { "STATE_DIRECTORY", p->dir }, { "SNAPSHOT_FAILURES", n } };
+                log_struct_errno(LOG_WARNING, r, MESSAGE_ID_SNAPSHOT_FAILED, f, ELEMENTSOF(f),
+                                 "Failed to write the state file in %s (%s failed in a row): %m. Until it works, "
+                                 "a reboot loses the counts since the last snapshot, and resets are refused.",
+                                 p->dir, n);
+                p->error_logged_usec = now;
+        }
+        p->error = r;
+        p->error_usec = now_real;
+}
+
+/* The snapshot of the counts now; for a reset, without the counts it takes away. */
+static int snapshot_build(Manager *m, bool reset, bool has_uid, uint32_t uid, uint64_t new_since_usec,
+                          StateSnapshot *ret) {
         _cleanup_(freep) UserCount *u = NULL;
-        _cleanup_(freep) StateEntry *entries = NULL;
         int64_t offset = manager_realtime_offset(m);
         struct exec_stats stats;
-        StateSnapshot s;
-        size_t n;
+        StateEntry *entries;
+        size_t n, k = 0;
         int r;
-
-        if (isempty(m->config.state_dir))
-                return 0;
 
         r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &u, &n);
         if (r >= 0)
                 r = manager_read_stats(m, &stats);
         if (r < 0)
-                return log_warning_errno(r, "Failed to read the counts for a snapshot: %m");
-
+                return r;
         entries = calloc(n ? n : 1, sizeof(*entries));
         if (!entries)
-                return log_oom();
-        for (size_t i = 0; i < n; i++)
-                entries[i] = (StateEntry) {
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (reset && (!has_uid || u[i].uid == uid))
+                        continue;
+                entries[k++] = (StateEntry) {
                         .uid = u[i].uid,
                         .execs = u[i].execs,
                         .failed = u[i].failed,
                         .last_exec_usec = persist_last_exec_usec(&m->persist, &u[i], offset),
                 };
-        s = (StateSnapshot) {
-                .since_usec = m->since_usec,
+        }
+        *ret = (StateSnapshot) {
+                .since_usec = reset && !has_uid ? new_since_usec : m->since_usec,
                 .saved_usec = now_usec(CLOCK_REALTIME),
-                .map_full_execs = stats.map_full_execs,
-                .map_full_failed = stats.map_full_failed,
-                .n = n,
+                .map_full_execs = reset && !has_uid ? 0 : stats.map_full_execs,
+                .map_full_failed = reset && !has_uid ? 0 : stats.map_full_failed,
+                .counts_map_id = probe_get_counts_map_id(m->probe),
+                .n = k,
                 .entries = entries,
         };
-        (void) state_read_boot_id(s.boot_id);
-
-        r = state_save(m->config.state_dir, &s);
-        if (r < 0)
-                return log_warning_errno(r, "Failed to write the state file in %s: %m", m->config.state_dir);
-        m->persist.last_saved_usec = s.saved_usec;
+        (void) state_read_boot_id(ret->boot_id);
         return 0;
+}
+
+static int snapshot_write(Manager *m, bool reset, bool has_uid, uint32_t uid, uint64_t new_since_usec) {
+        _cleanup_(state_snapshot_done) StateSnapshot s = {};
+        int r;
+
+        if (!persist_enabled(&m->persist))
+                return 0;
+        /* Whether or not the file can be written, the pinned counts are current now. */
+        r = probe_mark_kept(m->probe, now_usec(CLOCK_REALTIME));
+        if (r < 0)
+                log_debug_errno(r, "Failed to note in the pinned bookkeeping that the counts are current: %m");
+        r = snapshot_build(m, reset, has_uid, uid, new_since_usec, &s);
+        if (r >= 0)
+                r = state_save(m->persist.dir_fd, &s);
+        record_outcome(&m->persist, r, s.saved_usec ?: now_usec(CLOCK_REALTIME));
+        return r;
+}
+
+int persist_save(Manager *m) {
+        return snapshot_write(m, false, false, 0, 0);
+}
+
+int persist_save_reset(Manager *m, bool has_uid, uint32_t uid, uint64_t new_since_usec) {
+        return snapshot_write(m, true, has_uid, uid, new_since_usec);
 }

@@ -41,6 +41,10 @@ static int is_bpffs(const char *path) {
         return sfs.f_type == BPF_FS_MAGIC;
 }
 
+int pins_dir_is_bpffs(const char *dir) {
+        return is_bpffs(dir);
+}
+
 /* Pins others could replace would be taken over blindly: refused. */
 static int check_owner_only(const char *dir) {
         struct stat st;

@@ -24,6 +24,9 @@ const char *pinned_map_name(PinnedMap m);
  * dir whose parent is in one is made first (mode 0700). */
 int pins_dir_prepare(const char *dir);
 
+/* Whether dir is in a BPF file system: 1 yes, 0 no, -ENOENT when it does not exist. */
+int pins_dir_is_bpffs(const char *dir);
+
 /* Locks dir for this process, so that no two daemons share their pins: returns the
  * locked fd (keep it open while using the pins), -EBUSY when another process holds it. */
 int pins_lock(const char *dir);

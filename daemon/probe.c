@@ -35,6 +35,11 @@ struct Probe {
         struct exec_tunables tunables; /* as last written */
         uint32_t max_uids;
         uint32_t ring_buffer_size;
+        uint32_t counts_map_id;
+        /* Links of an earlier daemon to let go of right before attaching: pinned in a
+         * directory that is not used (refused_pin_dir), or stored. */
+        bool drop_before_attach;
+        char *refused_pin_dir;
 };
 
 static const char *const origin_names[_PROBE_ORIGIN_MAX] = {
@@ -85,6 +90,7 @@ void probe_report_done(ProbeReport *r) {
         free(r->counts_discarded);
         free(r->pin_error);
         free(r->keep_error);
+        free(r->state_choice);
         *r = (ProbeReport) {};
 }
 
@@ -190,9 +196,22 @@ static uint64_t build_id(void) {
 
 /* Lets go of links an earlier daemon kept, right before new programs attach: the old ones
  * must not count next to the new ones, and should count until then. */
-static void drop_old_links(Probe *p, Adoption *a) {
+static void drop_old_links(Probe *p, Adoption *a, ProbeReport *report) {
         int n;
 
+        if (p->drop_before_attach) {
+                /* Not pinning: links pinned where the pins are not used, and stored ones,
+                 * would count into maps no daemon reads. */
+                p->links.pin_dir = p->refused_pin_dir;
+                n = links_drop_all(&p->links);
+                p->links.pin_dir = NULL;
+                p->drop_before_attach = false;
+                if (n < 0)
+                        log_warning_errno(n, "Failed to let go of the probes an earlier daemon kept: %m");
+                else
+                        report->stale_links_dropped = n;
+                return;
+        }
         if (!a || !a->links_unusable || a->links_dropped)
                 return;
         n = links_drop_all(&p->links);
@@ -202,7 +221,7 @@ static void drop_old_links(Probe *p, Adoption *a) {
 }
 
 static int probe_try(Probe *p, const ProbeOptions *opts, ProbeMode mode, const struct btf *vmlinux,
-                     Adoption *a, char **ret_reason) {
+                     Adoption *a, ProbeReport *report, char **ret_reason) {
         struct execcount_bpf *skel = NULL;
         struct bpf_program *prog;
         bool reused[_PIN_MAP_MAX] = {};
@@ -266,7 +285,7 @@ static int probe_try(Probe *p, const ProbeOptions *opts, ProbeMode mode, const s
                 return *ret_reason ? r : (reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r);
         }
 
-        drop_old_links(p, a);
+        drop_old_links(p, a, report);
         r = execcount_bpf__attach(skel);
         if (r < 0) {
                 execcount_bpf__destroy(skel);
@@ -311,6 +330,33 @@ static int probe_keep_links(Probe *p, char **ret_error) {
                                       p->links.keeper == LINKS_FDSTORE ? "in systemd's fd store" : "pinned",
                                       strerror(-r)), r;
         }
+        return 0;
+}
+
+static uint32_t map_id(int fd) {
+        struct bpf_map_info info = {};
+        __u32 len = sizeof(info);
+
+        return fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) >= 0 ? info.id : 0;
+}
+
+/* Pinned counts that nothing counts into any more are weighed against what restore()
+ * has: when those are newer, the pinned counts and their bookkeeping are not used. */
+static int choose_counts(Probe *p, const ProbeOptions *opts, Adoption *a, ProbeReport *report) {
+        int counts_fd = a->fds[PIN_COUNTS] >= 0 ? a->fds[PIN_COUNTS] : a->old_counts_fd;
+        int r;
+
+        if (a->running || !a->has_meta || counts_fd < 0 || !opts->choose)
+                return 0;
+        r = opts->choose(&a->meta, map_id(counts_fd), &report->state_choice, opts->userdata);
+        if (r <= 0)
+                return r;
+        report->state_preferred = true;
+        a->fds[PIN_COUNTS] = safe_close(a->fds[PIN_COUNTS]);
+        a->fds[PIN_STATS] = safe_close(a->fds[PIN_STATS]);
+        a->fds[PIN_META] = safe_close(a->fds[PIN_META]);
+        a->old_counts_fd = safe_close(a->old_counts_fd);
+        a->has_meta = false;
         return 0;
 }
 
@@ -365,6 +411,9 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                         report->replaced = TAKE_PTR(adoption.replaced);
                         if (adoption.counts_discarded)
                                 report->counts_discarded = TAKE_PTR(adoption.discarded);
+                        r = choose_counts(p, opts, &adoption, report);
+                        if (r < 0)
+                                goto finish;
                 } else {
                         /* Without a pin directory nothing survives the daemon, but it counts. */
                         if (fs == -EPERM)
@@ -376,16 +425,20 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                                            fs < 0 ? ": " : "", fs < 0 ? strerror(-fs) : "");
                         if (r < 0)
                                 goto finish;
+                        /* A BPF file system all the same: an earlier daemon's links may be
+                         * pinned there, still counting. */
+                        if (fs == -EPERM)
+                                p->refused_pin_dir = TAKE_PTR(p->pin_dir);
                         free(p->pin_dir);
                         p->pin_dir = NULL;
                 }
         }
         if (!p->pin_dir) {
                 /* Programs kept running without their maps would count into maps no daemon
-                 * finds again. */
+                 * finds again: they go right before this daemon's attach. */
                 p->links.pin_dir = NULL;
-                (void) links_drop_all(&p->links);
                 p->links.keeper = LINKS_NOWHERE;
+                p->drop_before_attach = true;
         }
 
         if (adopted && adoption.running) {
@@ -411,7 +464,7 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                 ProbeMode m = opts->mode == PROBE_AUTO ? auto_order[i] : opts->mode;
 
                 probing_quietly = opts->mode == PROBE_AUTO && m != PROBE_TRACEPOINT;
-                r = probe_try(p, opts, m, vmlinux, adopted ? &adoption : NULL, &report->rejected[m]);
+                r = probe_try(p, opts, m, vmlinux, adopted ? &adoption : NULL, report, &report->rejected[m]);
                 probing_quietly = false;
                 if (r >= 0 || r == -ENOMEM || opts->mode != PROBE_AUTO)
                         break;
@@ -437,6 +490,7 @@ finish:
                 probe_free(p);
                 return r;
         }
+        p->counts_map_id = map_id(p->fds[PIN_COUNTS]);
         if (probe_set_tunables(p, opts) < 0)
                 log_warning("Failed to set the event wakeup interval and rate limit; events come at the kernel's "
                             "pace.");
@@ -470,6 +524,7 @@ int probe_new_unattached(const ProbeOptions *opts, Probe **ret) {
         for (int m = 0; m < _PIN_MAP_MAX; m++)
                 p->fds[m] = bpf_map__fd(skel_map(skel, m));
         p->pin_lock_fd = -EBADF;
+        p->counts_map_id = map_id(p->fds[PIN_COUNTS]);
         p->mode = opts->mode;
         p->max_uids = opts->max_uids;
         p->ring_buffer_size = opts->ring_buffer_size;
@@ -487,6 +542,7 @@ Probe *probe_free(Probe *p) {
         links_done(&p->links);
         safe_close(p->pin_lock_fd);
         free(p->pin_dir);
+        free(p->refused_pin_dir);
         free(p);
         return NULL;
 }
@@ -582,4 +638,19 @@ int probe_write_meta(Probe *p, const struct exec_meta *meta) {
         uint32_t zero = 0;
 
         return bpf_map_update_elem(p->fds[PIN_META], &zero, meta, BPF_ANY) < 0 ? negative_errno() : 0;
+}
+
+int probe_mark_kept(Probe *p, uint64_t usec) {
+        struct exec_meta meta;
+        int r;
+
+        r = probe_read_meta(p, &meta);
+        if (r < 0)
+                return r;
+        meta.kept_usec = usec;
+        return probe_write_meta(p, &meta);
+}
+
+uint32_t probe_get_counts_map_id(const Probe *p) {
+        return p->counts_map_id;
 }

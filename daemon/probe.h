@@ -14,6 +14,11 @@
 /* Fills freshly made maps (no counts kept anywhere in the kernel): called after loading,
  * before attaching, with the counts, stats and meta maps. */
 typedef int (*ProbeRestoreFn)(int counts_fd, int stats_fd, int meta_fd, void *userdata);
+/* Pinned counts that no probes count into any more (meta: their bookkeeping;
+ * counts_map_id: the kernel's ID of their map) may be older than what restore() would
+ * fill fresh maps with: returns 1 to have them replaced, 0 to keep them, and why, in
+ * *ret_reason, whenever the two disagree. */
+typedef int (*ProbeChooseFn)(const struct exec_meta *meta, uint32_t counts_map_id, char **ret_reason, void *userdata);
 
 typedef struct ProbeOptions {
         ProbeMode mode; /* PROBE_AUTO tries fentry, kprobe, tracepoint in turn */
@@ -29,6 +34,7 @@ typedef struct ProbeOptions {
         /* Links systemd passed back from the fd store; probe_new() takes them over. */
         Links *stored_links;
         ProbeRestoreFn restore;
+        ProbeChooseFn choose;
         void *userdata;
 } ProbeOptions;
 
@@ -58,6 +64,12 @@ typedef struct ProbeReport {
         char *keep_error;
         /* Set when pinned counts could not be used and were dropped. Says why. */
         char *counts_discarded;
+        /* Set when choose() weighed pinned counts against the state file and they
+         * disagreed: says which won and why; state_preferred when the state file did. */
+        char *state_choice;
+        bool state_preferred;
+        /* Set when links left in a pin directory that is not used were let go of. */
+        int stale_links_dropped;
 } ProbeReport;
 
 void probe_report_done(ProbeReport *r);
@@ -105,6 +117,10 @@ int probe_set_reader_polling(Probe *p, uint64_t until_boot_ns);
 /* The daemon's bookkeeping kept next to the counts. */
 int probe_read_meta(const Probe *p, struct exec_meta *ret);
 int probe_write_meta(Probe *p, const struct exec_meta *meta);
+/* Notes in the bookkeeping that the counts were current at usec (CLOCK_REALTIME). */
+int probe_mark_kept(Probe *p, uint64_t usec);
+/* The kernel's ID of the counts map: the same while it lives, pinned or not. */
+uint32_t probe_get_counts_map_id(const Probe *p);
 
 /* Routes libbpf's messages into log.h; call once before probe_new(). */
 void probe_setup_libbpf_logging(void);

@@ -2,6 +2,7 @@
 /* state.c: the counts on disk, so that they survive a reboot. */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ struct header {
         uint64_t map_full_execs;
         uint64_t map_full_failed;
         uint32_t crc32; /* of the whole file with this field 0 */
-        uint32_t reserved;
+        uint32_t counts_map_id; /* 0 in files of earlier versions, which had it reserved */
 };
 
 struct entry {
@@ -55,6 +56,7 @@ int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
                 .saved_usec = s->saved_usec,
                 .map_full_execs = s->map_full_execs,
                 .map_full_failed = s->map_full_failed,
+                .counts_map_id = s->counts_map_id,
         };
         uint8_t *buf;
 
@@ -130,6 +132,7 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
                 .saved_usec = h.saved_usec,
                 .map_full_execs = h.map_full_execs,
                 .map_full_failed = h.map_full_failed,
+                .counts_map_id = h.counts_map_id,
                 .n = h.n_entries,
                 .entries = entries,
         };
@@ -152,59 +155,82 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
         return 0;
 }
 
-int state_save(const char *dir, const StateSnapshot *s) {
+int state_dir_open(const char *dir, bool create, int *ret_fd, const char **ret_reason) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+
+        /* systemd makes it (StateDirectory=); a daemon run by hand makes it here. */
+        if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOTDIR)
+                        *ret_reason = "not a directory";
+                return negative_errno();
+        }
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        /* Anyone else who may write there could plant a state file of their own, or
+         * replace ours: only a CRC protects it, which anyone can compute. */
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+                return *ret_reason = "owned by a user that is neither root nor the daemon's", -EPERM;
+        if (st.st_mode & 0022)
+                return *ret_reason = "writable by other users than its owner (chmod go-w)", -EPERM;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int state_save(int dfd, const StateSnapshot *s) {
         _cleanup_(freep) void *buf = NULL;
-        _cleanup_(closep) int fd = -EBADF, dfd = -EBADF;
-        char tmp[4096], path[4096];
+        _cleanup_(closep) int fd = -EBADF;
+        static const char tmp[] = "." STATE_FILE ".tmp";
         size_t size;
         int r;
 
-        if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >= (int) sizeof(path) ||
-            snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, STATE_FILE) >= (int) sizeof(tmp))
-                return -ENAMETOOLONG;
         r = state_encode(s, &buf, &size);
         if (r < 0)
                 return r;
 
-        /* systemd makes it (StateDirectory=); a daemon run by hand makes it here. */
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return negative_errno();
         /* A leftover of a crash is removed first; whatever else is there is not followed. */
-        if (unlink(tmp) < 0 && errno != ENOENT)
+        if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT)
                 return negative_errno();
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return negative_errno();
         r = write_all(fd, buf, size);
         if (r >= 0 && fsync(fd) < 0)
                 r = negative_errno();
-        if (r >= 0 && rename(tmp, path) < 0)
+        if (r >= 0 && renameat(dfd, tmp, dfd, STATE_FILE) < 0)
                 r = negative_errno();
         if (r < 0) {
-                (void) unlink(tmp);
+                (void) unlinkat(dfd, tmp, 0);
                 return r;
         }
         /* The rename itself must reach the disk too. */
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) < 0)
-                return negative_errno();
-        return 0;
+        return fsync(dfd) < 0 ? negative_errno() : 0;
 }
 
-int state_load(const char *dir, StateSnapshot *ret, const char **ret_reason) {
+int state_load(int dfd, StateSnapshot *ret, const char **ret_reason) {
         _cleanup_(freep) uint8_t *buf = NULL;
         _cleanup_(closep) int fd = -EBADF;
-        char path[4096];
         struct stat st;
         size_t got = 0;
 
-        if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >= (int) sizeof(path))
-                return -ENAMETOOLONG;
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        /* Never blocks (a FIFO would, for ever) and never follows a link out of the
+         * directory: anything but a regular file is refused, with what it is. */
+        fd = openat(dfd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ELOOP)
+                        return *ret_reason = "a symbolic link, not a state file", -EBADMSG;
                 return negative_errno();
+        }
         if (fstat(fd, &st) < 0)
                 return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return *ret_reason = S_ISDIR(st.st_mode)    ? "a directory, not a state file"
+                                     : S_ISFIFO(st.st_mode) ? "a FIFO, not a state file"
+                                                            : "not a regular file",
+                       -EBADMSG;
         if ((uint64_t) st.st_size > sizeof(struct header) + (uint64_t) STATE_ENTRIES_MAX * sizeof(struct entry))
                 return *ret_reason = "larger than any state file", -EBADMSG;
         buf = malloc(st.st_size ? (size_t) st.st_size : 1);
@@ -224,30 +250,23 @@ int state_load(const char *dir, StateSnapshot *ret, const char **ret_reason) {
         return state_decode(buf, got, ret, ret_reason);
 }
 
-int state_set_aside(const char *dir, char **ret_path) {
-        char path[4096];
+int state_set_aside(int dfd, char **ret_name) {
         char *aside;
 
-        if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >= (int) sizeof(path))
-                return -ENAMETOOLONG;
-        if (asprintf(&aside, "%s.damaged-%llu", path, (unsigned long long) now_usec(CLOCK_REALTIME)) < 0)
+        if (asprintf(&aside, STATE_FILE ".damaged-%llu", (unsigned long long) now_usec(CLOCK_REALTIME)) < 0)
                 return -ENOMEM;
-        if (rename(path, aside) < 0) {
+        if (renameat(dfd, STATE_FILE, dfd, aside) < 0) {
                 int r = negative_errno();
 
                 free(aside);
                 return r;
         }
-        *ret_path = aside;
+        *ret_name = aside;
         return 0;
 }
 
-int state_remove(const char *dir) {
-        char path[4096];
-
-        if (snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE) >= (int) sizeof(path))
-                return -ENAMETOOLONG;
-        if (unlink(path) < 0 && errno != ENOENT)
+int state_remove(int dfd) {
+        if (unlinkat(dfd, STATE_FILE, 0) < 0 && errno != ENOENT)
                 return negative_errno();
         return 0;
 }

@@ -6,6 +6,7 @@
  * a torn or damaged file is recognized and never read as counts. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,9 @@ typedef struct StateSnapshot {
         uint64_t since_usec; /* the last full reset */
         uint64_t saved_usec;
         uint8_t boot_id[16]; /* of the boot that wrote it */
+        /* The kernel's ID of the counts map it was written from, in that boot; 0 if
+         * unknown. Tells whether pinned counts are the ones it holds. */
+        uint32_t counts_map_id;
         uint64_t map_full_execs; /* since the last full reset */
         uint64_t map_full_failed;
         size_t n;
@@ -35,15 +39,20 @@ void state_snapshot_done(StateSnapshot *s);
 int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size);
 int state_decode(const void *data, size_t size, StateSnapshot *ret, const char **ret_reason);
 
-/* Writes dir/counts.state atomically and durably. */
-int state_save(const char *dir, const StateSnapshot *s);
-/* Reads dir/counts.state: -ENOENT if there is none, -EBADMSG with *ret_reason if it is
- * damaged. */
-int state_load(const char *dir, StateSnapshot *ret, const char **ret_reason);
-/* Renames a damaged dir/counts.state to counts.state.damaged-<usec>, which it returns. */
-int state_set_aside(const char *dir, char **ret_path);
-/* Removes dir/counts.state; 0 also when there was none. */
-int state_remove(const char *dir);
+/* Opens the state directory dir, making it (mode 0700) if asked and missing. Refused
+ * (-EPERM, with *ret_reason) when users other than its owner may write to it, or when it
+ * belongs to someone else than root and this process; -ENOTDIR with a reason when it is
+ * not a directory. The other functions work relative to the fd. */
+int state_dir_open(const char *dir, bool create, int *ret_fd, const char **ret_reason);
+/* Writes counts.state atomically and durably. */
+int state_save(int dfd, const StateSnapshot *s);
+/* Reads counts.state: -ENOENT if there is none, -EBADMSG with *ret_reason if it is
+ * damaged, or not a regular file (never opened blocking, never followed as a link). */
+int state_load(int dfd, StateSnapshot *ret, const char **ret_reason);
+/* Renames a damaged counts.state to counts.state.damaged-<usec>, whose name it returns. */
+int state_set_aside(int dfd, char **ret_name);
+/* Removes counts.state; 0 also when there was none. */
+int state_remove(int dfd);
 
 /* The kernel's boot ID (/proc/sys/kernel/random/boot_id). */
 int state_read_boot_id(uint8_t ret[16]);

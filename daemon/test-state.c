@@ -24,6 +24,7 @@ static StateSnapshot sample(void) {
                 .saved_usec = 1795412999000000,
                 .map_full_execs = 7,
                 .map_full_failed = 9,
+                .counts_map_id = 4711,
                 .n = ELEMENTSOF(entries),
                 .entries = (StateEntry *) entries,
         };
@@ -38,6 +39,7 @@ static void expect_same(const StateSnapshot *a, const StateSnapshot *b) {
         ASSERT_EQ_U(a->saved_usec, b->saved_usec);
         ASSERT_EQ_U(a->map_full_execs, b->map_full_execs);
         ASSERT_EQ_U(a->map_full_failed, b->map_full_failed);
+        ASSERT_EQ_U(a->counts_map_id, b->counts_map_id);
         ASSERT(memcmp(a->boot_id, b->boot_id, 16) == 0);
         ASSERT_EQ_U(a->n, b->n);
         for (size_t i = 0; i < a->n; i++) {
@@ -130,29 +132,34 @@ static void test_files(void) {
         StateSnapshot s = sample(), out = {};
         const char *reason = NULL;
         struct stat st;
-        int fd;
+        int fd, dfd = -EBADF;
 
         ASSERT(mkdtemp(dir));
         snprintf(sub, sizeof(sub), "%s/state", dir);
         snprintf(path, sizeof(path), "%s/" STATE_FILE, sub);
 
-        ASSERT_EQ(state_load(sub, &out, &reason), -ENOENT);
-        /* The directory is made when missing, the file is private, no temporary is left. */
-        ASSERT_EQ(state_save(sub, &s), 0);
+        /* Not made unless asked; made private when asked. */
+        ASSERT_EQ(state_dir_open(sub, false, &dfd, &reason), -ENOENT);
+        ASSERT_EQ(state_dir_open(sub, true, &dfd, &reason), 0);
+        ASSERT_EQ(stat(sub, &st), 0);
+        ASSERT_EQ(st.st_mode & 0777, 0700);
+
+        ASSERT_EQ(state_load(dfd, &out, &reason), -ENOENT);
+        /* The file is private, no temporary is left. */
+        ASSERT_EQ(state_save(dfd, &s), 0);
         ASSERT_EQ(stat(path, &st), 0);
         ASSERT_EQ(st.st_mode & 0777, 0600);
-        ASSERT_EQ(access(sub, F_OK), 0);
         snprintf(path, sizeof(path), "%s/." STATE_FILE ".tmp", sub);
         ASSERT_EQ(access(path, F_OK), -1);
-        ASSERT_EQ(state_load(sub, &out, &reason), 0);
+        ASSERT_EQ(state_load(dfd, &out, &reason), 0);
         expect_same(&s, &out);
         state_snapshot_done(&out);
 
         /* A newer snapshot replaces the older one whole. */
         s.n = 1;
         s.saved_usec++;
-        ASSERT_EQ(state_save(sub, &s), 0);
-        ASSERT_EQ(state_load(sub, &out, &reason), 0);
+        ASSERT_EQ(state_save(dfd, &s), 0);
+        ASSERT_EQ(state_load(dfd, &out, &reason), 0);
         expect_same(&s, &out);
         state_snapshot_done(&out);
 
@@ -162,23 +169,65 @@ static void test_files(void) {
         ASSERT(fd >= 0);
         ASSERT_EQ(write(fd, "EXECCNT\n", 8), 8);
         close(fd);
-        ASSERT_EQ(state_load(sub, &out, &reason), -EBADMSG);
+        ASSERT_EQ(state_load(dfd, &out, &reason), -EBADMSG);
         ASSERT_STREQ(reason, "shorter than its header");
-        ASSERT_EQ(state_set_aside(sub, &aside), 0);
-        ASSERT(strstr(aside, "/" STATE_FILE ".damaged-"));
-        ASSERT_EQ(stat(aside, &st), 0);
+        ASSERT_EQ(state_set_aside(dfd, &aside), 0);
+        ASSERT(strncmp(aside, STATE_FILE ".damaged-", strlen(STATE_FILE ".damaged-")) == 0);
+        ASSERT_EQ(fstatat(dfd, aside, &st, 0), 0);
         ASSERT_EQ(st.st_size, 8);
-        ASSERT_EQ(state_load(sub, &out, &reason), -ENOENT);
-
-        ASSERT_EQ(state_save(sub, &s), 0);
-        ASSERT_EQ(state_remove(sub), 0);
-        ASSERT_EQ(state_remove(sub), 0); /* nothing there: fine too */
-        ASSERT_EQ(access(path, F_OK), -1);
-
-        unlink(aside);
+        ASSERT_EQ(unlinkat(dfd, aside, 0), 0);
         free(aside);
-        rmdir(sub);
-        rmdir(dir);
+        ASSERT_EQ(state_load(dfd, &out, &reason), -ENOENT);
+
+        /* Anything but a regular file is refused, at once: a FIFO (which would block an
+         * open for ever), a directory, a link (followed nowhere). */
+        ASSERT_EQ(mkfifo(path, 0600), 0);
+        ASSERT_EQ(state_load(dfd, &out, &reason), -EBADMSG);
+        ASSERT_STREQ(reason, "a FIFO, not a state file");
+        ASSERT_EQ(unlink(path), 0);
+        ASSERT_EQ(mkdir(path, 0700), 0);
+        ASSERT_EQ(state_load(dfd, &out, &reason), -EBADMSG);
+        ASSERT_STREQ(reason, "a directory, not a state file");
+        ASSERT_EQ(state_save(dfd, &s), -EISDIR); /* a snapshot cannot replace it */
+        ASSERT_EQ(state_set_aside(dfd, &aside), 0); /* but it can be set aside */
+        ASSERT_EQ(fstatat(dfd, aside, &st, 0), 0);
+        ASSERT(S_ISDIR(st.st_mode));
+        ASSERT_EQ(unlinkat(dfd, aside, AT_REMOVEDIR), 0);
+        free(aside);
+        ASSERT_EQ(symlink("/etc/passwd", path), 0);
+        ASSERT_EQ(state_load(dfd, &out, &reason), -EBADMSG);
+        ASSERT_STREQ(reason, "a symbolic link, not a state file");
+        ASSERT_EQ(unlink(path), 0);
+
+        ASSERT_EQ(state_save(dfd, &s), 0);
+        ASSERT_EQ(state_remove(dfd), 0);
+        ASSERT_EQ(state_remove(dfd), 0); /* nothing there: fine too */
+        ASSERT_EQ(access(path, F_OK), -1);
+        close(dfd);
+
+        /* A directory others may write to is refused: they could plant a state file. */
+        ASSERT_EQ(chmod(sub, 0777), 0);
+        reason = NULL;
+        ASSERT_EQ(state_dir_open(sub, true, &dfd, &reason), -EPERM);
+        ASSERT_STREQ(reason, "writable by other users than its owner (chmod go-w)");
+        ASSERT_EQ(chmod(sub, 0755), 0);
+        ASSERT_EQ(state_dir_open(sub, true, &dfd, &reason), 0);
+        close(dfd);
+        if (geteuid() == 0) {
+                ASSERT_EQ(chown(sub, 12345, 12345), 0);
+                ASSERT_EQ(state_dir_open(sub, true, &dfd, &reason), -EPERM);
+                ASSERT_STREQ(reason, "owned by a user that is neither root nor the daemon's");
+        }
+        /* A file where the directory should be. */
+        ASSERT_EQ(rmdir(sub), 0);
+        fd = open(sub, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        ASSERT(fd >= 0);
+        close(fd);
+        reason = NULL;
+        ASSERT_EQ(state_dir_open(sub, true, &dfd, &reason), -ENOTDIR);
+        ASSERT_STREQ(reason, "not a directory");
+        ASSERT_EQ(unlink(sub), 0);
+        ASSERT_EQ(rmdir(dir), 0);
 }
 
 static void test_boot_id(void) {

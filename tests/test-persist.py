@@ -339,6 +339,184 @@ def test_open_pin_dir(tmp):
             d.stop()
 
 
+def fill(path):
+    """Fills the file system of path: a file grows until the disk is full."""
+    filler = os.path.join(path, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for size in (65536, 512, 1):  # the last blocks too
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_reset_disk_full(tmp):
+    """A reset that cannot reach the disk fails and changes nothing (a reboot would bring
+    the counts back); status and the log say that snapshots fail, once, not at every
+    attempt; once there is room again, the reset works and survives a reboot."""
+    path = os.path.join(tmp, "full")
+    state = os.path.join(path, "state")
+    os.makedirs(state)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", state], check=True)
+    d = None
+    try:
+        d = Daemon(path, "[State]\nSnapshotIntervalSec=1s\n")
+        a = new_uid()
+        exec_ok(a, 3)
+        exec_missing(a, 1)
+        filler = fill(state)
+        wait_for(lambda: status(d)["state_failures"] >= 2, "two failed snapshots", timeout=10)
+        p = d.ctl("reset", "--uid", str(a), rc=1)
+        expect("nothing was reset" in p.stderr and "No space left on device" in p.stderr, f"reset: {p.stderr!r}")
+        p = d.ctl("reset", rc=1)
+        expect("nothing was reset" in p.stderr, f"reset of all: {p.stderr!r}")
+        expect(counts(d, a) == (3, 1), f"nothing reset: {counts(d, a)}")
+        s = status(d)
+        expect(s["state_file"] == os.path.join(state, STATE_FILE) and "No space left on device" in s["state_error"]
+               and s["state_error_usec"] > 0, f"status: {s}")
+        text = d.ctl("status").stdout
+        expect("state file NOT WRITTEN: writing" in text and "No space left on device" in text, text)
+        log = d.run_log()
+        expect(log.count("Failed to write the state file") == 1, f"one warning for a run of failures:\n{log}")
+
+        os.unlink(filler)
+        wait_for(lambda: status(d)["state_failures"] == 0, "a snapshot to work again", timeout=10)
+        expect(status(d)["state_error"] is None, "no error once it works")
+        expect("Wrote the state file in" in d.run_log() and "again, after" in d.run_log(), d.run_log())
+        d.ctl("reset", "--uid", str(a))
+        expect(counts(d, a) == (0, 0), "reset")
+        d.kill()
+        wipe_pins(d)
+        d.start()
+        expect(counts(d, a) == (0, 0), f"the reset survives a crash and reboot: {counts(d, a)}")
+    finally:
+        if d:
+            d.stop()
+        subprocess.run(["umount", state], check=False)
+
+
+def test_odd_state_files(tmp):
+    """A FIFO, a directory or a link where the state file should be is set aside at start,
+    at once (a FIFO used to hang the daemon in open()), and snapshots work again."""
+    d = new_daemon(tmp, "odd")
+    a = new_uid()
+    path = os.path.join(d.state, STATE_FILE)
+    try:
+        exec_ok(a, 2)
+        for what, make in (("a FIFO", lambda: os.mkfifo(path, 0o600)), ("a directory", lambda: os.mkdir(path)),
+                           ("a symbolic link", lambda: os.symlink("/etc/passwd", path))):
+            expect(d.stop() == 0, "clean stop")
+            wipe_pins(d)
+            os.unlink(path)
+            make()
+            d.start(start_timeout=5)
+            expect(f"is {what}, not a state file; kept as" in d.run_log(), f"{what}:\n{d.run_log()}")
+            expect(status(d)["counts_origin"] == "fresh", f"{what}: starts from zero")
+            expect(d.stop() == 0, "clean stop")
+            expect(os.path.isfile(path) and not os.path.islink(path), f"{what}: the snapshot is written again")
+            d.start()
+            for name in glob.glob(path + ".damaged-*"):
+                (os.rmdir if os.path.isdir(name) and not os.path.islink(name) else os.unlink)(name)
+            exec_ok(a, 2)
+    finally:
+        d.stop()
+
+
+def test_open_state_dir(tmp):
+    """A state directory others may write to is not used: anyone could plant a state file
+    there, and only a CRC protects it. The daemon says so, and status too."""
+    d = new_daemon(tmp, "openstate")
+    a = new_uid()
+    try:
+        exec_ok(a, 4)
+        expect(d.stop() == 0, "clean stop")
+        wipe_pins(d)
+        os.chmod(d.state, 0o777)  # the snapshot of 4 execs could be anyone's now
+        d.start()
+        s = status(d)
+        expect(s["counts_origin"] == "fresh" and counts(d, a) == (0, 0), f"not restored: {s['counts_origin']}")
+        expect(s["state_file"] is None and "writable by other users" in s["state_error"], f"status: {s}")
+        expect("No state file is kept: the state directory" in d.run_log(), d.run_log())
+        expect("no state file: " in d.ctl("status").stdout, d.ctl("status").stdout)
+        exec_ok(a, 1)
+        expect(d.stop() == 0, "clean stop")
+        expect("nothing is pinned" not in d.run_log(), "the pins are kept")
+        os.chmod(d.state, 0o700)
+        d.start()
+        expect(counts(d, a) == (1, 0), f"pinned counts go on: {counts(d, a)}")
+    finally:
+        d.stop()
+
+
+def test_newer_state_file(tmp):
+    """Pins refused for a run (mode 0777): the daemon counts unpinned from the state file,
+    lets go of the probes a killed daemon left pinned there (else both count), and says
+    that the counts go to the state file at its stop. With the pins usable again, the
+    state file of that run is newer than the pins: it wins, and the log says why."""
+    d = new_daemon(tmp, "newer", "[State]\nSnapshotIntervalSec=1s\n")
+    a = new_uid()
+    try:
+        exec_ok(a, 5)
+        done = time.time() * 1e6
+        wait_for(lambda: status(d)["state_saved_usec"] > done, "a snapshot after the execs", timeout=10)
+        old_programs = pinned_program_ids(d)
+        d.kill()
+        expect(old_programs and all(program_loaded(p) for p in old_programs), "the killed daemon's probes count on")
+        os.chmod(d.pins, 0o777)
+        d.start()
+        s = status(d)
+        expect(not s["pinned"] and s["counts_origin"] == "state-file", f"unpinned, from the state file: {s}")
+        wait_for(lambda: not any(program_loaded(p) for p in old_programs), "the old probes to be let go of")
+        expect(links(d) == [], f"no probe left pinned: {d.pinned()}")
+        expect("Let go of 2 probes an earlier daemon left attached" in d.run_log(), d.run_log())
+        expect("not pinned: in the state file from one start to the next" in d.ctl("status").stdout,
+               d.ctl("status").stdout)
+        ok = finish(execload(a, "success", 1, 100))
+        expect(counts(d, a) == (5 + ok["execs"], 0), f"counting unpinned: {counts(d, a)}")
+        expect(d.stop() == 0, "clean stop")
+        expect("nothing is pinned: the counts go to the state file" in d.run_log(), d.run_log())
+        os.chmod(d.pins, 0o700)
+        d.start()
+        s = status(d)
+        expect(s["pinned"] and s["counts_origin"] == "state-file", f"the newer state file wins: {s}")
+        expect(counts(d, a) == (105, 0), f"none of the unpinned run's execs lost: {counts(d, a)}")
+        expect("The pinned counts and the state file disagree: the state file, written at" in d.run_log(),
+               d.run_log())
+        # And from now on the pins are this daemon's again: a restart takes them.
+        expect(d.stop() == 0, "clean stop")
+        d.start()
+        s = status(d)
+        expect(s["counts_origin"] == "pinned-maps" and counts(d, a) == (105, 0), f"pins again: {s}")
+        expect("disagree" not in d.run_log(), "pins and state file agree after a stop")
+    finally:
+        d.stop()
+
+
+def test_forget_not_bpffs(tmp):
+    """--forget never removes files from a PinDirectory= that is not a BPF file system,
+    whatever their names."""
+    path = os.path.join(tmp, "forget-plain")
+    pins = os.path.join(path, "plain")
+    os.makedirs(pins)
+    names = ["counts", "stats", "events", "tunables", "meta", "link-exec_done_btf", "new-counts"]
+    for name in names:
+        with open(os.path.join(pins, name), "w") as f:
+            f.write("not a pin\n")
+    config = os.path.join(path, "execcountd.conf")
+    with open(config, "w") as f:
+        f.write(f"[State]\nPinDirectory={pins}\nDirectory={os.path.join(path, 'state')}\n")
+    p = subprocess.run([daemonlib.EXECCOUNTD, "--config", config, "--forget"], capture_output=True, text=True,
+                       timeout=30)
+    expect(p.returncode == 0 and "not in a BPF file system, so it holds no pins: nothing removed" in p.stdout,
+           f"--forget: {p}")
+    expect(sorted(os.listdir(pins)) == sorted(names), f"every file is still there: {os.listdir(pins)}")
+
+
 def main():
     daemonlib.setup(sys.argv, 2300000000)
     tmp = tempfile.mkdtemp(prefix="test-persist-")
@@ -355,6 +533,11 @@ def main():
             ("--forget", lambda: test_forget(tmp)),
             ("no BPF file system: counts, unpinned", lambda: test_unpinned(tmp)),
             ("a pin directory others may write to: unpinned", lambda: test_open_pin_dir(tmp)),
+            ("a reset on a full disk fails, nothing is reset; status says", lambda: test_reset_disk_full(tmp)),
+            ("a FIFO, directory or link as the state file", lambda: test_odd_state_files(tmp)),
+            ("a state directory others may write to: not used", lambda: test_open_state_dir(tmp)),
+            ("a newer state file wins over older pins", lambda: test_newer_state_file(tmp)),
+            ("--forget leaves a PinDirectory= outside bpffs alone", lambda: test_forget_not_bpffs(tmp)),
         ])
     finally:
         daemonlib.cleanup()
