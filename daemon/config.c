@@ -56,6 +56,7 @@ int config_init(Config *c) {
                 .snapshot_interval_usec = CONFIG_SNAPSHOT_INTERVAL_USEC_DEFAULT,
                 .log_execs_interval_usec = CONFIG_LOG_EXECS_INTERVAL_USEC_DEFAULT,
                 .log_execs_burst = CONFIG_LOG_EXECS_BURST_DEFAULT,
+                .log_execs_burst_per_uid = CONFIG_LOG_EXECS_BURST_PER_UID_DEFAULT,
                 .summary_interval_usec = CONFIG_SUMMARY_INTERVAL_USEC_DEFAULT,
                 .log_level = LOG_INFO,
         };
@@ -253,6 +254,15 @@ static int set_log_execs_burst(Config *c, const char *value, const char **ret_wh
         return 0;
 }
 
+static int set_log_execs_burst_per_uid(Config *c, const char *value, const char **ret_why) {
+        uint32_t v;
+
+        if (parse_uint32(value, &v) < 0 || v < 1)
+                return *ret_why = "expected a number of entries, at least 1", -EINVAL;
+        c->log_execs_burst_per_uid = v;
+        return 0;
+}
+
 static int set_summary_interval(Config *c, const char *value, const char **ret_why) {
         return set_interval(&c->summary_interval_usec, value, ret_why);
 }
@@ -339,6 +349,10 @@ static void get_log_execs_burst(const Config *c, FILE *f) {
         fprintf(f, "%" PRIu32, c->log_execs_burst);
 }
 
+static void get_log_execs_burst_per_uid(const Config *c, FILE *f) {
+        fprintf(f, "%" PRIu32, c->log_execs_burst_per_uid);
+}
+
 static void get_summary_interval(const Config *c, FILE *f) {
         print_timespan(c->summary_interval_usec, f);
 }
@@ -399,6 +413,7 @@ static const struct {
         { "Journal", "LogExecs", set_log_execs, get_log_execs },
         { "Journal", "LogExecsRateLimitIntervalSec", set_log_execs_interval, get_log_execs_interval },
         { "Journal", "LogExecsRateLimitBurst", set_log_execs_burst, get_log_execs_burst },
+        { "Journal", "LogExecsRateLimitBurstPerUID", set_log_execs_burst_per_uid, get_log_execs_burst_per_uid },
         { "Journal", "SummaryIntervalSec", set_summary_interval, get_summary_interval },
         { "Daemon", "LogLevel", set_log_level, get_log_level },
 };

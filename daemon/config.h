@@ -32,6 +32,7 @@ int probe_mode_from_string(const char *s);
 #define CONFIG_SOCKET_PATH_DEFAULT "/run/execcountd/io.execcount"
 #define CONFIG_LOG_EXECS_INTERVAL_USEC_DEFAULT (10 * 1000 * 1000ull)
 #define CONFIG_LOG_EXECS_BURST_DEFAULT 1000u
+#define CONFIG_LOG_EXECS_BURST_PER_UID_DEFAULT 100u
 #define CONFIG_SUMMARY_INTERVAL_USEC_DEFAULT (3600 * 1000 * 1000ull)
 #define CONFIG_INTERVAL_USEC_MAX (7 * 24 * 3600 * 1000 * 1000ull)
 #define CONFIG_STATE_DIRECTORY_DEFAULT "/var/lib/execcountd"
@@ -69,6 +70,7 @@ typedef struct Config {
         bool log_execs;
         uint64_t log_execs_interval_usec;
         uint32_t log_execs_burst;
+        uint32_t log_execs_burst_per_uid;
         uint64_t summary_interval_usec;
         /* [Daemon] */
         int log_level;

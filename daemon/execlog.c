@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* execlog.c: one journal entry per exec, when LogExecs=yes, within a rate limit. */
+/* execlog.c: one journal entry per exec, when LogExecs=yes, within rate limits: overall,
+ * and per UID. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,22 +12,37 @@
 #include "execlog.h"
 #include "journal.h"
 #include "log.h"
-#include "ratelimit.h"
 #include "time-util.h"
+#include "uidmap.h"
 #include "users.h"
 #include "utf8.h"
 
+/* How many UIDs the "left out" message names in its text, and in fields. */
+#define SUPPRESSED_SHOWN 10
+#define SUPPRESSED_FIELDS 50
+
+typedef struct UidTally {
+        unsigned logged;
+        uint64_t suppressed;
+} UidTally;
+
 struct ExecLog {
         bool enabled;
-        RateLimit limit;
+        ExecLogLimits limits;
+        /* The current interval: since when, entries logged, left out; and per UID. */
+        uint64_t begin_usec;
+        unsigned logged;
+        uint64_t suppressed;
+        UidMap *uids;
+        UidTally others; /* UIDs beyond EXEC_LOG_UIDS_MAX in one interval */
         UserCache *users;
 };
 
 int exec_log_new(ExecLog **ret) {
         ExecLog *l = calloc(1, sizeof(*l));
 
-        if (!l || user_cache_new(&l->users) < 0) {
-                free(l);
+        if (!l || user_cache_new(&l->users) < 0 || uidmap_new(sizeof(UidTally), EXEC_LOG_UIDS_MAX, &l->uids) < 0) {
+                exec_log_free(l);
                 return -ENOMEM;
         }
         *ret = l;
@@ -37,55 +53,131 @@ ExecLog *exec_log_free(ExecLog *l) {
         if (!l)
                 return NULL;
         user_cache_free(l->users);
+        uidmap_free(l->uids);
         free(l);
         return NULL;
 }
 
-static void log_suppressed(const ExecLog *l, uint64_t n);
+typedef struct Suppressed {
+        uint32_t uid;
+        bool other;
+        uint64_t n;
+} Suppressed;
 
-void exec_log_configure(ExecLog *l, bool enabled, uint64_t interval_usec, unsigned burst) {
-        l->enabled = enabled;
-        if (l->limit.interval_usec == interval_usec && l->limit.burst == burst)
-                return;
-        /* New limits start a new interval; what the old one held back is said now. */
-        if (l->limit.suppressed > 0)
-                log_suppressed(l, l->limit.suppressed);
-        l->limit = (RateLimit) { .interval_usec = interval_usec, .burst = burst };
+static int compare_suppressed(const void *a, const void *b) {
+        const Suppressed *x = a, *y = b;
+
+        if (x->n != y->n)
+                return x->n > y->n ? -1 : 1;
+        return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-static void log_suppressed(const ExecLog *l, uint64_t n) {
-        char count[24];
-        LogField fields[] = { { "EXECS_SUPPRESSED", count } };
-        char span[32];
+/* Who was left out in the interval that ends, the most first. */
+static size_t collect_suppressed(ExecLog *l, Suppressed **ret) {
+        Suppressed *list = calloc(uidmap_size(l->uids) + 1, sizeof(*list));
+        size_t n = 0, i = 0;
+        uint32_t uid;
+        void *v;
 
-        snprintf(count, sizeof(count), "%" PRIu64, n);
-        snprintf(span, sizeof(span), "%" PRIu64 "s", l->limit.interval_usec / USEC_PER_SEC);
-        log_struct(LOG_WARNING, MESSAGE_ID_EXECS_SUPPRESSED, fields, ELEMENTSOF(fields),
-                   "Left out %" PRIu64 " exec entries: more than %u in %s (LogExecsRateLimitBurst=, "
-                   "LogExecsRateLimitIntervalSec=). The counts include them.",
-                   n, l->limit.burst, span);
+        *ret = list;
+        if (!list)
+                return 0;
+        while (uidmap_next(l->uids, &i, &uid, &v))
+                if (((UidTally *) v)->suppressed > 0)
+                        list[n++] = (Suppressed) { .uid = uid, .n = ((UidTally *) v)->suppressed };
+        if (l->others.suppressed > 0)
+                list[n++] = (Suppressed) { .other = true, .n = l->others.suppressed };
+        qsort(list, n, sizeof(*list), compare_suppressed);
+        return n;
+}
+
+static void log_suppressed(ExecLog *l) {
+        _cleanup_(freep) Suppressed *list = NULL;
+        char count[24], n_uids[24], span[32], text[SUPPRESSED_SHOWN * 48] = "";
+        char entries[SUPPRESSED_FIELDS][48];
+        LogField f[2 + SUPPRESSED_FIELDS];
+        size_t n = collect_suppressed(l, &list), nf = 0, used = 0;
+
+        snprintf(count, sizeof(count), "%" PRIu64, l->suppressed);
+        snprintf(n_uids, sizeof(n_uids), "%zu", n);
+        snprintf(span, sizeof(span), "%" PRIu64 "s", l->limits.interval_usec / USEC_PER_SEC);
+        f[nf++] = (LogField) { "EXECS_SUPPRESSED", count };
+        f[nf++] = (LogField) { "EXECS_SUPPRESSED_UIDS", n_uids };
+        for (size_t i = 0; i < n; i++) {
+                char who[24];
+
+                if (list[i].other)
+                        snprintf(who, sizeof(who), "other");
+                else
+                        snprintf(who, sizeof(who), "%" PRIu32, list[i].uid);
+                if (i < SUPPRESSED_SHOWN && used < sizeof(text))
+                        used += (size_t) snprintf(text + used, sizeof(text) - used, "%sUID %s: %" PRIu64,
+                                                  i ? ", " : "", who, list[i].n);
+                if (i < SUPPRESSED_FIELDS) {
+                        /* One EXECS_SUPPRESSED_UID=UID COUNT per UID, the most first. */
+                        snprintf(entries[i], sizeof(entries[i]), "%s %" PRIu64, who, list[i].n);
+                        f[nf++] = (LogField) { "EXECS_SUPPRESSED_UID", entries[i] };
+                }
+        }
+        log_struct(LOG_WARNING, MESSAGE_ID_EXECS_SUPPRESSED, f, nf,
+                   "Left out %s exec entries of %zu UIDs (%s%s): more than %u in %s, or %u of one UID "
+                   "(LogExecsRateLimitBurst=, LogExecsRateLimitBurstPerUID=, LogExecsRateLimitIntervalSec=). The "
+                   "counts include them.",
+                   count, n, text, n > SUPPRESSED_SHOWN ? ", ..." : "", l->limits.burst, span,
+                   l->limits.burst_per_uid);
+}
+
+/* Ends the interval if it is over (or if asked), saying what it left out. */
+static void interval_end(ExecLog *l, uint64_t now, bool force) {
+        if (!force && now < l->begin_usec + l->limits.interval_usec)
+                return;
+        if (l->suppressed > 0)
+                log_suppressed(l);
+        l->begin_usec = now;
+        l->logged = 0;
+        l->suppressed = 0;
+        l->others = (UidTally) {};
+        uidmap_clear(l->uids);
+}
+
+void exec_log_configure(ExecLog *l, bool enabled, const ExecLogLimits *limits) {
+        l->enabled = enabled;
+        if (memcmp(&l->limits, limits, sizeof(*limits)) == 0)
+                return;
+        /* New limits start a new interval; what the old one held back is said now. */
+        interval_end(l, now_usec(CLOCK_MONOTONIC), true);
+        l->limits = *limits;
 }
 
 void exec_log_flush(ExecLog *l) {
-        uint64_t n = ratelimit_flush(&l->limit, now_usec(CLOCK_MONOTONIC));
+        if (l->limits.interval_usec > 0)
+                interval_end(l, now_usec(CLOCK_MONOTONIC), false);
+}
 
-        if (n > 0)
-                log_suppressed(l, n);
+/* Whether one more entry of uid fits the limits. */
+static bool exec_log_pass(ExecLog *l, uint32_t uid) {
+        UidTally *t;
+
+        if (l->limits.interval_usec == 0)
+                return true;
+        interval_end(l, now_usec(CLOCK_MONOTONIC), false);
+        t = uidmap_put(l->uids, uid) ?: &l->others;
+        if (t->logged >= l->limits.burst_per_uid || l->logged >= l->limits.burst) {
+                t->suppressed++;
+                l->suppressed++;
+                return false;
+        }
+        t->logged++;
+        l->logged++;
+        return true;
 }
 
 void exec_log_event(ExecLog *l, const ExecEvent *e) {
         char uid[16], pid[16], ppid[16], result[16], auid[16], time_usec[24];
         _cleanup_(freep) char *shown = NULL;
         const char *user, *error;
-        uint64_t suppressed;
-        bool pass;
 
-        if (!l->enabled)
-                return;
-        pass = ratelimit_pass(&l->limit, now_usec(CLOCK_MONOTONIC), &suppressed);
-        if (suppressed > 0)
-                log_suppressed(l, suppressed);
-        if (!pass)
+        if (!l->enabled || !exec_log_pass(l, e->uid))
                 return;
 
         snprintf(uid, sizeof(uid), "%" PRIu32, e->uid);

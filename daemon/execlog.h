@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* execlog.h: one journal entry per exec, when LogExecs=yes, within a rate limit. */
+/* execlog.h: one journal entry per exec, when LogExecs=yes, within rate limits: overall,
+ * and per UID, so that one user's storm never hides another user's execs. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,13 +11,22 @@
 
 typedef struct ExecLog ExecLog;
 
+/* At most this many UIDs are told apart in one interval; the execs of further ones
+ * share one per-UID limit. */
+#define EXEC_LOG_UIDS_MAX 4096
+
+typedef struct ExecLogLimits {
+        uint64_t interval_usec; /* 0: no limit */
+        unsigned burst; /* entries per interval, all UIDs together */
+        unsigned burst_per_uid; /* entries per interval of one UID */
+} ExecLogLimits;
+
 int exec_log_new(ExecLog **ret);
 ExecLog *exec_log_free(ExecLog *l);
 DEFINE_POINTER_CLEANUP(ExecLog, exec_log_free);
 
-/* At most burst entries per interval (interval 0: no limit). */
-void exec_log_configure(ExecLog *l, bool enabled, uint64_t interval_usec, unsigned burst);
-/* Logs e, unless disabled or over the limit. */
+void exec_log_configure(ExecLog *l, bool enabled, const ExecLogLimits *limits);
+/* Logs e, unless disabled or over a limit. */
 void exec_log_event(ExecLog *l, const ExecEvent *e);
-/* Says how many entries were held back, once their interval is over. */
+/* Says how many entries were held back, and whose, once their interval is over. */
 void exec_log_flush(ExecLog *l);

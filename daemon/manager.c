@@ -299,6 +299,16 @@ static void manager_resolve_access_group(Manager *m, const Config *c) {
         }
 }
 
+static void configure_exec_log(Manager *m, const Config *c) {
+        ExecLogLimits limits = {
+                .interval_usec = c->log_execs_interval_usec,
+                .burst = c->log_execs_burst,
+                .burst_per_uid = c->log_execs_burst_per_uid,
+        };
+
+        exec_log_configure(m->exec_log, c->log_execs, &limits);
+}
+
 static ServerLimits manager_server_limits(const Config *c) {
         ServerLimits l = SERVER_LIMITS_DEFAULT;
 
@@ -412,8 +422,7 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         r = exec_log_new(&m->exec_log);
         if (r < 0)
                 return log_oom();
-        exec_log_configure(m->exec_log, m->config.log_execs, m->config.log_execs_interval_usec,
-                           m->config.log_execs_burst);
+        configure_exec_log(m, &m->config);
 
         r = drain_new(m->event, probe_get_events_fd(m->probe), manager_flush_interval(m, &m->config), on_record,
                       on_drain_polling, m, &m->drain);
@@ -596,7 +605,7 @@ static int manager_apply(Manager *m, Config *c) {
         ServerLimits limits = manager_server_limits(c);
         server_set_limits(m->server, &limits);
         manager_resolve_access_group(m, c);
-        exec_log_configure(m->exec_log, c->log_execs, c->log_execs_interval_usec, c->log_execs_burst);
+        configure_exec_log(m, c);
         log_set_max_level(c->log_level);
         log_restart_only(&m->config, c);
 

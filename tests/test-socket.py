@@ -12,6 +12,7 @@ query stay exact. execcountctl runs as those users too, for its one-line errors.
 import grp
 import json
 import os
+import re
 import resource
 import shutil
 import socket
@@ -388,6 +389,33 @@ def test_garbage_flood(d):
     expect(d.proc.poll() is None and "users" in d.call("io.execcount.GetStats"), "served after 50 garbage clients")
 
 
+def test_fair_journal(tmp):
+    """LogExecs=yes: one user's storm of 1,200 failed execs cannot push another user's
+    execs out of the journal; the "left out" message says whose entries it held back,
+    and how many, exactly."""
+    path = os.path.join(tmp, "journal")
+    os.mkdir(path)
+    d = Daemon(path, "[Journal]\nLogExecs=yes\n")
+    a, b = new_uid(), new_uid()
+    try:
+        storm = subprocess.run([EXECLOAD, "--mode=failure", "--count=1200", f"--uid={a}", "--json"],
+                               capture_output=True, text=True, timeout=60, check=True)
+        expect(json.loads(storm.stdout)["failed"] == 1200, storm.stdout)
+        exec_ok(b, 5)
+        wait_for(lambda: d.read_log().count(f"UID {b} ran /bin/true") == 5, f"UID {b}'s 5 execs in the journal")
+        # New limits end the interval, which says what it left out.
+        with open(d.config, "a") as f:
+            f.write("\n[Journal]\nLogExecsRateLimitBurst=1001\n")
+        d.ctl("reload")
+        log = d.read_log()
+        logged = log.count(f"UID {a} failed to run ")
+        left_out = sum(int(n) for n in re.findall(rf"Left out \d+ exec entries of \d+ UIDs \([^)]*\bUID {a}: (\d+)", log))
+        expect(logged == 100 and left_out == 1100,
+               f"UID {a}: {logged} entries and {left_out} left out, of 1200 (100 per UID)")
+    finally:
+        d.stop()
+
+
 def main():
     daemonlib.setup(sys.argv, 2400000000)
     g = access_group()
@@ -411,6 +439,7 @@ def main():
             ("out of file descriptors: no spinning, served again after", lambda: test_out_of_fds(d)),
             ("GetStats with \"more\": in parts, every UID once", lambda: test_stats_in_parts(d)),
             ("garbage", lambda: test_garbage_flood(d)),
+            ("a fair journal: one user's storm hides no one else's execs", lambda: test_fair_journal(tmp)),
         ])
         if failed:
             print("---- execcountd log ----\n" + d.read_log())

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-execlog.c: unit tests for execlog.c: the limits overall and per UID, and the
+ * "left out" message that says whose entries were held back. */
+
+#include <stdio.h>
+
+#include "execlog.h"
+#include "journal.h"
+#include "log.h"
+#include "test.h"
+
+static unsigned n_entries[8], n_total;
+static char last_message[2048];
+static char suppressed_fields[64][64];
+static size_t n_suppressed_fields;
+static char suppressed_total[32];
+
+/* Records, by UID index, the exec entries; and the last "left out" message. */
+static void sink(int level, int error, const char *message_id, const LogField *fields, size_t n_fields,
+                 const char *message) {
+        if (message_id && streq(message_id, MESSAGE_ID_EXEC)) {
+                n_total++;
+                for (size_t i = 0; i < n_fields; i++)
+                        if (streq(fields[i].name, "EXEC_UID"))
+                                n_entries[atoi(fields[i].value) % 8]++;
+                return;
+        }
+        if (message_id && streq(message_id, MESSAGE_ID_EXECS_SUPPRESSED)) {
+                snprintf(last_message, sizeof(last_message), "%s", message);
+                n_suppressed_fields = 0;
+                for (size_t i = 0; i < n_fields; i++) {
+                        if (streq(fields[i].name, "EXECS_SUPPRESSED_UID"))
+                                snprintf(suppressed_fields[n_suppressed_fields++], 64, "%s", fields[i].value);
+                        if (streq(fields[i].name, "EXECS_SUPPRESSED"))
+                                snprintf(suppressed_total, sizeof(suppressed_total), "%s", fields[i].value);
+                }
+        }
+}
+
+static ExecEvent *event(uint32_t uid) {
+        static char buf[sizeof(ExecEvent) + 16];
+        ExecEvent *e = (ExecEvent *) buf;
+
+        *e = (ExecEvent) { .uid = uid, .pid = 1, .ppid = 1, .auid = EXEC_AUID_UNSET, .result = -2, .has_filename = true,
+                           .filename_len = 2 };
+        strcpy(e->comm, "sh");
+        strcpy(e->filename, "/x");
+        return e;
+}
+
+static void reset_counts(void) {
+        memset(n_entries, 0, sizeof(n_entries));
+        n_total = 0;
+        last_message[0] = '\0';
+        n_suppressed_fields = 0;
+}
+
+/* One user's storm leaves room for everyone else's execs; the message names the user. */
+static void test_storm_of_one(void) {
+        ExecLogLimits limits = { .interval_usec = 3600 * USEC_PER_SEC, .burst = 1000, .burst_per_uid = 100 };
+        ExecLogLimits other = limits;
+        ExecLog *l;
+
+        reset_counts();
+        ASSERT_EQ(exec_log_new(&l), 0);
+        exec_log_configure(l, true, &limits);
+        for (int i = 0; i < 1200; i++)
+                exec_log_event(l, event(1001));
+        for (int i = 0; i < 5; i++)
+                exec_log_event(l, event(1002));
+        ASSERT_EQ_U(n_entries[1001 % 8], 100);
+        ASSERT_EQ_U(n_entries[1002 % 8], 5);
+        ASSERT_STREQ(last_message, ""); /* said when the interval ends */
+
+        other.burst_per_uid = 101; /* new limits end the interval */
+        exec_log_configure(l, true, &other);
+        ASSERT(strstr(last_message, "Left out 1100 exec entries of 1 UIDs (UID 1001: 1100)"));
+        ASSERT_EQ_U(n_suppressed_fields, 1);
+        ASSERT_STREQ(suppressed_fields[0], "1001 1100");
+        ASSERT_STREQ(suppressed_total, "1100");
+        exec_log_free(l);
+}
+
+/* All UIDs together stay within the overall burst; the message lists them, most first. */
+static void test_overall(void) {
+        ExecLogLimits limits = { .interval_usec = 3600 * USEC_PER_SEC, .burst = 10, .burst_per_uid = 4 };
+        ExecLog *l;
+
+        reset_counts();
+        ASSERT_EQ(exec_log_new(&l), 0);
+        exec_log_configure(l, true, &limits);
+        for (uint32_t uid = 0; uid < 4; uid++)
+                for (uint32_t i = 0; i < 5 + uid; i++)
+                        exec_log_event(l, event(uid));
+        /* 4 each for UIDs 0 and 1, 2 for UID 2 (the overall 10 are used up), none for 3. */
+        ASSERT_EQ_U(n_entries[0], 4);
+        ASSERT_EQ_U(n_entries[1], 4);
+        ASSERT_EQ_U(n_entries[2], 2);
+        ASSERT_EQ_U(n_entries[3], 0);
+        limits.burst = 11;
+        exec_log_configure(l, true, &limits);
+        ASSERT(strstr(last_message, "Left out 16 exec entries of 4 UIDs (UID 3: 8, UID 2: 5, UID 1: 2, UID 0: 1)"));
+        ASSERT_EQ_U(n_suppressed_fields, 4);
+        ASSERT_STREQ(suppressed_fields[0], "3 8");
+        exec_log_free(l);
+}
+
+/* UIDs beyond what is told apart in one interval share one per-UID limit: the table of
+ * them is bounded, whatever a user with many subordinate UIDs does. */
+static void test_many_uids(void) {
+        ExecLogLimits limits = { .interval_usec = 3600 * USEC_PER_SEC, .burst = 100000, .burst_per_uid = 2 };
+        ExecLog *l;
+
+        reset_counts();
+        ASSERT_EQ(exec_log_new(&l), 0);
+        exec_log_configure(l, true, &limits);
+        for (uint32_t uid = 0; uid < EXEC_LOG_UIDS_MAX + 3; uid++)
+                exec_log_event(l, event(100000 + uid));
+        ASSERT_EQ_U(n_total, EXEC_LOG_UIDS_MAX + 2);
+        limits.burst++;
+        exec_log_configure(l, true, &limits);
+        ASSERT(strstr(last_message, "Left out 1 exec entries of 1 UIDs (UID other: 1)"));
+        exec_log_free(l);
+}
+
+int main(void) {
+        log_set_sink(sink);
+        log_set_max_level(LOG_DEBUG);
+        test_storm_of_one();
+        test_overall();
+        test_many_uids();
+        return 0;
+}
