@@ -2,14 +2,16 @@
 /* execload.c: an exec load generator that knows exactly how many execs it made.
  *
  *   execload [--workers=N] [--mode=success|failure] [--count=N | --duration=SEC]
- *            [--uid=UID] [--program=PATH] [--json]
+ *            [--uid=UID] [--program=PATH] [--name-length=N] [--json]
  *   execload --each-uid=N --uid=FIRST [--json]
  *
  * Each worker is a forked process (so it makes no exec of its own) that, as --uid if
  * given, either vforks and execs PROGRAM (success mode; a static no-op by default) or
  * calls execve() on a path that does not exist (failure mode, no fork: the cheapest exec
  * attempt there is). --count is per worker. Prints what was done: successful execs,
- * failed ones, seconds, rate.
+ * failed ones, seconds, rate. --name-length makes the missing path that long (up to
+ * 4095 bytes), of components of 0x01 bytes: the costliest name to escape in JSON, for
+ * what a hostile user can make an exec event cost.
  *
  * --each-uid=N makes one failed exec as each of the N UIDs from FIRST on, in forked
  * children: to fill a UID map. */
@@ -47,7 +49,8 @@ static struct {
         const char *program;
         bool json;
         uint64_t each_uid; /* 0: the normal modes */
-} arg = { .workers = 1, .duration = 5.0, .uid = -1 };
+        char *missing; /* the path failure mode execs */
+} arg = { .workers = 1, .duration = 5.0, .uid = -1, .missing = (char *) MISSING };
 
 static volatile bool *stop_flag;
 
@@ -61,7 +64,7 @@ static double now(void) {
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: execload [--workers=N] [--mode=success|failure] [--count=N | --duration=SEC]\n"
-                "                [--uid=UID] [--program=PATH] [--json]\n"
+                "                [--uid=UID] [--program=PATH] [--name-length=N] [--json]\n"
                 "       execload --each-uid=N --uid=FIRST [--json]\n"
                 "Makes execs as fast as it can and prints exactly how many it made.\n");
 }
@@ -78,13 +81,27 @@ static int parse_number(const char *s, uint64_t max, uint64_t *ret) {
         return 0;
 }
 
+/* A path that does not exist, length bytes long: under a directory that does not exist,
+ * components of at most 254 bytes of 0x01. */
+static char *long_name(size_t length) {
+        char *p = malloc(length + 1);
+
+        if (!p)
+                return NULL;
+        memcpy(p, "/nonexistent-execload/", strlen("/nonexistent-execload/"));
+        for (size_t i = strlen("/nonexistent-execload/"), k = 0; i < length; i++, k++)
+                p[i] = k % 255 == 254 && i + 1 < length ? '/' : '\x01';
+        p[length] = '\0';
+        return p;
+}
+
 static int parse_args(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "workers", required_argument, NULL, 'w' },  { "mode", required_argument, NULL, 'm' },
                 { "count", required_argument, NULL, 'c' },    { "duration", required_argument, NULL, 'd' },
                 { "uid", required_argument, NULL, 'u' },      { "program", required_argument, NULL, 'p' },
                 { "json", no_argument, NULL, 'j' },           { "help", no_argument, NULL, 'h' },
-                { "each-uid", required_argument, NULL, 'e' },
+                { "each-uid", required_argument, NULL, 'e' }, { "name-length", required_argument, NULL, 'n' },
                 {},
         };
         uint64_t v;
@@ -127,6 +144,14 @@ static int parse_args(int argc, char *argv[]) {
                         if (parse_number(optarg, 10000000, &arg.each_uid) < 0 || arg.each_uid == 0)
                                 return fprintf(stderr, "execload: --each-uid takes a positive number.\n"), -1;
                         break;
+                case 'n':
+                        if (parse_number(optarg, 4095, &v) < 0 || v < strlen(MISSING))
+                                return fprintf(stderr, "execload: --name-length takes %zu to 4095.\n",
+                                               strlen(MISSING)), -1;
+                        arg.missing = long_name((size_t) v);
+                        if (!arg.missing)
+                                return perror("execload"), -1;
+                        break;
                 case 'h':
                         usage(stdout);
                         exit(EXIT_SUCCESS);
@@ -167,12 +192,12 @@ static __attribute__((noinline)) int spawn_program(void) {
 }
 
 static void work(WorkerResult *res) {
-        char *const argv_missing[] = { (char *) MISSING, NULL };
+        char *const argv_missing[] = { arg.missing, NULL };
         char *const envp[] = { NULL };
 
         for (uint64_t i = 0; !done(i); i++) {
                 if (arg.failure) {
-                        execve(MISSING, argv_missing, envp);
+                        execve(arg.missing, argv_missing, envp);
                         if (errno == ENOENT)
                                 res->failed++;
                         else

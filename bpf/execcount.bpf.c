@@ -319,6 +319,14 @@ static __always_inline int exec_failed(long ret, const char *user_name, int dirf
         stamp_failure(c);
         if (c && !fail_event_allowed(c, c->last_exec_ns))
                 return 0;
+        /* Failures may fill half of the ring at most: the other half is kept for
+         * successful execs, which a storm of cheap failures with long names cannot crowd
+         * out, however many UIDs make it. */
+        if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) * 2 > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE)) {
+                if (c)
+                        __sync_fetch_and_add(&c->events_throttled, 1);
+                return 0;
+        }
         now = bpf_ktime_get_boot_ns();
 
         ev = scratch_claim(&s, &bit);

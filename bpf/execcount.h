@@ -25,7 +25,9 @@ struct exec_count {
          * UID's budget is whole again. Updated without atomics: it is a limit, not a
          * count. */
         __u64 fail_event_tat_ns;
-        __u64 events_throttled; /* failed execs counted but sent no event, by the limit */
+        /* Failed execs counted but sent no event: by the limit, or because failures
+         * filled half of the ring buffer already. */
+        __u64 events_throttled;
 };
 
 /* Value of the one-entry per-CPU "stats" array. The daemon sums over CPUs. */

@@ -50,6 +50,11 @@ int config_init(Config *c) {
                 .socket_path = strdup(CONFIG_SOCKET_PATH_DEFAULT),
                 .max_clients = CONFIG_MAX_CLIENTS_DEFAULT,
                 .max_clients_per_uid = CONFIG_MAX_CLIENTS_PER_UID_DEFAULT,
+                .reserved_clients = CONFIG_RESERVED_CLIENTS_DEFAULT,
+                .idle_timeout_usec = CONFIG_IDLE_TIMEOUT_USEC_DEFAULT,
+                .max_buffer = CONFIG_MAX_BUFFER_DEFAULT,
+                .max_buffer_per_uid = CONFIG_MAX_BUFFER_PER_UID_DEFAULT,
+                .output_rate_per_uid = CONFIG_OUTPUT_RATE_PER_UID_DEFAULT,
                 .access_group = strdup(CONFIG_ACCESS_GROUP_DEFAULT),
                 .state_dir = strdup(CONFIG_STATE_DIRECTORY_DEFAULT),
                 .pin_dir = strdup(CONFIG_PIN_DIRECTORY_DEFAULT),
@@ -199,6 +204,41 @@ static int set_max_clients_per_uid(Config *c, const char *value, const char **re
         return 0;
 }
 
+static int set_reserved_clients(Config *c, const char *value, const char **ret_why) {
+        uint32_t v;
+
+        if (parse_uint32(value, &v) < 0 || v > CONFIG_MAX_CLIENTS_MAX)
+                return *ret_why = "expected a number of clients from 0 to 65536", -EINVAL;
+        c->reserved_clients = v;
+        return 0;
+}
+
+static int set_buffer_size(uint64_t *field, const char *value, const char **ret_why) {
+        uint64_t v;
+
+        if (parse_size(value, &v) < 0 || v < CONFIG_MAX_BUFFER_MIN || v > CONFIG_MAX_BUFFER_MAX)
+                return *ret_why = "expected a size from 256K to 1G, e.g. 8M", -EINVAL;
+        *field = v;
+        return 0;
+}
+
+static int set_max_buffer(Config *c, const char *value, const char **ret_why) {
+        return set_buffer_size(&c->max_buffer, value, ret_why);
+}
+
+static int set_max_buffer_per_uid(Config *c, const char *value, const char **ret_why) {
+        return set_buffer_size(&c->max_buffer_per_uid, value, ret_why);
+}
+
+static int set_output_rate_per_uid(Config *c, const char *value, const char **ret_why) {
+        uint64_t v;
+
+        if (parse_size(value, &v) < 0 || (v != 0 && v < CONFIG_MAX_BUFFER_MIN) || v > CONFIG_MAX_BUFFER_MAX)
+                return *ret_why = "expected bytes per second from 256K to 1G, e.g. 32M (0 for no limit)", -EINVAL;
+        c->output_rate_per_uid = v;
+        return 0;
+}
+
 static int set_access_group(Config *c, const char *value, const char **ret_why) {
         for (const char *p = value; *p; p++)
                 if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-' || *p == '.') || (p == value && *p == '-'))
@@ -239,6 +279,10 @@ static int set_interval(uint64_t *field, const char *value, const char **ret_why
                 return *ret_why = "expected a duration up to 7 days, e.g. 10s, 15min or 1h (0 turns it off)", -EINVAL;
         *field = v;
         return 0;
+}
+
+static int set_idle_timeout(Config *c, const char *value, const char **ret_why) {
+        return set_interval(&c->idle_timeout_usec, value, ret_why);
 }
 
 static int set_log_execs_interval(Config *c, const char *value, const char **ret_why) {
@@ -291,19 +335,22 @@ static void get_max_uids(const Config *c, FILE *f) {
         fprintf(f, "%" PRIu32, c->max_uids);
 }
 
-static void get_ring_buffer_size(const Config *c, FILE *f) {
+static void print_size(uint64_t v, FILE *f) {
         static const char units[] = { 'G', 'M', 'K' };
-        uint32_t v = c->ring_buffer_size;
 
         for (size_t i = 0; i < ELEMENTSOF(units); i++) {
-                uint32_t factor = 1u << (10 * (ELEMENTSOF(units) - i));
+                uint64_t factor = UINT64_C(1) << (10 * (ELEMENTSOF(units) - i));
 
                 if (v >= factor && v % factor == 0) {
-                        fprintf(f, "%" PRIu32 "%c", v / factor, units[i]);
+                        fprintf(f, "%" PRIu64 "%c", v / factor, units[i]);
                         return;
                 }
         }
-        fprintf(f, "%" PRIu32, v);
+        fprintf(f, "%" PRIu64, v);
+}
+
+static void get_ring_buffer_size(const Config *c, FILE *f) {
+        print_size(c->ring_buffer_size, f);
 }
 
 static void get_history(const Config *c, FILE *f) {
@@ -369,6 +416,26 @@ static void get_max_clients_per_uid(const Config *c, FILE *f) {
         fprintf(f, "%" PRIu32, c->max_clients_per_uid);
 }
 
+static void get_reserved_clients(const Config *c, FILE *f) {
+        fprintf(f, "%" PRIu32, c->reserved_clients);
+}
+
+static void get_idle_timeout(const Config *c, FILE *f) {
+        print_timespan(c->idle_timeout_usec, f);
+}
+
+static void get_max_buffer(const Config *c, FILE *f) {
+        print_size(c->max_buffer, f);
+}
+
+static void get_max_buffer_per_uid(const Config *c, FILE *f) {
+        print_size(c->max_buffer_per_uid, f);
+}
+
+static void get_output_rate_per_uid(const Config *c, FILE *f) {
+        print_size(c->output_rate_per_uid, f);
+}
+
 static void get_access_group(const Config *c, FILE *f) {
         fputs(c->access_group, f);
 }
@@ -406,6 +473,11 @@ static const struct {
         { "Socket", "Path", set_socket_path, get_socket_path },
         { "Socket", "MaxClients", set_max_clients, get_max_clients },
         { "Socket", "MaxClientsPerUID", set_max_clients_per_uid, get_max_clients_per_uid },
+        { "Socket", "ReservedClients", set_reserved_clients, get_reserved_clients },
+        { "Socket", "IdleTimeoutSec", set_idle_timeout, get_idle_timeout },
+        { "Socket", "MaxBuffer", set_max_buffer, get_max_buffer },
+        { "Socket", "MaxBufferPerUID", set_max_buffer_per_uid, get_max_buffer_per_uid },
+        { "Socket", "OutputRatePerUID", set_output_rate_per_uid, get_output_rate_per_uid },
         { "Access", "Group", set_access_group, get_access_group },
         { "State", "Directory", set_state_dir, get_state_dir },
         { "State", "PinDirectory", set_pin_dir, get_pin_dir },

@@ -42,6 +42,13 @@ int probe_mode_from_string(const char *s);
 #define CONFIG_MAX_CLIENTS_DEFAULT 1024u
 #define CONFIG_MAX_CLIENTS_MAX 65536u
 #define CONFIG_MAX_CLIENTS_PER_UID_DEFAULT 64u
+#define CONFIG_RESERVED_CLIENTS_DEFAULT 64u
+#define CONFIG_IDLE_TIMEOUT_USEC_DEFAULT (60 * 1000 * 1000ull)
+#define CONFIG_MAX_BUFFER_DEFAULT (32u << 20)
+#define CONFIG_MAX_BUFFER_PER_UID_DEFAULT (8u << 20)
+#define CONFIG_OUTPUT_RATE_PER_UID_DEFAULT (32u << 20)
+#define CONFIG_MAX_BUFFER_MIN (256u << 10)
+#define CONFIG_MAX_BUFFER_MAX (1u << 30)
 /* CONFIG_FILE_DEFAULT comes from the build: SYSCONFDIR/execcountd/execcountd.conf. */
 
 typedef struct Config {
@@ -60,6 +67,11 @@ typedef struct Config {
         char *socket_path;
         uint32_t max_clients;
         uint32_t max_clients_per_uid; /* for UIDs other than 0 */
+        uint32_t reserved_clients; /* of max_clients, for the access group only */
+        uint64_t idle_timeout_usec; /* 0: none */
+        uint64_t max_buffer; /* bytes held for clients other than root */
+        uint64_t max_buffer_per_uid;
+        uint64_t output_rate_per_uid; /* bytes per second; 0: no limit */
         /* [Access] */
         char *access_group; /* "" for none */
         /* [State] */

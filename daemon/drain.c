@@ -10,10 +10,17 @@
 #include "log.h"
 #include "time-util.h"
 
+/* Records read per turn of the loop at most: a full ring of small records takes a few
+ * milliseconds, which clients' calls (root's first) should not wait for in one go. */
+#define DRAIN_BATCH 512
+
 struct Drain {
         struct ring_buffer *ring;
         sd_event_source *io;
         sd_event_source *timer;
+        sd_event_source *more; /* the rest of a batch, at the next turn */
+        unsigned batch; /* records read in this turn */
+        bool whole; /* drain_now(): everything, however much */
         uint64_t interval_usec;
         unsigned idle_ticks;
         uint64_t polls_until_ns; /* as last told to the programs */
@@ -26,19 +33,37 @@ static int on_record(void *ctx, void *data, size_t size) {
         Drain *d = ctx;
 
         d->handler(data, size, d->userdata);
-        return 0;
+        /* Stops the read after this record; what is left is read at the next turn. */
+        return !d->whole && ++d->batch >= DRAIN_BATCH ? -EAGAIN : 0;
 }
 
 int drain_now(Drain *d) {
-        return ring_buffer__consume(d->ring);
+        int r;
+
+        d->whole = true;
+        r = ring_buffer__consume(d->ring);
+        d->whole = false;
+        return r;
 }
 
+/* Reads a batch of records; returns how many, the rest being read at the next turn. */
 static int drain_and_log(Drain *d) {
-        int n = drain_now(d);
+        int n;
 
+        d->batch = 0;
+        n = ring_buffer__consume(d->ring);
+        if (n == -EAGAIN) {
+                (void) sd_event_source_set_enabled(d->more, SD_EVENT_ONESHOT);
+                return (int) d->batch;
+        }
         if (n < 0)
                 log_error_errno(n, "Failed to read the event ring buffer: %m");
         return n;
+}
+
+static int on_more(sd_event_source *s, void *userdata) {
+        (void) drain_and_log(userdata);
+        return 0;
 }
 
 static void timer_arm(Drain *d);
@@ -155,6 +180,15 @@ int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler 
         r = sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
         if (r < 0)
                 return r;
+        r = sd_event_add_defer(e, &d->more, on_more, d);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_enabled(d->more, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(d->io, "ring-buffer");
+        (void) sd_event_source_set_description(d->timer, "drain-timer");
+        (void) sd_event_source_set_description(d->more, "drain-more");
 
         *ret = TAKE_PTR(d);
         return 0;
@@ -165,6 +199,7 @@ Drain *drain_free(Drain *d) {
                 return NULL;
         sd_event_source_disable_unref(d->io);
         sd_event_source_disable_unref(d->timer);
+        sd_event_source_disable_unref(d->more);
         ring_buffer__free(d->ring);
         free(d);
         return NULL;

@@ -26,6 +26,7 @@ int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler 
 Drain *drain_free(Drain *d);
 DEFINE_POINTER_CLEANUP(Drain, drain_free);
 
-/* Reads every record the ring buffer holds now; returns how many. */
+/* Reads every record the ring buffer holds now, however many; returns how many. (The
+ * loop reads them in batches, so that clients do not wait for a full ring.) */
 int drain_now(Drain *d);
 void drain_set_interval(Drain *d, uint64_t usec);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "event.h"
-#include "json-util.h"
 #include "macro.h"
 #include "time-util.h"
 #include "utf8.h"
@@ -60,6 +59,7 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
         if (!e)
                 return -ENOMEM;
         *e = (ExecEvent) {
+                .n_ref = 1,
                 .time_usec = boot_ns_to_realtime_usec(rec->boot_ns, realtime_offset_usec),
                 .pid = rec->pid,
                 .ppid = rec->ppid,
@@ -79,61 +79,55 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
         return 0;
 }
 
-ExecEvent *exec_event_free(ExecEvent *e) {
-        free(e);
+ExecEvent *exec_event_ref(ExecEvent *e) {
+        e->n_ref++;
+        return e;
+}
+
+ExecEvent *exec_event_unref(ExecEvent *e) {
+        if (e && --e->n_ref == 0)
+                free(e);
         return NULL;
 }
 
-static char *hex_encode(const char *s, size_t n) {
-        char *out = malloc(n * 2 + 1);
-
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                sprintf(out + 2 * i, "%02x", (unsigned char) s[i]);
-        out[2 * n] = '\0';
-        return out;
+size_t exec_event_size(const ExecEvent *e) {
+        return sizeof(*e) + e->filename_len + 1;
 }
 
-json_object *exec_event_to_json(const ExecEvent *e) {
-        _cleanup_(freep) char *comm = NULL, *filename = NULL, *filename_hex = NULL;
-        bool lossy;
-        json_object *o;
+void exec_event_write_json(Text *t, const ExecEvent *e) {
+        /* JSON strings must be UTF-8; the bytes of a file name need not be. The string is
+         * for reading (bytes that are not UTF-8 read as U+FFFD), the hex form keeps the
+         * exact bytes. */
+        bool lossy = e->has_filename && !utf8_is_valid(e->filename, e->filename_len);
 
-        /* JSON strings must be UTF-8; the bytes of a file name need not be. The lossy
-         * string is for reading, the hex form keeps the exact bytes. */
-        comm = utf8_sanitize(e->comm, strlen(e->comm));
-        if (!comm)
-                return NULL;
-        lossy = e->has_filename && !utf8_is_valid(e->filename, e->filename_len);
-        if (e->has_filename) {
-                filename = utf8_sanitize(e->filename, e->filename_len);
-                if (!filename)
-                        return NULL;
-        }
+        text_add(t, "{\"seq\":");
+        text_add_u64(t, MIN(e->seq, (uint64_t) INT64_MAX));
+        text_add(t, ",\"time_usec\":");
+        text_add_u64(t, MIN(e->time_usec, (uint64_t) INT64_MAX));
+        text_add(t, ",\"pid\":");
+        text_add_u64(t, e->pid);
+        text_add(t, ",\"ppid\":");
+        text_add_u64(t, e->ppid);
+        text_add(t, ",\"uid\":");
+        text_add_u64(t, e->uid);
+        text_add(t, ",\"login_uid\":");
+        if (e->auid == EXEC_AUID_UNSET)
+                text_add(t, "null");
+        else
+                text_add_u64(t, e->auid);
+        text_add(t, ",\"comm\":");
+        text_add_json_string(t, e->comm, strlen(e->comm));
+        text_add(t, ",\"filename\":");
+        if (e->has_filename)
+                text_add_json_string(t, e->filename, e->filename_len);
+        else
+                text_add(t, "null");
         if (lossy) {
-                filename_hex = hex_encode(e->filename, e->filename_len);
-                if (!filename_hex)
-                        return NULL;
+                text_add(t, ",\"filename_hex\":\"");
+                text_add_hex(t, e->filename, e->filename_len);
+                text_add_char(t, '"');
         }
-
-        o = json_object_new_object();
-        if (!o)
-                return NULL;
-        if (!json_add(o, "seq", json_object_new_int64((int64_t) e->seq)) ||
-            !json_add(o, "time_usec", json_object_new_int64((int64_t) e->time_usec)) ||
-            !json_add(o, "pid", json_object_new_int64(e->pid)) ||
-            !json_add(o, "ppid", json_object_new_int64(e->ppid)) ||
-            !json_add(o, "uid", json_object_new_int64(e->uid)) ||
-            !(e->auid == EXEC_AUID_UNSET ? json_add_null(o, "login_uid")
-                                         : json_add(o, "login_uid", json_object_new_int64(e->auid))) ||
-            !json_add(o, "comm", json_object_new_string(comm)) ||
-            !(filename ? json_add(o, "filename", json_object_new_string(filename))
-                       : json_add_null(o, "filename")) ||
-            (lossy && !json_add(o, "filename_hex", json_object_new_string(filename_hex))) ||
-            !json_add(o, "result", json_object_new_int(e->result))) {
-                json_object_put(o);
-                return NULL;
-        }
-        return o;
+        text_add(t, ",\"result\":");
+        text_add_i64(t, e->result);
+        text_add_char(t, '}');
 }

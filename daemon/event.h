@@ -2,16 +2,18 @@
 /* event.h: one exec event as the daemon keeps it, decoded from a ring buffer record. */
 #pragma once
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "execcount.h"
+#include "macro.h"
+#include "text.h"
 
 #define EXEC_AUID_UNSET UINT32_MAX
 
 typedef struct ExecEvent {
+        unsigned n_ref; /* the history and the replies and streams that hold it */
         uint64_t seq; /* assigned by the daemon, 1 for the first event it received */
         uint64_t time_usec; /* CLOCK_REALTIME */
         uint32_t pid;
@@ -29,7 +31,14 @@ typedef struct ExecEvent {
  * execveat() relative to a directory fd, the name becomes "/dev/fd/N/name" (or
  * "/dev/fd/N" with AT_EMPTY_PATH), the form the kernel itself gives successful ones. */
 int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, ExecEvent **ret);
-ExecEvent *exec_event_free(ExecEvent *e);
+ExecEvent *exec_event_ref(ExecEvent *e);
+/* Frees e once nothing holds it; returns NULL. */
+ExecEvent *exec_event_unref(ExecEvent *e);
+DEFINE_POINTER_CLEANUP(ExecEvent, exec_event_unref);
+/* What e takes in memory, for the budget of whoever holds it. */
+size_t exec_event_size(const ExecEvent *e);
 
-/* The io.execcount ExecEvent object. NULL on allocation failure. */
-json_object *exec_event_to_json(const ExecEvent *e);
+/* Writes the io.execcount ExecEvent object, as JSON. */
+void exec_event_write_json(Text *t, const ExecEvent *e);
+/* The most exec_event_write_json() writes for one event. */
+#define EXEC_EVENT_JSON_MAX (256 + 6 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX)

@@ -36,7 +36,7 @@ History *history_free(History *h) {
         if (!h)
                 return NULL;
         for (size_t i = 0; i < h->size; i++)
-                exec_event_free(*slot(h, i));
+                exec_event_unref(*slot(h, i));
         free(h->ring);
         free(h);
         return NULL;
@@ -44,11 +44,11 @@ History *history_free(History *h) {
 
 void history_push(History *h, ExecEvent *e) {
         if (h->capacity == 0) {
-                exec_event_free(e);
+                exec_event_unref(e);
                 return;
         }
         if (h->size == h->capacity) {
-                exec_event_free(h->ring[h->head]);
+                exec_event_unref(h->ring[h->head]);
                 h->ring[h->head] = e;
                 h->head = (h->head + 1) % h->capacity;
                 return;
@@ -78,7 +78,7 @@ int history_set_capacity(History *h, size_t capacity) {
         keep = h->size < capacity ? h->size : capacity;
         drop = h->size - keep;
         for (size_t i = 0; i < drop; i++)
-                exec_event_free(*slot(h, i));
+                exec_event_unref(*slot(h, i));
         for (size_t i = 0; i < keep; i++)
                 ring[i] = *slot(h, drop + i);
 

@@ -25,6 +25,8 @@
 #define MESSAGE_ID_PROBES_REPLACED "489fe65718944e6aa71543dd1431fbc5"
 #define MESSAGE_ID_COUNTS_CHOSEN "9c87ecfba55e4b48a6fd15425783bd99"
 #define MESSAGE_ID_SNAPSHOT_FAILED "c7d6dd4c67ed486c9abd0b449638ba39"
+#define MESSAGE_ID_CLIENTS_REFUSED "aa6640d6f85b4d15b60d964d69865ccd"
+#define MESSAGE_ID_CLIENT_OVER_BUDGET "dc0a34d2592e4cc784d72e08ce81d79b"
 
 /* Whether stderr is connected to journald ($JOURNAL_STREAM names it). */
 bool journal_is_stderr(void);

@@ -77,7 +77,8 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         monitor_free(m->monitor);
-        server_free(m->server);
+        server_free(m->server); /* the streams go with their connections */
+        watchers_free(m->watchers);
         drain_free(m->drain);
         exec_log_free(m->exec_log);
         history_free(m->history);
@@ -124,9 +125,19 @@ static void on_record(const void *data, size_t size, void *userdata) {
         }
 
         e->seq = ++m->events_received;
+        static uint64_t tb, tl, th, n;
+        uint64_t t0 = now_usec(CLOCK_THREAD_CPUTIME_ID);
         methods_broadcast_event(m, e);
+        uint64_t t1 = now_usec(CLOCK_THREAD_CPUTIME_ID);
         exec_log_event(m->exec_log, e);
+        uint64_t t2 = now_usec(CLOCK_THREAD_CPUTIME_ID);
         history_push(m->history, e);
+        uint64_t t3 = now_usec(CLOCK_THREAD_CPUTIME_ID);
+        tb += t1 - t0; tl += t2 - t1; th += t3 - t2; n++;
+        if (t1 - t0 > 5000 || t2 - t1 > 5000 || t3 - t2 > 5000)
+                log_warning("SLOWREC uid %u broadcast %llu log %llu history %llu", e->uid, (unsigned long long)(t1-t0), (unsigned long long)(t2-t1), (unsigned long long)(t3-t2));
+        if (n % 20000 == 0)
+                log_warning("RECSTATS n %llu broadcast %llu log %llu history %llu", (unsigned long long) n, (unsigned long long) tb, (unsigned long long) tl, (unsigned long long) th);
 }
 
 static void on_drain_polling(uint64_t until_boot_ns, void *userdata) {
@@ -314,6 +325,11 @@ static ServerLimits manager_server_limits(const Config *c) {
 
         l.max_connections = c->max_clients;
         l.max_connections_per_uid = c->max_clients_per_uid;
+        l.reserved_connections = c->reserved_clients;
+        l.idle_timeout_usec = c->idle_timeout_usec;
+        l.max_buffer = c->max_buffer;
+        l.max_buffer_per_uid = c->max_buffer_per_uid;
+        l.output_rate_per_uid = c->output_rate_per_uid;
         return l;
 }
 
@@ -429,10 +445,19 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the event ring buffer: %m");
 
+        r = watchers_new(&m->watchers);
+        if (r < 0)
+                return log_oom();
         manager_resolve_access_group(m, &m->config);
         m->denials = (RateLimit) { .interval_usec = 10 * USEC_PER_SEC, .burst = 10 };
         ServerLimits limits = manager_server_limits(&m->config);
-        r = server_new(m->event, m->config.socket_path, listen_fd, &limits, methods_dispatch, m, &m->server);
+        ServerCallbacks callbacks = {
+                .handler = methods_dispatch,
+                .privileged = methods_privileged,
+                .revoked = methods_revoked,
+                .userdata = m,
+        };
+        r = server_new(m->event, m->config.socket_path, listen_fd, &limits, &callbacks, &m->server);
         if (r == -EADDRINUSE)
                 return log_error_errno(r, "Another execcountd is serving %s already.", m->config.socket_path);
         if (r == -EEXIST)
@@ -605,6 +630,9 @@ static int manager_apply(Manager *m, Config *c) {
         ServerLimits limits = manager_server_limits(c);
         server_set_limits(m->server, &limits);
         manager_resolve_access_group(m, c);
+        /* Access is checked again for the clients already connected: one that left the
+         * group no longer gets what it would not be given now. */
+        server_reclassify(m->server);
         configure_exec_log(m, c);
         log_set_max_level(c->log_level);
         log_restart_only(&m->config, c);

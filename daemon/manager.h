@@ -16,6 +16,7 @@
 #include "monitor.h"
 #include "persist.h"
 #include "probe.h"
+#include "replies.h"
 #include "ratelimit.h"
 #include "server.h"
 
@@ -32,6 +33,7 @@ struct Manager {
         History *history;
         ExecLog *exec_log;
         Server *server;
+        Watchers *watchers; /* the Watch streams of the server's clients */
         Monitor *monitor;
 
         uint64_t started_usec; /* CLOCK_REALTIME */

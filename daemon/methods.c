@@ -12,6 +12,7 @@
 #include "log.h"
 #include "methods.h"
 #include "persist.h"
+#include "replies.h"
 #include "state.h"
 #include "time-util.h"
 #include "varlink.h"
@@ -27,21 +28,6 @@ extern const char interface_org_varlink_service[];
 
 /* uid_t's -1 is "no UID", never a real one. */
 #define UID_MAX_VALID ((int64_t) UINT32_MAX - 1)
-
-typedef struct WatchFilter {
-        Manager *manager;
-        bool has_uid;
-        uint32_t uid;
-} WatchFilter;
-
-static void watch_filter_free(void *p) {
-        WatchFilter *f = p;
-
-        if (!f)
-                return;
-        manager_watchers_changed(f->manager, -1);
-        free(f);
-}
 
 static int reply_oom(Connection *c) {
         json_object *p = json_object_new_object();
@@ -100,8 +86,41 @@ static bool parameters_ok(Connection *c, const VarlinkCall *call, const VarlinkF
 }
 
 static AccessScope caller_scope(Manager *m, Connection *c) {
-        return access_scope(connection_peer_uid(c),
-                            m->has_access_gid && connection_peer_in_group(c, m->access_gid));
+        return access_scope(connection_peer_uid(c), connection_privileged(c));
+}
+
+bool methods_privileged(const struct ucred *peer, const gid_t *groups, size_t n_groups, void *userdata) {
+        Manager *m = userdata;
+        bool in_group = false;
+
+        if (m->has_access_gid) {
+                in_group = peer->gid == m->access_gid;
+                for (size_t i = 0; i < n_groups && !in_group; i++)
+                        in_group = groups[i] == m->access_gid;
+        }
+        return access_scope(peer->uid, in_group) == ACCESS_ALL;
+}
+
+void methods_revoked(Connection *c, void *userdata) {
+        ReplyHeader *h = connection_producer_state(c);
+
+        /* Other UIDs' counts or events, still being sent: not any more. */
+        if (h && h->others) {
+                log_notice("Client (pid %d, uid %u) is no longer in the access group: ending what it was being sent.",
+                           (int) connection_peer_pid(c), connection_peer_uid(c));
+                connection_end(c, VARLINK_ERROR_PERMISSION_DENIED, NULL);
+        }
+}
+
+/* Over the client's buffer share before the reply even starts. */
+static int reply_limit_exceeded(Connection *c) {
+        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
+
+        if (!p || !json_add(p, "reason", json_object_new_string("the reply would take more than the caller's UID "
+                                                                 "may hold of the daemon's buffers "
+                                                                 "(MaxBufferPerUID=)")))
+                return reply_oom(c);
+        return connection_error(c, SERVER_ERROR_LIMIT, p);
 }
 
 static int reply_permission_denied(Manager *m, Connection *c, const char *what) {
@@ -138,194 +157,54 @@ static bool get_visible_uid(Manager *m, Connection *c, const VarlinkCall *call, 
         return true;
 }
 
-/* A growing text, for replies written rather than built. */
-typedef struct Text {
-        char *p;
-        size_t len, alloc;
-        bool oom;
-} Text;
-
-static char *text_reserve(Text *t, size_t n) {
-        if (t->oom)
-                return NULL;
-        if (t->len + n > t->alloc) {
-                size_t want = MAX(t->alloc * 2, t->len + n + 4096);
-                char *p = realloc(t->p, want);
-
-                if (!p) {
-                        t->oom = true;
-                        return NULL;
-                }
-                t->p = p;
-                t->alloc = want;
-        }
-        return t->p + t->len;
-}
-
-static void text_add(Text *t, const char *s) {
-        size_t n = strlen(s);
-        char *p = text_reserve(t, n);
-
-        if (p) {
-                memcpy(p, s, n);
-                t->len += n;
-        }
-}
-
-/* Decimal digits, without printf's machinery: ten thousand UIDs make fifty thousand. */
-static void text_add_u64(Text *t, uint64_t v) {
-        char digits[20], *p;
-        size_t n = 0;
-
-        do
-                digits[n++] = (char) ('0' + v % 10);
-        while ((v /= 10) > 0);
-        p = text_reserve(t, n);
-        if (!p)
-                return;
-        for (size_t i = 0; i < n; i++)
-                p[i] = digits[n - 1 - i];
-        t->len += n;
-}
-
-static void user_stats_write(Manager *m, Text *t, const UserCount *u, int64_t offset) {
-        text_add(t, "{\"uid\":");
-        text_add_u64(t, u->uid);
-        text_add(t, ",\"execs\":");
-        text_add_u64(t, MIN(u->execs, (uint64_t) INT64_MAX));
-        text_add(t, ",\"failed\":");
-        text_add_u64(t, MIN(u->failed, (uint64_t) INT64_MAX));
-        text_add(t, ",\"events_throttled\":");
-        text_add_u64(t, MIN(u->events_throttled, (uint64_t) INT64_MAX));
-        text_add(t, ",\"last_exec_usec\":");
-        text_add_u64(t, MIN(persist_last_exec_usec(&m->persist, u, offset), (uint64_t) INT64_MAX));
-        text_add(t, "}");
-}
-
-/* GetStats: the counts read at the call, sent in one reply, or, for a call made with
- * "more", in replies of STATS_PART users each, every one a complete GetStats reply. */
-#define STATS_PART 2048
-
-typedef struct StatsReply {
-        Manager *manager;
-        UserCount *users;
-        size_t n, next;
-        AccessScope scope;
-        uint64_t since_usec, map_full_execs, map_full_failed;
-        int64_t offset;
-} StatsReply;
-
-static void stats_reply_free(void *p) {
-        StatsReply *r = p;
-
-        if (!r)
-                return;
-        free(r->users);
-        free(r);
-}
-
-static void stats_reply_freep(StatsReply **r) {
-        stats_reply_free(*r);
-}
-
-/* Queues users [next, next + count) as one reply, continuing if any are left after. */
-static int stats_reply_send(Connection *c, StatsReply *r, size_t count) {
-        size_t end = MIN(r->n, r->next + count);
-        bool continues = end < r->n;
-        Text t = {};
-
-        /* Written, not built: a tree of ten thousand objects costs more than the rest of
-         * the call. Every value is a number or a fixed word: nothing to escape. */
-        (void) text_reserve(&t, (end - r->next) * 112 + 256);
-        text_add(&t, "{\"parameters\":{\"users\":[");
-        for (size_t i = r->next; i < end; i++) {
-                if (i > r->next)
-                        text_add(&t, ",");
-                user_stats_write(r->manager, &t, &r->users[i], r->offset);
-        }
-        text_add(&t, "],\"since_usec\":");
-        text_add_u64(&t, r->since_usec);
-        text_add(&t, ",\"access\":\"");
-        text_add(&t, access_scope_to_string(r->scope));
-        text_add(&t, "\"");
-        /* Other UIDs' execs, unattributed: only for those who may see them. */
-        if (r->scope == ACCESS_ALL) {
-                text_add(&t, ",\"map_full_execs\":");
-                text_add_u64(&t, MIN(r->map_full_execs, (uint64_t) INT64_MAX));
-                text_add(&t, ",\"map_full_failed\":");
-                text_add_u64(&t, MIN(r->map_full_failed, (uint64_t) INT64_MAX));
-        }
-        text_add(&t, continues ? "},\"continues\":true}" : "}}");
-        if (text_reserve(&t, 1))
-                t.p[t.len++] = '\0';
-        if (t.oom) {
-                free(t.p);
-                return -ENOMEM;
-        }
-        r->next = end;
-        return connection_reply_message(c, t.p, t.len, t.alloc);
-}
-
-static int stats_reply_produce(Connection *c, void *state) {
-        StatsReply *r = state;
-        int k = stats_reply_send(c, r, STATS_PART);
-
-        return k < 0 ? k : r->next < r->n;
-}
-
 static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) {
         static const VarlinkField fields[] = { { "uid", json_type_int, false } };
-        _cleanup_(stats_reply_freep) StatsReply *reply = NULL;
+        _cleanup_(freep) UserCount *users = NULL;
         struct exec_stats stats;
         AccessScope scope = caller_scope(m, c);
+        StatsReplyInfo info;
         uint32_t uid;
         bool has_uid;
+        size_t n = 0;
         int r;
 
         if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
             !get_visible_uid(m, c, call, scope, &has_uid, &uid))
                 return 0;
+        if (connection_oneway(c))
+                return connection_reply(c, NULL);
 
         r = manager_read_stats(m, &stats);
         if (r < 0)
                 return reply_kernel_error(c, r, "Reading the kernel statistics");
-        reply = calloc(1, sizeof(*reply));
-        if (!reply)
-                return reply_oom(c);
-        *reply = (StatsReply) {
-                .manager = m,
-                .scope = scope,
-                .since_usec = m->since_usec,
-                .map_full_execs = stats.map_full_execs,
-                .map_full_failed = stats.map_full_failed,
-                .offset = manager_realtime_offset(m),
-        };
-
         if (has_uid) {
-                if (!(reply->users = calloc(1, sizeof(*reply->users))))
+                if (!(users = calloc(1, sizeof(*users))))
                         return reply_oom(c);
-                r = counts_read_one(probe_get_counts_fd(m->probe), uid, &reply->users[0]);
+                r = counts_read_one(probe_get_counts_fd(m->probe), uid, &users[0]);
                 if (r >= 0)
-                        reply->n = 1;
+                        n = 1;
                 else if (r != -ENOENT)
                         return reply_kernel_error(c, r, "Reading the counts of the UID");
         } else {
-                r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &reply->users,
-                                    &reply->n);
+                r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &users, &n);
                 if (r < 0)
                         return reply_kernel_error(c, r, "Reading the counts");
         }
 
-        if (!connection_wants_more(c) || reply->n <= STATS_PART) {
-                r = stats_reply_send(c, reply, reply->n);
-                return r == -ENOMEM ? reply_oom(c) : r;
-        }
-        /* The first part now, the others as the client takes them. */
-        r = stats_reply_send(c, reply, STATS_PART);
-        if (r < 0)
-                return r == -ENOMEM ? reply_oom(c) : r;
-        connection_produce(c, stats_reply_produce, TAKE_PTR(reply), stats_reply_free);
-        return 0;
+        info = (StatsReplyInfo) {
+                .scope = scope,
+                .since_usec = m->since_usec,
+                .map_full_execs = stats.map_full_execs,
+                .map_full_failed = stats.map_full_failed,
+                .realtime_offset_usec = manager_realtime_offset(m),
+                .persist = &m->persist,
+                .parts = connection_wants_more(c),
+        };
+        /* The counts are those read now; they are written as the client takes them. */
+        r = stats_reply_start(c, TAKE_PTR(users), n, &info);
+        if (r == -ENOBUFS)
+                return reply_limit_exceeded(c);
+        return r < 0 ? reply_oom(c) : 0;
 }
 
 static json_object *rejected_probes_to_json(const ProbeReport *report) {
@@ -390,6 +269,16 @@ static int add_totals(Manager *m, json_object *reply) {
         return 0;
 }
 
+/* What the daemon did to keep clients from hurting each other. */
+static bool add_clients(Manager *m, json_object *reply) {
+        ServerStats st;
+
+        server_get_stats(m->server, &st);
+        return json_add(reply, "clients_refused", json_object_new_int64((int64_t) st.refused)) &&
+               json_add(reply, "clients_dropped", json_object_new_int64((int64_t) st.dropped)) &&
+               json_add(reply, "clients_buffered", json_object_new_int64((int64_t) st.buffered));
+}
+
 /* Where the state file is kept, and what went wrong with it. */
 static bool add_state(Manager *m, json_object *reply) {
         const Persist *p = &m->persist;
@@ -438,6 +327,7 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
             !json_add(reply, "history_capacity", json_object_new_int64((int64_t) history_capacity(m->history))) ||
             !json_add(reply, "ring_buffer_size", json_object_new_int64(probe_get_ring_buffer_size(m->probe))) ||
             !json_add(reply, "clients", json_object_new_int64((int64_t) server_n_connections(m->server))) ||
+            !add_clients(m, reply) ||
             !json_add(reply, "access", json_object_new_string(access_scope_to_string(scope))) ||
             (m->has_access_gid &&
              !json_add(reply, "access_group", json_object_new_string(m->config.access_group))))
@@ -516,26 +406,18 @@ static int method_reload(Manager *m, Connection *c, const VarlinkCall *call) {
         return connection_error(c, ERROR_CONFIG, p);
 }
 
-/* Events of the history, newest limit ones of uid (if set), oldest first. */
-static json_object *history_to_json(Manager *m, bool has_uid, uint32_t uid, size_t limit) {
-        _cleanup_(freep) const ExecEvent **list = NULL;
-        json_object *a;
-        size_t n;
+/* The newest limit kept events of uid (if set), oldest first, into *ret. */
+static int history_events(Manager *m, bool has_uid, uint32_t uid, size_t limit, const ExecEvent ***ret,
+                          size_t *ret_n) {
+        const ExecEvent **list;
 
         limit = MIN(limit, history_size(m->history));
         list = calloc(limit ? limit : 1, sizeof(*list));
-        a = json_object_new_array_ext((int) limit);
-        if (!list || !a) {
-                json_object_put(a);
-                return NULL;
-        }
-        n = history_query(m->history, has_uid, uid, limit, list);
-        for (size_t i = 0; i < n; i++)
-                if (!json_append(a, exec_event_to_json(list[i]))) {
-                        json_object_put(a);
-                        return NULL;
-                }
-        return a;
+        if (!list)
+                return -ENOMEM;
+        *ret_n = history_query(m->history, has_uid, uid, limit, list);
+        *ret = list;
+        return 0;
 }
 
 static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call) {
@@ -543,29 +425,37 @@ static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call)
                 { "limit", json_type_int, false },
                 { "uid", json_type_int, false },
         };
-        _cleanup_(json_object_putp) json_object *reply = NULL;
+        _cleanup_(freep) const ExecEvent **list = NULL;
+        EventsFilter filter;
         int64_t limit = INT64_MAX;
-        uint32_t uid;
-        bool has_uid, has_limit;
+        bool has_limit;
+        size_t n;
+        int r;
 
         if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
-            !get_visible_uid(m, c, call, caller_scope(m, c), &has_uid, &uid))
+            !get_visible_uid(m, c, call, caller_scope(m, c), &filter.has_uid, &filter.uid))
                 return 0;
-        /* Unwatched, events may wait in the ring for up to a second: up to now, they are
-         * all in the history. */
-        (void) drain_now(m->drain);
         if (varlink_parameter_int(call->parameters, "limit", 0, INT64_MAX, &limit, &has_limit) < 0)
                 return reply_invalid_parameter(c, "limit");
         if (!has_limit)
                 limit = INT64_MAX;
+        if (connection_oneway(c))
+                return connection_reply(c, NULL);
 
-        /* Whatever happened up to this call is in the answer. */
+        /* Unwatched, events may wait in the ring for up to a second: whatever happened up
+         * to this call is in the answer. */
         (void) drain_now(m->drain);
-
-        reply = json_object_new_object();
-        if (!reply || !json_add(reply, "events", history_to_json(m, has_uid, uid, (size_t) limit)))
+        if (history_events(m, filter.has_uid, filter.uid, (size_t) limit, &list, &n) < 0)
                 return reply_oom(c);
-        return connection_reply(c, reply);
+        /* Held by reference, written as the client takes them. */
+        r = events_reply_start(c, list, n, &filter);
+        if (r == -ENOBUFS)
+                return reply_limit_exceeded(c);
+        return r < 0 ? reply_oom(c) : 0;
+}
+
+static void watcher_gone(void *userdata) {
+        manager_watchers_changed(userdata, -1);
 }
 
 static int method_watch(Manager *m, Connection *c, const VarlinkCall *call) {
@@ -573,74 +463,37 @@ static int method_watch(Manager *m, Connection *c, const VarlinkCall *call) {
                 { "uid", json_type_int, false },
                 { "backlog", json_type_int, false },
         };
-        _cleanup_(json_object_putp) json_object *backlog = NULL;
-        WatchFilter *filter;
-        int64_t n = 0;
-        uint32_t uid;
-        bool has_uid, has_backlog;
+        _cleanup_(freep) const ExecEvent **list = NULL;
+        EventsFilter filter;
+        int64_t backlog = 0;
+        bool has_backlog;
+        size_t n;
+        int r;
 
         if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
-            !get_visible_uid(m, c, call, caller_scope(m, c), &has_uid, &uid))
+            !get_visible_uid(m, c, call, caller_scope(m, c), &filter.has_uid, &filter.uid))
                 return 0;
-        if (varlink_parameter_int(call->parameters, "backlog", 0, INT64_MAX, &n, &has_backlog) < 0)
+        if (varlink_parameter_int(call->parameters, "backlog", 0, INT64_MAX, &backlog, &has_backlog) < 0)
                 return reply_invalid_parameter(c, "backlog");
         if (!call->more)
                 return connection_error(c, VARLINK_ERROR_EXPECTED_MORE, NULL);
 
         /* Events up to now go out as backlog, later ones live: none twice, none missed. */
         (void) drain_now(m->drain);
-        backlog = history_to_json(m, has_uid, uid, has_backlog ? (size_t) n : 0);
-        if (!backlog)
+        if (history_events(m, filter.has_uid, filter.uid, has_backlog ? (size_t) backlog : 0, &list, &n) < 0)
                 return reply_oom(c);
-        for (size_t i = 0; i < json_object_array_length(backlog); i++) {
-                json_object *p = json_object_new_object();
-
-                if (!p || !json_add(p, "event", json_object_get(json_object_array_get_idx(backlog, i)))) {
-                        json_object_put(p);
-                        return reply_oom(c);
-                }
-                (void) connection_notify(c, p);
-                json_object_put(p);
-        }
-
-        filter = calloc(1, sizeof(*filter));
-        if (!filter)
+        r = watch_start(m->watchers, c, list, n, &filter, watcher_gone, m);
+        if (r == -ENOBUFS)
+                return reply_limit_exceeded(c);
+        if (r < 0)
                 return reply_oom(c);
-        *filter = (WatchFilter) { .manager = m, .has_uid = has_uid, .uid = uid };
-        connection_subscribe(c, filter, watch_filter_free);
         /* Someone waits for each event now: they come at FlushIntervalSec=. */
         manager_watchers_changed(m, +1);
         return 0;
 }
 
-typedef struct Broadcast {
-        const ExecEvent *event;
-        json_object *message; /* built once, for the first subscriber that wants it */
-        bool failed;
-} Broadcast;
-
-static void broadcast_one(Connection *c, void *subscription, void *userdata) {
-        WatchFilter *f = subscription;
-        Broadcast *b = userdata;
-
-        if (f->has_uid && f->uid != b->event->uid)
-                return;
-        if (!b->message && !b->failed) {
-                b->message = json_object_new_object();
-                if (!b->message || !json_add(b->message, "event", exec_event_to_json(b->event))) {
-                        log_oom();
-                        b->failed = true;
-                }
-        }
-        if (!b->failed)
-                (void) connection_notify(c, b->message);
-}
-
-void methods_broadcast_event(Manager *m, const ExecEvent *e) {
-        Broadcast b = { .event = e };
-
-        server_foreach_subscriber(m->server, broadcast_one, &b);
-        json_object_put(b.message);
+void methods_broadcast_event(Manager *m, ExecEvent *e) {
+        watchers_push(m->watchers, e);
 }
 
 static int method_get_info(Manager *m, Connection *c, const VarlinkCall *call) {

@@ -7,8 +7,12 @@
 #include "server.h"
 #include "varlink.h"
 
-/* The server's call handler; userdata is the Manager. */
+/* The server's callbacks; userdata is the Manager. */
 void methods_dispatch(Server *s, Connection *c, const VarlinkCall *call, void *userdata);
+/* Root and the members of the access group see every UID. */
+bool methods_privileged(const struct ucred *peer, const gid_t *groups, size_t n_groups, void *userdata);
+/* A client left the access group: what it is being sent of others' ends. */
+void methods_revoked(Connection *c, void *userdata);
 
-/* Sends e to every Watch subscriber whose filter it passes. */
-void methods_broadcast_event(Manager *m, const ExecEvent *e);
+/* Hands e to every Watch stream whose filter it passes. */
+void methods_broadcast_event(Manager *m, ExecEvent *e);

@@ -4,25 +4,35 @@
 
 #include <sys/socket.h>
 
+#include "budget.h"
 #include "ratelimit.h"
+#include "refusals.h"
 #include "server.h"
 #include "socket.h"
 
 struct Connection {
         Server *server;
-        Connection *prev, *next;
+        Connection *prev, *next; /* every connection */
+        Connection *ready_next; /* the ready queue */
+        bool ready; /* in it */
         int fd;
         sd_event_source *io;
         struct ucred peer;
-        gid_t *groups; /* the peer's supplementary groups when it connected */
-        size_t n_groups;
+        bool privileged;
+        BudgetUser *user;
+        Connection *user_prev, *user_next; /* user's live connections */
+        size_t charged; /* to user: overhead, buffers, producer's */
 
         char *in;
         size_t in_size, in_alloc;
         char *out;
         size_t out_start, out_end, out_alloc;
+        bool in_message; /* the output ends inside a message */
         /* CLOCK_MONOTONIC since when queued output makes no progress; 0 while it does. */
         uint64_t stalled_since_usec;
+        /* CLOCK_MONOTONIC since when no call is in flight and nothing is sent; 0 while
+         * one is, or something is. */
+        uint64_t idle_since_usec;
 
         /* The call being handled. */
         bool oneway, more, replied;
@@ -31,13 +41,18 @@ struct Connection {
         bool close_after_flush;
         bool dead; /* closed, freed by the next sweep */
 
-        void *subscription;
-        void (*subscription_free)(void *);
-
-        /* A reply in parts: called for the next one whenever the output has drained. */
+        /* A reply in parts, or a stream: called whenever the output has drained. */
         ConnectionProduceFn producer;
         void *producer_state;
         void (*producer_free)(void *);
+        bool streaming;
+        bool producer_waiting; /* said PRODUCE_WAIT; connection_wake() ends it */
+        bool in_producer; /* the producer is running */
+        /* Its UID wrote as much as OutputRatePerUID= allows: the producer waits until
+         * then (CLOCK_MONOTONIC), in the server's throttled list. */
+        uint64_t throttled_until_usec;
+        Connection *throttled_next;
+        bool producer_ended; /* ended while it ran: its state is freed when it returns */
 };
 
 struct Server {
@@ -48,33 +63,56 @@ struct Server {
         SocketFileId socket_id;
         sd_event_source *listen_io;
         sd_event_source *accept_pause; /* out of fds: accepting again after a pause */
-        sd_event_source *sweep; /* flushes output and frees dead connections */
+        sd_event_source *sweep; /* steps the ready connections, frees dead ones */
         sd_event_source *stall_timer; /* drops clients that stopped reading */
+        sd_event_source *idle_timer; /* closes clients that call nothing */
+        sd_event_source *refusal_timer; /* reports refusals in aggregate */
+        sd_event_source *throttle_timer; /* gives throttled producers their turn again */
+        Connection *throttled; /* connections whose producers wait for their UID's rate */
         Connection *connections;
         size_t n_connections;
-        uint64_t n_refused;
+        size_t n_dead; /* closed, waiting to be freed by the sweep */
+        size_t n_unrooted; /* connections of UIDs other than 0 */
+        size_t n_unprivileged; /* of those, the ones that are not privileged */
+        /* Connections that can go on without waiting for their socket: root's first. */
+        Connection *ready_head[2], *ready_tail[2];
+        Budget budget;
+        Refusals refusals;
+        uint64_t n_dropped;
         RateLimit protocol_errors; /* how many of them are logged */
-        RateLimit refusals;
+        RateLimit drops; /* how many drops of stalled or idle clients are logged */
         ServerLimits limits;
-        ServerCallHandler handler;
-        void *userdata;
+        ServerCallbacks callbacks;
 };
 
 #define ERROR_PROTOCOL "io.execcount.ProtocolError"
 
 void server_schedule_sweep(Server *s);
 void server_arm_stall_timer(Server *s);
+/* Puts c in the ready queue, if it is not there. */
+void server_ready(Server *s, Connection *c);
+/* c's producer waits for its UID's output rate until c->throttled_until_usec. */
+void server_throttle(Server *s, Connection *c);
+/* Takes n bytes for c from the budget, letting go of a bigger user's biggest client when
+ * the budget is used up; -ENOBUFS when it cannot. */
+int server_charge(Server *s, Connection *c, size_t n);
+/* Notes a dropped client; logs it within the rate limit. */
+void server_log_drop(Server *s, Connection *c, const char *why);
 
 /* connection.c */
-/* Takes ownership of fd and groups, also on failure. */
-int connection_new(Server *s, int fd, const struct ucred *peer, gid_t *groups, size_t n_groups, Connection **ret);
+/* Takes ownership of fd, also on failure. */
+int connection_new(Server *s, int fd, const struct ucred *peer, bool privileged, Connection **ret);
 Connection *connection_free(Connection *c);
-/* Closes the connection now; the next sweep frees it. */
+/* Closes the connection now and gives back what it held; the next sweep frees it. */
 void connection_kill(Connection *c);
 size_t connection_output_pending(const Connection *c);
-/* Writes what the socket takes; notes when output stalls. */
-void connection_flush(Connection *c);
-/* Handles the complete calls buffered, as far as output allows. */
-void connection_process(Connection *c);
+/* Whether the connection can do something without waiting for its socket. */
+bool connection_has_work(const Connection *c);
+/* One step: writes what the socket takes; then, with the output drained, one part of
+ * the reply being produced, or one call. */
+void connection_step(Connection *c);
 /* Decides what to wait for next, or whether the connection is done. */
 void connection_update(Connection *c);
+/* Whether the connection has sent nothing and has no call in flight since before
+ * now - usec. */
+bool connection_idle_for(const Connection *c, uint64_t now, uint64_t usec);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* server.c: serving Varlink on a Unix stream socket: admitting clients within limits,
- * flushing their output, dropping the ones that stop reading. */
+ * taking turns between them, dropping the ones that stop reading or call nothing. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +13,13 @@
 #include "log.h"
 #include "server-internal.h"
 #include "time-util.h"
+
+/* Steps per turn of the sweep: the loop reads new calls (root's first) between turns, so
+ * this bounds how long one waits for the others' work. */
+#define SWEEP_STEPS 8
+
+/* Root's calls go first; replies in parts take turns with everyone's. */
+enum { QUEUE_ROOT, QUEUE_OTHERS };
 
 void server_schedule_sweep(Server *s) {
         (void) sd_event_source_set_enabled(s->sweep, SD_EVENT_ONESHOT);
@@ -27,23 +34,70 @@ void server_arm_stall_timer(Server *s) {
         (void) sd_event_source_set_enabled(s->stall_timer, SD_EVENT_ONESHOT);
 }
 
+void server_ready(Server *s, Connection *c) {
+        int q;
+
+        if (c->ready || c->dead)
+                return;
+        q = c->peer.uid == 0 && !c->producer ? QUEUE_ROOT : QUEUE_OTHERS;
+        c->ready = true;
+        c->ready_next = NULL;
+        if (s->ready_tail[q])
+                s->ready_tail[q]->ready_next = c;
+        else
+                s->ready_head[q] = c;
+        s->ready_tail[q] = c;
+        server_schedule_sweep(s);
+}
+
+static Connection *ready_pop(Server *s) {
+        for (int q = QUEUE_ROOT; q <= QUEUE_OTHERS; q++) {
+                Connection *c = s->ready_head[q];
+
+                if (!c)
+                        continue;
+                s->ready_head[q] = c->ready_next;
+                if (!s->ready_head[q])
+                        s->ready_tail[q] = NULL;
+                c->ready = false;
+                c->ready_next = NULL;
+                return c;
+        }
+        return NULL;
+}
+
 static int on_sweep(sd_event_source *source, void *userdata) {
         Server *s = userdata;
-        Connection *next;
+        Connection *c, *next;
 
-        for (Connection *c = s->connections; c; c = next) {
-                next = c->next;
-                if (!c->dead && connection_output_pending(c) > 0) {
-                        connection_flush(c);
-                        /* Output drained: input held back for it may now be processed. */
-                        if (!c->dead && connection_output_pending(c) == 0 && c->in_size > 0)
-                                connection_process(c);
-                        connection_update(c);
-                }
+        /* A few steps, in turn, then the loop goes round: new calls are read (root's first),
+         * events drained, before the next few. */
+        for (int steps = 0; steps < SWEEP_STEPS && (c = ready_pop(s));) {
                 if (c->dead)
+                        continue;
+                connection_step(c);
+                connection_update(c);
+                if (connection_has_work(c))
+                        server_ready(s, c);
+                steps++;
+        }
+        for (c = s->n_dead > 0 ? s->connections : NULL; c; c = next) {
+                next = c->next;
+                if (c->dead && !c->ready && c->throttled_until_usec == 0)
                         connection_free(c);
         }
+        if (s->ready_head[QUEUE_ROOT] || s->ready_head[QUEUE_OTHERS])
+                server_schedule_sweep(s);
         return 0;
+}
+
+void server_log_drop(Server *s, Connection *c, const char *why) {
+        uint64_t suppressed;
+
+        s->n_dropped++;
+        if (ratelimit_pass(&s->drops, now_usec(CLOCK_MONOTONIC), &suppressed))
+                log_warning("Dropping client (pid %d, uid %u): %s%s.", (int) c->peer.pid, c->peer.uid, why,
+                            suppressed > 0 ? " (and more drops held back)" : "");
 }
 
 /* A client whose socket has taken none of its output for stall_timeout is not reading:
@@ -54,19 +108,68 @@ static int on_stall_timer(sd_event_source *source, uint64_t usec, void *userdata
         bool waiting = false;
 
         for (Connection *c = s->connections; c; c = c->next) {
+                char why[128];
+
                 if (c->dead || c->stalled_since_usec == 0)
                         continue;
                 if (now - c->stalled_since_usec >= s->limits.stall_timeout_usec) {
-                        log_warning("Dropping client (pid %d, uid %u): it has not read its replies for %" PRIu64
-                                    " s, %zu bytes queued.",
-                                    (int) c->peer.pid, c->peer.uid, (now - c->stalled_since_usec) / USEC_PER_SEC,
-                                    connection_output_pending(c));
+                        snprintf(why, sizeof(why), "it has not read its replies for %" PRIu64 " s, %zu bytes queued",
+                                 (now - c->stalled_since_usec) / USEC_PER_SEC, connection_output_pending(c));
+                        server_log_drop(s, c, why);
                         connection_kill(c);
                 } else
                         waiting = true;
         }
         if (waiting)
                 server_arm_stall_timer(s);
+        return 0;
+}
+
+/* Clients that call nothing for idle_timeout give their place back. */
+static int on_idle_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        for (Connection *c = s->connections; c; c = c->next)
+                if (connection_idle_for(c, now, s->limits.idle_timeout_usec)) {
+                        log_debug("Closing client (pid %d, uid %u): it called nothing for %" PRIu64 " s.",
+                                  (int) c->peer.pid, c->peer.uid, (now - c->idle_since_usec) / USEC_PER_SEC);
+                        s->n_dropped++;
+                        connection_kill(c);
+                }
+        (void) sd_event_source_set_time_relative(source, USEC_PER_SEC);
+        return 0;
+}
+
+int server_charge(Server *s, Connection *c, size_t n) {
+        BudgetUser *victim;
+        int r;
+
+        if (n == 0)
+                return 0;
+        /* Root is held to no budget, but a stuck client of root's is held to a UID's share. */
+        if (c->user->exempt && c->charged + n > s->limits.max_buffer_per_uid)
+                return -ENOBUFS;
+        for (;;) {
+                Connection *biggest = NULL;
+
+                r = budget_charge(&s->budget, c->user, n, &victim);
+                if (r != -EAGAIN)
+                        break;
+                /* The budget is used up and another UID holds more: its biggest client
+                 * gives back. */
+                for (Connection *x = victim->connections; x; x = x->user_next)
+                        if (!biggest || x->charged > biggest->charged)
+                                biggest = x;
+                if (!biggest || biggest->charged == 0)
+                        return -ENOBUFS;
+                server_log_drop(s, biggest, "the clients' buffer budget is used up (MaxBuffer=), and its UID holds "
+                                            "more of it than the UID asking");
+                connection_kill(biggest);
+        }
+        if (r < 0)
+                return r;
+        c->charged += n;
         return 0;
 }
 
@@ -95,31 +198,125 @@ static int peer_groups(int fd, gid_t **ret, size_t *ret_n) {
         return 0;
 }
 
-static size_t connections_of(Server *s, uid_t uid) {
+/* Whether the peer of fd is privileged; its groups are read for this, and not kept: a
+ * client may have 65,536 of them. */
+static int peer_privileged(Server *s, int fd, const struct ucred *peer, bool *ret) {
+        _cleanup_(freep) gid_t *groups = NULL;
         size_t n = 0;
+        int r;
+
+        if (peer->uid == 0 || !s->callbacks.privileged) {
+                *ret = peer->uid == 0;
+                return 0;
+        }
+        r = peer_groups(fd, &groups, &n);
+        if (r < 0)
+                return r;
+        *ret = s->callbacks.privileged(peer, groups, n, s->callbacks.userdata);
+        return 0;
+}
+
+static size_t connections_of(Server *s, uid_t uid) {
+        BudgetUser *u = budget_user_find(&s->budget, uid);
+
+        return u ? u->n_live : 0;
+}
+
+/* The client idle the longest, at least CONNECTION_EVICT_IDLE_USEC, that may give its
+ * place to a newcomer: never root's, and only an unprivileged one's to an unprivileged
+ * newcomer. */
+static Connection *eviction_candidate(Server *s, bool privileged) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        Connection *best = NULL;
 
         for (Connection *c = s->connections; c; c = c->next)
-                n += !c->dead && c->peer.uid == uid;
-        return n;
+                if (c->peer.uid != 0 && (privileged || !c->privileged) &&
+                    connection_idle_for(c, now, CONNECTION_EVICT_IDLE_USEC) &&
+                    (!best || c->idle_since_usec < best->idle_since_usec))
+                        best = c;
+        return best;
 }
 
-/* Why a new client is turned away, or NULL. */
-static const char *refusal(Server *s, const struct ucred *peer) {
-        if (s->n_connections >= s->limits.max_connections)
-                return "the server has as many clients as MaxClients= allows";
-        /* One user cannot take every place; root is not limited here. */
-        if (peer->uid != 0 && connections_of(s, peer->uid) >= s->limits.max_connections_per_uid)
-                return "its UID has as many connections as MaxClientsPerUID= allows";
-        return NULL;
+/* Why a new client is turned away, or _REFUSED_MAX. Root always gets a place. */
+static RefusalReason admission(Server *s, const struct ucred *peer, bool privileged) {
+        size_t limit = s->limits.max_connections;
+        Connection *idle;
+
+        if (peer->uid == 0)
+                return _REFUSED_MAX;
+        /* One user cannot take every place. */
+        if (connections_of(s, peer->uid) >= s->limits.max_connections_per_uid)
+                return REFUSED_PER_UID;
+        /* The last places are for root's peers: the access group. */
+        if (!privileged)
+                limit -= MIN(limit, s->limits.reserved_connections);
+        if (s->n_unrooted < s->limits.max_connections && (privileged || s->n_unprivileged < limit))
+                return _REFUSED_MAX;
+        /* Full: a client that has called nothing for a while makes room. */
+        idle = eviction_candidate(s, privileged);
+        if (!idle)
+                return REFUSED_MAX_CLIENTS;
+        server_log_drop(s, idle, "it has called nothing for a while, and a new client needs its place");
+        connection_kill(idle);
+        return _REFUSED_MAX;
 }
 
-static void log_refusal(Server *s, const struct ucred *peer, const char *why) {
-        uint64_t suppressed;
+void server_throttle(Server *s, Connection *c) {
+        uint64_t when = UINT64_MAX;
 
-        s->n_refused++;
-        if (ratelimit_pass(&s->refusals, now_usec(CLOCK_MONOTONIC), &suppressed))
-                log_warning("Refused a client (pid %d, uid %u): %s (%" PRIu64 " refused so far).", (int) peer->pid,
-                            peer->uid, why, s->n_refused);
+        c->throttled_next = s->throttled;
+        s->throttled = c;
+        for (Connection *x = s->throttled; x; x = x->throttled_next)
+                when = MIN(when, x->throttled_until_usec);
+        (void) sd_event_source_set_time(s->throttle_timer, when);
+        (void) sd_event_source_set_enabled(s->throttle_timer, SD_EVENT_ONESHOT);
+}
+
+/* Throttled producers whose time has come get their turn again. */
+static int on_throttle_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+        uint64_t now = now_usec(CLOCK_MONOTONIC), when = UINT64_MAX;
+        Connection **p = &s->throttled;
+
+        while (*p) {
+                Connection *c = *p;
+
+                if (!c->dead && c->throttled_until_usec > now) {
+                        when = MIN(when, c->throttled_until_usec);
+                        p = &c->throttled_next;
+                        continue;
+                }
+                *p = c->throttled_next;
+                c->throttled_next = NULL;
+                c->throttled_until_usec = 0;
+                if (c->dead)
+                        server_schedule_sweep(s); /* which frees it now */
+                else if (connection_has_work(c))
+                        server_ready(s, c);
+        }
+        if (s->throttled) {
+                (void) sd_event_source_set_time(source, when);
+                (void) sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+static int on_refusal_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+
+        refusals_report(&s->refusals, now_usec(CLOCK_MONOTONIC));
+        return 0;
+}
+
+static void note_refusal(Server *s, const struct ucred *peer, RefusalReason why) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC), when;
+
+        if (refusals_add(&s->refusals, peer->uid != (uid_t) -1, peer->uid, why, now))
+                refusals_report(&s->refusals, now);
+        else if (refusals_pending(&s->refusals, &when)) {
+                (void) sd_event_source_set_time(s->refusal_timer, when);
+                (void) sd_event_source_set_enabled(s->refusal_timer, SD_EVENT_ONESHOT);
+        }
 }
 
 static int on_accept_resume(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -147,16 +344,15 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
         for (int i = 0; i < 16; i++) {
                 struct ucred peer = { .uid = (uid_t) -1, .gid = (gid_t) -1 };
                 socklen_t l = sizeof(peer);
-                gid_t *groups = NULL;
-                size_t n_groups = 0;
-                const char *why;
+                RefusalReason why;
+                bool privileged;
                 Connection *c;
                 int cfd, r;
 
                 cfd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (cfd < 0) {
                         if (errno == EMFILE || errno == ENFILE) {
-                                log_refusal(s, &peer, "out of file descriptors");
+                                note_refusal(s, &peer, REFUSED_NO_FDS);
                                 pause_accepting(s);
                         } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                                 log_warning_errno(errno, "Failed to accept a connection: %m");
@@ -164,44 +360,50 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 }
                 /* Credentials decide what a client may see: without them, it may see nothing. */
                 if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &peer, &l) < 0 ||
-                    peer_groups(cfd, &groups, &n_groups) < 0) {
+                    peer_privileged(s, cfd, &peer, &privileged) < 0) {
                         log_warning_errno(errno, "Failed to read a client's credentials, refusing it: %m");
                         safe_close(cfd);
                         continue;
                 }
-                why = refusal(s, &peer);
-                if (why) {
-                        log_refusal(s, &peer, why);
-                        free(groups);
+                why = admission(s, &peer, privileged);
+                if (why != _REFUSED_MAX) {
+                        note_refusal(s, &peer, why);
                         safe_close(cfd);
                         continue;
                 }
-                r = connection_new(s, cfd, &peer, groups, n_groups, &c);
-                if (r < 0)
+                r = connection_new(s, cfd, &peer, privileged, &c);
+                if (r == -ENOBUFS)
+                        note_refusal(s, &peer, REFUSED_BUFFER);
+                else if (r < 0)
                         log_warning_errno(r, "Failed to take a new connection: %m");
         }
         return 0;
 }
 
-/* Every client is a file descriptor: as many as the hard limit allows. */
+/* Every client is a file descriptor: as many as the hard limit allows, and some for root. */
 static void raise_fd_limit(size_t want) {
         struct rlimit rl;
 
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want + 64)
+        want += 128;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
                 return;
-        rl.rlim_cur = MIN(rl.rlim_max, (rlim_t) want + 64);
-        if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want + 64)
+        rl.rlim_cur = MIN(rl.rlim_max, (rlim_t) want);
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
                 log_warning("Only %llu file descriptors: fewer than MaxClients=%zu clients can connect.",
-                            (unsigned long long) rl.rlim_cur, want);
+                            (unsigned long long) rl.rlim_cur, want - 128);
 }
 
 void server_set_limits(Server *s, const ServerLimits *limits) {
         s->limits = *limits;
+        budget_set_limits(&s->budget, limits->max_buffer, limits->max_buffer_per_uid, limits->output_rate_per_uid);
         raise_fd_limit(limits->max_connections);
+        if (s->idle_timer)
+                (void) sd_event_source_set_enabled(s->idle_timer,
+                                                   limits->idle_timeout_usec > 0 ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 
 int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits *limits,
-               ServerCallHandler handler, void *userdata, Server **ret) {
+               const ServerCallbacks *callbacks, Server **ret) {
         _cleanup_(server_freep) Server *s = NULL;
         int r;
 
@@ -212,9 +414,10 @@ int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits 
         s->listen_fd = -EBADF;
         /* A hostile client must not flood the journal. */
         s->protocol_errors = (RateLimit) { .interval_usec = 10 * USEC_PER_SEC, .burst = 10 };
-        s->refusals = (RateLimit) { .interval_usec = 10 * USEC_PER_SEC, .burst = 5 };
-        s->handler = handler;
-        s->userdata = userdata;
+        s->drops = (RateLimit) { .interval_usec = 10 * USEC_PER_SEC, .burst = 10 };
+        s->callbacks = *callbacks;
+        if (budget_init(&s->budget, 0, 0) < 0 || refusals_init(&s->refusals) < 0)
+                return -ENOMEM;
         server_set_limits(s, limits ? limits : &SERVER_LIMITS_DEFAULT);
 
         if (listen_fd >= 0) {
@@ -241,21 +444,38 @@ int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits 
         }
 
         r = sd_event_add_io(e, &s->listen_io, s->listen_fd, EPOLLIN, on_accept, s);
+        if (r >= 0)
+                r = sd_event_add_defer(e, &s->sweep, on_sweep, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->sweep, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &s->stall_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC / 10,
+                                               on_stall_timer, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->stall_timer, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time_relative(e, &s->idle_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC / 4,
+                                               on_idle_timer, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->idle_timer,
+                                                s->limits.idle_timeout_usec > 0 ? SD_EVENT_ON : SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time(e, &s->refusal_timer, CLOCK_MONOTONIC, 0, USEC_PER_SEC / 10, on_refusal_timer,
+                                      s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->refusal_timer, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time(e, &s->throttle_timer, CLOCK_MONOTONIC, 0, USEC_PER_MSEC, on_throttle_timer, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->throttle_timer, SD_EVENT_OFF);
         if (r < 0)
                 return r;
-        r = sd_event_add_defer(e, &s->sweep, on_sweep, s);
-        if (r < 0)
-                return r;
-        r = sd_event_source_set_enabled(s->sweep, SD_EVENT_OFF);
-        if (r < 0)
-                return r;
-        r = sd_event_add_time_relative(e, &s->stall_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC / 10,
-                                       on_stall_timer, s);
-        if (r < 0)
-                return r;
-        r = sd_event_source_set_enabled(s->stall_timer, SD_EVENT_OFF);
-        if (r < 0)
-                return r;
+        (void) sd_event_source_set_description(s->throttle_timer, "throttle");
+        (void) sd_event_source_set_description(s->listen_io, "listen");
+        (void) sd_event_source_set_description(s->sweep, "sweep");
+        (void) sd_event_source_set_description(s->stall_timer, "stall-timer");
+        (void) sd_event_source_set_description(s->idle_timer, "idle-timer");
+        (void) sd_event_source_set_description(s->refusal_timer, "refusal-report");
 
         *ret = TAKE_PTR(s);
         return 0;
@@ -266,13 +486,21 @@ Server *server_free(Server *s) {
                 return NULL;
         while (s->connections)
                 connection_free(s->connections);
+        /* What waits to be reported is reported. */
+        if (s->refusals.uids)
+                refusals_report(&s->refusals, now_usec(CLOCK_MONOTONIC));
         sd_event_source_disable_unref(s->listen_io);
         sd_event_source_disable_unref(s->accept_pause);
         sd_event_source_disable_unref(s->sweep);
         sd_event_source_disable_unref(s->stall_timer);
+        sd_event_source_disable_unref(s->idle_timer);
+        sd_event_source_disable_unref(s->refusal_timer);
+        sd_event_source_disable_unref(s->throttle_timer);
         safe_close(s->listen_fd);
         if (s->own_socket)
                 socket_unlink_if_same(s->path, &s->socket_id);
+        refusals_done(&s->refusals);
+        budget_done(&s->budget);
         free(s->path);
         sd_event_unref(s->event);
         free(s);
@@ -280,21 +508,54 @@ Server *server_free(Server *s) {
 }
 
 void server_flush(Server *s) {
-        for (Connection *c = s->connections; c; c = c->next)
-                if (!c->dead)
-                        connection_flush(c);
+        /* What is queued, and what is ready to be written without a wait: a few rounds. */
+        for (int round = 0; round < 64 && (s->ready_head[QUEUE_ROOT] || s->ready_head[QUEUE_OTHERS]); round++)
+                on_sweep(s->sweep, s);
+}
+
+void server_reclassify(Server *s) {
+        for (Connection *c = s->connections; c; c = c->next) {
+                bool privileged;
+
+                if (c->dead || c->peer.uid == 0)
+                        continue;
+                /* The groups are the peer's at connect time, read again from the socket;
+                 * what changed is what privileged() says of them. */
+                if (peer_privileged(s, c->fd, &c->peer, &privileged) < 0)
+                        privileged = false;
+                if (privileged == c->privileged)
+                        continue;
+                c->privileged = privileged;
+                if (privileged)
+                        s->n_unprivileged--;
+                else {
+                        s->n_unprivileged++;
+                        if (s->callbacks.revoked)
+                                s->callbacks.revoked(c, s->callbacks.userdata);
+                }
+        }
 }
 
 size_t server_n_connections(const Server *s) {
         return s->n_connections;
 }
 
+void server_get_stats(const Server *s, ServerStats *ret) {
+        *ret = (ServerStats) {
+                .connections = s->n_connections,
+                .refused = s->refusals.total,
+                .dropped = s->n_dropped,
+                .buffered = s->budget.used,
+                .buffered_root = s->budget.used_exempt,
+        };
+}
+
 const char *server_path(const Server *s) {
         return s->path;
 }
 
-void server_foreach_subscriber(Server *s, ServerSubscriberFn fn, void *userdata) {
+void server_foreach_stream(Server *s, ServerStreamFn fn, void *userdata) {
         for (Connection *c = s->connections; c; c = c->next)
-                if (!c->dead && c->subscription)
-                        fn(c, c->subscription, userdata);
+                if (!c->dead && c->streaming)
+                        fn(c, c->producer_state, userdata);
 }

@@ -1,89 +1,163 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* server.h: serving Varlink on a Unix stream socket: connections, framing, buffering,
- * limits. */
+ * limits, and fairness between clients.
+ *
+ * What one client may cost the others is bounded: places (MaxClients=, per UID, some kept
+ * for privileged clients, idle ones timed out or let go of for newcomers), memory (every
+ * byte buffered for a client is charged to its UID: budget.h), and time (work is done in
+ * small steps, one connection after the other, root's first). */
 #pragma once
 
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "macro.h"
+#include "text.h"
 #include "varlink.h"
 
 typedef struct Server Server;
 typedef struct Connection Connection;
 
 /* Handles one call. It answers with connection_reply() or connection_error() before
- * returning, or, for a call with "more", may instead subscribe the connection with
- * connection_subscribe() and keep sending with connection_notify(). */
+ * returning, or has the reply (or stream) written in parts with connection_produce(). */
 typedef void (*ServerCallHandler)(Server *s, Connection *c, const VarlinkCall *call, void *userdata);
+/* Whether a peer is privileged (sees every UID: root, or a member of the access group),
+ * from its credentials and supplementary groups. */
+typedef bool (*ServerPrivilegedFn)(const struct ucred *peer, const gid_t *groups, size_t n_groups, void *userdata);
+/* A connection lost its privilege (server_reclassify()): what it is sending may no
+ * longer be for it. */
+typedef void (*ServerRevokedFn)(Connection *c, void *userdata);
+
+typedef struct ServerCallbacks {
+        ServerCallHandler handler;
+        ServerPrivilegedFn privileged; /* NULL: only root */
+        ServerRevokedFn revoked; /* may be NULL */
+        void *userdata;
+} ServerCallbacks;
 
 typedef struct ServerLimits {
+        /* Clients other than root, which is never refused a place (only file descriptors
+         * bound it). */
         size_t max_connections;
-        size_t max_connections_per_uid; /* for UIDs other than 0 */
+        /* Of those, the places only privileged clients may take. */
+        size_t reserved_connections;
+        size_t max_connections_per_uid;
         size_t max_message_size; /* one request, its terminating NUL not counted */
-        size_t max_output; /* unsent bytes queued behind a reply before the client is dropped */
+        /* Bytes buffered for clients other than root: all together, and of one UID. */
+        size_t max_buffer;
+        size_t max_buffer_per_uid;
+        /* Bytes per second the replies in parts and streams of one UID other than root
+         * may write; 0: no limit. */
+        uint64_t output_rate_per_uid;
         uint64_t stall_timeout_usec; /* a client whose socket takes nothing this long is dropped */
+        uint64_t idle_timeout_usec; /* one that calls nothing this long is closed; 0: never */
 } ServerLimits;
 
 #define SERVER_LIMITS_DEFAULT                                   \
         ((const ServerLimits) {                                 \
                 .max_connections = 1024,                        \
+                .reserved_connections = 64,                     \
                 .max_connections_per_uid = 64,                  \
                 .max_message_size = 64 * 1024,                  \
-                .max_output = 16 * 1024 * 1024,                 \
+                .max_buffer = 32 * 1024 * 1024,                 \
+                .max_buffer_per_uid = 8 * 1024 * 1024,          \
+                .output_rate_per_uid = 32 * 1024 * 1024,        \
                 .stall_timeout_usec = 10 * 1000 * 1000,         \
+                .idle_timeout_usec = 60 * 1000 * 1000,          \
         })
+
+/* Memory a connection costs besides its buffers, charged to its UID while it lives. */
+#define CONNECTION_OVERHEAD 1024
+/* What a producer writes at most per turn (plus one item that crosses it). */
+#define CONNECTION_CHUNK (64 * 1024)
+/* Only a connection idle this long is let go of to make room for a newcomer. */
+#define CONNECTION_EVICT_IDLE_USEC (1000 * 1000ull)
+
+typedef struct ServerStats {
+        size_t connections;
+        uint64_t refused; /* clients turned away since the start */
+        uint64_t dropped; /* dropped: over their buffer share, stalled, idle, or let go of */
+        size_t buffered; /* bytes held for clients other than root */
+        size_t buffered_root;
+} ServerStats;
 
 /* Serves on listen_fd if >= 0 (an inherited, listening socket), else binds path itself,
  * replacing a stale socket but refusing to take over one that still answers. */
 int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits *limits,
-               ServerCallHandler handler, void *userdata, Server **ret);
+               const ServerCallbacks *callbacks, Server **ret);
 Server *server_free(Server *s);
 DEFINE_POINTER_CLEANUP(Server, server_free);
 
 /* Writes what the sockets take of the queued output, without waiting. */
 void server_flush(Server *s);
-/* New limits, for connections from now on. */
+/* New limits, for connections from now on (budgets at once). */
 void server_set_limits(Server *s, const ServerLimits *limits);
+/* Asks privileged() again about every connection (their groups are read anew); calls
+ * revoked() for those that lost their privilege. */
+void server_reclassify(Server *s);
 size_t server_n_connections(const Server *s);
+void server_get_stats(const Server *s, ServerStats *ret);
 const char *server_path(const Server *s);
 
-/* Calls fn for every connection with a subscription, passing the subscription's data. */
-typedef void (*ServerSubscriberFn)(Connection *c, void *subscription, void *userdata);
-void server_foreach_subscriber(Server *s, ServerSubscriberFn fn, void *userdata);
+/* Calls fn for every connection that streams (connection_produce() with streaming),
+ * with the producer's state. */
+typedef void (*ServerStreamFn)(Connection *c, void *state, void *userdata);
+void server_foreach_stream(Server *s, ServerStreamFn fn, void *userdata);
 
 /* The final reply to the current call; parameters may be NULL. Nothing is sent for a
  * oneway call. */
 int connection_reply(Connection *c, json_object *parameters);
 int connection_error(Connection *c, const char *error, json_object *parameters);
-/* The final reply, already serialized: message is the whole Varlink message, its NUL
- * included in len, in a malloc()ed buffer of alloc bytes, which the connection takes.
- * For big replies, which are cheaper written than built as a tree. */
-int connection_reply_message(Connection *c, char *message, size_t len, size_t alloc);
 /* Whether the current call was made with "more". */
 bool connection_wants_more(const Connection *c);
-/* A reply with "continues": true, for calls made with "more". */
-int connection_notify(Connection *c, json_object *parameters);
-/* Closes the connection once the current call is handled; nothing more is sent. */
-void connection_close(Connection *c);
-/* Queues the next reply of a call answered in parts (made with "more"): returns 1 after
- * queueing one with connection_reply_message() and "continues": true, 0 after queueing
- * the final one, < 0 on failure (the connection is then closed). */
-typedef int (*ConnectionProduceFn)(Connection *c, void *state);
-/* Answers the current call in parts: fn is called each time the output has drained,
- * until it has sent the final reply; state is freed with free_fn then, or when the
- * connection goes. Further calls wait. Memory stays bounded by one part whatever the
- * whole, and a client that stops reading is dropped as any other. */
-void connection_produce(Connection *c, ConnectionProduceFn fn, void *state, void (*free_fn)(void *));
+/* Whether the current call was made with "oneway". */
+bool connection_oneway(const Connection *c);
 
-/* Keeps data (freed with free_fn when the connection goes) as the connection's stream. */
-void connection_subscribe(Connection *c, void *data, void (*free_fn)(void *));
+/* What a producer returns: the final reply is written; more is ready to be written; or
+ * nothing is ready until connection_wake(). */
+enum { PRODUCE_DONE = 0, PRODUCE_MORE = 1, PRODUCE_WAIT = 2 };
+/* Writes the next part of the current reply with connection_write(), about
+ * CONNECTION_CHUNK bytes at most; returns PRODUCE_*, or < 0 on failure (-ENOBUFS: the
+ * client went over its buffer share; the connection then ends). */
+typedef int (*ConnectionProduceFn)(Connection *c, void *state);
+/* Answers the current call with fn, called each time the output has drained, in turn
+ * with the other connections, until it returns PRODUCE_DONE; state is freed with free_fn
+ * then, or when the connection goes. Further calls wait. A streaming producer (Watch)
+ * never returns PRODUCE_DONE: it lasts as long as the connection, which may make no
+ * other call meanwhile. */
+void connection_produce(Connection *c, ConnectionProduceFn fn, void *state, void (*free_fn)(void *), bool streaming);
+/* A producer that returned PRODUCE_WAIT has something to write. */
+void connection_wake(Connection *c);
+/* The state of the reply or stream being produced, or NULL. */
+void *connection_producer_state(const Connection *c);
+/* Appends output: a message, or a part of one. -ENOBUFS when the client's UID is over
+ * its buffer share (the connection then ends: connection_end() with LimitExceeded). */
+int connection_write(Connection *c, const char *data, size_t len);
+/* The same with t's buffer, taken over without a copy where it can be; t is emptied. */
+int connection_write_text(Connection *c, Text *t);
+/* Memory a producer holds for the client (events still to send, counts read for it),
+ * charged to its UID like the buffers: -ENOBUFS when it does not fit (nothing charged). */
+int connection_charge(Connection *c, size_t n);
+void connection_uncharge(Connection *c, size_t n);
+/* Ends what the connection is sending with an error reply, when no message is half
+ * written (else it just closes), and closes the connection after it. */
+void connection_end(Connection *c, const char *error, json_object *parameters);
+/* Ends what the connection is sending, as connection_end() does, with LimitExceeded and
+ * a reason that starts with why (may be NULL): its UID went over its buffer share. Logged
+ * once per UID while it stays connected. */
+void connection_over_budget(Connection *c, const char *why);
+/* Closes the connection now: nothing more is sent. */
+void connection_close(Connection *c);
 
 uid_t connection_peer_uid(const Connection *c);
 pid_t connection_peer_pid(const Connection *c);
-/* Whether gid was the peer's primary or a supplementary group when it connected. */
-bool connection_peer_in_group(const Connection *c, gid_t gid);
+/* Whether privileged() said so, at connect or at the last server_reclassify(). */
+bool connection_privileged(const Connection *c);
+
+/* The error a client gets when it goes over its buffer share, and its reason. */
+#define SERVER_ERROR_LIMIT "io.execcount.LimitExceeded"

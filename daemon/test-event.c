@@ -39,7 +39,7 @@ static void test_decode(void) {
         ASSERT_STREQ(e->filename, "/usr/bin/true");
         ASSERT_EQ_U(e->filename_len, 13);
         ASSERT(e->has_filename);
-        exec_event_free(e);
+        exec_event_unref(e);
 
         /* Truncated records and inconsistent lengths are refused. */
         ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, &e), -EBADMSG);
@@ -54,7 +54,7 @@ static void test_decode(void) {
         memset(rec.comm, 'c', sizeof(rec.comm));
         ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
         ASSERT_EQ_U(strlen(e->comm), 15);
-        exec_event_free(e);
+        exec_event_unref(e);
 
         /* A name longer than PATH_MAX bytes arrives cut, still NUL-terminated. */
         memset(&rec, 0, sizeof(rec));
@@ -62,7 +62,7 @@ static void test_decode(void) {
         memset(rec.filename, 'a', EXECCOUNT_PATH_MAX - 1);
         ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, &e), 0);
         ASSERT_EQ_U(e->filename_len, EXECCOUNT_PATH_MAX - 1);
-        exec_event_free(e);
+        exec_event_unref(e);
 }
 
 static void test_execveat_names(void) {
@@ -92,7 +92,7 @@ static void test_execveat_names(void) {
                 ASSERT_STREQ(e->filename, cases[i].expected);
                 ASSERT_EQ_U(e->filename_len, strlen(cases[i].expected));
                 ASSERT_EQ(e->result, -ENOENT);
-                exec_event_free(e);
+                exec_event_unref(e);
         }
 
         /* Without the execveat flag the dirfd means nothing. */
@@ -102,7 +102,54 @@ static void test_execveat_names(void) {
         rec.dirfd = 3;
         ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
         ASSERT_STREQ(e->filename, "rel");
-        exec_event_free(e);
+        exec_event_unref(e);
+}
+
+/* The JSON written for e, parsed back as strictly as the Varlink parser does. */
+static json_object *to_json(const ExecEvent *e) {
+        Text t = {};
+        json_object *o;
+        struct json_tokener *tok = json_tokener_new();
+
+        exec_event_write_json(&t, e);
+        ASSERT(!t.oom && t.len <= EXEC_EVENT_JSON_MAX);
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        o = json_tokener_parse_ex(tok, t.p, (int) t.len);
+        ASSERT(o && json_tokener_get_error(tok) == json_tokener_success);
+        json_tokener_free(tok);
+        text_done(&t);
+        return o;
+}
+
+/* The largest event there is: a name of PATH_MAX bytes that all need escaping. */
+static void test_json_max(void) {
+        static struct exec_event rec;
+        char name[EXECCOUNT_PATH_MAX];
+        ExecEvent *e;
+        json_object *o;
+
+        memset(name, '\x01', sizeof(name) - 1);
+        name[sizeof(name) - 1] = '\0';
+        memset(rec.comm, '\x01', sizeof(rec.comm));
+        ASSERT_EQ(exec_event_decode(&rec, make_record(&rec, name, sizeof(name)), 0, &e), 0);
+        o = to_json(e);
+        ASSERT_EQ_U(strlen(json_get_string(o, "filename")), sizeof(name) - 1);
+        json_object_put(o);
+        exec_event_unref(e);
+}
+
+/* An event lives as long as anyone holds it. */
+static void test_refs(void) {
+        static struct exec_event rec;
+        ExecEvent *e;
+
+        ASSERT_EQ(exec_event_decode(&rec, make_record(&rec, "/bin/true", 10), 0, &e), 0);
+        ASSERT_EQ_U(e->n_ref, 1);
+        ASSERT(exec_event_ref(e) == e);
+        ASSERT(exec_event_unref(e) == NULL);
+        ASSERT_EQ_U(e->n_ref, 1);
+        ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 10);
+        exec_event_unref(e); /* freed: valgrind and ASan would see a leak otherwise */
 }
 
 static void test_json(void) {
@@ -117,7 +164,7 @@ static void test_json(void) {
         rec.result = -EACCES;
         ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
         e->seq = 42;
-        o = exec_event_to_json(e);
+        o = to_json(e);
         ASSERT(o);
         ASSERT(json_get_int64(o, "seq", 0, INT64_MAX, &i) && i == 42);
         ASSERT(json_get_int64(o, "time_usec", 0, INT64_MAX, &i) && i == 5000000);
@@ -128,24 +175,26 @@ static void test_json(void) {
         ASSERT_STREQ(json_get_string(o, "filename_hex"), "2f746d702ffffe");
         ASSERT_STREQ(json_get_string(o, "comm"), "bash");
         json_object_put(o);
-        exec_event_free(e);
+        exec_event_unref(e);
 
         /* Valid UTF-8 needs no hex; an unreadable name is null. */
         size = make_record(&rec, "/bin/\xc3\xbc", 8);
         rec.flags = EXEC_EVENT_NO_NAME;
         ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
-        o = exec_event_to_json(e);
+        o = to_json(e);
         ASSERT(o);
         ASSERT(json_object_object_get_ex(o, "filename", &v) && v == NULL);
         ASSERT(!json_object_object_get_ex(o, "filename_hex", &v));
         ASSERT(json_get_int64(o, "login_uid", 0, INT64_MAX, &i) && i == 1000);
         json_object_put(o);
-        exec_event_free(e);
+        exec_event_unref(e);
 }
 
 int main(void) {
         test_decode();
         test_execveat_names();
         test_json();
+        test_json_max();
+        test_refs();
         return 0;
 }

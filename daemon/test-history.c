@@ -8,6 +8,7 @@ static ExecEvent *event(uint64_t seq, uint32_t uid) {
         ExecEvent *e = calloc(1, sizeof(*e) + 1);
 
         ASSERT(e);
+        e->n_ref = 1; /* the history's */
         e->seq = seq;
         e->uid = uid;
         return e;

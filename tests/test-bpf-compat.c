@@ -46,7 +46,7 @@ static int on_record(void *ctx, void *data, size_t size) {
                         seen->enoent++;
                 }
         }
-        exec_event_free(e);
+        exec_event_unref(e);
         return 0;
 }
 

@@ -141,7 +141,7 @@ static void recorder_drain(Recorder *rec) {
 
 static void recorder_done(Recorder *rec) {
         for (size_t i = 0; i < rec->n; i++)
-                exec_event_free(rec->events[i]);
+                exec_event_unref(rec->events[i]);
         free(rec->events);
         ring_buffer__free(rec->ring);
 }

@@ -269,7 +269,12 @@ def test_idle_connections(d):
         expect(as_user(u, per_uid) == 6, "UID over MaxClientsPerUID=64: 6 of 70 refused")
         (r,) = as_user(new_uid(), calls(d, ("io.execcount.GetStats", None)))
         expect(r["parameters"]["access"] == "own", f"another user is still served: {r}")
-        expect("MaxClientsPerUID= allows" in d.read_log(), "the refusals are logged")
+        # Every refusal is reported: the first at once, the others in the next aggregate.
+        def refused_of_u():
+            return sum(int(n) for n in re.findall(rf"Refused \d+ clients \([^)]*\) of [^\n]*\bUID {u}: (\d+)",
+                                                  d.read_log()))
+        wait_for(lambda: refused_of_u() == 6, f"6 refusals of UID {u} in the log", timeout=15)
+        expect("MaxClientsPerUID=: " in d.read_log(), "with the reason")
     finally:
         for s in idle:
             s.close()
@@ -416,6 +421,128 @@ def test_fair_journal(tmp):
         d.stop()
 
 
+def hold_connections(path, n, watch=False, rcvbuf=None):
+    """n connections: idle ones, or Watch streams (that the caller never reads)."""
+    conns = []
+    for _ in range(n):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if rcvbuf:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        c.connect(path)
+        if watch:
+            c.sendall(b'{"method":"io.execcount.Watch","more":true}\0')
+        conns.append(c)
+    return conns
+
+
+def in_children(uids, fn, ready_timeout=30):
+    """Runs fn() (which holds something) as each UID in a child that waits for a byte on
+    a pipe before it exits; returns the function that lets them go."""
+    pids = []
+    release_r, release_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    for uid in uids:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                held = fn()  # noqa: F841 - kept open until released
+                os.write(ready_w, b"x")
+                os.read(release_r, 1)
+            finally:
+                os._exit(0)
+        pids.append(pid)
+    for _ in uids:
+        expect(os.read(ready_r, 1) == b"x", "a child is ready")
+
+    def release():
+        os.write(release_w, b"x" * len(uids))
+        for pid in pids:
+            os.waitpid(pid, 0)
+    return release
+
+
+def test_lockout(tmp, g):
+    """Unprivileged UIDs fill every place: root still gets in (status, reload), so does the
+    access group (the reserved places) and a new user (an idle client makes room); every
+    refusal is reported, with the UIDs; idle clients time out."""
+    path = os.path.join(tmp, "lockout")
+    os.mkdir(path)
+    d = Daemon(path, f"[Access]\nGroup={g.gr_name}\n[Socket]\nMaxClients=128\nMaxClientsPerUID=16\n"
+                     "ReservedClients=16\nIdleTimeoutSec=4s\n")
+    uids = [new_uid() for _ in range(8)]
+    release = in_children(uids, lambda: hold_connections(d.socket, 16))
+    try:
+        # 8 x 16 = 128 tried, 112 places for the unprivileged.
+        wait_for(lambda: d.call("io.execcount.GetStatus")["clients"] >= 113, "112 idle clients and this call")
+        expect(d.call("io.execcount.GetStatus")["clients"] == 113, "no more than 112 of them")
+        for args in (("status",), ("reload",)):
+            d.ctl(*args)
+        (r,) = as_user(new_uid(), calls(d, ("io.execcount.GetStatus", None)), groups=[g.gr_gid])
+        expect(r["parameters"]["access"] == "all", f"the access group gets a reserved place: {r}")
+        time.sleep(1.2)  # every held client is idle for a second now
+        (r,) = as_user(new_uid(), calls(d, ("io.execcount.GetStats", None)))
+        expect(r["parameters"]["access"] == "own", f"a new user gets the place of an idle client: {r}")
+
+        def refused():
+            return sum(int(n) for uid in uids
+                       for n in re.findall(rf"Refused \d+ clients \([^)]*\) of [^\n]*\bUID {uid}: (\d+)",
+                                           d.read_log()))
+        wait_for(lambda: refused() == 16, "16 refusals reported, with their UIDs", timeout=15)
+        expect(d.call("io.execcount.GetStatus")["clients_refused"] == 16, "and counted")
+        # Idle for IdleTimeoutSec=: closed.
+        wait_for(lambda: d.call("io.execcount.GetStatus")["clients"] == 1, "the idle clients to time out",
+                 timeout=10)
+    finally:
+        release()
+        d.stop()
+
+
+def test_watchers_over_share(tmp):
+    """One UID's 64 Watch streams that never read, SO_RCVBUF=1024, and a storm of failed
+    execs with 4,000-byte names: the daemon holds at most MaxBufferPerUID= for it, ends its
+    streams with LimitExceeded (logged once), and its memory stays bounded."""
+    path = os.path.join(tmp, "watchers")
+    os.mkdir(path)
+    d = Daemon(path, "")
+    a = new_uid()
+    results = []
+
+    def watch_and_wait():
+        conns = hold_connections(d.socket, 64, watch=True, rcvbuf=1024)
+        return conns
+    release = in_children([a], watch_and_wait)
+
+    def rss_kib():
+        with open(f"/proc/{d.proc.pid}/status") as f:
+            return int(next(line.split()[1] for line in f if line.startswith("VmRSS:")))
+    try:
+        before = after = rss_kib()
+        storm = subprocess.Popen([EXECLOAD, "--mode=failure", "--name-length=4000", "--duration=4", f"--uid={a}",
+                                  "--json"], stdout=subprocess.PIPE, text=True)
+        buffered = 0
+        while storm.poll() is None:
+            buffered = max(buffered, d.call("io.execcount.GetStatus")["clients_buffered"])
+            after = max(after, rss_kib())
+            time.sleep(0.05)
+        made = json.loads(storm.communicate()[0])
+        results.append((buffered, after - before))
+        expect(buffered <= 8 * 1024 * 1024 + 64 * 1024, f"held for the UID: {buffered} bytes")
+        log = d.read_log()
+        expect(log.count(f"uid {a}) loses what it was being sent") == 1, "logged once for the UID")
+        got = d.ctl_json("stats", "--uid", str(a))["users"][0]
+        expect(got["failed"] == made["failed"], f"counts exact: {got['failed']} of {made['failed']}")
+        if os.environ.get("EXECCOUNT_SANITIZERS", "none") == "none":
+            expect(after - before < 16 * 1024, f"RSS grew by {after - before} KiB")
+        print(f"  at most {buffered} bytes held for the UID; RSS grew by {after - before} KiB at most; "
+              f"{made['failed']} failures at {made['rate']:.0f}/s")
+    finally:
+        release()
+        d.stop()
+
+
 def main():
     daemonlib.setup(sys.argv, 2400000000)
     g = access_group()
@@ -440,6 +567,8 @@ def main():
             ("GetStats with \"more\": in parts, every UID once", lambda: test_stats_in_parts(d)),
             ("garbage", lambda: test_garbage_flood(d)),
             ("a fair journal: one user's storm hides no one else's execs", lambda: test_fair_journal(tmp)),
+            ("every place taken: root, the access group and newcomers still get in", lambda: test_lockout(tmp, g)),
+            ("64 Watch streams that never read: one UID's share, no more", lambda: test_watchers_over_share(tmp)),
         ])
         if failed:
             print("---- execcountd log ----\n" + d.read_log())

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-text.c: unit tests for text.c; JSON strings are checked by parsing them back. */
+
+#include <json-c/json.h>
+
+#include "test.h"
+#include "text.h"
+
+/* The JSON string written for s[0..n), parsed back by json-c. */
+static char *roundtrip(const char *s, size_t n) {
+        Text t = {};
+        json_object *o;
+        char *back;
+
+        text_add_json_string(&t, s, n);
+        ASSERT(!t.oom);
+        text_add_char(&t, '\0');
+        o = json_tokener_parse(t.p);
+        ASSERT(o && json_object_is_type(o, json_type_string));
+        back = strdup(json_object_get_string(o));
+        json_object_put(o);
+        text_done(&t);
+        return back;
+}
+
+static void test_json_strings(void) {
+        static const struct {
+                const char *in;
+                size_t n;
+                const char *out;
+        } cases[] = {
+                { "plain", 5, "plain" },
+                { "quote\" back\\slash", 17, "quote\" back\\slash" },
+                { "\x01\x1f\n\t\r\x7f", 6, "\x01\x1f\n\t\r\x7f" },
+                { "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+                /* Not UTF-8: each bad byte reads as U+FFFD. */
+                { "\xff\xc0\xaf", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+                { "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+                { "", 0, "" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *back = roundtrip(cases[i].in, cases[i].n);
+
+                ASSERT_STREQ(back, cases[i].out);
+                free(back);
+        }
+        /* Every byte value, 4095 of them: the worst case size holds. */
+        char all[4096];
+        for (size_t i = 0; i < sizeof(all); i++)
+                all[i] = (char) (i % 255 + 1);
+        free(roundtrip(all, sizeof(all)));
+}
+
+static void test_numbers(void) {
+        Text t = {};
+
+        text_add_u64(&t, 0);
+        text_add_char(&t, ' ');
+        text_add_u64(&t, UINT64_MAX);
+        text_add_char(&t, ' ');
+        text_add_i64(&t, INT64_MIN);
+        text_add_char(&t, ' ');
+        text_add_i64(&t, -2);
+        text_add_char(&t, ' ');
+        text_add_hex(&t, "\x00\xab\xff", 3);
+        text_add_char(&t, '\0');
+        ASSERT_STREQ(t.p, "0 18446744073709551615 -9223372036854775808 -2 00abff");
+        text_done(&t);
+}
+
+static void test_steal(void) {
+        Text t = {};
+        size_t len, alloc;
+        char *p;
+
+        text_add(&t, "abc");
+        p = text_steal(&t, &len, &alloc);
+        ASSERT(p && len == 3 && alloc >= 3 && memcmp(p, "abc", 3) == 0);
+        ASSERT(!t.p && t.len == 0);
+        free(p);
+}
+
+int main(void) {
+        test_json_strings();
+        test_numbers();
+        test_steal();
+        return 0;
+}

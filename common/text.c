@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* text.c: a growing text, for replies written rather than built as JSON trees. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+#include "utf8.h"
+
+char *text_reserve(Text *t, size_t n) {
+        if (t->oom)
+                return NULL;
+        if (t->len + n > t->alloc) {
+                size_t want = MAX(t->alloc * 2, t->len + n + 4096);
+                char *p = realloc(t->p, want);
+
+                if (!p) {
+                        t->oom = true;
+                        return NULL;
+                }
+                t->p = p;
+                t->alloc = want;
+        }
+        return t->p + t->len;
+}
+
+void text_add_len(Text *t, const char *s, size_t n) {
+        char *p = text_reserve(t, n);
+
+        if (p) {
+                memcpy(p, s, n);
+                t->len += n;
+        }
+}
+
+void text_add(Text *t, const char *s) {
+        text_add_len(t, s, strlen(s));
+}
+
+void text_add_char(Text *t, char c) {
+        text_add_len(t, &c, 1);
+}
+
+/* Decimal digits, without printf's machinery: ten thousand UIDs make fifty thousand. */
+void text_add_u64(Text *t, uint64_t v) {
+        char digits[20], *p;
+        size_t n = 0;
+
+        do
+                digits[n++] = (char) ('0' + v % 10);
+        while ((v /= 10) > 0);
+        p = text_reserve(t, n);
+        if (!p)
+                return;
+        for (size_t i = 0; i < n; i++)
+                p[i] = digits[n - 1 - i];
+        t->len += n;
+}
+
+void text_add_i64(Text *t, int64_t v) {
+        if (v < 0) {
+                text_add_char(t, '-');
+                text_add_u64(t, (uint64_t) -(v + 1) + 1);
+        } else
+                text_add_u64(t, (uint64_t) v);
+}
+
+void text_add_json_string(Text *t, const char *s, size_t n) {
+        static const char hex[] = "0123456789abcdef";
+        /* Each byte grows to six at most (\u00XX), an invalid one to three (U+FFFD). */
+        char *p = text_reserve(t, n * 6 + 2), *o = p;
+
+        if (!p)
+                return;
+        *o++ = '"';
+        for (size_t i = 0; i < n;) {
+                unsigned char c = (unsigned char) s[i];
+                size_t l = utf8_sequence_len(s + i, n - i);
+
+                if (l == 0) {
+                        memcpy(o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                        continue;
+                }
+                if (l > 1) {
+                        memcpy(o, s + i, l);
+                        o += l;
+                        i += l;
+                        continue;
+                }
+                i++;
+                if (c == '"' || c == '\\') {
+                        *o++ = '\\';
+                        *o++ = (char) c;
+                } else if (c == '\n') {
+                        *o++ = '\\';
+                        *o++ = 'n';
+                } else if (c == '\t') {
+                        *o++ = '\\';
+                        *o++ = 't';
+                } else if (c < 0x20) {
+                        memcpy(o, "\\u00", 4);
+                        o[4] = hex[c >> 4];
+                        o[5] = hex[c & 0xf];
+                        o += 6;
+                } else
+                        *o++ = (char) c;
+        }
+        *o++ = '"';
+        t->len += (size_t) (o - p);
+}
+
+void text_add_hex(Text *t, const char *s, size_t n) {
+        static const char hex[] = "0123456789abcdef";
+        char *p = text_reserve(t, n * 2);
+
+        if (!p)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                p[2 * i] = hex[(unsigned char) s[i] >> 4];
+                p[2 * i + 1] = hex[(unsigned char) s[i] & 0xf];
+        }
+        t->len += n * 2;
+}
+
+void text_done(Text *t) {
+        free(t->p);
+        *t = (Text) {};
+}
+
+char *text_steal(Text *t, size_t *ret_len, size_t *ret_alloc) {
+        char *p = t->oom ? NULL : t->p;
+
+        if (!p)
+                free(t->p);
+        *ret_len = p ? t->len : 0;
+        *ret_alloc = p ? t->alloc : 0;
+        *t = (Text) {};
+        return p;
+}

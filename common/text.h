@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* text.h: a growing text, for replies written rather than built as JSON trees.
+ *
+ * An allocation failure is remembered (oom) and makes every later addition a no-op, so
+ * that a writer checks once, at the end. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+typedef struct Text {
+        char *p;
+        size_t len, alloc;
+        bool oom;
+} Text;
+
+/* Room for n more bytes at t->p + t->len, or NULL (and oom). */
+char *text_reserve(Text *t, size_t n);
+void text_add(Text *t, const char *s);
+void text_add_len(Text *t, const char *s, size_t n);
+void text_add_char(Text *t, char c);
+void text_add_u64(Text *t, uint64_t v);
+void text_add_i64(Text *t, int64_t v);
+/* A JSON string of the bytes s[0..n), quoted: bytes that are not UTF-8 become U+FFFD,
+ * control characters, '"' and '\' are escaped. */
+void text_add_json_string(Text *t, const char *s, size_t n);
+/* Lowercase hex digits of the bytes s[0..n). */
+void text_add_hex(Text *t, const char *s, size_t n);
+/* Frees the buffer. */
+void text_done(Text *t);
+/* Hands the buffer out (NULL if none or oom) and empties t. */
+char *text_steal(Text *t, size_t *ret_len, size_t *ret_alloc);

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* replies.c: the replies written in parts: GetStats, GetEvents and Watch.
+ *
+ * Written, not built as JSON trees: a tree of ten thousand objects costs more than the
+ * rest of the call. Each turn writes about CONNECTION_CHUNK bytes, so that a reply of
+ * any size never delays another client's for longer than a chunk. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "replies.h"
+
+/* ---- GetStats */
+
+typedef struct StatsReply {
+        ReplyHeader header;
+        Connection *connection;
+        UserCount *users;
+        size_t n, next;
+        size_t charged;
+        bool started; /* the single reply's head is written */
+        StatsReplyInfo info;
+} StatsReply;
+
+static void stats_reply_free(void *p) {
+        StatsReply *r = p;
+
+        connection_uncharge(r->connection, r->charged);
+        free(r->users);
+        free(r);
+}
+
+static void user_write(Text *t, const StatsReply *r, const UserCount *u) {
+        text_add(t, "{\"uid\":");
+        text_add_u64(t, u->uid);
+        text_add(t, ",\"execs\":");
+        text_add_u64(t, MIN(u->execs, (uint64_t) INT64_MAX));
+        text_add(t, ",\"failed\":");
+        text_add_u64(t, MIN(u->failed, (uint64_t) INT64_MAX));
+        text_add(t, ",\"events_throttled\":");
+        text_add_u64(t, MIN(u->events_throttled, (uint64_t) INT64_MAX));
+        text_add(t, ",\"last_exec_usec\":");
+        text_add_u64(t, MIN(persist_last_exec_usec(r->info.persist, u, r->info.realtime_offset_usec),
+                            (uint64_t) INT64_MAX));
+        text_add(t, "}");
+}
+
+/* What follows the users in every reply. Every value is a number or a fixed word:
+ * nothing to escape. */
+static void stats_tail_write(Text *t, const StatsReply *r, bool continues) {
+        text_add(t, "],\"since_usec\":");
+        text_add_u64(t, r->info.since_usec);
+        text_add(t, ",\"access\":\"");
+        text_add(t, access_scope_to_string(r->info.scope));
+        text_add(t, "\"");
+        /* Other UIDs' execs, unattributed: only for those who may see them. */
+        if (r->info.scope == ACCESS_ALL) {
+                text_add(t, ",\"map_full_execs\":");
+                text_add_u64(t, MIN(r->info.map_full_execs, (uint64_t) INT64_MAX));
+                text_add(t, ",\"map_full_failed\":");
+                text_add_u64(t, MIN(r->info.map_full_failed, (uint64_t) INT64_MAX));
+        }
+        text_add(t, continues ? "},\"continues\":true}" : "}}");
+        text_add_char(t, '\0');
+}
+
+static int stats_reply_produce(Connection *c, void *state) {
+        StatsReply *r = state;
+        Text t = {};
+        size_t end;
+        int k;
+
+        if (r->info.parts) {
+                /* One complete reply of up to STATS_PART users. */
+                end = MIN(r->n, r->next + STATS_PART);
+                (void) text_reserve(&t, (end - r->next) * 112 + 256);
+                text_add(&t, "{\"parameters\":{\"users\":[");
+                for (size_t i = r->next; i < end; i++) {
+                        if (i > r->next)
+                                text_add_char(&t, ',');
+                        user_write(&t, r, &r->users[i]);
+                }
+                stats_tail_write(&t, r, end < r->n);
+                r->next = end;
+        } else {
+                /* One reply, a chunk at a time. */
+                if (!r->started)
+                        text_add(&t, "{\"parameters\":{\"users\":[");
+                for (; r->next < r->n && t.len < CONNECTION_CHUNK; r->next++) {
+                        if (r->started || r->next > 0)
+                                text_add_char(&t, ',');
+                        r->started = true;
+                        user_write(&t, r, &r->users[r->next]);
+                }
+                r->started = true;
+                if (r->next == r->n)
+                        stats_tail_write(&t, r, false);
+        }
+        k = connection_write_text(c, &t);
+        if (k < 0)
+                return k;
+        return r->next < r->n || (!r->info.parts && !r->started) ? PRODUCE_MORE : PRODUCE_DONE;
+}
+
+int stats_reply_start(Connection *c, UserCount *users, size_t n, const StatsReplyInfo *info) {
+        StatsReply *r;
+        int k;
+
+        r = calloc(1, sizeof(*r));
+        if (!r) {
+                free(users);
+                return -ENOMEM;
+        }
+        *r = (StatsReply) {
+                .header.others = info->scope == ACCESS_ALL,
+                .connection = c,
+                .users = users,
+                .n = n,
+                .info = *info,
+        };
+        /* The counts read for the client are the client's to pay for. */
+        k = connection_charge(c, n * sizeof(*users) + sizeof(*r));
+        if (k < 0) {
+                free(users);
+                free(r);
+                return k;
+        }
+        r->charged = n * sizeof(*users) + sizeof(*r);
+        connection_produce(c, stats_reply_produce, r, stats_reply_free, false);
+        return 0;
+}
+
+/* ---- GetEvents and Watch */
+
+struct Watchers {
+        UidMap *by_uid; /* uid -> EventsReply *: the first of the streams filtering on it */
+        EventsReply *all; /* the streams of every UID */
+        size_t n;
+};
+
+struct EventsReply {
+        ReplyHeader header;
+        Connection *connection;
+        EventsFilter filter;
+        Watchers *watchers; /* a Watch stream's registry, or NULL */
+        EventsReply *prev, *next; /* in it */
+        bool stream; /* Watch: notifications; else the one GetEvents reply */
+        bool started, written;
+        /* Events to write, oldest first: queue[head..tail). */
+        ExecEvent **queue;
+        size_t head, tail, alloc;
+        size_t charged;
+        void (*gone)(void *userdata); /* a Watch stream ends */
+        void *gone_userdata;
+};
+
+static size_t event_charge(const ExecEvent *e) {
+        return exec_event_size(e) + sizeof(ExecEvent *);
+}
+
+static void watchers_remove(Watchers *w, EventsReply *r);
+
+static void events_reply_free(void *p) {
+        EventsReply *r = p;
+
+        if (r->watchers)
+                watchers_remove(r->watchers, r);
+        for (size_t i = r->head; i < r->tail; i++)
+                exec_event_unref(r->queue[i]);
+        connection_uncharge(r->connection, r->charged);
+        if (r->gone)
+                r->gone(r->gone_userdata);
+        free(r->queue);
+        free(r);
+}
+
+/* Holds e to be written, charging it unless charged already; -ENOBUFS when it does not
+ * fit the client's share. */
+static int events_reply_add(EventsReply *r, ExecEvent *e, bool charged) {
+        size_t n = event_charge(e);
+        int k;
+
+        if (r->tail == r->alloc) {
+                /* Moved to the front first: a stream that keeps up never grows. */
+                if (r->head > 0) {
+                        memmove(r->queue, r->queue + r->head, (r->tail - r->head) * sizeof(*r->queue));
+                        r->tail -= r->head;
+                        r->head = 0;
+                }
+                if (r->tail == r->alloc) {
+                        size_t alloc = MAX(r->alloc * 2, (size_t) 64);
+                        ExecEvent **q = reallocarray(r->queue, alloc, sizeof(*q));
+
+                        if (!q)
+                                return -ENOMEM;
+                        r->queue = q;
+                        r->alloc = alloc;
+                }
+        }
+        if (!charged) {
+                k = connection_charge(r->connection, n);
+                if (k < 0)
+                        return k;
+                r->charged += n;
+        }
+        r->queue[r->tail++] = exec_event_ref(e);
+        return 0;
+}
+
+static int events_reply_produce(Connection *c, void *state) {
+        EventsReply *r = state;
+        Text t = {};
+        int k;
+
+        if (!r->stream && !r->started) {
+                text_add(&t, "{\"parameters\":{\"events\":[");
+                r->started = true;
+        }
+        while (r->head < r->tail && t.len < CONNECTION_CHUNK) {
+                ExecEvent *e = r->queue[r->head++];
+
+                if (r->stream)
+                        text_add(&t, "{\"parameters\":{\"event\":");
+                else if (r->written)
+                        text_add_char(&t, ',');
+                exec_event_write_json(&t, e);
+                if (r->stream)
+                        text_add_len(&t, "},\"continues\":true}", strlen("},\"continues\":true}") + 1);
+                r->written = true; /* the next needs a comma */
+                connection_uncharge(c, event_charge(e));
+                r->charged -= event_charge(e);
+                exec_event_unref(e);
+        }
+        if (!r->stream && r->head == r->tail)
+                text_add_len(&t, "]}}", 4);
+        if (t.len > 0) {
+                k = connection_write_text(c, &t);
+                if (k < 0)
+                        return k;
+        } else
+                text_done(&t);
+        if (r->head < r->tail)
+                return PRODUCE_MORE;
+        return r->stream ? PRODUCE_WAIT : PRODUCE_DONE;
+}
+
+static int events_start(Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter,
+                        EventsReply **ret) {
+        EventsReply *r = calloc(1, sizeof(*r));
+        int k = 0;
+
+        if (!r)
+                return -ENOMEM;
+        *r = (EventsReply) {
+                .connection = c,
+                .filter = *filter,
+        };
+        /* A filter on the client's own UID shows nothing of others'. */
+        r->header.others = !filter->has_uid || filter->uid != (uint32_t) connection_peer_uid(c);
+        /* All at once: a thousand charges that fail cost a thousand times as much. */
+        r->charged = sizeof(*r);
+        for (size_t i = 0; i < n; i++)
+                r->charged += event_charge(events[i]);
+        k = connection_charge(c, r->charged);
+        if (k < 0) {
+                free(r);
+                return k;
+        }
+        for (size_t i = 0; i < n && k >= 0; i++)
+                k = events_reply_add(r, (ExecEvent *) events[i], true);
+        if (k < 0) {
+                events_reply_free(r);
+                return k;
+        }
+        *ret = r;
+        return 0;
+}
+
+int events_reply_start(Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter) {
+        EventsReply *r;
+        int k;
+
+        k = events_start(c, events, n, filter, &r);
+        if (k < 0)
+                return k;
+        connection_produce(c, events_reply_produce, r, events_reply_free, false);
+        return 0;
+}
+
+/* ---- Watch */
+
+int watchers_new(Watchers **ret) {
+        Watchers *w = calloc(1, sizeof(*w));
+
+        /* As many UIDs as there can be streams. */
+        if (!w || uidmap_new(sizeof(EventsReply *), SIZE_MAX, &w->by_uid) < 0) {
+                free(w);
+                return -ENOMEM;
+        }
+        *ret = w;
+        return 0;
+}
+
+Watchers *watchers_free(Watchers *w) {
+        if (!w)
+                return NULL;
+        uidmap_free(w->by_uid);
+        free(w);
+        return NULL;
+}
+
+size_t watchers_count(const Watchers *w) {
+        return w->n;
+}
+
+static int watchers_add(Watchers *w, EventsReply *r) {
+        EventsReply **head = &w->all;
+
+        if (r->filter.has_uid) {
+                head = uidmap_put(w->by_uid, r->filter.uid);
+                if (!head)
+                        return -ENOMEM;
+        }
+        r->next = *head;
+        if (r->next)
+                r->next->prev = r;
+        *head = r;
+        r->watchers = w;
+        w->n++;
+        return 0;
+}
+
+static void watchers_remove(Watchers *w, EventsReply *r) {
+        if (r->prev)
+                r->prev->next = r->next;
+        else if (!r->filter.has_uid)
+                w->all = r->next;
+        else if (r->next)
+                *(EventsReply **) uidmap_get(w->by_uid, r->filter.uid) = r->next;
+        else
+                uidmap_remove(w->by_uid, r->filter.uid);
+        if (r->next)
+                r->next->prev = r->prev;
+        r->prev = r->next = NULL;
+        r->watchers = NULL;
+        w->n--;
+}
+
+int watch_start(Watchers *w, Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter,
+                void (*gone)(void *userdata), void *userdata) {
+        EventsReply *r;
+        int k;
+
+        k = events_start(c, events, n, filter, &r);
+        if (k < 0)
+                return k;
+        r->stream = true;
+        k = watchers_add(w, r);
+        if (k < 0) {
+                events_reply_free(r);
+                return k;
+        }
+        r->gone = gone;
+        r->gone_userdata = userdata;
+        connection_produce(c, events_reply_produce, r, events_reply_free, true);
+        return 0;
+}
+
+static void watch_push(EventsReply *r, ExecEvent *e) {
+        Connection *c = r->connection;
+        int k;
+
+        k = events_reply_add(r, e, false);
+        if (k == -ENOBUFS) {
+                /* It does not read as fast as its events come: the stream ends. r is freed
+                 * with it. */
+                connection_over_budget(c, "the client does not read its events as fast as they come");
+                return;
+        }
+        if (k == -ENOTCONN)
+                return; /* closed, and freed at the next sweep */
+        if (k < 0) {
+                log_oom();
+                connection_close(c);
+                return;
+        }
+        connection_wake(c);
+}
+
+static void push_list(EventsReply *r, ExecEvent *e) {
+        /* The next one first: a stream that ends here leaves the list. */
+        for (EventsReply *next; r; r = next) {
+                next = r->next;
+                watch_push(r, e);
+        }
+}
+
+void watchers_push(Watchers *w, ExecEvent *e) {
+        EventsReply **head = uidmap_get(w->by_uid, e->uid);
+
+        push_list(w->all, e);
+        if (head)
+                push_list(*head, e);
+}
