@@ -5,17 +5,23 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "drain.h"
 #include "log.h"
 #include "time-util.h"
 
-/* Records read per turn of the loop at most: a full ring of small records takes a few
- * milliseconds, which clients' calls (root's first) should not wait for in one go. */
-#define DRAIN_BATCH 512
+/* Records read per turn of the loop at most: each goes to every stream that takes it,
+ * and a full ring of small records would keep clients' calls (root's first) waiting. */
+#define DRAIN_BATCH 64
 
 struct Drain {
         struct ring_buffer *ring;
+        /* The ring's positions, mapped read-only: how far the programs wrote, how far
+         * the reader has read. */
+        const volatile unsigned long *producer_pos, *consumer_pos;
+        size_t page_size;
         sd_event_source *io;
         sd_event_source *timer;
         sd_event_source *more; /* the rest of a batch, at the next turn */
@@ -26,6 +32,7 @@ struct Drain {
         uint64_t polls_until_ns; /* as last told to the programs */
         DrainHandler handler;
         DrainPollingFn polling;
+        DrainReadFn read;
         void *userdata;
 };
 
@@ -43,6 +50,8 @@ int drain_now(Drain *d) {
         d->whole = true;
         r = ring_buffer__consume(d->ring);
         d->whole = false;
+        if (r > 0 && d->read)
+                d->read(d->userdata);
         return r;
 }
 
@@ -54,11 +63,24 @@ static int drain_and_log(Drain *d) {
         n = ring_buffer__consume(d->ring);
         if (n == -EAGAIN) {
                 (void) sd_event_source_set_enabled(d->more, SD_EVENT_ONESHOT);
-                return (int) d->batch;
-        }
-        if (n < 0)
+                n = (int) d->batch;
+        } else if (n < 0)
                 log_error_errno(n, "Failed to read the event ring buffer: %m");
+        if (n > 0 && d->read)
+                d->read(d->userdata);
         return n;
+}
+
+uint64_t drain_mark(const Drain *d) {
+        return __atomic_load_n(d->producer_pos, __ATOMIC_ACQUIRE);
+}
+
+bool drain_reached(const Drain *d, uint64_t mark) {
+        return __atomic_load_n(d->consumer_pos, __ATOMIC_ACQUIRE) >= mark;
+}
+
+void drain_soon(Drain *d) {
+        (void) sd_event_source_set_enabled(d->more, SD_EVENT_ONESHOT);
 }
 
 static int on_more(sd_event_source *s, void *userdata) {
@@ -152,8 +174,9 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
 }
 
 int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler handler, DrainPollingFn polling,
-              void *userdata, Drain **ret) {
+              DrainReadFn read, void *userdata, Drain **ret) {
         _cleanup_(drain_freep) Drain *d = NULL;
+        void *p;
         int r;
 
         d = calloc(1, sizeof(*d));
@@ -162,11 +185,23 @@ int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler 
         d->interval_usec = interval_usec;
         d->handler = handler;
         d->polling = polling;
+        d->read = read;
         d->userdata = userdata;
+        d->page_size = (size_t) sysconf(_SC_PAGESIZE);
 
         d->ring = ring_buffer__new(ringbuf_fd, on_record, d, NULL);
         if (!d->ring)
                 return negative_errno();
+        /* The consumer position is on the ring's first page, the producer's on the second
+         * (the kernel's layout, which libbpf maps the same way). */
+        p = mmap(NULL, d->page_size, PROT_READ, MAP_SHARED, ringbuf_fd, 0);
+        if (p == MAP_FAILED)
+                return negative_errno();
+        d->consumer_pos = p;
+        p = mmap(NULL, d->page_size, PROT_READ, MAP_SHARED, ringbuf_fd, (off_t) d->page_size);
+        if (p == MAP_FAILED)
+                return negative_errno();
+        d->producer_pos = p;
 
         /* Edge-triggered on the map itself: the loop wakes when a program wakes the reader,
          * not whenever unread data sits in the ring, which would make it spin in a storm. */
@@ -200,6 +235,10 @@ Drain *drain_free(Drain *d) {
         sd_event_source_disable_unref(d->io);
         sd_event_source_disable_unref(d->timer);
         sd_event_source_disable_unref(d->more);
+        if (d->consumer_pos)
+                (void) munmap((void *) d->consumer_pos, d->page_size);
+        if (d->producer_pos)
+                (void) munmap((void *) d->producer_pos, d->page_size);
         ring_buffer__free(d->ring);
         free(d);
         return NULL;

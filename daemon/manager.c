@@ -147,6 +147,12 @@ static void on_drain_polling(uint64_t until_boot_ns, void *userdata) {
         (void) probe_set_reader_polling(m->probe, until_boot_ns);
 }
 
+static void on_drain_read(void *userdata) {
+        Manager *m = userdata;
+
+        watchers_read(m->watchers);
+}
+
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
         const char *abbrev = sigabbrev_np((int) si->ssi_signo), *what;
@@ -440,14 +446,14 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
                 return log_oom();
         configure_exec_log(m, &m->config);
 
-        r = drain_new(m->event, probe_get_events_fd(m->probe), manager_flush_interval(m, &m->config), on_record,
-                      on_drain_polling, m, &m->drain);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch the event ring buffer: %m");
-
         r = watchers_new(&m->watchers);
         if (r < 0)
                 return log_oom();
+        r = drain_new(m->event, probe_get_events_fd(m->probe), manager_flush_interval(m, &m->config), on_record,
+                      on_drain_polling, on_drain_read, m, &m->drain);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the event ring buffer: %m");
+
         manager_resolve_access_group(m, &m->config);
         m->denials = (RateLimit) { .interval_usec = 10 * USEC_PER_SEC, .burst = 10 };
         ServerLimits limits = manager_server_limits(&m->config);

@@ -420,6 +420,20 @@ static int history_events(Manager *m, bool has_uid, uint32_t uid, size_t limit, 
         return 0;
 }
 
+static int events_query(void *userdata, const EventsFilter *filter, size_t limit, const ExecEvent ***ret,
+                        size_t *ret_n) {
+        return history_events(userdata, filter->has_uid, filter->uid, limit, ret, ret_n);
+}
+
+static bool events_reached(void *userdata, uint64_t mark) {
+        Manager *m = userdata;
+
+        if (drain_reached(m->drain, mark))
+                return true;
+        drain_soon(m->drain);
+        return false;
+}
+
 static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call) {
         static const VarlinkField fields[] = {
                 { "limit", json_type_int, false },
@@ -428,6 +442,7 @@ static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call)
         _cleanup_(freep) const ExecEvent **list = NULL;
         EventsFilter filter;
         int64_t limit = INT64_MAX;
+        uint64_t mark;
         bool has_limit;
         size_t n;
         int r;
@@ -442,9 +457,16 @@ static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call)
         if (connection_oneway(c))
                 return connection_reply(c, NULL);
 
-        /* Unwatched, events may wait in the ring for up to a second: whatever happened up
-         * to this call is in the answer. */
-        (void) drain_now(m->drain);
+        /* Whatever happened up to this call is in the answer. Unwatched, events may wait
+         * in the ring for up to a second: then the reply waits until they are read, in the
+         * loop's own batches, not all at once here. */
+        mark = drain_mark(m->drain);
+        if (!drain_reached(m->drain, mark)) {
+                EventsSource source = { .query = events_query, .reached = events_reached, .userdata = m };
+
+                r = events_reply_wait(m->watchers, c, &filter, (size_t) limit, mark, &source);
+                return r < 0 ? (r == -ENOBUFS ? reply_limit_exceeded(c) : reply_oom(c)) : 0;
+        }
         if (history_events(m, filter.has_uid, filter.uid, (size_t) limit, &list, &n) < 0)
                 return reply_oom(c);
         /* Held by reference, written as the client takes them. */
@@ -478,8 +500,8 @@ static int method_watch(Manager *m, Connection *c, const VarlinkCall *call) {
         if (!call->more)
                 return connection_error(c, VARLINK_ERROR_EXPECTED_MORE, NULL);
 
-        /* Events up to now go out as backlog, later ones live: none twice, none missed. */
-        (void) drain_now(m->drain);
+        /* Kept events go out as backlog; those still in the ring buffer come live, as they
+         * are read: none twice, none missed. */
         if (history_events(m, filter.has_uid, filter.uid, has_backlog ? (size_t) backlog : 0, &list, &n) < 0)
                 return reply_oom(c);
         r = watch_start(m->watchers, c, list, n, &filter, watcher_gone, m);

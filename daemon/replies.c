@@ -138,6 +138,7 @@ struct Watchers {
         UidMap *by_uid; /* uid -> EventsReply *: the first of the streams filtering on it */
         EventsReply *all; /* the streams of every UID */
         size_t n;
+        EventsReply *waiting; /* GetEvents replies waiting for the ring buffer */
 };
 
 struct EventsReply {
@@ -146,6 +147,12 @@ struct EventsReply {
         EventsFilter filter;
         Watchers *watchers; /* a Watch stream's registry, or NULL */
         EventsReply *prev, *next; /* in it */
+        /* A GetEvents reply waiting for the ring buffer to be read up to mark, in the
+         * registry's waiting list, before it takes limit events from source. */
+        bool waiting;
+        uint64_t mark;
+        size_t limit;
+        EventsSource source;
         bool stream; /* Watch: notifications; else the one GetEvents reply */
         bool started, written;
         /* Events to write, oldest first: queue[head..tail). */
@@ -209,10 +216,47 @@ static int events_reply_add(EventsReply *r, ExecEvent *e, bool charged) {
         return 0;
 }
 
+static int events_reply_fill(EventsReply *r, const ExecEvent *const *events, size_t n);
+
+/* The ring buffer has been read up to the call: the events are taken now. */
+static int events_reply_unwait(EventsReply *r) {
+        _cleanup_(freep) const ExecEvent **list = NULL;
+        size_t n;
+        int k;
+
+        if (!r->source.reached(r->source.userdata, r->mark))
+                return PRODUCE_WAIT;
+        watchers_remove(r->watchers, r);
+        k = r->source.query(r->source.userdata, &r->filter, r->limit, &list, &n);
+        if (k >= 0)
+                k = events_reply_fill(r, list, n);
+        if (k == -ENOBUFS) {
+                _cleanup_(freep) char *m = NULL;
+                _cleanup_(json_object_putp) json_object *p = json_object_new_object();
+                size_t len;
+
+                /* Nothing of the reply is written yet: the call just fails. */
+                if (!p || json_object_object_add(p, "reason", json_object_new_string(
+                                                     "the reply would take more than the caller's UID may hold of "
+                                                     "the daemon's buffers (MaxBufferPerUID=)")) != 0 ||
+                    varlink_error_format(SERVER_ERROR_LIMIT, p, &m, &len) < 0)
+                        return -ENOMEM;
+                k = connection_write(r->connection, m, len);
+                return k < 0 ? k : PRODUCE_DONE;
+        }
+        return k < 0 ? k : PRODUCE_MORE;
+}
+
 static int events_reply_produce(Connection *c, void *state) {
         EventsReply *r = state;
         Text t = {};
         int k;
+
+        if (r->waiting) {
+                k = events_reply_unwait(r);
+                if (k != PRODUCE_MORE)
+                        return k;
+        }
 
         if (!r->stream && !r->started) {
                 text_add(&t, "{\"parameters\":{\"events\":[");
@@ -259,23 +303,36 @@ static int events_start(Connection *c, const ExecEvent *const *events, size_t n,
         };
         /* A filter on the client's own UID shows nothing of others'. */
         r->header.others = !filter->has_uid || filter->uid != (uint32_t) connection_peer_uid(c);
-        /* All at once: a thousand charges that fail cost a thousand times as much. */
-        r->charged = sizeof(*r);
-        for (size_t i = 0; i < n; i++)
-                r->charged += event_charge(events[i]);
-        k = connection_charge(c, r->charged);
+        k = connection_charge(c, sizeof(*r));
         if (k < 0) {
                 free(r);
                 return k;
         }
-        for (size_t i = 0; i < n && k >= 0; i++)
-                k = events_reply_add(r, (ExecEvent *) events[i], true);
+        r->charged = sizeof(*r);
+        k = events_reply_fill(r, events, n);
         if (k < 0) {
                 events_reply_free(r);
                 return k;
         }
         *ret = r;
         return 0;
+}
+
+/* Holds events[0..n) to be written. */
+static int events_reply_fill(EventsReply *r, const ExecEvent *const *events, size_t n) {
+        size_t charge = 0;
+        int k = 0;
+
+        /* All at once: a thousand charges that fail cost a thousand times as much. */
+        for (size_t i = 0; i < n; i++)
+                charge += event_charge(events[i]);
+        k = connection_charge(r->connection, charge);
+        if (k < 0)
+                return k;
+        r->charged += charge;
+        for (size_t i = 0; i < n && k >= 0; i++)
+                k = events_reply_add(r, (ExecEvent *) events[i], true);
+        return k;
 }
 
 int events_reply_start(Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter) {
@@ -287,6 +344,32 @@ int events_reply_start(Connection *c, const ExecEvent *const *events, size_t n, 
                 return k;
         connection_produce(c, events_reply_produce, r, events_reply_free, false);
         return 0;
+}
+
+int events_reply_wait(Watchers *w, Connection *c, const EventsFilter *filter, size_t limit, uint64_t mark,
+                      const EventsSource *source) {
+        EventsReply *r;
+        int k;
+
+        k = events_start(c, NULL, 0, filter, &r);
+        if (k < 0)
+                return k;
+        r->waiting = true;
+        r->mark = mark;
+        r->limit = limit;
+        r->source = *source;
+        r->watchers = w;
+        r->next = w->waiting;
+        if (r->next)
+                r->next->prev = r;
+        w->waiting = r;
+        connection_produce(c, events_reply_produce, r, events_reply_free, false);
+        return 0;
+}
+
+void watchers_read(Watchers *w) {
+        for (EventsReply *r = w->waiting; r; r = r->next)
+                connection_wake(r->connection);
 }
 
 /* ---- Watch */
@@ -333,6 +416,18 @@ static int watchers_add(Watchers *w, EventsReply *r) {
 }
 
 static void watchers_remove(Watchers *w, EventsReply *r) {
+        if (r->waiting) {
+                if (r->prev)
+                        r->prev->next = r->next;
+                else
+                        w->waiting = r->next;
+                if (r->next)
+                        r->next->prev = r->prev;
+                r->prev = r->next = NULL;
+                r->watchers = NULL;
+                r->waiting = false;
+                return;
+        }
         if (r->prev)
                 r->prev->next = r->next;
         else if (!r->filter.has_uid)

@@ -49,6 +49,19 @@ typedef struct EventsFilter {
 /* GetEvents: the reply holding events[0..n) (oldest first). -ENOBUFS when they do not fit
  * the client's buffer share. */
 int events_reply_start(Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter);
+
+/* Where the events a GetEvents reply holds come from, once the ring buffer has been
+ * read up to its call. */
+typedef struct EventsSource {
+        /* The newest limit kept events that filter takes, oldest first: a calloc()ed
+         * array the caller frees. */
+        int (*query)(void *userdata, const EventsFilter *filter, size_t limit, const ExecEvent ***ret,
+                     size_t *ret_n);
+        /* Whether the ring buffer has been read up to mark; if not, asks for the next
+         * batch soon. */
+        bool (*reached)(void *userdata, uint64_t mark);
+        void *userdata;
+} EventsSource;
 /* The Watch streams, indexed by the UID they filter on, so that an event costs only
  * the streams that take it, however many others there are. */
 typedef struct Watchers Watchers;
@@ -58,6 +71,15 @@ int watchers_new(Watchers **ret);
 Watchers *watchers_free(Watchers *w);
 DEFINE_POINTER_CLEANUP(Watchers, watchers_free);
 size_t watchers_count(const Watchers *w);
+
+/* GetEvents, for a call made while events before it still wait in the ring buffer: the
+ * reply is written once they have been read (watchers_read() says when to look), with
+ * the events source gives then. */
+int events_reply_wait(Watchers *w, Connection *c, const EventsFilter *filter, size_t limit, uint64_t mark,
+                      const EventsSource *source);
+/* Records were read from the ring buffer: the GetEvents replies that wait for them look
+ * again. */
+void watchers_read(Watchers *w);
 
 /* Watch: a stream that sends events[0..n) (the backlog), then every event given to
  * watchers_push() that filter takes; gone(userdata) is called when it ends (with the

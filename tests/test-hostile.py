@@ -14,7 +14,9 @@ The attacks, each by UIDs of its own, all at the same time, with the default set
   lockout  16 UIDs holding 64 idle connections each, reconnecting when let go of;
   journal  bursts of 1,200 failed execs every two seconds.
 Meanwhile root times GetStats (a raw call, and execcountctl stats), and runs
-execcountctl status and reload; a member of the access group and another user run
+execcountctl status and reload; the attackers' processes share one CPU cgroup, as a
+systemd host puts a user's processes in their user slice (when the machine has the
+controller); a member of the access group and another user run
 execcountctl stats; a victim user makes a few execs every few seconds.
 
 Checked: the daemon's peak RSS against the bound execcountd(8) states (64 MiB; not in a
@@ -59,13 +61,46 @@ def access_group():
     raise AssertionError("no group to test with")
 
 
-def as_user(uid, fn, gid=None, groups=()):
+# On a systemd host each user's processes share the CPU weight of their user slice, and
+# the daemon has its own in system.slice: a user with many processes cannot starve it.
+# Without systemd as PID 1 here, the attackers get a CPU cgroup of their own the same way,
+# when the machine has the controller; else they compete with everything, task by task.
+USERS_CGROUP = None
+
+
+def make_users_cgroup():
+    global USERS_CGROUP
+    for base, enable in (("/sys/fs/cgroup/cpu", None), ("/sys/fs/cgroup", "/sys/fs/cgroup/cgroup.subtree_control")):
+        try:
+            if enable:
+                with open(os.path.join(base, "cgroup.controllers")) as f:
+                    if "cpu" not in f.read().split():
+                        continue
+                with open(enable, "w") as f:
+                    f.write("+cpu")
+            path = os.path.join(base, f"execcount-hostile-{os.getpid()}")
+            os.mkdir(path)
+            USERS_CGROUP = path
+            return
+        except OSError:
+            continue
+
+
+def join_users_cgroup():
+    if USERS_CGROUP:
+        with open(os.path.join(USERS_CGROUP, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+
+def as_user(uid, fn, gid=None, groups=(), attacker=True):
     """Runs fn() in a forked child as uid; returns a function that waits for it and gives
     back what fn returned (JSON-serialisable)."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
+            if attacker:
+                join_users_cgroup()
             os.close(r)
             os.setgroups(list(groups))
             os.setgid(uid if gid is None else gid)
@@ -90,7 +125,8 @@ def as_user(uid, fn, gid=None, groups=()):
 
 
 def execload(uid, *args):
-    return subprocess.Popen([EXECLOAD, f"--uid={uid}", "--json", *args], stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen([EXECLOAD, f"--uid={uid}", "--json", *args], stdout=subprocess.PIPE, text=True,
+                            preexec_fn=join_users_cgroup)
 
 
 def finish(p):
@@ -189,6 +225,7 @@ def peak_rss_kib(pid):
 
 def main():
     daemonlib.setup(sys.argv, 2600000000)
+    make_users_cgroup()
     g = access_group()
     tmp = tempfile.mkdtemp(prefix="test-hostile-")
     os.chmod(tmp, 0o755)
@@ -256,7 +293,7 @@ def main():
                         q = subprocess.run([daemonlib.EXECCOUNTCTL, "--socket", d.socket, "stats", "--json=short"],
                                            capture_output=True, text=True, timeout=30)
                         return q.returncode
-                    if as_user(uid, ctl_stats, groups=groups)() == 0:
+                    if as_user(uid, ctl_stats, groups=groups, attacker=False)() == 0:
                         served[who] += 1
                 next_ctl = now + 1
             if now >= next_status:
@@ -287,6 +324,8 @@ def main():
         lat_ms = sorted(1000 * x for x in latencies)
         ctl_ms = sorted(1000 * x for x in ctl_latencies)
         median, worst = statistics.median(lat_ms), lat_ms[-1]
+        print(f"  attackers in a CPU cgroup of their own, as in a systemd user slice: "
+              f"{'yes, ' + USERS_CGROUP if USERS_CGROUP else 'no (no CPU controller here)'}")
         print(f"  {SECONDS:.0f} s of attacks: daemon peak RSS {rss / 1024:.1f} MiB; root GetStats "
               f"{len(lat_ms)} calls, median {median:.1f} ms, max {worst:.1f} ms; execcountctl stats median "
               f"{statistics.median(ctl_ms):.0f} ms, max {ctl_ms[-1]:.0f} ms; {status['clients_refused']} clients "
@@ -327,6 +366,13 @@ def main():
                 print("---- execcountd log (end) ----\n" + d.read_log()[-20000:])
         daemonlib.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
+        if USERS_CGROUP:
+            for _ in range(50):  # its last processes may still be exiting
+                try:
+                    os.rmdir(USERS_CGROUP)
+                    break
+                except OSError:
+                    time.sleep(0.1)
     sys.exit(1 if failed else 0)
 
 
