@@ -29,6 +29,7 @@ static const char *arg_config = CONFIG_FILE_DEFAULT;
 static bool arg_check_config = false;
 static bool arg_forget = false;
 static bool arg_fdstore = false;
+static const char *arg_boot_id = NULL;
 
 static void help(void) {
         printf("%s [OPTIONS...]\n\n"
@@ -43,6 +44,8 @@ static void help(void) {
                "     --pin-directory=DIR Keep the counts and probes pinned in DIR (in bpffs)\n"
                "     --fdstore           Keep the probes in systemd's fd store rather than pinned\n"
                "                         (FileDescriptorStoreMax= of the unit)\n"
+               "     --boot-id=ID        The kernel's boot ID, where /proc/sys cannot be read\n"
+               "                         (the service passes systemd's %%b)\n"
                "     --log-level=LEVEL   emerg, alert, crit, err, warning, notice, info or debug\n"
                "     --check-config      Check the configuration, print it and exit\n"
                "     --forget            Remove the pinned counts and probes and the state file,\n"
@@ -52,7 +55,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
         enum { ARG_VERSION = 0x100, ARG_PROBE, ARG_SOCKET, ARG_PIN_DIRECTORY, ARG_LOG_LEVEL, ARG_CHECK_CONFIG, ARG_FORGET,
-               ARG_FDSTORE };
+               ARG_FDSTORE, ARG_BOOT_ID };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -64,6 +67,7 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
                 { "forget", no_argument, NULL, ARG_FORGET },
                 { "fdstore", no_argument, NULL, ARG_FDSTORE },
+                { "boot-id", required_argument, NULL, ARG_BOOT_ID },
                 {},
         };
         int c;
@@ -119,6 +123,18 @@ static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {
                 case ARG_FDSTORE:
                         arg_fdstore = true;
                         break;
+                case ARG_BOOT_ID: {
+                        uint8_t id[16];
+
+                        if (state_parse_boot_id(optarg, id) < 0) {
+                                log_error("Invalid --boot-id=%s: expected 32 hex digits, as in "
+                                          "/proc/sys/kernel/random/boot_id.",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        arg_boot_id = optarg;
+                        break;
+                }
                 case '?':
                         return -EINVAL;
                 default:
@@ -254,6 +270,10 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
         m->fdstore = arg_fdstore;
+        if (arg_boot_id) {
+                (void) state_parse_boot_id(arg_boot_id, m->boot_id);
+                m->has_boot_id = true;
+        }
         r = manager_start(m, listen_fd);
         if (r < 0)
                 return EXIT_FAILURE;

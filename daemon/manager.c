@@ -432,7 +432,13 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         m->since_usec = meta.since_usec ?: now_usec(CLOCK_REALTIME);
         m->stats_at_reset.map_full_execs = meta.map_full_execs_at_reset;
         m->stats_at_reset.map_full_failed = meta.map_full_failed_at_reset;
-        (void) state_read_boot_id(m->boot_id);
+        /* The service's sandbox hides /proc/sys: systemd passes it (--boot-id=%b). */
+        if (!m->has_boot_id) {
+                r = state_read_boot_id(m->boot_id);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to read the kernel's boot ID; status shows it as zeros (pass "
+                                          "--boot-id=): %m");
+        }
         /* This daemon vouches for the counts from now on. */
         r = probe_mark_kept(m->probe, now_usec(CLOCK_REALTIME));
         if (r < 0)

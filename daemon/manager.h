@@ -45,6 +45,7 @@ struct Manager {
         struct exec_stats stats_at_reset;
         Persist persist;
         uint8_t boot_id[16];
+        bool has_boot_id; /* given (--boot-id): not read from /proc */
         int64_t realtime_offset; /* see manager_realtime_offset() */
         unsigned n_watchers; /* Watch clients */
         int64_t event_offset; /* the one events use, read at event_offset_read_usec */

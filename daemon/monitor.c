@@ -85,7 +85,8 @@ static void warn_throttled(Alarm *a, const UserCount *list, size_t n) {
                          { "EVENTS_THROTTLED_SINCE_USEC", v[2] }, { "EVENTS_THROTTLED_TOP_UID", top } };
         log_struct(LOG_NOTICE, MESSAGE_ID_EVENTS_THROTTLED, f, ELEMENTSOF(f),
                    "Held back the events of %s failed execs since %s: their UIDs failed execs faster than "
-                   "FailedRateLimitBurst= allows (UID %s the most). The counts are complete.",
+                   "FailedRateLimitBurst= allows, or failures filled half of the ring buffer (UID %s the most). The "
+                   "counts are complete.",
                    v[0], format_timestamp(since, a->pending_since_usec), top);
         a->pending = 0;
 }

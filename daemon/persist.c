@@ -54,12 +54,13 @@ void persist_open(Persist *p, const char *dir) {
         if (r < 0) {
                 LogField f[] = { { "STATE_DIRECTORY", dir } };
 
-                if (asprintf(&p->dir_error, "%s is %s", dir, reason ?: strerror(-r)) < 0)
+                if (asprintf(&p->dir_error, "%s %s%s", dir, reason ? "is " : "cannot be opened: ",
+                             reason ?: strerror(-r)) < 0)
                         p->dir_error = NULL;
                 log_struct_errno(LOG_ERR, r, MESSAGE_ID_SNAPSHOT_FAILED, f, ELEMENTSOF(f),
-                                 "No state file is kept: the state directory %s is %s. The counts will not "
-                                 "survive a reboot.",
-                                 dir, reason ?: strerror(-r));
+                                 "No state file is kept: the state directory %s %s%s. The counts will not survive a "
+                                 "reboot.",
+                                 dir, reason ? "is " : "cannot be opened: ", reason ?: strerror(-r));
                 return;
         }
 
@@ -169,14 +170,14 @@ int persist_choose(const struct exec_meta *meta, uint32_t counts_map_id, char **
         Manager *m = userdata;
         const StateSnapshot *s = &m->persist.found;
         char saved[FORMAT_TIMESTAMP_MAX], kept[FORMAT_TIMESTAMP_MAX];
-        uint8_t boot_id[16];
 
         *ret_reason = NULL;
         if (!m->persist.found_ok)
                 return 0;
-        /* Written from these very maps: the pins hold the same counts, or newer ones. */
-        if (s->counts_map_id != 0 && s->counts_map_id == counts_map_id && state_read_boot_id(boot_id) >= 0 &&
-            memcmp(boot_id, s->boot_id, sizeof(boot_id)) == 0)
+        /* Written from these very maps: the pins hold the same counts, or newer ones. (Map
+         * IDs start again at every boot, but pins live one boot only: a file of an earlier
+         * boot with the same ID is older than the pins anyway.) */
+        if (s->counts_map_id != 0 && s->counts_map_id == counts_map_id)
                 return 0;
         /* Pins of an earlier version do not say when they were last current: they win, as
          * they always did. */
@@ -266,7 +267,7 @@ static void record_outcome(Persist *p, int r, uint64_t now_real) {
 
 /* The snapshot of the counts now; for a reset, without the counts it takes away. */
 static int snapshot_build(Manager *m, bool reset, bool has_uid, uint32_t uid, uint64_t new_since_usec,
-                          StateSnapshot *ret) {
+                          uint64_t now, StateSnapshot *ret) {
         _cleanup_(freep) UserCount *u = NULL;
         int64_t offset = manager_realtime_offset(m);
         struct exec_stats stats;
@@ -294,31 +295,33 @@ static int snapshot_build(Manager *m, bool reset, bool has_uid, uint32_t uid, ui
         }
         *ret = (StateSnapshot) {
                 .since_usec = reset && !has_uid ? new_since_usec : m->since_usec,
-                .saved_usec = now_usec(CLOCK_REALTIME),
+                .saved_usec = now,
                 .map_full_execs = reset && !has_uid ? 0 : stats.map_full_execs,
                 .map_full_failed = reset && !has_uid ? 0 : stats.map_full_failed,
                 .counts_map_id = probe_get_counts_map_id(m->probe),
                 .n = k,
                 .entries = entries,
         };
-        (void) state_read_boot_id(ret->boot_id);
+        memcpy(ret->boot_id, m->boot_id, sizeof(ret->boot_id));
         return 0;
 }
 
 static int snapshot_write(Manager *m, bool reset, bool has_uid, uint32_t uid, uint64_t new_since_usec) {
         _cleanup_(state_snapshot_done) StateSnapshot s = {};
+        uint64_t now = now_usec(CLOCK_REALTIME);
         int r;
 
         if (!persist_enabled(&m->persist))
                 return 0;
-        /* Whether or not the file can be written, the pinned counts are current now. */
-        r = probe_mark_kept(m->probe, now_usec(CLOCK_REALTIME));
+        /* Whether or not the file can be written, the pinned counts are current now: the
+         * same time as the file's, which is then not newer than the pins. */
+        r = probe_mark_kept(m->probe, now);
         if (r < 0)
                 log_debug_errno(r, "Failed to note in the pinned bookkeeping that the counts are current: %m");
-        r = snapshot_build(m, reset, has_uid, uid, new_since_usec, &s);
+        r = snapshot_build(m, reset, has_uid, uid, new_since_usec, now, &s);
         if (r >= 0)
                 r = state_save(m->persist.dir_fd, &s);
-        record_outcome(&m->persist, r, s.saved_usec ?: now_usec(CLOCK_REALTIME));
+        record_outcome(&m->persist, r, now);
         return r;
 }
 

@@ -271,26 +271,44 @@ int state_remove(int dfd) {
         return 0;
 }
 
+int state_parse_boot_id(const char *text, uint8_t ret[16]) {
+        uint8_t id[16];
+        size_t j = 0;
+
+        for (size_t i = 0; text[i] && text[i] != '\n'; i++) {
+                char c = text[i];
+                unsigned v;
+
+                if (c == '-')
+                        continue;
+                if (j == 32)
+                        return -EINVAL;
+                if (c >= '0' && c <= '9')
+                        v = (unsigned) (c - '0');
+                else if (c >= 'a' && c <= 'f')
+                        v = (unsigned) (c - 'a' + 10);
+                else if (c >= 'A' && c <= 'F')
+                        v = (unsigned) (c - 'A' + 10);
+                else
+                        return -EINVAL;
+                id[j / 2] = (uint8_t) ((j % 2) ? (id[j / 2] | v) : (v << 4));
+                j++;
+        }
+        if (j != 32)
+                return -EINVAL;
+        memcpy(ret, id, sizeof(id));
+        return 0;
+}
+
 int state_read_boot_id(uint8_t ret[16]) {
         _cleanup_(fclosep) FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
         char text[64];
-        size_t j = 0;
 
         if (!f)
                 return negative_errno();
         if (!fgets(text, sizeof(text), f))
                 return -EIO;
-        for (size_t i = 0; text[i] && j < 32; i++) {
-                unsigned v;
-
-                if (text[i] == '-' || text[i] == '\n')
-                        continue;
-                if (sscanf(&text[i], "%1x", &v) != 1)
-                        return -EBADMSG;
-                ret[j / 2] = (uint8_t) ((j % 2) ? (ret[j / 2] | v) : (v << 4));
-                j++;
-        }
-        return j == 32 ? 0 : -EBADMSG;
+        return state_parse_boot_id(text, ret) < 0 ? -EBADMSG : 0;
 }
 
 char *state_format_boot_id(const uint8_t id[16], char buf[33]) {

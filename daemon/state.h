@@ -56,5 +56,7 @@ int state_remove(int dfd);
 
 /* The kernel's boot ID (/proc/sys/kernel/random/boot_id). */
 int state_read_boot_id(uint8_t ret[16]);
+/* 32 hex digits, dashes allowed between them (as the kernel and systemd's %b write it). */
+int state_parse_boot_id(const char *text, uint8_t ret[16]);
 /* "0123...cdef", 32 hex digits and a NUL. */
 char *state_format_boot_id(const uint8_t id[16], char buf[33]);

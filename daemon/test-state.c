@@ -246,6 +246,16 @@ static void test_boot_id(void) {
                         *p++ = *q;
         *p = '\0';
         ASSERT_STREQ(state_format_boot_id(id, text), want);
+
+        /* As systemd's %b writes it, or with the kernel's dashes; nothing else. */
+        ASSERT_EQ(state_parse_boot_id("0123456789abcdefABCDEF0123456789", id), 0);
+        ASSERT_STREQ(state_format_boot_id(id, text), "0123456789abcdefabcdef0123456789");
+        ASSERT_EQ(state_parse_boot_id("01234567-89ab-cdef-abcd-ef0123456789\n", id), 0);
+        ASSERT_STREQ(state_format_boot_id(id, text), "0123456789abcdefabcdef0123456789");
+        ASSERT_EQ(state_parse_boot_id("0123456789abcdefabcdef012345678", id), -EINVAL); /* 31 */
+        ASSERT_EQ(state_parse_boot_id("0123456789abcdefabcdef01234567890", id), -EINVAL); /* 33 */
+        ASSERT_EQ(state_parse_boot_id("0123456789abcdefabcdef012345678g", id), -EINVAL);
+        ASSERT_EQ(state_parse_boot_id("", id), -EINVAL);
 }
 
 int main(void) {

@@ -133,6 +133,7 @@ def test_stop_start(tmp):
         d.start()
         s = status(d)
         expect(s["counts_origin"] == "pinned-maps" and s["pinned"], f"origin: {s['counts_origin']}")
+        expect("disagree" not in d.run_log(), f"the state file of the stop is not newer than the pins:\n{d.run_log()}")
         expect(s["since_usec"] == since, "since_usec kept over stop and start")
         expect(counts(d, a) == (5, 2), f"counts kept, execs while stopped not counted: {counts(d, a)}")
         exec_ok(a, 1)
