@@ -40,6 +40,11 @@ def access_group():
 def as_user(uid, fn, groups=(), gid=None):
     """Runs fn() in a forked child as uid (gid uid unless given, the given supplementary
     groups) and returns what it returns (JSON-serialisable)."""
+    return as_user_async(uid, fn, groups, gid)()
+
+
+def as_user_async(uid, fn, groups=(), gid=None):
+    """Like as_user(), in the background: returns the function that waits for the result."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -54,14 +59,17 @@ def as_user(uid, fn, groups=(), gid=None):
         os.write(w, out.encode())
         os._exit(0)
     os.close(w)
-    data = b""
-    while chunk := os.read(r, 1 << 16):
-        data += chunk
-    os.close(r)
-    os.waitpid(pid, 0)
-    result = json.loads(data)
-    expect("ok" in result, f"client as UID {uid} failed: {result.get('error')}")
-    return result["ok"]
+
+    def result():
+        data = b""
+        while chunk := os.read(r, 1 << 16):
+            data += chunk
+        os.close(r)
+        os.waitpid(pid, 0)
+        res = json.loads(data)
+        expect("ok" in res, f"client as UID {uid} failed: {res.get('error')}")
+        return res["ok"]
+    return result
 
 
 def calls(d, *requests):
@@ -203,9 +211,37 @@ def test_ctl_messages(d):
 
 def test_group_reload(d, g):
     m = new_uid()
+    # A member of the group watching every UID: when the group is taken away, the stream
+    # ends with PermissionDenied, and no other UID's event reaches it any more.
+    ready_r, ready_w = os.pipe()
+    gone_r, gone_w = os.pipe()
+
+    def watch_all():
+        v = Varlink(d.socket)
+        v.call_raw("io.execcount.Watch", {}, more=True)
+        os.write(ready_w, b"x")
+        os.read(gone_r, 1)  # the group is gone now
+        replies = []
+        while True:
+            r = v.reply()
+            replies.append(r)
+            if not r.get("continues"):
+                break
+        return {"last": replies[-1], "closed": v.closed(), "n": len(replies)}
+    watcher = as_user_async(m, watch_all, groups=[g.gr_gid])
+    expect(os.read(ready_r, 1) == b"x", "the watcher is streaming")
+    time.sleep(0.2)
     with open(d.config, "a") as f:
         f.write("\n[Access]\nGroup=\n")
     d.ctl("reload")
+    exec_ok(new_uid(), 1)  # another UID's exec, after the reload
+    os.write(gone_w, b"x")
+    got = watcher()
+    expect(got["last"].get("error") == DENIED and got["closed"],
+           f"the stream of every UID's events ends at the reload: {got}")
+    expect("is no longer in the access group" in d.read_log(), "logged")
+    for fd in (ready_r, ready_w, gone_r, gone_w):
+        os.close(fd)
     (r,) = as_user(m, calls(d, ("io.execcount.GetStatus", None)), groups=[g.gr_gid])
     expect(r["parameters"]["access"] == "own" and "access_group" not in r["parameters"],
            f"Group= empty: root only: {r}")
