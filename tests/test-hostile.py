@@ -70,6 +70,8 @@ USERS_CGROUP = None
 
 def make_users_cgroup():
     global USERS_CGROUP
+    if os.environ.get("HOSTILE_NO_CGROUP"):  # for bench/RESULTS.md: how it goes without
+        return
     for base, enable in (("/sys/fs/cgroup/cpu", None), ("/sys/fs/cgroup", "/sys/fs/cgroup/cgroup.subtree_control")):
         try:
             if enable:
@@ -321,17 +323,18 @@ def main():
                 failed += 1
                 print(f"not ok - {name}: {e}", flush=True)
 
-        lat_ms = sorted(1000 * x for x in latencies)
-        ctl_ms = sorted(1000 * x for x in ctl_latencies)
+        lat_ms = sorted(1000 * x for x in latencies) or [float("inf")]
+        ctl_ms = sorted(1000 * x for x in ctl_latencies) or [float("inf")]
         median, worst = statistics.median(lat_ms), lat_ms[-1]
         print(f"  attackers in a CPU cgroup of their own, as in a systemd user slice: "
-              f"{'yes, ' + USERS_CGROUP if USERS_CGROUP else 'no (no CPU controller here)'}")
+              f"{'yes, ' + USERS_CGROUP if USERS_CGROUP else 'no (HOSTILE_NO_CGROUP, or no CPU controller)'}")
         print(f"  {SECONDS:.0f} s of attacks: daemon peak RSS {rss / 1024:.1f} MiB; root GetStats "
               f"{len(lat_ms)} calls, median {median:.1f} ms, max {worst:.1f} ms; execcountctl stats median "
-              f"{statistics.median(ctl_ms):.0f} ms, max {ctl_ms[-1]:.0f} ms; {status['clients_refused']} clients "
-              f"refused, {status['clients_dropped']} dropped; {status['events_lost']} events lost, "
+              f"{statistics.median(ctl_ms):.0f} ms, max {ctl_ms[-1]:.0f} ms; {status.get('clients_refused')} clients "
+              f"refused, {status.get('clients_dropped')} dropped; {status['events_lost']} events lost, "
               f"{status['events_throttled']} held back; GetEvents attacker: {results[latency]}")
-        print(f"  root GetStats latencies (ms): {[round(x) for x in lat_ms[-10:]]}")
+        p99 = lat_ms[min(len(lat_ms) - 1, int(len(lat_ms) * 0.99))]
+        print(f"  root GetStats p99 {p99:.1f} ms; the slowest (ms): {[round(x, 1) for x in lat_ms[-10:]]}")
         check("root is never refused", lambda: expect(not refused, f"refused: {refused[:5]}"))
         check(f"root's GetStats: median under {LATENCY_MEDIAN_MS} ms, max under {LATENCY_MAX_MS} ms",
               lambda: expect(median < LATENCY_MEDIAN_MS and worst < LATENCY_MAX_MS,
