@@ -147,8 +147,9 @@ int server_charge(Server *s, Connection *c, size_t n) {
 
         if (n == 0)
                 return 0;
-        /* Root is held to no budget, but a stuck client of root's is held to a UID's share. */
-        if (c->user->exempt && c->charged + n > s->limits.max_buffer_per_uid)
+        /* Root is held to no budget, but a stuck client of root's (a Watch stream that does
+         * not keep up) is held to a bound: enough for the counts of a million UIDs. */
+        if (c->user->exempt && c->charged + n > MAX(s->limits.max_buffer_per_uid, CONNECTION_ROOT_MAX))
                 return -ENOBUFS;
         for (;;) {
                 Connection *biggest = NULL;

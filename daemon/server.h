@@ -71,6 +71,8 @@ typedef struct ServerLimits {
                 .idle_timeout_usec = 60 * 1000 * 1000,          \
         })
 
+/* What one client of root's may hold at most (root is held to no budget otherwise). */
+#define CONNECTION_ROOT_MAX (64 * 1024 * 1024)
 /* Memory a connection costs besides its buffers, charged to its UID while it lives. */
 #define CONNECTION_OVERHEAD 1024
 /* What a producer writes at most per turn (plus one item that crosses it). */

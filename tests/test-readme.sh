@@ -47,7 +47,7 @@ tar -C "$src" --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . |
 unshare --mount --propagation private bash -euo pipefail -c '
         fail() { echo "FAIL: $*" >&2; exit 1; }
         for d in /usr/local /etc/execcountd /run/execcountd /var/lib/execcountd /var/log; do
-                mount -t tmpfs tmpfs "$d"
+                mount -t tmpfs -o mode=0755 tmpfs "$d"  # not 1777: no one else may write there
         done
         # A BPF file system of its own: the pins go with this namespace.
         mount -t bpf bpf /sys/fs/bpf
