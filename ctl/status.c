@@ -84,6 +84,20 @@ static void print_totals(const int64_t *v, int64_t capacity, int64_t history_cap
                        v[RETURNS_MISSED]);
 }
 
+/* Connected clients, and (daemons that count them) those turned away or dropped. */
+static void print_clients(json_object *reply, int64_t clients) {
+        int64_t refused, dropped, buffered;
+        char size[32];
+
+        printf("      Clients: %" PRIi64, clients);
+        if (json_get_int64(reply, "clients_refused", 0, INT64_MAX, &refused) &&
+            json_get_int64(reply, "clients_dropped", 0, INT64_MAX, &dropped) &&
+            json_get_int64(reply, "clients_buffered", 0, INT64_MAX, &buffered))
+                printf(" (%s buffered for them); %" PRIi64 " refused, %" PRIi64 " dropped since the start",
+                       format_size(size, (uint64_t) buffered), refused, dropped);
+        putchar('\n');
+}
+
 /* What outlives the daemon, and what went wrong with the state file. Daemons before
  * state_file was in GetStatus always kept one. */
 static void print_kept(json_object *reply, bool pinned, int64_t saved) {
@@ -164,7 +178,7 @@ int verb_status(const Args *a) {
         else
                 printf("       Totals: only for root%s%s%s\n", group ? " and the members of group " : "", group ?: "",
                        "; you see your own UID's counts and events");
-        printf("      Clients: %" PRIi64 "\n", v[CLIENTS]);
+        print_clients(reply, v[CLIENTS]);
         print_rejected(reply);
         return 0;
 }

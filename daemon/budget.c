@@ -130,9 +130,10 @@ bool budget_may_write(Budget *b, BudgetUser *u, uint64_t now, uint64_t *ret_wait
         *ret_wait_usec = 0;
         if (u->exempt || rate == 0)
                 return true;
-        /* A new UID starts with one second's worth. */
+        /* A new entry starts with nothing saved up: a UID that closes all its clients and
+         * comes back gains nothing by it. */
         if (!u->rate_started) {
-                u->rate_tokens = rate;
+                u->rate_tokens = 0;
                 u->rate_started = true;
         } else if (now > u->rate_usec) {
                 uint64_t elapsed = MIN(now - u->rate_usec, USEC_PER_SEC);
@@ -140,9 +141,9 @@ bool budget_may_write(Budget *b, BudgetUser *u, uint64_t now, uint64_t *ret_wait
                 u->rate_tokens = MIN(u->rate_tokens + (int64_t) (elapsed * (uint64_t) rate / USEC_PER_SEC), rate);
         }
         u->rate_usec = now;
-        if (u->rate_tokens > 0)
+        if (u->rate_tokens >= 0)
                 return true;
-        *ret_wait_usec = (uint64_t) (-u->rate_tokens + 1) * USEC_PER_SEC / (uint64_t) rate + 1;
+        *ret_wait_usec = (uint64_t) -u->rate_tokens * USEC_PER_SEC / (uint64_t) rate + 1;
         return false;
 }
 

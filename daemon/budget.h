@@ -65,8 +65,9 @@ int budget_charge(Budget *b, BudgetUser *u, size_t n, BudgetUser **ret_victim);
 void budget_charge_force(Budget *b, BudgetUser *u, size_t n);
 void budget_uncharge(Budget *b, BudgetUser *u, size_t n);
 
-/* The output rate: whether u may write now (its tokens, topped up at rate_per_uid, up to
- * one second's worth, are not used up); if not, *ret_wait_usec says for how long not. */
+/* The output rate: whether u may write now (it owes nothing: its tokens, topped up at
+ * rate_per_uid up to one second's worth, starting from none, are not below zero); if
+ * not, *ret_wait_usec says for how long not. */
 bool budget_may_write(Budget *b, BudgetUser *u, uint64_t now, uint64_t *ret_wait_usec);
 /* u wrote n bytes. */
 void budget_wrote(Budget *b, BudgetUser *u, size_t n);

@@ -160,6 +160,8 @@ Connection *connection_free(Connection *c) {
                 return NULL;
         connection_kill(c);
         producer_done(c);
+        if (c->throttled_until_usec > 0)
+                server_unthrottle(c->server, c);
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -687,11 +689,12 @@ void connection_update(Connection *c) {
                 pending = connection_output_pending(c);
         }
 
-        /* A streaming client that hangs up is gone; anyone else gets their answers first. */
+        /* A streaming client that hangs up is gone; anyone else gets their answers first,
+         * the reply being written (maybe waiting for its turn) and the calls sent before. */
         if (c->eof && c->streaming)
                 log_debug("Client (pid %d) that streams shut down its side: gone.", (int) c->peer.pid);
-        if ((c->eof && c->streaming) ||
-            ((c->eof || c->close_after_flush) && pending == 0 && !connection_has_work(c))) {
+        if ((c->eof && c->streaming) || (c->close_after_flush && pending == 0) ||
+            (c->eof && pending == 0 && !c->producer && complete_message(c) < 0)) {
                 connection_kill(c);
                 return;
         }

@@ -125,19 +125,9 @@ static void on_record(const void *data, size_t size, void *userdata) {
         }
 
         e->seq = ++m->events_received;
-        static uint64_t tb, tl, th, n;
-        uint64_t t0 = now_usec(CLOCK_THREAD_CPUTIME_ID);
         methods_broadcast_event(m, e);
-        uint64_t t1 = now_usec(CLOCK_THREAD_CPUTIME_ID);
         exec_log_event(m->exec_log, e);
-        uint64_t t2 = now_usec(CLOCK_THREAD_CPUTIME_ID);
         history_push(m->history, e);
-        uint64_t t3 = now_usec(CLOCK_THREAD_CPUTIME_ID);
-        tb += t1 - t0; tl += t2 - t1; th += t3 - t2; n++;
-        if (t1 - t0 > 5000 || t2 - t1 > 5000 || t3 - t2 > 5000)
-                log_warning("SLOWREC uid %u broadcast %llu log %llu history %llu", e->uid, (unsigned long long)(t1-t0), (unsigned long long)(t2-t1), (unsigned long long)(t3-t2));
-        if (n % 20000 == 0)
-                log_warning("RECSTATS n %llu broadcast %llu log %llu history %llu", (unsigned long long) n, (unsigned long long) tb, (unsigned long long) tl, (unsigned long long) th);
 }
 
 static void on_drain_polling(uint64_t until_boot_ns, void *userdata) {
@@ -642,9 +632,6 @@ static int manager_apply(Manager *m, Config *c) {
         ServerLimits limits = manager_server_limits(c);
         server_set_limits(m->server, &limits);
         manager_resolve_access_group(m, c);
-        /* Access is checked again for the clients already connected: one that left the
-         * group no longer gets what it would not be given now. */
-        server_reclassify(m->server);
         configure_exec_log(m, c);
         log_set_max_level(c->log_level);
         log_restart_only(&m->config, c);
@@ -663,6 +650,10 @@ static int manager_apply(Manager *m, Config *c) {
         config_done(&m->config);
         m->config = *c;
         *c = (Config) {};
+        /* Access is checked again for the clients already connected: one that left the
+         * group no longer gets what it would not be given now. Last, with the new
+         * configuration in place: a stream that ends calls back into the manager. */
+        server_reclassify(m->server);
         return 0;
 }
 

@@ -183,34 +183,66 @@ static void events_reply_free(void *p) {
         free(r);
 }
 
+/* Room for one more event in the queue; the queue itself is charged too. */
+static int events_reply_room(EventsReply *r) {
+        size_t alloc;
+        ExecEvent **q;
+        int k;
+
+        if (r->tail < r->alloc)
+                return 0;
+        /* Moved to the front first: a stream that keeps up never grows. */
+        if (r->head > 0) {
+                memmove(r->queue, r->queue + r->head, (r->tail - r->head) * sizeof(*r->queue));
+                r->tail -= r->head;
+                r->head = 0;
+                return 0;
+        }
+        alloc = MAX(r->alloc * 2, (size_t) 64);
+        k = connection_charge(r->connection, (alloc - r->alloc) * sizeof(*q));
+        if (k < 0)
+                return k;
+        q = reallocarray(r->queue, alloc, sizeof(*q));
+        if (!q) {
+                connection_uncharge(r->connection, (alloc - r->alloc) * sizeof(*q));
+                return -ENOMEM;
+        }
+        r->charged += (alloc - r->alloc) * sizeof(*q);
+        r->queue = q;
+        r->alloc = alloc;
+        return 0;
+}
+
+/* A queue that grew while its client did not read goes once it is empty again. */
+static void events_reply_shrink(EventsReply *r) {
+        if (r->head < r->tail || r->alloc <= 64)
+                return;
+        connection_uncharge(r->connection, r->alloc * sizeof(*r->queue));
+        r->charged -= r->alloc * sizeof(*r->queue);
+        free(r->queue);
+        r->queue = NULL;
+        r->head = r->tail = r->alloc = 0;
+}
+
 /* Holds e to be written, charging it unless charged already; -ENOBUFS when it does not
  * fit the client's share. */
 static int events_reply_add(EventsReply *r, ExecEvent *e, bool charged) {
         size_t n = event_charge(e);
         int k;
 
-        if (r->tail == r->alloc) {
-                /* Moved to the front first: a stream that keeps up never grows. */
-                if (r->head > 0) {
-                        memmove(r->queue, r->queue + r->head, (r->tail - r->head) * sizeof(*r->queue));
-                        r->tail -= r->head;
-                        r->head = 0;
-                }
-                if (r->tail == r->alloc) {
-                        size_t alloc = MAX(r->alloc * 2, (size_t) 64);
-                        ExecEvent **q = reallocarray(r->queue, alloc, sizeof(*q));
-
-                        if (!q)
-                                return -ENOMEM;
-                        r->queue = q;
-                        r->alloc = alloc;
-                }
-        }
         if (!charged) {
                 k = connection_charge(r->connection, n);
                 if (k < 0)
                         return k;
                 r->charged += n;
+        }
+        k = events_reply_room(r);
+        if (k < 0) {
+                if (!charged) {
+                        connection_uncharge(r->connection, n);
+                        r->charged -= n;
+                }
+                return k;
         }
         r->queue[r->tail++] = exec_event_ref(e);
         return 0;
@@ -279,6 +311,7 @@ static int events_reply_produce(Connection *c, void *state) {
         }
         if (!r->stream && r->head == r->tail)
                 text_add_len(&t, "]}}", 4);
+        events_reply_shrink(r);
         if (t.len > 0) {
                 k = connection_write_text(c, &t);
                 if (k < 0)

@@ -93,6 +93,8 @@ void server_arm_stall_timer(Server *s);
 void server_ready(Server *s, Connection *c);
 /* c's producer waits for its UID's output rate until c->throttled_until_usec. */
 void server_throttle(Server *s, Connection *c);
+/* c leaves the throttled list (it is freed). */
+void server_unthrottle(Server *s, Connection *c);
 /* Takes n bytes for c from the budget, letting go of a bigger user's biggest client when
  * the budget is used up; -ENOBUFS when it cannot. */
 int server_charge(Server *s, Connection *c, size_t n);

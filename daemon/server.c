@@ -83,7 +83,7 @@ static int on_sweep(sd_event_source *source, void *userdata) {
         }
         for (c = s->n_dead > 0 ? s->connections : NULL; c; c = next) {
                 next = c->next;
-                if (c->dead && !c->ready && c->throttled_until_usec == 0)
+                if (c->dead && !c->ready)
                         connection_free(c);
         }
         if (s->ready_head[QUEUE_ROOT] || s->ready_head[QUEUE_OTHERS])
@@ -273,6 +273,16 @@ void server_throttle(Server *s, Connection *c) {
         (void) sd_event_source_set_enabled(s->throttle_timer, SD_EVENT_ONESHOT);
 }
 
+void server_unthrottle(Server *s, Connection *c) {
+        for (Connection **p = &s->throttled; *p; p = &(*p)->throttled_next)
+                if (*p == c) {
+                        *p = c->throttled_next;
+                        break;
+                }
+        c->throttled_next = NULL;
+        c->throttled_until_usec = 0;
+}
+
 /* Throttled producers whose time has come get their turn again. */
 static int on_throttle_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         Server *s = userdata;
@@ -290,9 +300,7 @@ static int on_throttle_timer(sd_event_source *source, uint64_t usec, void *userd
                 *p = c->throttled_next;
                 c->throttled_next = NULL;
                 c->throttled_until_usec = 0;
-                if (c->dead)
-                        server_schedule_sweep(s); /* which frees it now */
-                else if (connection_has_work(c))
+                if (!c->dead && connection_has_work(c))
                         server_ready(s, c);
         }
         if (s->throttled) {

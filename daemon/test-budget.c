@@ -79,8 +79,44 @@ static void test_fairness(void) {
         budget_done(&b);
 }
 
+/* The output rate: a UID starts with nothing saved up, may write while it owes nothing,
+ * and saves up one second's worth at most; root is not held to it. */
+static void test_rate(void) {
+        Budget b;
+        BudgetUser *u, *root;
+        uint64_t wait, t = 1000 * USEC_PER_SEC;
+
+        ASSERT_EQ(budget_init(&b, 100, 40), 0);
+        budget_set_limits(&b, 100, 40, 1000); /* 1000 bytes a second */
+        u = budget_user_get(&b, 3000);
+        root = budget_user_get(&b, 0);
+        ASSERT(budget_may_write(&b, u, t, &wait));
+        budget_wrote(&b, u, 500); /* owes 500: half a second */
+        ASSERT(!budget_may_write(&b, u, t, &wait));
+        ASSERT(wait > 490 * USEC_PER_MSEC && wait <= 501 * USEC_PER_MSEC);
+        ASSERT(!budget_may_write(&b, u, t + 400 * USEC_PER_MSEC, &wait));
+        ASSERT(budget_may_write(&b, u, t + 500 * USEC_PER_MSEC, &wait));
+        /* A long pause saves up one second's worth, no more. */
+        ASSERT(budget_may_write(&b, u, t + 100 * USEC_PER_SEC, &wait));
+        budget_wrote(&b, u, 1500);
+        ASSERT(!budget_may_write(&b, u, t + 100 * USEC_PER_SEC, &wait));
+        ASSERT(wait > 490 * USEC_PER_MSEC && wait <= 501 * USEC_PER_MSEC);
+        budget_wrote(&b, root, 1000000);
+        ASSERT(budget_may_write(&b, root, t, &wait));
+        /* Gone and back: nothing saved up, nothing owed forgotten for long. */
+        budget_user_put(&b, u);
+        u = budget_user_get(&b, 3000);
+        ASSERT(budget_may_write(&b, u, t + 200 * USEC_PER_SEC, &wait));
+        budget_wrote(&b, u, 2000);
+        ASSERT(!budget_may_write(&b, u, t + 200 * USEC_PER_SEC + 1500 * USEC_PER_MSEC, &wait));
+        budget_user_put(&b, u);
+        budget_user_put(&b, root);
+        budget_done(&b);
+}
+
 int main(void) {
         test_shares();
         test_fairness();
+        test_rate();
         return 0;
 }

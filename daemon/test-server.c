@@ -434,6 +434,29 @@ static bool one_stream(Server *s) {
         return n_streams(s) == 1;
 }
 
+/* A client that shuts down its sending side right after its call still gets the whole
+ * reply, also one written in parts at its UID's output rate. */
+static void test_half_close_in_parts(sd_event *e, Server *s, const ServerLimits *limits) {
+        ServerLimits slow = *limits;
+        Reader r = { .fd = client_as(UID_A, UID_A) };
+        uint64_t end = now_usec(CLOCK_MONOTONIC) + 20 * USEC_PER_SEC;
+
+        slow.output_rate_per_uid = 256 * 1024;
+        server_set_limits(s, &slow);
+        SEND(r.fd, "{\"method\":\"test.server.Huge\",\"parameters\":{\"size\":65536,\"count\":8}}");
+        ASSERT_EQ(shutdown(r.fd, SHUT_WR), 0);
+        while (!r.eof && now_usec(CLOCK_MONOTONIC) < end) {
+                ASSERT(sd_event_run(e, 10 * USEC_PER_MSEC) >= 0);
+                read_some(&r);
+        }
+        ASSERT(r.eof);
+        ASSERT_EQ_U(count_messages(&r), 1);
+        ASSERT_EQ_U(strlen(message(&r, 0)), strlen("{\"parameters\":{\"data\":\"\"}}") + 8 * 65536);
+        reader_done(&r);
+        server_set_limits(s, limits);
+        ASSERT(spin_until(e, no_connections, s));
+}
+
 /* A stream that does not read loses it, with an error, once its UID holds its share;
  * another stream is not touched. */
 static void test_stream_over_share(sd_event *e, Server *s) {
@@ -671,6 +694,7 @@ int main(void) {
         test_protocol_errors(e);
         test_held_back_calls(e);
         test_turns(e);
+        test_half_close_in_parts(e, s, &limits);
         test_stream_over_share(e, s);
         test_stalled_reader(e, s, &limits);
         test_hangups(e, s);
