@@ -87,6 +87,23 @@ static void test_call_parse(void) {
         varlink_call_done(&call);
         ASSERT_EQ(PARSE_CALL("{\"method\":\"a.b.C\",\"parameters\":{\"x\":\"\\\"\\u0000\"}}", &call, &reason), -EBADMSG);
 
+        /* More values than any call has are refused before json-c builds them; commas and
+         * brackets inside strings are no values. */
+        char *many = malloc(65536), *p = many;
+        p += sprintf(p, "{\"method\":\"a.b.C\",\"parameters\":{\"x\":[");
+        for (int i = 0; i < 300; i++)
+                p += sprintf(p, "%s{}", i ? "," : "");
+        strcpy(p, "]}}");
+        ASSERT_EQ(PARSE_CALL(many, &call, &reason), -EBADMSG);
+        ASSERT_STREQ(reason, "more than 256 JSON values in a call");
+        p = many + sprintf(many, "{\"method\":\"a.b.C\",\"parameters\":{\"x\":\"");
+        for (int i = 0; i < 1000; i++)
+                p += sprintf(p, "{[,");
+        strcpy(p, "\"}}");
+        ASSERT_EQ(PARSE_CALL(many, &call, &reason), 0);
+        varlink_call_done(&call);
+        free(many);
+
         /* An embedded NUL can never be part of a message. */
         ASSERT_EQ(varlink_call_parse("{\"method\":\"a.b.C\"}\0", 19, &call, &reason), -EBADMSG);
         ASSERT_STREQ(reason, "NUL byte inside message");

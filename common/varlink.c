@@ -71,8 +71,31 @@ static bool json_text_has_nul_escape(const char *text, size_t len) {
         return false;
 }
 
-/* Parses a complete JSON object from text; anything else is refused with a reason. */
-static int json_parse_object(const char *text, size_t len, json_object **ret, const char **ret_reason) {
+/* How many JSON values text holds at least (objects, arrays, and the members and elements
+ * after their first), counted without parsing, as json-c would build them. */
+static size_t json_text_values(const char *text, size_t len) {
+        bool in_string = false;
+        size_t n = 1;
+
+        for (size_t i = 0; i < len; i++) {
+                if (in_string) {
+                        if (text[i] == '\\')
+                                i++;
+                        else if (text[i] == '"')
+                                in_string = false;
+                } else if (text[i] == '"')
+                        in_string = true;
+                else if (text[i] == '{' || text[i] == '[' || text[i] == ',')
+                        n++;
+        }
+        return n;
+}
+
+/* Parses a complete JSON object from text; anything else is refused with a reason. At
+ * most max_values values (0: no limit): json-c builds a tree of about 800 bytes per value,
+ * and a message of 64 KiB of "{}," would cost 16 MiB of them. */
+static int json_parse_object(const char *text, size_t len, size_t max_values, json_object **ret,
+                             const char **ret_reason) {
         _cleanup_(json_tokener_freep) struct json_tokener *tok = NULL;
         _cleanup_(json_object_putp) json_object *obj = NULL;
         const char *reason;
@@ -81,6 +104,8 @@ static int json_parse_object(const char *text, size_t len, json_object **ret, co
                 return *ret_reason = "message too large", -EBADMSG;
         if (memchr(text, '\0', len))
                 return *ret_reason = "NUL byte inside message", -EBADMSG;
+        if (max_values > 0 && json_text_values(text, len) > max_values)
+                return *ret_reason = "more than " STRINGIFY(VARLINK_CALL_VALUES_MAX) " JSON values in a call", -EBADMSG;
 
         tok = json_tokener_new_ex(VARLINK_JSON_DEPTH_MAX);
         if (!tok)
@@ -192,7 +217,7 @@ int varlink_call_parse(const char *text, size_t len, VarlinkCall *ret, const cha
         if (!ret_reason)
                 ret_reason = &dummy;
 
-        r = json_parse_object(text, len, &obj, ret_reason);
+        r = json_parse_object(text, len, VARLINK_CALL_VALUES_MAX, &obj, ret_reason);
         if (r < 0)
                 return r;
 
@@ -250,7 +275,7 @@ int varlink_reply_parse(const char *text, size_t len, VarlinkReply *ret, const c
         if (!ret_reason)
                 ret_reason = &dummy;
 
-        r = json_parse_object(text, len, &obj, ret_reason);
+        r = json_parse_object(text, len, 0, &obj, ret_reason);
         if (r < 0)
                 return r;
 

@@ -20,6 +20,9 @@
 
 /* Deeper JSON than this is refused while parsing: requests are flat. */
 #define VARLINK_JSON_DEPTH_MAX 16
+/* A call with more JSON values than this is refused before it is parsed: no method takes
+ * more than a few parameters. */
+#define VARLINK_CALL_VALUES_MAX 256
 
 typedef struct VarlinkCall {
         char *method; /* "interface.Method" */

@@ -512,8 +512,10 @@ bool connection_has_work(const Connection *c) {
         /* A call while streaming: the protocol error is the work. */
         if (c->streaming && !c->close_after_flush && complete_message(c) >= 0)
                 return true;
+        if (c->throttled_until_usec > 0)
+                return false;
         if (c->producer)
-                return !c->producer_waiting && c->throttled_until_usec == 0;
+                return !c->producer_waiting;
         return !c->close_after_flush && complete_message(c) >= 0;
 }
 
@@ -579,7 +581,22 @@ void connection_step(Connection *c) {
                 return;
         if (c->streaming && !c->close_after_flush && complete_message(c) >= 0)
                 connection_process_one(c); /* refused: a call while streaming */
-        else if (c->producer) {
+        else if (!c->producer && !c->close_after_flush && c->throttled_until_usec == 0 && complete_message(c) >= 0) {
+                uint64_t wait;
+                size_t before = c->out_end;
+
+                /* A call costs its UID's output allowance too, replies or not: pipelined
+                 * calls take the daemon's time as much as long replies do. */
+                if (!budget_may_write(&c->server->budget, c->user, now_usec(CLOCK_MONOTONIC), &wait)) {
+                        c->throttled_until_usec = now_usec(CLOCK_MONOTONIC) + wait;
+                        server_throttle(c->server, c);
+                        return;
+                }
+                connection_process_one(c);
+                if (!c->dead)
+                        budget_wrote(&c->server->budget, c->user,
+                                     CONNECTION_CALL_COST + (c->out_end > before ? c->out_end - before : 0));
+        } else if (c->producer) {
                 void (*free_fn)(void *) = c->producer_free;
                 void *state = c->producer_state;
                 uint64_t wait;
@@ -617,8 +634,7 @@ void connection_step(Connection *c) {
                         producer_done(c);
                 else if (r == PRODUCE_WAIT)
                         c->producer_waiting = true;
-        } else if (!c->close_after_flush)
-                connection_process_one(c);
+        }
         connection_flush(c);
 }
 
@@ -732,7 +748,11 @@ static int on_connection_io(sd_event_source *s, int fd, uint32_t revents, void *
         if (c->dead)
                 return 0;
 
-        if (connection_has_work(c))
+        /* Root's call is answered now, at this source's priority, ahead of everyone's
+         * work: a loaded daemon keeps root waiting no longer than what it does right now. */
+        if (c->peer.uid == 0 && !c->producer && connection_has_work(c))
+                connection_step(c);
+        if (!c->dead && connection_has_work(c))
                 server_ready(c->server, c);
         connection_update(c);
         return 0;

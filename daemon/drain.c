@@ -11,6 +11,7 @@
 #include "drain.h"
 #include "log.h"
 #include "time-util.h"
+#include "turn.h"
 
 /* Records read per turn of the loop at most: each goes to every stream that takes it,
  * and a full ring of small records would keep clients' calls (root's first) waiting. */
@@ -62,7 +63,7 @@ static int drain_and_log(Drain *d) {
         d->batch = 0;
         n = ring_buffer__consume(d->ring);
         if (n == -EAGAIN) {
-                (void) sd_event_source_set_enabled(d->more, SD_EVENT_ONESHOT);
+                turn_schedule(d->more);
                 n = (int) d->batch;
         } else if (n < 0)
                 log_error_errno(n, "Failed to read the event ring buffer: %m");
@@ -80,10 +81,10 @@ bool drain_reached(const Drain *d, uint64_t mark) {
 }
 
 void drain_soon(Drain *d) {
-        (void) sd_event_source_set_enabled(d->more, SD_EVENT_ONESHOT);
+        turn_schedule(d->more);
 }
 
-static int on_more(sd_event_source *s, void *userdata) {
+static int on_more(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) drain_and_log(userdata);
         return 0;
 }
@@ -215,10 +216,7 @@ int drain_new(sd_event *e, int ringbuf_fd, uint64_t interval_usec, DrainHandler 
         r = sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
         if (r < 0)
                 return r;
-        r = sd_event_add_defer(e, &d->more, on_more, d);
-        if (r < 0)
-                return r;
-        r = sd_event_source_set_enabled(d->more, SD_EVENT_OFF);
+        r = turn_add(e, &d->more, on_more, d);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(d->io, "ring-buffer");

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "server-internal.h"
 #include "time-util.h"
+#include "turn.h"
 
 /* Steps per turn of the sweep: the loop reads new calls (root's first) between turns, so
  * this bounds how long one waits for the others' work. */
@@ -22,7 +23,7 @@
 enum { QUEUE_ROOT, QUEUE_OTHERS };
 
 void server_schedule_sweep(Server *s) {
-        (void) sd_event_source_set_enabled(s->sweep, SD_EVENT_ONESHOT);
+        turn_schedule(s->sweep);
 }
 
 void server_arm_stall_timer(Server *s) {
@@ -66,7 +67,7 @@ static Connection *ready_pop(Server *s) {
         return NULL;
 }
 
-static int on_sweep(sd_event_source *source, void *userdata) {
+static int on_sweep(sd_event_source *source, uint64_t usec, void *userdata) {
         Server *s = userdata;
         Connection *c, *next;
 
@@ -454,9 +455,7 @@ int server_new(sd_event *e, const char *path, int listen_fd, const ServerLimits 
 
         r = sd_event_add_io(e, &s->listen_io, s->listen_fd, EPOLLIN, on_accept, s);
         if (r >= 0)
-                r = sd_event_add_defer(e, &s->sweep, on_sweep, s);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(s->sweep, SD_EVENT_OFF);
+                r = turn_add(e, &s->sweep, on_sweep, s);
         if (r >= 0)
                 r = sd_event_add_time_relative(e, &s->stall_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC / 10,
                                                on_stall_timer, s);
@@ -519,7 +518,7 @@ Server *server_free(Server *s) {
 void server_flush(Server *s) {
         /* What is queued, and what is ready to be written without a wait: a few rounds. */
         for (int round = 0; round < 64 && (s->ready_head[QUEUE_ROOT] || s->ready_head[QUEUE_OTHERS]); round++)
-                on_sweep(s->sweep, s);
+                on_sweep(s->sweep, 0, s);
 }
 
 void server_reclassify(Server *s) {

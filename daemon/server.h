@@ -77,6 +77,8 @@ typedef struct ServerLimits {
 #define CONNECTION_OVERHEAD 1024
 /* What a producer writes at most per turn (plus one item that crosses it). */
 #define CONNECTION_CHUNK (64 * 1024)
+/* What a call costs its UID's output allowance (OutputRatePerUID=) besides its reply. */
+#define CONNECTION_CALL_COST 4096
 /* Only a connection idle this long is let go of to make room for a newcomer. */
 #define CONNECTION_EVICT_IDLE_USEC (1000 * 1000ull)
 

@@ -434,6 +434,64 @@ static bool one_stream(Server *s) {
         return n_streams(s) == 1;
 }
 
+/* Clients that keep their sockets full of pipelined calls do not keep anyone else
+ * waiting: a new client is accepted and answered while most of their calls wait. (A sweep
+ * on a defer source would run ahead of the listening socket until they were all done.) */
+static void test_pipeline_flood(sd_event *e, Server *s) {
+        Reader flood[16], late = { .fd = -1 };
+        const char call[] = "{\"method\":\"test.server.Echo\",\"oneway\":true}";
+        size_t calls = n_calls, sent = 0, answered;
+        char *batch = malloc(60000), *p = batch;
+
+        while (p + sizeof(call) < batch + 60000) {
+                memcpy(p, call, sizeof(call));
+                p += sizeof(call);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(flood); i++) {
+                ssize_t k;
+
+                flood[i] = (Reader) { .fd = client_as(UID_A, UID_A) };
+                k = send(flood[i].fd, batch, (size_t) (p - batch), MSG_NOSIGNAL | MSG_DONTWAIT);
+                ASSERT(k > 0);
+                sent += (size_t) k / sizeof(call);
+        }
+        spin(e, 3); /* they are taken, and their calls begin */
+        late = (Reader) { .fd = client() };
+        SEND(late.fd, "{\"method\":\"test.server.Echo\",\"parameters\":{\"x\":\"late\"}}");
+        ASSERT_EQ_U(read_messages(e, &late, 1), 1);
+        answered = n_calls - calls;
+        ASSERT_STREQ(message(&late, 0), "{\"parameters\":{\"x\":\"late\"}}");
+        /* Answered long before the flood's calls were all handled. */
+        ASSERT(answered < sent / 10);
+        free(batch);
+        for (size_t i = 0; i < ELEMENTSOF(flood); i++)
+                reader_done(&flood[i]);
+        reader_done(&late);
+        ASSERT(spin_until(e, no_connections, s));
+}
+
+/* Calls cost their UID's output allowance too: pipelined calls wait their turn. */
+static void test_call_rate(sd_event *e, Server *s, const ServerLimits *limits) {
+        ServerLimits slow = *limits;
+        Reader r = { .fd = client_as(UID_B, UID_B) };
+        uint64_t start;
+
+        slow.output_rate_per_uid = 64 * 1024; /* 16 calls a second, at 4 KiB each */
+        server_set_limits(s, &slow);
+        start = now_usec(CLOCK_MONOTONIC);
+        for (int i = 0; i < 20; i++)
+                SEND(r.fd, "{\"method\":\"test.server.Echo\",\"parameters\":{\"x\":1}}");
+        while (count_messages(&r) < 20 && !r.eof && now_usec(CLOCK_MONOTONIC) < start + 20 * USEC_PER_SEC) {
+                ASSERT(sd_event_run(e, 10 * USEC_PER_MSEC) >= 0);
+                read_some(&r);
+        }
+        ASSERT_EQ_U(count_messages(&r), 20);
+        ASSERT(now_usec(CLOCK_MONOTONIC) - start >= 1000 * USEC_PER_MSEC);
+        reader_done(&r);
+        server_set_limits(s, limits);
+        ASSERT(spin_until(e, no_connections, s));
+}
+
 /* A client that shuts down its sending side right after its call still gets the whole
  * reply, also one written in parts at its UID's output rate. */
 static void test_half_close_in_parts(sd_event *e, Server *s, const ServerLimits *limits) {
@@ -695,6 +753,8 @@ int main(void) {
         test_held_back_calls(e);
         test_turns(e);
         test_half_close_in_parts(e, s, &limits);
+        test_pipeline_flood(e, s);
+        test_call_rate(e, s, &limits);
         test_stream_over_share(e, s);
         test_stalled_reader(e, s, &limits);
         test_hangups(e, s);

@@ -12,7 +12,8 @@ The attacks, each by UIDs of its own, all at the same time, with the default set
   latency  failed execs with 4,095-byte names of 0x01 (6 bytes each in JSON), and 16
            threads looping GetEvents;
   lockout  16 UIDs holding 64 idle connections each, reconnecting when let go of;
-  journal  bursts of 1,200 failed execs every two seconds.
+  journal  bursts of 1,200 failed execs every two seconds;
+  calls    2 UIDs keeping 16 sockets each full of pipelined oneway calls.
 Meanwhile root times GetStats (a raw call, and execcountctl stats), and runs
 execcountctl status and reload; the attackers' processes share one CPU cgroup, as a
 systemd host puts a user's processes in their user slice (when the machine has the
@@ -184,6 +185,37 @@ def hold(path, n, until, watch):
     return made
 
 
+def pipeline(path, n, until):
+    """n connections whose sockets are kept full of tiny oneway calls that need no reading:
+    the daemon's time, not its memory. Returns how many calls were sent."""
+    call = b'{"method":"io.execcount.GetStatus","oneway":true}\0'
+    batch = call * (60000 // len(call))
+    conns, sent = [], 0
+    for _ in range(n):
+        s = connect(path)
+        s.setblocking(False)
+        conns.append(s)
+    while time.time() < until and conns:
+        _, writable, _ = select.select([], conns, [], 0.2)
+        for s in writable:
+            try:
+                sent += s.send(batch) // len(call)
+            except BlockingIOError:
+                pass
+            except OSError:
+                conns.remove(s)
+                s.close()
+                try:
+                    s = connect(path)
+                    s.setblocking(False)
+                    conns.append(s)
+                except OSError:
+                    pass
+    for s in conns:
+        s.close()
+    return sent
+
+
 def get_events_loop(path, until, threads=16):
     """threads loops of GetEvents, each reading its whole reply; returns replies and bytes."""
     stats = {"replies": 0, "bytes": 0, "limited": 0}
@@ -240,6 +272,7 @@ def main():
         memory = [new_uid() for _ in range(4)]
         latency = new_uid()
         lockout = [new_uid() for _ in range(16)]
+        pipeliners = [new_uid() for _ in range(2)]
         journal, victim, member, other = new_uid(), new_uid(), new_uid(), new_uid()
         until = time.time() + SECONDS
 
@@ -249,6 +282,8 @@ def main():
         for uid in lockout:
             children.append(("lockout", uid, as_user(uid, lambda: hold(d.socket, 64, until, False))))
         children.append(("latency", latency, as_user(latency, lambda: get_events_loop(d.socket, until))))
+        for uid in pipeliners:
+            children.append(("pipeline", uid, as_user(uid, lambda: pipeline(d.socket, 16, until))))
         time.sleep(1)  # the streams are in place before the storms
         for uid in memory[:2]:
             loads[uid] = [execload(uid, "--mode=failure", "--name-length=4000", f"--duration={SECONDS - 2}")]
@@ -332,7 +367,8 @@ def main():
               f"{len(lat_ms)} calls, median {median:.1f} ms, max {worst:.1f} ms; execcountctl stats median "
               f"{statistics.median(ctl_ms):.0f} ms, max {ctl_ms[-1]:.0f} ms; {status.get('clients_refused')} clients "
               f"refused, {status.get('clients_dropped')} dropped; {status['events_lost']} events lost, "
-              f"{status['events_throttled']} held back; GetEvents attacker: {results[latency]}")
+              f"{status['events_throttled']} held back; GetEvents attacker: {results[latency]}; pipelined calls "
+              f"sent: {[results[u] for u in pipeliners]}")
         p99 = lat_ms[min(len(lat_ms) - 1, int(len(lat_ms) * 0.99))]
         print(f"  root GetStats p99 {p99:.1f} ms; the slowest (ms): {[round(x, 1) for x in lat_ms[-10:]]}")
         check("root is never refused", lambda: expect(not refused, f"refused: {refused[:5]}"))
