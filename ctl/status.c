@@ -71,8 +71,8 @@ static void print_totals(const int64_t *v, int64_t capacity, int64_t history_cap
         if (v[FULL_EXECS] || v[FULL_FAILED])
                 printf("; full: %" PRIi64 " execs and %" PRIi64 " failed counted without a UID", v[FULL_EXECS],
                        v[FULL_FAILED]);
-        printf("\n       Events: %" PRIi64 " received, %" PRIi64 " lost, %" PRIi64 " held back by the per-UID "
-               "limit on failures; %" PRIi64 " of %" PRIi64 " kept; ring buffer %s\n",
+        printf("\n       Events: %" PRIi64 " received, %" PRIi64 " lost, %" PRIi64 " of failures held back (a "
+               "UID's limit, or half the ring); %" PRIi64 " of %" PRIi64 " kept; ring buffer %s\n",
                v[RECEIVED], v[LOST], v[THROTTLED], v[HISTORY], history_capacity, format_size(size, (uint64_t) ring));
         if (v[MISSES])
                 printf("       Missed: %" PRIi64 " program runs skipped by the kernel; counts may be short by as "
@@ -89,11 +89,11 @@ static void print_clients(json_object *reply, int64_t clients) {
         int64_t refused, dropped, buffered;
         char size[32];
 
-        printf("      Clients: %" PRIi64, clients);
+        printf("      Clients: %" PRIi64 " connected", clients);
         if (json_get_int64(reply, "clients_refused", 0, INT64_MAX, &refused) &&
             json_get_int64(reply, "clients_dropped", 0, INT64_MAX, &dropped) &&
             json_get_int64(reply, "clients_buffered", 0, INT64_MAX, &buffered))
-                printf(" (%s buffered for them); %" PRIi64 " refused, %" PRIi64 " dropped since the start",
+                printf(", %s held for them; %" PRIi64 " refused and %" PRIi64 " dropped since the start",
                        format_size(size, (uint64_t) buffered), refused, dropped);
         putchar('\n');
 }
