@@ -93,6 +93,10 @@ static int compare_entries(const void *a, const void *b) {
         return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+size_t user_cache_size(const UserCache *c) {
+        return c->n;
+}
+
 int user_cache_expect(UserCache *c, size_t n_uids) {
         struct passwd *pw;
         size_t sorted = c->n;

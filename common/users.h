@@ -14,6 +14,8 @@ DEFINE_POINTER_CLEANUP(UserCache, user_cache_free);
 
 /* The user name of uid, or NULL if it has none. Valid as long as the cache. */
 const char *user_cache_name(UserCache *c, uint32_t uid);
+/* How many UIDs the cache knows (names and their absence). */
+size_t user_cache_size(const UserCache *c);
 
 /* Names for this many UIDs are about to be asked for. Beyond USER_CACHE_BULK of them, one
  * pass over the user database (getpwent) answers them all, rather than a lookup each,

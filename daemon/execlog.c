@@ -17,6 +17,7 @@
 #include "users.h"
 #include "utf8.h"
 
+/* How many user names are kept for the entries at most. */
 /* How many UIDs the "left out" message names in its text, and in fields. */
 #define SUPPRESSED_SHOWN 10
 #define SUPPRESSED_FIELDS 50
@@ -172,6 +173,10 @@ static bool exec_log_pass(ExecLog *l, uint32_t uid) {
         return true;
 }
 
+size_t exec_log_names_kept(const ExecLog *l) {
+        return user_cache_size(l->users);
+}
+
 void exec_log_event(ExecLog *l, const ExecEvent *e) {
         char uid[16], pid[16], ppid[16], result[16], auid[16], time_usec[24];
         _cleanup_(freep) char *shown = NULL;
@@ -186,6 +191,16 @@ void exec_log_event(ExecLog *l, const ExecEvent *e) {
         snprintf(result, sizeof(result), "%" PRIi32, e->result);
         snprintf(auid, sizeof(auid), "%" PRIu32, e->auid);
         snprintf(time_usec, sizeof(time_usec), "%" PRIu64, e->time_usec);
+        /* The names of every UID that ever ran something would pile up: one person may own
+         * 65,536 of them. Past a bound, the cache starts again. */
+        if (user_cache_size(l->users) >= EXEC_LOG_NAMES_MAX) {
+                UserCache *fresh;
+
+                if (user_cache_new(&fresh) >= 0) {
+                        user_cache_free(l->users);
+                        l->users = fresh;
+                }
+        }
         user = user_cache_name(l->users, e->uid);
         error = e->result < 0 ? strerrorname_np(-e->result) : NULL;
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -14,6 +15,8 @@ typedef struct ExecLog ExecLog;
 /* At most this many UIDs are told apart in one interval; the execs of further ones
  * share one per-UID limit. */
 #define EXEC_LOG_UIDS_MAX 4096
+/* How many user names are kept for the entries at most. */
+#define EXEC_LOG_NAMES_MAX 4096
 
 typedef struct ExecLogLimits {
         uint64_t interval_usec; /* 0: no limit */
@@ -28,5 +31,7 @@ DEFINE_POINTER_CLEANUP(ExecLog, exec_log_free);
 void exec_log_configure(ExecLog *l, bool enabled, const ExecLogLimits *limits);
 /* Logs e, unless disabled or over a limit. */
 void exec_log_event(ExecLog *l, const ExecEvent *e);
+/* How many UIDs' user names are kept now (bounded). */
+size_t exec_log_names_kept(const ExecLog *l);
 /* Says how many entries were held back, and whose, once their interval is over. */
 void exec_log_flush(ExecLog *l);

@@ -14,15 +14,20 @@ static char last_message[2048];
 static char suppressed_fields[64][64];
 static size_t n_suppressed_fields;
 static char suppressed_total[32];
+static char last_user[64];
 
 /* Records, by UID index, the exec entries; and the last "left out" message. */
 static void sink(int level, int error, const char *message_id, const LogField *fields, size_t n_fields,
                  const char *message) {
         if (message_id && streq(message_id, MESSAGE_ID_EXEC)) {
                 n_total++;
-                for (size_t i = 0; i < n_fields; i++)
+                last_user[0] = '\0';
+                for (size_t i = 0; i < n_fields; i++) {
                         if (streq(fields[i].name, "EXEC_UID"))
                                 n_entries[atoi(fields[i].value) % 8]++;
+                        if (streq(fields[i].name, "EXEC_USER"))
+                                snprintf(last_user, sizeof(last_user), "%s", fields[i].value);
+                }
                 return;
         }
         if (message_id && streq(message_id, MESSAGE_ID_EXECS_SUPPRESSED)) {
@@ -123,11 +128,30 @@ static void test_many_uids(void) {
         exec_log_free(l);
 }
 
+/* The user names of every UID that ran something are not all kept: the cache starts again
+ * at its bound, and names are still right after. */
+static void test_names_bounded(void) {
+        ExecLog *l;
+
+        reset_counts();
+        ASSERT_EQ(exec_log_new(&l), 0);
+        exec_log_configure(l, true, &(ExecLogLimits) { .interval_usec = 0 });
+        for (uint32_t uid = 0; uid < 3 * EXEC_LOG_NAMES_MAX; uid++) {
+                exec_log_event(l, event(200000 + uid));
+                ASSERT(exec_log_names_kept(l) <= EXEC_LOG_NAMES_MAX);
+        }
+        ASSERT_EQ_U(n_total, 3 * EXEC_LOG_NAMES_MAX);
+        exec_log_event(l, event(0));
+        ASSERT_STREQ(last_user, "root");
+        exec_log_free(l);
+}
+
 int main(void) {
         log_set_sink(sink);
         log_set_max_level(LOG_DEBUG);
         test_storm_of_one();
         test_overall();
         test_many_uids();
+        test_names_bounded();
         return 0;
 }
