@@ -16,8 +16,12 @@ check() {
         fi
 }
 
-check "$(systemctl start execcountd && systemctl is-active execcountd)" active "systemctl start execcountd"
-status=$(execcountctl status --json=short)
+# No step may hang the VM until the harness kills it: each has a time limit, and the
+# first line says the boot itself is over.
+say "booted: systemd reached the test unit after $(cut -d' ' -f1 /proc/uptime) s"
+dmesg -n 1
+check "$(timeout 120 systemctl start execcountd && systemctl is-active execcountd)" active "systemctl start execcountd"
+status=$(timeout 60 execcountctl status --json=short)
 check "$(echo "$status" | grep -o '"probe_mode":"[a-z]*"')" '"probe_mode":"fentry"' "probe mode"
 
 uid=3100000000
@@ -25,13 +29,16 @@ for i in 1 2 3; do
         setpriv --reuid=$uid --regid=$uid --clear-groups /bin/true
 done
 setpriv --reuid=$uid --regid=$uid --clear-groups /nonexistent-execcount-vm 2>/dev/null
-check "$(execcountctl stats --uid $uid --json=short | grep -o '"execs":[0-9]*,"failed":[0-9]*')" \
+check "$(timeout 60 execcountctl stats --uid $uid --json=short | grep -o '"execs":[0-9]*,"failed":[0-9]*')" \
         '"execs":3,"failed":1' "counts of UID $uid"
 check "$(journalctl -u execcountd -o cat MESSAGE_ID=a7310ee901524ace9b9b6a2d9c24f27f | grep -c 'with the fentry probes')" \
         1 "start message in the journal"
 
-systemctl stop execcountd.socket execcountd.service
+timeout 120 systemctl stop execcountd.socket execcountd.service
 check "$(systemctl show -p Result --value execcountd.service)" success "clean stop"
 systemctl --no-pager status execcountd.service | sed 's/^/EXECCOUNT-VM-SYSTEMD: | /'
+if [ $result = FAIL ]; then
+        journalctl -b --no-pager -n 60 | sed 's/^/EXECCOUNT-VM-SYSTEMD: journal: /'
+fi
 say "RESULT: $result"
 systemctl poweroff --no-block
