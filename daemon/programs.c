@@ -1,39 +1,47 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* programs.c: which BPF programs each probe mode loads. */
 
+#include <stddef.h>
+
+#include "execcount.skel.h"
 #include "macro.h"
 #include "programs.h"
 
 /* compat_function: the 32-bit entry point the program hooks, which only exists when the
- * kernel has IA32 emulation (or the x32 ABI). */
+ * kernel has IA32 emulation (or the x32 ABI). Each entry names a program of the skeleton:
+ * one renamed or removed there fails the build here, and test-programs checks that every
+ * program of the object is in the table. */
+#define PROGRAM(name, mode, compat) { #name, offsetof(struct execcount_bpf, progs.name), mode, compat }
+
 static const struct {
         const char *program;
+        size_t offset; /* of its struct bpf_program pointer in the skeleton */
         ProbeMode mode;
         const char *compat_function;
 } programs[] = {
-        { "exec_done_btf", PROBE_FENTRY, NULL },
-        { "fexit_execve", PROBE_FENTRY, NULL },
-        { "fexit_execveat", PROBE_FENTRY, NULL },
-        { "fexit_compat_execve", PROBE_FENTRY, "__ia32_compat_sys_execve" },
-        { "fexit_compat_execveat", PROBE_FENTRY, "__ia32_compat_sys_execveat" },
-        { "fexit_x32_execve", PROBE_FENTRY, "__x32_compat_sys_execve" },
-        { "fexit_x32_execveat", PROBE_FENTRY, "__x32_compat_sys_execveat" },
-        { "exec_done_raw", PROBE_KPROBE, NULL },
-        { "exit_raw", PROBE_KPROBE, NULL },
-        { "kprobe_execve", PROBE_KPROBE, NULL },
-        { "kprobe_execveat", PROBE_KPROBE, NULL },
-        { "kprobe_compat_execve", PROBE_KPROBE, "__ia32_compat_sys_execve" },
-        { "kprobe_compat_execveat", PROBE_KPROBE, "__ia32_compat_sys_execveat" },
-        { "kprobe_x32_execve", PROBE_KPROBE, "__x32_compat_sys_execve" },
-        { "kprobe_x32_execveat", PROBE_KPROBE, "__x32_compat_sys_execveat" },
-        { "kretprobe_execve", PROBE_KPROBE, NULL },
-        { "kretprobe_execveat", PROBE_KPROBE, NULL },
-        { "kretprobe_compat_execve", PROBE_KPROBE, "__ia32_compat_sys_execve" },
-        { "kretprobe_compat_execveat", PROBE_KPROBE, "__ia32_compat_sys_execveat" },
-        { "kretprobe_x32_execve", PROBE_KPROBE, "__x32_compat_sys_execve" },
-        { "kretprobe_x32_execveat", PROBE_KPROBE, "__x32_compat_sys_execveat" },
-        { "exec_done_btf", PROBE_TRACEPOINT, NULL },
-        { "sys_exit_btf", PROBE_TRACEPOINT, NULL },
+        PROGRAM(exec_done_btf, PROBE_FENTRY, NULL),
+        PROGRAM(fexit_execve, PROBE_FENTRY, NULL),
+        PROGRAM(fexit_execveat, PROBE_FENTRY, NULL),
+        PROGRAM(fexit_compat_execve, PROBE_FENTRY, "__ia32_compat_sys_execve"),
+        PROGRAM(fexit_compat_execveat, PROBE_FENTRY, "__ia32_compat_sys_execveat"),
+        PROGRAM(fexit_x32_execve, PROBE_FENTRY, "__x32_compat_sys_execve"),
+        PROGRAM(fexit_x32_execveat, PROBE_FENTRY, "__x32_compat_sys_execveat"),
+        PROGRAM(exec_done_raw, PROBE_KPROBE, NULL),
+        PROGRAM(exit_raw, PROBE_KPROBE, NULL),
+        PROGRAM(kprobe_execve, PROBE_KPROBE, NULL),
+        PROGRAM(kprobe_execveat, PROBE_KPROBE, NULL),
+        PROGRAM(kprobe_compat_execve, PROBE_KPROBE, "__ia32_compat_sys_execve"),
+        PROGRAM(kprobe_compat_execveat, PROBE_KPROBE, "__ia32_compat_sys_execveat"),
+        PROGRAM(kprobe_x32_execve, PROBE_KPROBE, "__x32_compat_sys_execve"),
+        PROGRAM(kprobe_x32_execveat, PROBE_KPROBE, "__x32_compat_sys_execveat"),
+        PROGRAM(kretprobe_execve, PROBE_KPROBE, NULL),
+        PROGRAM(kretprobe_execveat, PROBE_KPROBE, NULL),
+        PROGRAM(kretprobe_compat_execve, PROBE_KPROBE, "__ia32_compat_sys_execve"),
+        PROGRAM(kretprobe_compat_execveat, PROBE_KPROBE, "__ia32_compat_sys_execveat"),
+        PROGRAM(kretprobe_x32_execve, PROBE_KPROBE, "__x32_compat_sys_execve"),
+        PROGRAM(kretprobe_x32_execveat, PROBE_KPROBE, "__x32_compat_sys_execveat"),
+        PROGRAM(exec_done_btf, PROBE_TRACEPOINT, NULL),
+        PROGRAM(sys_exit_btf, PROBE_TRACEPOINT, NULL),
 };
 
 bool kernel_has_function(const struct btf *vmlinux, const char *name) {
@@ -58,4 +66,23 @@ size_t programs_of_mode(ProbeMode mode, const struct btf *vmlinux, const char **
                 if (programs[i].mode == mode && usable(i, vmlinux))
                         names[n++] = programs[i].program;
         return n;
+}
+
+const char *program_check_skeleton(const struct execcount_bpf *skel) {
+        struct bpf_program *prog;
+
+        for (size_t i = 0; i < ELEMENTSOF(programs); i++) {
+                prog = *(struct bpf_program *const *) ((const char *) skel + programs[i].offset);
+                if (!prog || !streq(bpf_program__name(prog), programs[i].program))
+                        return programs[i].program;
+        }
+        bpf_object__for_each_program(prog, skel->obj) {
+                bool known = false;
+
+                for (size_t i = 0; i < ELEMENTSOF(programs) && !known; i++)
+                        known = streq(programs[i].program, bpf_program__name(prog));
+                if (!known)
+                        return bpf_program__name(prog);
+        }
+        return NULL;
 }

@@ -16,3 +16,8 @@ bool program_in_mode(const char *program, ProbeMode mode, const struct btf *vmli
 size_t programs_of_mode(ProbeMode mode, const struct btf *vmlinux, const char **names, size_t max);
 
 bool kernel_has_function(const struct btf *vmlinux, const char *name);
+
+struct execcount_bpf;
+/* The first program the table and the skeleton disagree on (one of the table the skeleton
+ * names otherwise, or one of the object no mode loads), or NULL if they agree. */
+const char *program_check_skeleton(const struct execcount_bpf *skel);
