@@ -5,8 +5,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SOCKET_DEFAULT "/run/execcountd/io.execcount"
-
 /* Exit codes, documented in execcountctl(1). */
 #define EXIT_USAGE 2
 #define EXIT_NOT_RUNNING 3

@@ -8,6 +8,7 @@
 #include "json-scan.h"
 #include "json-util.h"
 #include "log.h"
+#include "protocol.h"
 
 int call_connect(const Args *a, Client **ret) {
         int r = client_connect(a->socket, ret);
@@ -29,9 +30,9 @@ int call_connect(const Args *a, Client **ret) {
 }
 
 static void log_permission_denied(const char *method) {
-        if (streq(method, "io.execcount.Reset"))
+        if (streq(method, EXECCOUNT_METHOD_RESET))
                 log_error("Only root may reset counts; run: sudo execcountctl reset");
-        else if (streq(method, "io.execcount.Reload"))
+        else if (streq(method, EXECCOUNT_METHOD_RELOAD))
                 log_error("Only root may reload execcountd; run: sudo systemctl reload execcountd");
         else
                 log_error("Only root and the members of execcountd's access group (execcountctl status names it) "

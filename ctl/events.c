@@ -10,11 +10,10 @@
 #include "json-util.h"
 #include "log.h"
 #include "pager.h"
+#include "protocol.h"
 #include "users.h"
 #include "verbs.h"
 
-#define GET_EVENTS "io.execcount.GetEvents"
-#define WATCH "io.execcount.Watch"
 
 static const char *const headers[] = { "TIME", "UID", "USER", "PID", "PPID", "COMM", "RESULT", "FILENAME" };
 static const Align align[] = { ALIGN_LEFT, ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT,
@@ -41,7 +40,7 @@ static int printer_add(Printer *p, json_object *e) {
         if (!json_get_int64(e, "time_usec", 0, INT64_MAX, &t) || !json_get_int64(e, "uid", 0, UINT32_MAX, &u) ||
             !json_get_int64(e, "pid", 0, INT32_MAX, &pd) || !json_get_int64(e, "ppid", 0, INT32_MAX, &pp) ||
             !json_get_int64(e, "result", INT32_MIN, INT32_MAX, &res))
-                return call_bad_reply(GET_EVENTS, "well-formed ExecEvents");
+                return call_bad_reply(EXECCOUNT_METHOD_GET_EVENTS, "well-formed ExecEvents");
         snprintf(uid, sizeof(uid), "%" PRIi64, u);
         snprintf(pid, sizeof(pid), "%" PRIi64, pd);
         snprintf(ppid, sizeof(ppid), "%" PRIi64, pp);
@@ -63,9 +62,9 @@ static int on_watch_reply(const VarlinkReply *reply, void *userdata) {
         int r;
 
         if (reply->error)
-                return call_failed(WATCH, 0, reply);
+                return call_failed(EXECCOUNT_METHOD_WATCH, 0, reply);
         if (!json_object_object_get_ex(reply->parameters, "event", &e))
-                return call_bad_reply(WATCH, "event");
+                return call_bad_reply(EXECCOUNT_METHOD_WATCH, "event");
         r = printer_add(p, e);
         if (r != 0)
                 return r;
@@ -92,13 +91,13 @@ static int events_follow(const Args *a, Printer *p, json_object *params) {
                 table_print(p->table, stdout, true);
         fflush(stdout);
 
-        r = client_call_more(c, WATCH, params, on_watch_reply, p);
+        r = client_call_more(c, EXECCOUNT_METHOD_WATCH, params, on_watch_reply, p);
         if (r == -ECONNRESET) {
                 log_error("execcountd closed the connection; is it still running (systemctl status execcountd)?");
                 return EXIT_FAILURE;
         }
         if (r < 0)
-                return call_failed(WATCH, r, NULL);
+                return call_failed(EXECCOUNT_METHOD_WATCH, r, NULL);
         return r;
 }
 
@@ -120,11 +119,11 @@ int verb_events(const Args *a) {
 
         if (a->lines >= 0 && !json_add(params, "limit", json_object_new_int64(a->lines)))
                 return log_oom(), EXIT_FAILURE;
-        r = call_method(a, GET_EVENTS, params, &reply);
+        r = call_method(a, EXECCOUNT_METHOD_GET_EVENTS, params, &reply);
         if (r != 0)
                 return r;
         if (!json_object_object_get_ex(reply, "events", &events) || !json_object_is_type(events, json_type_array))
-                return call_bad_reply(GET_EVENTS, "events");
+                return call_bad_reply(EXECCOUNT_METHOD_GET_EVENTS, "events");
 
         if (a->pager && a->json == JSON_OFF)
                 pager_open();

@@ -10,6 +10,7 @@
 #include "args.h"
 #include "log.h"
 #include "parse.h"
+#include "protocol.h"
 #include "users.h"
 #include "verbs.h"
 
@@ -36,7 +37,7 @@ static void help(void) {
                "     --no-legend        Leave out column headers and footers\n"
                "     --no-pager         Do not pipe output into a pager\n\n"
                "See execcountctl(1).\n",
-               program_invocation_short_name, SOCKET_DEFAULT);
+               program_invocation_short_name, EXECCOUNT_SOCKET_DEFAULT);
 }
 
 /* Returns 1 to go on, 0 to exit with success (--help), -EINVAL for a bad command line. */
@@ -139,7 +140,7 @@ static const struct {
 
 int main(int argc, char *argv[]) {
         Args a = {
-                .socket = SOCKET_DEFAULT,
+                .socket = EXECCOUNT_SOCKET_DEFAULT,
                 .legend = true,
                 .pager = true,
                 .lines = 10,

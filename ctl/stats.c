@@ -12,11 +12,11 @@
 #include "json-util.h"
 #include "log.h"
 #include "pager.h"
+#include "protocol.h"
 #include "time-util.h"
 #include "users.h"
 #include "verbs.h"
 
-#define GET_STATS "io.execcount.GetStats"
 
 typedef struct StatsRow {
         int64_t uid, execs, failed, last, throttled;
@@ -80,15 +80,15 @@ static int stats_parse_part(JsonSpan reply, void *userdata) {
         int r;
 
         if (json_scan_member(reply, "users", &users) < 0 || json_scan_array_begin(users, &iter) < 0)
-                return call_bad_reply(GET_STATS, "users");
+                return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "users");
         if (!scan_int(reply, "since_usec", INT64_MAX, &s->since))
-                return call_bad_reply(GET_STATS, "since_usec");
+                return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "since_usec");
         s->own_only = json_scan_member(reply, "access", &access) >= 0 && access.len == 5 &&
                       memcmp(access.p, "\"own\"", 5) == 0;
         s->has_map_full = json_scan_member(reply, "map_full_execs", &(JsonSpan) {}) >= 0;
         if (s->has_map_full && (!scan_int(reply, "map_full_execs", INT64_MAX, &s->map_full_execs) ||
                                 !scan_int(reply, "map_full_failed", INT64_MAX, &s->map_full_failed)))
-                return call_bad_reply(GET_STATS, "well-formed map_full counters");
+                return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "well-formed map_full counters");
 
         while ((r = json_scan_array_next(&iter, &user)) > 0) {
                 StatsRow *row;
@@ -104,14 +104,14 @@ static int stats_parse_part(JsonSpan reply, void *userdata) {
                 }
                 row = &s->rows[s->n];
                 if (stats_parse_row(user, row) < 0)
-                        return call_bad_reply(GET_STATS, "well-formed UserStats");
+                        return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "well-formed UserStats");
                 s->n++;
                 s->total_execs += row->execs;
                 s->total_failed += row->failed;
                 s->total_throttled += row->throttled;
         }
         if (r < 0)
-                return call_bad_reply(GET_STATS, "a well-formed list of users");
+                return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "a well-formed list of users");
         return 0;
 }
 
@@ -204,7 +204,7 @@ int verb_stats(const Args *a) {
         if (!params || user_cache_new(&cache) < 0 || table_new(ELEMENTSOF(headers), headers, align, &t) < 0)
                 return log_oom(), EXIT_FAILURE;
         /* In parts: a map of a million UIDs never makes one message of a hundred MB. */
-        r = call_method_parts(a, GET_STATS, params, stats_parse_part, &s);
+        r = call_method_parts(a, EXECCOUNT_METHOD_GET_STATS, params, stats_parse_part, &s);
         if (r != 0) {
                 free(s.rows);
                 return r;
@@ -251,7 +251,7 @@ int verb_reload(const Args *a) {
         if (!params)
                 return log_oom(), EXIT_FAILURE;
         /* Quiet on success, as systemctl reload is: it runs as ExecReload=. */
-        return call_method(a, "io.execcount.Reload", params, &reply);
+        return call_method(a, EXECCOUNT_METHOD_RELOAD, params, &reply);
 }
 
 int verb_reset(const Args *a) {
@@ -261,7 +261,7 @@ int verb_reset(const Args *a) {
         params = call_uid_parameters(a);
         if (!params)
                 return log_oom(), EXIT_FAILURE;
-        r = call_method(a, "io.execcount.Reset", params, &reply);
+        r = call_method(a, EXECCOUNT_METHOD_RESET, params, &reply);
         if (r != 0)
                 return r;
         if (a->has_uid)

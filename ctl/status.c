@@ -8,10 +8,10 @@
 #include "format.h"
 #include "json-util.h"
 #include "log.h"
+#include "protocol.h"
 #include "utf8.h"
 #include "verbs.h"
 
-#define GET_STATUS "io.execcount.GetStatus"
 
 /* Present for every caller. */
 static const char *const keys[] = {
@@ -139,7 +139,7 @@ int verb_status(const Args *a) {
         params = json_object_new_object();
         if (!params)
                 return log_oom(), EXIT_FAILURE;
-        r = call_method(a, GET_STATUS, params, &reply);
+        r = call_method(a, EXECCOUNT_METHOD_GET_STATUS, params, &reply);
         if (r != 0)
                 return r;
         if (a->json != JSON_OFF) {
@@ -153,14 +153,14 @@ int verb_status(const Args *a) {
         origin = json_get_string(reply, "counts_origin");
         group = json_get_string(reply, "access_group");
         if (!mode || !version || !boot_id || !origin)
-                return call_bad_reply(GET_STATUS, "probe_mode, version, boot_id or counts_origin");
+                return call_bad_reply(EXECCOUNT_METHOD_GET_STATUS, "probe_mode, version, boot_id or counts_origin");
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 if (!json_get_int64(reply, keys[i], 0, INT64_MAX, &v[i]))
-                        return call_bad_reply(GET_STATUS, keys[i]);
+                        return call_bad_reply(EXECCOUNT_METHOD_GET_STATUS, keys[i]);
         all = streq_ptr(json_get_string(reply, "access"), "all");
         for (size_t i = 0; all && i < ELEMENTSOF(total_keys); i++)
                 if (!json_get_int64(reply, total_keys[i], 0, INT64_MAX, &totals[i]))
-                        return call_bad_reply(GET_STATUS, total_keys[i]);
+                        return call_bad_reply(EXECCOUNT_METHOD_GET_STATUS, total_keys[i]);
         if (json_object_object_get_ex(reply, "compat_execs", &o))
                 compat = json_object_get_boolean(o);
         if (json_object_object_get_ex(reply, "pinned", &o))

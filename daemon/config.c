@@ -17,6 +17,7 @@
 #include "log.h"
 #include "macro.h"
 #include "parse.h"
+#include "protocol.h"
 
 static const char *const probe_mode_names[_PROBE_MODE_MAX] = {
         [PROBE_AUTO] = "auto",
@@ -47,7 +48,7 @@ int config_init(Config *c) {
                 .flush_interval_usec = CONFIG_FLUSH_INTERVAL_USEC_DEFAULT,
                 .failed_rate_interval_usec = CONFIG_FAILED_RATE_INTERVAL_USEC_DEFAULT,
                 .failed_rate_burst = CONFIG_FAILED_RATE_BURST_DEFAULT,
-                .socket_path = strdup(CONFIG_SOCKET_PATH_DEFAULT),
+                .socket_path = strdup(EXECCOUNT_SOCKET_DEFAULT),
                 .max_clients = CONFIG_MAX_CLIENTS_DEFAULT,
                 .max_clients_per_uid = CONFIG_MAX_CLIENTS_PER_UID_DEFAULT,
                 .reserved_clients = CONFIG_RESERVED_CLIENTS_DEFAULT,

@@ -15,9 +15,10 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "journal.h"
 #include "json-util.h"
 #include "log.h"
+#include "message-ids.h"
+#include "protocol.h"
 #include "server-internal.h"
 #include "time-util.h"
 
@@ -382,7 +383,7 @@ void connection_over_budget(Connection *c, const char *why) {
                 connection_kill(c);
                 return;
         }
-        connection_end(c, SERVER_ERROR_LIMIT, p);
+        connection_end(c, EXECCOUNT_ERROR_LIMIT, p);
 }
 
 void connection_produce(Connection *c, ConnectionProduceFn fn, void *state, void (*free_fn)(void *), bool streaming) {
@@ -447,7 +448,7 @@ static void connection_protocol_error(Connection *c, const char *reason) {
                 connection_kill(c);
                 return;
         }
-        connection_end(c, ERROR_PROTOCOL, p);
+        connection_end(c, EXECCOUNT_ERROR_PROTOCOL, p);
 }
 
 /* Answers with an error carrying one string parameter, or drops the connection. */

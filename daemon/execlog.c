@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "execlog.h"
-#include "journal.h"
 #include "log.h"
+#include "message-ids.h"
 #include "time-util.h"
 #include "uidmap.h"
 #include "users.h"

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "manager.h"
 #include "pins.h"
+#include "protocol.h"
 #include "state.h"
 
 #ifndef CONFIG_FILE_DEFAULT
@@ -50,7 +51,7 @@ static void help(void) {
                "     --check-config      Check the configuration, print it and exit\n"
                "     --forget            Remove the pinned counts and probes and the state file,\n"
                "                         for good, and exit (the daemon must be stopped)\n",
-               program_invocation_short_name, CONFIG_FILE_DEFAULT, CONFIG_SOCKET_PATH_DEFAULT);
+               program_invocation_short_name, CONFIG_FILE_DEFAULT, EXECCOUNT_SOCKET_DEFAULT);
 }
 
 static int parse_argv(int argc, char *argv[], ConfigOverrides *o) {

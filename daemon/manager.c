@@ -10,9 +10,9 @@
 #include <systemd/sd-daemon.h>
 
 #include "counts.h"
-#include "journal.h"
 #include "log.h"
 #include "manager.h"
+#include "message-ids.h"
 #include "methods.h"
 #include "mounts.h"
 #include "persist.h"
@@ -175,6 +175,20 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         (void) manager_reload(userdata, NULL);
         return 0;
+}
+
+/* A signal's source, named, and owned by the loop. */
+static int add_signal(Manager *m, int sig, sd_event_signal_handler_t handler, const char *name) {
+        sd_event_source *source;
+        int r;
+
+        r = sd_event_add_signal(m->event, &source, sig | SD_EVENT_SIGNAL_PROCMASK, handler, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(source, name);
+        r = sd_event_source_set_floating(source, true);
+        sd_event_source_unref(source);
+        return r;
 }
 
 /* Fields naming the rejected modes: PROBE_REJECTED=mode: reason, one per mode. */
@@ -468,11 +482,11 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         if (r < 0)
                 return log_error_errno(r, "Failed to serve %s: %m", m->config.socket_path);
 
-        r = sd_event_add_signal(m->event, NULL, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, on_terminate, m);
+        r = add_signal(m, SIGTERM, on_terminate, "sigterm");
         if (r >= 0)
-                r = sd_event_add_signal(m->event, NULL, SIGINT | SD_EVENT_SIGNAL_PROCMASK, on_terminate, m);
+                r = add_signal(m, SIGINT, on_terminate, "sigint");
         if (r >= 0)
-                r = sd_event_add_signal(m->event, NULL, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_reload, m);
+                r = add_signal(m, SIGHUP, on_reload, "sighup");
         if (r < 0)
                 return log_error_errno(r, "Failed to handle signals: %m");
 
@@ -498,9 +512,10 @@ int manager_run(Manager *m) {
         int r;
 
         r = sd_event_loop(m->event);
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
-        if (r < 0)
+        if (r < 0) {
+                (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
                 return log_error_errno(r, "Event loop failed: %m");
+        }
         /* What the kernel still holds goes to the watchers, as far as their sockets take it. */
         (void) drain_now(m->drain);
         server_flush(m->server);

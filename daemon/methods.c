@@ -12,16 +12,12 @@
 #include "log.h"
 #include "methods.h"
 #include "persist.h"
+#include "protocol.h"
 #include "replies.h"
 #include "state.h"
 #include "time-util.h"
 #include "varlink.h"
 
-#define INTERFACE "io.execcount"
-#define INTERFACE_SERVICE "org.varlink.service"
-#define ERROR_KERNEL INTERFACE ".KernelError"
-#define ERROR_CONFIG INTERFACE ".ConfigError"
-#define ERROR_STATE INTERFACE ".StateError"
 
 extern const char interface_io_execcount[];
 extern const char interface_org_varlink_service[];
@@ -36,7 +32,7 @@ static int reply_oom(Connection *c) {
         log_oom();
         if (p && json_add(p, "errno", json_object_new_int(ENOMEM)) &&
             json_add(p, "message", json_object_new_string("out of memory")))
-                r = connection_error(c, ERROR_KERNEL, p);
+                r = connection_error(c, EXECCOUNT_ERROR_KERNEL, p);
         else {
                 /* Not even the error fits: the client sees the connection end. */
                 connection_close(c);
@@ -66,7 +62,7 @@ static int reply_kernel_error(Connection *c, int error, const char *what) {
         log_warning_errno(error, "%s failed: %m", what);
         if (p && asprintf(&message, "%s: %s", what, strerror(-error)) >= 0 &&
             json_add(p, "errno", json_object_new_int(-error)) && json_add(p, "message", json_object_new_string(message)))
-                r = connection_error(c, ERROR_KERNEL, p);
+                r = connection_error(c, EXECCOUNT_ERROR_KERNEL, p);
         else
                 r = reply_oom(c);
         free(message);
@@ -120,7 +116,7 @@ static int reply_limit_exceeded(Connection *c) {
                                                                  "may hold of the daemon's buffers "
                                                                  "(MaxBufferPerUID=)")))
                 return reply_oom(c);
-        return connection_error(c, SERVER_ERROR_LIMIT, p);
+        return connection_error(c, EXECCOUNT_ERROR_LIMIT, p);
 }
 
 static int reply_permission_denied(Manager *m, Connection *c, const char *what) {
@@ -353,7 +349,7 @@ static int reply_state_error(Manager *m, Connection *c, int error) {
                            m->persist.dir, strerror(-error)) < 0 ||
             !json_add(p, "errno", json_object_new_int(-error)) || !json_add(p, "message", json_object_new_string(message)))
                 return reply_oom(c);
-        return connection_error(c, ERROR_STATE, p);
+        return connection_error(c, EXECCOUNT_ERROR_STATE, p);
 }
 
 static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
@@ -403,7 +399,7 @@ static int method_reload(Manager *m, Connection *c, const VarlinkCall *call) {
         p = json_object_new_object();
         if (!p || !json_add(p, "message", json_object_new_string(error ?: strerror(-r))))
                 return reply_oom(c);
-        return connection_error(c, ERROR_CONFIG, p);
+        return connection_error(c, EXECCOUNT_ERROR_CONFIG, p);
 }
 
 /* The newest limit kept events of uid (if set), oldest first, into *ret. */
@@ -531,8 +527,8 @@ static int method_get_info(Manager *m, Connection *c, const VarlinkCall *call) {
             !json_add(reply, "version", json_object_new_string(PROJECT_VERSION)) ||
             !json_add(reply, "url", json_object_new_string("man:execcountd(8)")) ||
             !json_add(reply, "interfaces", interfaces) ||
-            !json_append(interfaces, json_object_new_string(INTERFACE_SERVICE)) ||
-            !json_append(interfaces, json_object_new_string(INTERFACE)))
+            !json_append(interfaces, json_object_new_string(VARLINK_SERVICE_INTERFACE)) ||
+            !json_append(interfaces, json_object_new_string(EXECCOUNT_INTERFACE)))
                 return reply_oom(c);
         return connection_reply(c, reply);
 }
@@ -545,9 +541,9 @@ static int method_get_interface_description(Manager *m, Connection *c, const Var
         if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)))
                 return 0;
         name = json_get_string(call->parameters, "interface");
-        if (streq(name, INTERFACE))
+        if (streq(name, EXECCOUNT_INTERFACE))
                 description = interface_io_execcount;
-        else if (streq(name, INTERFACE_SERVICE))
+        else if (streq(name, VARLINK_SERVICE_INTERFACE))
                 description = interface_org_varlink_service;
         else {
                 p = json_object_new_object();
@@ -568,14 +564,14 @@ static const struct {
         const char *name;
         MethodFn fn;
 } methods[] = {
-        { INTERFACE ".GetStats", method_get_stats },
-        { INTERFACE ".GetStatus", method_get_status },
-        { INTERFACE ".Reset", method_reset },
-        { INTERFACE ".Reload", method_reload },
-        { INTERFACE ".GetEvents", method_get_events },
-        { INTERFACE ".Watch", method_watch },
-        { INTERFACE_SERVICE ".GetInfo", method_get_info },
-        { INTERFACE_SERVICE ".GetInterfaceDescription", method_get_interface_description },
+        { EXECCOUNT_METHOD_GET_STATS, method_get_stats },
+        { EXECCOUNT_METHOD_GET_STATUS, method_get_status },
+        { EXECCOUNT_METHOD_RESET, method_reset },
+        { EXECCOUNT_METHOD_RELOAD, method_reload },
+        { EXECCOUNT_METHOD_GET_EVENTS, method_get_events },
+        { EXECCOUNT_METHOD_WATCH, method_watch },
+        { VARLINK_SERVICE_METHOD_GET_INFO, method_get_info },
+        { VARLINK_SERVICE_METHOD_GET_INTERFACE_DESCRIPTION, method_get_interface_description },
 };
 
 void methods_dispatch(Server *s, Connection *c, const VarlinkCall *call, void *userdata) {
@@ -589,8 +585,9 @@ void methods_dispatch(Server *s, Connection *c, const VarlinkCall *call, void *u
                         return;
                 }
 
-        interface_known = (ilen == strlen(INTERFACE) && strncmp(call->method, INTERFACE, ilen) == 0) ||
-                          (ilen == strlen(INTERFACE_SERVICE) && strncmp(call->method, INTERFACE_SERVICE, ilen) == 0);
+        interface_known =
+                (ilen == strlen(EXECCOUNT_INTERFACE) && strncmp(call->method, EXECCOUNT_INTERFACE, ilen) == 0) ||
+                (ilen == strlen(VARLINK_SERVICE_INTERFACE) && strncmp(call->method, VARLINK_SERVICE_INTERFACE, ilen) == 0);
         p = json_object_new_object();
         if (interface_known) {
                 if (!p || !json_add(p, "method", json_object_new_string(call->method)))

@@ -9,9 +9,9 @@
 
 #include "counts.h"
 #include "execlog.h"
-#include "journal.h"
 #include "log.h"
 #include "manager.h"
+#include "message-ids.h"
 #include "monitor.h"
 #include "persist.h"
 #include "summary.h"
@@ -309,6 +309,7 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, uint64_t snapshot_in
                                        on_tick, mon);
         if (r < 0)
                 return r;
+        (void) sd_event_source_set_description(mon->tick, "monitor-tick");
         r = sd_event_source_set_enabled(mon->tick, SD_EVENT_ON);
         if (r < 0)
                 return r;
@@ -316,6 +317,7 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, uint64_t snapshot_in
                                        on_summary, mon);
         if (r < 0)
                 return r;
+        (void) sd_event_source_set_description(mon->summary_timer, "summary");
         /* Off until an interval is set; 0 keeps it off. */
         r = sd_event_source_set_enabled(mon->summary_timer, SD_EVENT_OFF);
         if (r < 0)
@@ -327,6 +329,7 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, uint64_t snapshot_in
                                        on_snapshot, mon);
         if (r < 0)
                 return r;
+        (void) sd_event_source_set_description(mon->snapshot_timer, "snapshot");
         r = sd_event_source_set_enabled(mon->snapshot_timer, SD_EVENT_OFF);
         if (r < 0)
                 return r;

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal.h"
 #include "log.h"
 #include "manager.h"
+#include "message-ids.h"
 #include "persist.h"
 #include "time-util.h"
 

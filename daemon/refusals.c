@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "journal.h"
 #include "log.h"
+#include "message-ids.h"
 #include "refusals.h"
 
 /* UIDs named in the message text, and in fields. */

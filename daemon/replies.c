@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "protocol.h"
 #include "replies.h"
 
 /* ---- GetStats */
@@ -271,7 +272,7 @@ static int events_reply_unwait(EventsReply *r) {
                 if (!p || json_object_object_add(p, "reason", json_object_new_string(
                                                      "the reply would take more than the caller's UID may hold of "
                                                      "the daemon's buffers (MaxBufferPerUID=)")) != 0 ||
-                    varlink_error_format(SERVER_ERROR_LIMIT, p, &m, &len) < 0)
+                    varlink_error_format(EXECCOUNT_ERROR_LIMIT, p, &m, &len) < 0)
                         return -ENOMEM;
                 k = connection_write(r->connection, m, len);
                 return k < 0 ? k : PRODUCE_DONE;

@@ -85,7 +85,6 @@ struct Server {
         ServerCallbacks callbacks;
 };
 
-#define ERROR_PROTOCOL "io.execcount.ProtocolError"
 
 void server_schedule_sweep(Server *s);
 void server_arm_stall_timer(Server *s);

@@ -344,6 +344,7 @@ static void pause_accepting(Server *s) {
         if (sd_event_add_time_relative(sd_event_source_get_event(s->listen_io), &s->accept_pause, CLOCK_MONOTONIC,
                                        1000000, 100000, on_accept_resume, s) < 0)
                 return; /* keeps trying at every wakeup, which still works */
+        (void) sd_event_source_set_description(s->accept_pause, "accept-pause");
         (void) sd_event_source_set_enabled(s->listen_io, SD_EVENT_OFF);
 }
 

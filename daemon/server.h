@@ -162,6 +162,3 @@ uid_t connection_peer_uid(const Connection *c);
 pid_t connection_peer_pid(const Connection *c);
 /* Whether privileged() said so, at connect or at the last server_reclassify(). */
 bool connection_privileged(const Connection *c);
-
-/* The error a client gets when it goes over its buffer share, and its reason. */
-#define SERVER_ERROR_LIMIT "io.execcount.LimitExceeded"

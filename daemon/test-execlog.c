@@ -5,8 +5,8 @@
 #include <stdio.h>
 
 #include "execlog.h"
-#include "journal.h"
 #include "log.h"
+#include "message-ids.h"
 #include "test.h"
 
 static unsigned n_entries[8], n_total;

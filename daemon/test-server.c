@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "json-util.h"
+#include "protocol.h"
 #include "server.h"
 #include "test.h"
 #include "time-util.h"
@@ -101,7 +102,7 @@ static void push_one(Connection *c, void *state, void *userdata) {
         Producer *x = state;
 
         if (connection_charge(c, x->size) < 0) {
-                connection_end(c, SERVER_ERROR_LIMIT, NULL);
+                connection_end(c, EXECCOUNT_ERROR_LIMIT, NULL);
                 return;
         }
         x->charged += x->size;

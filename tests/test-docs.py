@@ -6,7 +6,8 @@
 
 Every command-line option (from --help), every configuration key (from --check-config),
 every execcountctl command, every Varlink method, every journal message ID and field
-must appear in its man page; every message ID also in the journal catalog.
+must appear in its man page; every message ID also in the journal catalog, and every one
+there in systemd/message-ids.h; every Varlink method and error in common/protocol.h.
 """
 
 import os
@@ -63,17 +64,26 @@ for method in re.findall(r"^method (\w+)\(", idl, re.M):
     need("execcountd.8", f"It Fn {method}", f"Varlink method {method}")
 for error in re.findall(r"^error (\w+) ", idl, re.M):
     need("execcountd.8", f"io.execcount.{error}", f"Varlink error {error}")
+# The names daemon and client share are defined once, in common/protocol.h.
+with open(os.path.join(src, "common/protocol.h")) as f:
+    protocol = f.read()
+for kind, name in re.findall(r"^(method|error) (\w+)", idl, re.M):
+    if not re.search(rf'^#define EXECCOUNT_{kind.upper()}_\w+ EXECCOUNT_INTERFACE "\.{name}"$', protocol, re.M):
+        problems.append(f"common/protocol.h does not define the {kind} io.execcount.{name}")
 
-with open(os.path.join(src, "daemon/journal.h")) as f:
+with open(os.path.join(src, "systemd/message-ids.h")) as f:
     message_ids = re.findall(r'#define MESSAGE_ID_\w+ "([0-9a-f]{32})"', f.read())
 with open(os.path.join(src, "systemd/execcountd.catalog")) as f:
     catalog = f.read()
 if len(message_ids) < 10:
-    problems.append(f"could not find the message IDs in daemon/journal.h: {message_ids}")
+    problems.append(f"could not find the message IDs in systemd/message-ids.h: {message_ids}")
 for mid in message_ids:
     need("execcountd.8", f"It {mid}:", f"message ID {mid}")
     if f"-- {mid}\n" not in catalog:
         problems.append(f"systemd/execcountd.catalog lacks message ID {mid}")
+for mid in re.findall(r"^-- ([0-9a-f]{32})$", catalog, re.M):
+    if mid not in message_ids:
+        problems.append(f"systemd/message-ids.h lacks message ID {mid} of the catalog")
 # Journal fields are LogField initializers: { "NAME", value }.
 fields = set()
 for name in sorted(os.listdir(os.path.join(src, "daemon"))):
