@@ -20,25 +20,6 @@ void counts_sort_by_uid(UserCount *u, size_t n) {
                 qsort(u, n, sizeof(*u), compare_uid);
 }
 
-void counts_sum(const UserCount *u, size_t n, uint64_t *ret_execs, uint64_t *ret_failed) {
-        uint64_t e = 0, f = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                e += u[i].execs;
-                f += u[i].failed;
-        }
-        *ret_execs = e;
-        *ret_failed = f;
-}
-
-uint64_t counts_sum_throttled(const UserCount *u, size_t n) {
-        uint64_t t = 0;
-
-        for (size_t i = 0; i < n; i++)
-                t += u[i].events_throttled;
-        return t;
-}
-
 void exec_stats_add(struct exec_stats *total, const struct exec_stats *s) {
         total->events_lost += s->events_lost;
         total->map_full_execs += s->map_full_execs;

@@ -35,6 +35,4 @@ int counts_read_stats(int stats_fd, struct exec_stats *ret);
 
 /* Pure helpers. */
 void counts_sort_by_uid(UserCount *u, size_t n);
-void counts_sum(const UserCount *u, size_t n, uint64_t *ret_execs, uint64_t *ret_failed);
-uint64_t counts_sum_throttled(const UserCount *u, size_t n);
 void exec_stats_add(struct exec_stats *total, const struct exec_stats *s);

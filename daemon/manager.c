@@ -9,7 +9,6 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
-#include "counts.h"
 #include "log.h"
 #include "manager.h"
 #include "message-ids.h"
@@ -82,9 +81,10 @@ Manager *manager_free(Manager *m) {
         drain_free(m->drain);
         exec_log_free(m->exec_log);
         history_free(m->history);
+        persist_done(&m->persist);
+        tally_free(m->tally);
         probe_free(m->probe);
         probe_report_done(&m->probe_report);
-        persist_done(&m->persist);
         links_done(&m->stored_links);
         config_done(&m->config);
         free(m->overrides_socket_path);
@@ -100,7 +100,7 @@ static int64_t event_realtime_offset(Manager *m) {
         uint64_t now = now_usec(CLOCK_MONOTONIC_COARSE);
 
         if (m->event_offset_read_usec == 0 || now - m->event_offset_read_usec >= 10 * USEC_PER_MSEC) {
-                m->event_offset = manager_realtime_offset(m);
+                m->event_offset = tally_realtime_offset(m->tally);
                 m->event_offset_read_usec = now;
         }
         return m->event_offset;
@@ -124,8 +124,9 @@ static void on_record(const void *data, size_t size, void *userdata) {
                 return;
         }
 
+        /* Three sinks, side by side: the Watch streams, the journal, the history. */
         e->seq = ++m->events_received;
-        methods_broadcast_event(m, e);
+        watchers_push(m->watchers, e);
         exec_log_event(m->exec_log, e);
         history_push(m->history, e);
 }
@@ -346,7 +347,7 @@ static ServerLimits manager_server_limits(const Config *c) {
 uint64_t manager_flush_interval(const Manager *m, const Config *c) {
         /* Nobody waits for single events: the history is brought up to date when asked
          * for, and the loop wakes a few times a second less. */
-        if (m->n_watchers == 0 && !c->log_execs)
+        if ((!m->watchers || watchers_count(m->watchers) == 0) && !c->log_execs)
                 return MAX(c->flush_interval_usec, UNWATCHED_FLUSH_USEC);
         return c->flush_interval_usec;
 }
@@ -367,12 +368,13 @@ static int apply_flush_interval(Manager *m, const Config *c) {
         return 0;
 }
 
-void manager_watchers_changed(Manager *m, int delta) {
-        bool before = m->n_watchers > 0;
+/* A Watch stream started or ended: the first and the last change how often events are
+ * read (n is 1 after the first came, 0 after the last went; 1 after a second went
+ * changes nothing, and costs as little). */
+static void on_watchers_changed(size_t n, void *userdata) {
+        Manager *m = userdata;
 
-        m->n_watchers += delta;
-        if ((m->n_watchers > 0) != before && m->probe && m->drain &&
-            apply_flush_interval(m, &m->config) < 0)
+        if (n <= 1 && m->probe && m->drain && apply_flush_interval(m, &m->config) < 0)
                 log_warning("Failed to change how often events are read; they may come late.");
 }
 
@@ -389,7 +391,7 @@ ProbeOptions manager_probe_options(Manager *m) {
                 .stored_links = &m->stored_links,
                 .restore = persist_restore,
                 .choose = persist_choose,
-                .userdata = m,
+                .userdata = &m->persist,
         };
 }
 
@@ -419,23 +421,17 @@ int manager_start(Manager *m, int listen_fd) {
                 return r;
         }
         log_pins(m);
-        persist_load_times(&m->persist);
-        persist_start_done(&m->persist);
         return manager_start_with_probe(m, listen_fd, probe);
 }
 
 int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
-        struct exec_meta meta;
         int r;
 
         m->probe = probe;
         /* The bookkeeping kept with the counts: since when they run, the reset baseline. */
-        r = probe_read_meta(m->probe, &meta);
+        r = tally_new(m->probe, &m->tally);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the counts' bookkeeping: %m");
-        m->since_usec = meta.since_usec ?: now_usec(CLOCK_REALTIME);
-        m->stats_at_reset.map_full_execs = meta.map_full_execs_at_reset;
-        m->stats_at_reset.map_full_failed = meta.map_full_failed_at_reset;
         /* The service's sandbox hides /proc/sys: systemd passes it (--boot-id=%b). */
         if (!m->has_boot_id) {
                 r = state_read_boot_id(m->boot_id);
@@ -444,9 +440,12 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
                                           "--boot-id=): %m");
         }
         /* This daemon vouches for the counts from now on. */
-        r = probe_mark_kept(m->probe, now_usec(CLOCK_REALTIME));
+        r = tally_mark_kept(m->tally, now_usec(CLOCK_REALTIME));
         if (r < 0)
                 log_debug_errno(r, "Failed to note in the pinned bookkeeping that the counts are current: %m");
+        r = persist_start(&m->persist, m->event, m->tally, m->boot_id, m->config.snapshot_interval_usec);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the snapshots: %m");
 
         r = history_new(m->config.history_size, &m->history);
         if (r < 0)
@@ -456,7 +455,7 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
                 return log_oom();
         configure_exec_log(m, &m->config);
 
-        r = watchers_new(&m->watchers);
+        r = watchers_new(on_watchers_changed, m, &m->watchers);
         if (r < 0)
                 return log_oom();
         r = drain_new(m->event, probe_get_events_fd(m->probe), manager_flush_interval(m, &m->config), on_record,
@@ -493,7 +492,7 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         m->started_usec = now_usec(CLOCK_REALTIME);
         m->started_monotonic_usec = now_usec(CLOCK_MONOTONIC);
 
-        r = monitor_new(m, m->config.summary_interval_usec, m->config.snapshot_interval_usec, &m->monitor);
+        r = monitor_new(m->event, m->tally, m->probe, m->exec_log, m->config.summary_interval_usec, &m->monitor);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the periodic checks: %m");
 
@@ -520,91 +519,30 @@ int manager_run(Manager *m) {
         (void) drain_now(m->drain);
         server_flush(m->server);
         /* For a reboot: the pinned counts do not survive it, the state file does. */
-        (void) persist_save(m);
+        (void) persist_save(&m->persist);
         log_info("Stopped.");
         return r;
 }
 
-int64_t manager_realtime_offset(Manager *m) {
-        return realtime_offset_settle(&m->realtime_offset, realtime_offset_usec());
-}
-
-int manager_read_stats(Manager *m, struct exec_stats *ret) {
-        struct exec_stats s;
-        int r;
-
-        r = counts_read_stats(probe_get_stats_fd(m->probe), &s);
-        if (r < 0)
-                return r;
-        /* Never below zero, should the kernel's figures have started again. */
-        s.map_full_execs -= MIN(s.map_full_execs, m->stats_at_reset.map_full_execs);
-        s.map_full_failed -= MIN(s.map_full_failed, m->stats_at_reset.map_full_failed);
-        *ret = s;
-        return 0;
-}
-
-int manager_reset_all(Manager *m, bool *ret_not_saved) {
+int manager_reset(Manager *m, bool has_uid, uint32_t uid, bool *ret_not_saved) {
         uint64_t since = now_usec(CLOCK_REALTIME);
-        struct exec_stats s;
         int r, n;
 
+        /* On disk first: a reset that a reboot (after a crash) would undo is not made. */
         *ret_not_saved = false;
-        /* On disk first: a reset that a reboot would undo is not made. */
-        r = persist_save_reset(m, false, 0, since);
+        r = persist_save_reset(&m->persist, has_uid, uid, since);
         if (r < 0) {
                 *ret_not_saved = true;
                 return r;
         }
-        r = counts_read_stats(probe_get_stats_fd(m->probe), &s);
-        if (r < 0)
-                return r;
-        n = counts_reset_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe));
+        n = tally_reset(m->tally, has_uid, uid, since);
         if (n < 0) {
                 /* The snapshot says more was reset than was: say what is. */
-                (void) persist_save(m);
+                (void) persist_save(&m->persist);
                 return n;
         }
-        m->stats_at_reset = s;
-        m->since_usec = since;
-        r = manager_write_meta(m);
-        if (r < 0)
-                log_warning_errno(r, "Failed to keep the reset time with the counts: %m");
-        monitor_forget(m->monitor, false, 0);
-        persist_forget(&m->persist, false, 0);
+        monitor_forget(m->monitor, has_uid, uid);
         return n;
-}
-
-int manager_write_meta(Manager *m) {
-        struct exec_meta meta;
-        int r;
-
-        r = probe_read_meta(m->probe, &meta);
-        if (r < 0)
-                return r;
-        meta.since_usec = m->since_usec;
-        meta.map_full_execs_at_reset = m->stats_at_reset.map_full_execs;
-        meta.map_full_failed_at_reset = m->stats_at_reset.map_full_failed;
-        return probe_write_meta(m->probe, &meta);
-}
-
-int manager_reset_uid(Manager *m, uint32_t uid, bool *ret_not_saved) {
-        int r;
-
-        /* Like a full reset: a crash and reboot must not bring the counts back. */
-        *ret_not_saved = false;
-        r = persist_save_reset(m, true, uid, 0);
-        if (r < 0) {
-                *ret_not_saved = true;
-                return r;
-        }
-        r = counts_reset_one(probe_get_counts_fd(m->probe), uid);
-        if (r < 0) {
-                (void) persist_save(m);
-                return r;
-        }
-        monitor_forget(m->monitor, true, uid);
-        persist_forget(&m->persist, true, uid);
-        return r;
 }
 
 /* Settings that only take effect when the BPF maps or the socket are made again. */
@@ -638,7 +576,7 @@ static int manager_apply(Manager *m, Config *c) {
         r = monitor_set_summary_interval(m->monitor, c->summary_interval_usec);
         if (r < 0)
                 return r;
-        r = monitor_set_snapshot_interval(m->monitor, c->snapshot_interval_usec);
+        r = persist_set_interval(&m->persist, c->snapshot_interval_usec);
         if (r < 0)
                 return r;
         r = apply_flush_interval(m, c);

@@ -16,9 +16,12 @@
 #include "monitor.h"
 #include "persist.h"
 #include "probe.h"
-#include "replies.h"
 #include "ratelimit.h"
 #include "server.h"
+#include "tally.h"
+#include "watch.h"
+
+typedef struct Manager Manager;
 
 struct Manager {
         sd_event *event;
@@ -29,6 +32,7 @@ struct Manager {
 
         Probe *probe;
         ProbeReport probe_report;
+        Tally *tally; /* the counts as clients see them */
         Drain *drain;
         History *history;
         ExecLog *exec_log;
@@ -38,16 +42,11 @@ struct Manager {
 
         uint64_t started_usec; /* CLOCK_REALTIME */
         uint64_t started_monotonic_usec;
-        uint64_t since_usec; /* counts since, CLOCK_REALTIME */
         uint64_t events_received; /* also the last event's seq */
         uint64_t events_malformed;
-        /* The kernel's map-full counters when the counts were last reset as a whole. */
-        struct exec_stats stats_at_reset;
         Persist persist;
         uint8_t boot_id[16];
         bool has_boot_id; /* given (--boot-id): not read from /proc */
-        int64_t realtime_offset; /* see manager_realtime_offset() */
-        unsigned n_watchers; /* Watch clients */
         int64_t event_offset; /* the one events use, read at event_offset_read_usec */
         uint64_t event_offset_read_usec; /* CLOCK_MONOTONIC_COARSE */
         /* Links systemd passed back from its fd store, until the probes take them; and
@@ -78,26 +77,14 @@ int manager_run(Manager *m);
  * the reason in *ret_error if given (NULL when out of memory). */
 int manager_reload(Manager *m, char **ret_error);
 
-/* CLOCK_REALTIME minus CLOCK_BOOTTIME, held still: a kernel stamp converts to the same
- * time in every reply and in the state file. */
-int64_t manager_realtime_offset(Manager *m);
-
 /* How often events are read while nobody watches them (no Watch client, no LogExecs=):
  * GetEvents reads the ring first, so only the ring's size bounds this. */
 #define UNWATCHED_FLUSH_USEC (1000 * 1000ull)
 /* The flush interval in effect under c: FlushIntervalSec= while someone waits for single
  * events, else at least UNWATCHED_FLUSH_USEC. */
 uint64_t manager_flush_interval(const Manager *m, const Config *c);
-/* A Watch client came (+1) or went (-1). */
-void manager_watchers_changed(Manager *m, int delta);
 
-/* The kernel's statistics, with the map-full counters since the last full reset. */
-int manager_read_stats(Manager *m, struct exec_stats *ret);
-/* Forgets every UID's counts; returns how many UIDs had some. The snapshot the reset
- * leaves is written first: when that fails (*ret_not_saved), nothing is reset. */
-int manager_reset_all(Manager *m, bool *ret_not_saved);
-/* Keeps since_usec and stats_at_reset with the counts, in the pinned meta map. */
-int manager_write_meta(Manager *m);
-/* Forgets one UID's counts; returns 1 if it had some, 0 if not. As for a full reset,
- * nothing is reset when the snapshot cannot be written (*ret_not_saved). */
-int manager_reset_uid(Manager *m, uint32_t uid, bool *ret_not_saved);
+/* Forgets one UID's counts (has_uid), returning 1 if it had some and 0 if not; or every
+ * UID's, returning how many had some. The snapshot the reset leaves is written first:
+ * when that fails (*ret_not_saved), nothing is reset. */
+int manager_reset(Manager *m, bool has_uid, uint32_t uid, bool *ret_not_saved);

@@ -7,16 +7,18 @@
 #include <time.h>
 
 #include "access.h"
-#include "counts.h"
 #include "json-util.h"
 #include "log.h"
 #include "methods.h"
 #include "persist.h"
 #include "protocol.h"
-#include "replies.h"
+#include "reply.h"
 #include "state.h"
+#include "stats-reply.h"
+#include "tally.h"
 #include "time-util.h"
 #include "varlink.h"
+#include "watch.h"
 
 
 extern const char interface_io_execcount[];
@@ -155,7 +157,7 @@ static bool get_visible_uid(Manager *m, Connection *c, const VarlinkCall *call, 
 
 static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) {
         static const VarlinkField fields[] = { { "uid", json_type_int, false } };
-        _cleanup_(freep) UserCount *users = NULL;
+        _cleanup_(freep) TallyEntry *users = NULL;
         struct exec_stats stats;
         AccessScope scope = caller_scope(m, c);
         StatsReplyInfo info;
@@ -170,30 +172,28 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
         if (connection_oneway(c))
                 return connection_reply(c, NULL);
 
-        r = manager_read_stats(m, &stats);
+        r = tally_read_stats(m->tally, &stats);
         if (r < 0)
                 return reply_kernel_error(c, r, "Reading the kernel statistics");
         if (has_uid) {
                 if (!(users = calloc(1, sizeof(*users))))
                         return reply_oom(c);
-                r = counts_read_one(probe_get_counts_fd(m->probe), uid, &users[0]);
+                r = tally_read_one(m->tally, uid, &users[0]);
                 if (r >= 0)
                         n = 1;
                 else if (r != -ENOENT)
                         return reply_kernel_error(c, r, "Reading the counts of the UID");
         } else {
-                r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &users, &n);
+                r = tally_read_all(m->tally, &users, &n);
                 if (r < 0)
                         return reply_kernel_error(c, r, "Reading the counts");
         }
 
         info = (StatsReplyInfo) {
                 .scope = scope,
-                .since_usec = m->since_usec,
+                .since_usec = tally_since_usec(m->tally),
                 .map_full_execs = stats.map_full_execs,
                 .map_full_failed = stats.map_full_failed,
-                .realtime_offset_usec = manager_realtime_offset(m),
-                .persist = &m->persist,
                 .parts = connection_wants_more(c),
         };
         /* The counts are those read now; they are written as the client takes them. */
@@ -234,27 +234,27 @@ static const char *counts_origin(Manager *m) {
 
 /* What GetStatus tells only those who see every UID: sums over everyone's execs. */
 static int add_totals(Manager *m, json_object *reply) {
-        _cleanup_(freep) UserCount *list = NULL;
+        _cleanup_(freep) TallyEntry *list = NULL;
         struct exec_stats stats;
-        uint64_t execs, failed, misses;
+        uint64_t execs, failed, throttled, misses;
         size_t n;
         int r;
 
-        r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
+        r = tally_read_all(m->tally, &list, &n);
         if (r >= 0)
-                r = manager_read_stats(m, &stats);
+                r = tally_read_stats(m->tally, &stats);
         if (r >= 0)
                 r = probe_read_misses(m->probe, &misses);
         if (r < 0)
                 return r;
-        counts_sum(list, n, &execs, &failed);
+        tally_sum(list, n, &execs, &failed, &throttled);
 
         if (!json_add(reply, "total_execs", json_object_new_int64((int64_t) (execs + stats.map_full_execs))) ||
             !json_add(reply, "total_failed", json_object_new_int64((int64_t) (failed + stats.map_full_failed))) ||
             !json_add(reply, "events_received", json_object_new_int64((int64_t) m->events_received)) ||
             !json_add(reply, "events_lost",
                       json_object_new_int64((int64_t) (stats.events_lost + stats.scratch_busy + stats.returns_missed))) ||
-            !json_add(reply, "events_throttled", json_object_new_int64((int64_t) counts_sum_throttled(list, n))) ||
+            !json_add(reply, "events_throttled", json_object_new_int64((int64_t) throttled)) ||
             !json_add(reply, "map_entries", json_object_new_int64((int64_t) n)) ||
             !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
             !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)) ||
@@ -313,13 +313,13 @@ static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call)
             !json_add(reply, "compat_execs", json_object_new_boolean(!m->probe_report.no_compat)) ||
             !json_add(reply, "started_usec", json_object_new_int64((int64_t) m->started_usec)) ||
             !json_add(reply, "uptime_usec", json_object_new_int64((int64_t) (now - m->started_monotonic_usec))) ||
-            !json_add(reply, "since_usec", json_object_new_int64((int64_t) m->since_usec)) ||
+            !json_add(reply, "since_usec", json_object_new_int64((int64_t) tally_since_usec(m->tally))) ||
             !json_add(reply, "boot_id", json_object_new_string(state_format_boot_id(m->boot_id, boot_id))) ||
             !json_add(reply, "counts_origin", json_object_new_string(counts_origin(m))) ||
             !json_add(reply, "pinned", json_object_new_boolean(probe_is_pinned(m->probe))) ||
             !json_add(reply, "state_saved_usec", json_object_new_int64((int64_t) m->persist.last_saved_usec)) ||
             !add_state(m, reply) ||
-            !json_add(reply, "map_capacity", json_object_new_int64(probe_get_max_uids(m->probe))) ||
+            !json_add(reply, "map_capacity", json_object_new_int64(tally_capacity(m->tally))) ||
             !json_add(reply, "history_capacity", json_object_new_int64((int64_t) history_capacity(m->history))) ||
             !json_add(reply, "ring_buffer_size", json_object_new_int64(probe_get_ring_buffer_size(m->probe))) ||
             !json_add(reply, "clients", json_object_new_int64((int64_t) server_n_connections(m->server))) ||
@@ -363,23 +363,17 @@ static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
         if (!access_may_change(connection_peer_uid(c)))
                 return reply_permission_denied(m, c, "a reset");
 
-        if (has_uid) {
-                r = manager_reset_uid(m, uid, &not_saved);
-                if (r < 0 && not_saved)
-                        return reply_state_error(m, c, r);
-                if (r < 0)
-                        return reply_kernel_error(c, r, "Resetting the UID's counts");
+        r = manager_reset(m, has_uid, uid, &not_saved);
+        if (r < 0 && not_saved)
+                return reply_state_error(m, c, r);
+        if (r < 0)
+                return reply_kernel_error(c, r, has_uid ? "Resetting the UID's counts" : "Resetting the counts");
+        if (has_uid)
                 log_info("Counts of UID %u reset by client (pid %d, uid %u).", uid, (int) connection_peer_pid(c),
                          connection_peer_uid(c));
-        } else {
-                r = manager_reset_all(m, &not_saved);
-                if (r < 0 && not_saved)
-                        return reply_state_error(m, c, r);
-                if (r < 0)
-                        return reply_kernel_error(c, r, "Resetting the counts");
+        else
                 log_info("All counts (%d UIDs) reset by client (pid %d, uid %u).", r, (int) connection_peer_pid(c),
                          connection_peer_uid(c));
-        }
         return connection_reply(c, NULL);
 }
 
@@ -472,10 +466,6 @@ static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call)
         return r < 0 ? reply_oom(c) : 0;
 }
 
-static void watcher_gone(void *userdata) {
-        manager_watchers_changed(userdata, -1);
-}
-
 static int method_watch(Manager *m, Connection *c, const VarlinkCall *call) {
         static const VarlinkField fields[] = {
                 { "uid", json_type_int, false },
@@ -500,18 +490,10 @@ static int method_watch(Manager *m, Connection *c, const VarlinkCall *call) {
          * are read: none twice, none missed. */
         if (history_events(m, filter.has_uid, filter.uid, has_backlog ? (size_t) backlog : 0, &list, &n) < 0)
                 return reply_oom(c);
-        r = watch_start(m->watchers, c, list, n, &filter, watcher_gone, m);
+        r = watch_start(m->watchers, c, list, n, &filter);
         if (r == -ENOBUFS)
                 return reply_limit_exceeded(c);
-        if (r < 0)
-                return reply_oom(c);
-        /* Someone waits for each event now: they come at FlushIntervalSec=. */
-        manager_watchers_changed(m, +1);
-        return 0;
-}
-
-void methods_broadcast_event(Manager *m, ExecEvent *e) {
-        watchers_push(m->watchers, e);
+        return r < 0 ? reply_oom(c) : 0;
 }
 
 static int method_get_info(Manager *m, Connection *c, const VarlinkCall *call) {

@@ -2,7 +2,6 @@
 /* methods.h: the io.execcount and org.varlink.service methods. */
 #pragma once
 
-#include "event.h"
 #include "manager.h"
 #include "server.h"
 #include "varlink.h"
@@ -13,6 +12,3 @@ void methods_dispatch(Server *s, Connection *c, const VarlinkCall *call, void *u
 bool methods_privileged(const struct ucred *peer, const gid_t *groups, size_t n_groups, void *userdata);
 /* A client left the access group: what it is being sent of others' ends. */
 void methods_revoked(Connection *c, void *userdata);
-
-/* Hands e to every Watch stream whose filter it passes. */
-void methods_broadcast_event(Manager *m, ExecEvent *e);

@@ -7,13 +7,9 @@
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
-#include "counts.h"
-#include "execlog.h"
 #include "log.h"
-#include "manager.h"
 #include "message-ids.h"
 #include "monitor.h"
-#include "persist.h"
 #include "summary.h"
 #include "time-util.h"
 
@@ -26,11 +22,11 @@ typedef struct Alarm {
 } Alarm;
 
 struct Monitor {
-        Manager *manager;
+        Tally *tally;
+        Probe *probe;
+        ExecLog *exec_log;
         sd_event_source *tick;
         sd_event_source *summary_timer;
-        sd_event_source *snapshot_timer;
-        uint64_t snapshot_interval_usec;
         uint64_t summary_interval_usec;
         uint64_t summary_since_usec; /* CLOCK_REALTIME */
         uint64_t summary_since_monotonic_usec;
@@ -71,9 +67,9 @@ static void warn_lost(Alarm *a) {
 }
 
 /* Names the UID that was held back the most, so far. */
-static void warn_throttled(Alarm *a, const UserCount *list, size_t n) {
+static void warn_throttled(Alarm *a, const TallyEntry *list, size_t n) {
         char v[3][24], since[FORMAT_TIMESTAMP_MAX], top[16] = "?";
-        const UserCount *most = NULL;
+        const TallyEntry *most = NULL;
 
         for (size_t i = 0; i < n; i++)
                 if (!most || list[i].events_throttled > most->events_throttled)
@@ -118,32 +114,32 @@ static void warn_misses(Alarm *a) {
 }
 
 void monitor_tick(Monitor *mon) {
-        Manager *m = mon->manager;
-        _cleanup_(freep) UserCount *list = NULL;
-        uint64_t execs, failed, misses, now_mono = now_usec(CLOCK_MONOTONIC), now_real = now_usec(CLOCK_REALTIME);
+        _cleanup_(freep) TallyEntry *list = NULL;
+        uint64_t execs, failed, throttled, misses, now_mono = now_usec(CLOCK_MONOTONIC),
+                                                   now_real = now_usec(CLOCK_REALTIME);
         struct exec_stats s;
         size_t n;
 
-        exec_log_flush(m->exec_log);
+        exec_log_flush(mon->exec_log);
 
-        if (counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n) < 0 ||
-            manager_read_stats(m, &s) < 0 || probe_read_misses(m->probe, &misses) < 0)
+        if (tally_read_all(mon->tally, &list, &n) < 0 || tally_read_stats(mon->tally, &s) < 0 ||
+            probe_read_misses(mon->probe, &misses) < 0)
                 return; /* the next tick tries again; methods report such errors to clients */
-        counts_sum(list, n, &execs, &failed);
+        tally_sum(list, n, &execs, &failed, &throttled);
 
         (void) sd_notifyf(false,
                           "STATUS=Counting execs with the %s probes: %" PRIu64 " execs, %" PRIu64
                           " failed, %zu UIDs",
-                          probe_mode_to_string(probe_get_mode(m->probe)), execs + (uint64_t) s.map_full_execs,
+                          probe_mode_to_string(probe_get_mode(mon->probe)), execs + (uint64_t) s.map_full_execs,
                           failed + (uint64_t) s.map_full_failed, n);
 
         if (alarm_update(&mon->lost, s.events_lost + s.scratch_busy, now_mono, now_real))
                 warn_lost(&mon->lost);
         if (alarm_update(&mon->map_full, s.map_full_execs + s.map_full_failed, now_mono, now_real))
-                warn_map_full(&mon->map_full, probe_get_max_uids(m->probe));
+                warn_map_full(&mon->map_full, tally_capacity(mon->tally));
         if (alarm_update(&mon->misses, misses, now_mono, now_real))
                 warn_misses(&mon->misses);
-        if (alarm_update(&mon->throttled, counts_sum_throttled(list, n), now_mono, now_real))
+        if (alarm_update(&mon->throttled, throttled, now_mono, now_real))
                 warn_throttled(&mon->throttled, list, n);
 }
 
@@ -195,14 +191,13 @@ static void log_summary(Monitor *mon, const SummaryEntry *e, size_t n, uint64_t 
 }
 
 static void summary_run(Monitor *mon) {
-        Manager *m = mon->manager;
-        _cleanup_(freep) UserCount *list = NULL;
+        _cleanup_(freep) TallyEntry *list = NULL;
         _cleanup_(freep) SummaryEntry *e = NULL;
         uint64_t now = now_usec(CLOCK_REALTIME), now_monotonic = now_usec(CLOCK_MONOTONIC);
         size_t n, n_e;
         int r;
 
-        r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
+        r = tally_read_all(mon->tally, &list, &n);
         if (r < 0) {
                 log_warning_errno(r, "Failed to read the counts for the summary: %m");
                 return;
@@ -245,48 +240,29 @@ int monitor_set_summary_interval(Monitor *mon, uint64_t usec) {
         return sd_event_source_set_enabled(mon->summary_timer, SD_EVENT_ON);
 }
 
-static int on_snapshot(sd_event_source *source, uint64_t usec, void *userdata) {
-        Monitor *mon = userdata;
-
-        (void) persist_save(mon->manager);
-        (void) sd_event_source_set_time_relative(source, mon->snapshot_interval_usec);
-        return 0;
-}
-
-int monitor_set_snapshot_interval(Monitor *mon, uint64_t usec) {
-        int r;
-
-        if (usec == mon->snapshot_interval_usec)
-                return 0;
-        mon->snapshot_interval_usec = usec;
-        if (usec == 0)
-                return sd_event_source_set_enabled(mon->snapshot_timer, SD_EVENT_OFF);
-        r = sd_event_source_set_time_relative(mon->snapshot_timer, usec);
-        if (r < 0)
-                return r;
-        return sd_event_source_set_enabled(mon->snapshot_timer, SD_EVENT_ON);
-}
-
 void monitor_forget(Monitor *mon, bool has_uid, uint32_t uid) {
         summary_forget(&mon->summary, has_uid, uid);
 }
 
-int monitor_new(Manager *m, uint64_t summary_interval_usec, uint64_t snapshot_interval_usec, Monitor **ret) {
+int monitor_new(sd_event *event, Tally *tally, Probe *probe, ExecLog *exec_log, uint64_t summary_interval_usec,
+                Monitor **ret) {
         _cleanup_(monitor_freep) Monitor *mon = NULL;
         _cleanup_(freep) SummaryEntry *e = NULL;
-        _cleanup_(freep) UserCount *list = NULL;
+        _cleanup_(freep) TallyEntry *list = NULL;
         size_t n, n_e;
         int r;
 
         mon = calloc(1, sizeof(*mon));
         if (!mon)
                 return -ENOMEM;
-        mon->manager = m;
+        mon->tally = tally;
+        mon->probe = probe;
+        mon->exec_log = exec_log;
         mon->summary_since_usec = now_usec(CLOCK_REALTIME);
         mon->summary_since_monotonic_usec = now_usec(CLOCK_MONOTONIC);
 
         /* The first summary covers what happens from now on. */
-        r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &list, &n);
+        r = tally_read_all(tally, &list, &n);
         if (r < 0)
                 return r;
         r = summary_take(&mon->summary, list, n, &e, &n_e);
@@ -297,15 +273,15 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, uint64_t snapshot_in
          * not news: only what grows from now on is warned about. */
         struct exec_stats s;
         uint64_t misses;
-        if (manager_read_stats(m, &s) >= 0) {
+        if (tally_read_stats(tally, &s) >= 0) {
                 mon->lost.seen = s.events_lost + s.scratch_busy;
                 mon->map_full.seen = s.map_full_execs + s.map_full_failed;
         }
-        if (probe_read_misses(m->probe, &misses) >= 0)
+        if (probe_read_misses(probe, &misses) >= 0)
                 mon->misses.seen = misses;
-        mon->throttled.seen = counts_sum_throttled(list, n);
+        tally_sum(list, n, NULL, NULL, &mon->throttled.seen);
 
-        r = sd_event_add_time_relative(m->event, &mon->tick, CLOCK_MONOTONIC, MONITOR_TICK_USEC, USEC_PER_SEC,
+        r = sd_event_add_time_relative(event, &mon->tick, CLOCK_MONOTONIC, MONITOR_TICK_USEC, USEC_PER_SEC,
                                        on_tick, mon);
         if (r < 0)
                 return r;
@@ -313,7 +289,7 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, uint64_t snapshot_in
         r = sd_event_source_set_enabled(mon->tick, SD_EVENT_ON);
         if (r < 0)
                 return r;
-        r = sd_event_add_time_relative(m->event, &mon->summary_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC,
+        r = sd_event_add_time_relative(event, &mon->summary_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC,
                                        on_summary, mon);
         if (r < 0)
                 return r;
@@ -325,18 +301,6 @@ int monitor_new(Manager *m, uint64_t summary_interval_usec, uint64_t snapshot_in
         r = monitor_set_summary_interval(mon, summary_interval_usec);
         if (r < 0)
                 return r;
-        r = sd_event_add_time_relative(m->event, &mon->snapshot_timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC,
-                                       on_snapshot, mon);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_description(mon->snapshot_timer, "snapshot");
-        r = sd_event_source_set_enabled(mon->snapshot_timer, SD_EVENT_OFF);
-        if (r < 0)
-                return r;
-        r = monitor_set_snapshot_interval(mon, snapshot_interval_usec);
-        if (r < 0)
-                return r;
-
         *ret = TAKE_PTR(mon);
         return 0;
 }
@@ -346,7 +310,6 @@ Monitor *monitor_free(Monitor *mon) {
                 return NULL;
         sd_event_source_disable_unref(mon->tick);
         sd_event_source_disable_unref(mon->summary_timer);
-        sd_event_source_disable_unref(mon->snapshot_timer);
         summary_done(&mon->summary);
         free(mon);
         return NULL;

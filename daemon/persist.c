@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* persist.c: keeping the counts across a reboot, with snapshots in the state directory. */
+/* persist.c: keeping the counts across a reboot, with snapshots of the tally in the state
+ * directory. */
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -8,20 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counts.h"
 #include "log.h"
-#include "manager.h"
 #include "message-ids.h"
 #include "persist.h"
 #include "time-util.h"
 
 /* While snapshots keep failing, the warning is repeated this often. */
 #define PERSIST_WARN_INTERVAL_USEC (3600 * USEC_PER_SEC)
-
-static int compare_entries(const void *a, const void *b) {
-        const StateEntry *x = a, *y = b;
-
-        return x->uid < y->uid ? -1 : x->uid > y->uid;
-}
 
 static void log_set_aside(Persist *p, const char *reason) {
         _cleanup_(freep) char *aside = NULL;
@@ -76,17 +71,12 @@ void persist_open(Persist *p, const char *dir) {
                 p->found_ok = true;
 }
 
-void persist_start_done(Persist *p) {
-        state_snapshot_done(&p->found);
-        p->found_ok = false;
-}
-
 void persist_done(Persist *p) {
-        persist_start_done(p);
+        state_snapshot_done(&p->found);
+        sd_event_source_disable_unref(p->timer);
         safe_close(p->dir_fd);
         free(p->dir);
         free(p->dir_error);
-        free(p->restored);
         *p = (Persist) { .dir_fd = -EBADF };
 }
 
@@ -110,18 +100,16 @@ static int restore_stats(int stats_fd, const StateSnapshot *s) {
         return bpf_map_update_elem(stats_fd, &zero, v, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
-/* Keeps the state file's entries, sorted, for their last-exec times. */
-static void keep_entries(Persist *p) {
-        free(p->restored);
-        p->restored = TAKE_PTR(p->found.entries);
-        p->n_restored = p->found.n;
-        p->found.n = 0;
-        qsort(p->restored, p->n_restored, sizeof(*p->restored), compare_entries);
+/* How many UIDs the map holds at most. */
+static uint32_t map_capacity(int fd) {
+        struct bpf_map_info info = {};
+        uint32_t len = sizeof(info);
+
+        return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.max_entries;
 }
 
 int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata) {
-        Manager *m = userdata;
-        Persist *p = &m->persist;
+        Persist *p = userdata;
         const StateSnapshot *s = &p->found;
         _cleanup_(freep) UserCount *u = NULL;
         struct exec_meta meta = { .since_usec = now_usec(CLOCK_REALTIME) };
@@ -147,10 +135,9 @@ int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata) {
                 if (dropped > 0)
                         log_warning("%zu UIDs of the state file did not fit into the map (MaxUIDs=%u); "
                                     "their counts are lost.",
-                                    dropped, m->config.max_uids);
+                                    dropped, map_capacity(counts_fd));
                 meta.since_usec = s->since_usec;
                 p->did_restore = true;
-                p->restored_saved_usec = s->saved_usec;
 
                 snprintf(n_uids, sizeof(n_uids), "%zu", s->n);
                 LogField f[] = { { "STATE_UIDS", n_uids }, { "STATE_BOOT_ID", state_format_boot_id(s->boot_id, boot) } };
@@ -158,7 +145,6 @@ int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata) {
                            "Restored the counts of %zu UIDs from the state file written at %s; execs after "
                            "that and before this start were not counted.",
                            s->n, format_timestamp(when, s->saved_usec));
-                keep_entries(p);
         }
 
         /* The counts run since the last full reset, or since now. */
@@ -167,12 +153,12 @@ int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata) {
 }
 
 int persist_choose(const struct exec_meta *meta, uint32_t counts_map_id, char **ret_reason, void *userdata) {
-        Manager *m = userdata;
-        const StateSnapshot *s = &m->persist.found;
+        Persist *p = userdata;
+        const StateSnapshot *s = &p->found;
         char saved[FORMAT_TIMESTAMP_MAX], kept[FORMAT_TIMESTAMP_MAX];
 
         *ret_reason = NULL;
-        if (!m->persist.found_ok)
+        if (!p->found_ok)
                 return 0;
         /* Written from these very maps: the pins hold the same counts, or newer ones. (Map
          * IDs start again at every boot, but pins live one boot only: a file of an earlier
@@ -200,40 +186,6 @@ int persist_choose(const struct exec_meta *meta, uint32_t counts_map_id, char **
                      kept, saved) < 0)
                 return -ENOMEM;
         return 0;
-}
-
-void persist_load_times(Persist *p) {
-        /* The counts came from the pinned maps; the state file written by the daemon before
-         * still knows the last execs of UIDs that made none since it was restored. */
-        if (!p->did_restore && p->found_ok)
-                keep_entries(p);
-}
-
-void persist_forget(Persist *p, bool has_uid, uint32_t uid) {
-        StateEntry key = { .uid = uid }, *e;
-
-        if (!has_uid) {
-                free(p->restored);
-                p->restored = NULL;
-                p->n_restored = 0;
-                return;
-        }
-        e = p->n_restored ? bsearch(&key, p->restored, p->n_restored, sizeof(*p->restored), compare_entries) : NULL;
-        if (e)
-                e->last_exec_usec = 0;
-}
-
-uint64_t persist_last_exec_usec(const Persist *p, const UserCount *u, int64_t realtime_offset_usec) {
-        StateEntry key = { .uid = u->uid }, *e;
-
-        if (u->last_exec_ns != 0)
-                return boot_ns_to_realtime_usec(u->last_exec_ns, realtime_offset_usec);
-        /* None since the counts were restored (or only failures): the time the state file
-         * kept, or never. */
-        if (p->n_restored == 0)
-                return 0;
-        e = bsearch(&key, p->restored, p->n_restored, sizeof(*p->restored), compare_entries);
-        return e ? e->last_exec_usec : 0;
 }
 
 /* Records the outcome of a snapshot: the first failure of a run is logged, then one an
@@ -266,18 +218,17 @@ static void record_outcome(Persist *p, int r, uint64_t now_real) {
 }
 
 /* The snapshot of the counts now; for a reset, without the counts it takes away. */
-static int snapshot_build(Manager *m, bool reset, bool has_uid, uint32_t uid, uint64_t new_since_usec,
+static int snapshot_build(Persist *p, bool reset, bool has_uid, uint32_t uid, uint64_t new_since_usec,
                           uint64_t now, StateSnapshot *ret) {
-        _cleanup_(freep) UserCount *u = NULL;
-        int64_t offset = manager_realtime_offset(m);
+        _cleanup_(freep) TallyEntry *u = NULL;
         struct exec_stats stats;
         StateEntry *entries;
         size_t n, k = 0;
         int r;
 
-        r = counts_read_all(probe_get_counts_fd(m->probe), probe_get_max_uids(m->probe), &u, &n);
+        r = tally_read_all(p->tally, &u, &n);
         if (r >= 0)
-                r = manager_read_stats(m, &stats);
+                r = tally_read_stats(p->tally, &stats);
         if (r < 0)
                 return r;
         entries = calloc(n ? n : 1, sizeof(*entries));
@@ -290,45 +241,91 @@ static int snapshot_build(Manager *m, bool reset, bool has_uid, uint32_t uid, ui
                         .uid = u[i].uid,
                         .execs = u[i].execs,
                         .failed = u[i].failed,
-                        .last_exec_usec = persist_last_exec_usec(&m->persist, &u[i], offset),
+                        .last_exec_usec = u[i].last_exec_usec,
                 };
         }
         *ret = (StateSnapshot) {
-                .since_usec = reset && !has_uid ? new_since_usec : m->since_usec,
+                .since_usec = reset && !has_uid ? new_since_usec : tally_since_usec(p->tally),
                 .saved_usec = now,
                 .map_full_execs = reset && !has_uid ? 0 : stats.map_full_execs,
                 .map_full_failed = reset && !has_uid ? 0 : stats.map_full_failed,
-                .counts_map_id = probe_get_counts_map_id(m->probe),
+                .counts_map_id = tally_map_id(p->tally),
                 .n = k,
                 .entries = entries,
         };
-        memcpy(ret->boot_id, m->boot_id, sizeof(ret->boot_id));
+        memcpy(ret->boot_id, p->boot_id, sizeof(ret->boot_id));
         return 0;
 }
 
-static int snapshot_write(Manager *m, bool reset, bool has_uid, uint32_t uid, uint64_t new_since_usec) {
+static int snapshot_write(Persist *p, bool reset, bool has_uid, uint32_t uid, uint64_t new_since_usec) {
         _cleanup_(state_snapshot_done) StateSnapshot s = {};
         uint64_t now = now_usec(CLOCK_REALTIME);
         int r;
 
-        if (!persist_enabled(&m->persist))
+        if (!persist_enabled(p) || !p->tally)
                 return 0;
         /* Whether or not the file can be written, the pinned counts are current now: the
          * same time as the file's, which is then not newer than the pins. */
-        r = probe_mark_kept(m->probe, now);
+        r = tally_mark_kept(p->tally, now);
         if (r < 0)
                 log_debug_errno(r, "Failed to note in the pinned bookkeeping that the counts are current: %m");
-        r = snapshot_build(m, reset, has_uid, uid, new_since_usec, now, &s);
+        r = snapshot_build(p, reset, has_uid, uid, new_since_usec, now, &s);
         if (r >= 0)
-                r = state_save(m->persist.dir_fd, &s);
-        record_outcome(&m->persist, r, now);
+                r = state_save(p->dir_fd, &s);
+        record_outcome(p, r, now);
         return r;
 }
 
-int persist_save(Manager *m) {
-        return snapshot_write(m, false, false, 0, 0);
+int persist_save(Persist *p) {
+        return snapshot_write(p, false, false, 0, 0);
 }
 
-int persist_save_reset(Manager *m, bool has_uid, uint32_t uid, uint64_t new_since_usec) {
-        return snapshot_write(m, true, has_uid, uid, new_since_usec);
+int persist_save_reset(Persist *p, bool has_uid, uint32_t uid, uint64_t new_since_usec) {
+        return snapshot_write(p, true, has_uid, uid, new_since_usec);
+}
+
+static int on_snapshot(sd_event_source *source, uint64_t usec, void *userdata) {
+        Persist *p = userdata;
+
+        (void) persist_save(p);
+        (void) sd_event_source_set_time_relative(source, p->interval_usec);
+        return 0;
+}
+
+int persist_set_interval(Persist *p, uint64_t interval_usec) {
+        int r;
+
+        if (interval_usec == p->interval_usec)
+                return 0;
+        p->interval_usec = interval_usec;
+        if (interval_usec == 0)
+                return sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+        r = sd_event_source_set_time_relative(p->timer, interval_usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(p->timer, SD_EVENT_ON);
+}
+
+int persist_start(Persist *p, sd_event *e, Tally *tally, const uint8_t boot_id[16], uint64_t interval_usec) {
+        int r;
+
+        p->tally = tally;
+        memcpy(p->boot_id, boot_id, sizeof(p->boot_id));
+        /* Whether the counts came from the file or from the pins, the file still knows the
+         * last execs of UIDs that made none since. */
+        if (p->found_ok) {
+                tally_keep_times(tally, TAKE_PTR(p->found.entries), p->found.n);
+                p->found.n = 0;
+        }
+        state_snapshot_done(&p->found);
+        p->found_ok = false;
+
+        r = sd_event_add_time_relative(e, &p->timer, CLOCK_MONOTONIC, USEC_PER_SEC, USEC_PER_SEC, on_snapshot, p);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(p->timer, "snapshot");
+        r = sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        return persist_set_interval(p, interval_usec);
 }

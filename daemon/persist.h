@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* persist.h: keeping the counts across a reboot, with snapshots in the state directory.
+/* persist.h: keeping the counts across a reboot, with snapshots of the tally in the
+ * state directory.
  *
  * (Across stops, restarts and crashes the counts stay in the pinned BPF maps; see
  * probe.h.) */
@@ -7,12 +8,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
-#include "counts.h"
 #include "execcount.h"
 #include "state.h"
-
-typedef struct Manager Manager;
+#include "tally.h"
 
 typedef struct Persist {
         char *dir; /* Directory=, or NULL for none */
@@ -23,13 +23,13 @@ typedef struct Persist {
          * there was a usable one. */
         StateSnapshot found;
         bool found_ok;
+        bool did_restore; /* the counts came from it */
 
-        /* What the state file held when it was restored, for last-exec times from
-         * before this boot; sorted by UID. */
-        StateEntry *restored;
-        size_t n_restored;
-        bool did_restore;
-        uint64_t restored_saved_usec;
+        /* Set by persist_start(): the counts, their boot, and the periodic snapshots. */
+        Tally *tally;
+        uint8_t boot_id[16];
+        sd_event_source *timer;
+        uint64_t interval_usec;
         uint64_t last_saved_usec; /* 0: no snapshot written by this daemon yet */
 
         /* Snapshots that failed in a row, the last one's error and when it came. */
@@ -42,35 +42,30 @@ typedef struct Persist {
 /* Opens Directory= (dir may be empty) and reads the state file there, setting a damaged
  * one aside. Logs what is wrong; the daemon counts without a state file then. */
 void persist_open(Persist *p, const char *dir);
-/* The state file found at start is not needed any more. */
-void persist_start_done(Persist *p);
 void persist_done(Persist *p);
 
 /* Whether a state file is kept. */
 bool persist_enabled(const Persist *p);
 
 /* ProbeRestoreFn: fills fresh maps from the state file, if there is a usable one.
- * userdata is the Manager. */
+ * userdata is the Persist. */
 int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata);
 /* ProbeChooseFn: whether the state file holds newer counts than the pinned ones (their
  * bookkeeping meta, their counts map counts_map_id), which it then replaces; says why,
- * either way, when they disagree. userdata is the Manager. */
+ * either way, when they disagree. userdata is the Persist. */
 int persist_choose(const struct exec_meta *meta, uint32_t counts_map_id, char **ret_reason, void *userdata);
 
-/* For counts taken over from the pinned maps: the last-exec times the state file keeps,
- * for UIDs whose kernel stamp is zero. */
-void persist_load_times(Persist *p);
-/* After a reset of uid (or of all): its kept last-exec time goes too. */
-void persist_forget(Persist *p, bool has_uid, uint32_t uid);
+/* The start is done: snapshots are of tally's counts, in boot boot_id, every
+ * interval_usec (0: only at stop and at resets). The last-exec times of the state file
+ * found at start go to the tally (for UIDs the kernel has no stamp of). */
+int persist_start(Persist *p, sd_event *e, Tally *tally, const uint8_t boot_id[16], uint64_t interval_usec);
+/* A new snapshot interval, from now on. */
+int persist_set_interval(Persist *p, uint64_t interval_usec);
 
 /* Writes a snapshot of the counts now. Returns < 0 on failure, which is recorded for
  * GetStatus and logged (the first of a run of failures, then once an hour). */
-int persist_save(Manager *m);
+int persist_save(Persist *p);
 /* Writes the snapshot a reset of uid (or of all UIDs, since new_since_usec) leaves,
  * before the kernel's counts are reset: a reset that cannot reach the disk is not made.
  * A failure is recorded and logged as for persist_save(). 0 when no state file is kept. */
-int persist_save_reset(Manager *m, bool has_uid, uint32_t uid, uint64_t new_since_usec);
-
-/* A UID's last exec as wall-clock time: the kernel's stamp, or, for a UID that made none
- * since its counts were restored, the time the state file kept. */
-uint64_t persist_last_exec_usec(const Persist *p, const UserCount *u, int64_t realtime_offset_usec);
+int persist_save_reset(Persist *p, bool has_uid, uint32_t uid, uint64_t new_since_usec);

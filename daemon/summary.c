@@ -22,9 +22,9 @@ static int compare_entries(const void *a, const void *b) {
         return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-int summary_take(Summary *s, const UserCount *cur, size_t n_cur, SummaryEntry **ret, size_t *ret_n) {
+int summary_take(Summary *s, const TallyEntry *cur, size_t n_cur, SummaryEntry **ret, size_t *ret_n) {
         SummaryEntry *out;
-        UserCount *copy;
+        TallyEntry *copy;
         size_t n = 0, j = 0;
 
         out = calloc(n_cur ? n_cur : 1, sizeof(*out));
@@ -36,7 +36,7 @@ int summary_take(Summary *s, const UserCount *cur, size_t n_cur, SummaryEntry **
         }
 
         for (size_t i = 0; i < n_cur; i++) {
-                const UserCount *before = NULL;
+                const TallyEntry *before = NULL;
                 uint64_t execs = cur[i].execs, failed = cur[i].failed;
 
                 /* Both lists are sorted by UID: walk them together. */

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "counts.h"
 #include "macro.h"
+#include "tally.h"
 
 typedef struct SummaryEntry {
         uint32_t uid;
@@ -16,7 +16,7 @@ typedef struct SummaryEntry {
 } SummaryEntry;
 
 typedef struct Summary {
-        UserCount *last; /* the snapshot taken last, sorted by UID */
+        TallyEntry *last; /* the snapshot taken last, sorted by UID */
         size_t n_last;
 } Summary;
 
@@ -25,7 +25,7 @@ void summary_done(Summary *s);
 /* The activity between the last snapshot and cur (sorted by UID): the UIDs that made
  * execs or failed ones, most execs first. A UID whose counts went down was reset in
  * between: all its counts are new. cur becomes the last snapshot (copied). */
-int summary_take(Summary *s, const UserCount *cur, size_t n_cur, SummaryEntry **ret, size_t *ret_n);
+int summary_take(Summary *s, const TallyEntry *cur, size_t n_cur, SummaryEntry **ret, size_t *ret_n);
 
 /* After a reset: the UID (or every one) starts from zero. */
 void summary_forget(Summary *s, bool has_uid, uint32_t uid);

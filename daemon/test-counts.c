@@ -12,7 +12,6 @@ int main(void) {
                 { .uid = 33, .execs = 0, .failed = 2 },
         };
         struct exec_stats total = { .events_lost = 1 }, s = { 2, 3, 4, 5 };
-        uint64_t execs, failed;
 
         counts_sort_by_uid(u, 4);
         ASSERT_EQ_U(u[0].uid, 0);
@@ -20,13 +19,6 @@ int main(void) {
         ASSERT_EQ_U(u[2].uid, 1000);
         ASSERT_EQ_U(u[3].uid, 4294967294u);
         ASSERT_EQ_U(u[3].failed, 9);
-
-        counts_sum(u, 4, &execs, &failed);
-        ASSERT_EQ_U(execs, 106);
-        ASSERT_EQ_U(failed, 12);
-        counts_sum(u, 0, &execs, &failed);
-        ASSERT_EQ_U(execs, 0);
-        ASSERT_EQ_U(failed, 0);
 
         exec_stats_add(&total, &s);
         exec_stats_add(&total, &s);

@@ -19,7 +19,7 @@ int main(void) {
         size_t n;
 
         /* The first snapshot: everything is new. */
-        UserCount a[] = { { .uid = 0, .execs = 10 }, { .uid = 1000, .execs = 3, .failed = 1 } };
+        TallyEntry a[] = { { .uid = 0, .execs = 10 }, { .uid = 1000, .execs = 3, .failed = 1 } };
         ASSERT_EQ(summary_take(&s, a, 2, &e, &n), 0);
         expect(e, n, (SummaryEntry[]) { { 0, 10, 0 }, { 1000, 3, 1 } }, 2);
         free(e);
@@ -30,7 +30,7 @@ int main(void) {
         free(e);
 
         /* Growth, a new UID, a UID reset behind our back (counts went down), a UID gone. */
-        UserCount b[] = {
+        TallyEntry b[] = {
                 { .uid = 0, .execs = 12, .failed = 4 },
                 { .uid = 33, .execs = 50 },
                 { .uid = 1000, .execs = 1 },
@@ -41,7 +41,7 @@ int main(void) {
 
         /* A reset we were told about: from zero again. */
         summary_forget(&s, true, 33);
-        UserCount c[] = { { .uid = 0, .execs = 12, .failed = 4 }, { .uid = 33, .execs = 60 }, { .uid = 1000, .execs = 1 } };
+        TallyEntry c[] = { { .uid = 0, .execs = 12, .failed = 4 }, { .uid = 33, .execs = 60 }, { .uid = 1000, .execs = 1 } };
         ASSERT_EQ(summary_take(&s, c, 3, &e, &n), 0);
         expect(e, n, (SummaryEntry[]) { { 33, 60, 0 } }, 1);
         free(e);

@@ -1,44 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* replies.h: the replies written in parts, each a producer for connection_produce():
- * GetStats (the counts read at the call), GetEvents and Watch (events held by reference,
- * written as the client takes them). What each holds is charged to the client's UID. */
+/* watch.h: who is waiting for exec events, and the replies that carry them. Watch
+ * streams subscribe with a filter and get every event that passes it; GetEvents replies
+ * take kept events, once the ring buffer has been read up to their call. Events are held
+ * by reference and written as the client takes them; what each reply holds is charged to
+ * the client's UID.
+ *
+ * The manager feeds every event read from the ring buffer to watchers_push(), beside the
+ * journal and the history: nothing here calls back up. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "access.h"
-#include "counts.h"
 #include "event.h"
-#include "persist.h"
+#include "reply.h"
 #include "server.h"
-#include "uidmap.h"
 
-/* Every reply state starts with this: whether it holds other UIDs' counts or events, which
- * a client that loses its privilege may no longer be sent. */
-typedef struct ReplyHeader {
-        bool others;
-} ReplyHeader;
-
-/* GetStats: with "more", in complete replies of STATS_PART users each; else one reply,
- * written a chunk at a time. */
-#define STATS_PART 2048
-
-typedef struct StatsReplyInfo {
-        AccessScope scope;
-        uint64_t since_usec;
-        uint64_t map_full_execs, map_full_failed;
-        int64_t realtime_offset_usec;
-        const Persist *persist; /* last-exec times kept in the state file */
-        bool parts;
-} StatsReplyInfo;
-
-/* Takes users (sorted by UID), also on failure; -ENOBUFS when they do not fit the client's
- * buffer share. */
-int stats_reply_start(Connection *c, UserCount *users, size_t n, const StatsReplyInfo *info);
-
-/* GetEvents and Watch. */
 typedef struct EventsReply EventsReply;
 
 typedef struct EventsFilter {
@@ -62,11 +40,14 @@ typedef struct EventsSource {
         bool (*reached)(void *userdata, uint64_t mark);
         void *userdata;
 } EventsSource;
+
 /* The Watch streams, indexed by the UID they filter on, so that an event costs only
  * the streams that take it, however many others there are. */
 typedef struct Watchers Watchers;
 
-int watchers_new(Watchers **ret);
+/* changed(n, userdata) is called whenever a stream starts or ends, with how many there
+ * are then. */
+int watchers_new(void (*changed)(size_t n, void *userdata), void *userdata, Watchers **ret);
 /* The streams must be gone first (with their connections). */
 Watchers *watchers_free(Watchers *w);
 DEFINE_POINTER_CLEANUP(Watchers, watchers_free);
@@ -82,10 +63,8 @@ int events_reply_wait(Watchers *w, Connection *c, const EventsFilter *filter, si
 void watchers_read(Watchers *w);
 
 /* Watch: a stream that sends events[0..n) (the backlog), then every event given to
- * watchers_push() that filter takes; gone(userdata) is called when it ends (with the
- * connection). */
-int watch_start(Watchers *w, Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter,
-                void (*gone)(void *userdata), void *userdata);
+ * watchers_push() that filter takes, until it ends with its connection. */
+int watch_start(Watchers *w, Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter);
 /* Hands e to every stream whose filter takes it; a stream that goes over its buffer
  * share ends with LimitExceeded. */
 void watchers_push(Watchers *w, ExecEvent *e);

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* replies.c: the replies written in parts: GetStats, GetEvents and Watch.
+/* watch.c: Watch streams and GetEvents replies: subscriptions, filters, broadcast.
  *
- * Written, not built as JSON trees: a tree of ten thousand objects costs more than the
- * rest of the call. Each turn writes about CONNECTION_CHUNK bytes, so that a reply of
- * any size never delays another client's for longer than a chunk. */
+ * Written, not built as JSON trees, about CONNECTION_CHUNK bytes a turn, as GetStats. */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,135 +9,16 @@
 
 #include "log.h"
 #include "protocol.h"
-#include "replies.h"
-
-/* ---- GetStats */
-
-typedef struct StatsReply {
-        ReplyHeader header;
-        Connection *connection;
-        UserCount *users;
-        size_t n, next;
-        size_t charged;
-        bool started; /* the single reply's head is written */
-        StatsReplyInfo info;
-} StatsReply;
-
-static void stats_reply_free(void *p) {
-        StatsReply *r = p;
-
-        connection_uncharge(r->connection, r->charged);
-        free(r->users);
-        free(r);
-}
-
-static void user_write(Text *t, const StatsReply *r, const UserCount *u) {
-        text_add(t, "{\"uid\":");
-        text_add_u64(t, u->uid);
-        text_add(t, ",\"execs\":");
-        text_add_u64(t, MIN(u->execs, (uint64_t) INT64_MAX));
-        text_add(t, ",\"failed\":");
-        text_add_u64(t, MIN(u->failed, (uint64_t) INT64_MAX));
-        text_add(t, ",\"events_throttled\":");
-        text_add_u64(t, MIN(u->events_throttled, (uint64_t) INT64_MAX));
-        text_add(t, ",\"last_exec_usec\":");
-        text_add_u64(t, MIN(persist_last_exec_usec(r->info.persist, u, r->info.realtime_offset_usec),
-                            (uint64_t) INT64_MAX));
-        text_add(t, "}");
-}
-
-/* What follows the users in every reply. Every value is a number or a fixed word:
- * nothing to escape. */
-static void stats_tail_write(Text *t, const StatsReply *r, bool continues) {
-        text_add(t, "],\"since_usec\":");
-        text_add_u64(t, r->info.since_usec);
-        text_add(t, ",\"access\":\"");
-        text_add(t, access_scope_to_string(r->info.scope));
-        text_add(t, "\"");
-        /* Other UIDs' execs, unattributed: only for those who may see them. */
-        if (r->info.scope == ACCESS_ALL) {
-                text_add(t, ",\"map_full_execs\":");
-                text_add_u64(t, MIN(r->info.map_full_execs, (uint64_t) INT64_MAX));
-                text_add(t, ",\"map_full_failed\":");
-                text_add_u64(t, MIN(r->info.map_full_failed, (uint64_t) INT64_MAX));
-        }
-        text_add(t, continues ? "},\"continues\":true}" : "}}");
-        text_add_char(t, '\0');
-}
-
-static int stats_reply_produce(Connection *c, void *state) {
-        StatsReply *r = state;
-        Text t = {};
-        size_t end;
-        int k;
-
-        if (r->info.parts) {
-                /* One complete reply of up to STATS_PART users. */
-                end = MIN(r->n, r->next + STATS_PART);
-                (void) text_reserve(&t, (end - r->next) * 112 + 256);
-                text_add(&t, "{\"parameters\":{\"users\":[");
-                for (size_t i = r->next; i < end; i++) {
-                        if (i > r->next)
-                                text_add_char(&t, ',');
-                        user_write(&t, r, &r->users[i]);
-                }
-                stats_tail_write(&t, r, end < r->n);
-                r->next = end;
-        } else {
-                /* One reply, a chunk at a time. */
-                if (!r->started)
-                        text_add(&t, "{\"parameters\":{\"users\":[");
-                for (; r->next < r->n && t.len < CONNECTION_CHUNK; r->next++) {
-                        if (r->started || r->next > 0)
-                                text_add_char(&t, ',');
-                        r->started = true;
-                        user_write(&t, r, &r->users[r->next]);
-                }
-                r->started = true;
-                if (r->next == r->n)
-                        stats_tail_write(&t, r, false);
-        }
-        k = connection_write_text(c, &t);
-        if (k < 0)
-                return k;
-        return r->next < r->n || (!r->info.parts && !r->started) ? PRODUCE_MORE : PRODUCE_DONE;
-}
-
-int stats_reply_start(Connection *c, UserCount *users, size_t n, const StatsReplyInfo *info) {
-        StatsReply *r;
-        int k;
-
-        r = calloc(1, sizeof(*r));
-        if (!r) {
-                free(users);
-                return -ENOMEM;
-        }
-        *r = (StatsReply) {
-                .header.others = info->scope == ACCESS_ALL,
-                .connection = c,
-                .users = users,
-                .n = n,
-                .info = *info,
-        };
-        /* The counts read for the client are the client's to pay for. */
-        k = connection_charge(c, n * sizeof(*users) + sizeof(*r));
-        if (k < 0) {
-                free(users);
-                free(r);
-                return k;
-        }
-        r->charged = n * sizeof(*users) + sizeof(*r);
-        connection_produce(c, stats_reply_produce, r, stats_reply_free, false);
-        return 0;
-}
-
-/* ---- GetEvents and Watch */
+#include "uidmap.h"
+#include "watch.h"
 
 struct Watchers {
         UidMap *by_uid; /* uid -> EventsReply *: the first of the streams filtering on it */
         EventsReply *all; /* the streams of every UID */
         size_t n;
         EventsReply *waiting; /* GetEvents replies waiting for the ring buffer */
+        void (*changed)(size_t n, void *userdata);
+        void *userdata;
 };
 
 struct EventsReply {
@@ -160,8 +39,6 @@ struct EventsReply {
         ExecEvent **queue;
         size_t head, tail, alloc;
         size_t charged;
-        void (*gone)(void *userdata); /* a Watch stream ends */
-        void *gone_userdata;
 };
 
 static size_t event_charge(const ExecEvent *e) {
@@ -178,8 +55,6 @@ static void events_reply_free(void *p) {
         for (size_t i = r->head; i < r->tail; i++)
                 exec_event_unref(r->queue[i]);
         connection_uncharge(r->connection, r->charged);
-        if (r->gone)
-                r->gone(r->gone_userdata);
         free(r->queue);
         free(r);
 }
@@ -408,7 +283,7 @@ void watchers_read(Watchers *w) {
 
 /* ---- Watch */
 
-int watchers_new(Watchers **ret) {
+int watchers_new(void (*changed)(size_t n, void *userdata), void *userdata, Watchers **ret) {
         Watchers *w = calloc(1, sizeof(*w));
 
         /* As many UIDs as there can be streams. */
@@ -416,6 +291,8 @@ int watchers_new(Watchers **ret) {
                 free(w);
                 return -ENOMEM;
         }
+        w->changed = changed;
+        w->userdata = userdata;
         *ret = w;
         return 0;
 }
@@ -446,6 +323,8 @@ static int watchers_add(Watchers *w, EventsReply *r) {
         *head = r;
         r->watchers = w;
         w->n++;
+        if (w->changed)
+                w->changed(w->n, w->userdata);
         return 0;
 }
 
@@ -475,10 +354,11 @@ static void watchers_remove(Watchers *w, EventsReply *r) {
         r->prev = r->next = NULL;
         r->watchers = NULL;
         w->n--;
+        if (w->changed)
+                w->changed(w->n, w->userdata);
 }
 
-int watch_start(Watchers *w, Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter,
-                void (*gone)(void *userdata), void *userdata) {
+int watch_start(Watchers *w, Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter) {
         EventsReply *r;
         int k;
 
@@ -491,8 +371,6 @@ int watch_start(Watchers *w, Connection *c, const ExecEvent *const *events, size
                 events_reply_free(r);
                 return k;
         }
-        r->gone = gone;
-        r->gone_userdata = userdata;
         connection_produce(c, events_reply_produce, r, events_reply_free, true);
         return 0;
 }

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* stats-reply.h: the GetStats reply, written from the counts read at the call: with
+ * "more", in complete replies of STATS_PART users each; else one reply, written a chunk
+ * at a time. What it holds is charged to the client's UID.
+ *
+ * The writers are pure functions of the counts (last-exec times already resolved) and
+ * the StatsReplyInfo: test-stats-reply checks them without a daemon. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "access.h"
+#include "reply.h"
+#include "server.h"
+#include "tally.h"
+#include "text.h"
+
+#define STATS_PART 2048
+
+typedef struct StatsReplyInfo {
+        AccessScope scope;
+        uint64_t since_usec;
+        uint64_t map_full_execs, map_full_failed;
+        bool parts;
+} StatsReplyInfo;
+
+/* Takes users (sorted by UID), also on failure; -ENOBUFS when they do not fit the client's
+ * buffer share. */
+int stats_reply_start(Connection *c, TallyEntry *users, size_t n, const StatsReplyInfo *info);
+
+/* The writers: a reply is the head, users separated by commas, and the tail (which ends
+ * it with its NUL; continues: more replies follow). */
+void stats_write_head(Text *t);
+void stats_write_user(Text *t, const TallyEntry *u);
+void stats_write_tail(Text *t, const StatsReplyInfo *info, bool continues);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* tally.h: the counts as clients see them. The kernel's maps hold what the probes
+ * counted; the tally adds what a client needs to read them: since when they run, the
+ * map-full counters since the last full reset, last-exec times as wall-clock time (the
+ * kernel's stamps, or those the state file kept), and resets of all or one UID with the
+ * bookkeeping pinned beside the counts (the meta record).
+ *
+ * Everything that reads or resets counts goes through here: GetStats and GetStatus, the
+ * periodic checks and summaries, and the snapshots written to the state file. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "execcount.h"
+#include "macro.h"
+#include "probe.h"
+#include "state.h"
+
+typedef struct Tally Tally;
+
+/* One UID's counts, as a client sees them. */
+typedef struct TallyEntry {
+        uint32_t uid;
+        uint64_t execs;
+        uint64_t failed;
+        uint64_t events_throttled; /* failed execs that sent no event */
+        uint64_t last_exec_usec; /* CLOCK_REALTIME; 0: none known */
+} TallyEntry;
+
+/* Over the counts in probe's maps (which must outlive the tally); reads the pinned
+ * bookkeeping: since when the counts run, the map-full baseline of the last reset. */
+int tally_new(Probe *probe, Tally **ret);
+Tally *tally_free(Tally *t);
+DEFINE_POINTER_CLEANUP(Tally, tally_free);
+
+/* The last-exec times the state file kept, for UIDs the kernel has no stamp of (none
+ * since the counts were restored, or only failures). Takes entries (any order). */
+void tally_keep_times(Tally *t, StateEntry *entries, size_t n);
+
+/* CLOCK_REALTIME of the last full reset, or of when counting began. */
+uint64_t tally_since_usec(const Tally *t);
+/* How many UIDs the kernel's map holds at most. */
+uint32_t tally_capacity(const Tally *t);
+/* The kernel's ID of the counts map (in this boot). */
+uint32_t tally_map_id(const Tally *t);
+/* CLOCK_REALTIME minus CLOCK_BOOTTIME, held still: a kernel stamp converts to the same
+ * time in every reply and in the state file. */
+int64_t tally_realtime_offset(Tally *t);
+
+/* Every UID's counts, sorted by UID. */
+int tally_read_all(Tally *t, TallyEntry **ret, size_t *ret_n);
+/* One UID's counts; -ENOENT if it has none. */
+int tally_read_one(Tally *t, uint32_t uid, TallyEntry *ret);
+/* The kernel's statistics, with the map-full counters since the last full reset. */
+int tally_read_stats(Tally *t, struct exec_stats *ret);
+/* Sums over entries. */
+void tally_sum(const TallyEntry *e, size_t n, uint64_t *ret_execs, uint64_t *ret_failed, uint64_t *ret_throttled);
+
+/* Forgets one UID's counts (has_uid), returning 1 if it had some and 0 if not; or every
+ * UID's, returning how many had some, with since_usec as the new start. */
+int tally_reset(Tally *t, bool has_uid, uint32_t uid, uint64_t since_usec);
+
+/* Notes in the pinned bookkeeping that the counts were current at usec (CLOCK_REALTIME):
+ * a state file written at the same time is then not newer than the pins. */
+int tally_mark_kept(Tally *t, uint64_t usec);

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-stats-reply.c: the GetStats writers, as pure functions of the counts: what a reply
+ * holds for each access scope, in parts or whole, and values past int64 clamped (JSON
+ * readers take int64 at most). */
+
+#include <json-c/json.h>
+
+#include "stats-reply.h"
+#include "test.h"
+
+static const TallyEntry users[] = {
+        { .uid = 0, .execs = 9, .failed = 1, .events_throttled = 0, .last_exec_usec = 1700000000000000ull },
+        { .uid = 1000, .execs = UINT64_MAX, .failed = 7, .events_throttled = 3, .last_exec_usec = 0 },
+};
+
+/* One reply of users[0..n) under info, parsed back. */
+static json_object *reply(const StatsReplyInfo *info, size_t n, bool continues) {
+        Text t = {};
+        json_object *o;
+
+        stats_write_head(&t);
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0)
+                        text_add_char(&t, ',');
+                stats_write_user(&t, &users[i]);
+        }
+        stats_write_tail(&t, info, continues);
+        ASSERT(!t.oom);
+        ASSERT(t.len > 0 && t.p[t.len - 1] == '\0'); /* a Varlink message ends with its NUL */
+        ASSERT_EQ_U(strlen(t.p), t.len - 1);
+        o = json_tokener_parse(t.p);
+        if (!o)
+                TEST_FAIL("not JSON: %s", t.p);
+        text_done(&t);
+        return o;
+}
+
+static int64_t get_int(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                TEST_FAIL("no integer %s in %s", key, json_object_to_json_string(o));
+        return json_object_get_int64(v);
+}
+
+static void test_all(void) {
+        StatsReplyInfo info = { .scope = ACCESS_ALL, .since_usec = 1600000000000000ull, .map_full_execs = 4,
+                                .map_full_failed = 5 };
+        json_object *o = reply(&info, 2, false), *p, *list, *u, *v;
+
+        ASSERT(json_object_object_get_ex(o, "parameters", &p));
+        ASSERT(!json_object_object_get_ex(o, "continues", &v));
+        ASSERT(json_object_object_get_ex(p, "users", &list));
+        ASSERT_EQ_U(json_object_array_length(list), 2);
+        u = json_object_array_get_idx(list, 0);
+        ASSERT_EQ(get_int(u, "uid"), 0);
+        ASSERT_EQ(get_int(u, "execs"), 9);
+        ASSERT_EQ(get_int(u, "failed"), 1);
+        ASSERT_EQ(get_int(u, "events_throttled"), 0);
+        ASSERT_EQ(get_int(u, "last_exec_usec"), 1700000000000000ll);
+        u = json_object_array_get_idx(list, 1);
+        ASSERT_EQ(get_int(u, "uid"), 1000);
+        ASSERT_EQ(get_int(u, "execs"), INT64_MAX);
+        ASSERT_EQ(get_int(u, "events_throttled"), 3);
+        ASSERT_EQ(get_int(u, "last_exec_usec"), 0);
+        ASSERT_EQ(get_int(p, "since_usec"), 1600000000000000ll);
+        ASSERT_EQ(get_int(p, "map_full_execs"), 4);
+        ASSERT_EQ(get_int(p, "map_full_failed"), 5);
+        ASSERT(json_object_object_get_ex(p, "access", &v));
+        ASSERT_STREQ(json_object_get_string(v), "all");
+        json_object_put(o);
+}
+
+/* A user who sees only their own UID gets no figures about the others. */
+static void test_own(void) {
+        StatsReplyInfo info = { .scope = ACCESS_OWN, .since_usec = 1, .map_full_execs = 4, .map_full_failed = 5 };
+        json_object *o = reply(&info, 1, true), *p, *v;
+
+        ASSERT(json_object_object_get_ex(o, "continues", &v) && json_object_get_boolean(v));
+        ASSERT(json_object_object_get_ex(o, "parameters", &p));
+        ASSERT(!json_object_object_get_ex(p, "map_full_execs", &v));
+        ASSERT(!json_object_object_get_ex(p, "map_full_failed", &v));
+        ASSERT(json_object_object_get_ex(p, "access", &v));
+        ASSERT_STREQ(json_object_get_string(v), access_scope_to_string(ACCESS_OWN));
+        json_object_put(o);
+}
+
+static void test_empty(void) {
+        StatsReplyInfo info = { .scope = ACCESS_ALL };
+        json_object *o = reply(&info, 0, false), *p, *list;
+
+        ASSERT(json_object_object_get_ex(o, "parameters", &p));
+        ASSERT(json_object_object_get_ex(p, "users", &list));
+        ASSERT_EQ_U(json_object_array_length(list), 0);
+        json_object_put(o);
+}
+
+int main(void) {
+        test_all();
+        test_own();
+        test_empty();
+        return 0;
+}
