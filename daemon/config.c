@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* config.c: parsing execcountd.conf and its drop-ins with libinih. */
+/* config.c: the settings of execcountd.conf: their defaults, a table of what each key
+ * takes, and how each value is written back. config-file.c reads the files. */
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <ini.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "config.h"
@@ -79,6 +77,87 @@ void config_done(Config *c) {
         *c = (Config) {};
 }
 
+/* ---- The settings: one parser and one formatter per kind of value, and a table
+ * (section, key, parser, field) in the order of the shipped file, as systemd's
+ * configuration tables are written. */
+
+typedef struct ConfigItem ConfigItem;
+
+/* Parses value into the item's field: 0, or -EINVAL (the item's "expected" says why), or
+ * -EINVAL with a reason of its own in *ret_why, or -ENOMEM. */
+typedef int (*ConfigParser)(const ConfigItem *item, const char *value, void *field, const char **ret_why);
+/* Writes the field as it would be written in the file. */
+typedef void (*ConfigFormatter)(const void *field, FILE *f);
+
+struct ConfigItem {
+        const char *section;
+        const char *key;
+        ConfigParser parse;
+        ConfigFormatter format;
+        size_t offset; /* of the field in Config */
+        uint64_t min, max; /* numbers, sizes and durations */
+        bool zero_ok; /* 0 as well, below min: "no limit" */
+        const char *expected; /* what a bad value is told */
+};
+
+static int parse_u32(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
+        uint32_t v;
+
+        if (parse_uint32(value, &v) < 0 || v < item->min || v > item->max)
+                return -EINVAL;
+        *(uint32_t *) field = v;
+        return 0;
+}
+
+static int parse_size_u64(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
+        uint64_t v;
+
+        if (parse_size(value, &v) < 0 || (v < item->min && !(item->zero_ok && v == 0)) || v > item->max)
+                return -EINVAL;
+        *(uint64_t *) field = v;
+        return 0;
+}
+
+static int parse_size_pow2(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
+        uint64_t v;
+
+        if (parse_size(value, &v) < 0 || v < item->min || v > item->max || (v & (v - 1)) != 0)
+                return -EINVAL;
+        *(uint32_t *) field = (uint32_t) v;
+        return 0;
+}
+
+static int parse_duration(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
+        uint64_t v;
+
+        if (parse_timespan_usec(value, &v) < 0 || v > item->max)
+                return -EINVAL;
+        *(uint64_t *) field = v;
+        return 0;
+}
+
+static int parse_bool(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
+        return parse_boolean(value, field) < 0 ? -EINVAL : 0;
+}
+
+static int parse_probe_mode(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
+        int m = probe_mode_from_string(value);
+
+        if (m < 0)
+                return -EINVAL;
+        *(ProbeMode *) field = m;
+        return 0;
+}
+
+static int parse_log_level(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
+        int l = log_level_from_string(value);
+
+        if (l < 0)
+                return -EINVAL;
+        *(int *) field = l;
+        return 0;
+}
+
 static int replace_string(char **field, const char *value) {
         char *p = strdup(value);
 
@@ -86,85 +165,6 @@ static int replace_string(char **field, const char *value) {
                 return -ENOMEM;
         free(*field);
         *field = p;
-        return 0;
-}
-
-int config_apply_overrides(Config *c, const ConfigOverrides *o) {
-        if (o->probe_mode >= 0)
-                c->probe_mode = o->probe_mode;
-        if (o->log_level >= 0)
-                c->log_level = o->log_level;
-        if (o->socket_path && replace_string(&c->socket_path, o->socket_path) < 0)
-                return -ENOMEM;
-        if (o->pin_dir && replace_string(&c->pin_dir, o->pin_dir) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-/* Each setter returns 0, or -EINVAL with a static explanation in *ret_why. */
-typedef int (*ConfigSetter)(Config *c, const char *value, const char **ret_why);
-
-static int set_probe_mode(Config *c, const char *value, const char **ret_why) {
-        int m = probe_mode_from_string(value);
-
-        if (m < 0)
-                return *ret_why = "expected auto, fentry, kprobe or tracepoint", -EINVAL;
-        c->probe_mode = m;
-        return 0;
-}
-
-static int set_max_uids(Config *c, const char *value, const char **ret_why) {
-        uint32_t v;
-
-        if (parse_uint32(value, &v) < 0 || v < 1 || v > CONFIG_MAX_UIDS_MAX)
-                return *ret_why = "expected a number of UIDs from 1 to 1048576", -EINVAL;
-        c->max_uids = v;
-        return 0;
-}
-
-static int set_ring_buffer_size(Config *c, const char *value, const char **ret_why) {
-        uint64_t v;
-
-        if (parse_size(value, &v) < 0 || v < CONFIG_RING_BUFFER_SIZE_MIN || v > CONFIG_RING_BUFFER_SIZE_MAX ||
-            (v & (v - 1)) != 0)
-                return *ret_why = "expected a power of two from 4K to 1G, e.g. 1M", -EINVAL;
-        c->ring_buffer_size = (uint32_t) v;
-        return 0;
-}
-
-static int set_history(Config *c, const char *value, const char **ret_why) {
-        uint32_t v;
-
-        if (parse_uint32(value, &v) < 0 || v > CONFIG_HISTORY_MAX)
-                return *ret_why = "expected a number of events from 0 to 1000000", -EINVAL;
-        c->history_size = v;
-        return 0;
-}
-
-static int set_flush_interval(Config *c, const char *value, const char **ret_why) {
-        uint64_t v;
-
-        if (parse_timespan_usec(value, &v) < 0 || v > CONFIG_FLUSH_INTERVAL_USEC_MAX)
-                return *ret_why = "expected a duration from 0 to 10s, e.g. 50ms", -EINVAL;
-        c->flush_interval_usec = v;
-        return 0;
-}
-
-static int set_failed_rate_interval(Config *c, const char *value, const char **ret_why) {
-        uint64_t v;
-
-        if (parse_timespan_usec(value, &v) < 0 || v > CONFIG_INTERVAL_USEC_MAX)
-                return *ret_why = "expected a duration up to 7 days, e.g. 1s (0 for no limit)", -EINVAL;
-        c->failed_rate_interval_usec = v;
-        return 0;
-}
-
-static int set_failed_rate_burst(Config *c, const char *value, const char **ret_why) {
-        uint32_t v;
-
-        if (parse_uint32(value, &v) < 0)
-                return *ret_why = "expected a number of events (0 for no limit)", -EINVAL;
-        c->failed_rate_burst = v;
         return 0;
 }
 
@@ -177,80 +177,20 @@ static bool has_control_chars(const char *s) {
         return false;
 }
 
-static int set_socket_path(Config *c, const char *value, const char **ret_why) {
+static int parse_socket_path(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
         if (value[0] != '/')
-                return *ret_why = "expected an absolute path", -EINVAL;
+                return -EINVAL;
         if (has_control_chars(value))
                 return *ret_why = "control characters in a path", -EINVAL;
         if (strlen(value) >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
                 return *ret_why = "path too long for a Unix socket (107 bytes at most)", -EINVAL;
-        return replace_string(&c->socket_path, value);
-}
-
-static int set_max_clients(Config *c, const char *value, const char **ret_why) {
-        uint32_t v;
-
-        if (parse_uint32(value, &v) < 0 || v < 1 || v > CONFIG_MAX_CLIENTS_MAX)
-                return *ret_why = "expected a number of clients from 1 to 65536", -EINVAL;
-        c->max_clients = v;
-        return 0;
-}
-
-static int set_max_clients_per_uid(Config *c, const char *value, const char **ret_why) {
-        uint32_t v;
-
-        if (parse_uint32(value, &v) < 0 || v < 1 || v > CONFIG_MAX_CLIENTS_MAX)
-                return *ret_why = "expected a number of clients from 1 to 65536", -EINVAL;
-        c->max_clients_per_uid = v;
-        return 0;
-}
-
-static int set_reserved_clients(Config *c, const char *value, const char **ret_why) {
-        uint32_t v;
-
-        if (parse_uint32(value, &v) < 0 || v > CONFIG_MAX_CLIENTS_MAX)
-                return *ret_why = "expected a number of clients from 0 to 65536", -EINVAL;
-        c->reserved_clients = v;
-        return 0;
-}
-
-static int set_buffer_size(uint64_t *field, const char *value, const char **ret_why) {
-        uint64_t v;
-
-        if (parse_size(value, &v) < 0 || v < CONFIG_MAX_BUFFER_MIN || v > CONFIG_MAX_BUFFER_MAX)
-                return *ret_why = "expected a size from 256K to 1G, e.g. 8M", -EINVAL;
-        *field = v;
-        return 0;
-}
-
-static int set_max_buffer(Config *c, const char *value, const char **ret_why) {
-        return set_buffer_size(&c->max_buffer, value, ret_why);
-}
-
-static int set_max_buffer_per_uid(Config *c, const char *value, const char **ret_why) {
-        return set_buffer_size(&c->max_buffer_per_uid, value, ret_why);
-}
-
-static int set_output_rate_per_uid(Config *c, const char *value, const char **ret_why) {
-        uint64_t v;
-
-        if (parse_size(value, &v) < 0 || (v != 0 && v < CONFIG_MAX_BUFFER_MIN) || v > CONFIG_MAX_BUFFER_MAX)
-                return *ret_why = "expected bytes per second from 256K to 1G, e.g. 32M (0 for no limit)", -EINVAL;
-        c->output_rate_per_uid = v;
-        return 0;
-}
-
-static int set_access_group(Config *c, const char *value, const char **ret_why) {
-        for (const char *p = value; *p; p++)
-                if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-' || *p == '.') || (p == value && *p == '-'))
-                        return *ret_why = "expected a group name, or nothing for no group", -EINVAL;
-        return replace_string(&c->access_group, value);
+        return replace_string(field, value);
 }
 
 /* An absolute directory, or "" for none. */
-static int set_directory(char **field, const char *value, const char **ret_why) {
+static int parse_directory(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
         if (value[0] != '\0' && value[0] != '/')
-                return *ret_why = "expected an absolute path, or nothing to turn it off", -EINVAL;
+                return -EINVAL;
         if (has_control_chars(value))
                 return *ret_why = "control characters in a path", -EINVAL;
         if (strlen(value) > 1024)
@@ -258,82 +198,15 @@ static int set_directory(char **field, const char *value, const char **ret_why) 
         return replace_string(field, value);
 }
 
-static int set_state_dir(Config *c, const char *value, const char **ret_why) {
-        return set_directory(&c->state_dir, value, ret_why);
+static int parse_group(const ConfigItem *item, const char *value, void *field, const char **ret_why) {
+        for (const char *p = value; *p; p++)
+                if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-' || *p == '.') || (p == value && *p == '-'))
+                        return -EINVAL;
+        return replace_string(field, value);
 }
 
-static int set_pin_dir(Config *c, const char *value, const char **ret_why) {
-        return set_directory(&c->pin_dir, value, ret_why);
-}
-
-
-static int set_log_execs(Config *c, const char *value, const char **ret_why) {
-        if (parse_boolean(value, &c->log_execs) < 0)
-                return *ret_why = "expected yes or no", -EINVAL;
-        return 0;
-}
-
-static int set_interval(uint64_t *field, const char *value, const char **ret_why) {
-        uint64_t v;
-
-        if (parse_timespan_usec(value, &v) < 0 || v > CONFIG_INTERVAL_USEC_MAX)
-                return *ret_why = "expected a duration up to 7 days, e.g. 10s, 15min or 1h (0 turns it off)", -EINVAL;
-        *field = v;
-        return 0;
-}
-
-static int set_idle_timeout(Config *c, const char *value, const char **ret_why) {
-        return set_interval(&c->idle_timeout_usec, value, ret_why);
-}
-
-static int set_log_execs_interval(Config *c, const char *value, const char **ret_why) {
-        return set_interval(&c->log_execs_interval_usec, value, ret_why);
-}
-
-static int set_log_execs_burst(Config *c, const char *value, const char **ret_why) {
-        uint32_t v;
-
-        if (parse_uint32(value, &v) < 0 || v < 1)
-                return *ret_why = "expected a number of entries, at least 1", -EINVAL;
-        c->log_execs_burst = v;
-        return 0;
-}
-
-static int set_log_execs_burst_per_uid(Config *c, const char *value, const char **ret_why) {
-        uint32_t v;
-
-        if (parse_uint32(value, &v) < 0 || v < 1)
-                return *ret_why = "expected a number of entries, at least 1", -EINVAL;
-        c->log_execs_burst_per_uid = v;
-        return 0;
-}
-
-static int set_summary_interval(Config *c, const char *value, const char **ret_why) {
-        return set_interval(&c->summary_interval_usec, value, ret_why);
-}
-
-static int set_snapshot_interval(Config *c, const char *value, const char **ret_why) {
-        return set_interval(&c->snapshot_interval_usec, value, ret_why);
-}
-
-static int set_log_level(Config *c, const char *value, const char **ret_why) {
-        int l = log_level_from_string(value);
-
-        if (l < 0)
-                return *ret_why = LOG_LEVEL_EXPECTED, -EINVAL;
-        c->log_level = l;
-        return 0;
-}
-
-/* Each getter writes the value as it would be written in the file. */
-typedef void (*ConfigGetter)(const Config *c, FILE *f);
-
-static void get_probe_mode(const Config *c, FILE *f) {
-        fputs(probe_mode_to_string(c->probe_mode), f);
-}
-
-static void get_max_uids(const Config *c, FILE *f) {
-        fprintf(f, "%" PRIu32, c->max_uids);
+static void format_u32(const void *field, FILE *f) {
+        fprintf(f, "%" PRIu32, *(const uint32_t *) field);
 }
 
 static void print_size(uint64_t v, FILE *f) {
@@ -350,15 +223,17 @@ static void print_size(uint64_t v, FILE *f) {
         fprintf(f, "%" PRIu64, v);
 }
 
-static void get_ring_buffer_size(const Config *c, FILE *f) {
-        print_size(c->ring_buffer_size, f);
+static void format_size_u64(const void *field, FILE *f) {
+        print_size(*(const uint64_t *) field, f);
 }
 
-static void get_history(const Config *c, FILE *f) {
-        fprintf(f, "%" PRIu32, c->history_size);
+static void format_size_u32(const void *field, FILE *f) {
+        print_size(*(const uint32_t *) field, f);
 }
 
-static void print_timespan(uint64_t v, FILE *f) {
+static void format_duration(const void *field, FILE *f) {
+        uint64_t v = *(const uint64_t *) field;
+
         if (v == 0)
                 fputs("0", f);
         else if (v % (3600 * USEC_PER_SEC) == 0)
@@ -373,366 +248,123 @@ static void print_timespan(uint64_t v, FILE *f) {
                 fprintf(f, "%" PRIu64 "us", v);
 }
 
-static void get_flush_interval(const Config *c, FILE *f) {
-        print_timespan(c->flush_interval_usec, f);
+static void format_bool(const void *field, FILE *f) {
+        fputs(*(const bool *) field ? "yes" : "no", f);
 }
 
-static void get_failed_rate_interval(const Config *c, FILE *f) {
-        print_timespan(c->failed_rate_interval_usec, f);
+static void format_string(const void *field, FILE *f) {
+        fputs(*(char *const *) field, f);
 }
 
-static void get_failed_rate_burst(const Config *c, FILE *f) {
-        fprintf(f, "%" PRIu32, c->failed_rate_burst);
+static void format_probe_mode(const void *field, FILE *f) {
+        fputs(probe_mode_to_string(*(const ProbeMode *) field), f);
 }
 
-static void get_log_execs(const Config *c, FILE *f) {
-        fputs(c->log_execs ? "yes" : "no", f);
+static void format_log_level(const void *field, FILE *f) {
+        fputs(log_level_to_string(*(const int *) field), f);
 }
 
-static void get_log_execs_interval(const Config *c, FILE *f) {
-        print_timespan(c->log_execs_interval_usec, f);
-}
+#define FIELD(name) offsetof(Config, name)
+#define U32(lo, hi) parse_u32, format_u32, .min = (lo), .max = (hi)
+#define DURATION(hi) parse_duration, format_duration, .max = (hi)
+#define BUFFER parse_size_u64, format_size_u64, .min = CONFIG_MAX_BUFFER_MIN, .max = CONFIG_MAX_BUFFER_MAX
+#define INTERVAL_EXPECTED "expected a duration up to 7 days, e.g. 10s, 15min or 1h (0 turns it off)"
+#define DIRECTORY_EXPECTED "expected an absolute path, or nothing to turn it off"
 
-static void get_log_execs_burst(const Config *c, FILE *f) {
-        fprintf(f, "%" PRIu32, c->log_execs_burst);
-}
-
-static void get_log_execs_burst_per_uid(const Config *c, FILE *f) {
-        fprintf(f, "%" PRIu32, c->log_execs_burst_per_uid);
-}
-
-static void get_summary_interval(const Config *c, FILE *f) {
-        print_timespan(c->summary_interval_usec, f);
-}
-
-static void get_socket_path(const Config *c, FILE *f) {
-        fputs(c->socket_path, f);
-}
-
-static void get_max_clients(const Config *c, FILE *f) {
-        fprintf(f, "%" PRIu32, c->max_clients);
-}
-
-static void get_max_clients_per_uid(const Config *c, FILE *f) {
-        fprintf(f, "%" PRIu32, c->max_clients_per_uid);
-}
-
-static void get_reserved_clients(const Config *c, FILE *f) {
-        fprintf(f, "%" PRIu32, c->reserved_clients);
-}
-
-static void get_idle_timeout(const Config *c, FILE *f) {
-        print_timespan(c->idle_timeout_usec, f);
-}
-
-static void get_max_buffer(const Config *c, FILE *f) {
-        print_size(c->max_buffer, f);
-}
-
-static void get_max_buffer_per_uid(const Config *c, FILE *f) {
-        print_size(c->max_buffer_per_uid, f);
-}
-
-static void get_output_rate_per_uid(const Config *c, FILE *f) {
-        print_size(c->output_rate_per_uid, f);
-}
-
-static void get_access_group(const Config *c, FILE *f) {
-        fputs(c->access_group, f);
-}
-
-static void get_state_dir(const Config *c, FILE *f) {
-        fputs(c->state_dir, f);
-}
-
-static void get_pin_dir(const Config *c, FILE *f) {
-        fputs(c->pin_dir, f);
-}
-
-static void get_snapshot_interval(const Config *c, FILE *f) {
-        print_timespan(c->snapshot_interval_usec, f);
-}
-
-static void get_log_level(const Config *c, FILE *f) {
-        fputs(log_level_to_string(c->log_level), f);
-}
-
-/* Every setting, in the order of the shipped file. */
-static const struct {
-        const char *section;
-        const char *key;
-        ConfigSetter set;
-        ConfigGetter get;
-} config_keys[] = {
-        { "Probe", "Mode", set_probe_mode, get_probe_mode },
-        { "Counts", "MaxUIDs", set_max_uids, get_max_uids },
-        { "Events", "RingBufferSize", set_ring_buffer_size, get_ring_buffer_size },
-        { "Events", "History", set_history, get_history },
-        { "Events", "FlushIntervalSec", set_flush_interval, get_flush_interval },
-        { "Events", "FailedRateLimitIntervalSec", set_failed_rate_interval, get_failed_rate_interval },
-        { "Events", "FailedRateLimitBurst", set_failed_rate_burst, get_failed_rate_burst },
-        { "Socket", "Path", set_socket_path, get_socket_path },
-        { "Socket", "MaxClients", set_max_clients, get_max_clients },
-        { "Socket", "MaxClientsPerUID", set_max_clients_per_uid, get_max_clients_per_uid },
-        { "Socket", "ReservedClients", set_reserved_clients, get_reserved_clients },
-        { "Socket", "IdleTimeoutSec", set_idle_timeout, get_idle_timeout },
-        { "Socket", "MaxBuffer", set_max_buffer, get_max_buffer },
-        { "Socket", "MaxBufferPerUID", set_max_buffer_per_uid, get_max_buffer_per_uid },
-        { "Socket", "OutputRatePerUID", set_output_rate_per_uid, get_output_rate_per_uid },
-        { "Access", "Group", set_access_group, get_access_group },
-        { "State", "Directory", set_state_dir, get_state_dir },
-        { "State", "PinDirectory", set_pin_dir, get_pin_dir },
-        { "State", "SnapshotIntervalSec", set_snapshot_interval, get_snapshot_interval },
-        { "Journal", "LogExecs", set_log_execs, get_log_execs },
-        { "Journal", "LogExecsRateLimitIntervalSec", set_log_execs_interval, get_log_execs_interval },
-        { "Journal", "LogExecsRateLimitBurst", set_log_execs_burst, get_log_execs_burst },
-        { "Journal", "LogExecsRateLimitBurstPerUID", set_log_execs_burst_per_uid, get_log_execs_burst_per_uid },
-        { "Journal", "SummaryIntervalSec", set_summary_interval, get_summary_interval },
-        { "Daemon", "LogLevel", set_log_level, get_log_level },
+static const ConfigItem config_items[] = {
+        { "Probe", "Mode", parse_probe_mode, format_probe_mode, FIELD(probe_mode),
+          .expected = "expected auto, fentry, kprobe or tracepoint" },
+        { "Counts", "MaxUIDs", U32(1, CONFIG_MAX_UIDS_MAX), .offset = FIELD(max_uids),
+          .expected = "expected a number of UIDs from 1 to 1048576" },
+        { "Events", "RingBufferSize", parse_size_pow2, format_size_u32, FIELD(ring_buffer_size),
+          CONFIG_RING_BUFFER_SIZE_MIN, CONFIG_RING_BUFFER_SIZE_MAX,
+          .expected = "expected a power of two from 4K to 1G, e.g. 1M" },
+        { "Events", "History", U32(0, CONFIG_HISTORY_MAX), .offset = FIELD(history_size),
+          .expected = "expected a number of events from 0 to 1000000" },
+        { "Events", "FlushIntervalSec", DURATION(CONFIG_FLUSH_INTERVAL_USEC_MAX), .offset = FIELD(flush_interval_usec),
+          .expected = "expected a duration from 0 to 10s, e.g. 50ms" },
+        { "Events", "FailedRateLimitIntervalSec", DURATION(CONFIG_INTERVAL_USEC_MAX),
+          .offset = FIELD(failed_rate_interval_usec),
+          .expected = "expected a duration up to 7 days, e.g. 1s (0 for no limit)" },
+        { "Events", "FailedRateLimitBurst", U32(0, UINT32_MAX), .offset = FIELD(failed_rate_burst),
+          .expected = "expected a number of events (0 for no limit)" },
+        { "Socket", "Path", parse_socket_path, format_string, FIELD(socket_path), .expected = "expected an absolute path" },
+        { "Socket", "MaxClients", U32(1, CONFIG_MAX_CLIENTS_MAX), .offset = FIELD(max_clients),
+          .expected = "expected a number of clients from 1 to 65536" },
+        { "Socket", "MaxClientsPerUID", U32(1, CONFIG_MAX_CLIENTS_MAX), .offset = FIELD(max_clients_per_uid),
+          .expected = "expected a number of clients from 1 to 65536" },
+        { "Socket", "ReservedClients", U32(0, CONFIG_MAX_CLIENTS_MAX), .offset = FIELD(reserved_clients),
+          .expected = "expected a number of clients from 0 to 65536" },
+        { "Socket", "IdleTimeoutSec", DURATION(CONFIG_INTERVAL_USEC_MAX), .offset = FIELD(idle_timeout_usec),
+          .expected = INTERVAL_EXPECTED },
+        { "Socket", "MaxBuffer", BUFFER, .offset = FIELD(max_buffer), .expected = "expected a size from 256K to 1G, e.g. 8M" },
+        { "Socket", "MaxBufferPerUID", BUFFER, .offset = FIELD(max_buffer_per_uid),
+          .expected = "expected a size from 256K to 1G, e.g. 8M" },
+        { "Socket", "OutputRatePerUID", BUFFER, .zero_ok = true, .offset = FIELD(output_rate_per_uid),
+          .expected = "expected bytes per second from 256K to 1G, e.g. 32M (0 for no limit)" },
+        { "Access", "Group", parse_group, format_string, FIELD(access_group),
+          .expected = "expected a group name, or nothing for no group" },
+        { "State", "Directory", parse_directory, format_string, FIELD(state_dir), .expected = DIRECTORY_EXPECTED },
+        { "State", "PinDirectory", parse_directory, format_string, FIELD(pin_dir), .expected = DIRECTORY_EXPECTED },
+        { "State", "SnapshotIntervalSec", DURATION(CONFIG_INTERVAL_USEC_MAX), .offset = FIELD(snapshot_interval_usec),
+          .expected = INTERVAL_EXPECTED },
+        { "Journal", "LogExecs", parse_bool, format_bool, FIELD(log_execs), .expected = "expected yes or no" },
+        { "Journal", "LogExecsRateLimitIntervalSec", DURATION(CONFIG_INTERVAL_USEC_MAX),
+          .offset = FIELD(log_execs_interval_usec), .expected = INTERVAL_EXPECTED },
+        { "Journal", "LogExecsRateLimitBurst", U32(1, UINT32_MAX), .offset = FIELD(log_execs_burst),
+          .expected = "expected a number of entries, at least 1" },
+        { "Journal", "LogExecsRateLimitBurstPerUID", U32(1, UINT32_MAX), .offset = FIELD(log_execs_burst_per_uid),
+          .expected = "expected a number of entries, at least 1" },
+        { "Journal", "SummaryIntervalSec", DURATION(CONFIG_INTERVAL_USEC_MAX), .offset = FIELD(summary_interval_usec),
+          .expected = INTERVAL_EXPECTED },
+        { "Daemon", "LogLevel", parse_log_level, format_log_level, FIELD(log_level), .expected = LOG_LEVEL_EXPECTED },
 };
+
+int config_set(Config *c, const char *section, const char *key, const char *value, const char **ret_why) {
+        bool section_known = false;
+
+        for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
+                const ConfigItem *item = &config_items[i];
+                int r;
+
+                if (!streq(section, item->section))
+                        continue;
+                section_known = true;
+                if (!streq(key, item->key))
+                        continue;
+                *ret_why = NULL;
+                r = item->parse(item, value, (char *) c + item->offset, ret_why);
+                if (r == -EINVAL && !*ret_why)
+                        *ret_why = item->expected;
+                return r;
+        }
+        return section_known ? -ENOENT : -ESRCH;
+}
 
 void config_format(const Config *c, FILE *f) {
         const char *section = NULL;
 
-        for (size_t i = 0; i < ELEMENTSOF(config_keys); i++) {
-                if (!section || !streq(section, config_keys[i].section)) {
-                        fprintf(f, "%s[%s]\n", section ? "\n" : "", config_keys[i].section);
-                        section = config_keys[i].section;
+        for (size_t i = 0; i < ELEMENTSOF(config_items); i++) {
+                const ConfigItem *item = &config_items[i];
+
+                if (!section || !streq(section, item->section)) {
+                        fprintf(f, "%s[%s]\n", section ? "\n" : "", item->section);
+                        section = item->section;
                 }
-                fprintf(f, "%s=", config_keys[i].key);
-                config_keys[i].get(c, f);
+                fprintf(f, "%s=", item->key);
+                item->format((const char *) c + item->offset, f);
                 fputc('\n', f);
         }
 }
 
-typedef struct ParseContext {
-        Config *config;
-        const char *name;
-        /* Input: a FILE, or a string cursor. */
-        FILE *file;
-        const char *text;
-        char *line;
-        size_t line_size;
-        unsigned line_number;
-        /* First error found by the reader or the handler. */
-        unsigned error_line;
-        char *error;
-        int error_code;
-} ParseContext;
-
-_printf_(3, 4) static void context_error(ParseContext *ctx, int code, const char *fmt, ...) {
-        va_list ap;
-
-        if (ctx->error_line != 0)
-                return;
-        ctx->error_line = ctx->line_number;
-        ctx->error_code = code;
-        va_start(ap, fmt);
-        if (vasprintf(&ctx->error, fmt, ap) < 0)
-                ctx->error = NULL;
-        va_end(ap);
-}
-
-/* Feeds inih one line at a time with its leading whitespace stripped. That way indented
- * keys are keys (not inih's multi-line continuations), and the line number is ours. */
-static char *context_reader(char *buf, int size, void *userdata) {
-        ParseContext *ctx = userdata;
-        const char *p;
-        size_t len;
-
-        if (ctx->file) {
-                ssize_t n = getline(&ctx->line, &ctx->line_size, ctx->file);
-
-                if (n < 0)
-                        return NULL;
-                p = ctx->line;
-                len = (size_t) n;
-        } else {
-                const char *nl;
-
-                if (!*ctx->text)
-                        return NULL;
-                p = ctx->text;
-                nl = strchr(p, '\n');
-                len = nl ? (size_t) (nl - p + 1) : strlen(p);
-                ctx->text += len;
-        }
-        ctx->line_number++;
-
-        while (len > 0 && (*p == ' ' || *p == '\t')) {
-                p++;
-                len--;
-        }
-        if (memchr(p, '\0', len)) {
-                context_error(ctx, -EINVAL, "NUL byte in line");
-                len = 0;
-        } else if (len > 0 && !strchr("#;[\r\n", *p)) {
-                /* inih also splits "Key:Value"; this format knows only '='. */
-                size_t key = strcspn(p, "=:");
-
-                if (key < len && p[key] == ':') {
-                        context_error(ctx, -EINVAL, "expected Key=Value; ':' does not separate a key from its value");
-                        len = 0;
-                }
-        }
-        if (len + 1 > (size_t) size) {
-                context_error(ctx, -EINVAL, "line too long (at most %d characters)", size - 2);
-                len = 0;
-        }
-        memcpy(buf, p, len);
-        buf[len] = '\0';
-        return buf;
-}
-
-static int context_handler(void *userdata, const char *section, const char *key, const char *value) {
-        ParseContext *ctx = userdata;
-        bool section_known = false;
-
-        if (isempty(section)) {
-                context_error(ctx, -EINVAL, "'%s' is outside of any [Section]", key);
-                return 0;
-        }
-
-        for (size_t i = 0; i < ELEMENTSOF(config_keys); i++) {
-                const char *why = NULL;
-                int r;
-
-                if (!streq(section, config_keys[i].section))
-                        continue;
-                section_known = true;
-                if (!streq(key, config_keys[i].key))
-                        continue;
-
-                r = config_keys[i].set(ctx->config, value, &why);
-                if (r == -ENOMEM) {
-                        context_error(ctx, r, "out of memory");
-                        return 0;
-                }
-                if (r < 0) {
-                        context_error(ctx, r, "invalid %s=%s: %s", key, value, why);
-                        return 0;
-                }
-                return 1;
-        }
-
-        if (section_known)
-                context_error(ctx, -EINVAL, "unknown key '%s' in section [%s]", key, section);
-        else
-                context_error(ctx, -EINVAL, "unknown section [%s]", section);
-        return 0;
-}
-
-static int context_finish(ParseContext *ctx, int ini_result, char **ret_error) {
-        int r = 0;
-
-        if (ini_result == -2) {
-                r = -ENOMEM;
-        } else if (ini_result > 0 && (ctx->error_line == 0 || (unsigned) ini_result < ctx->error_line)) {
-                /* inih found a line that is neither [Section], Key=Value nor a comment. */
-                if (asprintf(ret_error, "%s:%d: syntax error: expected [Section], Key=Value or a #comment",
-                             ctx->name, ini_result) < 0)
-                        return -ENOMEM;
-                r = -EINVAL;
-        } else if (ctx->error_line > 0) {
-                r = ctx->error_code;
-                if (!ctx->error || asprintf(ret_error, "%s:%u: %s", ctx->name, ctx->error_line, ctx->error) < 0)
-                        r = -ENOMEM;
-        }
-
-        free(ctx->error);
-        free(ctx->line);
-        return r;
-}
-
-int config_parse_file(Config *c, const char *path, char **ret_error) {
-        ParseContext ctx = { .config = c, .name = path };
-        _cleanup_(fclosep) FILE *f = NULL;
-
-        struct stat st;
-
-        f = fopen(path, "re");
-        if (!f) {
-                int r = negative_errno();
-
-                if (r != -ENOENT && asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0)
-                        return -ENOMEM;
-                return r;
-        }
-        /* A directory opens, and reads as an empty file: all defaults, silently. */
-        if (fstat(fileno(f), &st) < 0) {
-                int r = negative_errno();
-
-                return asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0 ? -ENOMEM : r;
-        }
-        if (!S_ISREG(st.st_mode))
-                return asprintf(ret_error, "%s: %s", path,
-                                S_ISDIR(st.st_mode) ? "is a directory, not a configuration file"
-                                                    : "is not a regular file") < 0
-                               ? -ENOMEM
-                               : -EINVAL;
-        ctx.file = f;
-        return context_finish(&ctx, ini_parse_stream(context_reader, &ctx, context_handler, &ctx), ret_error);
-}
-
-int config_parse_string(Config *c, const char *name, const char *text, char **ret_error) {
-        ParseContext ctx = { .config = c, .name = name, .text = text };
-
-        return context_finish(&ctx, ini_parse_stream(context_reader, &ctx, context_handler, &ctx), ret_error);
-}
-
-static int dropin_filter(const struct dirent *de) {
-        size_t l = strlen(de->d_name);
-
-        return de->d_name[0] != '.' && l > 5 && streq(de->d_name + l - 5, ".conf");
-}
-
-int config_load(const char *path, Config *ret, char **ret_error) {
-        _cleanup_(config_done) Config c = {};
-        _cleanup_(freep) char *dir = NULL;
-        struct dirent **list = NULL;
-        int r, n;
-
-        r = config_init(&c);
-        if (r < 0)
-                return r;
-
-        r = config_parse_file(&c, path, ret_error);
-        if (r < 0 && r != -ENOENT)
-                return r;
-
-        if (asprintf(&dir, "%s.d", path) < 0)
+int config_apply_overrides(Config *c, const ConfigOverrides *o) {
+        if (o->probe_mode >= 0)
+                c->probe_mode = o->probe_mode;
+        if (o->log_level >= 0)
+                c->log_level = o->log_level;
+        if (o->socket_path && replace_string(&c->socket_path, o->socket_path) < 0)
                 return -ENOMEM;
-        n = scandir(dir, &list, dropin_filter, alphasort);
-        if (n < 0) {
-                r = negative_errno();
-                if (r == -ENOENT || r == -ENOTDIR)
-                        n = 0;
-                else if (asprintf(ret_error, "%s: %s", dir, strerror(-r)) < 0)
-                        return -ENOMEM;
-                else
-                        return r;
-        }
-
-        r = 0;
-        for (int i = 0; i < n; i++) {
-                _cleanup_(freep) char *p = NULL;
-
-                if (r >= 0) {
-                        if (asprintf(&p, "%s/%s", dir, list[i]->d_name) < 0)
-                                r = -ENOMEM;
-                        else
-                                r = config_parse_file(&c, p, ret_error);
-                        /* A drop-in that vanished since the directory was read is fine. */
-                        if (r == -ENOENT)
-                                r = 0;
-                }
-                free(list[i]);
-        }
-        free(list);
-        if (r < 0)
-                return r;
-
-        *ret = c;
-        c = (Config) {};
+        if (o->pin_dir && replace_string(&c->pin_dir, o->pin_dir) < 0)
+                return -ENOMEM;
         return 0;
 }

@@ -106,6 +106,10 @@ void config_done(Config *c);
 int config_parse_file(Config *c, const char *path, char **ret_error);
 int config_parse_string(Config *c, const char *name, const char *text, char **ret_error);
 
+/* Sets section's key to value: 0; -EINVAL with what is wrong in *ret_why; -ENOENT for a
+ * key the section does not have, -ESRCH for an unknown section; -ENOMEM. */
+int config_set(Config *c, const char *section, const char *key, const char *value, const char **ret_why);
+
 /* Applies the overrides to c. */
 int config_apply_overrides(Config *c, const ConfigOverrides *o);
 
