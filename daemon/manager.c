@@ -2,7 +2,6 @@
 /* manager.c: the daemon's life cycle: start, reload, stop. */
 
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +14,8 @@
 #include "methods.h"
 #include "mounts.h"
 #include "persist.h"
+#include "settings.h"
+#include "startstop.h"
 #include "time-util.h"
 
 /* Loads files and overrides into *ret. On failure, *ret_error says why (NULL for OOM). */
@@ -156,17 +157,7 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         r = probe_detach(m->probe);
         if (r < 0)
                 log_warning_errno(r, "Failed to unpin the probes, they stay attached: %m");
-        if (probe_links_in_fdstore(m->probe))
-                /* systemd keeps them for a restart (or after a crash), and closes them at a stop. */
-                what = "the probes stay attached if systemd restarts the service, and go when it stops it; the "
-                       "counts are kept either way";
-        else if (probe_is_pinned(m->probe))
-                what = "the probes are detached; the counts are kept for the next start";
-        else if (persist_enabled(&m->persist))
-                what = "nothing is pinned: the counts go to the state file, and the next start goes on from "
-                       "them; execs until then are not counted";
-        else
-                what = "nothing is pinned and no state file is kept: the counts go with the daemon";
+        what = stop_outcome(m->probe, persist_enabled(&m->persist));
 
         LogField f[] = { { "SIGNAL", name } };
         log_struct(LOG_INFO, MESSAGE_ID_STOPPING, f, ELEMENTSOF(f), "Received %s, stopping: %s.", name, what);
@@ -190,158 +181,6 @@ static int add_signal(Manager *m, int sig, sd_event_signal_handler_t handler, co
         r = sd_event_source_set_floating(source, true);
         sd_event_source_unref(source);
         return r;
-}
-
-/* Fields naming the rejected modes: PROBE_REJECTED=mode: reason, one per mode. */
-static size_t rejected_fields(const ProbeReport *report, char lines[][512], LogField *f) {
-        size_t n = 0;
-
-        for (int i = 0; i < _PROBE_MODE_MAX; i++) {
-                if (!report->rejected[i])
-                        continue;
-                snprintf(lines[n], 512, "%s: %s", probe_mode_to_string(i), report->rejected[i]);
-                f[n] = (LogField) { "PROBE_REJECTED", lines[n] };
-                n++;
-        }
-        return n;
-}
-
-static void log_probe_failure(const ProbeReport *report, ProbeMode mode, int error) {
-        char lines[_PROBE_MODE_MAX][512];
-        LogField f[_PROBE_MODE_MAX];
-        size_t n = rejected_fields(report, lines, f);
-
-        for (size_t i = 0; i < n; i++)
-                log_error("Probe mode %s.", lines[i]);
-        if (mode == PROBE_AUTO)
-                log_struct_errno(LOG_ERR, error, MESSAGE_ID_START_FAILED, f, n, "No probe mode works on this kernel.");
-        else
-                log_struct_errno(LOG_ERR, error, MESSAGE_ID_START_FAILED, f, n,
-                                 "Probe mode %s does not work on this kernel; Mode=auto picks one that does.",
-                                 probe_mode_to_string(mode));
-}
-
-static void log_pins(Manager *m) {
-        const ProbeReport *report = &m->probe_report;
-
-        if (report->pin_error)
-                log_warning("Counts will not survive this daemon: %s.", report->pin_error);
-        if (report->keep_error)
-                log_warning("Execs will not be counted between this daemon and the next: %s.", report->keep_error);
-        if (report->counts_discarded) {
-                LogField f[] = { { "REASON", report->counts_discarded } };
-
-                log_struct(LOG_ERR, MESSAGE_ID_COUNTS_DISCARDED, f, ELEMENTSOF(f),
-                           "The pinned counts cannot be used (%s) and are dropped: what they held since the "
-                           "last snapshot to the state file is lost.",
-                           report->counts_discarded);
-        }
-        if (report->stale_links_dropped > 0)
-                log_warning("Let go of %d probes an earlier daemon left attached where this one does not pin: they "
-                            "counted next to this daemon's.",
-                            report->stale_links_dropped);
-        if (report->state_choice) {
-                LogField f[] = { { "REASON", report->state_choice } };
-
-                log_struct(report->state_preferred ? LOG_WARNING : LOG_NOTICE, MESSAGE_ID_COUNTS_CHOSEN, f,
-                           ELEMENTSOF(f), "The pinned counts and the state file disagree: %s.", report->state_choice);
-        }
-        if (report->replaced) {
-                LogField f[] = { { "REASON", report->replaced } };
-
-                log_struct(LOG_WARNING, MESSAGE_ID_PROBES_REPLACED, f, ELEMENTSOF(f),
-                           "Replaced the probes an earlier daemon left attached (%s): execs between detaching them "
-                           "and attaching the new ones were not counted.",
-                           report->replaced);
-        }
-}
-
-static const char *origin_text(ProbeOrigin o) {
-        switch (o) {
-        case PROBE_ORIGIN_RUNNING:
-                return "took over the probes of the earlier daemon, which never stopped counting";
-        case PROBE_ORIGIN_PINNED_MAPS:
-                return "the counts were kept pinned since the last stop";
-        case PROBE_ORIGIN_MIGRATED:
-                return "the counts were copied into a map of the new size";
-        default:
-                return NULL;
-        }
-}
-
-static void log_started(Manager *m, bool activated) {
-        char lines[_PROBE_MODE_MAX][512];
-        LogField f[_PROBE_MODE_MAX + 5];
-        const char *mode = probe_mode_to_string(probe_get_mode(m->probe));
-        size_t n = rejected_fields(&m->probe_report, lines, f), n_rejected = n;
-
-        for (int i = 0; i < _PROBE_MODE_MAX; i++)
-                if (m->probe_report.rejected[i])
-                        log_info("Probe mode %s rejected: %s.", probe_mode_to_string(i), m->probe_report.rejected[i]);
-        f[n++] = (LogField) { "PROBE_MODE", mode };
-        f[n++] = (LogField) { "SOCKET", server_path(m->server) };
-        f[n++] = (LogField) { "SOCKET_ACTIVATED", activated ? "yes" : "no" };
-        f[n++] = (LogField) { "COMPAT_EXECS", m->probe_report.no_compat ? "no" : "yes" };
-        f[n++] = (LogField) { "COUNTS_ORIGIN", probe_origin_to_string(probe_get_origin(m->probe)) };
-        const char *origin = origin_text(probe_get_origin(m->probe));
-        if (!origin)
-                origin = m->persist.did_restore ? "the counts were restored from the state file"
-                                                : "the counts start from zero";
-        log_struct(LOG_INFO, MESSAGE_ID_STARTED, f, n,
-                   "execcountd %s started: counting execs with the %s probes%s; %s; serving %s%s%s.",
-                   PROJECT_VERSION, mode, m->probe_report.no_compat ? " (the kernel has no 32-bit compat execs)" : "",
-                   origin, server_path(m->server), activated ? " (passed by systemd)" : "",
-                   n_rejected > 0 ? "; rejected modes are listed in PROBE_REJECTED" : "");
-}
-
-/* Looks up [Access] Group=; without it, only root sees every UID. */
-static void manager_resolve_access_group(Manager *m, const Config *c) {
-        struct group grp, *result = NULL;
-        char buf[4096];
-        int r;
-
-        m->has_access_gid = false;
-        if (isempty(c->access_group))
-                return;
-        r = getgrnam_r(c->access_group, &grp, buf, sizeof(buf), &result);
-        /* A group with many members does not fit the buffer: a bigger one, once. */
-        _cleanup_(freep) char *big = NULL;
-        if (r == ERANGE && (big = malloc(1 << 20)))
-                r = getgrnam_r(c->access_group, &grp, big, 1 << 20, &result);
-        if (r != 0)
-                log_warning_errno(-r, "Failed to look up group %s of [Access] Group=, so only root sees every UID: %m",
-                                  c->access_group);
-        else if (!result)
-                log_notice("Group %s of [Access] Group= does not exist, so only root sees every UID.",
-                           c->access_group);
-        else {
-                m->has_access_gid = true;
-                m->access_gid = grp.gr_gid;
-                log_debug("Members of group %s (%u) see every UID.", c->access_group, (unsigned) grp.gr_gid);
-        }
-}
-
-static void configure_exec_log(Manager *m, const Config *c) {
-        ExecLogLimits limits = {
-                .interval_usec = c->log_execs_interval_usec,
-                .burst = c->log_execs_burst,
-                .burst_per_uid = c->log_execs_burst_per_uid,
-        };
-
-        exec_log_configure(m->exec_log, c->log_execs, &limits);
-}
-
-static ServerLimits manager_server_limits(const Config *c) {
-        ServerLimits l = SERVER_LIMITS_DEFAULT;
-
-        l.max_connections = c->max_clients;
-        l.max_connections_per_uid = c->max_clients_per_uid;
-        l.reserved_connections = c->reserved_clients;
-        l.idle_timeout_usec = c->idle_timeout_usec;
-        l.max_buffer = c->max_buffer;
-        l.max_buffer_per_uid = c->max_buffer_per_uid;
-        l.output_rate_per_uid = c->output_rate_per_uid;
-        return l;
 }
 
 uint64_t manager_flush_interval(const Manager *m, const Config *c) {
@@ -420,7 +259,7 @@ int manager_start(Manager *m, int listen_fd) {
                 log_probe_failure(&m->probe_report, opts.mode, r);
                 return r;
         }
-        log_pins(m);
+        log_pins(&m->probe_report);
         return manager_start_with_probe(m, listen_fd, probe);
 }
 
@@ -453,7 +292,8 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         r = exec_log_new(&m->exec_log);
         if (r < 0)
                 return log_oom();
-        configure_exec_log(m, &m->config);
+        ExecLogLimits log_limits = settings_exec_log_limits(&m->config);
+        exec_log_configure(m->exec_log, m->config.log_execs, &log_limits);
 
         r = watchers_new(on_watchers_changed, m, &m->watchers);
         if (r < 0)
@@ -463,9 +303,9 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the event ring buffer: %m");
 
-        manager_resolve_access_group(m, &m->config);
+        m->has_access_gid = settings_access_gid(m->config.access_group, &m->access_gid) > 0;
         m->denials = (RateLimit) { .interval_usec = 10 * USEC_PER_SEC, .burst = 10 };
-        ServerLimits limits = manager_server_limits(&m->config);
+        ServerLimits limits = settings_server_limits(&m->config);
         ServerCallbacks callbacks = {
                 .handler = methods_dispatch,
                 .privileged = methods_privileged,
@@ -501,7 +341,7 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the watchdog: %m");
 
-        log_started(m, listen_fd >= 0);
+        log_started(m->probe, &m->probe_report, server_path(m->server), listen_fd >= 0, m->persist.did_restore);
         monitor_tick(m->monitor); /* STATUS= before READY=1 */
         (void) sd_notify(false, "READY=1");
         return 0;
@@ -545,28 +385,6 @@ int manager_reset(Manager *m, bool has_uid, uint32_t uid, bool *ret_not_saved) {
         return n;
 }
 
-/* Settings that only take effect when the BPF maps or the socket are made again. */
-static void log_restart_only(const Config *old, const Config *new) {
-        if (old->probe_mode != new->probe_mode)
-                log_notice("[Probe] Mode= changed from %s to %s: takes effect at the next start.",
-                           probe_mode_to_string(old->probe_mode), probe_mode_to_string(new->probe_mode));
-        if (old->max_uids != new->max_uids)
-                log_notice("[Counts] MaxUIDs= changed from %u to %u: takes effect at the next start.", old->max_uids,
-                           new->max_uids);
-        if (old->ring_buffer_size != new->ring_buffer_size)
-                log_notice("[Events] RingBufferSize= changed from %u to %u: takes effect at the next start.",
-                           old->ring_buffer_size, new->ring_buffer_size);
-        if (!streq(old->socket_path, new->socket_path))
-                log_notice("[Socket] Path= changed from %s to %s: takes effect at the next start.", old->socket_path,
-                           new->socket_path);
-        if (!streq(old->state_dir, new->state_dir))
-                log_notice("[State] Directory= changed from %s to %s: takes effect at the next start.",
-                           old->state_dir, new->state_dir);
-        if (!streq(old->pin_dir, new->pin_dir))
-                log_notice("[State] PinDirectory= changed from %s to %s: takes effect at the next start.",
-                           old->pin_dir, new->pin_dir);
-}
-
 static int manager_apply(Manager *m, Config *c) {
         int r;
 
@@ -582,23 +400,15 @@ static int manager_apply(Manager *m, Config *c) {
         r = apply_flush_interval(m, c);
         if (r < 0)
                 return r;
-        ServerLimits limits = manager_server_limits(c);
+        ServerLimits limits = settings_server_limits(c);
+        ExecLogLimits log_limits = settings_exec_log_limits(c);
         server_set_limits(m->server, &limits);
-        manager_resolve_access_group(m, c);
-        configure_exec_log(m, c);
+        m->has_access_gid = settings_access_gid(c->access_group, &m->access_gid) > 0;
+        exec_log_configure(m->exec_log, c->log_execs, &log_limits);
         log_set_max_level(c->log_level);
-        log_restart_only(&m->config, c);
+        settings_log_restart_only(&m->config, c);
 
-        /* Keep what is really in effect for the restart-only settings. */
-        c->probe_mode = m->config.probe_mode;
-        c->max_uids = m->config.max_uids;
-        c->ring_buffer_size = m->config.ring_buffer_size;
-        free(c->socket_path);
-        c->socket_path = TAKE_PTR(m->config.socket_path);
-        free(c->pin_dir);
-        c->pin_dir = TAKE_PTR(m->config.pin_dir);
-        free(c->state_dir);
-        c->state_dir = TAKE_PTR(m->config.state_dir);
+        settings_keep_restart_only(c, &m->config);
 
         config_done(&m->config);
         m->config = *c;
