@@ -4,73 +4,26 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "access.h"
+#include "errors.h"
 #include "json-util.h"
 #include "log.h"
 #include "methods.h"
 #include "persist.h"
 #include "protocol.h"
 #include "reply.h"
-#include "state.h"
 #include "stats-reply.h"
+#include "status.h"
 #include "tally.h"
-#include "time-util.h"
 #include "varlink.h"
 #include "watch.h"
-
 
 extern const char interface_io_execcount[];
 extern const char interface_org_varlink_service[];
 
 /* uid_t's -1 is "no UID", never a real one. */
 #define UID_MAX_VALID ((int64_t) UINT32_MAX - 1)
-
-static int reply_oom(Connection *c) {
-        json_object *p = json_object_new_object();
-        int r;
-
-        log_oom();
-        if (p && json_add(p, "errno", json_object_new_int(ENOMEM)) &&
-            json_add(p, "message", json_object_new_string("out of memory")))
-                r = connection_error(c, EXECCOUNT_ERROR_KERNEL, p);
-        else {
-                /* Not even the error fits: the client sees the connection end. */
-                connection_close(c);
-                r = -ENOMEM;
-        }
-        json_object_put(p);
-        return r;
-}
-
-static int reply_invalid_parameter(Connection *c, const char *name) {
-        json_object *p = json_object_new_object();
-        int r;
-
-        if (p && json_add(p, "parameter", json_object_new_string(name)))
-                r = connection_error(c, VARLINK_ERROR_INVALID_PARAMETER, p);
-        else
-                r = reply_oom(c);
-        json_object_put(p);
-        return r;
-}
-
-static int reply_kernel_error(Connection *c, int error, const char *what) {
-        json_object *p = json_object_new_object();
-        char *message = NULL;
-        int r;
-
-        log_warning_errno(error, "%s failed: %m", what);
-        if (p && asprintf(&message, "%s: %s", what, strerror(-error)) >= 0 &&
-            json_add(p, "errno", json_object_new_int(-error)) && json_add(p, "message", json_object_new_string(message)))
-                r = connection_error(c, EXECCOUNT_ERROR_KERNEL, p);
-        else
-                r = reply_oom(c);
-        free(message);
-        json_object_put(p);
-        return r;
-}
 
 /* Checks the call's parameters against its declaration; replies with the error if bad. */
 static bool parameters_ok(Connection *c, const VarlinkCall *call, const VarlinkField *fields, size_t n) {
@@ -110,26 +63,6 @@ void methods_revoked(Connection *c, void *userdata) {
         }
 }
 
-/* Over the client's buffer share before the reply even starts. */
-static int reply_limit_exceeded(Connection *c) {
-        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
-
-        if (!p || !json_add(p, "reason", json_object_new_string("the reply would take more than the caller's UID "
-                                                                 "may hold of the daemon's buffers "
-                                                                 "(MaxBufferPerUID=)")))
-                return reply_oom(c);
-        return connection_error(c, EXECCOUNT_ERROR_LIMIT, p);
-}
-
-static int reply_permission_denied(Manager *m, Connection *c, const char *what) {
-        uint64_t suppressed;
-
-        if (ratelimit_pass(&m->denials, now_usec(CLOCK_MONOTONIC), &suppressed))
-                log_notice("Refused %s to client (pid %d, uid %u)%s.", what, (int) connection_peer_pid(c),
-                           connection_peer_uid(c), suppressed > 0 ? " (and more refusals held back)" : "");
-        return connection_error(c, VARLINK_ERROR_PERMISSION_DENIED, NULL);
-}
-
 /* Reads the optional "uid" parameter. */
 static bool get_uid(Connection *c, const VarlinkCall *call, bool *ret_has, uint32_t *ret_uid) {
         int64_t v;
@@ -149,7 +82,7 @@ static bool get_visible_uid(Manager *m, Connection *c, const VarlinkCall *call, 
         if (!get_uid(c, call, ret_has, ret_uid))
                 return false;
         if (access_filter_uid(scope, connection_peer_uid(c), ret_has, ret_uid) < 0) {
-                reply_permission_denied(m, c, "another UID's counts or events");
+                reply_permission_denied(&m->denials, c, "another UID's counts or events");
                 return false;
         }
         return true;
@@ -203,153 +136,10 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
         return r < 0 ? reply_oom(c) : 0;
 }
 
-static json_object *rejected_probes_to_json(const ProbeReport *report) {
-        json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        for (int i = 0; i < _PROBE_MODE_MAX; i++) {
-                json_object *o;
-
-                if (!report->rejected[i])
-                        continue;
-                o = json_object_new_object();
-                if (!json_append(a, o) || !json_add(o, "mode", json_object_new_string(probe_mode_to_string(i))) ||
-                    !json_add(o, "reason", json_object_new_string(report->rejected[i]))) {
-                        json_object_put(a);
-                        return NULL;
-                }
-        }
-        return a;
-}
-
-/* Where the counts the daemon started with came from. */
-static const char *counts_origin(Manager *m) {
-        ProbeOrigin o = probe_get_origin(m->probe);
-
-        if (o == PROBE_ORIGIN_FRESH)
-                return m->persist.did_restore ? "state-file" : "fresh";
-        return probe_origin_to_string(o);
-}
-
-/* What GetStatus tells only those who see every UID: sums over everyone's execs. */
-static int add_totals(Manager *m, json_object *reply) {
-        _cleanup_(freep) TallyEntry *list = NULL;
-        struct exec_stats stats;
-        uint64_t execs, failed, throttled, misses;
-        size_t n;
-        int r;
-
-        r = tally_read_all(m->tally, &list, &n);
-        if (r >= 0)
-                r = tally_read_stats(m->tally, &stats);
-        if (r >= 0)
-                r = probe_read_misses(m->probe, &misses);
-        if (r < 0)
-                return r;
-        tally_sum(list, n, &execs, &failed, &throttled);
-
-        if (!json_add(reply, "total_execs", json_object_new_int64((int64_t) (execs + stats.map_full_execs))) ||
-            !json_add(reply, "total_failed", json_object_new_int64((int64_t) (failed + stats.map_full_failed))) ||
-            !json_add(reply, "events_received", json_object_new_int64((int64_t) m->events_received)) ||
-            !json_add(reply, "events_lost",
-                      json_object_new_int64((int64_t) (stats.events_lost + stats.scratch_busy + stats.returns_missed))) ||
-            !json_add(reply, "events_throttled", json_object_new_int64((int64_t) throttled)) ||
-            !json_add(reply, "map_entries", json_object_new_int64((int64_t) n)) ||
-            !json_add(reply, "map_full_execs", json_object_new_int64((int64_t) stats.map_full_execs)) ||
-            !json_add(reply, "map_full_failed", json_object_new_int64((int64_t) stats.map_full_failed)) ||
-            !json_add(reply, "probe_misses", json_object_new_int64((int64_t) misses)) ||
-            !json_add(reply, "returns_missed", json_object_new_int64((int64_t) stats.returns_missed)) ||
-            !json_add(reply, "history_events", json_object_new_int64((int64_t) history_size(m->history))))
-                return -ENOMEM;
-        return 0;
-}
-
-/* What the daemon did to keep clients from hurting each other. */
-static bool add_clients(Manager *m, json_object *reply) {
-        ServerStats st;
-
-        server_get_stats(m->server, &st);
-        return json_add(reply, "clients_refused", json_object_new_int64((int64_t) st.refused)) &&
-               json_add(reply, "clients_dropped", json_object_new_int64((int64_t) st.dropped)) &&
-               json_add(reply, "clients_buffered", json_object_new_int64((int64_t) st.buffered));
-}
-
-/* Where the state file is kept, and what went wrong with it. */
-static bool add_state(Manager *m, json_object *reply) {
-        const Persist *p = &m->persist;
-        _cleanup_(freep) char *path = NULL, *error = NULL;
-
-        if (persist_enabled(p) && asprintf(&path, "%s/%s", p->dir, STATE_FILE) < 0)
-                return false;
-        if (p->dir_error)
-                error = strdup(p->dir_error);
-        else if (p->failures > 0 && asprintf(&error, "writing %s/%s failed: %s", p->dir, STATE_FILE,
-                                              strerror(-p->error)) < 0)
-                error = NULL;
-        if ((p->dir_error || p->failures > 0) && !error)
-                return false;
-        return (path ? json_add(reply, "state_file", json_object_new_string(path)) : json_add_null(reply, "state_file")) &&
-               (error ? json_add(reply, "state_error", json_object_new_string(error))
-                      : json_add_null(reply, "state_error")) &&
-               json_add(reply, "state_error_usec", json_object_new_int64(error && p->failures ? (int64_t) p->error_usec : 0)) &&
-               json_add(reply, "state_failures", json_object_new_int64((int64_t) p->failures));
-}
-
 static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call) {
-        _cleanup_(json_object_putp) json_object *reply = NULL;
-        AccessScope scope = caller_scope(m, c);
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
-        char boot_id[33];
-        int r;
-
         if (!parameters_ok(c, call, NULL, 0))
                 return 0;
-
-        reply = json_object_new_object();
-        if (!reply || !json_add(reply, "version", json_object_new_string(PROJECT_VERSION)) ||
-            !json_add(reply, "probe_mode", json_object_new_string(probe_mode_to_string(probe_get_mode(m->probe)))) ||
-            !json_add(reply, "rejected_probes", rejected_probes_to_json(&m->probe_report)) ||
-            !json_add(reply, "compat_execs", json_object_new_boolean(!m->probe_report.no_compat)) ||
-            !json_add(reply, "started_usec", json_object_new_int64((int64_t) m->started_usec)) ||
-            !json_add(reply, "uptime_usec", json_object_new_int64((int64_t) (now - m->started_monotonic_usec))) ||
-            !json_add(reply, "since_usec", json_object_new_int64((int64_t) tally_since_usec(m->tally))) ||
-            !json_add(reply, "boot_id", json_object_new_string(state_format_boot_id(m->boot_id, boot_id))) ||
-            !json_add(reply, "counts_origin", json_object_new_string(counts_origin(m))) ||
-            !json_add(reply, "pinned", json_object_new_boolean(probe_is_pinned(m->probe))) ||
-            !json_add(reply, "state_saved_usec", json_object_new_int64((int64_t) m->persist.last_saved_usec)) ||
-            !add_state(m, reply) ||
-            !json_add(reply, "map_capacity", json_object_new_int64(tally_capacity(m->tally))) ||
-            !json_add(reply, "history_capacity", json_object_new_int64((int64_t) history_capacity(m->history))) ||
-            !json_add(reply, "ring_buffer_size", json_object_new_int64(probe_get_ring_buffer_size(m->probe))) ||
-            !json_add(reply, "clients", json_object_new_int64((int64_t) server_n_connections(m->server))) ||
-            !add_clients(m, reply) ||
-            !json_add(reply, "access", json_object_new_string(access_scope_to_string(scope))) ||
-            (m->has_access_gid &&
-             !json_add(reply, "access_group", json_object_new_string(m->config.access_group))))
-                return reply_oom(c);
-        if (scope == ACCESS_ALL) {
-                r = add_totals(m, reply);
-                if (r == -ENOMEM)
-                        return reply_oom(c);
-                if (r < 0)
-                        return reply_kernel_error(c, r, "Reading the counts");
-        }
-        return connection_reply(c, reply);
-}
-
-/* A reset whose snapshot could not be written: nothing was reset. */
-static int reply_state_error(Manager *m, Connection *c, int error) {
-        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
-        _cleanup_(freep) char *message = NULL;
-
-        if (!p || asprintf(&message,
-                           "writing the state file in %s failed (%s), so nothing was reset: a reboot would bring "
-                           "the counts back; fix that, then reset again",
-                           m->persist.dir, strerror(-error)) < 0 ||
-            !json_add(p, "errno", json_object_new_int(-error)) || !json_add(p, "message", json_object_new_string(message)))
-                return reply_oom(c);
-        return connection_error(c, EXECCOUNT_ERROR_STATE, p);
+        return status_reply(m, c, caller_scope(m, c));
 }
 
 static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
@@ -361,11 +151,11 @@ static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {
         if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
                 return 0;
         if (!access_may_change(connection_peer_uid(c)))
-                return reply_permission_denied(m, c, "a reset");
+                return reply_permission_denied(&m->denials, c, "a reset");
 
         r = manager_reset(m, has_uid, uid, &not_saved);
         if (r < 0 && not_saved)
-                return reply_state_error(m, c, r);
+                return reply_state_error(c, m->persist.dir, r);
         if (r < 0)
                 return reply_kernel_error(c, r, has_uid ? "Resetting the UID's counts" : "Resetting the counts");
         if (has_uid)
@@ -385,7 +175,7 @@ static int method_reload(Manager *m, Connection *c, const VarlinkCall *call) {
         if (!parameters_ok(c, call, NULL, 0))
                 return 0;
         if (!access_may_change(connection_peer_uid(c)))
-                return reply_permission_denied(m, c, "a reload");
+                return reply_permission_denied(&m->denials, c, "a reload");
         log_info("Reload requested by client (pid %d, uid %u).", (int) connection_peer_pid(c), connection_peer_uid(c));
         r = manager_reload(m, &error);
         if (r >= 0)

@@ -144,9 +144,7 @@ static int events_reply_unwait(EventsReply *r) {
                 size_t len;
 
                 /* Nothing of the reply is written yet: the call just fails. */
-                if (!p || json_object_object_add(p, "reason", json_object_new_string(
-                                                     "the reply would take more than the caller's UID may hold of "
-                                                     "the daemon's buffers (MaxBufferPerUID=)")) != 0 ||
+                if (!p || json_object_object_add(p, "reason", json_object_new_string(REPLY_LIMIT_REASON)) != 0 ||
                     varlink_error_format(EXECCOUNT_ERROR_LIMIT, p, &m, &len) < 0)
                         return -ENOMEM;
                 k = connection_write(r->connection, m, len);
