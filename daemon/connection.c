@@ -6,7 +6,10 @@
  * one that goes over its share loses what it was sent with an error. A client that sends
  * garbage or too much is answered with an error and dropped; one that does not read is
  * dropped too. Work is done in steps (connection_step()), one call or one part of a reply
- * at a time, so that the server can take turns between connections. */
+ * at a time, so that the server can take turns between connections.
+ *
+ * This file: a connection's life, its steps, and its socket's events. What it receives
+ * is in connection-input.c, what it sends in connection-output.c. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,16 +18,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "json-util.h"
 #include "log.h"
-#include "message-ids.h"
-#include "protocol.h"
 #include "server-internal.h"
 #include "time-util.h"
-
-#define READ_CHUNK (16 * 1024)
-/* Output buffers up to this size are kept for the next reply or part. */
-#define OUTPUT_KEEP (CONNECTION_CHUNK + 64 * 1024)
 
 size_t connection_output_pending(const Connection *c) {
         return c->out_end - c->out_start;
@@ -104,7 +100,7 @@ int connection_new(Server *s, int fd, const struct ucred *peer, bool privileged,
         return 0;
 }
 
-static void producer_done(Connection *c) {
+void connection_producer_done(Connection *c) {
         void (*free_fn)(void *) = c->producer_free;
         void *state = c->producer_state;
 
@@ -121,7 +117,7 @@ static void producer_done(Connection *c) {
                 free_fn(state);
 }
 
-static void free_input(Connection *c) {
+void connection_free_input(Connection *c) {
         if (c->in_alloc > 0)
                 connection_uncharge(c, c->in_alloc);
         free(c->in);
@@ -129,7 +125,7 @@ static void free_input(Connection *c) {
         c->in_size = c->in_alloc = 0;
 }
 
-static void free_output(Connection *c) {
+void connection_free_output(Connection *c) {
         if (c->out_alloc > 0)
                 connection_uncharge(c, c->out_alloc);
         free(c->out);
@@ -143,8 +139,8 @@ void connection_kill(Connection *c) {
         /* The producer's state is freed with the connection, at the next sweep: it may be
          * in a list being walked right now (another stream's charge can kill this one).
          * What it holds is given back now, with the rest. */
-        free_input(c);
-        free_output(c);
+        connection_free_input(c);
+        connection_free_output(c);
         if (c->user) {
                 budget_uncharge(&c->server->budget, c->user, c->charged);
                 c->charged = 0;
@@ -160,7 +156,7 @@ Connection *connection_free(Connection *c) {
         if (!c)
                 return NULL;
         connection_kill(c);
-        producer_done(c);
+        connection_producer_done(c);
         if (c->throttled_until_usec > 0)
                 server_unthrottle(c->server, c);
         if (c->prev)
@@ -176,400 +172,17 @@ Connection *connection_free(Connection *c) {
         return NULL;
 }
 
-int connection_charge(Connection *c, size_t n) {
-        if (c->dead)
-                return -ENOTCONN;
-        return server_charge(c->server, c, n);
-}
-
-void connection_uncharge(Connection *c, size_t n) {
-        /* A dead connection gave everything back at once. */
-        if (c->dead || n == 0)
-                return;
-        n = MIN(n, c->charged);
-        budget_uncharge(&c->server->budget, c->user, n);
-        c->charged -= n;
-}
-
-/* Room for len more bytes of output, charged; force: whatever the budget says (for the
- * small error that ends a connection). */
-static int output_reserve(Connection *c, size_t len, bool force) {
-        size_t pending = connection_output_pending(c), want;
-        char *p;
-        int r;
-
-        if (c->out_end + len <= c->out_alloc)
-                return 0;
-        /* Move pending output to the front before growing. */
-        if (c->out_start > 0) {
-                memmove(c->out, c->out + c->out_start, pending);
-                c->out_start = 0;
-                c->out_end = pending;
-        }
-        if (pending + len <= c->out_alloc)
-                return 0;
-        /* Grows by at most a chunk beyond what is needed: what is held is charged. */
-        want = MAX(pending + len, MIN(c->out_alloc * 2, pending + len + CONNECTION_CHUNK));
-        r = connection_charge(c, want - c->out_alloc);
-        if (r < 0 && !force)
-                return r;
-        if (r < 0) {
-                budget_charge_force(&c->server->budget, c->user, want - c->out_alloc);
-                c->charged += want - c->out_alloc;
-        }
-        p = realloc(c->out, want);
-        if (!p) {
-                connection_uncharge(c, want - c->out_alloc);
-                return -ENOMEM;
-        }
-        c->out = p;
-        c->out_alloc = want;
-        return 0;
-}
-
-
-static int output_append(Connection *c, const char *data, size_t len, bool force) {
-        int r;
-
-        if (c->dead)
-                return -ENOTCONN;
-        if (len == 0)
-                return 0;
-        r = output_reserve(c, len, force);
-        if (r == -ENOBUFS) {
-                connection_over_budget(c, NULL);
-                return r;
-        }
-        if (r < 0) {
-                log_oom();
-                connection_kill(c);
-                return r;
-        }
-        memcpy(c->out + c->out_end, data, len);
-        c->out_end += len;
-        c->in_message = data[len - 1] != '\0';
-        c->idle_since_usec = 0;
-        server_ready(c->server, c);
-        return 0;
-}
-
-int connection_write(Connection *c, const char *data, size_t len) {
-        return output_append(c, data, len, false);
-}
-
-int connection_write_text(Connection *c, Text *t) {
-        size_t len, alloc;
-        char *p;
-        int r;
-
-        if (t->oom) {
-                text_done(t);
-                log_oom();
-                connection_kill(c);
-                return -ENOMEM;
-        }
-        if (c->dead || connection_output_pending(c) > 0 || t->alloc < c->out_alloc) {
-                r = output_append(c, t->p, t->len, false);
-                text_done(t);
-                return r;
-        }
-        /* Nothing queued: the text becomes the output buffer, uncopied. */
-        r = connection_charge(c, t->alloc - c->out_alloc);
-        if (r < 0) {
-                text_done(t);
-                connection_over_budget(c, NULL);
-                return r;
-        }
-        p = text_steal(t, &len, &alloc);
-        free(c->out);
-        c->out = p;
-        c->out_start = 0;
-        c->out_end = len;
-        c->out_alloc = alloc;
-        if (len > 0) {
-                c->in_message = p[len - 1] != '\0';
-                c->idle_since_usec = 0;
-        }
-        server_ready(c->server, c);
-        return 0;
-}
-
-/* Formats and queues a reply (error set: an error reply), unless the call was oneway. */
-static int connection_send(Connection *c, const char *error, json_object *parameters, bool force) {
-        char *m = NULL;
-        size_t len = 0;
-        int r;
-
-        c->replied = true;
-        if (c->oneway)
-                return 0;
-        r = error ? varlink_error_format(error, parameters, &m, &len) : varlink_reply_format(parameters, false, &m, &len);
-        if (r < 0)
-                return r;
-        r = output_append(c, m, len, force);
-        free(m);
-        return r;
-}
-
-int connection_reply(Connection *c, json_object *parameters) {
-        return connection_send(c, NULL, parameters, false);
-}
-
-int connection_error(Connection *c, const char *error, json_object *parameters) {
-        return connection_send(c, error, parameters, false);
-}
-
-bool connection_wants_more(const Connection *c) {
-        return c->more;
-}
-
-bool connection_oneway(const Connection *c) {
-        return c->oneway;
-}
-
-void connection_end(Connection *c, const char *error, json_object *parameters) {
-        char *nul;
-
-        if (c->dead)
-                return;
-        producer_done(c);
-        if (c->in_message) {
-                /* A message is half written: nothing can follow it. */
-                connection_kill(c);
-                return;
-        }
-        /* What was queued but not begun is dropped (all but the message in flight), and
-         * the error takes its place. */
-        nul = connection_output_pending(c) > 0 ? memchr(c->out + c->out_start, '\0', connection_output_pending(c))
-                                                : NULL;
-        if (nul)
-                c->out_end = (size_t) (nul - c->out) + 1;
-        c->oneway = false;
-        (void) connection_send(c, error, parameters, true);
-        c->close_after_flush = true;
-        server_ready(c->server, c);
-}
-
-void connection_close(Connection *c) {
-        connection_kill(c);
-}
-
-void connection_over_budget(Connection *c, const char *why) {
-        _cleanup_(json_object_putp) json_object *p = NULL;
-        char reason[512];
-
-        if (c->dead)
-                return;
-        snprintf(reason, sizeof(reason),
-                 "%s%sUID %u holds more of the daemon's buffers than it may (MaxBufferPerUID=%zu bytes for each UID, "
-                 "MaxBuffer=%zu for all)",
-                 why ?: "", why ? ": " : "", c->peer.uid, c->server->limits.max_buffer_per_uid,
-                 c->server->limits.max_buffer);
-        if (!c->user->warned) {
-                char uid[16], pid[16];
-                LogField f[] = { { "CLIENT_UID", uid }, { "CLIENT_PID", pid } };
-
-                snprintf(uid, sizeof(uid), "%u", c->peer.uid);
-                snprintf(pid, sizeof(pid), "%d", (int) c->peer.pid);
-                log_struct(LOG_WARNING, MESSAGE_ID_CLIENT_OVER_BUDGET, f, ELEMENTSOF(f),
-                           "Client (pid %s, uid %s) loses what it was being sent: %s. Further ones of this UID are "
-                           "not logged while it stays connected.",
-                           pid, uid, reason);
-                c->user->warned = true;
-        }
-        c->server->n_dropped++;
-        p = json_object_new_object();
-        if (!p || !json_add(p, "reason", json_object_new_string(reason))) {
-                connection_kill(c);
-                return;
-        }
-        connection_end(c, EXECCOUNT_ERROR_LIMIT, p);
-}
-
-void connection_produce(Connection *c, ConnectionProduceFn fn, void *state, void (*free_fn)(void *), bool streaming) {
-        c->replied = true;
-        c->producer = fn;
-        c->producer_state = state;
-        c->producer_free = free_fn;
-        c->streaming = streaming;
-        c->producer_waiting = false;
-        c->idle_since_usec = 0;
-        server_ready(c->server, c);
-}
-
-void connection_wake(Connection *c) {
-        if (c->dead || !c->producer_waiting)
-                return;
-        c->producer_waiting = false;
-        server_ready(c->server, c);
-}
-
-void *connection_producer_state(const Connection *c) {
-        return c->producer ? c->producer_state : NULL;
-}
-
-uid_t connection_peer_uid(const Connection *c) {
-        return c->peer.uid;
-}
-
-pid_t connection_peer_pid(const Connection *c) {
-        return c->peer.pid;
-}
-
-bool connection_privileged(const Connection *c) {
-        return c->privileged;
-}
-
-static void log_protocol_error(Connection *c, const char *reason) {
-        char pid[16], uid[16], n[24];
-        uint64_t suppressed;
-        bool pass = ratelimit_pass(&c->server->protocol_errors, now_usec(CLOCK_MONOTONIC), &suppressed);
-
-        if (suppressed > 0) {
-                snprintf(n, sizeof(n), "%" PRIu64, suppressed);
-                LogField f[] = { { "CLIENT_ERRORS_SUPPRESSED", n } };
-                log_struct(LOG_NOTICE, NULL, f, ELEMENTSOF(f), "Left out %" PRIu64 " more client protocol errors.",
-                           suppressed);
-        }
-        if (!pass)
-                return;
-        snprintf(pid, sizeof(pid), "%d", (int) c->peer.pid);
-        snprintf(uid, sizeof(uid), "%u", c->peer.uid);
-        LogField f[] = { { "CLIENT_PID", pid }, { "CLIENT_UID", uid }, { "REASON", reason } };
-        log_struct(LOG_NOTICE, MESSAGE_ID_CLIENT_PROTOCOL_ERROR, f, ELEMENTSOF(f),
-                   "Client (pid %s, uid %s) broke the protocol: %s; closing its connection.", pid, uid, reason);
-}
-
-static void connection_protocol_error(Connection *c, const char *reason) {
-        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
-
-        log_protocol_error(c, reason);
-        if (!p || json_object_object_add(p, "reason", json_object_new_string(reason)) != 0) {
-                connection_kill(c);
-                return;
-        }
-        connection_end(c, EXECCOUNT_ERROR_PROTOCOL, p);
-}
-
-/* Answers with an error carrying one string parameter, or drops the connection. */
-static void reply_error_with(Connection *c, const char *error, const char *name, const char *value) {
-        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
-
-        if (p && json_object_object_add(p, name, json_object_new_string(value)) == 0)
-                (void) connection_error(c, error, p);
-        else
-                connection_kill(c);
-}
-
-static void connection_dispatch(Connection *c, const char *text, size_t len) {
-        VarlinkCall call = {};
-        const char *reason = NULL;
-        int r;
-
-        if (c->streaming) {
-                connection_protocol_error(c, "new call while a streaming call is active");
-                return;
-        }
-
-        r = varlink_call_parse(text, len, &call, &reason);
-        if (r == -ENOMEM) {
-                log_oom();
-                connection_kill(c);
-                return;
-        }
-        if (r < 0) {
-                connection_protocol_error(c, reason);
-                return;
-        }
-
-        c->oneway = call.oneway;
-        c->more = call.more;
-        c->replied = false;
-        c->idle_since_usec = 0;
-        if (call.upgrade)
-                /* No protocol to upgrade to here. */
-                reply_error_with(c, VARLINK_ERROR_INVALID_PARAMETER, "parameter", "upgrade");
-        else {
-                c->server->callbacks.handler(c->server, c, &call, c->server->callbacks.userdata);
-                if (!c->replied && !c->dead) {
-                        /* Every handler answers; this is a bug, but the client must not hang. */
-                        log_error("No reply to %s, answering with an error.", call.method);
-                        reply_error_with(c, VARLINK_ERROR_METHOD_NOT_IMPLEMENTED, "method", call.method);
-                }
-        }
-        varlink_call_done(&call);
-}
-
-/* The length of the first complete message in the input, or -1. */
-static ssize_t complete_message(const Connection *c) {
-        const char *end = c->in_size > 0 ? memchr(c->in, '\0', c->in_size) : NULL;
-
-        return end ? end - c->in : -1;
-}
-
 bool connection_has_work(const Connection *c) {
         if (c->dead || connection_output_pending(c) > 0)
                 return false;
         /* A call while streaming: the protocol error is the work. */
-        if (c->streaming && !c->close_after_flush && complete_message(c) >= 0)
+        if (c->streaming && !c->close_after_flush && connection_complete_message(c) >= 0)
                 return true;
         if (c->throttled_until_usec > 0)
                 return false;
         if (c->producer)
                 return !c->producer_waiting;
-        return !c->close_after_flush && complete_message(c) >= 0;
-}
-
-static void connection_flush(Connection *c) {
-        bool progress = false;
-
-        while (!c->dead && connection_output_pending(c) > 0) {
-                ssize_t n = send(c->fd, c->out + c->out_start, connection_output_pending(c),
-                                 MSG_DONTWAIT | MSG_NOSIGNAL);
-
-                if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                break;
-                        log_debug_errno(errno, "Client (pid %d) went away: %m", (int) c->peer.pid);
-                        connection_kill(c);
-                        return;
-                }
-                c->out_start += (size_t) n;
-                progress = true;
-        }
-        if (c->dead)
-                return;
-        if (connection_output_pending(c) == 0) {
-                c->out_start = c->out_end = 0;
-                c->stalled_since_usec = 0;
-                /* A big reply's buffer goes with it, not with the connection. */
-                if (c->out_alloc > OUTPUT_KEEP)
-                        free_output(c);
-        } else if (progress || c->stalled_since_usec == 0) {
-                /* The clock starts when the socket stops taking output. */
-                c->stalled_since_usec = now_usec(CLOCK_MONOTONIC);
-                server_arm_stall_timer(c->server);
-        }
-}
-
-/* Handles the first complete call of the input. */
-static void connection_process_one(Connection *c) {
-        ssize_t len = complete_message(c);
-
-        if (len < 0)
-                return;
-        if ((size_t) len > c->server->limits.max_message_size) {
-                connection_protocol_error(c, "message too large");
-                return;
-        }
-        connection_dispatch(c, c->in, (size_t) len);
-        if (c->dead)
-                return;
-        memmove(c->in, c->in + len + 1, c->in_size - (size_t) len - 1);
-        c->in_size -= (size_t) len + 1;
-        /* An idle client costs no input buffer. */
-        if (c->in_size == 0)
-                free_input(c);
+        return !c->close_after_flush && connection_complete_message(c) >= 0;
 }
 
 void connection_step(Connection *c) {
@@ -580,9 +193,9 @@ void connection_step(Connection *c) {
         connection_flush(c);
         if (c->dead || connection_output_pending(c) > 0)
                 return;
-        if (c->streaming && !c->close_after_flush && complete_message(c) >= 0)
+        if (c->streaming && !c->close_after_flush && connection_complete_message(c) >= 0)
                 connection_process_one(c); /* refused: a call while streaming */
-        else if (!c->producer && !c->close_after_flush && c->throttled_until_usec == 0 && complete_message(c) >= 0) {
+        else if (!c->producer && !c->close_after_flush && c->throttled_until_usec == 0 && connection_complete_message(c) >= 0) {
                 uint64_t wait;
                 size_t before = c->out_end;
 
@@ -632,55 +245,11 @@ void connection_step(Connection *c) {
                         connection_kill(c);
                         return;
                 } else if (r == PRODUCE_DONE)
-                        producer_done(c);
+                        connection_producer_done(c);
                 else if (r == PRODUCE_WAIT)
                         c->producer_waiting = true;
         }
         connection_flush(c);
-}
-
-static void connection_read(Connection *c) {
-        /* Never more than one message's worth beyond what is buffered; the buffer grows
-         * only as far as a client fills it, and goes when it is empty, so that idle
-         * clients cost little. */
-        size_t max = c->server->limits.max_message_size + READ_CHUNK;
-        ssize_t n;
-
-        if (c->in_size >= max)
-                return;
-        if (c->in_alloc - c->in_size < READ_CHUNK && c->in_alloc < max) {
-                size_t want = MIN(MAX(c->in_alloc * 2, (size_t) READ_CHUNK), max);
-                char *p;
-                int r;
-
-                r = connection_charge(c, want - c->in_alloc);
-                if (r < 0) {
-                        connection_over_budget(c, NULL);
-                        return;
-                }
-                p = realloc(c->in, want);
-                if (!p) {
-                        connection_uncharge(c, want - c->in_alloc);
-                        log_oom();
-                        connection_kill(c);
-                        return;
-                }
-                c->in = p;
-                c->in_alloc = want;
-        }
-        n = read(c->fd, c->in + c->in_size, c->in_alloc - c->in_size);
-        if (n < 0) {
-                if (errno == EAGAIN || errno == EINTR)
-                        return;
-                log_debug_errno(errno, "Client (pid %d) connection failed: %m", (int) c->peer.pid);
-                connection_kill(c);
-                return;
-        }
-        if (n == 0) {
-                c->eof = true;
-                return;
-        }
-        c->in_size += (size_t) n;
 }
 
 bool connection_idle_for(const Connection *c, uint64_t now, uint64_t usec) {
@@ -696,7 +265,7 @@ void connection_update(Connection *c) {
                 return;
 
         /* Input that can never become a call, once the ones before it are answered. */
-        if (!c->close_after_flush && complete_message(c) < 0) {
+        if (!c->close_after_flush && connection_complete_message(c) < 0) {
                 if (c->in_size > c->server->limits.max_message_size)
                         connection_protocol_error(c, "message too large");
                 else if (c->eof && c->in_size > 0)
@@ -711,12 +280,12 @@ void connection_update(Connection *c) {
         if (c->eof && c->streaming)
                 log_debug("Client (pid %d) that streams shut down its side: gone.", (int) c->peer.pid);
         if ((c->eof && c->streaming) || (c->close_after_flush && pending == 0) ||
-            (c->eof && pending == 0 && !c->producer && complete_message(c) < 0)) {
+            (c->eof && pending == 0 && !c->producer && connection_complete_message(c) < 0)) {
                 connection_kill(c);
                 return;
         }
 
-        busy = c->producer || pending > 0 || complete_message(c) >= 0;
+        busy = c->producer || pending > 0 || connection_complete_message(c) >= 0;
         if (busy)
                 c->idle_since_usec = 0;
         else if (c->idle_since_usec == 0)
@@ -729,6 +298,22 @@ void connection_update(Connection *c) {
                 events |= EPOLLOUT;
         if (sd_event_source_set_io_events(c->io, events) < 0)
                 connection_kill(c);
+}
+
+void *connection_producer_state(const Connection *c) {
+        return c->producer ? c->producer_state : NULL;
+}
+
+uid_t connection_peer_uid(const Connection *c) {
+        return c->peer.uid;
+}
+
+pid_t connection_peer_pid(const Connection *c) {
+        return c->peer.pid;
+}
+
+bool connection_privileged(const Connection *c) {
+        return c->privileged;
 }
 
 static int on_connection_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

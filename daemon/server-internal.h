@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* server-internal.h: what server.c and connection.c share, and nobody else sees. */
+/* server-internal.h: what the server's files (server*.c, connection*.c) share, and nobody
+ * else sees. */
 #pragma once
 
 #include <sys/socket.h>
@@ -117,3 +118,24 @@ void connection_update(Connection *c);
 /* Whether the connection has sent nothing and has no call in flight since before
  * now - usec. */
 bool connection_idle_for(const Connection *c, uint64_t now, uint64_t usec);
+
+/* How much a connection reads at a time. */
+#define READ_CHUNK (16 * 1024)
+
+/* connection.c */
+void connection_producer_done(Connection *c);
+void connection_free_input(Connection *c);
+void connection_free_output(Connection *c);
+/* connection-input.c: the length of the first complete message of the input, or -1. */
+ssize_t connection_complete_message(const Connection *c);
+void connection_read(Connection *c);
+/* Handles the first complete call of the input. */
+void connection_process_one(Connection *c);
+/* Answers with ProtocolError and closes the connection once it is sent. */
+void connection_protocol_error(Connection *c, const char *reason);
+/* connection-output.c: writes queued output as far as the socket takes it. */
+void connection_flush(Connection *c);
+
+/* server-accept.c: the listening socket's and the refusal report's handlers. */
+int server_on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata);
+int server_on_refusal_timer(sd_event_source *source, uint64_t usec, void *userdata);
