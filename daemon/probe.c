@@ -4,7 +4,11 @@
  *
  * A mode is accepted only once its programs have really loaded and attached: that is the
  * feature probe. Cheap checks before it (BTF, kprobe support) only make the reason for a
- * rejection clearer. */
+ * rejection clearer.
+ *
+ * This file: trying the modes in turn, and the pins and links kept between daemons.
+ * Loading and attaching one mode is in probe-load.c; what a probe offers once made (its
+ * maps, their bookkeeping, its settings) in probe-maps.c. */
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -20,27 +24,8 @@
 #include "execcount.skel.h"
 #include "log.h"
 #include "pins.h"
-#include "probe.h"
+#include "probe-internal.h"
 #include "programs.h"
-
-struct Probe {
-        struct execcount_bpf *skel; /* NULL when the probes are an earlier daemon's */
-        int fds[_PIN_MAP_MAX]; /* the maps: the skeleton's, or pinned ones */
-        ProbeMode mode;
-        ProbeOrigin origin;
-        char *pin_dir;
-        int pin_lock_fd; /* held while the pins are ours */
-        Links links; /* where the links are kept between daemons */
-        uint64_t build_id;
-        struct exec_tunables tunables; /* as last written */
-        uint32_t max_uids;
-        uint32_t ring_buffer_size;
-        uint32_t counts_map_id;
-        /* Links of an earlier daemon to let go of right before attaching: pinned in a
-         * directory that is not used (refused_pin_dir), or stored. */
-        bool drop_before_attach;
-        char *refused_pin_dir;
-};
 
 static const char *const origin_names[_PROBE_ORIGIN_MAX] = {
         [PROBE_ORIGIN_FRESH] = "fresh",
@@ -94,14 +79,7 @@ void probe_report_done(ProbeReport *r) {
         *r = (ProbeReport) {};
 }
 
-static bool kernel_has_kprobes(void) {
-        /* The perf kprobe PMU, or the legacy tracefs interface libbpf falls back to. */
-        return access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0 ||
-               access("/sys/kernel/tracing/kprobe_events", F_OK) == 0 ||
-               access("/sys/kernel/debug/tracing/kprobe_events", F_OK) == 0;
-}
-
-_printf_(2, 3) static int reject(char **ret_reason, const char *fmt, ...) {
+_printf_(2, 3) int probe_reject(char **ret_reason, const char *fmt, ...) {
         va_list ap;
         int r;
 
@@ -115,18 +93,7 @@ _printf_(2, 3) static int reject(char **ret_reason, const char *fmt, ...) {
         return 0;
 }
 
-/* Names what a failure to load means for the mode, where errno says enough. */
-static const char *load_hint(ProbeMode mode, int error) {
-        if (error == -EPERM && mode == PROBE_FENTRY)
-                return " (BPF trampolines are unavailable: ftrace disabled or locked down)";
-        if (error == -EPERM)
-                return " (needs root, or CAP_BPF and CAP_PERFMON)";
-        if (error == -ENOENT && mode == PROBE_KPROBE)
-                return " (the kernel has no kprobes: CONFIG_KPROBES unset?)";
-        return "";
-}
-
-static struct bpf_map *skel_map(struct execcount_bpf *skel, PinnedMap m) {
+struct bpf_map *probe_skel_map(struct execcount_bpf *skel, PinnedMap m) {
         switch (m) {
         case PIN_COUNTS:
                 return skel->maps.counts;
@@ -143,46 +110,6 @@ static struct bpf_map *skel_map(struct execcount_bpf *skel, PinnedMap m) {
         }
 }
 
-/* Makes and fills what is new, before the programs attach: copies counts out of a map
- * of another size, or lets the caller restore them. */
-static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, const Adoption *a,
-                         bool reused[_PIN_MAP_MAX], ProbeOrigin *ret_origin, char **ret_reason) {
-        int counts_fd = bpf_map__fd(skel->maps.counts);
-        struct exec_meta meta = a->has_meta ? a->meta : (struct exec_meta) {};
-        uint32_t zero = 0;
-        int r;
-
-        if (reused[PIN_COUNTS]) {
-                *ret_origin = PROBE_ORIGIN_PINNED_MAPS;
-                return 0;
-        }
-        if (a->old_counts_fd >= 0) {
-                size_t dropped;
-
-                r = counts_copy(a->old_counts_fd, a->old_counts_capacity, counts_fd, &dropped);
-                if (r < 0)
-                        return reject(ret_reason, "copying the pinned counts failed: %s", strerror(-r)), r;
-                if (dropped > 0)
-                        log_warning("%zu UIDs' counts did not fit into the smaller map (MaxUIDs=%u) and are lost.",
-                                    dropped, opts->max_uids);
-                *ret_origin = PROBE_ORIGIN_MIGRATED;
-        } else {
-                *ret_origin = PROBE_ORIGIN_FRESH;
-                if (opts->restore) {
-                        r = opts->restore(counts_fd, bpf_map__fd(skel->maps.stats), bpf_map__fd(skel->maps.meta),
-                                          opts->userdata);
-                        if (r < 0)
-                                return reject(ret_reason, "restoring the counts failed: %s", strerror(-r)), r;
-                        return 0;
-                }
-        }
-        /* Counts carried over keep their bookkeeping. */
-        if (!reused[PIN_META] && a->has_meta &&
-            bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, BPF_ANY) < 0)
-                return reject(ret_reason, "writing the bookkeeping failed: %m"), negative_errno();
-        return 0;
-}
-
 /* What identifies this build's programs: FNV-1a of the BPF object. */
 static uint64_t build_id(void) {
         size_t size;
@@ -194,112 +121,6 @@ static uint64_t build_id(void) {
         return h;
 }
 
-/* Lets go of links an earlier daemon kept, right before new programs attach: the old ones
- * must not count next to the new ones, and should count until then. */
-static void drop_old_links(Probe *p, Adoption *a, ProbeReport *report) {
-        int n;
-
-        if (p->drop_before_attach) {
-                /* Not pinning: links pinned where the pins are not used, and stored ones,
-                 * would count into maps no daemon reads. */
-                p->links.pin_dir = p->refused_pin_dir;
-                n = links_drop_all(&p->links);
-                p->links.pin_dir = NULL;
-                p->drop_before_attach = false;
-                if (n < 0)
-                        log_warning_errno(n, "Failed to let go of the probes an earlier daemon kept: %m");
-                else
-                        report->stale_links_dropped = n;
-                return;
-        }
-        if (!a || !a->links_unusable || a->links_dropped)
-                return;
-        n = links_drop_all(&p->links);
-        if (n < 0)
-                log_warning_errno(n, "Failed to let go of the kept probes: %m");
-        a->links_dropped = true;
-}
-
-static int probe_try(Probe *p, const ProbeOptions *opts, ProbeMode mode, const struct btf *vmlinux,
-                     Adoption *a, ProbeReport *report, char **ret_reason) {
-        struct execcount_bpf *skel = NULL;
-        struct bpf_program *prog;
-        bool reused[_PIN_MAP_MAX] = {};
-        struct exec_meta meta;
-        uint32_t zero = 0;
-        int r;
-
-        if (!vmlinux)
-                return reject(ret_reason, "the kernel exposes no BTF (/sys/kernel/btf/vmlinux), which every "
-                                          "mode needs"), -EOPNOTSUPP;
-        if (mode == PROBE_FENTRY && !kernel_has_function(vmlinux, "__x64_sys_execve"))
-                return reject(ret_reason, "the kernel's BTF does not describe __x64_sys_execve"), -EOPNOTSUPP;
-        if (mode == PROBE_KPROBE && !kernel_has_kprobes())
-                return reject(ret_reason, "the kernel has no kprobe support (no kprobe PMU, no kprobe_events; "
-                                          "CONFIG_KPROBES unset?)"), -EOPNOTSUPP;
-
-        skel = execcount_bpf__open();
-        if (!skel) {
-                r = negative_errno();
-                return reject(ret_reason, "opening the BPF object failed: %s", strerror(-r)), r;
-        }
-
-        bpf_object__for_each_program(prog, skel->obj)
-                bpf_program__set_autoload(prog, program_in_mode(bpf_program__name(prog), mode, vmlinux));
-
-        r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
-        if (r >= 0)
-                r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
-        for (int m = 0; m < _PIN_MAP_MAX && r >= 0; m++)
-                if (a && a->fds[m] >= 0) {
-                        r = bpf_map__reuse_fd(skel_map(skel, m), a->fds[m]);
-                        reused[m] = r >= 0;
-                }
-        if (r < 0) {
-                execcount_bpf__destroy(skel);
-                return reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r;
-        }
-        /* Wake the reader early when a quarter of the ring waits, whatever the interval. */
-        skel->rodata->wakeup_backlog_bytes = opts->ring_buffer_size / 4;
-
-        r = execcount_bpf__load(skel);
-        if (r < 0) {
-                execcount_bpf__destroy(skel);
-                return reject(ret_reason, "loading the %s programs failed: %s%s", probe_mode_to_string(mode),
-                              strerror(-r), load_hint(mode, r)), r;
-        }
-
-        r = fill_new_maps(opts, skel, a ? a : &(Adoption) { .old_counts_fd = -EBADF }, reused, &p->origin,
-                          ret_reason);
-        if (r >= 0 && bpf_map_lookup_elem(bpf_map__fd(skel->maps.meta), &zero, &meta) < 0)
-                r = negative_errno();
-        if (r >= 0) {
-                meta.layout_version = EXECCOUNT_LAYOUT_VERSION;
-                meta.probe_mode = mode;
-                meta.build_id = p->build_id;
-                if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, BPF_ANY) < 0)
-                        r = negative_errno();
-        }
-        if (r < 0) {
-                execcount_bpf__destroy(skel);
-                return *ret_reason ? r : (reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r);
-        }
-
-        drop_old_links(p, a, report);
-        r = execcount_bpf__attach(skel);
-        if (r < 0) {
-                execcount_bpf__destroy(skel);
-                return reject(ret_reason, "attaching the %s programs failed: %s%s", probe_mode_to_string(mode),
-                              strerror(-r), load_hint(mode, r)), r;
-        }
-
-        p->skel = skel;
-        for (int m = 0; m < _PIN_MAP_MAX; m++)
-                p->fds[m] = bpf_map__fd(skel_map(skel, m));
-        p->mode = mode;
-        return 0;
-}
-
 /* Pins the maps, so that the counts outlive this daemon. */
 static int probe_pin_maps(Probe *p, char **ret_error) {
         int r;
@@ -307,7 +128,7 @@ static int probe_pin_maps(Probe *p, char **ret_error) {
         for (int m = 0; m < _PIN_MAP_MAX; m++) {
                 r = pins_pin_map(p->pin_dir, m, p->fds[m]);
                 if (r < 0)
-                        return reject(ret_error, "pinning the %s map in %s failed: %s", pinned_map_name(m),
+                        return probe_reject(ret_error, "pinning the %s map in %s failed: %s", pinned_map_name(m),
                                       p->pin_dir, strerror(-r)), r;
         }
         return 0;
@@ -326,7 +147,7 @@ static int probe_keep_links(Probe *p, char **ret_error) {
                         continue;
                 r = links_keep(&p->links, s->progs[i].name, link);
                 if (r < 0)
-                        return reject(ret_error, "keeping the %s probe %s failed: %s", s->progs[i].name,
+                        return probe_reject(ret_error, "keeping the %s probe %s failed: %s", s->progs[i].name,
                                       p->links.keeper == LINKS_FDSTORE ? "in systemd's fd store" : "pinned",
                                       strerror(-r)), r;
         }
@@ -417,11 +238,11 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                 } else {
                         /* Without a pin directory nothing survives the daemon, but it counts. */
                         if (fs == -EPERM)
-                                r = reject(&report->pin_error,
+                                r = probe_reject(&report->pin_error,
                                            "%s may be written by other users than its owner (chmod go-w)",
                                            p->pin_dir);
                         else
-                                r = reject(&report->pin_error, "%s is not in a BPF file system%s%s", p->pin_dir,
+                                r = probe_reject(&report->pin_error, "%s is not in a BPF file system%s%s", p->pin_dir,
                                            fs < 0 ? ": " : "", fs < 0 ? strerror(-fs) : "");
                         if (r < 0)
                                 goto finish;
@@ -464,7 +285,7 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                 ProbeMode m = opts->mode == PROBE_AUTO ? auto_order[i] : opts->mode;
 
                 probing_quietly = opts->mode == PROBE_AUTO && m != PROBE_TRACEPOINT;
-                r = probe_try(p, opts, m, vmlinux, adopted ? &adoption : NULL, report, &report->rejected[m]);
+                r = probe_load_mode(p, opts, m, vmlinux, adopted ? &adoption : NULL, report, &report->rejected[m]);
                 probing_quietly = false;
                 if (r >= 0 || r == -ENOMEM || opts->mode != PROBE_AUTO)
                         break;
@@ -522,7 +343,7 @@ int probe_new_unattached(const ProbeOptions *opts, Probe **ret) {
         }
         p->skel = skel;
         for (int m = 0; m < _PIN_MAP_MAX; m++)
-                p->fds[m] = bpf_map__fd(skel_map(skel, m));
+                p->fds[m] = bpf_map__fd(probe_skel_map(skel, m));
         p->pin_lock_fd = -EBADF;
         p->counts_map_id = map_id(p->fds[PIN_COUNTS]);
         p->mode = opts->mode;
@@ -545,112 +366,4 @@ Probe *probe_free(Probe *p) {
         free(p->refused_pin_dir);
         free(p);
         return NULL;
-}
-
-int probe_detach(Probe *p) {
-        return links_release_for_stop(&p->links);
-}
-
-bool probe_links_in_fdstore(const Probe *p) {
-        return p->links.keeper == LINKS_FDSTORE;
-}
-
-ProbeMode probe_get_mode(const Probe *p) {
-        return p->mode;
-}
-
-ProbeOrigin probe_get_origin(const Probe *p) {
-        return p->origin;
-}
-
-bool probe_is_pinned(const Probe *p) {
-        return p->pin_dir != NULL;
-}
-
-int probe_get_counts_fd(const Probe *p) {
-        return p->fds[PIN_COUNTS];
-}
-
-int probe_get_stats_fd(const Probe *p) {
-        return p->fds[PIN_STATS];
-}
-
-int probe_get_events_fd(const Probe *p) {
-        return p->fds[PIN_EVENTS];
-}
-
-uint32_t probe_get_max_uids(const Probe *p) {
-        return p->max_uids;
-}
-
-uint32_t probe_get_ring_buffer_size(const Probe *p) {
-        return p->ring_buffer_size;
-}
-
-int probe_read_misses(const Probe *p, uint64_t *ret) {
-        struct bpf_program *prog;
-        uint64_t total = 0;
-
-        if (p->skel)
-                bpf_object__for_each_program(prog, p->skel->obj) {
-                        struct bpf_prog_info info = {};
-                        __u32 len = sizeof(info);
-
-                        if (!bpf_program__autoload(prog))
-                                continue;
-                        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) < 0)
-                                return negative_errno();
-                        total += info.recursion_misses;
-                }
-        *ret = total;
-        return 0;
-}
-
-int probe_set_reader_polling(Probe *p, uint64_t until_boot_ns) {
-        uint32_t zero = 0;
-
-        p->tunables.reader_polls_until_ns = until_boot_ns;
-        return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &p->tunables, BPF_ANY) < 0 ? negative_errno() : 0;
-}
-
-int probe_set_tunables(Probe *p, const ProbeOptions *opts) {
-        struct exec_tunables t = { .wakeup_interval_ns = opts->wakeup_interval_usec * NSEC_PER_USEC,
-                                   .reader_polls_until_ns = p->tunables.reader_polls_until_ns };
-        uint32_t zero = 0;
-
-        if (opts->failed_rate_burst > 0 && opts->failed_rate_interval_usec > 0) {
-                t.fail_event_spacing_ns = MAX(opts->failed_rate_interval_usec * NSEC_PER_USEC / opts->failed_rate_burst,
-                                              (uint64_t) 1);
-                t.fail_event_window_ns = t.fail_event_spacing_ns * opts->failed_rate_burst;
-        }
-
-        p->tunables = t;
-        return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &t, BPF_ANY) < 0 ? negative_errno() : 0;
-}
-
-int probe_read_meta(const Probe *p, struct exec_meta *ret) {
-        uint32_t zero = 0;
-
-        return bpf_map_lookup_elem(p->fds[PIN_META], &zero, ret) < 0 ? negative_errno() : 0;
-}
-
-int probe_write_meta(Probe *p, const struct exec_meta *meta) {
-        uint32_t zero = 0;
-
-        return bpf_map_update_elem(p->fds[PIN_META], &zero, meta, BPF_ANY) < 0 ? negative_errno() : 0;
-}
-
-int probe_mark_kept(Probe *p, uint64_t usec) {
-        struct exec_meta meta;
-        int r;
-
-        r = probe_read_meta(p, &meta);
-        if (r < 0)
-                return r;
-        meta.kept_usec = usec;
-        return probe_write_meta(p, &meta);
-}
-
-uint32_t probe_get_counts_map_id(const Probe *p) {
-        return p->counts_map_id;
 }

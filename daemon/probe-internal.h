@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* probe-internal.h: what probe.c and probe-maps.c share. */
+#pragma once
+
+#include <bpf/btf.h>
+
+#include "adopt.h"
+#include "links.h"
+#include "pins.h"
+#include "probe.h"
+
+struct Probe {
+        struct execcount_bpf *skel; /* NULL when the probes are an earlier daemon's */
+        int fds[_PIN_MAP_MAX]; /* the maps: the skeleton's, or pinned ones */
+        ProbeMode mode;
+        ProbeOrigin origin;
+        char *pin_dir;
+        int pin_lock_fd; /* held while the pins are ours */
+        Links links; /* where the links are kept between daemons */
+        uint64_t build_id;
+        struct exec_tunables tunables; /* as last written */
+        uint32_t max_uids;
+        uint32_t ring_buffer_size;
+        uint32_t counts_map_id;
+        /* Links of an earlier daemon to let go of right before attaching: pinned in a
+         * directory that is not used (refused_pin_dir), or stored. */
+        bool drop_before_attach;
+        char *refused_pin_dir;
+};
+
+struct execcount_bpf;
+struct bpf_map;
+
+/* probe.c: sets *ret_reason to the formatted reason; -ENOMEM if it cannot. */
+_printf_(2, 3) int probe_reject(char **ret_reason, const char *fmt, ...);
+struct bpf_map *probe_skel_map(struct execcount_bpf *skel, PinnedMap m);
+/* probe-load.c: loads and attaches mode's programs into p, over the maps of a (pinned
+ * ones, or NULL for fresh); the reason in *ret_reason when the mode does not work. */
+int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const struct btf *vmlinux, Adoption *a,
+                    ProbeReport *report, char **ret_reason);

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* probe-load.c: loading one mode's programs into maps (fresh, reused or migrated from
+ * pinned ones) and attaching them; the reason when that fails. */
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "counts.h"
+#include "execcount.skel.h"
+#include "log.h"
+#include "probe-internal.h"
+#include "programs.h"
+
+static bool kernel_has_kprobes(void) {
+        /* The perf kprobe PMU, or the legacy tracefs interface libbpf falls back to. */
+        return access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0 ||
+               access("/sys/kernel/tracing/kprobe_events", F_OK) == 0 ||
+               access("/sys/kernel/debug/tracing/kprobe_events", F_OK) == 0;
+}
+
+/* Names what a failure to load means for the mode, where errno says enough. */
+static const char *load_hint(ProbeMode mode, int error) {
+        if (error == -EPERM && mode == PROBE_FENTRY)
+                return " (BPF trampolines are unavailable: ftrace disabled or locked down)";
+        if (error == -EPERM)
+                return " (needs root, or CAP_BPF and CAP_PERFMON)";
+        if (error == -ENOENT && mode == PROBE_KPROBE)
+                return " (the kernel has no kprobes: CONFIG_KPROBES unset?)";
+        return "";
+}
+
+/* Makes and fills what is new, before the programs attach: copies counts out of a map
+ * of another size, or lets the caller restore them. */
+static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, const Adoption *a,
+                         bool reused[_PIN_MAP_MAX], ProbeOrigin *ret_origin, char **ret_reason) {
+        int counts_fd = bpf_map__fd(skel->maps.counts);
+        struct exec_meta meta = a->has_meta ? a->meta : (struct exec_meta) {};
+        uint32_t zero = 0;
+        int r;
+
+        if (reused[PIN_COUNTS]) {
+                *ret_origin = PROBE_ORIGIN_PINNED_MAPS;
+                return 0;
+        }
+        if (a->old_counts_fd >= 0) {
+                size_t dropped;
+
+                r = counts_copy(a->old_counts_fd, a->old_counts_capacity, counts_fd, &dropped);
+                if (r < 0)
+                        return probe_reject(ret_reason, "copying the pinned counts failed: %s", strerror(-r)), r;
+                if (dropped > 0)
+                        log_warning("%zu UIDs' counts did not fit into the smaller map (MaxUIDs=%u) and are lost.",
+                                    dropped, opts->max_uids);
+                *ret_origin = PROBE_ORIGIN_MIGRATED;
+        } else {
+                *ret_origin = PROBE_ORIGIN_FRESH;
+                if (opts->restore) {
+                        r = opts->restore(counts_fd, bpf_map__fd(skel->maps.stats), bpf_map__fd(skel->maps.meta),
+                                          opts->userdata);
+                        if (r < 0)
+                                return probe_reject(ret_reason, "restoring the counts failed: %s", strerror(-r)), r;
+                        return 0;
+                }
+        }
+        /* Counts carried over keep their bookkeeping. */
+        if (!reused[PIN_META] && a->has_meta &&
+            bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, BPF_ANY) < 0)
+                return probe_reject(ret_reason, "writing the bookkeeping failed: %m"), negative_errno();
+        return 0;
+}
+
+/* Lets go of links an earlier daemon kept, right before new programs attach: the old ones
+ * must not count next to the new ones, and should count until then. */
+static void drop_old_links(Probe *p, Adoption *a, ProbeReport *report) {
+        int n;
+
+        if (p->drop_before_attach) {
+                /* Not pinning: links pinned where the pins are not used, and stored ones,
+                 * would count into maps no daemon reads. */
+                p->links.pin_dir = p->refused_pin_dir;
+                n = links_drop_all(&p->links);
+                p->links.pin_dir = NULL;
+                p->drop_before_attach = false;
+                if (n < 0)
+                        log_warning_errno(n, "Failed to let go of the probes an earlier daemon kept: %m");
+                else
+                        report->stale_links_dropped = n;
+                return;
+        }
+        if (!a || !a->links_unusable || a->links_dropped)
+                return;
+        n = links_drop_all(&p->links);
+        if (n < 0)
+                log_warning_errno(n, "Failed to let go of the kept probes: %m");
+        a->links_dropped = true;
+}
+
+int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const struct btf *vmlinux,
+                     Adoption *a, ProbeReport *report, char **ret_reason) {
+        struct execcount_bpf *skel = NULL;
+        struct bpf_program *prog;
+        bool reused[_PIN_MAP_MAX] = {};
+        struct exec_meta meta;
+        uint32_t zero = 0;
+        int r;
+
+        if (!vmlinux)
+                return probe_reject(ret_reason, "the kernel exposes no BTF (/sys/kernel/btf/vmlinux), which every "
+                                          "mode needs"), -EOPNOTSUPP;
+        if (mode == PROBE_FENTRY && !kernel_has_function(vmlinux, "__x64_sys_execve"))
+                return probe_reject(ret_reason, "the kernel's BTF does not describe __x64_sys_execve"), -EOPNOTSUPP;
+        if (mode == PROBE_KPROBE && !kernel_has_kprobes())
+                return probe_reject(ret_reason, "the kernel has no kprobe support (no kprobe PMU, no kprobe_events; "
+                                          "CONFIG_KPROBES unset?)"), -EOPNOTSUPP;
+
+        skel = execcount_bpf__open();
+        if (!skel) {
+                r = negative_errno();
+                return probe_reject(ret_reason, "opening the BPF object failed: %s", strerror(-r)), r;
+        }
+
+        bpf_object__for_each_program(prog, skel->obj)
+                bpf_program__set_autoload(prog, program_in_mode(bpf_program__name(prog), mode, vmlinux));
+
+        r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
+        if (r >= 0)
+                r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
+        for (int m = 0; m < _PIN_MAP_MAX && r >= 0; m++)
+                if (a && a->fds[m] >= 0) {
+                        r = bpf_map__reuse_fd(probe_skel_map(skel, m), a->fds[m]);
+                        reused[m] = r >= 0;
+                }
+        if (r < 0) {
+                execcount_bpf__destroy(skel);
+                return probe_reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r;
+        }
+        /* Wake the reader early when a quarter of the ring waits, whatever the interval. */
+        skel->rodata->wakeup_backlog_bytes = opts->ring_buffer_size / 4;
+
+        r = execcount_bpf__load(skel);
+        if (r < 0) {
+                execcount_bpf__destroy(skel);
+                return probe_reject(ret_reason, "loading the %s programs failed: %s%s", probe_mode_to_string(mode),
+                              strerror(-r), load_hint(mode, r)), r;
+        }
+
+        r = fill_new_maps(opts, skel, a ? a : &(Adoption) { .old_counts_fd = -EBADF }, reused, &p->origin,
+                          ret_reason);
+        if (r >= 0 && bpf_map_lookup_elem(bpf_map__fd(skel->maps.meta), &zero, &meta) < 0)
+                r = negative_errno();
+        if (r >= 0) {
+                meta.layout_version = EXECCOUNT_LAYOUT_VERSION;
+                meta.probe_mode = mode;
+                meta.build_id = p->build_id;
+                if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, BPF_ANY) < 0)
+                        r = negative_errno();
+        }
+        if (r < 0) {
+                execcount_bpf__destroy(skel);
+                return *ret_reason ? r : (probe_reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r);
+        }
+
+        drop_old_links(p, a, report);
+        r = execcount_bpf__attach(skel);
+        if (r < 0) {
+                execcount_bpf__destroy(skel);
+                return probe_reject(ret_reason, "attaching the %s programs failed: %s%s", probe_mode_to_string(mode),
+                              strerror(-r), load_hint(mode, r)), r;
+        }
+
+        p->skel = skel;
+        for (int m = 0; m < _PIN_MAP_MAX; m++)
+                p->fds[m] = bpf_map__fd(probe_skel_map(skel, m));
+        p->mode = mode;
+        return 0;
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* probe-maps.c: what a probe offers once made: its maps and their bookkeeping (the meta
+ * record), the kernel-side statistics, the settings the programs read, and how its links
+ * are kept. */
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execcount.skel.h"
+#include "probe-internal.h"
+
+int probe_detach(Probe *p) {
+        return links_release_for_stop(&p->links);
+}
+
+bool probe_links_in_fdstore(const Probe *p) {
+        return p->links.keeper == LINKS_FDSTORE;
+}
+
+ProbeMode probe_get_mode(const Probe *p) {
+        return p->mode;
+}
+
+ProbeOrigin probe_get_origin(const Probe *p) {
+        return p->origin;
+}
+
+bool probe_is_pinned(const Probe *p) {
+        return p->pin_dir != NULL;
+}
+
+int probe_get_counts_fd(const Probe *p) {
+        return p->fds[PIN_COUNTS];
+}
+
+int probe_get_stats_fd(const Probe *p) {
+        return p->fds[PIN_STATS];
+}
+
+int probe_get_events_fd(const Probe *p) {
+        return p->fds[PIN_EVENTS];
+}
+
+uint32_t probe_get_max_uids(const Probe *p) {
+        return p->max_uids;
+}
+
+uint32_t probe_get_ring_buffer_size(const Probe *p) {
+        return p->ring_buffer_size;
+}
+
+int probe_read_misses(const Probe *p, uint64_t *ret) {
+        struct bpf_program *prog;
+        uint64_t total = 0;
+
+        if (p->skel)
+                bpf_object__for_each_program(prog, p->skel->obj) {
+                        struct bpf_prog_info info = {};
+                        __u32 len = sizeof(info);
+
+                        if (!bpf_program__autoload(prog))
+                                continue;
+                        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) < 0)
+                                return negative_errno();
+                        total += info.recursion_misses;
+                }
+        *ret = total;
+        return 0;
+}
+
+int probe_set_reader_polling(Probe *p, uint64_t until_boot_ns) {
+        uint32_t zero = 0;
+
+        p->tunables.reader_polls_until_ns = until_boot_ns;
+        return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &p->tunables, BPF_ANY) < 0 ? negative_errno() : 0;
+}
+
+int probe_set_tunables(Probe *p, const ProbeOptions *opts) {
+        struct exec_tunables t = { .wakeup_interval_ns = opts->wakeup_interval_usec * NSEC_PER_USEC,
+                                   .reader_polls_until_ns = p->tunables.reader_polls_until_ns };
+        uint32_t zero = 0;
+
+        if (opts->failed_rate_burst > 0 && opts->failed_rate_interval_usec > 0) {
+                t.fail_event_spacing_ns = MAX(opts->failed_rate_interval_usec * NSEC_PER_USEC / opts->failed_rate_burst,
+                                              (uint64_t) 1);
+                t.fail_event_window_ns = t.fail_event_spacing_ns * opts->failed_rate_burst;
+        }
+
+        p->tunables = t;
+        return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &t, BPF_ANY) < 0 ? negative_errno() : 0;
+}
+
+int probe_read_meta(const Probe *p, struct exec_meta *ret) {
+        uint32_t zero = 0;
+
+        return bpf_map_lookup_elem(p->fds[PIN_META], &zero, ret) < 0 ? negative_errno() : 0;
+}
+
+int probe_write_meta(Probe *p, const struct exec_meta *meta) {
+        uint32_t zero = 0;
+
+        return bpf_map_update_elem(p->fds[PIN_META], &zero, meta, BPF_ANY) < 0 ? negative_errno() : 0;
+}
+
+int probe_mark_kept(Probe *p, uint64_t usec) {
+        struct exec_meta meta;
+        int r;
+
+        r = probe_read_meta(p, &meta);
+        if (r < 0)
+                return r;
+        meta.kept_usec = usec;
+        return probe_write_meta(p, &meta);
+}
+
+uint32_t probe_get_counts_map_id(const Probe *p) {
+        return p->counts_map_id;
+}
