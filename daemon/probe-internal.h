@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* probe-internal.h: what probe.c and probe-maps.c share. */
+/* probe-internal.h: what probe.c, probe-load.c and probe-maps.c share. */
 #pragma once
 
 #include <bpf/btf.h>
