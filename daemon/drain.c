@@ -93,17 +93,26 @@ static void timer_arm(Drain *d);
 
 void drain_set_interval(Drain *d, uint64_t usec) {
         int enabled = SD_EVENT_OFF;
+        uint64_t next;
 
+        /* Setting the same interval again changes nothing: the timer keeps its time rather
+         * than being put off, however often a client makes the manager ask. */
+        if (usec == d->interval_usec)
+                return;
         d->interval_usec = usec;
         (void) sd_event_source_get_enabled(d->timer, &enabled);
         if (!enabled)
                 return;
-        d->polls_until_ns = 0;
         if (usec > 0) {
-                /* A running timer takes the new interval now, not after a long old one. */
+                /* A running timer takes a shorter interval now, not after a long old one,
+                 * and a longer one after its next tick, never later. */
+                if (sd_event_source_get_time(d->timer, &next) >= 0 && next <= now_usec(CLOCK_MONOTONIC) + usec)
+                        return;
+                d->polls_until_ns = 0;
                 timer_arm(d);
                 return;
         }
+        d->polls_until_ns = 0;
         /* Every event wakes the loop from now on: no more polling, and what the programs
          * left for the timer is read now. */
         (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);

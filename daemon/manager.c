@@ -207,13 +207,14 @@ static int apply_flush_interval(Manager *m, const Config *c) {
         return 0;
 }
 
-/* A Watch stream started or ended: the first and the last change how often events are
- * read (n is 1 after the first came, 0 after the last went; 1 after a second went
- * changes nothing, and costs as little). */
-static void on_watchers_changed(size_t n, void *userdata) {
+/* The first Watch stream started or the last ended: how often events are read changes.
+ * Only then: setting the interval again restarts the drain timer, and a stream opened and
+ * closed over and over beside another would keep it from ever firing. */
+static void on_watching(bool any, void *userdata) {
         Manager *m = userdata;
 
-        if (n <= 1 && m->probe && m->drain && apply_flush_interval(m, &m->config) < 0)
+        /* manager_flush_interval() tells from the streams whether any are left. */
+        if (m->probe && m->drain && apply_flush_interval(m, &m->config) < 0)
                 log_warning("Failed to change how often events are read; they may come late.");
 }
 
@@ -295,7 +296,7 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         ExecLogLimits log_limits = settings_exec_log_limits(&m->config);
         exec_log_configure(m->exec_log, m->config.log_execs, &log_limits);
 
-        r = watchers_new(on_watchers_changed, m, &m->watchers);
+        r = watchers_new(on_watching, m, &m->watchers);
         if (r < 0)
                 return log_oom();
         r = drain_new(m->event, probe_get_events_fd(m->probe), manager_flush_interval(m, &m->config), on_record,

@@ -17,7 +17,7 @@ struct Watchers {
         EventsReply *all; /* the streams of every UID */
         size_t n;
         EventsReply *waiting; /* GetEvents replies waiting for the ring buffer */
-        void (*changed)(size_t n, void *userdata);
+        void (*watching)(bool any, void *userdata);
         void *userdata;
 };
 
@@ -281,7 +281,7 @@ void watchers_read(Watchers *w) {
 
 /* ---- Watch */
 
-int watchers_new(void (*changed)(size_t n, void *userdata), void *userdata, Watchers **ret) {
+int watchers_new(void (*watching)(bool any, void *userdata), void *userdata, Watchers **ret) {
         Watchers *w = calloc(1, sizeof(*w));
 
         /* As many UIDs as there can be streams. */
@@ -289,7 +289,7 @@ int watchers_new(void (*changed)(size_t n, void *userdata), void *userdata, Watc
                 free(w);
                 return -ENOMEM;
         }
-        w->changed = changed;
+        w->watching = watching;
         w->userdata = userdata;
         *ret = w;
         return 0;
@@ -321,8 +321,6 @@ static int watchers_add(Watchers *w, EventsReply *r) {
         *head = r;
         r->watchers = w;
         w->n++;
-        if (w->changed)
-                w->changed(w->n, w->userdata);
         return 0;
 }
 
@@ -352,8 +350,8 @@ static void watchers_remove(Watchers *w, EventsReply *r) {
         r->prev = r->next = NULL;
         r->watchers = NULL;
         w->n--;
-        if (w->changed)
-                w->changed(w->n, w->userdata);
+        if (w->n == 0 && w->watching)
+                w->watching(false, w->userdata);
 }
 
 int watch_start(Watchers *w, Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter) {
@@ -370,6 +368,9 @@ int watch_start(Watchers *w, Connection *c, const ExecEvent *const *events, size
                 return k;
         }
         connection_produce(c, events_reply_produce, r, events_reply_free, true);
+        /* Told once the stream is in place: what this sets off may already write to it. */
+        if (w->n == 1 && w->watching)
+                w->watching(true, w->userdata);
         return 0;
 }
 

@@ -6,7 +6,8 @@
  * the client's UID.
  *
  * The manager feeds every event read from the ring buffer to watchers_push(), beside the
- * journal and the history: nothing here calls back up. */
+ * journal and the history. This module calls up only through what it is handed: the
+ * watching callback of watchers_new() and a GetEvents reply's EventsSource. */
 #pragma once
 
 #include <stdbool.h>
@@ -45,9 +46,10 @@ typedef struct EventsSource {
  * the streams that take it, however many others there are. */
 typedef struct Watchers Watchers;
 
-/* changed(n, userdata) is called whenever a stream starts or ends, with how many there
- * are then. */
-int watchers_new(void (*changed)(size_t n, void *userdata), void *userdata, Watchers **ret);
+/* watching(true, userdata) is called once the first stream has started, watching(false,
+ * userdata) once the last has ended; nothing in between, so that streams coming and going
+ * beside another cost no more than their own work. */
+int watchers_new(void (*watching)(bool any, void *userdata), void *userdata, Watchers **ret);
 /* The streams must be gone first (with their connections). */
 Watchers *watchers_free(Watchers *w);
 DEFINE_POINTER_CLEANUP(Watchers, watchers_free);

@@ -179,6 +179,86 @@ def test_watch_own_only(d):
     expect(denied.get("error") == DENIED, f"watching another UID: {denied}")
 
 
+def churn_watch(d, uid):
+    """A Watch stream of uid's opened and closed over and over, in the background, until
+    the returned function is called; that returns how many came and went."""
+    stop_r, stop_w = os.pipe()
+
+    def churn():
+        os.close(stop_w)
+        os.set_blocking(stop_r, False)
+        n = 0
+        while True:
+            try:
+                os.read(stop_r, 1)
+                return n  # told to stop, or the parent is gone
+            except BlockingIOError:
+                pass
+            v = Varlink(d.socket)
+            v.call_raw("io.execcount.Watch", {}, more=True)
+            time.sleep(0.01)
+            v.close()
+            n += 1
+
+    result = as_user_async(uid, churn)
+    os.close(stop_r)
+
+    def stop():
+        os.write(stop_w, b"x")
+        os.close(stop_w)
+        n = result()
+        expect(n >= 20, f"UID {uid}'s streams came and went ({n} times)")
+        return n
+    return stop
+
+
+def test_watch_churn(d):
+    """A Watch stream opened and closed over and over, by another user, beside a lasting
+    one: the lasting stream's events still come at FlushIntervalSec=, not only once the
+    churn stops (each stream that came and went used to restart the drain timer)."""
+    a = new_uid()
+    v = Varlink(d.socket)
+    v.call_raw("io.execcount.Watch", {"uid": a}, more=True)
+    stop = churn_watch(d, new_uid())
+    got = []
+    try:
+        time.sleep(0.5)
+        exec_ok(a, 3)
+        v.sock.settimeout(5)
+        while len(got) < 3:
+            got.append(v.reply())
+    except TimeoutError:
+        pass
+    finally:
+        stop()  # only now: what came, came while the churn went on
+        v.close()
+    expect([e.get("parameters", {}).get("event", {}).get("uid") for e in got] == [a] * 3,
+           f"the lasting stream got UID {a}'s 3 execs within 5 s, during the churn: {got}")
+
+
+def test_journal_churn(tmp):
+    """LogExecs=yes and nobody watching: one user's Watch streams coming and going (the
+    first and the last, over and over) do not hold back another user's journal entries."""
+    path = os.path.join(tmp, "journal-churn")
+    os.mkdir(path)
+    d = Daemon(path, "[Journal]\nLogExecs=yes\n")
+    a = new_uid()
+    try:
+        stop = churn_watch(d, new_uid())
+        try:
+            time.sleep(0.5)
+            exec_ok(a, 3)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and d.read_log().count(f"UID {a} ran /bin/true") < 3:
+                time.sleep(0.05)
+            logged = d.read_log().count(f"UID {a} ran /bin/true")
+        finally:
+            stop()  # only now: what was logged, was logged while the churn went on
+        expect(logged == 3, f"UID {a}'s 3 execs in the journal within 5 s, during the churn: {logged}")
+    finally:
+        d.stop()
+
+
 def test_changes_root_only(d):
     a = new_uid()
     exec_ok(a, 1)
@@ -593,6 +673,8 @@ def main():
             (f"a member of the access group ({g.gr_name}) sees all, resets nothing",
              lambda: test_group_member(d, g)),
             ("Watch: another user's events stay private", lambda: test_watch_own_only(d)),
+            ("Watch: streams coming and going beside one hold back none of its events",
+             lambda: test_watch_churn(d)),
             ("Reset and Reload: root only", lambda: test_changes_root_only(d)),
             ("execcountctl: one line per denial", lambda: test_ctl_messages(d)),
             ("[Access] Group= on reload", lambda: test_group_reload(d, g)),
@@ -603,6 +685,8 @@ def main():
             ("GetStats with \"more\": in parts, every UID once", lambda: test_stats_in_parts(d)),
             ("garbage", lambda: test_garbage_flood(d)),
             ("a fair journal: one user's storm hides no one else's execs", lambda: test_fair_journal(tmp)),
+            ("a fair journal: Watch streams coming and going hold back no one's entries",
+             lambda: test_journal_churn(tmp)),
             ("every place taken: root, the access group and newcomers still get in", lambda: test_lockout(tmp, g)),
             ("64 Watch streams that never read: one UID's share, no more", lambda: test_watchers_over_share(tmp)),
         ])
