@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tally.c: the counts as clients see them. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -110,15 +111,26 @@ int tally_read_all(Tally *t, TallyEntry **ret, size_t *ret_n) {
         r = counts_read_all(probe_get_counts_fd(t->probe), probe_get_max_uids(t->probe), &u, &n);
         if (r < 0)
                 return r;
-        /* In place would do, but a TallyEntry is no smaller than a UserCount: one array
-         * each keeps the types apart. */
-        e = calloc(n ? n : 1, sizeof(*e));
-        if (!e)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                e[i] = entry_of(t, &u[i], offset);
+        if (n == 0) {
+                e = calloc(1, sizeof(*e));
+                if (!e)
+                        return -ENOMEM;
+                *ret = e;
+                *ret_n = 0;
+                return 0;
+        }
+        /* In place, so that a million UIDs do not cost their array twice: entry i takes no
+         * more room than count i, so writing it leaves the counts after it alone. */
+        static_assert(sizeof(TallyEntry) <= sizeof(UserCount), "a TallyEntry must fit where its UserCount was");
+        e = (TallyEntry *) (void *) u;
+        for (size_t i = 0; i < n; i++) {
+                UserCount c = u[i];
+
+                e[i] = entry_of(t, &c, offset);
+        }
         *ret = e;
         *ret_n = n;
+        u = NULL; /* now e */
         return 0;
 }
 
