@@ -17,7 +17,6 @@
 #include "users.h"
 #include "verbs.h"
 
-
 typedef struct StatsRow {
         int64_t uid, execs, failed, last, throttled;
 } StatsRow;

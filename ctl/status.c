@@ -12,7 +12,6 @@
 #include "utf8.h"
 #include "verbs.h"
 
-
 /* Present for every caller. */
 static const char *const keys[] = {
         "started_usec", "uptime_usec",      "since_usec",       "state_saved_usec",

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* status.c: the GetStatus reply: the daemon, its probes, its state file and its clients;
+/* methods-status.c: the GetStatus reply: the daemon, its probes, its state file and its clients;
  * for those who see every UID, sums over everyone's counts too. */
 
 #include <errno.h>
@@ -8,8 +8,8 @@
 
 #include "errors.h"
 #include "json-util.h"
+#include "methods-status.h"
 #include "state.h"
-#include "status.h"
 #include "time-util.h"
 
 static json_object *rejected_probes_to_json(const ProbeReport *report) {
@@ -105,7 +105,7 @@ static bool add_state(Manager *m, json_object *reply) {
                json_add(reply, "state_failures", json_object_new_int64((int64_t) p->failures));
 }
 
-int status_reply(Manager *m, Connection *c, AccessScope scope) {
+int methods_status_reply(Manager *m, Connection *c, AccessScope scope) {
         _cleanup_(json_object_putp) json_object *reply = NULL;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         char boot_id[33];

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* status.h: the GetStatus reply. */
+/* methods-status.h: the GetStatus reply, part of the methods (it reads the manager's
+ * state). */
 #pragma once
 
 #include "access.h"
@@ -7,4 +8,4 @@
 #include "server.h"
 
 /* Replies to c with the status as a caller of scope may see it. */
-int status_reply(Manager *m, Connection *c, AccessScope scope);
+int methods_status_reply(Manager *m, Connection *c, AccessScope scope);

@@ -9,12 +9,12 @@
 #include "errors.h"
 #include "json-util.h"
 #include "log.h"
+#include "methods-status.h"
 #include "methods.h"
 #include "persist.h"
 #include "protocol.h"
 #include "reply.h"
 #include "stats-reply.h"
-#include "status.h"
 #include "tally.h"
 #include "varlink.h"
 #include "watch.h"
@@ -139,7 +139,7 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
 static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call) {
         if (!parameters_ok(c, call, NULL, 0))
                 return 0;
-        return status_reply(m, c, caller_scope(m, c));
+        return methods_status_reply(m, c, caller_scope(m, c));
 }
 
 static int method_reset(Manager *m, Connection *c, const VarlinkCall *call) {

@@ -9,6 +9,9 @@
 #include "pins.h"
 #include "probe.h"
 
+struct execcount_bpf;
+struct bpf_map;
+
 struct Probe {
         struct execcount_bpf *skel; /* NULL when the probes are an earlier daemon's */
         int fds[_PIN_MAP_MAX]; /* the maps: the skeleton's, or pinned ones */
@@ -27,9 +30,6 @@ struct Probe {
         bool drop_before_attach;
         char *refused_pin_dir;
 };
-
-struct execcount_bpf;
-struct bpf_map;
 
 /* probe.c: sets *ret_reason to the formatted reason; -ENOMEM if it cannot. */
 _printf_(2, 3) int probe_reject(char **ret_reason, const char *fmt, ...);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* test-counts.c: unit tests for the pure parts of counts.c. */
+/* test-counts.c: unit tests for the pure parts of counts.c, and the sums over tally entries
+ * (tally.c). */
 
 #include "counts.h"
+#include "tally.h"
 #include "test.h"
 
 int main(void) {
@@ -11,7 +13,14 @@ int main(void) {
                 { .uid = 4294967294u, .execs = 1, .failed = 9 },
                 { .uid = 33, .execs = 0, .failed = 2 },
         };
+        TallyEntry e[] = {
+                { .uid = 0, .execs = 100, .failed = 0, .events_throttled = 0 },
+                { .uid = 33, .execs = 0, .failed = 2, .events_throttled = 1 },
+                { .uid = 1000, .execs = 5, .failed = 1, .events_throttled = 0 },
+                { .uid = 4294967294u, .execs = 1, .failed = 9, .events_throttled = 7 },
+        };
         struct exec_stats total = { .events_lost = 1 }, s = { 2, 3, 4, 5 };
+        uint64_t execs = 1, failed = 1, throttled = 1;
 
         counts_sort_by_uid(u, 4);
         ASSERT_EQ_U(u[0].uid, 0);
@@ -19,6 +28,17 @@ int main(void) {
         ASSERT_EQ_U(u[2].uid, 1000);
         ASSERT_EQ_U(u[3].uid, 4294967294u);
         ASSERT_EQ_U(u[3].failed, 9);
+
+        tally_sum(e, 4, &execs, &failed, &throttled);
+        ASSERT_EQ_U(execs, 106);
+        ASSERT_EQ_U(failed, 12);
+        ASSERT_EQ_U(throttled, 8);
+        tally_sum(e, 0, &execs, &failed, &throttled);
+        ASSERT_EQ_U(execs, 0);
+        ASSERT_EQ_U(failed, 0);
+        ASSERT_EQ_U(throttled, 0);
+        tally_sum(e, 2, &execs, NULL, NULL); /* any of the sums may be left out */
+        ASSERT_EQ_U(execs, 100);
 
         exec_stats_add(&total, &s);
         exec_stats_add(&total, &s);
