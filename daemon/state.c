@@ -2,8 +2,9 @@
 /* state.c: the counts on disk, so that they survive a reboot. */
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@
 #include "time-util.h"
 
 #define MAGIC "EXECCNT\n"
-#define VERSION 1u
+/* 2 added each UID's privileged execs; files of version 1 are read as having none. */
+#define VERSION 2u
 
 struct header {
         char magic[8];
@@ -37,10 +39,14 @@ struct entry {
         uint64_t execs;
         uint64_t failed;
         uint64_t last_exec_usec;
+        uint64_t privileged; /* from version 2: entries of version 1 end before it */
 };
 
+#define ENTRY_SIZE_V1 offsetof(struct entry, privileged)
+
 _Static_assert(sizeof(struct header) == 72, "the file format does not change with the compiler");
-_Static_assert(sizeof(struct entry) == 32, "the file format does not change with the compiler");
+_Static_assert(sizeof(struct entry) == 40, "the file format does not change with the compiler");
+_Static_assert(ENTRY_SIZE_V1 == 32, "version 1 entries are 32 bytes");
 
 void state_snapshot_done(StateSnapshot *s) {
         free(s->entries);
@@ -73,6 +79,7 @@ int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
                         .execs = s->entries[i].execs,
                         .failed = s->entries[i].failed,
                         .last_exec_usec = s->entries[i].last_exec_usec,
+                        .privileged = s->entries[i].privileged,
                 };
 
                 memcpy(buf + sizeof(h) + i * sizeof(e), &e, sizeof(e));
@@ -91,6 +98,7 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
         _cleanup_(freep) uint8_t *copy = NULL;
         struct header h;
         uint32_t crc;
+        size_t entry_size;
         StateEntry *entries;
 
         if (size < sizeof(h))
@@ -98,9 +106,10 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
         memcpy(&h, buf, sizeof(h));
         if (memcmp(h.magic, MAGIC, sizeof(h.magic)) != 0)
                 return *ret_reason = "not an execcountd state file", -EBADMSG;
-        if (h.version != VERSION)
+        if (h.version != 1 && h.version != VERSION)
                 return *ret_reason = "of an unknown version", -EBADMSG;
-        if (h.n_entries > STATE_ENTRIES_MAX || size != sizeof(h) + (size_t) h.n_entries * sizeof(struct entry))
+        entry_size = h.version == 1 ? ENTRY_SIZE_V1 : sizeof(struct entry);
+        if (h.n_entries > STATE_ENTRIES_MAX || size != sizeof(h) + (size_t) h.n_entries * entry_size)
                 return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
 
         copy = malloc(size);
@@ -116,14 +125,15 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
         if (!entries)
                 return -ENOMEM;
         for (size_t i = 0; i < h.n_entries; i++) {
-                struct entry e;
+                struct entry e = {};
 
-                memcpy(&e, buf + sizeof(h) + i * sizeof(e), sizeof(e));
+                memcpy(&e, buf + sizeof(h) + i * entry_size, entry_size);
                 entries[i] = (StateEntry) {
                         .uid = e.uid,
                         .execs = e.execs,
                         .failed = e.failed,
                         .last_exec_usec = e.last_exec_usec,
+                        .privileged = e.privileged,
                 };
         }
 

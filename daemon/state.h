@@ -18,6 +18,7 @@ typedef struct StateEntry {
         uint64_t execs;
         uint64_t failed;
         uint64_t last_exec_usec; /* CLOCK_REALTIME; 0 if unknown */
+        uint64_t privileged; /* 0 in files before version 2 */
 } StateEntry;
 
 typedef struct StateSnapshot {

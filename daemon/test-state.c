@@ -5,17 +5,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "macro.h"
 #include "state.h"
 #include "test.h"
 
 static const StateEntry entries[] = {
-        { .uid = 0, .execs = 123456789, .failed = 42, .last_exec_usec = 1795412938844170 },
-        { .uid = 1000, .execs = 1, .failed = 0, .last_exec_usec = 0 },
-        { .uid = 4294967294u, .execs = UINT64_MAX, .failed = UINT64_MAX - 1, .last_exec_usec = 1 },
+        { .uid = 0, .execs = 123456789, .failed = 42, .last_exec_usec = 1795412938844170, .privileged = 0 },
+        { .uid = 1000, .execs = 1, .failed = 0, .last_exec_usec = 0, .privileged = 1 },
+        { .uid = 4294967294u, .execs = UINT64_MAX, .failed = UINT64_MAX - 1, .last_exec_usec = 1,
+          .privileged = UINT64_MAX - 2 },
 };
 
 static StateSnapshot sample(void) {
@@ -47,6 +50,7 @@ static void expect_same(const StateSnapshot *a, const StateSnapshot *b) {
                 ASSERT_EQ_U(a->entries[i].execs, b->entries[i].execs);
                 ASSERT_EQ_U(a->entries[i].failed, b->entries[i].failed);
                 ASSERT_EQ_U(a->entries[i].last_exec_usec, b->entries[i].last_exec_usec);
+                ASSERT_EQ_U(a->entries[i].privileged, b->entries[i].privileged);
         }
 }
 
@@ -68,7 +72,7 @@ static void test_round_trip(void) {
         size_t size;
 
         ASSERT_EQ(state_encode(&s, &buf, &size), 0);
-        ASSERT_EQ_U(size, 72 + 3 * 32); /* the format's size, whatever the compiler */
+        ASSERT_EQ_U(size, 72 + 3 * 40); /* the format's size, whatever the compiler */
         ASSERT_EQ(state_decode(buf, size, &out, &reason), 0);
         expect_same(&s, &out);
         state_snapshot_done(&out);
@@ -114,8 +118,11 @@ static void test_damage(void) {
         copy[0] = 'X';
         expect_damaged(copy, size, "not an execcountd state file");
         memcpy(copy, buf, size);
-        copy[8] = 2; /* version */
+        copy[8] = 3; /* version */
         expect_damaged(copy, size, "of an unknown version");
+        memcpy(copy, buf, size);
+        copy[8] = 1; /* version 1 has shorter entries: this one is of the wrong length */
+        expect_damaged(copy, size, "truncated, or of the wrong length");
         memcpy(copy, buf, size);
         copy[size - 1] ^= 1;
         expect_damaged(copy, size, "damaged (checksum mismatch)");
@@ -125,6 +132,52 @@ static void test_damage(void) {
 
         free(copy);
         free(buf);
+}
+
+/* A file of version 1, as the daemons before privileged counts wrote it: 32-byte entries,
+ * read with no privileged execs. The bytes are written out here, not by state_encode(). */
+static void test_version_1(void) {
+        uint8_t file[72 + 2 * 32] = {};
+        uint32_t version = 1, n = 2, crc = 0, map_id = 77, uid = 1000;
+        uint64_t since = 1795412912694601, saved = 1795412999000000, full = 3, execs = 5, failed = 6, last = 7;
+        StateSnapshot out = {};
+        const char *reason = NULL;
+
+        memcpy(file, "EXECCNT\n", 8);
+        memcpy(file + 8, &version, 4);
+        memcpy(file + 12, &n, 4);
+        memcpy(file + 16, &since, 8);
+        memcpy(file + 24, &saved, 8);
+        memset(file + 32, 0xab, 16); /* boot ID */
+        memcpy(file + 48, &full, 8); /* map_full_execs */
+        memcpy(file + 56, &full, 8); /* map_full_failed */
+        memcpy(file + 68, &map_id, 4);
+        for (uint32_t i = 0; i < n; i++) {
+                uint8_t *e = file + 72 + i * 32;
+                uint32_t u = uid + i;
+
+                memcpy(e, &u, 4);
+                memcpy(e + 8, &execs, 8);
+                memcpy(e + 16, &failed, 8);
+                memcpy(e + 24, &last, 8);
+        }
+        crc = (uint32_t) crc32(0, file, sizeof(file));
+        memcpy(file + 64, &crc, 4);
+
+        ASSERT_EQ(state_decode(file, sizeof(file), &out, &reason), 0);
+        ASSERT_EQ_U(out.n, 2);
+        ASSERT_EQ_U(out.since_usec, since);
+        ASSERT_EQ_U(out.counts_map_id, 77);
+        for (size_t i = 0; i < out.n; i++) {
+                ASSERT_EQ_U(out.entries[i].uid, uid + i);
+                ASSERT_EQ_U(out.entries[i].execs, 5);
+                ASSERT_EQ_U(out.entries[i].failed, 6);
+                ASSERT_EQ_U(out.entries[i].last_exec_usec, 7);
+                ASSERT_EQ_U(out.entries[i].privileged, 0);
+        }
+        state_snapshot_done(&out);
+        /* Shorter than its two entries of version 1: refused. */
+        expect_damaged(file, sizeof(file) - 24, "truncated, or of the wrong length");
 }
 
 static void test_files(void) {
@@ -261,6 +314,7 @@ static void test_boot_id(void) {
 int main(void) {
         test_round_trip();
         test_damage();
+        test_version_1();
         test_files();
         test_boot_id();
         return 0;
