@@ -52,6 +52,18 @@ struct {
         __type(value, struct exec_count);
 } counts SEC(".maps");
 
+/* Privileged execs per real UID: successful execs after which the program runs with
+ * effective UID 0 while the real UID is not 0 (setuid-root programs: sudo, su, pkexec).
+ * A map of its own, so that the counts map keeps its layout and the hot path pays for the
+ * rare case only; the loader gives it the capacity of counts. A UID has an entry here
+ * only once it has one in counts. */
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, 65536);
+        __type(key, __u32);
+        __type(value, __u64);
+} privileged SEC(".maps");
+
 struct {
         __uint(type, BPF_MAP_TYPE_RINGBUF);
         __uint(max_entries, 1 << 20);
@@ -277,6 +289,29 @@ static __always_inline void event_send(struct exec_event *ev, long name_len, __u
                 STAT_INC(events_lost);
 }
 
+/* Counts a privileged exec of uid (see the privileged map). */
+static __always_inline void count_privileged(__u32 uid) {
+        __u64 zero = 0, *p;
+
+        for (int i = 0; i < 2; i++) {
+                p = bpf_map_lookup_elem(&privileged, &uid);
+                if (p) {
+                        __sync_fetch_and_add(p, 1);
+                        return;
+                }
+                /* Then again, also when another CPU made the entry first. The map is full
+                 * only if counts is, and then the UID has no entry there either. */
+                bpf_map_update_elem(&privileged, &uid, &zero, BPF_NOEXIST);
+        }
+}
+
+/* At sched_process_exec the new program's credentials are the task's. */
+static __always_inline bool runs_as_root(void) {
+        struct task_struct *task = (struct task_struct *) bpf_get_current_task();
+
+        return BPF_CORE_READ(task, cred, euid.val) == 0;
+}
+
 static __always_inline int exec_succeeded(const char *kernel_name) {
         __u64 now = bpf_ktime_get_boot_ns();
         __u32 uid = (__u32) bpf_get_current_uid_gid();
@@ -285,8 +320,11 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         struct scratch *s;
         __u64 bit;
 
-        if (c)
+        if (c) {
                 c->last_exec_ns = now;
+                if (uid != 0 && runs_as_root())
+                        count_privileged(uid);
+        }
 
         ev = scratch_claim(&s, &bit);
         if (!ev) {

@@ -93,11 +93,17 @@ typedef struct {
         uid_t val;
 } kuid_t;
 
+struct cred {
+        kuid_t uid;
+        kuid_t euid;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
         struct thread_info thread_info;
         pid_t pid;
         pid_t tgid;
         struct task_struct *real_parent;
+        const struct cred *cred;
         kuid_t loginuid;
 } __attribute__((preserve_access_index));
 

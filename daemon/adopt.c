@@ -23,10 +23,11 @@ static void expected(PinnedMap m, const AdoptWant *want, struct bpf_map_info *re
                                    .value_size = sizeof(struct exec_tunables), .max_entries = 1 },
                 [PIN_META] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = sizeof(struct exec_meta),
                                .max_entries = 1 },
+                [PIN_PRIVILEGED] = { .type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = sizeof(__u64) },
         };
 
         *ret = table[m];
-        if (m == PIN_COUNTS)
+        if (m == PIN_COUNTS || m == PIN_PRIVILEGED)
                 ret->max_entries = want->max_uids;
         else if (m == PIN_EVENTS)
                 ret->max_entries = want->ring_buffer_size;
@@ -82,7 +83,7 @@ static int links_unusable(Adoption *a, const Links *links, const char *why) {
 
 int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, const Links *links,
                Adoption *ret) {
-        Adoption a = { .old_counts_fd = -EBADF };
+        Adoption a = { .old_counts_fd = -EBADF, .old_privileged_fd = -EBADF };
         struct bpf_map_info info, want_info;
         uint32_t zero = 0;
         bool all_fit = true;
@@ -119,19 +120,29 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                         all_fit = false;
                         a.counts_discarded = a.counts_discarded || m == PIN_COUNTS;
                 } else if (info.max_entries != want_info.max_entries) {
-                        r = say(&a.discarded, "the pinned %s map has %u entries, the configuration asks for %u",
-                                pinned_map_name(m), info.max_entries, want_info.max_entries);
+                        /* The privileged map goes with counts, which said so already. */
+                        if (m != PIN_PRIVILEGED || a.old_counts_fd < 0)
+                                r = say(&a.discarded, "the pinned %s map has %u entries, the configuration asks for %u",
+                                        pinned_map_name(m), info.max_entries, want_info.max_entries);
                         all_fit = false;
                         if (m == PIN_COUNTS) {
                                 /* Counts of another capacity are copied over, not lost. */
                                 a.old_counts_fd = TAKE_FD(a.fds[m]);
                                 a.old_counts_capacity = info.max_entries;
-                        } else
+                        } else if (m == PIN_PRIVILEGED)
+                                a.old_privileged_fd = TAKE_FD(a.fds[m]);
+                        else
                                 a.fds[m] = safe_close(a.fds[m]);
                 }
         }
         if (r < 0)
                 goto done;
+        /* The privileged counts go with the counts: kept, copied or dropped together. A
+         * build before them pinned none, and they start from nothing. */
+        if (a.fds[PIN_COUNTS] < 0)
+                a.fds[PIN_PRIVILEGED] = safe_close(a.fds[PIN_PRIVILEGED]);
+        if (a.old_counts_fd < 0)
+                a.old_privileged_fd = safe_close(a.old_privileged_fd);
 
         if (!all_fit)
                 r = links_unusable(&a, links, a.discarded);
@@ -164,6 +175,7 @@ done:
 void adoption_done(Adoption *a) {
         pins_close_maps(a->fds);
         a->old_counts_fd = safe_close(a->old_counts_fd);
+        a->old_privileged_fd = safe_close(a->old_privileged_fd);
         free(a->replaced);
         free(a->discarded);
         a->replaced = a->discarded = NULL;

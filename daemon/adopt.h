@@ -21,8 +21,10 @@ typedef struct AdoptWant {
 typedef struct Adoption {
         /* Pinned maps that fit what is wanted; -EBADF for the others. */
         int fds[_PIN_MAP_MAX];
-        /* Pinned counts of another capacity, to be copied into the new map; or -EBADF. */
+        /* Pinned counts of another capacity, to be copied into the new map; or -EBADF. The
+         * privileged map beside them, or -EBADF (none, or of a build before it). */
         int old_counts_fd;
+        int old_privileged_fd;
         uint32_t old_counts_capacity;
         /* The pinned links fit too: the earlier probes go on counting, nothing to load. */
         bool running;

@@ -29,19 +29,19 @@ void exec_stats_add(struct exec_stats *total, const struct exec_stats *s) {
         total->inflight_full += s->inflight_full;
 }
 
-/* Reads all keys and values with the batch interface: a handful of syscalls instead of
- * two per UID. */
-static int read_batch(int map_fd, uint32_t capacity, uint32_t **ret_keys, struct exec_count **ret_values,
+/* Reads all keys and values (of value_size bytes each) with the batch interface: a
+ * handful of syscalls instead of two per UID. */
+static int read_batch(int map_fd, uint32_t capacity, size_t value_size, uint32_t **ret_keys, void **ret_values,
                       size_t *ret_n) {
         _cleanup_(freep) uint32_t *keys = NULL;
-        _cleanup_(freep) struct exec_count *values = NULL;
+        _cleanup_(freep) uint8_t *values = NULL;
         uint32_t token = 0;
         size_t n = 0;
         bool first = true;
 
         /* One spare slot: new UIDs may appear while reading, and the map is bounded anyway. */
         keys = calloc((size_t) capacity + 1, sizeof(*keys));
-        values = calloc((size_t) capacity + 1, sizeof(*values));
+        values = calloc((size_t) capacity + 1, value_size);
         if (!keys || !values)
                 return -ENOMEM;
 
@@ -51,8 +51,8 @@ static int read_batch(int map_fd, uint32_t capacity, uint32_t **ret_keys, struct
 
                 if (count == 0)
                         break;
-                r = bpf_map_lookup_batch(map_fd, first ? NULL : &token, &token, keys + n, values + n, &count,
-                                         NULL);
+                r = bpf_map_lookup_batch(map_fd, first ? NULL : &token, &token, keys + n, values + n * value_size,
+                                         &count, NULL);
                 n += count;
                 first = false;
                 if (r == -ENOENT)
@@ -67,56 +67,77 @@ static int read_batch(int map_fd, uint32_t capacity, uint32_t **ret_keys, struct
         return 0;
 }
 
-int counts_read_all(int map_fd, uint32_t capacity, UserCount **ret, size_t *ret_n) {
-        _cleanup_(freep) uint32_t *keys = NULL;
+static UserCount user_count(uint32_t uid, const struct exec_count *v) {
+        return (UserCount) {
+                .uid = uid,
+                .execs = v->execs,
+                .failed = v->failed,
+                .last_exec_ns = v->last_exec_ns,
+                .events_throttled = v->events_throttled,
+        };
+}
+
+static UserCount *find_uid(UserCount *u, size_t n, uint32_t uid) {
+        UserCount key = { .uid = uid };
+
+        return n > 0 ? bsearch(&key, u, n, sizeof(*u), compare_uid) : NULL;
+}
+
+int counts_read_all(CountsMaps m, UserCount **ret, size_t *ret_n) {
+        _cleanup_(freep) uint32_t *keys = NULL, *privileged_keys = NULL;
         _cleanup_(freep) struct exec_count *values = NULL;
-        UserCount *u;
-        size_t n;
+        _cleanup_(freep) uint64_t *privileged = NULL;
+        _cleanup_(freep) UserCount *u = NULL;
+        size_t n, n_privileged = 0;
         int r;
 
-        r = read_batch(map_fd, capacity, &keys, &values, &n);
+        /* Privileged first: the programs count an exec, then whether it was privileged, so
+         * an exec between the two reads is in the counts only, and a UID never shows more
+         * privileged execs than execs. */
+        if (m.privileged_fd >= 0) {
+                r = read_batch(m.privileged_fd, m.capacity, sizeof(*privileged), &privileged_keys,
+                               (void **) &privileged, &n_privileged);
+                if (r < 0)
+                        return r;
+        }
+        r = read_batch(m.counts_fd, m.capacity, sizeof(*values), &keys, (void **) &values, &n);
         if (r < 0)
                 return r;
-
         u = calloc(n ? n : 1, sizeof(*u));
         if (!u)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
-                u[i] = (UserCount) {
-                        .uid = keys[i],
-                        .execs = values[i].execs,
-                        .failed = values[i].failed,
-                        .last_exec_ns = values[i].last_exec_ns,
-                        .events_throttled = values[i].events_throttled,
-                };
+                u[i] = user_count(keys[i], &values[i]);
         counts_sort_by_uid(u, n);
 
-        *ret = u;
+        /* A UID without counts (reset a moment ago) has none to add to. */
+        for (size_t i = 0; i < n_privileged; i++) {
+                UserCount *c = find_uid(u, n, privileged_keys[i]);
+
+                if (c)
+                        c->privileged = privileged[i];
+        }
+
+        *ret = TAKE_PTR(u);
         *ret_n = n;
         return 0;
 }
 
-int counts_read_one(int map_fd, uint32_t uid, UserCount *ret) {
+int counts_read_one(CountsMaps m, uint32_t uid, UserCount *ret) {
         struct exec_count v;
+        uint64_t privileged = 0;
 
-        if (bpf_map_lookup_elem(map_fd, &uid, &v) < 0)
+        if (m.privileged_fd >= 0 && bpf_map_lookup_elem(m.privileged_fd, &uid, &privileged) < 0 &&
+            errno != ENOENT)
                 return negative_errno();
-        *ret = (UserCount) {
-                .uid = uid,
-                .execs = v.execs,
-                .failed = v.failed,
-                .last_exec_ns = v.last_exec_ns,
-                .events_throttled = v.events_throttled,
-        };
+        if (bpf_map_lookup_elem(m.counts_fd, &uid, &v) < 0)
+                return negative_errno();
+        *ret = user_count(uid, &v);
+        ret->privileged = privileged;
         return 0;
 }
 
-/* A reset deletes the UID's element. A BPF program that looked the element up a moment
- * before may still add its one count to it; with a preallocated map that element can in
- * the same instant be handed to a UID appearing for the first time, which then starts at
- * one too many. The window is a few instructions wide and needs a reset, a new UID and an
- * exec to meet in it; the alternative, never deleting, would fill the map for good. */
-int counts_reset_one(int map_fd, uint32_t uid) {
+static int delete_uid(int map_fd, uint32_t uid) {
         if (bpf_map_delete_elem(map_fd, &uid) < 0) {
                 int r = negative_errno();
 
@@ -125,27 +146,54 @@ int counts_reset_one(int map_fd, uint32_t uid) {
         return 1;
 }
 
-int counts_reset_all(int map_fd, uint32_t capacity) {
-        _cleanup_(freep) uint32_t *keys = NULL;
+/* A reset deletes the UID's element. A BPF program that looked the element up a moment
+ * before may still add its one count to it; with a preallocated map that element can in
+ * the same instant be handed to a UID appearing for the first time, which then starts at
+ * one too many. The window is a few instructions wide and needs a reset, a new UID and an
+ * exec to meet in it; the alternative, never deleting, would fill the map for good. The
+ * privileged entry goes right after the count, with the same window. */
+int counts_reset_one(CountsMaps m, uint32_t uid) {
+        int r, k;
+
+        r = delete_uid(m.counts_fd, uid);
+        if (r < 0)
+                return r;
+        k = m.privileged_fd >= 0 ? delete_uid(m.privileged_fd, uid) : 0;
+        if (k < 0)
+                return k;
+        return r;
+}
+
+int counts_reset_all(CountsMaps m) {
+        _cleanup_(freep) uint32_t *keys = NULL, *privileged_keys = NULL;
         _cleanup_(freep) struct exec_count *values = NULL;
-        size_t n, deleted = 0;
+        _cleanup_(freep) uint64_t *privileged = NULL;
+        size_t n, n_privileged = 0, deleted = 0;
         int r;
 
         /* Only the UIDs present now: a UID that appears meanwhile has counted after the
          * reset and keeps its count. */
-        r = read_batch(map_fd, capacity, &keys, &values, &n);
+        r = read_batch(m.counts_fd, m.capacity, sizeof(*values), &keys, (void **) &values, &n);
+        if (r >= 0 && m.privileged_fd >= 0)
+                r = read_batch(m.privileged_fd, m.capacity, sizeof(*privileged), &privileged_keys,
+                               (void **) &privileged, &n_privileged);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = counts_reset_one(map_fd, keys[i]);
+                r = delete_uid(m.counts_fd, keys[i]);
                 if (r < 0)
                         return r;
                 deleted += r;
         }
+        for (size_t i = 0; i < n_privileged; i++) {
+                r = delete_uid(m.privileged_fd, privileged_keys[i]);
+                if (r < 0)
+                        return r;
+        }
         return (int) MIN(deleted, (size_t) INT32_MAX);
 }
 
-int counts_write(int map_fd, const UserCount *u, size_t n, size_t *ret_dropped) {
+int counts_write(CountsMaps m, const UserCount *u, size_t n, size_t *ret_dropped) {
         size_t dropped = 0;
 
         for (size_t i = 0; i < n; i++) {
@@ -156,25 +204,30 @@ int counts_write(int map_fd, const UserCount *u, size_t n, size_t *ret_dropped) 
                         .events_throttled = u[i].events_throttled,
                 };
 
-                if (bpf_map_update_elem(map_fd, &u[i].uid, &v, BPF_ANY) < 0) {
+                if (bpf_map_update_elem(m.counts_fd, &u[i].uid, &v, BPF_ANY) < 0) {
                         if (errno != E2BIG)
                                 return negative_errno();
                         dropped++;
+                        continue;
                 }
+                /* As many entries as counts: there is room if counts had it. */
+                if (u[i].privileged > 0 && m.privileged_fd >= 0 &&
+                    bpf_map_update_elem(m.privileged_fd, &u[i].uid, &u[i].privileged, BPF_ANY) < 0)
+                        return negative_errno();
         }
         *ret_dropped = dropped;
         return 0;
 }
 
-int counts_copy(int from_fd, uint32_t from_capacity, int to_fd, size_t *ret_dropped) {
+int counts_copy(CountsMaps from, CountsMaps to, size_t *ret_dropped) {
         _cleanup_(freep) UserCount *u = NULL;
         size_t n;
         int r;
 
-        r = counts_read_all(from_fd, from_capacity, &u, &n);
+        r = counts_read_all(from, &u, &n);
         if (r < 0)
                 return r;
-        return counts_write(to_fd, u, n, ret_dropped);
+        return counts_write(to, u, n, ret_dropped);
 }
 
 int counts_read_stats(int stats_fd, struct exec_stats *ret) {

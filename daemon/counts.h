@@ -13,22 +13,32 @@ typedef struct UserCount {
         uint64_t failed;
         uint64_t last_exec_ns; /* CLOCK_BOOTTIME */
         uint64_t events_throttled; /* failed execs that sent no event: the UID's rate limit */
+        uint64_t privileged; /* execs that ran with effective UID 0, this UID not being 0 */
 } UserCount;
 
-/* Every entry of the counts map, sorted by UID. capacity is the map's max_entries. */
-int counts_read_all(int map_fd, uint32_t capacity, UserCount **ret, size_t *ret_n);
-/* One UID's entry; -ENOENT if it has none. */
-int counts_read_one(int map_fd, uint32_t uid, UserCount *ret);
-/* Removes one UID's entry; returns 1 if it existed, 0 if not. */
-int counts_reset_one(int map_fd, uint32_t uid);
-/* Removes every entry present when called; returns how many. */
-int counts_reset_all(int map_fd, uint32_t capacity);
+/* The maps that hold the per-UID counts: counts, and privileged beside it. Both have
+ * capacity entries at most. privileged_fd is -EBADF for maps of a build before privileged
+ * counts: read as 0, not written. */
+typedef struct CountsMaps {
+        int counts_fd;
+        int privileged_fd;
+        uint32_t capacity;
+} CountsMaps;
 
-/* Writes entries into an empty map, before any program counts into it; entries with
+/* Every UID of the counts map, sorted by UID, with its privileged execs. */
+int counts_read_all(CountsMaps m, UserCount **ret, size_t *ret_n);
+/* One UID's counts; -ENOENT if it has none. */
+int counts_read_one(CountsMaps m, uint32_t uid, UserCount *ret);
+/* Removes one UID's entries; returns 1 if it had counts, 0 if not. */
+int counts_reset_one(CountsMaps m, uint32_t uid);
+/* Removes every entry present when called; returns how many UIDs had counts. */
+int counts_reset_all(CountsMaps m);
+
+/* Writes entries into empty maps, before any program counts into them; entries with
  * last_exec_ns 0 stay so. Returns how many did not fit (map full). */
-int counts_write(int map_fd, const UserCount *u, size_t n, size_t *ret_dropped);
-/* Copies every entry of one map into another (of another capacity). */
-int counts_copy(int from_fd, uint32_t from_capacity, int to_fd, size_t *ret_dropped);
+int counts_write(CountsMaps m, const UserCount *u, size_t n, size_t *ret_dropped);
+/* Copies every entry of one pair of maps into another (of another capacity). */
+int counts_copy(CountsMaps from, CountsMaps to, size_t *ret_dropped);
 
 /* The per-CPU statistics summed over CPUs. */
 int counts_read_stats(int stats_fd, struct exec_stats *ret);

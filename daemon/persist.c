@@ -108,7 +108,7 @@ static uint32_t map_capacity(int fd) {
         return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.max_entries;
 }
 
-int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata) {
+int persist_restore(CountsMaps maps, int stats_fd, int meta_fd, void *userdata) {
         Persist *p = userdata;
         const StateSnapshot *s = &p->found;
         _cleanup_(freep) UserCount *u = NULL;
@@ -126,8 +126,9 @@ int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata) {
                  * started again. */
                 for (size_t i = 0; i < s->n; i++)
                         u[i] = (UserCount) { .uid = s->entries[i].uid, .execs = s->entries[i].execs,
-                                             .failed = s->entries[i].failed };
-                r = counts_write(counts_fd, u, s->n, &dropped);
+                                             .failed = s->entries[i].failed,
+                                             .privileged = s->entries[i].privileged };
+                r = counts_write(maps, u, s->n, &dropped);
                 if (r >= 0)
                         r = restore_stats(stats_fd, s);
                 if (r < 0)
@@ -135,7 +136,7 @@ int persist_restore(int counts_fd, int stats_fd, int meta_fd, void *userdata) {
                 if (dropped > 0)
                         log_warning("%zu UIDs of the state file did not fit into the map (MaxUIDs=%u); "
                                     "their counts are lost.",
-                                    dropped, map_capacity(counts_fd));
+                                    dropped, map_capacity(maps.counts_fd));
                 meta.since_usec = s->since_usec;
                 p->did_restore = true;
 
@@ -242,6 +243,7 @@ static int snapshot_build(Persist *p, bool reset, bool has_uid, uint32_t uid, ui
                         .execs = u[i].execs,
                         .failed = u[i].failed,
                         .last_exec_usec = u[i].last_exec_usec,
+                        .privileged = u[i].privileged,
                 };
         }
         *ret = (StateSnapshot) {

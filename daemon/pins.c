@@ -27,6 +27,7 @@ static const char *const map_names[_PIN_MAP_MAX] = {
         [PIN_EVENTS] = "events",
         [PIN_TUNABLES] = "tunables",
         [PIN_META] = "meta",
+        [PIN_PRIVILEGED] = "privileged",
 };
 
 const char *pinned_map_name(PinnedMap m) {

@@ -14,6 +14,7 @@ typedef enum PinnedMap {
         PIN_EVENTS,
         PIN_TUNABLES,
         PIN_META,
+        PIN_PRIVILEGED,
         _PIN_MAP_MAX,
 } PinnedMap;
 

@@ -38,7 +38,11 @@ static const char *load_hint(ProbeMode mode, int error) {
  * of another size, or lets the caller restore them. */
 static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, const Adoption *a,
                          bool reused[_PIN_MAP_MAX], ProbeOrigin *ret_origin, char **ret_reason) {
-        int counts_fd = bpf_map__fd(skel->maps.counts);
+        CountsMaps maps = {
+                .counts_fd = bpf_map__fd(skel->maps.counts),
+                .privileged_fd = bpf_map__fd(skel->maps.privileged),
+                .capacity = opts->max_uids,
+        };
         struct exec_meta meta = a->has_meta ? a->meta : (struct exec_meta) {};
         uint32_t zero = 0;
         int r;
@@ -50,7 +54,13 @@ static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, c
         if (a->old_counts_fd >= 0) {
                 size_t dropped;
 
-                r = counts_copy(a->old_counts_fd, a->old_counts_capacity, counts_fd, &dropped);
+                CountsMaps old = {
+                        .counts_fd = a->old_counts_fd,
+                        .privileged_fd = a->old_privileged_fd,
+                        .capacity = a->old_counts_capacity,
+                };
+
+                r = counts_copy(old, maps, &dropped);
                 if (r < 0)
                         return probe_reject(ret_reason, "copying the pinned counts failed: %s", strerror(-r)), r;
                 if (dropped > 0)
@@ -60,7 +70,7 @@ static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, c
         } else {
                 *ret_origin = PROBE_ORIGIN_FRESH;
                 if (opts->restore) {
-                        r = opts->restore(counts_fd, bpf_map__fd(skel->maps.stats), bpf_map__fd(skel->maps.meta),
+                        r = opts->restore(maps, bpf_map__fd(skel->maps.stats), bpf_map__fd(skel->maps.meta),
                                           opts->userdata);
                         if (r < 0)
                                 return probe_reject(ret_reason, "restoring the counts failed: %s", strerror(-r)), r;
@@ -129,6 +139,8 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
 
         r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
         if (r >= 0)
+                r = bpf_map__set_max_entries(skel->maps.privileged, opts->max_uids);
+        if (r >= 0)
                 r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
         for (int m = 0; m < _PIN_MAP_MAX && r >= 0; m++)
                 if (a && a->fds[m] >= 0) {
@@ -149,7 +161,8 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
                               strerror(-r), load_hint(mode, r)), r;
         }
 
-        r = fill_new_maps(opts, skel, a ? a : &(Adoption) { .old_counts_fd = -EBADF }, reused, &p->origin,
+        r = fill_new_maps(opts, skel, a ? a : &(Adoption) { .old_counts_fd = -EBADF, .old_privileged_fd = -EBADF },
+                          reused, &p->origin,
                           ret_reason);
         if (r >= 0 && bpf_map_lookup_elem(bpf_map__fd(skel->maps.meta), &zero, &meta) < 0)
                 r = negative_errno();

@@ -36,6 +36,14 @@ int probe_get_counts_fd(const Probe *p) {
         return p->fds[PIN_COUNTS];
 }
 
+CountsMaps probe_get_counts_maps(const Probe *p) {
+        return (CountsMaps) {
+                .counts_fd = p->fds[PIN_COUNTS],
+                .privileged_fd = p->fds[PIN_PRIVILEGED],
+                .capacity = p->max_uids,
+        };
+}
+
 int probe_get_stats_fd(const Probe *p) {
         return p->fds[PIN_STATS];
 }

@@ -105,6 +105,8 @@ struct bpf_map *probe_skel_map(struct execcount_bpf *skel, PinnedMap m) {
                 return skel->maps.tunables;
         case PIN_META:
                 return skel->maps.meta;
+        case PIN_PRIVILEGED:
+                return skel->maps.privileged;
         default:
                 abort();
         }
@@ -176,14 +178,16 @@ static int choose_counts(Probe *p, const ProbeOptions *opts, Adoption *a, ProbeR
         a->fds[PIN_COUNTS] = safe_close(a->fds[PIN_COUNTS]);
         a->fds[PIN_STATS] = safe_close(a->fds[PIN_STATS]);
         a->fds[PIN_META] = safe_close(a->fds[PIN_META]);
+        a->fds[PIN_PRIVILEGED] = safe_close(a->fds[PIN_PRIVILEGED]);
         a->old_counts_fd = safe_close(a->old_counts_fd);
+        a->old_privileged_fd = safe_close(a->old_privileged_fd);
         a->has_meta = false;
         return 0;
 }
 
 int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
         static const ProbeMode auto_order[] = { PROBE_FENTRY, PROBE_KPROBE, PROBE_TRACEPOINT };
-        Adoption adoption = { .old_counts_fd = -EBADF };
+        Adoption adoption = { .old_counts_fd = -EBADF, .old_privileged_fd = -EBADF };
         bool adopted = false;
         struct btf *vmlinux;
         Probe *p;
@@ -333,6 +337,8 @@ int probe_new_unattached(const ProbeOptions *opts, Probe **ret) {
         bpf_object__for_each_program(prog, skel->obj)
                 bpf_program__set_autoload(prog, false);
         r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
+        if (r >= 0)
+                r = bpf_map__set_max_entries(skel->maps.privileged, opts->max_uids);
         if (r >= 0)
                 r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
         if (r >= 0)

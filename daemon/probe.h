@@ -7,13 +7,14 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "counts.h"
 #include "execcount.h"
 #include "links.h"
 #include "macro.h"
 
 /* Fills freshly made maps (no counts kept anywhere in the kernel): called after loading,
- * before attaching, with the counts, stats and meta maps. */
-typedef int (*ProbeRestoreFn)(int counts_fd, int stats_fd, int meta_fd, void *userdata);
+ * before attaching, with the counts maps and the stats and meta maps. */
+typedef int (*ProbeRestoreFn)(CountsMaps maps, int stats_fd, int meta_fd, void *userdata);
 /* Pinned counts that no probes count into any more (meta: their bookkeeping;
  * counts_map_id: the kernel's ID of their map) may be older than what restore() would
  * fill fresh maps with: returns 1 to have them replaced, 0 to keep them, and why, in
@@ -101,6 +102,8 @@ ProbeOrigin probe_get_origin(const Probe *p);
 /* Whether the maps and probes are pinned, to outlive the daemon. */
 bool probe_is_pinned(const Probe *p);
 int probe_get_counts_fd(const Probe *p);
+/* The counts map and the privileged map beside it. */
+CountsMaps probe_get_counts_maps(const Probe *p);
 int probe_get_stats_fd(const Probe *p);
 int probe_get_events_fd(const Probe *p);
 uint32_t probe_get_max_uids(const Probe *p);

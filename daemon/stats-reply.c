@@ -43,6 +43,8 @@ void stats_write_user(Text *t, const TallyEntry *u) {
         text_add_u64(t, MIN(u->events_throttled, (uint64_t) INT64_MAX));
         text_add(t, ",\"last_exec_usec\":");
         text_add_u64(t, MIN(u->last_exec_usec, (uint64_t) INT64_MAX));
+        text_add(t, ",\"privileged\":");
+        text_add_u64(t, MIN(u->privileged, (uint64_t) INT64_MAX));
         text_add(t, "}");
 }
 

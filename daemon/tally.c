@@ -97,18 +97,20 @@ static TallyEntry entry_of(const Tally *t, const UserCount *u, int64_t offset) {
                 .execs = u->execs,
                 .failed = u->failed,
                 .events_throttled = u->events_throttled,
+                .privileged = u->privileged,
                 .last_exec_usec = last_exec_usec(t, u, offset),
         };
 }
 
 int tally_read_all(Tally *t, TallyEntry **ret, size_t *ret_n) {
         _cleanup_(freep) UserCount *u = NULL;
+        CountsMaps maps = probe_get_counts_maps(t->probe);
         int64_t offset = tally_realtime_offset(t);
         TallyEntry *e;
         size_t n;
         int r;
 
-        r = counts_read_all(probe_get_counts_fd(t->probe), probe_get_max_uids(t->probe), &u, &n);
+        r = counts_read_all(maps, &u, &n);
         if (r < 0)
                 return r;
         if (n == 0) {
@@ -135,10 +137,11 @@ int tally_read_all(Tally *t, TallyEntry **ret, size_t *ret_n) {
 }
 
 int tally_read_one(Tally *t, uint32_t uid, TallyEntry *ret) {
+        CountsMaps maps = probe_get_counts_maps(t->probe);
         UserCount u;
         int r;
 
-        r = counts_read_one(probe_get_counts_fd(t->probe), uid, &u);
+        r = counts_read_one(maps, uid, &u);
         if (r < 0)
                 return r;
         *ret = entry_of(t, &u, tally_realtime_offset(t));
@@ -190,13 +193,14 @@ static int write_meta(Tally *t) {
 }
 
 static int reset_all(Tally *t, uint64_t since_usec) {
+        CountsMaps maps = probe_get_counts_maps(t->probe);
         struct exec_stats s;
         int r, n;
 
         r = counts_read_stats(probe_get_stats_fd(t->probe), &s);
         if (r < 0)
                 return r;
-        n = counts_reset_all(probe_get_counts_fd(t->probe), probe_get_max_uids(t->probe));
+        n = counts_reset_all(maps);
         if (n < 0)
                 return n;
         t->stats_at_reset = s;
@@ -212,10 +216,11 @@ static int reset_all(Tally *t, uint64_t since_usec) {
 }
 
 static int reset_one(Tally *t, uint32_t uid) {
+        CountsMaps maps = probe_get_counts_maps(t->probe);
         StateEntry key = { .uid = uid }, *e;
         int r;
 
-        r = counts_reset_one(probe_get_counts_fd(t->probe), uid);
+        r = counts_reset_one(maps, uid);
         if (r < 0)
                 return r;
         e = t->n_kept ? bsearch(&key, t->kept, t->n_kept, sizeof(*t->kept), compare_entries) : NULL;

@@ -9,8 +9,10 @@
 #include "test.h"
 
 static const TallyEntry users[] = {
-        { .uid = 0, .execs = 9, .failed = 1, .events_throttled = 0, .last_exec_usec = 1700000000000000ull },
-        { .uid = 1000, .execs = UINT64_MAX, .failed = 7, .events_throttled = 3, .last_exec_usec = 0 },
+        { .uid = 0, .execs = 9, .failed = 1, .events_throttled = 0, .privileged = 0,
+          .last_exec_usec = 1700000000000000ull },
+        { .uid = 1000, .execs = UINT64_MAX, .failed = 7, .events_throttled = 3, .privileged = UINT64_MAX,
+          .last_exec_usec = 0 },
 };
 
 /* One reply of users[0..n) under info, parsed back. */
@@ -58,11 +60,13 @@ static void test_all(void) {
         ASSERT_EQ(get_int(u, "failed"), 1);
         ASSERT_EQ(get_int(u, "events_throttled"), 0);
         ASSERT_EQ(get_int(u, "last_exec_usec"), 1700000000000000ll);
+        ASSERT_EQ(get_int(u, "privileged"), 0);
         u = json_object_array_get_idx(list, 1);
         ASSERT_EQ(get_int(u, "uid"), 1000);
         ASSERT_EQ(get_int(u, "execs"), INT64_MAX);
         ASSERT_EQ(get_int(u, "events_throttled"), 3);
         ASSERT_EQ(get_int(u, "last_exec_usec"), 0);
+        ASSERT_EQ(get_int(u, "privileged"), INT64_MAX); /* capped as JSON's integers are */
         ASSERT_EQ(get_int(p, "since_usec"), 1600000000000000ll);
         ASSERT_EQ(get_int(p, "map_full_execs"), 4);
         ASSERT_EQ(get_int(p, "map_full_failed"), 5);

@@ -51,7 +51,7 @@ static void test_read(void) {
         size_t n, dropped;
         Tally *t;
 
-        ASSERT_EQ(counts_write(probe_get_counts_fd(p), in, ELEMENTSOF(in), &dropped), 0);
+        ASSERT_EQ(counts_write(probe_get_counts_maps(p), in, ELEMENTSOF(in), &dropped), 0);
         ASSERT_EQ_U(dropped, 0);
         /* A reset happened when the kernel had counted 4 and 2 without a UID. */
         ASSERT_EQ(probe_read_meta(p, &meta), 0);
@@ -114,7 +114,7 @@ static void test_reset(void) {
         size_t n, dropped;
         Tally *t;
 
-        ASSERT_EQ(counts_write(probe_get_counts_fd(p), in, ELEMENTSOF(in), &dropped), 0);
+        ASSERT_EQ(counts_write(probe_get_counts_maps(p), in, ELEMENTSOF(in), &dropped), 0);
         set_map_full(p, 3, 4);
         ASSERT_EQ(tally_new(p, &t), 0);
         ASSERT(kept);
@@ -128,7 +128,7 @@ static void test_reset(void) {
         ASSERT_EQ(tally_read_one(t, 1000, &one), 0);
         ASSERT_EQ_U(one.execs, 5);
         UserCount again = { .uid = 1001, .failed = 1 };
-        ASSERT_EQ(counts_write(probe_get_counts_fd(p), &again, 1, &dropped), 0);
+        ASSERT_EQ(counts_write(probe_get_counts_maps(p), &again, 1, &dropped), 0);
         ASSERT_EQ(tally_read_one(t, 1001, &one), 0);
         ASSERT_EQ_U(one.last_exec_usec, 0);
 

@@ -89,7 +89,7 @@ int main(int argc, char *argv[]) {
 
         if ((WIFEXITED(status) && WEXITSTATUS(status) == 98) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)) {
                 /* The one failed exec of the helper itself is counted like any other. */
-                ASSERT_EQ(counts_read_one(probe_get_counts_fd(p), uid, &c), 0);
+                ASSERT_EQ(counts_read_one(probe_get_counts_maps(p), uid, &c), 0);
                 ASSERT_EQ_U(c.failed, 1);
                 fprintf(stderr, "SKIP: this kernel cannot run 32-bit programs (%s): no compat execs can happen "
                                 "here; the vm suite tests them on a kernel that can\n",
@@ -104,7 +104,7 @@ int main(int argc, char *argv[]) {
 
         /* Its own exec (a native one), the successes and failures it made as a 32-bit
          * process, and its failing compat execveat. */
-        ASSERT_EQ(counts_read_one(probe_get_counts_fd(p), uid, &c), 0);
+        ASSERT_EQ(counts_read_one(probe_get_counts_maps(p), uid, &c), 0);
         ASSERT_EQ_U(c.execs, 1 + SUCCESSES);
         ASSERT_EQ_U(c.failed, FAILURES + 1);
         ASSERT(ring_buffer__consume(ring) >= 0);

@@ -161,7 +161,7 @@ static size_t events_of(Recorder *rec, uint32_t uid, const ExecEvent **out, size
 
 static void expect_counts(Probe *p, uint32_t uid, uint64_t execs, uint64_t failed) {
         UserCount c = {};
-        int r = counts_read_one(probe_get_counts_fd(p), uid, &c);
+        int r = counts_read_one(probe_get_counts_maps(p), uid, &c);
 
         if (execs == 0 && failed == 0) {
                 ASSERT_EQ(r, -ENOENT);
@@ -362,6 +362,79 @@ static void test_script_and_spawn(Probe *p, Recorder *rec) {
         ASSERT_EQ(rmdir(dir), 0);
 }
 
+/* Privileged execs: those after which the program runs with effective UID 0, the caller's
+ * real UID not being 0. */
+typedef struct PrivilegedRun {
+        const char *path;
+        int n;
+        bool no_new_privs;
+} PrivilegedRun;
+
+static int scenario_privileged(void *arg) {
+        const PrivilegedRun *runs = arg;
+
+        for (; runs->path; runs++) {
+                if (runs->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        return 4;
+                if (exec_n(runs->path, runs->n) != 0)
+                        return 5;
+        }
+        return 0;
+}
+
+static void expect_privileged(Probe *p, uint32_t uid, uint64_t execs, uint64_t privileged) {
+        UserCount c = {};
+
+        ASSERT_EQ(counts_read_one(probe_get_counts_maps(p), uid, &c), 0);
+        if (c.execs != execs || c.privileged != privileged)
+                TEST_FAIL("UID %u: expected %ju execs, %ju of them privileged; counted %ju and %ju", uid,
+                          (uintmax_t) execs, (uintmax_t) privileged, (uintmax_t) c.execs, (uintmax_t) c.privileged);
+}
+
+static void copy_file(const char *from, const char *to, uid_t owner, mode_t mode) {
+        char buf[65536];
+        int in = open(from, O_RDONLY | O_CLOEXEC), out;
+        ssize_t n;
+
+        ASSERT(in >= 0);
+        out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+        ASSERT(out >= 0);
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                ASSERT_EQ(write(out, buf, (size_t) n), n);
+        ASSERT_EQ(n, 0);
+        ASSERT_EQ(fchown(out, owner, owner), 0);
+        ASSERT_EQ(fchmod(out, mode), 0); /* after chown, which clears the setuid bit */
+        close(out);
+        close(in);
+}
+
+static void test_privileged(Probe *p) {
+        char dir[] = "/tmp/test-bpf-XXXXXX", suid_root[64], suid_other[64];
+        uint32_t user = new_test_uid(), other = new_test_uid(), nnp = new_test_uid(), owner = new_test_uid();
+
+        ASSERT(mkdtemp(dir));
+        ASSERT_EQ(chmod(dir, 0755), 0);
+        snprintf(suid_root, sizeof(suid_root), "%s/suid-root", dir);
+        snprintf(suid_other, sizeof(suid_other), "%s/suid-other", dir);
+        copy_file("/bin/true", suid_root, 0, 04755);
+        copy_file("/bin/true", suid_other, owner, 04755);
+
+        /* setuid root: privileged; a plain program: not. */
+        run_as(user, scenario_privileged,
+               (PrivilegedRun[]) { { suid_root, 7, false }, { "/bin/true", 3, false }, {} });
+        expect_privileged(p, user, 10, 7);
+        /* setuid to another user than root: not. */
+        run_as(other, scenario_privileged, (PrivilegedRun[]) { { suid_other, 4, false }, {} });
+        expect_privileged(p, other, 4, 0);
+        /* With no_new_privs the setuid bit does nothing: the program runs as its caller. */
+        run_as(nnp, scenario_privileged, (PrivilegedRun[]) { { suid_root, 2, true }, {} });
+        expect_privileged(p, nnp, 2, 0);
+
+        ASSERT_EQ(unlink(suid_root), 0);
+        ASSERT_EQ(unlink(suid_other), 0);
+        ASSERT_EQ(rmdir(dir), 0);
+}
+
 /* An exec from a thread that is not the group leader: the process keeps the leader's pid. */
 static void *thread_exec(void *arg) {
         execl("/bin/true", "true", (char *) NULL);
@@ -494,14 +567,14 @@ static void test_rate_limit(Probe *p, Recorder *rec) {
 
         expect_counts(p, storm, 5, LIMIT_STORM);
         expect_counts(p, quiet, 5, 50);
-        ASSERT_EQ(counts_read_one(probe_get_counts_fd(p), storm, &c), 0);
+        ASSERT_EQ(counts_read_one(probe_get_counts_maps(p), storm, &c), 0);
         count_results(rec, storm, &ok, &failed);
         ASSERT_EQ_U(ok, 5);
         ASSERT(failed >= LIMIT_BURST && failed <= LIMIT_BURST + seconds * LIMIT_BURST / 10 + 2);
         ASSERT_EQ_U(failed + c.events_throttled, LIMIT_STORM); /* each failure: an event or held back */
         fprintf(stderr, "rate limit: %d failures of one UID counted; %zu sent events, %ju held back; ",
                 LIMIT_STORM, failed, (uintmax_t) c.events_throttled);
-        ASSERT_EQ(counts_read_one(probe_get_counts_fd(p), quiet, &c), 0);
+        ASSERT_EQ(counts_read_one(probe_get_counts_maps(p), quiet, &c), 0);
         ASSERT_EQ_U(c.events_throttled, 0);
         count_results(rec, quiet, &ok, &failed);
         ASSERT_EQ_U(ok, 5);
@@ -534,7 +607,7 @@ static void test_map_full(void) {
         ASSERT_EQ(counts_read_stats(probe_get_stats_fd(p), &after), 0);
 
         for (size_t i = 0; i < ELEMENTSOF(uids); i++) {
-                int r = counts_read_one(probe_get_counts_fd(p), uids[i], &c);
+                int r = counts_read_one(probe_get_counts_maps(p), uids[i], &c);
 
                 if (r == -ENOENT)
                         missing++;
@@ -560,6 +633,7 @@ static void run_scenarios(Probe *p) {
         test_execveat(p, &rec);
         test_path_walk(p, &rec);
         test_script_and_spawn(p, &rec);
+        test_privileged(p);
         test_thread(p, &rec);
         test_storm(p, &rec);
         test_rate_limit(p, &rec);

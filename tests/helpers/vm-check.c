@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -130,6 +131,41 @@ static int scenario_compat(void *arg) {
         return errno == ENOEXEC ? 98 : 97;
 }
 
+/* A setuid-root program, 3 times, and a plain one twice: 3 privileged execs of 5. */
+#define SUID_TRUE "/tmp/vm-check-suid-true"
+static int scenario_privileged(void *arg) {
+        for (int i = 0; i < 3; i++) {
+                pid_t pid = fork();
+
+                if (pid == 0) {
+                        execl(SUID_TRUE, "true", (char *) NULL);
+                        _exit(127);
+                }
+                if (pid < 0 || !wait_ok(pid))
+                        return 1;
+        }
+        return exec_ok(2);
+}
+
+/* busybox, setuid root: run as "true", it exits 0 whoever runs it. */
+static int make_suid_true(void) {
+        char buf[65536];
+        int in = open("/bin/busybox", O_RDONLY | O_CLOEXEC), out;
+        ssize_t n;
+
+        (void) unlink(SUID_TRUE);
+        out = open(SUID_TRUE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+        if (in < 0 || out < 0)
+                return -1;
+        while ((n = read(in, buf, sizeof(buf))) > 0)
+                if (write(out, buf, (size_t) n) != n)
+                        return -1;
+        if (n < 0 || fchown(out, 0, 0) < 0 || fchmod(out, 04755) < 0)
+                return -1;
+        close(in);
+        return close(out);
+}
+
 static int scenario_path_walk(void *arg) {
         char *argv[] = { (char *) "true", NULL };
 
@@ -224,12 +260,15 @@ static json_object *ctl_json(const char *args) {
 }
 
 /* The UID's counts, and its failed execs that sent no event by design (its rate limit,
- * or failures filling half of the ring buffer). */
-static void counts_of(uint32_t uid, int64_t *execs, int64_t *failed, int64_t *throttled) {
+ * or failures filling half of the ring buffer); its privileged execs if asked. */
+static void counts_of(uint32_t uid, int64_t *execs, int64_t *failed, int64_t *throttled, int64_t *privileged) {
         char args[64];
         json_object *o, *users;
+        int64_t unused;
 
-        *execs = *failed = *throttled = -1;
+        if (!privileged)
+                privileged = &unused;
+        *execs = *failed = *throttled = *privileged = -1;
         snprintf(args, sizeof(args), "stats --uid %" PRIu32, uid);
         o = ctl_json(args);
         if (o && json_object_object_get_ex(o, "users", &users) && json_object_array_length(users) == 1) {
@@ -238,8 +277,9 @@ static void counts_of(uint32_t uid, int64_t *execs, int64_t *failed, int64_t *th
                 json_get_int64(u, "execs", 0, INT64_MAX, execs);
                 json_get_int64(u, "failed", 0, INT64_MAX, failed);
                 json_get_int64(u, "events_throttled", 0, INT64_MAX, throttled);
+                json_get_int64(u, "privileged", 0, INT64_MAX, privileged);
         } else if (o)
-                *execs = *failed = *throttled = 0;
+                *execs = *failed = *throttled = *privileged = 0;
         json_object_put(o);
 }
 
@@ -264,7 +304,7 @@ static void check(const char *what, uint32_t uid, int64_t want_execs, int64_t wa
         int64_t execs, failed, throttled, n_ok = 0, n_failed = 0, lost;
         json_object *events;
 
-        counts_of(uid, &execs, &failed, &throttled);
+        counts_of(uid, &execs, &failed, &throttled, NULL);
         CHECK(execs == want_execs && failed == want_failed, "%s: UID %" PRIu32 " counted %" PRIi64 " execs, %" PRIi64
               " failed; expected %" PRIi64 " and %" PRIi64, what, uid, execs, failed, want_execs, want_failed);
 
@@ -341,6 +381,16 @@ int main(int argc, char *argv[]) {
 
         CHECK(run_as(base + 4, scenario_thread, NULL) == 0, "thread exec did not run");
         check("thread", base + 4, 1, 0, "/bin/true", "-", 0);
+
+        CHECK(make_suid_true() == 0, "making %s failed: %m", SUID_TRUE);
+        CHECK(run_as(base + 7, scenario_privileged, NULL) == 0, "privileged scenario did not run");
+        check("privileged", base + 7, 5, 0, "/", "-", 0);
+        int64_t execs, failed, throttled, privileged;
+        counts_of(base + 7, &execs, &failed, &throttled, &privileged);
+        CHECK(privileged == 3, "privileged: UID %" PRIu32 " counted %" PRIi64 " privileged execs, expected 3",
+              base + 7, privileged);
+        printf("vm-check: privileged: UID %" PRIu32 ": %" PRIi64 " of %" PRIi64 " execs privileged\n", base + 7,
+               privileged, execs);
 
         CHECK(run_as(base + 5, scenario_storm, &storm) == 0, "storm did not run");
         check("storm", base + 5, STORM_WORKERS * STORM_OK, STORM_WORKERS * STORM_FAILED, "/bin/true", MISSING, 0);
