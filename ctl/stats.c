@@ -19,6 +19,7 @@
 
 typedef struct StatsRow {
         int64_t uid, execs, failed, last, throttled;
+        int64_t privileged; /* -1: the daemon did not say (one before privileged counts) */
 } StatsRow;
 
 typedef struct Stats {
@@ -46,15 +47,19 @@ static bool scan_int(JsonSpan obj, const char *key, int64_t max, int64_t *ret) {
         return json_scan_member(obj, key, &v) >= 0 && json_scan_int64(v, 0, max, ret) >= 0;
 }
 
-/* One UserStats, in one pass over its members: each must be there, once. */
+/* One UserStats, in one pass over its members: each must be there, once, but for the
+ * optional ones at the end of keys. */
 static int stats_parse_row(JsonSpan user, StatsRow *row) {
-        static const char *const keys[] = { "uid", "execs", "failed", "last_exec_usec", "events_throttled" };
-        int64_t *fields[] = { &row->uid, &row->execs, &row->failed, &row->last, &row->throttled };
+        static const char *const keys[] = { "uid", "execs", "failed", "last_exec_usec", "events_throttled",
+                                            "privileged" };
+        int64_t *fields[] = { &row->uid, &row->execs, &row->failed, &row->last, &row->throttled, &row->privileged };
+        const unsigned required = (1u << 5) - 1;
         unsigned seen = 0;
         JsonIter iter;
         JsonSpan key, value;
         int r;
 
+        row->privileged = -1;
         if (json_scan_object_begin(user, &iter) < 0)
                 return -EBADMSG;
         while ((r = json_scan_object_next(&iter, &key, &value)) > 0)
@@ -67,7 +72,7 @@ static int stats_parse_row(JsonSpan user, StatsRow *row) {
                         seen |= 1u << k;
                         break;
                 }
-        return r < 0 || seen != (1u << ELEMENTSOF(keys)) - 1 ? -EBADMSG : 0;
+        return r < 0 || (seen & required) != required ? -EBADMSG : 0;
 }
 
 /* Reads one GetStats reply's parameters into s: with "more", the users come in parts,
@@ -150,9 +155,14 @@ static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
                 else
                         fputs("null", stdout);
                 printf(",%s%s\"execs\":%s%" PRIi64 ",%s%s\"failed\":%s%" PRIi64 ",%s%s\"events_throttled\":%s%" PRIi64
-                       ",%s%s\"last_exec_usec\":%s%" PRIi64 "%s%s}",
+                       ",%s%s\"last_exec_usec\":%s%" PRIi64 ",%s%s\"privileged\":%s",
                        nl, in3, sp, row->execs, nl, in3, sp, row->failed, nl, in3, sp, row->throttled, nl, in3, sp,
-                       row->last, nl, in2);
+                       row->last, nl, in3, sp);
+                if (row->privileged >= 0)
+                        printf("%" PRIi64, row->privileged);
+                else
+                        fputs("null", stdout);
+                printf("%s%s}", nl, in2);
         }
         printf("%s%s],%s%s\"since_usec\":%s%" PRIi64 ",%s%s\"access\":%s\"%s\"", s->n ? nl : "", s->n ? in1 : "",
                nl, in1, sp, s->since, nl, in1, sp, s->own_only ? "own" : "all");
@@ -191,8 +201,8 @@ static void stats_print_footer(const Args *a, const Stats *s) {
 }
 
 int verb_stats(const Args *a) {
-        static const char *const headers[] = { "UID", "USER", "EXECS", "FAILED", "LAST EXEC" };
-        static const Align align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_LEFT };
+        static const char *const headers[] = { "UID", "USER", "EXECS", "FAILED", "PRIVILEGED", "LAST EXEC" };
+        static const Align align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_LEFT };
         _cleanup_(json_object_putp) json_object *params = NULL;
         _cleanup_(user_cache_freep) UserCache *cache = NULL;
         _cleanup_(table_freep) Table *t = NULL;
@@ -219,13 +229,15 @@ int verb_stats(const Args *a) {
         }
 
         for (size_t i = 0; i < s.n; i++) {
-                char uid[16], execs[24], failed[24], last[FORMAT_TIMESTAMP_MAX];
+                char uid[16], execs[24], failed[24], privileged[24] = "-", last[FORMAT_TIMESTAMP_MAX];
                 const char *name = user_cache_name(cache, (uint32_t) s.rows[i].uid);
-                const char *cells[] = { uid, name ? name : "-", execs, failed, last };
+                const char *cells[] = { uid, name ? name : "-", execs, failed, privileged, last };
 
                 snprintf(uid, sizeof(uid), "%" PRIi64, s.rows[i].uid);
                 snprintf(execs, sizeof(execs), "%" PRIi64, s.rows[i].execs);
                 snprintf(failed, sizeof(failed), "%" PRIi64, s.rows[i].failed);
+                if (s.rows[i].privileged >= 0)
+                        snprintf(privileged, sizeof(privileged), "%" PRIi64, s.rows[i].privileged);
                 format_timestamp(last, (uint64_t) s.rows[i].last);
                 if (table_add_row(t, cells) < 0) {
                         free(s.rows);

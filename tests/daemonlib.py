@@ -9,6 +9,7 @@ each other's pins. cleanup() unmounts them all.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -52,6 +53,16 @@ def wait_for(pred, what, timeout=10.0):
 def exec_ok(uid, n=1, path="/bin/true"):
     for _ in range(n):
         subprocess.run([path], user=uid, group=uid, extra_groups=[], check=True, stdout=subprocess.DEVNULL)
+
+
+def suid_root_true(directory):
+    """A setuid-root copy of /bin/true in directory (which others must be able to enter):
+    a privileged exec for any UID that runs it."""
+    path = os.path.join(directory, "suid-true")
+    shutil.copy("/bin/true", path)
+    os.chown(path, 0, 0)
+    os.chmod(path, 0o4755)
+    return path
 
 
 def exec_missing(uid, n=1):

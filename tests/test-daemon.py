@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -40,18 +41,19 @@ def test_stats(d):
     expect(users[a]["user"] is None, "test UIDs have no user name")
 
     one = d.ctl_json("stats", "--uid", str(a))
-    expect(len(one["users"]) == 1 and one["users"][0]["execs"] == 7, f"stats --uid: {one}")
+    expect(len(one["users"]) == 1 and one["users"][0]["execs"] == 7 and one["users"][0]["privileged"] == 0,
+           f"stats --uid: {one}")
     none = d.ctl_json("stats", "--uid", str(new_uid()))
     expect(none["users"] == [], f"stats of an idle UID: {none}")
 
     # The table: sorted by execs, with a footer; --no-legend leaves only rows.
     out = d.ctl("stats").stdout
     lines = out.splitlines()
-    expect(lines[0].split() == ["UID", "USER", "EXECS", "FAILED", "LAST", "EXEC"], f"header: {lines[0]}")
+    expect(lines[0].split() == ["UID", "USER", "EXECS", "FAILED", "PRIVILEGED", "LAST", "EXEC"], f"header: {lines[0]}")
     rows = [line.split() for line in lines[1:lines.index("")]]
     execs = [int(r[2]) for r in rows if len(r) >= 4 and r[0].isdigit()]
     expect(execs == sorted(execs, reverse=True), f"not sorted by execs: {execs}")
-    expect(any(r[:4] == [str(a), "-", "7", "3"] for r in rows), f"no row for {a}:\n{out}")
+    expect(any(r[:5] == [str(a), "-", "7", "3", "0"] for r in rows), f"no row for {a}:\n{out}")
     expect("users," in lines[-1] and "since" in lines[-1], f"footer: {lines[-1]}")
     bare = d.ctl("stats", "--no-legend", "--uid", str(b)).stdout.split()
     expect(bare[:4] == [str(b), "-", "2", "0"], f"--no-legend: {bare}")
@@ -400,6 +402,49 @@ def test_cli_errors(tmp):
     expect(ctl("--version").stdout.startswith("execcountctl "), "--version")
 
 
+# What execcountd 0.1.0 before privileged counts (f6cfcdf) answered GetStats, recorded.
+OLD_STATS_REPLY = (b'{"parameters":{"users":[{"uid":1000,"execs":1,"failed":0,"events_throttled":0,'
+                   b'"last_exec_usec":1796179968038830}],"since_usec":1796179967106395,"access":"all",'
+                   b'"map_full_execs":0,"map_full_failed":0}}\0')
+
+
+def test_older_daemon(tmp):
+    """execcountctl and a daemon of a version before privileged counts: the column shows
+    "-" and the JSON null, nothing fails. The daemon's side is its recorded reply."""
+    path = os.path.join(tmp, "old-daemon.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(4)
+    calls = []
+
+    def serve():
+        for _ in range(2):
+            c, _ = server.accept()
+            data = b""
+            while not data.endswith(b"\0"):
+                data += c.recv(65536)
+            calls.append(json.loads(data[:-1]))
+            c.sendall(OLD_STATS_REPLY)
+            c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        out = subprocess.run([EXECCOUNTCTL, "--socket", path, "stats", "--json=short"], capture_output=True,
+                             text=True, timeout=10)
+        expect(out.returncode == 0, f"stats --json: {out}")
+        users = json.loads(out.stdout)["users"]
+        expect(users[0]["execs"] == 1 and users[0]["privileged"] is None, f"privileged: null: {users}")
+        out = subprocess.run([EXECCOUNTCTL, "--socket", path, "stats", "--no-legend"], capture_output=True,
+                             text=True, timeout=10)
+        row = out.stdout.split()  # UID USER EXECS FAILED PRIVILEGED LAST EXEC
+        expect(out.returncode == 0 and row[0] == "1000" and row[2:5] == ["1", "0", "-"], f"the table: {out}")
+        t.join(10)
+        expect([c["method"] for c in calls] == ["io.execcount.GetStats"] * 2, f"calls: {calls}")
+    finally:
+        server.close()
+
+
 def test_daemon_refuses(tmp):
     def run(*args, config=None):
         path = os.path.join(tmp, "refuse.conf")
@@ -532,6 +577,7 @@ def main():
             ("reset", lambda: test_reset(d)),
             ("reload", lambda: test_reload(d)),
             ("cli errors", lambda: test_cli_errors(tmp)),
+            ("a daemon before privileged counts", lambda: test_older_daemon(tmp)),
             ("daemon refuses bad settings", lambda: test_daemon_refuses(tmp)),
             ("least privilege", lambda: test_least_privilege(tmp)),
             ("mounts", lambda: test_mounts(tmp)),

@@ -256,6 +256,22 @@ def check_counts(c, uid):
            f"no row for {uid} in:\n{table}")
 
 
+def check_privileged(c, uid):
+    """A setuid-root program run by an unprivileged UID is a privileged exec; a plain one,
+    and root's own, are not."""
+    suid = "/opt/e2e-suid-true"  # /usr/local is the build, read-only
+    c.run("install", "-D", "-o", "root", "-g", "root", "-m", "4755", "/bin/true", suid)
+    exec_as(c, uid, ok=2)
+    for _ in range(4):
+        expect(as_uid(c, uid, suid).returncode == 0, f"exec of {suid} failed")
+    users = json.loads(c.run("execcountctl", "stats", "--uid", str(uid), "--json=short").stdout)["users"]
+    expect(len(users) == 1 and (users[0]["execs"], users[0]["failed"], users[0]["privileged"]) == (6, 0, 4),
+           f"UID {uid}: {users}, expected 6 execs, 4 of them privileged")
+    table = c.run("execcountctl", "stats", "--uid", str(uid), "--no-pager", "--no-legend").stdout
+    expect(table.split()[:5] == [str(uid), "-", "6", "0", "4"], f"the PRIVILEGED column: {table}")
+    c.run("rm", "-f", suid)
+
+
 def storm(c, uid):
     """Starts execload as uid in the container: successes and failures at once."""
     ok = c.popen(f"{TOOLS}/execload", "--workers=2", "--count=1500", f"--uid={uid}", f"--program={TOOLS}/noop",
@@ -520,7 +536,7 @@ def check_stop(c, uid):
     stopping = wait_for(lambda: c.journal(f"MESSAGE_ID={ID_STOPPING}")[before:], "the stop message")
     expect(len(stopping) == 1 and stopping[0]["SIGNAL"] == "SIGTERM", f"STOPPING message: {stopping}")
     pinned = c.run("ls", PINS).stdout.split()
-    expect(sorted(pinned) == ["counts", "events", "meta", "stats", "tunables"],
+    expect(sorted(pinned) == ["counts", "events", "meta", "privileged", "stats", "tunables"],
            f"after a stop, no probe is left in the kernel, the counts are: {pinned}")
     expect(c.run("test", "-s", "/var/lib/execcountd/counts.state", check=False).returncode == 0,
            "the state file is written at the stop")
@@ -589,6 +605,7 @@ def main():
         steps = [
             ("1. systemctl start: active, start message with the probe mode", lambda: check_start(c)),
             ("2. exact counts in execcountctl stats and stats --json", lambda: check_counts(c, UID_BASE + 1)),
+            ("   a setuid-root program: privileged execs, exactly", lambda: check_privileged(c, UID_BASE + 30)),
             ("   systemctl restart during an exec storm: zero counts lost",
              lambda: check_restart_storm(c, UID_BASE + 10)),
             ("   kill -9 during an exec storm: systemd restarts it, zero counts lost",

@@ -23,15 +23,21 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemonlib  # noqa: E402
-from daemonlib import Daemon, exec_missing, exec_ok, expect, new_uid, wait_for  # noqa: E402
+from daemonlib import Daemon, exec_missing, exec_ok, expect, new_uid, suid_root_true, wait_for  # noqa: E402
 
 EXECLOAD, NOOP = sys.argv[3:5]
 STATE_FILE = "counts.state"
+SUID_TRUE = None  # a setuid-root /bin/true, made by main()
 
 
 def counts(d, uid):
     users = d.ctl_json("stats", "--uid", str(uid))["users"]
     return (users[0]["execs"], users[0]["failed"]) if users else (0, 0)
+
+
+def privileged(d, uid):
+    users = d.ctl_json("stats", "--uid", str(uid))["users"]
+    return users[0]["privileged"] if users else 0
 
 
 def status(d):
@@ -116,7 +122,8 @@ def test_stop_start(tmp):
     d = new_daemon(tmp, "stop")
     a = new_uid()
     try:
-        exec_ok(a, 5)
+        exec_ok(a, 3)
+        exec_ok(a, 2, SUID_TRUE)
         exec_missing(a, 2)
         since = status(d)["since_usec"]
         programs = pinned_program_ids(d)
@@ -126,7 +133,8 @@ def test_stop_start(tmp):
         wait_for(lambda: not any(program_loaded(p) for p in programs), f"the programs {programs} to be unloaded")
         expect("the probes are detached; the counts are kept for the next start" in d.run_log(), d.run_log())
         expect(links(d) == [], f"no probe left pinned after a stop: {d.pinned()}")
-        expect(sorted(d.pinned()) == ["counts", "events", "meta", "stats", "tunables"], f"maps: {d.pinned()}")
+        expect(sorted(d.pinned()) == ["counts", "events", "meta", "privileged", "stats", "tunables"],
+               f"maps: {d.pinned()}")
         expect(os.path.exists(os.path.join(d.state, STATE_FILE)), "a snapshot written at the stop")
         # Nothing counts while stopped: the kernel runs none of our programs.
         exec_ok(a, 3)
@@ -136,8 +144,9 @@ def test_stop_start(tmp):
         expect("disagree" not in d.run_log(), f"the state file of the stop is not newer than the pins:\n{d.run_log()}")
         expect(s["since_usec"] == since, "since_usec kept over stop and start")
         expect(counts(d, a) == (5, 2), f"counts kept, execs while stopped not counted: {counts(d, a)}")
-        exec_ok(a, 1)
-        expect(counts(d, a) == (6, 2), "counting goes on")
+        expect(privileged(d, a) == 2, f"privileged execs kept: {privileged(d, a)}")
+        exec_ok(a, 1, SUID_TRUE)
+        expect(counts(d, a) == (6, 2) and privileged(d, a) == 3, "counting goes on")
     finally:
         d.stop()
 
@@ -147,9 +156,11 @@ def test_reboot(tmp):
     d = new_daemon(tmp, "reboot")
     a = new_uid()
     try:
-        exec_ok(a, 4)
+        exec_ok(a, 1)
+        exec_ok(a, 3, SUID_TRUE)
         exec_missing(a, 3)
         before = d.ctl_json("stats", "--uid", str(a))
+        expect(before["users"][0]["privileged"] == 3, f"privileged: {before}")
         expect(d.stop() == 0, "clean stop")
         wipe_pins(d)
         d.start()
@@ -173,8 +184,8 @@ def test_reboot(tmp):
         wipe_pins(d)
         d.start()
         expect(counts(d, a) == (0, 0), f"a reset survives a crash and reboot: {counts(d, a)}")
-        exec_ok(a, 1)
-        expect(counts(d, a) == (1, 0), "counting goes on from the restored counts")
+        exec_ok(a, 1, SUID_TRUE)
+        expect(counts(d, a) == (1, 0) and privileged(d, a) == 1, "counting goes on from the restored counts")
     finally:
         d.stop()
 
@@ -268,7 +279,7 @@ def test_new_capacity(tmp):
     d = new_daemon(tmp, "capacity", "[Counts]\nMaxUIDs=100\n")
     a, b = new_uid(), new_uid()
     try:
-        exec_ok(a, 2)
+        exec_ok(a, 2, SUID_TRUE)
         exec_missing(b, 3)
         programs = pinned_program_ids(d)
         d.kill()
@@ -277,10 +288,30 @@ def test_new_capacity(tmp):
         d.start()
         s = status(d)
         expect(s["counts_origin"] == "migrated" and s["map_capacity"] == 300, f"migrated: {s}")
-        expect(counts(d, a) == (2, 0) and counts(d, b) == (0, 3), "counts carried over")
+        expect(counts(d, a) == (2, 0) and counts(d, b) == (0, 3) and privileged(d, a) == 2, "counts carried over")
         expect("Replaced the probes an earlier daemon left attached (the pinned counts map has 100 entries, the "
                "configuration asks for 300)" in d.run_log(), d.run_log())
         wait_for(lambda: not any(program_loaded(p) for p in programs), f"the old programs {programs} to go")
+    finally:
+        d.stop()
+
+
+def test_pins_before_privileged(tmp):
+    """Pins of a build before privileged counts (no privileged map): the counts are taken
+    over, the privileged ones start from nothing and count from then on."""
+    d = new_daemon(tmp, "before-privileged")
+    a = new_uid()
+    try:
+        exec_ok(a, 2, SUID_TRUE)
+        expect(d.stop() == 0, "clean stop")
+        os.unlink(os.path.join(d.pins, "privileged"))
+        d.start()
+        s = status(d)
+        expect(s["counts_origin"] == "pinned-maps", f"the pinned counts are used: {s['counts_origin']}")
+        expect(counts(d, a) == (2, 0) and privileged(d, a) == 0, f"{counts(d, a)}, {privileged(d, a)} privileged")
+        exec_ok(a, 1, SUID_TRUE)
+        expect(counts(d, a) == (3, 0) and privileged(d, a) == 1, "privileged execs count from the upgrade on")
+        expect("privileged" in d.pinned(), "the new map is pinned")
     finally:
         d.stop()
 
@@ -300,7 +331,7 @@ def test_forget(tmp):
         expect(counts(d, a) == (2, 0), "nothing forgotten while running")
         expect(d.stop() == 0, "clean stop")
         p = forget()
-        expect(p.returncode == 0 and "Removed 5 pinned objects" in p.stdout, f"--forget: {p}")
+        expect(p.returncode == 0 and "Removed 6 pinned objects" in p.stdout, f"--forget: {p}")
         expect(d.pinned() == [] and not os.path.exists(os.path.join(d.state, STATE_FILE)), "all gone")
         d.start()
         expect(status(d)["counts_origin"] == "fresh" and counts(d, a) == (0, 0), "from zero after --forget")
@@ -520,8 +551,10 @@ def test_forget_not_bpffs(tmp):
 
 def main():
     daemonlib.setup(sys.argv, 2300000000)
+    global SUID_TRUE
     tmp = tempfile.mkdtemp(prefix="test-persist-")
     os.chmod(tmp, 0o755)
+    SUID_TRUE = suid_root_true(tmp)
     try:
         failed = daemonlib.run_tests([
             ("kill -9 during an exec storm, then start: every exec counted", lambda: test_kill_during_storm(tmp)),
@@ -531,6 +564,7 @@ def main():
             ("damaged state files are set aside", lambda: test_damaged_state(tmp)),
             ("incompatible pinned counts are replaced, and that is logged", lambda: test_incompatible_pins(tmp)),
             ("a new MaxUIDs= keeps the counts", lambda: test_new_capacity(tmp)),
+            ("pins of a build before privileged counts", lambda: test_pins_before_privileged(tmp)),
             ("--forget", lambda: test_forget(tmp)),
             ("no BPF file system: counts, unpinned", lambda: test_unpinned(tmp)),
             ("a pin directory others may write to: unpinned", lambda: test_open_pin_dir(tmp)),

@@ -57,7 +57,7 @@ unshare --mount --propagation private bash -euo pipefail -c '
         pid=$(cat /run/execcountd/execcountd.pid)
         trap "kill $pid 2>/dev/null || true" EXIT
 
-        grep -q "^UID USER *EXECS FAILED LAST EXEC$" <<<"$out" || fail "no stats table in the output"
+        grep -q "^UID USER *EXECS FAILED PRIVILEGED LAST EXEC$" <<<"$out" || fail "no stats table in the output"
         grep -q "execs, .* failed, since" <<<"$out" || fail "no stats footer in the output"
         for f in /usr/local/sbin/execcountd /usr/local/bin/execcountctl /etc/execcountd/execcountd.conf \
                  /usr/local/lib/systemd/system/execcountd.service /usr/local/share/man/man8/execcountd.8 \
