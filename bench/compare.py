@@ -3,6 +3,7 @@
 """compare.py: execcountd side by side with no tracing and with its peers, in one run.
 
     bench/compare.py [--build DIR] [--pairs N] [--seconds S] [--auditd] [--json FILE]
+                     [--only pairs|extras|stats|bpf]
 
 Run as root from a checkout with a build (meson compile -C build). For each tracer
 (execcountd with its default settings, bpftrace's per-UID count of execve calls, and with
@@ -16,7 +17,9 @@ Then, for execcountd alone: the BPF programs' cost per exec (kernel.bpf_stats_en
 the time from an exec to its event in "execcountctl events --follow", and the time of
 "execcountctl stats --json" with 10,000 UIDs in the map, and with 100,000.
 
-Prints a table per measurement and, with --json, writes every figure to FILE.
+Prints a table per measurement and, with --json, writes every figure to FILE. --only runs
+one part: the pairs, the extras (BPF cost, latency, stats), the stats times, or the BPF
+cost alone (to compare two builds, run it alternately with --build of each).
 """
 
 import argparse
@@ -450,7 +453,7 @@ def main():
     ap.add_argument("--pairs", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--auditd", action="store_true", help="also auditd (its logs grow by gigabytes in a storm)")
-    ap.add_argument("--only", choices=["pairs", "extras", "stats"], help="run one part only")
+    ap.add_argument("--only", choices=["pairs", "extras", "stats", "bpf"], help="run one part only")
     ap.add_argument("--json", help="write every figure to this file")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -467,7 +470,7 @@ def main():
     try:
         daemon = Execcountd(tools, tmp)
         daemons.append(daemon)
-        if args.only not in ("extras", "stats"):
+        if args.only not in ("extras", "stats", "bpf"):
             tracers = [daemon]
             if shutil.which("bpftrace"):
                 tracers.append(Bpftrace(tmp))
@@ -483,13 +486,14 @@ def main():
         if args.only not in ("pairs", "stats"):
             out["bpf_cost"] = bpf_cost(tools, daemon, args.seconds)
             print_bpf_cost(out["bpf_cost"])
+        if args.only not in ("pairs", "stats", "bpf"):
             out["follow_latency"] = follow_latency(tools, daemon)
             log(f"\nEvent to execcountctl events --follow: median {out['follow_latency']['median_ms']:.1f} ms, "
                 f"max {out['follow_latency']['max_ms']:.1f} ms over {out['follow_latency']['n']} execs")
             w = out["watched_cpu"] = watched_cpu(tools, daemon, args.seconds)
             log(f"Daemon CPU with execcountctl events --follow taking every event: {w['cpu_ms_per_100k']:.1f} ms per "
                 f"100k execs ({w['execs']:,} execs at {w['rate']:,.0f}/s, {w['events_lost']} events lost)")
-        if args.only != "pairs":
+        if args.only not in ("pairs", "bpf"):
             out["stats_10k"] = stats_time(tools, daemon, 10000)
             big = Execcountd(tools, tmp, "[Counts]\nMaxUIDs=131072\n")
             daemons.append(big)
