@@ -150,9 +150,13 @@ static int delete_uid(int map_fd, uint32_t uid) {
  * before may still add its one count to it; with a preallocated map that element can in
  * the same instant be handed to a UID appearing for the first time, which then starts at
  * one too many. The window is a few instructions wide and needs a reset, a new UID and an
- * exec to meet in it; the alternative, never deleting, would fill the map for good. The
- * privileged entry goes right after the count, with the same window. */
-int counts_reset_one(CountsMaps m, uint32_t uid) {
+ * exec to meet in it; the alternative, never deleting, would fill the map for good.
+ *
+ * The privileged entry goes right after the count, in the next system call: a privileged
+ * exec between the two keeps its count and loses its privileged mark. Never the other
+ * way round, since the programs count an exec before they mark it: a UID never shows
+ * more privileged execs than execs. */
+static int reset_uid(CountsMaps m, uint32_t uid) {
         int r, k;
 
         r = delete_uid(m.counts_fd, uid);
@@ -164,6 +168,10 @@ int counts_reset_one(CountsMaps m, uint32_t uid) {
         return r;
 }
 
+int counts_reset_one(CountsMaps m, uint32_t uid) {
+        return reset_uid(m, uid);
+}
+
 int counts_reset_all(CountsMaps m) {
         _cleanup_(freep) uint32_t *keys = NULL, *privileged_keys = NULL;
         _cleanup_(freep) struct exec_count *values = NULL;
@@ -172,18 +180,23 @@ int counts_reset_all(CountsMaps m) {
         int r;
 
         /* Only the UIDs present now: a UID that appears meanwhile has counted after the
-         * reset and keeps its count. */
+         * reset and keeps its count. Each UID's two entries go one right after the other. */
         r = read_batch(m.counts_fd, m.capacity, sizeof(*values), &keys, (void **) &values, &n);
-        if (r >= 0 && m.privileged_fd >= 0)
-                r = read_batch(m.privileged_fd, m.capacity, sizeof(*privileged), &privileged_keys,
-                               (void **) &privileged, &n_privileged);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = delete_uid(m.counts_fd, keys[i]);
+                r = reset_uid(m, keys[i]);
                 if (r < 0)
                         return r;
                 deleted += r;
+        }
+        /* And privileged entries without a count (a reset's window), read after the
+         * counts went: none is left behind to join a later count. */
+        if (m.privileged_fd >= 0) {
+                r = read_batch(m.privileged_fd, m.capacity, sizeof(*privileged), &privileged_keys,
+                               (void **) &privileged, &n_privileged);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < n_privileged; i++) {
                 r = delete_uid(m.privileged_fd, privileged_keys[i]);

@@ -104,9 +104,19 @@ static void test_read(void) {
         probe_free(p);
 }
 
+static bool privileged_map_empty(Probe *p) {
+        uint32_t key;
+
+        return bpf_map_get_next_key(probe_get_counts_maps(p).privileged_fd, NULL, &key) < 0 && errno == ENOENT;
+}
+
 static void test_reset(void) {
         Probe *p = new_maps();
-        UserCount in[] = { { .uid = 1000, .execs = 5 }, { .uid = 1001, .failed = 7 }, { .uid = 1002, .execs = 1 } };
+        UserCount in[] = { { .uid = 1000, .execs = 5, .privileged = 2 },
+                           { .uid = 1001, .execs = 3, .failed = 7, .privileged = 1 },
+                           { .uid = 1002, .execs = 1 } };
+        uint32_t orphan = 1005;
+        uint64_t one_privileged = 1;
         StateEntry *kept = calloc(1, sizeof(*kept));
         struct exec_meta meta;
         struct exec_stats s;
@@ -121,21 +131,33 @@ static void test_reset(void) {
         kept[0] = (StateEntry) { .uid = 1001, .last_exec_usec = 1600000000000000ull };
         tally_keep_times(t, kept, 1);
 
-        /* One UID: its counts and its kept time go; no one else's. */
+        ASSERT_EQ(tally_read_one(t, 1001, &one), 0);
+        ASSERT_EQ_U(one.privileged, 1);
+
+        /* One UID: its counts, its privileged ones and its kept time go; no one else's. */
         ASSERT_EQ(tally_reset(t, true, 1001, 0), 1);
         ASSERT_EQ(tally_reset(t, true, 1001, 0), 0);
         ASSERT_EQ(tally_read_one(t, 1001, &one), -ENOENT);
         ASSERT_EQ(tally_read_one(t, 1000, &one), 0);
         ASSERT_EQ_U(one.execs, 5);
+        ASSERT_EQ_U(one.privileged, 2);
         UserCount again = { .uid = 1001, .failed = 1 };
         ASSERT_EQ(counts_write(probe_get_counts_maps(p), &again, 1, &dropped), 0);
         ASSERT_EQ(tally_read_one(t, 1001, &one), 0);
         ASSERT_EQ_U(one.last_exec_usec, 0);
+        ASSERT_EQ_U(one.privileged, 0);
+
+        /* A privileged entry without counts (left by a reset's window) is not shown, and
+         * a reset of all takes it too. */
+        ASSERT_EQ(bpf_map_update_elem(probe_get_counts_maps(p).privileged_fd, &orphan, &one_privileged, BPF_ANY), 0);
+        ASSERT_EQ(tally_read_one(t, orphan, &one), -ENOENT);
+        ASSERT(!privileged_map_empty(p));
 
         /* All: every UID, the map-full counters from now on, a new start, kept pinned. */
         ASSERT_EQ(tally_reset(t, false, 0, 1750000000000000ull), 3);
         ASSERT_EQ(tally_read_all(t, &e, &n), 0);
         ASSERT_EQ_U(n, 0);
+        ASSERT(privileged_map_empty(p));
         free(e);
         ASSERT_EQ(tally_read_stats(t, &s), 0);
         ASSERT_EQ_U(s.map_full_execs, 0);

@@ -24,7 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemonlib  # noqa: E402
 from daemonlib import (MISSING, Daemon, exec_missing, exec_ok, expect, fail, new_uid,  # noqa: E402
-                       wait_for)
+                       suid_root_true, wait_for)
 
 EXECCOUNTD, EXECCOUNTCTL, INTERFACE_FILE = sys.argv[1:4]
 # ---- Tests
@@ -189,16 +189,22 @@ def test_watch_raw(d):
     expect(v.closed(), "connection closed after a protocol error")
 
 
-def test_reset(d):
+def test_reset(d, suid):
     a, b = new_uid(), new_uid()
-    exec_ok(a, 1)
-    exec_ok(b, 1)
+    exec_ok(a, 1, suid)
+    exec_ok(b, 1, suid)
+
+    def user(uid):
+        users = d.ctl_json("stats", "--uid", str(uid))["users"]
+        return (users[0]["execs"], users[0]["privileged"]) if users else None
+
+    expect(user(a) == (1, 1), f"a privileged exec: {user(a)}")
     out = d.ctl("reset", "--uid", str(a)).stdout
     expect(f"UID {a}" in out, f"reset output: {out}")
-    expect(d.ctl_json("stats", "--uid", str(a))["users"] == [], "UID reset")
-    expect(d.ctl_json("stats", "--uid", str(b))["users"][0]["execs"] == 1, "other UID kept")
+    expect(user(a) is None, "UID reset")
+    expect(user(b) == (1, 1), "other UID kept")
     exec_ok(a, 2)
-    expect(d.ctl_json("stats", "--uid", str(a))["users"][0]["execs"] == 2, "counting goes on after reset")
+    expect(user(a) == (2, 0), f"counting goes on after reset, privileged from zero: {user(a)}")
 
     before = d.ctl_json("stats")["since_usec"]
     time.sleep(0.01)
@@ -207,6 +213,8 @@ def test_reset(d):
     uids = {u["uid"] for u in after["users"]}
     expect(a not in uids and b not in uids, "all UIDs reset")
     expect(after["since_usec"] > before, "since moves with a full reset")
+    exec_ok(b, 1)
+    expect(user(b) == (1, 0), f"privileged from zero after a full reset: {user(b)}")
 
 
 def test_bad_clients(d):
@@ -418,13 +426,14 @@ def test_older_daemon(tmp):
     calls = []
 
     def serve():
-        for _ in range(2):
+        # The recorded reply twice; then with privileged null, which the interface allows.
+        for reply in (OLD_STATS_REPLY, OLD_STATS_REPLY, OLD_STATS_REPLY.replace(b"}],", b',"privileged":null}],')):
             c, _ = server.accept()
             data = b""
             while not data.endswith(b"\0"):
                 data += c.recv(65536)
             calls.append(json.loads(data[:-1]))
-            c.sendall(OLD_STATS_REPLY)
+            c.sendall(reply)
             c.close()
 
     t = threading.Thread(target=serve, daemon=True)
@@ -439,8 +448,12 @@ def test_older_daemon(tmp):
                              text=True, timeout=10)
         row = out.stdout.split()  # UID USER EXECS FAILED PRIVILEGED LAST EXEC
         expect(out.returncode == 0 and row[0] == "1000" and row[2:5] == ["1", "0", "-"], f"the table: {out}")
+        out = subprocess.run([EXECCOUNTCTL, "--socket", path, "stats", "--json=short"], capture_output=True,
+                             text=True, timeout=10)
+        expect(out.returncode == 0 and json.loads(out.stdout)["users"][0]["privileged"] is None,
+               f"privileged: null from the daemon: {out}")
         t.join(10)
-        expect([c["method"] for c in calls] == ["io.execcount.GetStats"] * 2, f"calls: {calls}")
+        expect([c["method"] for c in calls] == ["io.execcount.GetStats"] * 3, f"calls: {calls}")
     finally:
         server.close()
 
@@ -574,7 +587,7 @@ def main():
             ("interface", lambda: test_interface(d)),
             ("bad clients", lambda: test_bad_clients(d)),
             ("second daemon", lambda: test_second_daemon(d)),
-            ("reset", lambda: test_reset(d)),
+            ("reset", lambda: test_reset(d, suid_root_true(tmp))),
             ("reload", lambda: test_reload(d)),
             ("cli errors", lambda: test_cli_errors(tmp)),
             ("a daemon before privileged counts", lambda: test_older_daemon(tmp)),
