@@ -48,7 +48,7 @@ static bool scan_int(JsonSpan obj, const char *key, int64_t max, int64_t *ret) {
 }
 
 /* One UserStats, in one pass over its members: each must be there, once, but for the
- * optional ones at the end of keys. */
+ * optional ones at the end of keys, which may also be null (as the interface allows). */
 static int stats_parse_row(JsonSpan user, StatsRow *row) {
         static const char *const keys[] = { "uid", "execs", "failed", "last_exec_usec", "events_throttled",
                                             "privileged" };
@@ -66,8 +66,11 @@ static int stats_parse_row(JsonSpan user, StatsRow *row) {
                 for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
                         if (!json_scan_key_is(key, keys[k]))
                                 continue;
-                        if (seen & (1u << k) ||
-                            json_scan_int64(value, 0, k == 0 ? UINT32_MAX : INT64_MAX, fields[k]) < 0)
+                        if (seen & (1u << k))
+                                return -EBADMSG;
+                        if (!(required & (1u << k)) && value.len == 4 && memcmp(value.p, "null", 4) == 0)
+                                *fields[k] = -1;
+                        else if (json_scan_int64(value, 0, k == 0 ? UINT32_MAX : INT64_MAX, fields[k]) < 0)
                                 return -EBADMSG;
                         seen |= 1u << k;
                         break;
