@@ -67,7 +67,12 @@ struct exec_meta {
         /* CLOCK_REALTIME when a daemon last vouched that these counts were current: at its
          * start, at every snapshot and at its stop. 0 in maps of earlier versions. */
         __u64 kept_usec;
-        __u64 reserved[2];
+        /* The kernel's ID of the counts map the privileged map was made or taken over for:
+         * privileged counts pinned beside other counts (an earlier version replaced or
+         * migrated them) are not used. 0 in maps of earlier versions. */
+        __u32 privileged_counts_map_id;
+        __u32 reserved32;
+        __u64 reserved;
 };
 
 /* kprobe mode: an exec call between its kprobe and its kretprobe, keyed by task. */

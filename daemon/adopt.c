@@ -81,6 +81,19 @@ static int links_unusable(Adoption *a, const Links *links, const char *why) {
         return say(&a->replaced, "%s", why);
 }
 
+/* Whether the privileged map *privileged_fd, if any, was made for the counts map counts_fd;
+ * if not, closes it. */
+static bool privileged_paired(const Adoption *a, int counts_fd, int *privileged_fd) {
+        struct bpf_map_info info;
+
+        if (*privileged_fd < 0 || counts_fd < 0)
+                return true;
+        if (map_info(counts_fd, &info) >= 0 && info.id == a->meta.privileged_counts_map_id)
+                return true;
+        *privileged_fd = safe_close(*privileged_fd);
+        return false;
+}
+
 int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, const Links *links,
                Adoption *ret) {
         Adoption a = { .old_counts_fd = -EBADF, .old_privileged_fd = -EBADF };
@@ -138,11 +151,21 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
         if (r < 0)
                 goto done;
         /* The privileged counts go with the counts: kept, copied or dropped together. A
-         * build before them pinned none, and they start from nothing. */
+         * build before them pinned none, and they start from nothing; so do privileged
+         * counts pinned beside other counts than theirs (an earlier version, run in
+         * between, replaced or migrated the counts and left them). */
         if (a.fds[PIN_COUNTS] < 0)
                 a.fds[PIN_PRIVILEGED] = safe_close(a.fds[PIN_PRIVILEGED]);
         if (a.old_counts_fd < 0)
                 a.old_privileged_fd = safe_close(a.old_privileged_fd);
+        if (!privileged_paired(&a, a.fds[PIN_COUNTS], &a.fds[PIN_PRIVILEGED]) ||
+            !privileged_paired(&a, a.old_counts_fd, &a.old_privileged_fd)) {
+                r = say(&a.discarded, "the pinned privileged counts belong to other counts");
+                a.privileged_discarded = true;
+                all_fit = false;
+                if (r < 0)
+                        goto done;
+        }
 
         if (!all_fit)
                 r = links_unusable(&a, links, a.discarded);

@@ -42,6 +42,8 @@ typedef struct Adoption {
         /* Set when pinned counts were there and cannot be used (another build's, another
          * shape): they are lost. */
         bool counts_discarded;
+        /* Set when pinned privileged counts were of other counts than the pinned ones. */
+        bool privileged_discarded;
 } Adoption;
 
 /* Looks at the maps pinned in dir and the links kept (pinned or stored): what fits is

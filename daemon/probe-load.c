@@ -170,6 +170,7 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
                 meta.layout_version = EXECCOUNT_LAYOUT_VERSION;
                 meta.probe_mode = mode;
                 meta.build_id = p->build_id;
+                meta.privileged_counts_map_id = probe_map_id(bpf_map__fd(skel->maps.counts));
                 if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, BPF_ANY) < 0)
                         r = negative_errno();
         }

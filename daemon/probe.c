@@ -156,7 +156,7 @@ static int probe_keep_links(Probe *p, char **ret_error) {
         return 0;
 }
 
-static uint32_t map_id(int fd) {
+uint32_t probe_map_id(int fd) {
         struct bpf_map_info info = {};
         __u32 len = sizeof(info);
 
@@ -171,7 +171,7 @@ static int choose_counts(Probe *p, const ProbeOptions *opts, Adoption *a, ProbeR
 
         if (a->running || !a->has_meta || counts_fd < 0 || !opts->choose)
                 return 0;
-        r = opts->choose(&a->meta, map_id(counts_fd), &report->state_choice, opts->userdata);
+        r = opts->choose(&a->meta, probe_map_id(counts_fd), &report->state_choice, opts->userdata);
         if (r <= 0)
                 return r;
         report->state_preferred = true;
@@ -236,6 +236,7 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                         report->replaced = TAKE_PTR(adoption.replaced);
                         if (adoption.counts_discarded)
                                 report->counts_discarded = TAKE_PTR(adoption.discarded);
+                        report->privileged_discarded = adoption.privileged_discarded;
                         r = choose_counts(p, opts, &adoption, report);
                         if (r < 0)
                                 goto finish;
@@ -315,7 +316,7 @@ finish:
                 probe_free(p);
                 return r;
         }
-        p->counts_map_id = map_id(p->fds[PIN_COUNTS]);
+        p->counts_map_id = probe_map_id(p->fds[PIN_COUNTS]);
         if (probe_set_tunables(p, opts) < 0)
                 log_warning("Failed to set the event wakeup interval and rate limit; events come at the kernel's "
                             "pace.");
@@ -351,7 +352,7 @@ int probe_new_unattached(const ProbeOptions *opts, Probe **ret) {
         for (int m = 0; m < _PIN_MAP_MAX; m++)
                 p->fds[m] = bpf_map__fd(probe_skel_map(skel, m));
         p->pin_lock_fd = -EBADF;
-        p->counts_map_id = map_id(p->fds[PIN_COUNTS]);
+        p->counts_map_id = probe_map_id(p->fds[PIN_COUNTS]);
         p->mode = opts->mode;
         p->max_uids = opts->max_uids;
         p->ring_buffer_size = opts->ring_buffer_size;

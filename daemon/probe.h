@@ -65,6 +65,9 @@ typedef struct ProbeReport {
         char *keep_error;
         /* Set when pinned counts could not be used and were dropped. Says why. */
         char *counts_discarded;
+        /* Set when pinned privileged counts belonged to other counts than the pinned ones,
+         * and were dropped. */
+        bool privileged_discarded;
         /* Set when choose() weighed pinned counts against the state file and they
          * disagreed: says which won and why; state_preferred when the state file did. */
         char *state_choice;

@@ -316,6 +316,34 @@ def test_pins_before_privileged(tmp):
         d.stop()
 
 
+def test_privileged_of_other_counts(tmp):
+    """Privileged counts pinned beside counts they were not made for (an earlier version,
+    run in between, replaced the counts): not used, and the log says so."""
+    d = new_daemon(tmp, "other-counts")
+    a = new_uid()
+    try:
+        exec_ok(a, 2, SUID_TRUE)
+        expect(d.stop() == 0, "clean stop")
+        meta = os.path.join(d.pins, "meta")
+        out = subprocess.run(["bpftool", "--json", "map", "lookup", "pinned", meta, "key", "0", "0", "0", "0"],
+                             capture_output=True, text=True, check=True).stdout
+        value = [int(b, 16) for b in json.loads(out)["value"]]
+        value[48:52] = [0xff] * 4  # privileged_counts_map_id: no map has it
+        subprocess.run(["bpftool", "map", "update", "pinned", meta, "key", "0", "0", "0", "0", "value",
+                        *[str(b) for b in value]], check=True)
+        d.start()
+        expect("The pinned privileged counts are not used" in d.run_log(), d.run_log())
+        expect(status(d)["counts_origin"] == "pinned-maps", "the counts are taken over")
+        expect(counts(d, a) == (2, 0) and privileged(d, a) == 0, f"{counts(d, a)}, {privileged(d, a)} privileged")
+        exec_ok(a, 1, SUID_TRUE)
+        expect(privileged(d, a) == 1, "privileged execs count again, from nothing")
+        d.stop()
+        d.start()
+        expect(privileged(d, a) == 1 and "privileged counts are not used" not in d.run_log(), "paired again after that")
+    finally:
+        d.stop()
+
+
 def test_forget(tmp):
     """--forget refuses while the daemon runs; once stopped, it removes pins and state."""
     d = new_daemon(tmp, "forget")
@@ -565,6 +593,7 @@ def main():
             ("incompatible pinned counts are replaced, and that is logged", lambda: test_incompatible_pins(tmp)),
             ("a new MaxUIDs= keeps the counts", lambda: test_new_capacity(tmp)),
             ("pins of a build before privileged counts", lambda: test_pins_before_privileged(tmp)),
+            ("privileged counts pinned beside other counts", lambda: test_privileged_of_other_counts(tmp)),
             ("--forget", lambda: test_forget(tmp)),
             ("no BPF file system: counts, unpinned", lambda: test_unpinned(tmp)),
             ("a pin directory others may write to: unpinned", lambda: test_open_pin_dir(tmp)),
