@@ -254,7 +254,14 @@ static __always_inline void scratch_release(struct scratch *s, __u64 bit) {
         __sync_fetch_and_and(&s->busy, ~bit);
 }
 
-static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u64 now, long result) {
+/* The task's effective UID; at sched_process_exec, the new program's. */
+static __always_inline __u32 current_euid(void) {
+        struct task_struct *task = (struct task_struct *) bpf_get_current_task();
+
+        return BPF_CORE_READ(task, cred, euid.val);
+}
+
+static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 euid, __u64 now, long result) {
         struct task_struct *task = (struct task_struct *) bpf_get_current_task();
 
         ev->boot_ns = now;
@@ -268,7 +275,8 @@ static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u64 n
         ev->result = (__s32) result;
         ev->dirfd = AT_FDCWD;
         ev->at_flags = 0;
-        ev->flags = 0;
+        ev->euid = euid;
+        ev->flags = EXEC_EVENT_EUID;
         bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
@@ -305,16 +313,9 @@ static __always_inline void count_privileged(__u32 uid) {
         }
 }
 
-/* At sched_process_exec the new program's credentials are the task's. */
-static __always_inline bool runs_as_root(void) {
-        struct task_struct *task = (struct task_struct *) bpf_get_current_task();
-
-        return BPF_CORE_READ(task, cred, euid.val) == 0;
-}
-
 static __always_inline int exec_succeeded(const char *kernel_name) {
         __u64 now = bpf_ktime_get_boot_ns();
-        __u32 uid = (__u32) bpf_get_current_uid_gid();
+        __u32 uid = (__u32) bpf_get_current_uid_gid(), euid = current_euid();
         struct exec_count *c = count_exec(uid, false);
         struct exec_event *ev;
         struct scratch *s;
@@ -322,7 +323,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
 
         if (c) {
                 c->last_exec_ns = now;
-                if (uid != 0 && runs_as_root())
+                if (uid != 0 && euid == 0)
                         count_privileged(uid);
         }
 
@@ -331,7 +332,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
                 STAT_INC(scratch_busy);
                 return 0;
         }
-        event_fill(ev, uid, now, 0);
+        event_fill(ev, uid, euid, now, 0);
         event_send(ev, bpf_probe_read_kernel_str(ev->filename, EXECCOUNT_PATH_MAX, kernel_name), now);
         scratch_release(s, bit);
         return 0;
@@ -372,8 +373,8 @@ static __always_inline int exec_failed(long ret, const char *user_name, int dirf
                 STAT_INC(scratch_busy);
                 return 0;
         }
-        event_fill(ev, uid, now, ret);
-        ev->flags = flags;
+        event_fill(ev, uid, current_euid(), now, ret);
+        ev->flags |= flags;
         if (flags & EXEC_EVENT_EXECVEAT) {
                 ev->dirfd = dirfd;
                 ev->at_flags = at_flags;

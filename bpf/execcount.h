@@ -88,6 +88,7 @@ enum exec_event_flags {
         EXEC_EVENT_COMPAT = 1u << 0,   /* failed 32-bit compat syscall */
         EXEC_EVENT_EXECVEAT = 1u << 1, /* failed execveat: dirfd and at_flags are set */
         EXEC_EVENT_NO_NAME = 1u << 2,  /* the file name could not be read */
+        EXEC_EVENT_EUID = 1u << 3,     /* euid is set (programs of earlier builds leave it out) */
 };
 
 /* One ring buffer record. filename holds filename_len bytes including the NUL; the
@@ -103,7 +104,10 @@ struct exec_event {
         __u32 at_flags;    /* execveat's flags, for failed execveat only */
         __u32 flags;       /* enum exec_event_flags */
         __u16 filename_len;
-        __u16 reserved[3];
+        __u16 reserved;
+        /* Effective UID after the exec: the new program's for a successful one, the
+         * caller's for a failed one. */
+        __u32 euid;
         char comm[EXECCOUNT_COMM_LEN];
         char filename[EXECCOUNT_PATH_MAX];
 };

@@ -65,6 +65,8 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
                 .ppid = rec->ppid,
                 .uid = rec->uid,
                 .auid = rec->auid,
+                .euid = rec->euid,
+                .has_euid = rec->flags & EXEC_EVENT_EUID,
                 .result = rec->result,
                 .has_filename = !(rec->flags & EXEC_EVENT_NO_NAME),
                 .filename_len = name_len,
@@ -115,6 +117,10 @@ void exec_event_write_json(Text *t, const ExecEvent *e) {
                 text_add(t, "null");
         else
                 text_add_u64(t, e->auid);
+        if (e->has_euid) {
+                text_add(t, ",\"euid\":");
+                text_add_u64(t, e->euid);
+        }
         text_add(t, ",\"comm\":");
         text_add_json_string(t, e->comm, strlen(e->comm));
         text_add(t, ",\"filename\":");

@@ -20,6 +20,8 @@ typedef struct ExecEvent {
         uint32_t ppid;
         uint32_t uid;
         uint32_t auid; /* EXEC_AUID_UNSET when not set */
+        uint32_t euid; /* effective UID after the exec (the caller's if it failed) */
+        bool has_euid; /* false for records of programs of an earlier build */
         int32_t result; /* 0 or -errno */
         bool has_filename;
         char comm[EXECCOUNT_COMM_LEN]; /* NUL-terminated */

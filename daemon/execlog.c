@@ -178,7 +178,7 @@ size_t exec_log_names_kept(const ExecLog *l) {
 }
 
 void exec_log_event(ExecLog *l, const ExecEvent *e) {
-        char uid[16], pid[16], ppid[16], result[16], auid[16], time_usec[24];
+        char uid[16], pid[16], ppid[16], result[16], auid[16], euid[16], time_usec[24];
         _cleanup_(freep) char *shown = NULL;
         const char *user, *error;
 
@@ -190,6 +190,7 @@ void exec_log_event(ExecLog *l, const ExecEvent *e) {
         snprintf(ppid, sizeof(ppid), "%" PRIu32, e->ppid);
         snprintf(result, sizeof(result), "%" PRIi32, e->result);
         snprintf(auid, sizeof(auid), "%" PRIu32, e->auid);
+        snprintf(euid, sizeof(euid), "%" PRIu32, e->euid);
         snprintf(time_usec, sizeof(time_usec), "%" PRIu64, e->time_usec);
         /* The names of every UID that ever ran something would pile up: one person may own
          * 65,536 of them. Past a bound, the cache starts again. */
@@ -215,6 +216,7 @@ void exec_log_event(ExecLog *l, const ExecEvent *e) {
                 { "EXEC_FILENAME", e->has_filename ? e->filename : NULL },
                 { "EXEC_USER", user },
                 { "EXEC_LOGINUID", e->auid != EXEC_AUID_UNSET ? auid : NULL },
+                { "EXEC_EUID", e->has_euid ? euid : NULL },
                 { "EXEC_ERROR", error },
         };
         LogField present[ELEMENTSOF(fields)];

@@ -39,7 +39,17 @@ static void test_decode(void) {
         ASSERT_STREQ(e->filename, "/usr/bin/true");
         ASSERT_EQ_U(e->filename_len, 13);
         ASSERT(e->has_filename);
+        ASSERT(!e->has_euid); /* the record of an earlier build's program */
         exec_event_unref(e);
+
+        /* The effective UID, when the program set it. */
+        rec.flags = EXEC_EVENT_EUID;
+        rec.euid = 0;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT(e->has_euid);
+        ASSERT_EQ_U(e->euid, 0);
+        exec_event_unref(e);
+        rec.flags = 0;
 
         /* Truncated records and inconsistent lengths are refused. */
         ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, &e), -EBADMSG);
@@ -121,7 +131,8 @@ static json_object *to_json(const ExecEvent *e) {
         return o;
 }
 
-/* The largest event there is: a name of PATH_MAX bytes that all need escaping. */
+/* The largest event there is: a name of PATH_MAX bytes that all need escaping, and every
+ * number at its longest. */
 static void test_json_max(void) {
         static struct exec_event rec;
         char name[EXECCOUNT_PATH_MAX];
@@ -130,8 +141,15 @@ static void test_json_max(void) {
 
         memset(name, '\x01', sizeof(name) - 1);
         name[sizeof(name) - 1] = '\0';
+        make_record(&rec, name, sizeof(name));
         memset(rec.comm, '\x01', sizeof(rec.comm));
-        ASSERT_EQ(exec_event_decode(&rec, make_record(&rec, name, sizeof(name)), 0, &e), 0);
+        rec.boot_ns = UINT64_MAX;
+        rec.pid = rec.ppid = rec.uid = rec.euid = UINT32_MAX;
+        rec.auid = UINT32_MAX - 1;
+        rec.result = INT32_MIN;
+        rec.flags = EXEC_EVENT_EUID;
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name), INT64_MAX / 2, &e), 0);
+        e->seq = UINT64_MAX;
         o = to_json(e);
         ASSERT_EQ_U(strlen(json_get_string(o, "filename")), sizeof(name) - 1);
         json_object_put(o);
@@ -171,6 +189,7 @@ static void test_json(void) {
         ASSERT(json_get_int64(o, "uid", 0, INT64_MAX, &i) && i == 1000);
         ASSERT(json_get_int64(o, "result", INT64_MIN, INT64_MAX, &i) && i == -EACCES);
         ASSERT(json_object_object_get_ex(o, "login_uid", &v) && v == NULL);
+        ASSERT(!json_object_object_get_ex(o, "euid", &v)); /* not known: left out */
         ASSERT_STREQ(json_get_string(o, "filename"), "/tmp/\xef\xbf\xbd\xef\xbf\xbd");
         ASSERT_STREQ(json_get_string(o, "filename_hex"), "2f746d702ffffe");
         ASSERT_STREQ(json_get_string(o, "comm"), "bash");
@@ -179,13 +198,15 @@ static void test_json(void) {
 
         /* Valid UTF-8 needs no hex; an unreadable name is null. */
         size = make_record(&rec, "/bin/\xc3\xbc", 8);
-        rec.flags = EXEC_EVENT_NO_NAME;
+        rec.flags = EXEC_EVENT_NO_NAME | EXEC_EVENT_EUID;
+        rec.euid = 0;
         ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
         o = to_json(e);
         ASSERT(o);
         ASSERT(json_object_object_get_ex(o, "filename", &v) && v == NULL);
         ASSERT(!json_object_object_get_ex(o, "filename_hex", &v));
         ASSERT(json_get_int64(o, "login_uid", 0, INT64_MAX, &i) && i == 1000);
+        ASSERT(json_get_int64(o, "euid", 0, INT64_MAX, &i) && i == 0);
         json_object_put(o);
         exec_event_unref(e);
 }

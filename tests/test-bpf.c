@@ -185,6 +185,7 @@ static void expect_event(const ExecEvent *e, uint32_t uid, pid_t pid, pid_t ppid
                 ASSERT_EQ(e->ppid, ppid);
         ASSERT_STREQ(e->comm, comm);
         ASSERT_EQ(e->result, result);
+        ASSERT(e->has_euid); /* these programs always tell it */
         ASSERT(e->has_filename);
         ASSERT_STREQ(e->filename, filename);
         /* Recent, and not from the future. */
@@ -225,8 +226,10 @@ static void test_failures(Probe *p, Recorder *rec) {
         expect_counts(p, uid, 0, 30);
         n = events_of(rec, uid, ev, ELEMENTSOF(ev));
         ASSERT_EQ_U(n, 30);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 expect_event(ev[i], uid, child, getpid(), "test-bpf", -ENOENT, MISSING);
+                ASSERT_EQ_U(ev[i]->euid, uid); /* a failed exec: the caller's */
+        }
 }
 
 /* Mixed outcomes as one UID, with several ways of exec'ing. */
@@ -408,7 +411,27 @@ static void copy_file(const char *from, const char *to, uid_t owner, mode_t mode
         close(in);
 }
 
-static void test_privileged(Probe *p) {
+/* How many of the UID's events have each effective UID: root, the UID itself, or other. */
+static void expect_euids(Recorder *rec, uint32_t uid, uint32_t other, size_t want_root, size_t want_own,
+                         size_t want_other) {
+        const ExecEvent *ev[64];
+        size_t n = events_of(rec, uid, ev, ELEMENTSOF(ev)), root = 0, own = 0, others = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                ASSERT(ev[i]->has_euid && ev[i]->result == 0);
+                if (ev[i]->euid == 0)
+                        root++;
+                else if (ev[i]->euid == uid)
+                        own++;
+                else if (ev[i]->euid == other)
+                        others++;
+        }
+        if (root != want_root || own != want_own || others != want_other)
+                TEST_FAIL("UID %u: events with euid root/own/%u: %zu/%zu/%zu, expected %zu/%zu/%zu", uid, other, root,
+                          own, others, want_root, want_own, want_other);
+}
+
+static void test_privileged(Probe *p, Recorder *rec) {
         char dir[] = "/tmp/test-bpf-XXXXXX", suid_root[64], suid_other[64];
         uint32_t user = new_test_uid(), other = new_test_uid(), nnp = new_test_uid(), owner = new_test_uid();
 
@@ -423,12 +446,15 @@ static void test_privileged(Probe *p) {
         run_as(user, scenario_privileged,
                (PrivilegedRun[]) { { suid_root, 7, false }, { "/bin/true", 3, false }, {} });
         expect_privileged(p, user, 10, 7);
+        expect_euids(rec, user, owner, 7, 3, 0);
         /* setuid to another user than root: not. */
         run_as(other, scenario_privileged, (PrivilegedRun[]) { { suid_other, 4, false }, {} });
         expect_privileged(p, other, 4, 0);
+        expect_euids(rec, other, owner, 0, 0, 4);
         /* With no_new_privs the setuid bit does nothing: the program runs as its caller. */
         run_as(nnp, scenario_privileged, (PrivilegedRun[]) { { suid_root, 2, true }, {} });
         expect_privileged(p, nnp, 2, 0);
+        expect_euids(rec, nnp, owner, 0, 2, 0);
 
         ASSERT_EQ(unlink(suid_root), 0);
         ASSERT_EQ(unlink(suid_other), 0);
@@ -633,7 +659,7 @@ static void run_scenarios(Probe *p) {
         test_execveat(p, &rec);
         test_path_walk(p, &rec);
         test_script_and_spawn(p, &rec);
-        test_privileged(p);
+        test_privileged(p, &rec);
         test_thread(p, &rec);
         test_storm(p, &rec);
         test_rate_limit(p, &rec);

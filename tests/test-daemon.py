@@ -75,9 +75,9 @@ def test_events(d):
     expect(len(events) == 3, f"expected 3 events of {a}, got {events}")
     ok, missing = events[:2], events[2]
     for e in ok:
-        expect(e["uid"] == a and e["result"] == 0 and e["filename"] == "/bin/true" and e["comm"] == "true",
-               f"success event: {e}")
-    expect(missing["result"] == -2 and missing["filename"] == MISSING and missing["pid"] > 0,
+        expect(e["uid"] == a and e["result"] == 0 and e["filename"] == "/bin/true" and e["comm"] == "true"
+               and e["euid"] == a, f"success event: {e}")
+    expect(missing["result"] == -2 and missing["filename"] == MISSING and missing["pid"] > 0 and missing["euid"] == a,
            f"failure event: {missing}")
     expect(missing["ppid"] == os.getpid(), f"the failing exec's parent is this test: {missing}")
     expect(events[0]["seq"] < events[1]["seq"] < events[2]["seq"], "events in order")

@@ -427,6 +427,7 @@ def check_log_execs(c, etc, uid):
     expect(len(entries) == 3, f"expected 3 entries, got {len(entries)}")
     for e in entries:
         expect(e["MESSAGE_ID"] == ID_EXEC and int(e["EXEC_PID"]) > 0 and int(e["EXEC_PPID"]) > 0, f"entry: {e}")
+        expect(e.get("EXEC_EUID") == str(uid), f"EXEC_EUID: {e}")
         expect("EXEC_USER" not in e, f"UID {uid} has no name: {e}")
         expect(abs(int(e["EXEC_TIME_USEC"]) / 1e6 - start) < 30, f"EXEC_TIME_USEC: {e}")
     ok = [e for e in entries if e["EXEC_RESULT"] == "0"]

@@ -391,6 +391,21 @@ int main(int argc, char *argv[]) {
               base + 7, privileged);
         printf("vm-check: privileged: UID %" PRIu32 ": %" PRIi64 " of %" PRIi64 " execs privileged\n", base + 7,
                privileged, execs);
+        /* Their events tell the effective UID: root for the setuid-root program. */
+        char args[64];
+        int64_t euid_root = 0, euid_own = 0;
+        snprintf(args, sizeof(args), "events -n all --uid %" PRIu32, base + 7);
+        json_object *events = ctl_json(args);
+        for (size_t i = 0; events && i < json_object_array_length(events); i++) {
+                int64_t euid = -1;
+
+                json_get_int64(json_object_array_get_idx(events, i), "euid", 0, UINT32_MAX, &euid);
+                euid_root += euid == 0;
+                euid_own += euid == base + 7;
+        }
+        CHECK(euid_root == 3 && euid_own == 2, "privileged: events with euid 0 and own: %" PRIi64 " and %" PRIi64
+              ", expected 3 and 2", euid_root, euid_own);
+        json_object_put(events);
 
         CHECK(run_as(base + 5, scenario_storm, &storm) == 0, "storm did not run");
         check("storm", base + 5, STORM_WORKERS * STORM_OK, STORM_WORKERS * STORM_FAILED, "/bin/true", MISSING, 0);
