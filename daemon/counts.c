@@ -191,7 +191,8 @@ int counts_reset_all(CountsMaps m) {
                 deleted += r;
         }
         /* And privileged entries without a count (a reset's window), read after the
-         * counts went: none is left behind to join a later count. */
+         * counts went: none is left behind to join a later count. A UID that counted
+         * again meanwhile keeps its privileged execs, as it keeps its count. */
         if (m.privileged_fd >= 0) {
                 r = read_batch(m.privileged_fd, m.capacity, sizeof(*privileged), &privileged_keys,
                                (void **) &privileged, &n_privileged);
@@ -199,6 +200,10 @@ int counts_reset_all(CountsMaps m) {
                         return r;
         }
         for (size_t i = 0; i < n_privileged; i++) {
+                struct exec_count v;
+
+                if (bpf_map_lookup_elem(m.counts_fd, &privileged_keys[i], &v) >= 0)
+                        continue;
                 r = delete_uid(m.privileged_fd, privileged_keys[i]);
                 if (r < 0)
                         return r;
