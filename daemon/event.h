@@ -43,4 +43,4 @@ size_t exec_event_size(const ExecEvent *e);
 /* Writes the io.execcount ExecEvent object, as JSON. */
 void exec_event_write_json(Text *t, const ExecEvent *e);
 /* The most exec_event_write_json() writes for one event. */
-#define EXEC_EVENT_JSON_MAX (256 + 6 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX)
+#define EXEC_EVENT_JSON_MAX (320 + 6 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX)

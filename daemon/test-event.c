@@ -131,8 +131,9 @@ static json_object *to_json(const ExecEvent *e) {
         return o;
 }
 
-/* The largest event there is: a name of PATH_MAX bytes that all need escaping, and every
- * number at its longest. */
+/* The largest event there is: a failed execveat() relative to the lowest dirfd, with a
+ * name of PATH_MAX bytes that all need escaping and one that is not UTF-8 (so the bytes
+ * come in hex too), and every number at its longest. */
 static void test_json_max(void) {
         static struct exec_event rec;
         char name[EXECCOUNT_PATH_MAX];
@@ -140,6 +141,7 @@ static void test_json_max(void) {
         json_object *o;
 
         memset(name, '\x01', sizeof(name) - 1);
+        name[sizeof(name) - 2] = '\xff';
         name[sizeof(name) - 1] = '\0';
         make_record(&rec, name, sizeof(name));
         memset(rec.comm, '\x01', sizeof(rec.comm));
@@ -147,11 +149,13 @@ static void test_json_max(void) {
         rec.pid = rec.ppid = rec.uid = rec.euid = UINT32_MAX;
         rec.auid = UINT32_MAX - 1;
         rec.result = INT32_MIN;
-        rec.flags = EXEC_EVENT_EUID;
+        rec.flags = EXEC_EVENT_EUID | EXEC_EVENT_EXECVEAT;
+        rec.dirfd = INT32_MIN;
         ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name), INT64_MAX / 2, &e), 0);
         e->seq = UINT64_MAX;
         o = to_json(e);
-        ASSERT_EQ_U(strlen(json_get_string(o, "filename")), sizeof(name) - 1);
+        ASSERT(strncmp(json_get_string(o, "filename"), "/dev/fd/-2147483648/\x01", 21) == 0);
+        ASSERT(json_get_string(o, "filename_hex"));
         json_object_put(o);
         exec_event_unref(e);
 }
