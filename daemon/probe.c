@@ -123,11 +123,18 @@ static uint64_t build_id(void) {
         return h;
 }
 
-/* Pins the maps, so that the counts outlive this daemon. */
+/* Pins the maps, so that the counts outlive this daemon. The meta record goes last: it
+ * names the counts map the privileged counts belong to, and a crash before it is pinned
+ * leaves the earlier record, which then names no pinned counts map, so that the next
+ * start drops the privileged counts rather than pair them with other counts. */
 static int probe_pin_maps(Probe *p, char **ret_error) {
+        static const PinnedMap order[] = { PIN_COUNTS, PIN_PRIVILEGED, PIN_STATS, PIN_EVENTS, PIN_TUNABLES, PIN_META };
         int r;
 
-        for (int m = 0; m < _PIN_MAP_MAX; m++) {
+        _Static_assert(ELEMENTSOF(order) == _PIN_MAP_MAX, "every map is pinned");
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                PinnedMap m = order[i];
+
                 r = pins_pin_map(p->pin_dir, m, p->fds[m]);
                 if (r < 0)
                         return probe_reject(ret_error, "pinning the %s map in %s failed: %s", pinned_map_name(m),

@@ -50,7 +50,7 @@ void log_pins(const ProbeReport *report) {
                            "last snapshot to the state file is lost.",
                            report->counts_discarded);
         }
-        if (report->privileged_discarded)
+        if (report->privileged_discarded && !report->state_preferred)
                 log_warning("The pinned privileged counts are not used: they were kept beside other counts than the "
                             "pinned ones (an earlier version of execcountd ran in between); privileged execs count "
                             "from zero.");
