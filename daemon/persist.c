@@ -100,14 +100,6 @@ static int restore_stats(int stats_fd, const StateSnapshot *s) {
         return bpf_map_update_elem(stats_fd, &zero, v, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
-/* How many UIDs the map holds at most. */
-static uint32_t map_capacity(int fd) {
-        struct bpf_map_info info = {};
-        uint32_t len = sizeof(info);
-
-        return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.max_entries;
-}
-
 int persist_restore(CountsMaps maps, int stats_fd, int meta_fd, void *userdata) {
         Persist *p = userdata;
         const StateSnapshot *s = &p->found;
@@ -136,7 +128,7 @@ int persist_restore(CountsMaps maps, int stats_fd, int meta_fd, void *userdata) 
                 if (dropped > 0)
                         log_warning("%zu UIDs of the state file did not fit into the map (MaxUIDs=%u); "
                                     "their counts are lost.",
-                                    dropped, map_capacity(maps.counts_fd));
+                                    dropped, maps.capacity);
                 meta.since_usec = s->since_usec;
                 p->did_restore = true;
 
