@@ -14,6 +14,7 @@ import json
 import os
 import re
 import resource
+import select
 import shutil
 import socket
 import subprocess
@@ -23,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemonlib  # noqa: E402
-from daemonlib import Daemon, Varlink, exec_missing, exec_ok, expect, new_uid, wait_for  # noqa: E402
+from daemonlib import Daemon, Varlink, exec_missing, exec_ok, expect, fail, new_uid, wait_for  # noqa: E402
 
 EXECLOAD, NOOP = sys.argv[3:5]
 DENIED = "org.varlink.service.PermissionDenied"
@@ -181,14 +182,19 @@ def test_watch_own_only(d):
 
 def churn_watch(d, uid):
     """A Watch stream of uid's opened and closed over and over, in the background, until
-    the returned function is called; that returns how many came and went."""
+    the returned function is called; that returns how many came and went. Returns once
+    20 have, however slow the machine: the churn is under way."""
     stop_r, stop_w = os.pipe()
+    ready_r, ready_w = os.pipe()
 
     def churn():
         os.close(stop_w)
+        os.close(ready_r)
         os.set_blocking(stop_r, False)
         n = 0
         while True:
+            if n == 20:
+                os.write(ready_w, b"x")
             try:
                 os.read(stop_r, 1)
                 return n  # told to stop, or the parent is gone
@@ -202,6 +208,13 @@ def churn_watch(d, uid):
 
     result = as_user_async(uid, churn)
     os.close(stop_r)
+    os.close(ready_w)
+    ready = select.select([ready_r], [], [], 60)[0]
+    os.close(ready_r)
+    if not ready:
+        os.write(stop_w, b"x")
+        os.close(stop_w)
+        fail(f"UID {uid}'s streams did not come and go 20 times within 60 s: {result()}")
 
     def stop():
         os.write(stop_w, b"x")
@@ -222,7 +235,6 @@ def test_watch_churn(d):
     stop = churn_watch(d, new_uid())
     got = []
     try:
-        time.sleep(0.5)
         exec_ok(a, 3)
         v.sock.settimeout(5)
         while len(got) < 3:
@@ -246,7 +258,6 @@ def test_journal_churn(tmp):
     try:
         stop = churn_watch(d, new_uid())
         try:
-            time.sleep(0.5)
             exec_ok(a, 3)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline and d.read_log().count(f"UID {a} ran /bin/true") < 3:
