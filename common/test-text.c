@@ -81,7 +81,40 @@ static void test_steal(void) {
         free(p);
 }
 
+/* Arguments as shown: escaped, and quoted when they could be misread. */
+static void test_args(void) {
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "ls", "ls" },
+                { "--color=auto", "--color=auto" },
+                { "/tmp/a,b:c@d%e+f.g_h", "/tmp/a,b:c@d%e+f.g_h" },
+                { "gr\xc3\xbc\xc3\x9f" "e", "gr\xc3\xbc\xc3\x9f" "e" }, /* UTF-8 letters need no quotes */
+                { "", "\"\"" },
+                { "a b", "\"a b\"" },
+                { "say \"hi\"", "\"say \\\"hi\\\"\"" },
+                { "it's", "\"it's\"" },
+                { "[...]", "\"[...]\"" }, /* cannot pass for the truncation marker */
+                { "$(rm -rf ~)", "\"$(rm -rf ~)\"" },
+                { "a\nb", "\"a\\nb\"" },
+                { "\x1b[31mred", "\"\\x1b[31mred\"" },
+                { "back\\slash", "\"back\\\\slash\"" },
+                { "\xff", "\"\\xff\"" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                Text t = {};
+
+                text_add_arg(&t, cases[i].in);
+                text_add_char(&t, '\0');
+                ASSERT(!t.oom);
+                ASSERT_STREQ(t.p, cases[i].out);
+                text_done(&t);
+        }
+}
+
 int main(void) {
+        test_args();
         test_json_strings();
         test_numbers();
         test_steal();

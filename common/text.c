@@ -111,6 +111,41 @@ void text_add_json_string(Text *t, const char *s, size_t n) {
         t->len += (size_t) (o - p);
 }
 
+/* Whether an escaped argument is shown in quotes: see text_add_arg(). UTF-8 beyond ASCII
+ * is valid here, the escapes took care of the rest. */
+static bool arg_needs_quotes(const char *e) {
+        if (!*e)
+                return true;
+        for (; *e; e++) {
+                unsigned char c = (unsigned char) *e;
+
+                if (c < 0x80 && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+                    !strchr("_@%+=:,./-", c))
+                        return true;
+        }
+        return false;
+}
+
+void text_add_arg(Text *t, const char *s) {
+        _cleanup_(freep) char *e = utf8_escape_for_terminal(s);
+
+        if (!e) {
+                t->oom = true;
+                return;
+        }
+        if (!arg_needs_quotes(e)) {
+                text_add(t, e);
+                return;
+        }
+        text_add_char(t, '"');
+        for (const char *p = e; *p; p++) {
+                if (*p == '"')
+                        text_add_char(t, '\\');
+                text_add_char(t, *p);
+        }
+        text_add_char(t, '"');
+}
+
 void text_add_hex(Text *t, const char *s, size_t n) {
         static const char hex[] = "0123456789abcdef";
         char *p = text_reserve(t, n * 2);
