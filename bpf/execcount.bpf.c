@@ -272,29 +272,134 @@ static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 e
                 ev->auid = BPF_CORE_READ(task, loginuid.val);
         else
                 ev->auid = (__u32) -1;
+        if (bpf_core_field_exists(task->sessionid))
+                ev->session = BPF_CORE_READ(task, sessionid);
+        else
+                ev->session = (__u32) -1;
         ev->result = (__s32) result;
         ev->dirfd = AT_FDCWD;
         ev->at_flags = 0;
         ev->euid = euid;
-        ev->flags = EXEC_EVENT_EUID;
+        ev->flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED;
+        ev->argv_len = 0;
         bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+        BPF_CORE_READ_STR_INTO(&ev->parent_comm, task, real_parent, comm);
 }
 
-static __always_inline void event_send(struct exec_event *ev, long name_len, __u64 now) {
-        __u64 len;
-
-        if (name_len <= 0) {
-                ev->filename[0] = '\0';
+/* Puts the name's length in the record; returns it, which is where the arguments go. */
+static __always_inline __u32 event_set_name(struct exec_event *ev, long name_len) {
+        /* Some kernels (Debian 12's 6.1) say 0 for an empty string: it is one. */
+        if (name_len == 0) {
+                ev->data[0] = '\0';
+                name_len = 1;
+        }
+        if (name_len < 0) {
+                ev->data[0] = '\0';
                 ev->flags |= EXEC_EVENT_NO_NAME;
                 name_len = 1;
         }
-        len = name_len;
-        if (len > EXECCOUNT_PATH_MAX)
-                len = EXECCOUNT_PATH_MAX;
-        ev->filename_len = len;
+        if (name_len > EXECCOUNT_PATH_MAX)
+                name_len = EXECCOUNT_PATH_MAX;
+        ev->filename_len = name_len;
+        return name_len;
+}
 
+static __always_inline void event_send(struct exec_event *ev, __u64 now) {
+        __u64 len = (__u64) ev->filename_len + ev->argv_len;
+
+        if (len > EXECCOUNT_PATH_MAX + EXECCOUNT_ARGV_MAX)
+                return;
         if (bpf_ringbuf_output(&events, ev, EXEC_EVENT_HEADER_SIZE + len, wakeup_flags(now)) < 0)
                 STAT_INC(events_lost);
+}
+
+/* Whether events carry the arguments (CaptureArgv=). */
+static __always_inline bool argv_wanted(void) {
+        __u32 zero = 0;
+        struct exec_tunables *t = bpf_map_lookup_elem(&tunables, &zero);
+
+        return !t || !(t->flags & EXEC_TUNABLE_NO_ARGV);
+}
+
+/* A successful exec's arguments: the kernel has just laid them out, one after the other,
+ * on the new program's stack, between mm->arg_start and mm->arg_end. */
+static __always_inline void event_new_argv(struct exec_event *ev, __u32 off) {
+        struct task_struct *task = (struct task_struct *) bpf_get_current_task();
+        unsigned long start = BPF_CORE_READ(task, mm, arg_start), end = BPF_CORE_READ(task, mm, arg_end);
+        __u32 flags = EXEC_EVENT_ARGV;
+        __u64 len;
+
+        if (!argv_wanted() || end < start || off > EXECCOUNT_PATH_MAX)
+                return;
+        len = end - start;
+        if (len > EXECCOUNT_ARGV_MAX) {
+                len = EXECCOUNT_ARGV_MAX;
+                flags |= EXEC_EVENT_ARGV_TRUNCATED;
+        }
+        if (len > 0 && bpf_probe_read_user(ev->data + off, len, (const void *) start) < 0)
+                return;
+        ev->argv_len = len;
+        ev->flags |= flags;
+}
+
+/* A failed exec's arguments, from the caller's array of pointers (of 4 bytes for 32-bit
+ * callers): the same bytes a successful exec would have laid out. Only for failures that
+ * send an event; a function of its own, so that its code is there once, not in every
+ * program. */
+/* dst: where the arguments go in ev's data, after the name. */
+static __noinline int event_user_argv(struct exec_event *ev, char *dst, const char *argv, __u32 compat) {
+        if (!argv)
+                return 0;
+        /* The length so far is kept in the record, not in a register: the verifier then
+         * sees every path through one argument end in the same state, and checks the next
+         * argument once, not once per path so far. Unrolled: some kernels (Debian 12's
+         * 6.1) refuse this loop ("back-edge from insn"), whose head follows a call. */
+        ev->argv_len = 0;
+#pragma unroll
+        for (int i = 0; i <= EXECCOUNT_ARGS_MAX; i++) {
+                unsigned long arg = 0;
+                __u32 at;
+                long n;
+
+                if (compat) {
+                        __u32 arg32;
+
+                        if (bpf_probe_read_user(&arg32, sizeof(arg32), argv + 4 * i) < 0)
+                                goto unreadable;
+                        arg = arg32;
+                } else if (bpf_probe_read_user(&arg, sizeof(arg), argv + 8 * i) < 0)
+                        goto unreadable;
+                if (!arg)
+                        break;
+                at = ev->argv_len;
+                if (i == EXECCOUNT_ARGS_MAX || at >= EXECCOUNT_ARGV_MAX) {
+                        ev->flags |= EXEC_EVENT_ARGV_TRUNCATED;
+                        break;
+                }
+                at &= EXECCOUNT_ARGV_MAX - 1;
+                /* One byte more than the room: a string that reaches it did not fit. */
+                n = bpf_probe_read_user_str(dst + at, EXECCOUNT_ARGV_MAX - at + 1, (const char *) arg);
+                if (n < 0)
+                        goto unreadable;
+                /* Some kernels (Debian 12's 6.1) say 0 for an empty string, its NUL written. */
+                if (n == 0) {
+                        dst[at] = '\0';
+                        n = 1;
+                }
+                if (n > EXECCOUNT_ARGV_MAX - at) {
+                        ev->argv_len = EXECCOUNT_ARGV_MAX;
+                        ev->flags |= EXEC_EVENT_ARGV_TRUNCATED;
+                        break;
+                }
+                ev->argv_len = at + n;
+        }
+        ev->flags |= EXEC_EVENT_ARGV;
+        return 0;
+
+unreadable:
+        ev->argv_len = 0;
+        ev->flags &= ~EXEC_EVENT_ARGV_TRUNCATED;
+        return 0;
 }
 
 /* Counts a privileged exec of uid (see the privileged map). */
@@ -314,6 +419,7 @@ static __always_inline void count_privileged(__u32 uid) {
 }
 
 static __always_inline int exec_succeeded(const char *kernel_name) {
+        __u32 off;
         __u64 now = bpf_ktime_get_boot_ns();
         __u32 uid = (__u32) bpf_get_current_uid_gid(), euid = current_euid();
         struct exec_count *c = count_exec(uid, false);
@@ -333,15 +439,18 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
                 return 0;
         }
         event_fill(ev, uid, euid, now, 0);
-        event_send(ev, bpf_probe_read_kernel_str(ev->filename, EXECCOUNT_PATH_MAX, kernel_name), now);
+        off = event_set_name(ev, bpf_probe_read_kernel_str(ev->data, EXECCOUNT_PATH_MAX, kernel_name));
+        event_new_argv(ev, off);
+        event_send(ev, now);
         scratch_release(s, bit);
         return 0;
 }
 
 /* The caller's memory still exists after a failed exec, and the kernel has just copied
- * the name from it, so the page is resident. */
-static __always_inline int exec_failed(long ret, const char *user_name, int dirfd, __u32 at_flags,
-                                       __u32 flags) {
+ * the name from it, so the page is resident (the arguments' pages usually are too). */
+static __always_inline int exec_failed(long ret, const char *user_name, const char *argv, int dirfd,
+                                       __u32 at_flags, __u32 flags) {
+        __u32 off;
         struct exec_count *c;
         __u64 now;
         __u32 uid;
@@ -379,7 +488,10 @@ static __always_inline int exec_failed(long ret, const char *user_name, int dirf
                 ev->dirfd = dirfd;
                 ev->at_flags = at_flags;
         }
-        event_send(ev, bpf_probe_read_user_str(ev->filename, EXECCOUNT_PATH_MAX, user_name), now);
+        off = event_set_name(ev, bpf_probe_read_user_str(ev->data, EXECCOUNT_PATH_MAX, user_name));
+        if (argv_wanted() && off <= EXECCOUNT_PATH_MAX)
+                event_user_argv(ev, ev->data + off, argv, flags & EXEC_EVENT_COMPAT);
+        event_send(ev, now);
         scratch_release(s, bit);
         return 0;
 }
@@ -428,22 +540,22 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret) {
 
         if (in_compat_syscall()) {
                 if (nr == NR_ia32_execve)
-                        return exec_failed(ret, COMPAT_PTR(regs->bx), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                        return exec_failed(ret, COMPAT_PTR(regs->bx), COMPAT_PTR(regs->cx), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
                 if (nr == NR_ia32_execveat)
-                        return exec_failed(ret, COMPAT_PTR(regs->cx), (int) regs->bx, (__u32) regs->di,
+                        return exec_failed(ret, COMPAT_PTR(regs->cx), COMPAT_PTR(regs->dx), (int) regs->bx, (__u32) regs->di,
                                            EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
                 return 0;
         }
 
         if (nr == NR_execve)
-                return exec_failed(ret, (const char *) regs->di, AT_FDCWD, 0, 0);
+                return exec_failed(ret, (const char *) regs->di, (const char *) regs->si, AT_FDCWD, 0, 0);
         if (nr == NR_execveat)
-                return exec_failed(ret, (const char *) regs->si, (int) regs->di, (__u32) regs->r8,
+                return exec_failed(ret, (const char *) regs->si, (const char *) regs->dx, (int) regs->di, (__u32) regs->r8,
                                    EXEC_EVENT_EXECVEAT);
         if (nr == NR_x32_execve)
-                return exec_failed(ret, COMPAT_PTR(regs->di), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                return exec_failed(ret, COMPAT_PTR(regs->di), COMPAT_PTR(regs->si), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
         if (nr == NR_x32_execveat)
-                return exec_failed(ret, COMPAT_PTR(regs->si), (int) regs->di, (__u32) regs->r8,
+                return exec_failed(ret, COMPAT_PTR(regs->si), COMPAT_PTR(regs->dx), (int) regs->di, (__u32) regs->r8,
                                    EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         return 0;
 }
@@ -453,14 +565,14 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret) {
 SEC("fexit/__x64_sys_execve")
 int BPF_PROG(fexit_execve, const struct pt_regs *regs, long ret) {
         if (ret < 0)
-                exec_failed(ret, (const char *) regs->di, AT_FDCWD, 0, 0);
+                exec_failed(ret, (const char *) regs->di, (const char *) regs->si, AT_FDCWD, 0, 0);
         return 0;
 }
 
 SEC("fexit/__x64_sys_execveat")
 int BPF_PROG(fexit_execveat, const struct pt_regs *regs, long ret) {
         if (ret < 0)
-                exec_failed(ret, (const char *) regs->si, (int) regs->di, (__u32) regs->r8,
+                exec_failed(ret, (const char *) regs->si, (const char *) regs->dx, (int) regs->di, (__u32) regs->r8,
                             EXEC_EVENT_EXECVEAT);
         return 0;
 }
@@ -468,14 +580,14 @@ int BPF_PROG(fexit_execveat, const struct pt_regs *regs, long ret) {
 SEC("fexit/__ia32_compat_sys_execve")
 int BPF_PROG(fexit_compat_execve, const struct pt_regs *regs, long ret) {
         if (ret < 0)
-                exec_failed(ret, COMPAT_PTR(regs->bx), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                exec_failed(ret, COMPAT_PTR(regs->bx), COMPAT_PTR(regs->cx), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
         return 0;
 }
 
 SEC("fexit/__ia32_compat_sys_execveat")
 int BPF_PROG(fexit_compat_execveat, const struct pt_regs *regs, long ret) {
         if (ret < 0)
-                exec_failed(ret, COMPAT_PTR(regs->cx), (int) regs->bx, (__u32) regs->di,
+                exec_failed(ret, COMPAT_PTR(regs->cx), COMPAT_PTR(regs->dx), (int) regs->bx, (__u32) regs->di,
                             EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         return 0;
 }
@@ -485,14 +597,14 @@ int BPF_PROG(fexit_compat_execveat, const struct pt_regs *regs, long ret) {
 SEC("fexit/__x32_compat_sys_execve")
 int BPF_PROG(fexit_x32_execve, const struct pt_regs *regs, long ret) {
         if (ret < 0)
-                exec_failed(ret, COMPAT_PTR(regs->di), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                exec_failed(ret, COMPAT_PTR(regs->di), COMPAT_PTR(regs->si), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
         return 0;
 }
 
 SEC("fexit/__x32_compat_sys_execveat")
 int BPF_PROG(fexit_x32_execveat, const struct pt_regs *regs, long ret) {
         if (ret < 0)
-                exec_failed(ret, COMPAT_PTR(regs->si), (int) regs->di, (__u32) regs->r8,
+                exec_failed(ret, COMPAT_PTR(regs->si), COMPAT_PTR(regs->dx), (int) regs->di, (__u32) regs->r8,
                             EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         return 0;
 }
@@ -587,7 +699,7 @@ int BPF_KRETPROBE(kretprobe_execve, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, (const char *) BPF_CORE_READ(regs, di), AT_FDCWD, 0, 0);
+                exec_failed(ret, (const char *) BPF_CORE_READ(regs, di), (const char *) BPF_CORE_READ(regs, si), AT_FDCWD, 0, 0);
         }
         return 0;
 }
@@ -598,7 +710,7 @@ int BPF_KRETPROBE(kretprobe_execveat, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, (const char *) BPF_CORE_READ(regs, si), (int) BPF_CORE_READ(regs, di),
+                exec_failed(ret, (const char *) BPF_CORE_READ(regs, si), (const char *) BPF_CORE_READ(regs, dx), (int) BPF_CORE_READ(regs, di),
                             (__u32) BPF_CORE_READ(regs, r8), EXEC_EVENT_EXECVEAT);
         }
         return 0;
@@ -610,7 +722,7 @@ int BPF_KRETPROBE(kretprobe_compat_execve, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, bx)), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, bx)), COMPAT_PTR(BPF_CORE_READ(regs, cx)), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
         }
         return 0;
 }
@@ -621,7 +733,7 @@ int BPF_KRETPROBE(kretprobe_compat_execveat, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, cx)), (int) BPF_CORE_READ(regs, bx),
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, cx)), COMPAT_PTR(BPF_CORE_READ(regs, dx)), (int) BPF_CORE_READ(regs, bx),
                             (__u32) BPF_CORE_READ(regs, di), EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         }
         return 0;
@@ -633,7 +745,7 @@ int BPF_KRETPROBE(kretprobe_x32_execve, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, di)), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, di)), COMPAT_PTR(BPF_CORE_READ(regs, si)), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
         }
         return 0;
 }
@@ -644,7 +756,7 @@ int BPF_KRETPROBE(kretprobe_x32_execveat, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, si)), (int) BPF_CORE_READ(regs, di),
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, si)), COMPAT_PTR(BPF_CORE_READ(regs, dx)), (int) BPF_CORE_READ(regs, di),
                             (__u32) BPF_CORE_READ(regs, r8), EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         }
         return 0;

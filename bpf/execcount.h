@@ -9,6 +9,10 @@
 #define EXECCOUNT_COMM_LEN 16
 /* Kernel file names are at most PATH_MAX bytes including the NUL. */
 #define EXECCOUNT_PATH_MAX 4096
+/* The arguments an event carries: at most this many bytes, each argument counted with the
+ * NUL after it (the daemon also keeps at most EXECCOUNT_ARGS_MAX arguments). */
+#define EXECCOUNT_ARGV_MAX 1024
+#define EXECCOUNT_ARGS_MAX 64
 /* Scratch records per CPU: exec programs on one CPU can preempt each other. */
 #define EXECCOUNT_SCRATCH_SLOTS 4
 
@@ -52,6 +56,11 @@ struct exec_tunables {
          * before then (but for a backlog). The reader clears it when it stops polling; a
          * reader that died lets it expire. */
         __u64 reader_polls_until_ns;
+        __u64 flags; /* enum exec_tunable_flags */
+};
+
+enum exec_tunable_flags {
+        EXEC_TUNABLE_NO_ARGV = 1u << 0, /* events leave the arguments out (CaptureArgv=no) */
 };
 
 /* The "meta" array's one value: written by the daemon only, pinned with the maps, so that
@@ -89,10 +98,17 @@ enum exec_event_flags {
         EXEC_EVENT_EXECVEAT = 1u << 1, /* failed execveat: dirfd and at_flags are set */
         EXEC_EVENT_NO_NAME = 1u << 2,  /* the file name could not be read */
         EXEC_EVENT_EUID = 1u << 3,     /* euid is set (programs of earlier builds leave it out) */
+        /* The record has the fields after comm: session, parent_comm, data. Records of
+         * programs of earlier builds end with comm and the file name. */
+        EXEC_EVENT_EXTENDED = 1u << 4,
+        EXEC_EVENT_ARGV = 1u << 5,           /* argv_len bytes of arguments follow the name */
+        EXEC_EVENT_ARGV_TRUNCATED = 1u << 6, /* there were more arguments than the record holds */
 };
 
-/* One ring buffer record. filename holds filename_len bytes including the NUL; the
- * record is cut right after it, so it is shorter than sizeof(struct exec_event). */
+/* One ring buffer record. data holds the file name (filename_len bytes including the NUL),
+ * then argv_len bytes of arguments, each followed by a NUL, the last one cut short when
+ * EXEC_EVENT_ARGV_TRUNCATED says so; the record is cut right after them, so it is shorter
+ * than sizeof(struct exec_event). */
 struct exec_event {
         __u64 boot_ns;     /* CLOCK_BOOTTIME when the exec finished */
         __u32 pid;         /* thread group id after the exec */
@@ -104,12 +120,19 @@ struct exec_event {
         __u32 at_flags;    /* execveat's flags, for failed execveat only */
         __u32 flags;       /* enum exec_event_flags */
         __u16 filename_len;
-        __u16 reserved;
+        __u16 argv_len;    /* 0 in records of earlier builds (it was reserved) */
         /* Effective UID after the exec: the new program's for a successful one, the
          * caller's for a failed one. */
         __u32 euid;
         char comm[EXECCOUNT_COMM_LEN];
-        char filename[EXECCOUNT_PATH_MAX];
+        /* Only with EXEC_EVENT_EXTENDED: */
+        __u32 session;     /* audit session ID, (__u32) -1 when unset */
+        char parent_comm[EXECCOUNT_COMM_LEN];
+        /* The name, then the arguments; the room beyond the two maxima is never sent (the
+         * verifier needs it to check reads at variable offsets). */
+        char data[EXECCOUNT_PATH_MAX + 2 * EXECCOUNT_ARGV_MAX];
 };
 
-#define EXEC_EVENT_HEADER_SIZE __builtin_offsetof(struct exec_event, filename)
+#define EXEC_EVENT_HEADER_SIZE __builtin_offsetof(struct exec_event, data)
+/* Records without EXEC_EVENT_EXTENDED: the file name follows comm. */
+#define EXEC_EVENT_LEGACY_HEADER_SIZE __builtin_offsetof(struct exec_event, session)

@@ -98,13 +98,21 @@ struct cred {
         kuid_t euid;
 } __attribute__((preserve_access_index));
 
+struct mm_struct {
+        unsigned long arg_start;
+        unsigned long arg_end;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
         struct thread_info thread_info;
+        struct mm_struct *mm;
         pid_t pid;
         pid_t tgid;
         struct task_struct *real_parent;
         const struct cred *cred;
+        char comm[16];
         kuid_t loginuid;
+        unsigned int sessionid;
 } __attribute__((preserve_access_index));
 
 struct linux_binprm {

@@ -62,6 +62,7 @@ typedef struct Config {
         /* Per UID, events of failed execs: burst per interval; 0 for no limit. */
         uint64_t failed_rate_interval_usec;
         uint32_t failed_rate_burst;
+        bool capture_argv; /* events carry the arguments */
         /* [Socket] */
         char *socket_path;
         uint32_t max_clients;
@@ -79,6 +80,7 @@ typedef struct Config {
         uint64_t snapshot_interval_usec;
         /* [Journal] */
         bool log_execs;
+        bool log_argv; /* entries carry the arguments (EXEC_ARGV=) */
         uint64_t log_execs_interval_usec;
         uint32_t log_execs_burst;
         uint32_t log_execs_burst_per_uid;

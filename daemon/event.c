@@ -34,28 +34,56 @@ static int format_name(const struct exec_event *rec, const char *name, size_t le
         return 0;
 }
 
+/* Copies the record's arguments (len bytes, each followed by a NUL but a last one cut
+ * short) into out, which has room for len + 1 bytes: at most EXECCOUNT_ARGS_MAX of them,
+ * each followed by a NUL. Returns the bytes written. */
+static size_t split_argv(const char *in, size_t len, char *out, size_t *ret_argc, bool *truncated) {
+        size_t used = 0, argc = 0;
+
+        for (size_t i = 0; i < len; argc++) {
+                size_t n = strnlen(in + i, len - i);
+
+                if (argc == EXECCOUNT_ARGS_MAX) {
+                        *truncated = true;
+                        break;
+                }
+                memcpy(out + used, in + i, n);
+                out[used + n] = '\0';
+                used += n + 1;
+                i += n + 1;
+        }
+        *ret_argc = argc;
+        return used;
+}
+
 int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, ExecEvent **ret) {
         const struct exec_event *rec = data;
         _cleanup_(freep) char *name = NULL;
-        size_t name_len;
+        const char *rec_name;
+        size_t header, name_len, argv_len;
+        bool extended;
         ExecEvent *e;
         int r;
 
-        if (size < EXEC_EVENT_HEADER_SIZE + 1)
+        if (size < EXEC_EVENT_LEGACY_HEADER_SIZE + 1)
                 return -EBADMSG;
-        if (rec->filename_len == 0 || rec->filename_len > EXECCOUNT_PATH_MAX ||
-            size < EXEC_EVENT_HEADER_SIZE + rec->filename_len)
+        extended = rec->flags & EXEC_EVENT_EXTENDED;
+        header = extended ? EXEC_EVENT_HEADER_SIZE : EXEC_EVENT_LEGACY_HEADER_SIZE;
+        argv_len = extended && (rec->flags & EXEC_EVENT_ARGV) ? rec->argv_len : 0;
+        if (rec->filename_len == 0 || rec->filename_len > EXECCOUNT_PATH_MAX || argv_len > EXECCOUNT_ARGV_MAX ||
+            size < header + rec->filename_len + argv_len)
                 return -EBADMSG;
+        rec_name = (const char *) data + header;
 
         /* The kernel's string read stops at the first NUL and includes it. */
-        name_len = strnlen(rec->filename, rec->filename_len);
-        if (needs_dirfd(rec, rec->filename)) {
-                r = format_name(rec, rec->filename, name_len, &name, &name_len);
+        name_len = strnlen(rec_name, rec->filename_len);
+        if (needs_dirfd(rec, rec_name)) {
+                r = format_name(rec, rec_name, name_len, &name, &name_len);
                 if (r < 0)
                         return r;
         }
 
-        e = malloc(sizeof(*e) + name_len + 1);
+        e = malloc(sizeof(*e) + name_len + 1 + argv_len + 1);
         if (!e)
                 return -ENOMEM;
         *e = (ExecEvent) {
@@ -67,15 +95,29 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
                 .auid = rec->auid,
                 .euid = rec->euid,
                 .has_euid = rec->flags & EXEC_EVENT_EUID,
+                .has_extended = extended,
+                .session = extended ? rec->session : EXEC_SESSION_UNSET,
                 .result = rec->result,
                 .has_filename = !(rec->flags & EXEC_EVENT_NO_NAME),
+                .has_argv = extended && (rec->flags & EXEC_EVENT_ARGV),
+                .argv_truncated = extended && (rec->flags & EXEC_EVENT_ARGV_TRUNCATED),
                 .filename_len = name_len,
         };
         memcpy(e->comm, rec->comm, sizeof(e->comm));
         e->comm[sizeof(e->comm) - 1] = '\0';
+        if (extended) {
+                memcpy(e->parent_comm, rec->parent_comm, sizeof(e->parent_comm));
+                e->parent_comm[sizeof(e->parent_comm) - 1] = '\0';
+        }
         /* Most names are copied once, straight from the record. */
-        memcpy(e->filename, name ?: rec->filename, name_len);
+        memcpy(e->filename, name ?: rec_name, name_len);
         e->filename[name_len] = '\0';
+        e->argv = e->filename + name_len + 1;
+        if (e->has_argv)
+                e->argv_size = split_argv(rec_name + rec->filename_len, argv_len, e->filename + name_len + 1, &e->argc,
+                                          &e->argv_truncated);
+        else
+                e->argv_truncated = false;
 
         *ret = e;
         return 0;
@@ -93,7 +135,32 @@ ExecEvent *exec_event_unref(ExecEvent *e) {
 }
 
 size_t exec_event_size(const ExecEvent *e) {
-        return sizeof(*e) + e->filename_len + 1;
+        return sizeof(*e) + e->filename_len + 1 + e->argv_size;
+}
+
+/* "argv", "argv_truncated", and "argv_hex" when an argument is not UTF-8 (as for the name). */
+static void write_argv(Text *t, const ExecEvent *e) {
+        bool lossy = !utf8_is_valid(e->argv, e->argv_size);
+        const char *a = e->argv;
+
+        text_add(t, ",\"argv\":[");
+        for (size_t i = 0; i < e->argc; a += strlen(a) + 1, i++) {
+                if (i > 0)
+                        text_add_char(t, ',');
+                text_add_json_string(t, a, strlen(a));
+        }
+        text_add(t, "],\"argv_truncated\":");
+        text_add(t, e->argv_truncated ? "true" : "false");
+        if (!lossy)
+                return;
+        a = e->argv;
+        text_add(t, ",\"argv_hex\":[");
+        for (size_t i = 0; i < e->argc; a += strlen(a) + 1, i++) {
+                text_add(t, i > 0 ? ",\"" : "\"");
+                text_add_hex(t, a, strlen(a));
+                text_add_char(t, '"');
+        }
+        text_add_char(t, ']');
 }
 
 void exec_event_write_json(Text *t, const ExecEvent *e) {
@@ -121,8 +188,19 @@ void exec_event_write_json(Text *t, const ExecEvent *e) {
                 text_add(t, ",\"euid\":");
                 text_add_u64(t, e->euid);
         }
+        if (e->has_extended) {
+                text_add(t, ",\"session\":");
+                if (e->session == EXEC_SESSION_UNSET)
+                        text_add(t, "null");
+                else
+                        text_add_u64(t, e->session);
+        }
         text_add(t, ",\"comm\":");
         text_add_json_string(t, e->comm, strlen(e->comm));
+        if (e->has_extended) {
+                text_add(t, ",\"parent_comm\":");
+                text_add_json_string(t, e->parent_comm, strlen(e->parent_comm));
+        }
         text_add(t, ",\"filename\":");
         if (e->has_filename)
                 text_add_json_string(t, e->filename, e->filename_len);
@@ -133,6 +211,8 @@ void exec_event_write_json(Text *t, const ExecEvent *e) {
                 text_add_hex(t, e->filename, e->filename_len);
                 text_add_char(t, '"');
         }
+        if (e->has_argv)
+                write_argv(t, e);
         text_add(t, ",\"result\":");
         text_add_i64(t, e->result);
         text_add_char(t, '}');

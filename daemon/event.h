@@ -11,6 +11,7 @@
 #include "text.h"
 
 #define EXEC_AUID_UNSET UINT32_MAX
+#define EXEC_SESSION_UNSET UINT32_MAX
 
 typedef struct ExecEvent {
         unsigned n_ref; /* the history and the replies and streams that hold it */
@@ -22,9 +23,21 @@ typedef struct ExecEvent {
         uint32_t auid; /* EXEC_AUID_UNSET when not set */
         uint32_t euid; /* effective UID after the exec (the caller's if it failed) */
         bool has_euid; /* false for records of programs of an earlier build */
+        /* false for records of programs of an earlier build: no session nor parent_comm */
+        bool has_extended;
+        uint32_t session; /* audit session ID; EXEC_SESSION_UNSET when not set */
         int32_t result; /* 0 or -errno */
         bool has_filename;
+        /* The arguments were captured (CaptureArgv=yes, and they could be read). */
+        bool has_argv;
+        /* There were more arguments, or longer ones, than an event keeps. */
+        bool argv_truncated;
         char comm[EXECCOUNT_COMM_LEN]; /* NUL-terminated */
+        char parent_comm[EXECCOUNT_COMM_LEN]; /* NUL-terminated; "" without has_extended */
+        size_t argc; /* arguments in argv, at most EXECCOUNT_ARGS_MAX */
+        size_t argv_size; /* bytes in argv */
+        /* The arguments, each followed by a NUL; in the same allocation, after filename. */
+        const char *argv;
         size_t filename_len; /* without the NUL */
         char filename[]; /* NUL-terminated; any bytes but NUL */
 } ExecEvent;
@@ -43,4 +56,5 @@ size_t exec_event_size(const ExecEvent *e);
 /* Writes the io.execcount ExecEvent object, as JSON. */
 void exec_event_write_json(Text *t, const ExecEvent *e);
 /* The most exec_event_write_json() writes for one event. */
-#define EXEC_EVENT_JSON_MAX (320 + 6 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX)
+#define EXEC_EVENT_JSON_MAX                                                                                 \
+        (384 + 12 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX + 8 * EXECCOUNT_ARGV_MAX + 6 * EXECCOUNT_ARGS_MAX)

@@ -29,6 +29,7 @@ typedef struct UidTally {
 
 struct ExecLog {
         bool enabled;
+        bool argv; /* LogArgv= */
         ExecLogLimits limits;
         /* The current interval: since when, entries logged, left out; and per UID. */
         uint64_t begin_usec;
@@ -173,13 +174,32 @@ static bool exec_log_pass(ExecLog *l, uint32_t uid) {
         return true;
 }
 
+void exec_log_set_argv(ExecLog *l, bool argv) {
+        l->argv = argv;
+}
+
+/* The arguments as one line: see text_add_arg(). */
+static char *format_argv(const ExecEvent *e) {
+        const char *a = e->argv;
+        size_t len, alloc;
+        Text t = {};
+
+        for (size_t i = 0; i < e->argc; a += strlen(a) + 1, i++) {
+                if (i > 0)
+                        text_add_char(&t, ' ');
+                text_add_arg(&t, a);
+        }
+        text_add_char(&t, '\0');
+        return text_steal(&t, &len, &alloc);
+}
+
 size_t exec_log_names_kept(const ExecLog *l) {
         return user_cache_size(l->users);
 }
 
 void exec_log_event(ExecLog *l, const ExecEvent *e) {
-        char uid[16], pid[16], ppid[16], result[16], auid[16], euid[16], time_usec[24];
-        _cleanup_(freep) char *shown = NULL;
+        char uid[16], pid[16], ppid[16], result[16], auid[16], euid[16], session[16], time_usec[24];
+        _cleanup_(freep) char *shown = NULL, *argv = NULL;
         const char *user, *error;
 
         if (!l->enabled || !exec_log_pass(l, e->uid))
@@ -191,6 +211,7 @@ void exec_log_event(ExecLog *l, const ExecEvent *e) {
         snprintf(result, sizeof(result), "%" PRIi32, e->result);
         snprintf(auid, sizeof(auid), "%" PRIu32, e->auid);
         snprintf(euid, sizeof(euid), "%" PRIu32, e->euid);
+        snprintf(session, sizeof(session), "%" PRIu32, e->session);
         snprintf(time_usec, sizeof(time_usec), "%" PRIu64, e->time_usec);
         /* The names of every UID that ever ran something would pile up: one person may own
          * 65,536 of them. Past a bound, the cache starts again. */
@@ -204,6 +225,10 @@ void exec_log_event(ExecLog *l, const ExecEvent *e) {
         }
         user = user_cache_name(l->users, e->uid);
         error = e->result < 0 ? strerrorname_np(-e->result) : NULL;
+        /* Arguments can hold secrets, and more people read the journal than may see every
+         * event: only when asked for. */
+        if (l->argv && e->has_argv)
+                argv = format_argv(e);
 
         LogField fields[] = {
                 { "EXEC_UID", uid },
@@ -217,6 +242,10 @@ void exec_log_event(ExecLog *l, const ExecEvent *e) {
                 { "EXEC_USER", user },
                 { "EXEC_LOGINUID", e->auid != EXEC_AUID_UNSET ? auid : NULL },
                 { "EXEC_EUID", e->has_euid ? euid : NULL },
+                { "EXEC_SESSION", e->session != EXEC_SESSION_UNSET ? session : NULL },
+                { "EXEC_PARENT_COMM", e->has_extended ? e->parent_comm : NULL },
+                { "EXEC_ARGV", argv },
+                { "EXEC_ARGV_TRUNCATED", argv && e->argv_truncated ? "1" : NULL },
                 { "EXEC_ERROR", error },
         };
         LogField present[ELEMENTSOF(fields)];

@@ -29,6 +29,8 @@ ExecLog *exec_log_free(ExecLog *l);
 DEFINE_POINTER_CLEANUP(ExecLog, exec_log_free);
 
 void exec_log_configure(ExecLog *l, bool enabled, const ExecLogLimits *limits);
+/* Whether entries carry the arguments (LogArgv=): off until set. */
+void exec_log_set_argv(ExecLog *l, bool argv);
 /* Logs e, unless disabled or over a limit. */
 void exec_log_event(ExecLog *l, const ExecEvent *e);
 /* How many UIDs' user names are kept now (bounded). */

@@ -191,12 +191,13 @@ uint64_t manager_flush_interval(const Manager *m, const Config *c) {
         return c->flush_interval_usec;
 }
 
-/* Tells the programs and the drain how often to wake the loop for events, under c. */
+/* Tells the programs their tunables under c, and the drain how often to read events. */
 static int apply_flush_interval(Manager *m, const Config *c) {
         ProbeOptions tunables = {
                 .wakeup_interval_usec = manager_flush_interval(m, c),
                 .failed_rate_interval_usec = c->failed_rate_interval_usec,
                 .failed_rate_burst = c->failed_rate_burst,
+                .no_argv = !c->capture_argv,
         };
         int r;
 
@@ -226,6 +227,7 @@ ProbeOptions manager_probe_options(Manager *m) {
                 .wakeup_interval_usec = manager_flush_interval(m, &m->config),
                 .failed_rate_interval_usec = m->config.failed_rate_interval_usec,
                 .failed_rate_burst = m->config.failed_rate_burst,
+                .no_argv = !m->config.capture_argv,
                 .pin_dir = isempty(m->config.pin_dir) ? NULL : m->config.pin_dir,
                 .fdstore = m->fdstore,
                 .stored_links = &m->stored_links,
@@ -293,8 +295,7 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         r = exec_log_new(&m->exec_log);
         if (r < 0)
                 return log_oom();
-        ExecLogLimits log_limits = settings_exec_log_limits(&m->config);
-        exec_log_configure(m->exec_log, m->config.log_execs, &log_limits);
+        settings_configure_exec_log(m->exec_log, &m->config);
 
         r = watchers_new(on_watching, m, &m->watchers);
         if (r < 0)
@@ -402,10 +403,9 @@ static int manager_apply(Manager *m, Config *c) {
         if (r < 0)
                 return r;
         ServerLimits limits = settings_server_limits(c);
-        ExecLogLimits log_limits = settings_exec_log_limits(c);
         server_set_limits(m->server, &limits);
         m->has_access_gid = settings_access_gid(c->access_group, &m->access_gid) > 0;
-        exec_log_configure(m->exec_log, c->log_execs, &log_limits);
+        settings_configure_exec_log(m->exec_log, c);
         log_set_max_level(c->log_level);
         settings_log_restart_only(&m->config, c);
 

@@ -36,12 +36,15 @@ int settings_access_gid(const char *group, gid_t *ret) {
         return 1;
 }
 
-ExecLogLimits settings_exec_log_limits(const Config *c) {
-        return (ExecLogLimits) {
+void settings_configure_exec_log(ExecLog *l, const Config *c) {
+        ExecLogLimits limits = {
                 .interval_usec = c->log_execs_interval_usec,
                 .burst = c->log_execs_burst,
                 .burst_per_uid = c->log_execs_burst_per_uid,
         };
+
+        exec_log_configure(l, c->log_execs, &limits);
+        exec_log_set_argv(l, c->log_argv);
 }
 
 ServerLimits settings_server_limits(const Config *c) {

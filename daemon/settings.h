@@ -12,7 +12,8 @@
 /* [Access] Group='s ID: 1 and *ret if the group exists; 0 (and why, logged) if not, or
  * if none is configured: then only root sees every UID. */
 int settings_access_gid(const char *group, gid_t *ret);
-ExecLogLimits settings_exec_log_limits(const Config *c);
+/* Configures the journal entries per exec under c. */
+void settings_configure_exec_log(ExecLog *l, const Config *c);
 ServerLimits settings_server_limits(const Config *c);
 
 /* Says which settings changed from old to new that only take effect at the next start

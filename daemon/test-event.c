@@ -8,6 +8,12 @@
 #include "json-util.h"
 #include "test.h"
 
+/* The file name of a record of an earlier build's programs, which end with it. */
+static char *legacy_name(struct exec_event *rec) {
+        return (char *) rec + EXEC_EVENT_LEGACY_HEADER_SIZE;
+}
+
+/* A record as the programs of an earlier build send it: no session, parent, arguments. */
 static size_t make_record(struct exec_event *rec, const char *name, size_t name_size) {
         memset(rec, 0, sizeof(*rec));
         rec->boot_ns = 5000000000ULL;
@@ -17,9 +23,25 @@ static size_t make_record(struct exec_event *rec, const char *name, size_t name_
         rec->auid = 1000;
         rec->dirfd = AT_FDCWD;
         strcpy(rec->comm, "bash");
-        memcpy(rec->filename, name, name_size);
+        memcpy(legacy_name(rec), name, name_size);
         rec->filename_len = (uint16_t) name_size;
-        return EXEC_EVENT_HEADER_SIZE + name_size;
+        return EXEC_EVENT_LEGACY_HEADER_SIZE + name_size;
+}
+
+/* A record as this build's programs send it, with argv_len bytes of arguments. */
+static size_t make_extended(struct exec_event *rec, const char *name, const char *argv, size_t argv_len) {
+        size_t name_size = strlen(name) + 1;
+
+        make_record(rec, "", 1);
+        rec->flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED | (argv ? EXEC_EVENT_ARGV : 0);
+        rec->session = 7;
+        strcpy(rec->parent_comm, "sshd");
+        memcpy(rec->data, name, name_size);
+        rec->filename_len = (uint16_t) name_size;
+        if (argv)
+                memcpy(rec->data + name_size, argv, argv_len);
+        rec->argv_len = (uint16_t) argv_len;
+        return EXEC_EVENT_HEADER_SIZE + name_size + argv_len;
 }
 
 static void test_decode(void) {
@@ -53,7 +75,7 @@ static void test_decode(void) {
 
         /* Truncated records and inconsistent lengths are refused. */
         ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, &e), -EBADMSG);
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE, 0, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_LEGACY_HEADER_SIZE, 0, &e), -EBADMSG);
         rec.filename_len = 0;
         ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), -EBADMSG);
         rec.filename_len = EXECCOUNT_PATH_MAX + 1;
@@ -69,7 +91,7 @@ static void test_decode(void) {
         /* A name longer than PATH_MAX bytes arrives cut, still NUL-terminated. */
         memset(&rec, 0, sizeof(rec));
         rec.filename_len = EXECCOUNT_PATH_MAX;
-        memset(rec.filename, 'a', EXECCOUNT_PATH_MAX - 1);
+        memset(legacy_name(&rec), 'a', EXECCOUNT_PATH_MAX - 1);
         ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, &e), 0);
         ASSERT_EQ_U(e->filename_len, EXECCOUNT_PATH_MAX - 1);
         exec_event_unref(e);
@@ -133,29 +155,35 @@ static json_object *to_json(const ExecEvent *e) {
 
 /* The largest event there is: a failed execveat() relative to the lowest dirfd, with a
  * name of PATH_MAX bytes that all need escaping and one that is not UTF-8 (so the bytes
- * come in hex too), and every number at its longest. */
+ * come in hex too), arguments alike, and every number at its longest. */
 static void test_json_max(void) {
         static struct exec_event rec;
-        char name[EXECCOUNT_PATH_MAX];
+        char name[EXECCOUNT_PATH_MAX], argv[EXECCOUNT_ARGV_MAX];
         ExecEvent *e;
         json_object *o;
 
         memset(name, '\x01', sizeof(name) - 1);
         name[sizeof(name) - 2] = '\xff';
         name[sizeof(name) - 1] = '\0';
-        make_record(&rec, name, sizeof(name));
+        memset(argv, '\x01', sizeof(argv) - 1);
+        argv[0] = '\xff';
+        argv[sizeof(argv) - 1] = '\0';
+        make_extended(&rec, name, argv, sizeof(argv));
         memset(rec.comm, '\x01', sizeof(rec.comm));
+        memset(rec.parent_comm, '\x01', sizeof(rec.parent_comm));
         rec.boot_ns = UINT64_MAX;
         rec.pid = rec.ppid = rec.uid = rec.euid = UINT32_MAX;
-        rec.auid = UINT32_MAX - 1;
+        rec.auid = rec.session = UINT32_MAX - 1;
         rec.result = INT32_MIN;
-        rec.flags = EXEC_EVENT_EUID | EXEC_EVENT_EXECVEAT;
+        rec.flags |= EXEC_EVENT_EXECVEAT | EXEC_EVENT_ARGV_TRUNCATED;
         rec.dirfd = INT32_MIN;
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name), INT64_MAX / 2, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name) + sizeof(argv), INT64_MAX / 2, &e),
+                  0);
         e->seq = UINT64_MAX;
         o = to_json(e);
         ASSERT(strncmp(json_get_string(o, "filename"), "/dev/fd/-2147483648/\x01", 21) == 0);
         ASSERT(json_get_string(o, "filename_hex"));
+        ASSERT(json_object_array_length(json_object_object_get(o, "argv_hex")) == 1);
         json_object_put(o);
         exec_event_unref(e);
 }
@@ -215,11 +243,126 @@ static void test_json(void) {
         exec_event_unref(e);
 }
 
+/* The arguments of argv, joined by '|', as JSON gives them. */
+static void assert_argv_json(json_object *o, const char *joined, bool truncated) {
+        json_object *argv, *t;
+        char buf[4096] = "";
+
+        ASSERT(json_object_object_get_ex(o, "argv", &argv) && json_object_is_type(argv, json_type_array));
+        for (size_t i = 0; i < json_object_array_length(argv); i++) {
+                if (i > 0)
+                        strcat(buf, "|");
+                strcat(buf, json_object_get_string(json_object_array_get_idx(argv, i)));
+        }
+        ASSERT_STREQ(buf, joined);
+        ASSERT(json_object_object_get_ex(o, "argv_truncated", &t) && json_object_get_boolean(t) == truncated);
+}
+
+/* Records of this build: session, parent, arguments. */
+static void test_extended(void) {
+        static struct exec_event rec;
+        static const char args[] = "ls\0-l\0\0/tmp/a b\0";
+        char many[3 * (EXECCOUNT_ARGS_MAX + 2)];
+        json_object *o, *v;
+        ExecEvent *e;
+        int64_t i;
+        size_t size;
+
+        size = make_extended(&rec, "/usr/bin/ls", args, sizeof(args) - 1);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT(e->has_extended && e->has_argv && !e->argv_truncated);
+        ASSERT_EQ_U(e->session, 7);
+        ASSERT_STREQ(e->parent_comm, "sshd");
+        ASSERT_STREQ(e->filename, "/usr/bin/ls");
+        ASSERT_EQ_U(e->argc, 4);
+        ASSERT_EQ_U(e->argv_size, sizeof(args) - 1);
+        ASSERT(memcmp(e->argv, args, sizeof(args) - 1) == 0);
+        ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 12 + sizeof(args) - 1);
+        o = to_json(e);
+        ASSERT(json_get_int64(o, "session", 0, INT64_MAX, &i) && i == 7);
+        ASSERT_STREQ(json_get_string(o, "parent_comm"), "sshd");
+        assert_argv_json(o, "ls|-l||/tmp/a b", false);
+        ASSERT(!json_object_object_get_ex(o, "argv_hex", &v));
+        json_object_put(o);
+        exec_event_unref(e);
+
+        /* Cut by the programs: the last argument has no NUL; it is kept, marked. */
+        size = make_extended(&rec, "/usr/bin/ls", "ls\0-lon", 7);
+        rec.flags |= EXEC_EVENT_ARGV_TRUNCATED;
+        rec.session = UINT32_MAX;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT(e->argv_truncated);
+        ASSERT_EQ_U(e->argc, 2);
+        o = to_json(e);
+        assert_argv_json(o, "ls|-lon", true);
+        ASSERT(json_object_object_get_ex(o, "session", &v) && v == NULL);
+        json_object_put(o);
+        exec_event_unref(e);
+
+        /* More than EXECCOUNT_ARGS_MAX arguments: the first ones, marked. */
+        for (size_t k = 0; k < EXECCOUNT_ARGS_MAX + 2; k++)
+                memcpy(many + 3 * k, k < 10 ? "a\0\0" : "bc\0", 3);
+        size = make_extended(&rec, "/bin/echo", many, sizeof(many));
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ_U(e->argc, EXECCOUNT_ARGS_MAX);
+        ASSERT(e->argv_truncated);
+        exec_event_unref(e);
+
+        /* Arguments that are not UTF-8 come in hex too, as names do. */
+        size = make_extended(&rec, "/bin/echo", "\xff\0ok\0", 5);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        o = to_json(e);
+        assert_argv_json(o, "\xef\xbf\xbd|ok", false);
+        v = json_object_object_get(o, "argv_hex");
+        ASSERT(v && json_object_array_length(v) == 2);
+        ASSERT_STREQ(json_object_get_string(json_object_array_get_idx(v, 0)), "ff");
+        ASSERT_STREQ(json_object_get_string(json_object_array_get_idx(v, 1)), "6f6b");
+        json_object_put(o);
+        exec_event_unref(e);
+
+        /* Not captured (CaptureArgv=no, or unreadable): no argv at all; an empty list is one. */
+        size = make_extended(&rec, "/bin/true", NULL, 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT(!e->has_argv);
+        o = to_json(e);
+        ASSERT(!json_object_object_get_ex(o, "argv", &v) && !json_object_object_get_ex(o, "argv_truncated", &v));
+        json_object_put(o);
+        exec_event_unref(e);
+        size = make_extended(&rec, "/bin/true", "", 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        o = to_json(e);
+        assert_argv_json(o, "", false);
+        json_object_put(o);
+        exec_event_unref(e);
+
+        /* Records of an earlier build's programs have none of these fields. */
+        size = make_record(&rec, "/bin/true", 10);
+        rec.flags = EXEC_EVENT_ARGV; /* means nothing without EXEC_EVENT_EXTENDED */
+        rec.argv_len = 100;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT(!e->has_extended && !e->has_argv);
+        o = to_json(e);
+        ASSERT(!json_object_object_get_ex(o, "session", &v) && !json_object_object_get_ex(o, "parent_comm", &v) &&
+               !json_object_object_get_ex(o, "argv", &v));
+        json_object_put(o);
+        exec_event_unref(e);
+
+        /* Lengths that do not add up are refused. */
+        size = make_extended(&rec, "/bin/true", "x\0", 2);
+        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, &e), -EBADMSG);
+        rec.argv_len = EXECCOUNT_ARGV_MAX + 1;
+        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, &e), -EBADMSG);
+        /* A record too short for the extended header. */
+        size = make_extended(&rec, "/bin/true", NULL, 0);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE, 0, &e), -EBADMSG);
+}
+
 int main(void) {
         test_decode();
         test_execveat_names();
         test_json();
         test_json_max();
+        test_extended();
         test_refs();
         return 0;
 }

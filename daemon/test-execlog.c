@@ -15,14 +15,24 @@ static char suppressed_fields[64][64];
 static size_t n_suppressed_fields;
 static char suppressed_total[32];
 static char last_user[64];
+/* Of the last exec entry; "" when it had no such field. */
+static char last_argv[256], last_truncated[8], last_session[16], last_parent[32];
 
 /* Records, by UID index, the exec entries; and the last "left out" message. */
 static void sink(int level, int error, const char *message_id, const LogField *fields, size_t n_fields,
                  const char *message) {
         if (message_id && streq(message_id, MESSAGE_ID_EXEC)) {
                 n_total++;
-                last_user[0] = '\0';
+                last_user[0] = last_argv[0] = last_truncated[0] = last_session[0] = last_parent[0] = '\0';
                 for (size_t i = 0; i < n_fields; i++) {
+                        if (streq(fields[i].name, "EXEC_ARGV"))
+                                snprintf(last_argv, sizeof(last_argv), "%s", fields[i].value);
+                        if (streq(fields[i].name, "EXEC_ARGV_TRUNCATED"))
+                                snprintf(last_truncated, sizeof(last_truncated), "%s", fields[i].value);
+                        if (streq(fields[i].name, "EXEC_SESSION"))
+                                snprintf(last_session, sizeof(last_session), "%s", fields[i].value);
+                        if (streq(fields[i].name, "EXEC_PARENT_COMM"))
+                                snprintf(last_parent, sizeof(last_parent), "%s", fields[i].value);
                         if (streq(fields[i].name, "EXEC_UID"))
                                 n_entries[atoi(fields[i].value) % 8]++;
                         if (streq(fields[i].name, "EXEC_USER"))
@@ -146,6 +156,62 @@ static void test_names_bounded(void) {
         exec_log_free(l);
 }
 
+/* An event as this build's programs send it, with these arguments (argv_len bytes). */
+static ExecEvent *event_with_argv(const char *argv, size_t argv_len, uint32_t flags, uint32_t session) {
+        static struct exec_event rec;
+        ExecEvent *e;
+
+        memset(&rec, 0, sizeof(rec));
+        rec.uid = 1000;
+        rec.auid = 1000;
+        rec.session = session;
+        rec.flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED | EXEC_EVENT_ARGV | flags;
+        strcpy(rec.comm, "echo");
+        strcpy(rec.parent_comm, "bash");
+        memcpy(rec.data, "/bin/echo", 10);
+        rec.filename_len = 10;
+        memcpy(rec.data + 10, argv, argv_len);
+        rec.argv_len = (uint16_t) argv_len;
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + 10 + argv_len, 0, &e), 0);
+        return e;
+}
+
+/* The arguments reach the journal only with LogArgv=yes, escaped and quoted; the session
+ * and the parent always. */
+static void test_argv(void) {
+        static const char args[] = "echo\0a b\0\0x\x1b\0";
+        ExecLog *l;
+        ExecEvent *e = event_with_argv(args, sizeof(args) - 1, 0, 42);
+
+        ASSERT_EQ(exec_log_new(&l), 0);
+        exec_log_configure(l, true, &(ExecLogLimits) { .interval_usec = 0 });
+        exec_log_event(l, e);
+        ASSERT_STREQ(last_argv, "");
+        ASSERT_STREQ(last_session, "42");
+        ASSERT_STREQ(last_parent, "bash");
+
+        exec_log_set_argv(l, true);
+        exec_log_event(l, e);
+        ASSERT_STREQ(last_argv, "echo \"a b\" \"\" \"x\\x1b\"");
+        ASSERT_STREQ(last_truncated, "");
+        exec_event_unref(e);
+
+        /* Cut short: marked; no session: no field. */
+        e = event_with_argv("echo\0lon", 8, EXEC_EVENT_ARGV_TRUNCATED, EXEC_SESSION_UNSET);
+        exec_log_event(l, e);
+        ASSERT_STREQ(last_argv, "echo lon");
+        ASSERT_STREQ(last_truncated, "1");
+        ASSERT_STREQ(last_session, "");
+        exec_event_unref(e);
+
+        exec_log_set_argv(l, false);
+        e = event_with_argv("echo\0secret\0", 12, 0, 1);
+        exec_log_event(l, e);
+        ASSERT_STREQ(last_argv, "");
+        exec_event_unref(e);
+        exec_log_free(l);
+}
+
 int main(void) {
         log_set_sink(sink);
         log_set_max_level(LOG_DEBUG);
@@ -153,5 +219,6 @@ int main(void) {
         test_overall();
         test_many_uids();
         test_names_bounded();
+        test_argv();
         return 0;
 }

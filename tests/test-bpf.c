@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,17 +43,28 @@ static uint32_t new_test_uid(void) {
 
 typedef int (*ChildFn)(void *arg);
 
-static pid_t spawn_as(uint32_t uid, ChildFn fn, void *arg) {
+/* With login, the child logs in as uid first (its login UID), which starts an audit session. */
+static pid_t spawn_as_login(uint32_t uid, bool login, ChildFn fn, void *arg) {
         pid_t pid = fork();
 
         ASSERT(pid >= 0);
         if (pid == 0) {
+                if (login) {
+                        FILE *f = fopen("/proc/self/loginuid", "we");
+
+                        if (!f || fprintf(f, "%u", uid) < 0 || fclose(f) != 0)
+                                _exit(98);
+                }
                 if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || setgroups(0, NULL) < 0 ||
                     setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
                         _exit(99);
                 _exit(fn(arg));
         }
         return pid;
+}
+
+static pid_t spawn_as(uint32_t uid, ChildFn fn, void *arg) {
+        return spawn_as_login(uid, false, fn, arg);
 }
 
 static int wait_exit(pid_t pid) {
@@ -186,10 +198,29 @@ static void expect_event(const ExecEvent *e, uint32_t uid, pid_t pid, pid_t ppid
         ASSERT_STREQ(e->comm, comm);
         ASSERT_EQ(e->result, result);
         ASSERT(e->has_euid); /* these programs always tell it */
+        ASSERT(e->has_extended);
+        ASSERT(strlen(e->parent_comm) > 0);
         ASSERT(e->has_filename);
         ASSERT_STREQ(e->filename, filename);
         /* Recent, and not from the future. */
         ASSERT(e->time_usec <= now + 1000 && e->time_usec + 60 * USEC_PER_SEC > now);
+}
+
+/* The event's arguments are want (NULL-terminated), and cut or not. */
+static void expect_argv(const ExecEvent *e, const char *const *want, bool truncated) {
+        const char *a = e->argv;
+        size_t n = 0;
+
+        ASSERT(e->has_argv);
+        for (; want[n]; n++, a += strlen(a) + 1) {
+                if (n >= e->argc)
+                        TEST_FAIL("event of %s: %zu arguments, expected more", e->filename, e->argc);
+                if (strcmp(a, want[n]) != 0)
+                        TEST_FAIL("event of %s: argument %zu is \"%.40s\" (%zu bytes), expected \"%.40s\" (%zu bytes)",
+                                  e->filename, n, a, strlen(a), want[n], strlen(want[n]));
+        }
+        ASSERT_EQ_U(e->argc, n);
+        ASSERT(e->argv_truncated == truncated);
 }
 
 /* ---- Scenarios */
@@ -360,6 +391,10 @@ static void test_script_and_spawn(Probe *p, Recorder *rec) {
         expect_event(ev[0], uid, 0, child, "script", 0, script);
         expect_event(ev[1], uid, 0, child, "true", 0, "/bin/true");
         expect_event(ev[2], uid, child, getpid(), "test-bpf", -EACCES, noexec);
+        /* The interpreter's command line, as the script's program gets it. */
+        expect_argv(ev[0], (const char *[]) { "/bin/true", script, NULL }, false);
+        expect_argv(ev[1], (const char *[]) { "x", NULL }, false);
+        expect_argv(ev[2], (const char *[]) { "x", NULL }, false);
         ASSERT_EQ(unlink(noexec), 0);
         ASSERT_EQ(unlink(script), 0);
         ASSERT_EQ(rmdir(dir), 0);
@@ -459,6 +494,107 @@ static void test_privileged(Probe *p, Recorder *rec) {
         ASSERT_EQ(unlink(suid_root), 0);
         ASSERT_EQ(unlink(suid_other), 0);
         ASSERT_EQ(rmdir(dir), 0);
+}
+
+/* Command lines: as passed, for successful and failed execs alike; cut at
+ * EXECCOUNT_ARGV_MAX bytes or EXECCOUNT_ARGS_MAX arguments, and marked; the audit session
+ * of a login, the parent's name. */
+typedef struct ArgvRun {
+        char **argvs[4]; /* each run once to success (/bin/true) and once to failure */
+        uint32_t *session; /* shared: the child's audit session */
+} ArgvRun;
+
+static int scenario_argv(void *arg) {
+        const ArgvRun *run = arg;
+        FILE *f = fopen("/proc/self/sessionid", "re");
+
+        if (!f || fscanf(f, "%u", run->session) != 1)
+                return 6;
+        fclose(f);
+        for (size_t i = 0; run->argvs[i]; i++) {
+                pid_t pid = fork();
+                int status;
+
+                if (pid < 0)
+                        return 1;
+                if (pid == 0) {
+                        execve("/bin/true", run->argvs[i], environ);
+                        _exit(127);
+                }
+                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        return 2;
+                if (execve(MISSING, run->argvs[i], environ) >= 0 || errno != ENOENT)
+                        return 3;
+        }
+        return 0;
+}
+
+static void test_argv(Probe *p, Recorder *rec) {
+        static char long_arg[2000], cut[EXECCOUNT_ARGV_MAX - 5 + 1];
+        char *plain[] = { (char *) "true", (char *) "a", (char *) "b c", (char *) "", (char *) "d\x01\xff", NULL };
+        char *longv[] = { (char *) "true", long_arg, NULL };
+        char *many[EXECCOUNT_ARGS_MAX + 7], *none[] = { NULL };
+        const char *many_want[EXECCOUNT_ARGS_MAX + 1];
+        uint32_t *session = mmap(NULL, sizeof(*session), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        ArgvRun run = { { plain, longv, many, NULL }, session };
+        uint32_t uid = new_test_uid(), off = new_test_uid();
+        const ExecEvent *ev[16];
+        ProbeOptions tunables = {};
+        pid_t child;
+
+        ASSERT(session != MAP_FAILED);
+        memset(long_arg, 'y', sizeof(long_arg) - 1);
+        /* "true" and its NUL take 5 bytes; the long one gets the rest, without a NUL. */
+        memset(cut, 'y', sizeof(cut) - 1);
+        many[0] = (char *) "true";
+        many_want[0] = "true";
+        for (size_t i = 1; i < ELEMENTSOF(many) - 1; i++)
+                many[i] = (char *) (i < EXECCOUNT_ARGS_MAX ? "m" : "beyond");
+        for (size_t i = 1; i < EXECCOUNT_ARGS_MAX; i++)
+                many_want[i] = "m";
+        many[ELEMENTSOF(many) - 1] = NULL;
+        many_want[EXECCOUNT_ARGS_MAX] = NULL;
+
+        child = spawn_as_login(uid, true, scenario_argv, &run);
+        ASSERT_EQ(wait_exit(child), 0);
+        expect_counts(p, uid, 3, 3);
+        ASSERT_EQ_U(events_of(rec, uid, ev, ELEMENTSOF(ev)), 6);
+        for (size_t i = 0; i < 6; i++) {
+                bool ok = i % 2 == 0;
+
+                expect_event(ev[i], uid, ok ? 0 : child, ok ? child : getpid(), ok ? "true" : "test-bpf",
+                             ok ? 0 : -ENOENT, ok ? "/bin/true" : MISSING);
+                ASSERT_STREQ(ev[i]->parent_comm, "test-bpf");
+                ASSERT_EQ_U(ev[i]->auid, uid);
+                ASSERT(*session != EXEC_SESSION_UNSET);
+                ASSERT_EQ_U(ev[i]->session, *session);
+        }
+        expect_argv(ev[0], (const char *const *) plain, false);
+        expect_argv(ev[1], (const char *const *) plain, false);
+        expect_argv(ev[2], (const char *[]) { "true", cut, NULL }, true);
+        expect_argv(ev[3], (const char *[]) { "true", cut, NULL }, true);
+        expect_argv(ev[4], many_want, true);
+        expect_argv(ev[5], many_want, true);
+
+        /* CaptureArgv=no: the programs read no arguments; an empty list is still one. */
+        tunables.no_argv = true;
+        ASSERT_EQ(probe_set_tunables(p, &tunables), 0);
+        run.argvs[0] = plain;
+        run.argvs[1] = NULL;
+        run_as(off, scenario_argv, &run);
+        tunables.no_argv = false;
+        ASSERT_EQ(probe_set_tunables(p, &tunables), 0);
+        ASSERT_EQ_U(events_of(rec, off, ev, ELEMENTSOF(ev)), 2);
+        ASSERT(!ev[0]->has_argv && !ev[1]->has_argv);
+        ASSERT_EQ_U(ev[0]->session, EXEC_SESSION_UNSET); /* no login: no session */
+        run.argvs[0] = none;
+        run_as(off, scenario_argv, &run);
+        ASSERT_EQ_U(events_of(rec, off, ev, ELEMENTSOF(ev)), 4);
+        /* The kernel gives a program started with no arguments an empty one (since 5.18). */
+        ASSERT(ev[2]->has_argv && ev[3]->has_argv);
+        ASSERT_EQ_U(ev[3]->argc, 0);
+        ASSERT(!ev[2]->argv_truncated && !ev[3]->argv_truncated);
+        munmap(session, sizeof(*session));
 }
 
 /* An exec from a thread that is not the group leader: the process keeps the leader's pid. */
@@ -660,6 +796,7 @@ static void run_scenarios(Probe *p) {
         test_path_walk(p, &rec);
         test_script_and_spawn(p, &rec);
         test_privileged(p, &rec);
+        test_argv(p, &rec);
         test_thread(p, &rec);
         test_storm(p, &rec);
         test_rate_limit(p, &rec);

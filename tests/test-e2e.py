@@ -428,6 +428,7 @@ def check_log_execs(c, etc, uid):
     for e in entries:
         expect(e["MESSAGE_ID"] == ID_EXEC and int(e["EXEC_PID"]) > 0 and int(e["EXEC_PPID"]) > 0, f"entry: {e}")
         expect(e.get("EXEC_EUID") == str(uid), f"EXEC_EUID: {e}")
+        expect(e.get("EXEC_PARENT_COMM") and "EXEC_ARGV" not in e, f"a parent; no arguments without LogArgv=: {e}")
         expect("EXEC_USER" not in e, f"UID {uid} has no name: {e}")
         expect(abs(int(e["EXEC_TIME_USEC"]) / 1e6 - start) < 30, f"EXEC_TIME_USEC: {e}")
     ok = [e for e in entries if e["EXEC_RESULT"] == "0"]
@@ -455,6 +456,55 @@ def check_log_execs(c, etc, uid):
                     execs, failed_n = execs + e, failed_n + f
         return (execs, failed_n) if (execs, failed_n) == (2, 1) else None
     wait_for(summed, f"summaries of UID {uid}'s execs")
+
+
+def check_argv(c, etc, uid):
+    """Events carry the command line as passed, cut at 1024 bytes and marked so, and the
+    audit session of a login; the journal carries the arguments only with LogArgv=yes."""
+    def login_exec(*argv):
+        # As a login would: the login UID first, which starts an audit session.
+        c.run("sh", "-c", f'echo {uid} >/proc/self/loginuid && exec setpriv --reuid={uid} --regid={uid} '
+              '--clear-groups "$@"', "sh", *argv)
+
+    def events():
+        out = c.run("execcountctl", "events", "--uid", str(uid), "--json=short").stdout
+        return [json.loads(line) for line in out.splitlines()]
+
+    write_dropin(etc, "[Journal]\nLogExecs=yes\nLogArgv=yes\n")
+    reload(c)
+    login_exec("/bin/echo", "a b", "", "it's")
+    login_exec("/bin/echo", "z" * 2000)
+    ev = events()
+    expect(len(ev) == 2, f"expected 2 events of UID {uid}: {ev}")
+    expect(ev[0]["argv"] == ["/bin/echo", "a b", "", "it's"] and ev[0]["argv_truncated"] is False,
+           f"arguments as passed: {ev[0]}")
+    # "/bin/echo" and its NUL take 10 of the 1024 bytes; the long one gets the rest.
+    expect(ev[1]["argv"] == ["/bin/echo", "z" * 1014] and ev[1]["argv_truncated"] is True,
+           f"arguments cut at 1024 bytes: {ev[1]}")
+    expect(all(e["login_uid"] == uid and e["session"] is not None and e["parent_comm"] for e in ev),
+           f"login UID, session and parent: {ev}")
+    expect(ev[0]["session"] != ev[1]["session"], f"each login is a session of its own: {ev}")
+
+    entries = wait_for(lambda: (lambda e: e if len(e) >= 2 else None)(c.journal(f"EXEC_UID={uid}")),
+                       f"2 exec entries of UID {uid}")
+    expect(entries[0].get("EXEC_ARGV") == '/bin/echo "a b" "" "it\'s"' and "EXEC_ARGV_TRUNCATED" not in entries[0],
+           f"EXEC_ARGV: {entries[0]}")
+    expect(entries[1].get("EXEC_ARGV") == "/bin/echo " + "z" * 1014 and entries[1].get("EXEC_ARGV_TRUNCATED") == "1",
+           f"EXEC_ARGV cut: {entries[1]}")
+    for e, event in zip(entries, ev):
+        expect(e.get("EXEC_SESSION") == str(event["session"]) and e.get("EXEC_LOGINUID") == str(uid)
+               and e.get("EXEC_PARENT_COMM") == event["parent_comm"], f"entry {e} of event {event}")
+
+    # Without LogArgv=, the journal has none; the event still has them.
+    write_dropin(etc, "[Journal]\nLogExecs=yes\n")
+    reload(c)
+    login_exec("/bin/echo", "secret")
+    entries = wait_for(lambda: (lambda e: e if len(e) >= 3 else None)(c.journal(f"EXEC_UID={uid}")),
+                       f"3 exec entries of UID {uid}")
+    expect("EXEC_ARGV" not in entries[2] and "EXEC_SESSION" in entries[2], f"LogArgv=no: {entries[2]}")
+    expect(events()[2]["argv"] == ["/bin/echo", "secret"], "the event keeps the arguments")
+    write_dropin(etc, "")
+    reload(c)
 
 
 def check_rate_limit(c, etc, uid):
@@ -619,6 +669,8 @@ def main():
              lambda: check_unprivileged(c, UID_BASE + 12)),
             ("3. LogExecs=yes: journalctl EXEC_UID= lists the execs; summaries add up",
              lambda: check_log_execs(c, etc, UID_BASE + 2)),
+            ("   command lines and sessions in events; in the journal with LogArgv=yes only",
+             lambda: check_argv(c, etc, UID_BASE + 31)),
             ("3b. exec entries within their rate limit", lambda: check_rate_limit(c, etc, UID_BASE + 3)),
             ("4. reload keeps counts, applies config, refuses a bad one", lambda: check_reload(c, etc, UID_BASE + 1)),
             ("5. socket activation starts the stopped service", lambda: check_socket_activation(c, UID_BASE + 4)),

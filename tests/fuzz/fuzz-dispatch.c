@@ -47,6 +47,7 @@ static void fill_counts(void) {
 
 static void fill_history(void) {
         for (uint32_t i = 0; i < 8; i++) {
+                static const char name_and_argv[] = "/bin/true\0true\0--x\0";
                 struct exec_event rec = {
                         .boot_ns = 1000000 * (i + 1),
                         .pid = 100 + i,
@@ -54,13 +55,17 @@ static void fill_history(void) {
                         .uid = i % 2 ? UNPRIVILEGED_UID : 0,
                         .auid = (uint32_t) -1,
                         .result = i % 3 ? 0 : -2,
+                        .flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED | EXEC_EVENT_ARGV,
                         .filename_len = 10,
+                        .argv_len = sizeof(name_and_argv) - 1 - 10,
+                        .session = i,
                 };
                 ExecEvent *e;
 
                 memcpy(rec.comm, "fuzz", 5);
-                memcpy(rec.filename, "/bin/true", 10);
-                FUZZ_CHECK(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + 10, 0, &e) == 0);
+                memcpy(rec.parent_comm, "sh", 3);
+                memcpy(rec.data, name_and_argv, sizeof(name_and_argv) - 1);
+                FUZZ_CHECK(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name_and_argv) - 1, 0, &e) == 0);
                 e->seq = i + 1;
                 history_push(manager->history, e);
         }

@@ -152,3 +152,23 @@ write("fuzz-event", "compat", record(b"/bin/x", result=-8, flags=1))
 write("fuzz-event", "no-name", record(None, result=-14, flags=4))
 write("fuzz-event", "not-utf8", record(b"/tmp/\xff\xfe\x1b[31m", result=-2))
 write("fuzz-event", "bad-length", record(b"/bin/true", name_len=4000))
+
+# EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED | EXEC_EVENT_ARGV, and EXEC_EVENT_ARGV_TRUNCATED
+EXTENDED_ARGV = 0x8 | 0x10 | 0x20
+ARGV_TRUNCATED = 0x40
+
+
+def extended(name, argv, flags=EXTENDED_ARGV, result=0, session=3, argv_len=None):
+    name = name + b"\0"
+    if argv_len is None:
+        argv_len = len(argv)
+    header = struct.pack("<QIIIIiiIIHHI16sI16s", 123456789, 42, 1, 1000, 1000, result, -100, 0, flags,
+                         len(name), argv_len, 1000, b"ls", session, b"bash")
+    return header + name + argv
+
+
+write("fuzz-event", "extended", extended(b"/usr/bin/ls", b"ls\0-l\0\0/tmp/a b\0"))
+write("fuzz-event", "argv-truncated", extended(b"/usr/bin/ls", b"ls\0--colo", flags=EXTENDED_ARGV | ARGV_TRUNCATED))
+write("fuzz-event", "argv-many", extended(b"/bin/echo", b"a\0" * 100))
+write("fuzz-event", "argv-not-utf8", extended(b"/bin/echo", b"\xff\x1b[31m\0ok\0", result=-2, session=0xffffffff))
+write("fuzz-event", "argv-bad-length", extended(b"/bin/echo", b"x\0", argv_len=1025))

@@ -18,7 +18,7 @@
 extern char **environ;
 
 int main(int argc, char *argv[]) {
-        char *args[] = { (char *) "true", NULL };
+        char *args[] = { (char *) "true", (char *) "compat arg", NULL };
         int successes, failures;
 
         if (argc != 3)

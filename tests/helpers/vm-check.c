@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,13 +54,18 @@ static int failures;
 
 typedef int (*Scenario)(void *arg);
 
-static int run_as(uint32_t uid, Scenario fn, void *arg) {
+/* With login, the child logs in as uid first (its login UID), which starts an audit session. */
+static int run_as_login(uint32_t uid, bool login, Scenario fn, void *arg) {
         pid_t pid = fork();
         int status;
 
         if (pid < 0)
                 return -1;
         if (pid == 0) {
+                FILE *f = login ? fopen("/proc/self/loginuid", "we") : NULL;
+
+                if (login && (!f || fprintf(f, "%u", uid) < 0 || fclose(f) != 0))
+                        _exit(98);
                 if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
                         _exit(99);
                 _exit(fn(arg));
@@ -67,6 +73,10 @@ static int run_as(uint32_t uid, Scenario fn, void *arg) {
         if (waitpid(pid, &status, 0) != pid)
                 return -1;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int run_as(uint32_t uid, Scenario fn, void *arg) {
+        return run_as_login(uid, false, fn, arg);
 }
 
 static int wait_ok(pid_t pid) {
@@ -164,6 +174,38 @@ static int make_suid_true(void) {
                 return -1;
         close(in);
         return close(out);
+}
+
+/* Command lines, to success and to failure: one as given, one cut at 1024 bytes. */
+#define LONG_ARG_LEN 2000
+#define SESSION_FILE "/tmp/vm-check-session"
+static int scenario_argv(void *arg) {
+        static char long_arg[LONG_ARG_LEN + 1];
+        char *plain[] = { (char *) "true", (char *) "a b", (char *) "", (char *) "c", NULL };
+        char *longv[] = { (char *) "true", long_arg, NULL };
+        char *const *argvs[] = { plain, longv };
+        char session[16] = "";
+        int fd = open("/proc/self/sessionid", O_RDONLY | O_CLOEXEC), out;
+
+        if (fd < 0 || read(fd, session, sizeof(session) - 1) <= 0)
+                return 5;
+        out = open(SESSION_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out < 0 || write(out, session, strlen(session)) < 0 || close(out) < 0)
+                return 6;
+        memset(long_arg, 'z', LONG_ARG_LEN);
+        for (size_t i = 0; i < ELEMENTSOF(argvs); i++) {
+                pid_t pid = fork();
+
+                if (pid == 0) {
+                        execve("/bin/true", argvs[i], environ);
+                        _exit(127);
+                }
+                if (pid < 0 || !wait_ok(pid))
+                        return 1;
+                if (execve(MISSING, argvs[i], environ) >= 0 || errno != ENOENT)
+                        return 2;
+        }
+        return 0;
 }
 
 static int scenario_path_walk(void *arg) {
@@ -346,6 +388,77 @@ static void check(const char *what, uint32_t uid, int64_t want_execs, int64_t wa
         json_object_put(events);
 }
 
+/* The event's argv is want, joined by '|'. */
+static bool argv_is(json_object *event, const char *want, bool truncated) {
+        json_object *argv, *t;
+        char got[4096] = "";
+
+        if (!json_object_object_get_ex(event, "argv", &argv) || !json_object_is_type(argv, json_type_array) ||
+            !json_object_object_get_ex(event, "argv_truncated", &t) || json_object_get_boolean(t) != truncated)
+                return false;
+        for (size_t i = 0; i < json_object_array_length(argv); i++)
+                snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "|" : "",
+                         json_object_get_string(json_object_array_get_idx(argv, i)));
+        return streq(got, want);
+}
+
+static void check_argv(uint32_t uid) {
+        char args[64], session_text[16] = "", cut[1024 - 5 + 1], want_long[sizeof(cut) + 8];
+        int64_t session = -1, want_session, auid;
+        json_object *events;
+        size_t n = 0;
+        FILE *f = fopen(SESSION_FILE, "re");
+
+        CHECK(f && fgets(session_text, sizeof(session_text), f), "argv: the scenario's session is unknown");
+        if (f)
+                fclose(f);
+        want_session = strtoll(session_text, NULL, 10);
+        /* "true" and its NUL take 5 of the 1024 bytes; the long argument gets the rest. */
+        memset(cut, 'z', sizeof(cut) - 1);
+        cut[sizeof(cut) - 1] = '\0';
+        snprintf(want_long, sizeof(want_long), "true|%s", cut);
+        snprintf(args, sizeof(args), "events -n all --uid %" PRIu32, uid);
+        events = ctl_json(args);
+        n = events ? json_object_array_length(events) : 0;
+        CHECK(n == 4, "argv: %zu events, expected 4", n);
+        for (size_t i = 0; i < n && n == 4; i++) {
+                json_object *e = json_object_array_get_idx(events, i);
+                const char *parent = json_get_string(e, "parent_comm");
+
+                CHECK(argv_is(e, i < 2 ? "true|a b||c" : want_long, i >= 2), "argv: event %zu has other arguments: %s",
+                      i, json_object_to_json_string(json_object_object_get(e, "argv")));
+                CHECK(json_get_int64(e, "session", 0, UINT32_MAX - 1, &session) && session == want_session,
+                      "argv: event %zu: session %" PRIi64 ", expected %" PRIi64, i, session, want_session);
+                CHECK(json_get_int64(e, "login_uid", 0, UINT32_MAX, &auid) && auid == uid,
+                      "argv: event %zu: login UID %" PRIi64 ", expected %" PRIu32, i, auid, uid);
+                CHECK(parent && streq(parent, "vm-check"), "argv: event %zu: parent %s, expected vm-check", i,
+                      parent ?: "?");
+        }
+        printf("vm-check: argv: UID %" PRIu32 ": %zu events with the arguments as passed, session %" PRIi64 "\n", uid,
+               n, want_session);
+        json_object_put(events);
+}
+
+/* The 32-bit helper's execs carry its arguments, read through 4-byte pointers when they
+ * fail: its own exec first, then "true" and "compat arg" every time. */
+static void check_compat_argv(uint32_t uid) {
+        char args[64];
+        json_object *events;
+        size_t n;
+
+        snprintf(args, sizeof(args), "events -n all --uid %" PRIu32, uid);
+        events = ctl_json(args);
+        n = events ? json_object_array_length(events) : 0;
+        CHECK(n == 9, "compat: %zu events, expected 9", n);
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(events, i);
+
+                CHECK(argv_is(e, i == 0 ? "compat-exec|4|3" : "true|compat arg", false),
+                      "compat: event %zu has other arguments: %s", i, json_object_to_json_string(e));
+        }
+        json_object_put(events);
+}
+
 int main(int argc, char *argv[]) {
         const char *expected_mode;
         uint32_t base;
@@ -375,6 +488,7 @@ int main(int argc, char *argv[]) {
         CHECK(r == 0, "the 32-bit helper failed (%d%s)", r, r == 98 ? ": ENOEXEC, no IA32 emulation" : "");
         /* Its own exec, 4 compat successes; 3 compat execve and 1 compat execveat failures. */
         check("compat", base + 2, 5, 4, "/", "/nonexistent-execcount-test/compat", 0);
+        check_compat_argv(base + 2);
 
         CHECK(run_as(base + 3, scenario_path_walk, NULL) == 0, "PATH walk did not run");
         check("PATH walk", base + 3, 1, 2, "/bin/true", "/nonexistent-", 0);
@@ -406,6 +520,12 @@ int main(int argc, char *argv[]) {
         CHECK(euid_root == 3 && euid_own == 2, "privileged: events with euid 0 and own: %" PRIi64 " and %" PRIi64
               ", expected 3 and 2", euid_root, euid_own);
         json_object_put(events);
+
+        (void) unlink(SESSION_FILE); /* another mode's UID wrote it */
+        r = run_as_login(base + 8, true, scenario_argv, NULL);
+        CHECK(r == 0, "argv scenario did not run (%d)", r);
+        check("argv", base + 8, 2, 2, "/bin/true", MISSING, 0);
+        check_argv(base + 8);
 
         CHECK(run_as(base + 5, scenario_storm, &storm) == 0, "storm did not run");
         check("storm", base + 5, STORM_WORKERS * STORM_OK, STORM_WORKERS * STORM_FAILED, "/bin/true", MISSING, 0);
