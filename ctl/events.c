@@ -11,14 +11,16 @@
 #include "log.h"
 #include "pager.h"
 #include "protocol.h"
+#include "text.h"
 #include "users.h"
 #include "verbs.h"
 
-static const char *const headers[] = { "TIME", "UID", "USER", "PID", "PPID", "COMM", "RESULT", "FILENAME" };
-static const Align align[] = { ALIGN_LEFT, ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT,
-                               ALIGN_RIGHT, ALIGN_LEFT, ALIGN_LEFT, ALIGN_LEFT };
+static const char *const headers[] = { "TIME", "UID", "USER", "PID", "PPID", "COMM", "RESULT", "FILENAME", "ARGS" };
+static const Align align[] = { ALIGN_LEFT, ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT,
+                               ALIGN_LEFT, ALIGN_LEFT,  ALIGN_LEFT, ALIGN_LEFT };
+#define COLUMN_ARGS 8
 /* Following, rows are printed one at a time: these widths keep them lined up. */
-static const size_t follow_widths[] = { 23, 6, 10, 7, 7, 15, 7, 0 };
+static const size_t follow_widths[] = { 23, 6, 10, 7, 7, 15, 7, 0, 0 };
 
 typedef struct Printer {
         const Args *args;
@@ -26,11 +28,34 @@ typedef struct Printer {
         UserCache *users;
 } Printer;
 
+/* The event's arguments for the ARGS column, escaped: "-" when it has none (not captured,
+ * or an older daemon), "[...]" after them when they were cut. NULL when out of memory. */
+static char *format_args(json_object *e) {
+        json_object *argv, *truncated;
+        size_t len, alloc;
+        Text t = {};
+
+        if (!json_object_object_get_ex(e, "argv", &argv) || !json_object_is_type(argv, json_type_array))
+                return strdup("-");
+        for (size_t i = 0; i < json_object_array_length(argv); i++) {
+                json_object *a = json_object_array_get_idx(argv, i);
+
+                if (i > 0)
+                        text_add_char(&t, ' ');
+                text_add_arg(&t, json_object_is_type(a, json_type_string) ? json_object_get_string(a) : "?");
+        }
+        if (json_object_object_get_ex(e, "argv_truncated", &truncated) && json_object_get_boolean(truncated))
+                text_add(&t, t.len > 0 ? " [...]" : "[...]");
+        text_add_char(&t, '\0');
+        return text_steal(&t, &len, &alloc);
+}
+
 /* Adds one ExecEvent to the table, or prints it as JSON. */
 static int printer_add(Printer *p, json_object *e) {
         char time[FORMAT_TIMESTAMP_MAX], uid[16], pid[16], ppid[16], result[32];
         int64_t t, u, pd, pp, res;
         const char *name, *filename;
+        _cleanup_(freep) char *args = NULL;
 
         if (p->args->json != JSON_OFF) {
                 call_print_json(p->args, e);
@@ -45,10 +70,14 @@ static int printer_add(Printer *p, json_object *e) {
         snprintf(ppid, sizeof(ppid), "%" PRIi64, pp);
         name = user_cache_name(p->users, (uint32_t) u);
         filename = json_get_string(e, "filename");
+        args = format_args(e);
+        if (!args)
+                return log_oom(), EXIT_FAILURE;
 
         const char *cells[] = {
                 format_timestamp_ms(time, (uint64_t) t), uid, name ? name : "-", pid, ppid,
                 json_get_string(e, "comm") ?: "", format_result(result, (int) res), filename ? filename : "(unknown)",
+                args,
         };
         if (table_add_row(p->table, cells) < 0)
                 return log_oom(), EXIT_FAILURE;
@@ -111,6 +140,7 @@ int verb_events(const Args *a) {
         params = call_uid_parameters(a);
         if (!params || user_cache_new(&users) < 0 || table_new(ELEMENTSOF(headers), headers, align, &t) < 0)
                 return log_oom(), EXIT_FAILURE;
+        table_set_escaped(t, COLUMN_ARGS);
         p = (Printer) { .args = a, .table = t, .users = users };
 
         if (a->follow)

@@ -14,6 +14,7 @@ struct Table {
         const char *const *headers;
         const Align *align;
         size_t *min_width; /* NULL or n_columns entries */
+        uint64_t escaped; /* columns whose cells come escaped already, by bit */
         char **cells; /* n_rows * n_columns */
         size_t n_rows, n_alloc;
 };
@@ -47,6 +48,11 @@ void table_clear(Table *t) {
         t->n_rows = 0;
 }
 
+void table_set_escaped(Table *t, size_t column) {
+        if (column < 64)
+                t->escaped |= UINT64_C(1) << column;
+}
+
 void table_set_fixed_widths(Table *t, const size_t *widths) {
         free(t->min_width);
         t->min_width = calloc(t->n_columns, sizeof(size_t));
@@ -65,7 +71,8 @@ int table_add_row(Table *t, const char *const *cells) {
                 t->n_alloc = n;
         }
         for (size_t i = 0; i < t->n_columns; i++) {
-                char *c = utf8_escape_for_terminal(cells[i] ? cells[i] : "");
+                const char *cell = cells[i] ? cells[i] : "";
+                char *c = i < 64 && (t->escaped & (UINT64_C(1) << i)) ? strdup(cell) : utf8_escape_for_terminal(cell);
 
                 if (!c) {
                         for (size_t j = 0; j < i; j++)

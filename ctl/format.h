@@ -22,6 +22,9 @@ int table_new(size_t n_columns, const char *const *headers, const Align *align, 
 Table *table_free(Table *t);
 DEFINE_POINTER_CLEANUP(Table, table_free);
 /* Adds a row of n_columns cells (copied; escaped for the terminal). -ENOMEM on failure. */
+/* Cells are escaped for the terminal (utf8_escape_for_terminal()), but in columns set
+ * with table_set_escaped(), whose cells the caller escaped already. */
+void table_set_escaped(Table *t, size_t column);
 int table_add_row(Table *t, const char *const *cells);
 size_t table_rows(const Table *t);
 /* Drops all rows, keeping the columns. */

@@ -50,9 +50,9 @@ def wait_for(pred, what, timeout=10.0):
 
 # ---- Execs as a dedicated UID
 
-def exec_ok(uid, n=1, path="/bin/true"):
+def exec_ok(uid, n=1, path="/bin/true", args=()):
     for _ in range(n):
-        subprocess.run([path], user=uid, group=uid, extra_groups=[], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([path, *args], user=uid, group=uid, extra_groups=[], check=True, stdout=subprocess.DEVNULL)
 
 
 def suid_root_true(directory):

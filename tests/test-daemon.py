@@ -87,10 +87,61 @@ def test_events(d):
     expect(len(last) == 1 and json.loads(last[0])["seq"] == missing["seq"], f"-n 1: {last}")
 
     table = d.ctl("events", "--uid", str(a)).stdout.splitlines()
-    expect(table[0].split() == ["TIME", "UID", "USER", "PID", "PPID", "COMM", "RESULT", "FILENAME"],
+    expect(table[0].split() == ["TIME", "UID", "USER", "PID", "PPID", "COMM", "RESULT", "FILENAME", "ARGS"],
            f"header: {table[0]}")
-    expect(len(table) == 4 and table[3].split()[-2:] == ["ENOENT", MISSING], f"table:\n{table}")
+    expect(len(table) == 4 and table[3].split()[-3:] == ["ENOENT", MISSING, MISSING], f"table:\n{table}")
     expect(d.ctl("events", "--uid", str(new_uid())).stdout.startswith("No execs recorded"), "empty events")
+
+
+def own_session():
+    with open("/proc/self/sessionid") as f:
+        session = int(f.read())
+    return None if session == 4294967295 else session
+
+
+def test_argv(d):
+    """Events carry the command line as passed, cut at 1024 bytes and marked so; execcountctl
+    shows it escaped and quoted; CaptureArgv=no leaves it out, from the next exec on."""
+    c, off = new_uid(), new_uid()
+    args = ["hello world", "", "-n", "x\x1b[31m", "[...]"]
+    exec_ok(c, 1, "/bin/echo", args)
+    exec_ok(c, 1, "/bin/true", ["y" * 2000])
+    events = [json.loads(line) for line in d.ctl("events", "--uid", str(c), "--json=short").stdout.splitlines()]
+    expect(len(events) == 2, f"expected 2 events of {c}: {events}")
+    expect(events[0]["argv"] == ["/bin/echo", *args] and events[0]["argv_truncated"] is False,
+           f"arguments as passed: {events[0]}")
+    # "/bin/true" and its NUL take 10 of the 1024 bytes; the long one gets the rest.
+    expect(events[1]["argv"] == ["/bin/true", "y" * 1014] and events[1]["argv_truncated"] is True,
+           f"arguments cut at 1024 bytes: {events[1]}")
+    with open("/proc/self/comm") as f:
+        me = f.read().strip()
+    for e in events:
+        expect(e["parent_comm"] == me and e["session"] == own_session(), f"parent and session: {e}")
+        expect("argv_hex" not in e, f"UTF-8 arguments need no hex: {e}")
+
+    table = d.ctl("events", "--uid", str(c)).stdout.splitlines()
+    expect(table[1].endswith(' /bin/echo /bin/echo "hello world" "" -n "x\\x1b[31m" "[...]"'),
+           f"arguments escaped and quoted: {table[1]!r}")
+    expect(table[2].endswith(" /bin/true /bin/true " + "y" * 1014 + " [...]"), f"cut arguments: {table[2]!r}")
+
+    try:
+        with open(d.config, "a") as f:
+            f.write("\n[Events]\nCaptureArgv=no\n")
+        d.ctl("reload")
+        expect(tunables(d)["flags"] == 1, f"CaptureArgv=no reaches the programs: {tunables(d)}")
+        exec_ok(off, 1, "/bin/echo", ["secret"])
+        exec_missing(off, 1)
+        events = [json.loads(line) for line in
+                  d.ctl("events", "--uid", str(off), "--json=short").stdout.splitlines()]
+        expect(len(events) == 2 and not any("argv" in e or "argv_truncated" in e for e in events),
+               f"CaptureArgv=no: no arguments: {events}")
+        table = d.ctl("events", "--uid", str(off)).stdout.splitlines()
+        expect(len(table) == 3 and all(row.endswith(" -") for row in table[1:]), f"no arguments shown: {table}")
+    finally:
+        with open(d.config, "a") as f:
+            f.write("\n[Events]\nCaptureArgv=yes\n")
+        d.ctl("reload")
+    expect(tunables(d)["flags"] == 0, f"CaptureArgv=yes again: {tunables(d)}")
 
 
 def test_status(d, max_uids, history):
@@ -166,7 +217,7 @@ def test_follow(d):
         time.sleep(0.3)
         exec_missing(b, 1)
         row = out.line(5).split()
-        expect(row[2] == str(b) and row[-2:] == ["ENOENT", MISSING], f"follow row: {row}")
+        expect(row[2] == str(b) and row[-3:] == ["ENOENT", MISSING, MISSING], f"follow row: {row}")
     finally:
         table.terminate()
         table.wait()
@@ -580,6 +631,7 @@ def main():
         failed = daemonlib.run_tests([
             ("stats", lambda: test_stats(d)),
             ("events", lambda: test_events(d)),
+            ("events: command lines", lambda: test_argv(d)),
             ("status", lambda: test_status(d, 4096, 2048)),
             ("follow", lambda: test_follow(d)),
             ("watch", lambda: test_watch_raw(d)),
