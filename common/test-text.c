@@ -95,6 +95,9 @@ static void test_args(void) {
                 { "say \"hi\"", "\"say \\\"hi\\\"\"" },
                 { "it's", "\"it's\"" },
                 { "[...]", "\"[...]\"" }, /* cannot pass for the truncation marker */
+                { "-", "\"-\"" },         /* nor for "not captured" */
+                { "--", "--" },
+                { "a\xc2\xa0" "b", "\"a\\xc2\\xa0b\"" }, /* a no-break space: not one argument for two */
                 { "$(rm -rf ~)", "\"$(rm -rf ~)\"" },
                 { "a\nb", "\"a\\nb\"" },
                 { "\x1b[31mred", "\"\\x1b[31mred\"" },

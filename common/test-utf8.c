@@ -37,6 +37,14 @@ static void test_terminal(void) {
         ASSERT_STREQ(a, "/tmp/\\x1b[31mred");
         ASSERT_STREQ(b, "a\\\\b\\nc\\td");
         ASSERT_STREQ(c, "\\xc2\\x9bx \xc3\xbc \\xff");
+
+        /* What shows as a space or as nothing, or turns text around, is escaped too:
+         * no-break space, zero-width space, right-to-left override, byte order mark. */
+        _cleanup_(freep) char *d = utf8_escape_for_terminal("a\xc2\xa0" "b\xe2\x80\x8b" "c\xe2\x80\xae" "d\xef\xbb\xbf");
+        ASSERT_STREQ(d, "a\\xc2\\xa0b\\xe2\\x80\\x8bc\\xe2\\x80\\xaed\\xef\\xbb\\xbf");
+        /* Other letters and symbols stay as they are. */
+        _cleanup_(freep) char *e = utf8_escape_for_terminal("\xe2\x82\xac \xe6\x97\xa5");
+        ASSERT_STREQ(e, "\xe2\x82\xac \xe6\x97\xa5");
 }
 
 int main(void) {

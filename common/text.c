@@ -114,7 +114,7 @@ void text_add_json_string(Text *t, const char *s, size_t n) {
 /* Whether an escaped argument is shown in quotes: see text_add_arg(). UTF-8 beyond ASCII
  * is valid here, the escapes took care of the rest. */
 static bool arg_needs_quotes(const char *e) {
-        if (!*e)
+        if (!*e || streq(e, "-"))
                 return true;
         for (; *e; e++) {
                 unsigned char c = (unsigned char) *e;

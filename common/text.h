@@ -28,9 +28,9 @@ void text_add_i64(Text *t, int64_t v);
  * control characters, '"' and '\' are escaped. */
 void text_add_json_string(Text *t, const char *s, size_t n);
 /* One argument of a command line, for reading: escaped as utf8_escape_for_terminal() does,
- * and in double quotes (with \" for a quote) when it is empty or has an ASCII character
- * other than letters, digits and _@%+=:,./- in it: so that arguments joined by spaces can be
- * told apart, and no argument passes for a marker such as "[...]". */
+ * and in double quotes (with \" for a quote) when it is empty, is "-", or has an ASCII
+ * character other than letters, digits and _@%+=:,./- in it: so that arguments joined by
+ * spaces can be told apart, and no argument passes for a marker such as "[...]" or "-". */
 void text_add_arg(Text *t, const char *s);
 /* Lowercase hex digits of the bytes s[0..n). */
 void text_add_hex(Text *t, const char *s, size_t n);

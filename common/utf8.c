@@ -76,6 +76,36 @@ char *utf8_sanitize(const char *s, size_t n) {
         return out;
 }
 
+/* The code point of the valid sequence of len bytes at s. */
+static uint32_t code_point(const unsigned char *s, size_t len) {
+        uint32_t cp = len == 2 ? s[0] & 0x1f : len == 3 ? s[0] & 0x0f : s[0] & 0x07;
+
+        for (size_t i = 1; i < len; i++)
+                cp = (cp << 6) | (s[i] & 0x3f);
+        return cp;
+}
+
+/* Characters that show as a space or as nothing, or turn the text around: with them a
+ * crafted name or argument could pass for another, or for two. Unicode's spaces other
+ * than U+0020, its format characters (zero-width ones, bidirectional controls, the soft
+ * hyphen, the byte order mark), fillers and variation selectors. */
+static bool invisible(uint32_t cp) {
+        static const struct {
+                uint32_t first, last;
+        } ranges[] = {
+                { 0x00a0, 0x00a0 }, { 0x00ad, 0x00ad }, { 0x034f, 0x034f }, { 0x061c, 0x061c },
+                { 0x115f, 0x1160 }, { 0x1680, 0x1680 }, { 0x180b, 0x180e }, { 0x2000, 0x200f },
+                { 0x2028, 0x202f }, { 0x205f, 0x206f }, { 0x3000, 0x3000 }, { 0x3164, 0x3164 },
+                { 0xfe00, 0xfe0f }, { 0xfeff, 0xfeff }, { 0xffa0, 0xffa0 }, { 0xfff9, 0xfffb },
+                { 0xe0000, 0xe0fff },
+        };
+
+        for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+                if (cp >= ranges[i].first && cp <= ranges[i].last)
+                        return true;
+        return false;
+}
+
 char *utf8_escape_for_terminal(const char *s) {
         size_t n = strlen(s);
         char *out = malloc(n * 4 + 1), *o = out;
@@ -98,10 +128,12 @@ char *utf8_escape_for_terminal(const char *s) {
                 } else if (l == 0 || c < 0x20 || c == 0x7f) {
                         o += sprintf(o, "\\x%02x", c);
                         i++;
-                } else if (l == 2 && c == 0xc2 && (unsigned char) s[i + 1] < 0xa0) {
+                } else if ((l == 2 && c == 0xc2 && (unsigned char) s[i + 1] < 0xa0) ||
+                           (l >= 2 && invisible(code_point((const unsigned char *) s + i, l)))) {
                         /* C1 control characters (U+0080..U+009F) are escapes on terminals too. */
-                        o += sprintf(o, "\\x%02x\\x%02x", c, (unsigned char) s[i + 1]);
-                        i += 2;
+                        for (size_t k = 0; k < l; k++)
+                                o += sprintf(o, "\\x%02x", (unsigned char) s[i + k]);
+                        i += l;
                 } else {
                         memcpy(o, s + i, l);
                         o += l;

@@ -13,7 +13,8 @@ bool utf8_is_valid(const char *s, size_t n);
  * Returns NULL on allocation failure. */
 char *utf8_sanitize(const char *s, size_t n);
 
-/* Copy of s for display on a terminal: control characters, backslashes and invalid UTF-8
- * become \xNN (and \n, \t, \\) so that a crafted name cannot move the cursor or pass for
- * another. */
+/* Copy of s for display on a terminal: control characters, backslashes, invalid UTF-8,
+ * and characters that show as a space or nothing or reorder text (Unicode spaces but
+ * U+0020, format characters such as bidirectional controls) become \xNN per byte (and
+ * \n, \t, \\) so that a crafted name cannot move the cursor or pass for another. */
 char *utf8_escape_for_terminal(const char *s);
