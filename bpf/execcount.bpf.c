@@ -318,7 +318,7 @@ static __always_inline bool argv_wanted(void) {
         __u32 zero = 0;
         struct exec_tunables *t = bpf_map_lookup_elem(&tunables, &zero);
 
-        return !t || !(t->flags & EXEC_TUNABLE_NO_ARGV);
+        return t && (t->flags & EXEC_TUNABLE_ARGV);
 }
 
 /* A successful exec's arguments: the kernel has just laid them out, one after the other,
@@ -540,9 +540,11 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret) {
 
         if (in_compat_syscall()) {
                 if (nr == NR_ia32_execve)
-                        return exec_failed(ret, COMPAT_PTR(regs->bx), COMPAT_PTR(regs->cx), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                        return exec_failed(ret, COMPAT_PTR(regs->bx), COMPAT_PTR(regs->cx),
+                                           AT_FDCWD, 0, EXEC_EVENT_COMPAT);
                 if (nr == NR_ia32_execveat)
-                        return exec_failed(ret, COMPAT_PTR(regs->cx), COMPAT_PTR(regs->dx), (int) regs->bx, (__u32) regs->di,
+                        return exec_failed(ret, COMPAT_PTR(regs->cx), COMPAT_PTR(regs->dx),
+                                           (int) regs->bx, (__u32) regs->di,
                                            EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
                 return 0;
         }
@@ -550,7 +552,8 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret) {
         if (nr == NR_execve)
                 return exec_failed(ret, (const char *) regs->di, (const char *) regs->si, AT_FDCWD, 0, 0);
         if (nr == NR_execveat)
-                return exec_failed(ret, (const char *) regs->si, (const char *) regs->dx, (int) regs->di, (__u32) regs->r8,
+                return exec_failed(ret, (const char *) regs->si, (const char *) regs->dx,
+                                   (int) regs->di, (__u32) regs->r8,
                                    EXEC_EVENT_EXECVEAT);
         if (nr == NR_x32_execve)
                 return exec_failed(ret, COMPAT_PTR(regs->di), COMPAT_PTR(regs->si), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
@@ -699,7 +702,8 @@ int BPF_KRETPROBE(kretprobe_execve, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, (const char *) BPF_CORE_READ(regs, di), (const char *) BPF_CORE_READ(regs, si), AT_FDCWD, 0, 0);
+                exec_failed(ret, (const char *) BPF_CORE_READ(regs, di), (const char *) BPF_CORE_READ(regs, si),
+                            AT_FDCWD, 0, 0);
         }
         return 0;
 }
@@ -710,7 +714,8 @@ int BPF_KRETPROBE(kretprobe_execveat, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, (const char *) BPF_CORE_READ(regs, si), (const char *) BPF_CORE_READ(regs, dx), (int) BPF_CORE_READ(regs, di),
+                exec_failed(ret, (const char *) BPF_CORE_READ(regs, si), (const char *) BPF_CORE_READ(regs, dx),
+                            (int) BPF_CORE_READ(regs, di),
                             (__u32) BPF_CORE_READ(regs, r8), EXEC_EVENT_EXECVEAT);
         }
         return 0;
@@ -722,7 +727,8 @@ int BPF_KRETPROBE(kretprobe_compat_execve, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, bx)), COMPAT_PTR(BPF_CORE_READ(regs, cx)), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, bx)), COMPAT_PTR(BPF_CORE_READ(regs, cx)),
+                            AT_FDCWD, 0, EXEC_EVENT_COMPAT);
         }
         return 0;
 }
@@ -733,7 +739,8 @@ int BPF_KRETPROBE(kretprobe_compat_execveat, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, cx)), COMPAT_PTR(BPF_CORE_READ(regs, dx)), (int) BPF_CORE_READ(regs, bx),
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, cx)), COMPAT_PTR(BPF_CORE_READ(regs, dx)),
+                            (int) BPF_CORE_READ(regs, bx),
                             (__u32) BPF_CORE_READ(regs, di), EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         }
         return 0;
@@ -745,7 +752,8 @@ int BPF_KRETPROBE(kretprobe_x32_execve, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, di)), COMPAT_PTR(BPF_CORE_READ(regs, si)), AT_FDCWD, 0, EXEC_EVENT_COMPAT);
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, di)), COMPAT_PTR(BPF_CORE_READ(regs, si)),
+                            AT_FDCWD, 0, EXEC_EVENT_COMPAT);
         }
         return 0;
 }
@@ -756,7 +764,8 @@ int BPF_KRETPROBE(kretprobe_x32_execveat, long ret) {
         if (ret < 0) {
                 struct pt_regs *regs = user_regs();
 
-                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, si)), COMPAT_PTR(BPF_CORE_READ(regs, dx)), (int) BPF_CORE_READ(regs, di),
+                exec_failed(ret, COMPAT_PTR(BPF_CORE_READ(regs, si)), COMPAT_PTR(BPF_CORE_READ(regs, dx)),
+                            (int) BPF_CORE_READ(regs, di),
                             (__u32) BPF_CORE_READ(regs, r8), EXEC_EVENT_COMPAT | EXEC_EVENT_EXECVEAT);
         }
         return 0;

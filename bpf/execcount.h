@@ -60,7 +60,9 @@ struct exec_tunables {
 };
 
 enum exec_tunable_flags {
-        EXEC_TUNABLE_NO_ARGV = 1u << 0, /* events leave the arguments out (CaptureArgv=no) */
+        /* Events carry the arguments (CaptureArgv=yes). Set, not cleared, to capture them:
+         * programs that run before the daemon set their tunables capture none. */
+        EXEC_TUNABLE_ARGV = 1u << 0,
 };
 
 /* The "meta" array's one value: written by the daemon only, pinned with the maps, so that

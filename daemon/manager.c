@@ -197,7 +197,7 @@ static int apply_flush_interval(Manager *m, const Config *c) {
                 .wakeup_interval_usec = manager_flush_interval(m, c),
                 .failed_rate_interval_usec = c->failed_rate_interval_usec,
                 .failed_rate_burst = c->failed_rate_burst,
-                .no_argv = !c->capture_argv,
+                .argv = c->capture_argv,
         };
         int r;
 
@@ -227,7 +227,7 @@ ProbeOptions manager_probe_options(Manager *m) {
                 .wakeup_interval_usec = manager_flush_interval(m, &m->config),
                 .failed_rate_interval_usec = m->config.failed_rate_interval_usec,
                 .failed_rate_burst = m->config.failed_rate_burst,
-                .no_argv = !m->config.capture_argv,
+                .argv = m->config.capture_argv,
                 .pin_dir = isempty(m->config.pin_dir) ? NULL : m->config.pin_dir,
                 .fdstore = m->fdstore,
                 .stored_links = &m->stored_links,

@@ -96,8 +96,8 @@ int probe_set_tunables(Probe *p, const ProbeOptions *opts) {
                                               (uint64_t) 1);
                 t.fail_event_window_ns = t.fail_event_spacing_ns * opts->failed_rate_burst;
         }
-        if (opts->no_argv)
-                t.flags |= EXEC_TUNABLE_NO_ARGV;
+        if (opts->argv)
+                t.flags |= EXEC_TUNABLE_ARGV;
 
         p->tunables = t;
         return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &t, BPF_ANY) < 0 ? negative_errno() : 0;

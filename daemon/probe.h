@@ -29,7 +29,7 @@ typedef struct ProbeOptions {
         /* Per UID, events of failed execs: at most burst per interval (0: no limit). */
         uint64_t failed_rate_interval_usec;
         uint32_t failed_rate_burst;
-        bool no_argv; /* events leave the arguments out (CaptureArgv=no) */
+        bool argv; /* events carry the arguments (CaptureArgv=yes) */
         const char *pin_dir; /* NULL: nothing survives the daemon */
         /* Keep the links in systemd's fd store rather than pinning them. */
         bool fdstore;

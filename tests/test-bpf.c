@@ -577,12 +577,12 @@ static void test_argv(Probe *p, Recorder *rec) {
         expect_argv(ev[5], many_want, true);
 
         /* CaptureArgv=no: the programs read no arguments; an empty list is still one. */
-        tunables.no_argv = true;
+        tunables.argv = false;
         ASSERT_EQ(probe_set_tunables(p, &tunables), 0);
         run.argvs[0] = plain;
         run.argvs[1] = NULL;
         run_as(off, scenario_argv, &run);
-        tunables.no_argv = false;
+        tunables.argv = true;
         ASSERT_EQ(probe_set_tunables(p, &tunables), 0);
         ASSERT_EQ_U(events_of(rec, off, ev, ELEMENTSOF(ev)), 2);
         ASSERT(!ev[0]->has_argv && !ev[1]->has_argv);
@@ -807,7 +807,7 @@ static void run_scenarios(Probe *p) {
 static void test_modes(void) {
         static const ProbeMode order[] = { PROBE_FENTRY, PROBE_KPROBE, PROBE_TRACEPOINT };
         ProbeMode first_working = _PROBE_MODE_MAX;
-        ProbeOptions opts = { .max_uids = 1024, .ring_buffer_size = 1 << 20 };
+        ProbeOptions opts = { .max_uids = 1024, .ring_buffer_size = 1 << 20, .argv = true };
         ProbeReport report;
         Probe *p;
 
