@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """compare.py: execcountd side by side with no tracing and with its peers, in one run.
 
-    bench/compare.py [--build DIR] [--pairs N] [--seconds S] [--auditd] [--json FILE]
-                     [--only pairs|extras|stats|bpf]
+    bench/compare.py [--build DIR] [--baseline DIR] [--no-peers] [--pairs N] [--seconds S]
+                     [--auditd] [--json FILE] [--only pairs|extras|stats|bpf]
 
 Run as root from a checkout with a build (meson compile -C build). For each tracer
 (execcountd with its default settings, bpftrace's per-UID count of execve calls, and with
@@ -12,6 +12,8 @@ success workload (two workers forking and exec'ing a static no-op) and the failu
 workload (one worker exec'ing a path that does not exist) for S seconds each, stop it,
 run both again untraced. Each traced run's throughput is divided by its adjacent
 untraced run's. The order alternates from pair to pair, so that drift cancels out.
+--baseline adds the execcountd of another build as one more tracer in the same pairs
+(before and after a change, in one run); --no-peers leaves bpftrace out.
 
 Then, for execcountd alone: the BPF programs' cost per exec (kernel.bpf_stats_enabled),
 the time from an exec to its event in "execcountctl events --follow", and the time of
@@ -103,9 +105,8 @@ class NoTracer:
 
 
 class Execcountd:
-    name = "execcountd"
-
-    def __init__(self, tools, tmp, config=""):
+    def __init__(self, tools, tmp, config="", name="execcountd"):
+        self.name = name
         self.tools = tools
         self.dir = tempfile.mkdtemp(prefix="execcountd-", dir=tmp)
         self.socket = os.path.join(self.dir, "io.execcount")
@@ -450,6 +451,8 @@ def stats_time(tools, daemon, n_uids, runs=21):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--baseline", help="also the execcountd of this build, as a tracer of its own")
+    ap.add_argument("--no-peers", action="store_true", help="leave bpftrace out")
     ap.add_argument("--pairs", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--auditd", action="store_true", help="also auditd (its logs grow by gigabytes in a storm)")
@@ -472,7 +475,13 @@ def main():
         daemons.append(daemon)
         if args.only not in ("extras", "stats", "bpf"):
             tracers = [daemon]
-            if shutil.which("bpftrace"):
+            if args.baseline:
+                base = Execcountd(Tools(args.baseline), tmp, name="execcountd (baseline)")
+                daemons.append(base)
+                tracers.append(base)
+            if args.no_peers:
+                pass
+            elif shutil.which("bpftrace"):
                 tracers.append(Bpftrace(tmp))
             else:
                 log("# bpftrace is not installed (apt-get install bpftrace): left out")

@@ -56,7 +56,7 @@ static size_t split_argv(const char *in, size_t len, char *out, size_t *ret_argc
         return used;
 }
 
-int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, ExecEvent **ret) {
+int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, bool argv, ExecEvent **ret) {
         const struct exec_event *rec = data;
         _cleanup_(freep) char *name = NULL;
         const char *rec_name;
@@ -73,6 +73,8 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
         if (rec->filename_len == 0 || rec->filename_len > EXECCOUNT_PATH_MAX || argv_len > EXECCOUNT_ARGV_MAX ||
             size < header + rec->filename_len + argv_len)
                 return -EBADMSG;
+        if (!argv)
+                argv_len = 0;
         rec_name = (const char *) data + header;
 
         /* The kernel's string read stops at the first NUL and includes it. */
@@ -88,6 +90,7 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
                 return -ENOMEM;
         *e = (ExecEvent) {
                 .n_ref = 1,
+                .size = sizeof(*e) + name_len + 1 + argv_len + 1,
                 .time_usec = boot_ns_to_realtime_usec(rec->boot_ns, realtime_offset_usec),
                 .pid = rec->pid,
                 .ppid = rec->ppid,
@@ -99,7 +102,7 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
                 .session = extended ? rec->session : EXEC_SESSION_UNSET,
                 .result = rec->result,
                 .has_filename = !(rec->flags & EXEC_EVENT_NO_NAME),
-                .has_argv = extended && (rec->flags & EXEC_EVENT_ARGV),
+                .has_argv = argv && extended && (rec->flags & EXEC_EVENT_ARGV),
                 .argv_truncated = extended && (rec->flags & EXEC_EVENT_ARGV_TRUNCATED),
                 .filename_len = name_len,
         };
@@ -135,7 +138,7 @@ ExecEvent *exec_event_unref(ExecEvent *e) {
 }
 
 size_t exec_event_size(const ExecEvent *e) {
-        return sizeof(*e) + e->filename_len + 1 + e->argv_size;
+        return e->size;
 }
 
 /* "argv", "argv_truncated", and "argv_hex" when an argument is not UTF-8 (as for the name). */
@@ -163,7 +166,11 @@ static void write_argv(Text *t, const ExecEvent *e) {
         text_add_char(t, ']');
 }
 
-void exec_event_write_json(Text *t, const ExecEvent *e) {
+bool exec_event_argv_restricted(const ExecEvent *e) {
+        return e->result < 0 && e->has_euid && e->euid != e->uid;
+}
+
+void exec_event_write_json(Text *t, const ExecEvent *e, bool see_restricted) {
         /* JSON strings must be UTF-8; the bytes of a file name need not be. The string is
          * for reading (bytes that are not UTF-8 read as U+FFFD), the hex form keeps the
          * exact bytes. */
@@ -211,7 +218,7 @@ void exec_event_write_json(Text *t, const ExecEvent *e) {
                 text_add_hex(t, e->filename, e->filename_len);
                 text_add_char(t, '"');
         }
-        if (e->has_argv)
+        if (e->has_argv && (see_restricted || !exec_event_argv_restricted(e)))
                 write_argv(t, e);
         text_add(t, ",\"result\":");
         text_add_i64(t, e->result);

@@ -15,6 +15,7 @@
 
 typedef struct ExecEvent {
         unsigned n_ref; /* the history and the replies and streams that hold it */
+        size_t size; /* allocated, for exec_event_size() */
         uint64_t seq; /* assigned by the daemon, 1 for the first event it received */
         uint64_t time_usec; /* CLOCK_REALTIME */
         uint32_t pid;
@@ -42,10 +43,12 @@ typedef struct ExecEvent {
         char filename[]; /* NUL-terminated; any bytes but NUL */
 } ExecEvent;
 
-/* Decodes and checks one ring buffer record; -EBADMSG if it is malformed. For a failed
+/* Decodes and checks one ring buffer record; -EBADMSG if it is malformed. Without argv,
+ * the arguments are dropped (CaptureArgv=no: records still in the ring from before keep
+ * none either). For a failed
  * execveat() relative to a directory fd, the name becomes "/dev/fd/N/name" (or
  * "/dev/fd/N" with AT_EMPTY_PATH), the form the kernel itself gives successful ones. */
-int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, ExecEvent **ret);
+int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, bool argv, ExecEvent **ret);
 ExecEvent *exec_event_ref(ExecEvent *e);
 /* Frees e once nothing holds it; returns NULL. */
 ExecEvent *exec_event_unref(ExecEvent *e);
@@ -53,8 +56,14 @@ DEFINE_POINTER_CLEANUP(ExecEvent, exec_event_unref);
 /* What e takes in memory, for the budget of whoever holds it. */
 size_t exec_event_size(const ExecEvent *e);
 
-/* Writes the io.execcount ExecEvent object, as JSON. */
-void exec_event_write_json(Text *t, const ExecEvent *e);
+/* Whether the arguments of e are for root and the access group only: a failed exec by a
+ * caller that runs with another effective UID than its real one (a setuid program). Its
+ * arguments are not its real UID's to see: it may have been made to fail, and they never
+ * were in any /proc/PID/cmdline. */
+bool exec_event_argv_restricted(const ExecEvent *e);
+/* Writes the io.execcount ExecEvent object, as JSON; restricted arguments only with
+ * see_restricted (a viewer who sees every UID). */
+void exec_event_write_json(Text *t, const ExecEvent *e, bool see_restricted);
 /* The most exec_event_write_json() writes for one event. */
 #define EXEC_EVENT_JSON_MAX                                                                                 \
         (384 + 12 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX + 8 * EXECCOUNT_ARGV_MAX + 6 * EXECCOUNT_ARGS_MAX)

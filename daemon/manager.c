@@ -112,7 +112,7 @@ static void on_record(const void *data, size_t size, void *userdata) {
         ExecEvent *e;
         int r;
 
-        r = exec_event_decode(data, size, event_realtime_offset(m), &e);
+        r = exec_event_decode(data, size, event_realtime_offset(m), m->config.capture_argv, &e);
         if (r == -ENOMEM) {
                 log_oom();
                 return;

@@ -187,6 +187,15 @@ static int method_reload(Manager *m, Connection *c, const VarlinkCall *call) {
 }
 
 /* The newest limit kept events of uid (if set), oldest first, into *ret. */
+/* The events a GetEvents or Watch call asks for, and may see; false when refused (the
+ * error is sent). */
+static bool events_filter(Manager *m, Connection *c, const VarlinkCall *call, EventsFilter *ret) {
+        AccessScope scope = caller_scope(m, c);
+
+        *ret = (EventsFilter) { .see_restricted = scope == ACCESS_ALL };
+        return get_visible_uid(m, c, call, scope, &ret->has_uid, &ret->uid);
+}
+
 static int history_events(Manager *m, bool has_uid, uint32_t uid, size_t limit, const ExecEvent ***ret,
                           size_t *ret_n) {
         const ExecEvent **list;
@@ -227,8 +236,7 @@ static int method_get_events(Manager *m, Connection *c, const VarlinkCall *call)
         size_t n;
         int r;
 
-        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
-            !get_visible_uid(m, c, call, caller_scope(m, c), &filter.has_uid, &filter.uid))
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !events_filter(m, c, call, &filter))
                 return 0;
         if (varlink_parameter_int(call->parameters, "limit", 0, INT64_MAX, &limit, &has_limit) < 0)
                 return reply_invalid_parameter(c, "limit");
@@ -268,8 +276,7 @@ static int method_watch(Manager *m, Connection *c, const VarlinkCall *call) {
         size_t n;
         int r;
 
-        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
-            !get_visible_uid(m, c, call, caller_scope(m, c), &filter.has_uid, &filter.uid))
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !events_filter(m, c, call, &filter))
                 return 0;
         if (varlink_parameter_int(call->parameters, "backlog", 0, INT64_MAX, &backlog, &has_backlog) < 0)
                 return reply_invalid_parameter(c, "backlog");

@@ -50,7 +50,7 @@ static void test_decode(void) {
         size_t size;
 
         size = make_record(&rec, "/usr/bin/true", 14);
-        ASSERT_EQ(exec_event_decode(&rec, size, 1000000, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 1000000, true, &e), 0);
         ASSERT_EQ_U(e->time_usec, 5000000 + 1000000);
         ASSERT_EQ_U(e->pid, 100);
         ASSERT_EQ_U(e->ppid, 1);
@@ -67,24 +67,24 @@ static void test_decode(void) {
         /* The effective UID, when the program set it. */
         rec.flags = EXEC_EVENT_EUID;
         rec.euid = 0;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         ASSERT(e->has_euid);
         ASSERT_EQ_U(e->euid, 0);
         exec_event_unref(e);
         rec.flags = 0;
 
         /* Truncated records and inconsistent lengths are refused. */
-        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, &e), -EBADMSG);
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_LEGACY_HEADER_SIZE, 0, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, true, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_LEGACY_HEADER_SIZE, 0, true, &e), -EBADMSG);
         rec.filename_len = 0;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), -EBADMSG);
         rec.filename_len = EXECCOUNT_PATH_MAX + 1;
-        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, true, &e), -EBADMSG);
 
         /* The comm is cut at 15 bytes even if the record has no NUL. */
         size = make_record(&rec, "/x", 3);
         memset(rec.comm, 'c', sizeof(rec.comm));
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         ASSERT_EQ_U(strlen(e->comm), 15);
         exec_event_unref(e);
 
@@ -92,7 +92,7 @@ static void test_decode(void) {
         memset(&rec, 0, sizeof(rec));
         rec.filename_len = EXECCOUNT_PATH_MAX;
         memset(legacy_name(&rec), 'a', EXECCOUNT_PATH_MAX - 1);
-        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, true, &e), 0);
         ASSERT_EQ_U(e->filename_len, EXECCOUNT_PATH_MAX - 1);
         exec_event_unref(e);
 }
@@ -120,7 +120,7 @@ static void test_execveat_names(void) {
                 rec.dirfd = cases[i].dirfd;
                 rec.at_flags = cases[i].at_flags;
                 rec.result = -ENOENT;
-                ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+                ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
                 ASSERT_STREQ(e->filename, cases[i].expected);
                 ASSERT_EQ_U(e->filename_len, strlen(cases[i].expected));
                 ASSERT_EQ(e->result, -ENOENT);
@@ -132,7 +132,7 @@ static void test_execveat_names(void) {
         ExecEvent *e;
 
         rec.dirfd = 3;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         ASSERT_STREQ(e->filename, "rel");
         exec_event_unref(e);
 }
@@ -143,7 +143,7 @@ static json_object *to_json(const ExecEvent *e) {
         json_object *o;
         struct json_tokener *tok = json_tokener_new();
 
-        exec_event_write_json(&t, e);
+        exec_event_write_json(&t, e, true);
         ASSERT(!t.oom && t.len <= EXEC_EVENT_JSON_MAX);
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
         o = json_tokener_parse_ex(tok, t.p, (int) t.len);
@@ -177,7 +177,7 @@ static void test_json_max(void) {
         rec.result = INT32_MIN;
         rec.flags |= EXEC_EVENT_EXECVEAT | EXEC_EVENT_ARGV_TRUNCATED;
         rec.dirfd = INT32_MIN;
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name) + sizeof(argv), INT64_MAX / 2, &e),
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name) + sizeof(argv), INT64_MAX / 2, true, &e),
                   0);
         e->seq = UINT64_MAX;
         o = to_json(e);
@@ -193,12 +193,12 @@ static void test_refs(void) {
         static struct exec_event rec;
         ExecEvent *e;
 
-        ASSERT_EQ(exec_event_decode(&rec, make_record(&rec, "/bin/true", 10), 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, make_record(&rec, "/bin/true", 10), 0, true, &e), 0);
         ASSERT_EQ_U(e->n_ref, 1);
         ASSERT(exec_event_ref(e) == e);
         ASSERT(exec_event_unref(e) == NULL);
         ASSERT_EQ_U(e->n_ref, 1);
-        ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 10);
+        ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 11);
         exec_event_unref(e); /* freed: valgrind and ASan would see a leak otherwise */
 }
 
@@ -212,7 +212,7 @@ static void test_json(void) {
         size = make_record(&rec, "/tmp/\xff\xfe", 8);
         rec.auid = UINT32_MAX;
         rec.result = -EACCES;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         e->seq = 42;
         o = to_json(e);
         ASSERT(o);
@@ -232,7 +232,7 @@ static void test_json(void) {
         size = make_record(&rec, "/bin/\xc3\xbc", 8);
         rec.flags = EXEC_EVENT_NO_NAME | EXEC_EVENT_EUID;
         rec.euid = 0;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         o = to_json(e);
         ASSERT(o);
         ASSERT(json_object_object_get_ex(o, "filename", &v) && v == NULL);
@@ -269,7 +269,7 @@ static void test_extended(void) {
         size_t size;
 
         size = make_extended(&rec, "/usr/bin/ls", args, sizeof(args) - 1);
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         ASSERT(e->has_extended && e->has_argv && !e->argv_truncated);
         ASSERT_EQ_U(e->session, 7);
         ASSERT_STREQ(e->parent_comm, "sshd");
@@ -277,7 +277,7 @@ static void test_extended(void) {
         ASSERT_EQ_U(e->argc, 4);
         ASSERT_EQ_U(e->argv_size, sizeof(args) - 1);
         ASSERT(memcmp(e->argv, args, sizeof(args) - 1) == 0);
-        ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 12 + sizeof(args) - 1);
+        ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 12 + sizeof(args)); /* what it was given */
         o = to_json(e);
         ASSERT(json_get_int64(o, "session", 0, INT64_MAX, &i) && i == 7);
         ASSERT_STREQ(json_get_string(o, "parent_comm"), "sshd");
@@ -290,7 +290,7 @@ static void test_extended(void) {
         size = make_extended(&rec, "/usr/bin/ls", "ls\0-lon", 7);
         rec.flags |= EXEC_EVENT_ARGV_TRUNCATED;
         rec.session = UINT32_MAX;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         ASSERT(e->argv_truncated);
         ASSERT_EQ_U(e->argc, 2);
         o = to_json(e);
@@ -299,18 +299,51 @@ static void test_extended(void) {
         json_object_put(o);
         exec_event_unref(e);
 
+        /* CaptureArgv=no: records from before still in the ring keep none either. */
+        size = make_extended(&rec, "/usr/bin/ls", args, sizeof(args) - 1);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, false, &e), 0);
+        ASSERT(!e->has_argv && e->argc == 0);
+        ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 12 + 1);
+        exec_event_unref(e);
+
+        /* A failed exec by a setuid program (effective UID not the real one): its
+         * arguments only for viewers of every UID. Its successful ones are the caller's. */
+        size = make_extended(&rec, "/usr/bin/ls", args, sizeof(args) - 1);
+        rec.euid = 0;
+        rec.result = -ENOENT;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT(exec_event_argv_restricted(e));
+        Text t = {};
+        exec_event_write_json(&t, e, false);
+        text_add_char(&t, '\0');
+        ASSERT(!t.oom && !strstr(t.p, "argv") && strstr(t.p, "\"euid\":0"));
+        text_done(&t);
+        o = to_json(e); /* as root sees it */
+        assert_argv_json(o, "ls|-l||/tmp/a b", false);
+        json_object_put(o);
+        exec_event_unref(e);
+        rec.result = 0;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT(!exec_event_argv_restricted(e));
+        exec_event_unref(e);
+        rec.result = -ENOENT;
+        rec.euid = rec.uid;
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT(!exec_event_argv_restricted(e));
+        exec_event_unref(e);
+
         /* More than EXECCOUNT_ARGS_MAX arguments: the first ones, marked. */
         for (size_t k = 0; k < EXECCOUNT_ARGS_MAX + 2; k++)
                 memcpy(many + 3 * k, k < 10 ? "a\0\0" : "bc\0", 3);
         size = make_extended(&rec, "/bin/echo", many, sizeof(many));
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         ASSERT_EQ_U(e->argc, EXECCOUNT_ARGS_MAX);
         ASSERT(e->argv_truncated);
         exec_event_unref(e);
 
         /* Arguments that are not UTF-8 come in hex too, as names do. */
         size = make_extended(&rec, "/bin/echo", "\xff\0ok\0", 5);
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         o = to_json(e);
         assert_argv_json(o, "\xef\xbf\xbd|ok", false);
         v = json_object_object_get(o, "argv_hex");
@@ -322,14 +355,14 @@ static void test_extended(void) {
 
         /* Not captured (CaptureArgv=no, or unreadable): no argv at all; an empty list is one. */
         size = make_extended(&rec, "/bin/true", NULL, 0);
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         ASSERT(!e->has_argv);
         o = to_json(e);
         ASSERT(!json_object_object_get_ex(o, "argv", &v) && !json_object_object_get_ex(o, "argv_truncated", &v));
         json_object_put(o);
         exec_event_unref(e);
         size = make_extended(&rec, "/bin/true", "", 0);
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         o = to_json(e);
         assert_argv_json(o, "", false);
         json_object_put(o);
@@ -339,7 +372,7 @@ static void test_extended(void) {
         size = make_record(&rec, "/bin/true", 10);
         rec.flags = EXEC_EVENT_ARGV; /* means nothing without EXEC_EVENT_EXTENDED */
         rec.argv_len = 100;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
         ASSERT(!e->has_extended && !e->has_argv);
         o = to_json(e);
         ASSERT(!json_object_object_get_ex(o, "session", &v) && !json_object_object_get_ex(o, "parent_comm", &v) &&
@@ -349,12 +382,12 @@ static void test_extended(void) {
 
         /* Lengths that do not add up are refused. */
         size = make_extended(&rec, "/bin/true", "x\0", 2);
-        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, true, &e), -EBADMSG);
         rec.argv_len = EXECCOUNT_ARGV_MAX + 1;
-        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, true, &e), -EBADMSG);
         /* A record too short for the extended header. */
         size = make_extended(&rec, "/bin/true", NULL, 0);
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE, 0, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE, 0, true, &e), -EBADMSG);
 }
 
 int main(void) {

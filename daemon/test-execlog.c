@@ -172,7 +172,7 @@ static ExecEvent *event_with_argv(const char *argv, size_t argv_len, uint32_t fl
         rec.filename_len = 10;
         memcpy(rec.data + 10, argv, argv_len);
         rec.argv_len = (uint16_t) argv_len;
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + 10 + argv_len, 0, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + 10 + argv_len, 0, true, &e), 0);
         return e;
 }
 

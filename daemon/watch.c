@@ -175,7 +175,7 @@ static int events_reply_produce(Connection *c, void *state) {
                         text_add(&t, "{\"parameters\":{\"event\":");
                 else if (r->written)
                         text_add_char(&t, ',');
-                exec_event_write_json(&t, e);
+                exec_event_write_json(&t, e, r->filter.see_restricted);
                 if (r->stream)
                         text_add_len(&t, "},\"continues\":true}", strlen("},\"continues\":true}") + 1);
                 r->written = true; /* the next needs a comma */
@@ -209,7 +209,8 @@ static int events_start(Connection *c, const ExecEvent *const *events, size_t n,
                 .filter = *filter,
         };
         /* A filter on the client's own UID shows nothing of others'. */
-        r->header.others = !filter->has_uid || filter->uid != (uint32_t) connection_peer_uid(c);
+        r->header.others = !filter->has_uid || filter->uid != (uint32_t) connection_peer_uid(c) ||
+                           filter->see_restricted;
         k = connection_charge(c, sizeof(*r));
         if (k < 0) {
                 free(r);

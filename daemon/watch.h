@@ -23,6 +23,9 @@ typedef struct EventsReply EventsReply;
 typedef struct EventsFilter {
         bool has_uid;
         uint32_t uid;
+        /* The client sees every UID: also arguments exec_event_argv_restricted() keeps
+         * from the event's own UID. */
+        bool see_restricted;
 } EventsFilter;
 
 /* GetEvents: the reply holding events[0..n) (oldest first). -ENOBUFS when they do not fit

@@ -99,7 +99,7 @@ def own_session():
     return None if session == 4294967295 else session
 
 
-def test_argv(d):
+def test_argv(d, tmp):
     """Events carry the command line as passed, cut at 1024 bytes and marked so; execcountctl
     shows it escaped and quoted; CaptureArgv=no leaves it out, from the next exec on."""
     c, off = new_uid(), new_uid()
@@ -124,11 +124,32 @@ def test_argv(d):
            f"arguments escaped and quoted: {table[1]!r}")
     expect(table[2].endswith(" /bin/true /bin/true " + "y" * 1014 + " [...]"), f"cut arguments: {table[2]!r}")
 
+    # A setuid program's failed exec: its arguments are for root and the access group only,
+    # not for its real UID, which may have made it fail and never saw them anywhere.
+    r = new_uid()
+    suid_env = os.path.join(tmp, "suid-env")
+    shutil.copy("/usr/bin/env", suid_env)
+    os.chown(suid_env, 0, 0)
+    os.chmod(suid_env, 0o4755)
+    subprocess.run([suid_env, MISSING, "secret"], user=r, group=r, extra_groups=[], stderr=subprocess.DEVNULL)
+    as_root = [json.loads(line) for line in d.ctl("events", "--uid", str(r), "--json=short").stdout.splitlines()]
+    own = [json.loads(line) for line in subprocess.run(
+        [EXECCOUNTCTL, "--socket", d.socket, "events", "--json=short"], user=r, group=r, extra_groups=[],
+        capture_output=True, text=True, check=True).stdout.splitlines()]
+    own = [e for e in own if e["seq"] <= as_root[-1]["seq"]]  # not execcountctl's own exec
+    expect(len(as_root) == 2 and len(own) == 2, f"the setuid program's events: {as_root} and {own}")
+    expect(as_root[1]["result"] == -2 and as_root[1]["euid"] == 0 and as_root[1]["argv"] == [MISSING, "secret"],
+           f"root sees the failed exec's arguments: {as_root[1]}")
+    expect("argv" not in own[1] and own[1]["result"] == -2, f"its real UID does not: {own[1]}")
+    expect(own[0]["argv"] == as_root[0]["argv"] == [suid_env, MISSING, "secret"],
+           f"the arguments it ran the setuid program with are its own: {own[0]}")
+    os.unlink(suid_env)
+
     try:
         with open(d.config, "a") as f:
             f.write("\n[Events]\nCaptureArgv=no\n")
         d.ctl("reload")
-        expect(tunables(d)["flags"] == 1, f"CaptureArgv=no reaches the programs: {tunables(d)}")
+        expect(tunables(d)["flags"] == 0, f"CaptureArgv=no reaches the programs: {tunables(d)}")
         exec_ok(off, 1, "/bin/echo", ["secret"])
         exec_missing(off, 1)
         events = [json.loads(line) for line in
@@ -141,7 +162,7 @@ def test_argv(d):
         with open(d.config, "a") as f:
             f.write("\n[Events]\nCaptureArgv=yes\n")
         d.ctl("reload")
-    expect(tunables(d)["flags"] == 0, f"CaptureArgv=yes again: {tunables(d)}")
+    expect(tunables(d)["flags"] == 1, f"CaptureArgv=yes again: {tunables(d)}")
 
 
 def test_status(d, max_uids, history):
@@ -631,7 +652,7 @@ def main():
         failed = daemonlib.run_tests([
             ("stats", lambda: test_stats(d)),
             ("events", lambda: test_events(d)),
-            ("events: command lines", lambda: test_argv(d)),
+            ("events: command lines", lambda: test_argv(d, tmp)),
             ("status", lambda: test_status(d, 4096, 2048)),
             ("follow", lambda: test_follow(d)),
             ("watch", lambda: test_watch_raw(d)),
