@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """compare.py: execcountd side by side with no tracing and with its peers, in one run.
 
-    bench/compare.py [--build DIR] [--baseline DIR] [--no-peers] [--pairs N] [--seconds S]
-                     [--auditd] [--json FILE] [--only pairs|extras|stats|bpf]
+    bench/compare.py [--build DIR] [--baseline DIR] [--no-peers] [--config TEXT] [--pairs N]
+                     [--seconds S] [--auditd] [--json FILE] [--only pairs|extras|stats|bpf]
 
 Run as root from a checkout with a build (meson compile -C build). For each tracer
 (execcountd with its default settings, bpftrace's per-UID count of execve calls, and with
@@ -453,6 +453,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     ap.add_argument("--baseline", help="also the execcountd of this build, as a tracer of its own")
     ap.add_argument("--no-peers", action="store_true", help="leave bpftrace out")
+    ap.add_argument("--config", default="", help="settings for the execcountd measured, e.g. '[Events]\\nCaptureArgv=no'")
     ap.add_argument("--pairs", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--auditd", action="store_true", help="also auditd (its logs grow by gigabytes in a storm)")
@@ -471,7 +472,7 @@ def main():
     out = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "kernel": os.uname().release,
            "cpus": os.cpu_count(), "pairs": args.pairs, "seconds": args.seconds}
     try:
-        daemon = Execcountd(tools, tmp)
+        daemon = Execcountd(tools, tmp, args.config.replace("\\n", "\n"))
         daemons.append(daemon)
         if args.only not in ("extras", "stats", "bpf"):
             tracers = [daemon]
