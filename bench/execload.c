@@ -2,7 +2,7 @@
 /* execload.c: an exec load generator that knows exactly how many execs it made.
  *
  *   execload [--workers=N] [--mode=success|failure] [--count=N | --duration=SEC]
- *            [--uid=UID] [--program=PATH] [--name-length=N] [--json]
+ *            [--uid=UID] [--program=PATH] [--name-length=N] [--hostile-args] [--json]
  *   execload --each-uid=N --uid=FIRST [--json]
  *
  * Each worker is a forked process (so it makes no exec of its own) that, as --uid if
@@ -11,7 +11,9 @@
  * attempt there is). --count is per worker. Prints what was done: successful execs,
  * failed ones, seconds, rate. --name-length makes the missing path that long (up to
  * 4095 bytes), of components of 0x01 bytes: the costliest name to escape in JSON, for
- * what a hostile user can make an exec event cost.
+ * what a hostile user can make an exec event cost. --hostile-args passes the costliest
+ * command line alike: past the 64 arguments and 1024 bytes an event keeps, of 0x01 bytes
+ * and one that is not UTF-8.
  *
  * --each-uid=N makes one failed exec as each of the N UIDs from FIRST on, in forked
  * children: to fill a UID map. */
@@ -50,7 +52,24 @@ static struct {
         bool json;
         uint64_t each_uid; /* 0: the normal modes */
         char *missing; /* the path failure mode execs */
+        char **argv; /* NULL: the program's path alone */
 } arg = { .workers = 1, .duration = 5.0, .uid = -1, .missing = (char *) MISSING };
+
+#define HOSTILE_ARGS 80
+#define HOSTILE_ARG_LENGTH 20
+
+/* argv[0] not UTF-8, then HOSTILE_ARGS arguments of 0x01 bytes: more than an event keeps
+ * of either, each byte 6 in JSON and 2 more in hex. */
+static char **hostile_argv(void) {
+        static char args[HOSTILE_ARGS][HOSTILE_ARG_LENGTH + 1];
+        static char *argv[HOSTILE_ARGS + 2] = { (char *) "\xff" };
+
+        for (size_t i = 0; i < HOSTILE_ARGS; i++) {
+                memset(args[i], '\x01', HOSTILE_ARG_LENGTH);
+                argv[i + 1] = args[i];
+        }
+        return argv;
+}
 
 static volatile bool *stop_flag;
 
@@ -64,7 +83,7 @@ static double now(void) {
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: execload [--workers=N] [--mode=success|failure] [--count=N | --duration=SEC]\n"
-                "                [--uid=UID] [--program=PATH] [--name-length=N] [--json]\n"
+                "                [--uid=UID] [--program=PATH] [--name-length=N] [--hostile-args] [--json]\n"
                 "       execload --each-uid=N --uid=FIRST [--json]\n"
                 "Makes execs as fast as it can and prints exactly how many it made.\n");
 }
@@ -102,6 +121,7 @@ static int parse_args(int argc, char *argv[]) {
                 { "uid", required_argument, NULL, 'u' },      { "program", required_argument, NULL, 'p' },
                 { "json", no_argument, NULL, 'j' },           { "help", no_argument, NULL, 'h' },
                 { "each-uid", required_argument, NULL, 'e' }, { "name-length", required_argument, NULL, 'n' },
+                { "hostile-args", no_argument, NULL, 'a' },
                 {},
         };
         uint64_t v;
@@ -152,6 +172,9 @@ static int parse_args(int argc, char *argv[]) {
                         if (!arg.missing)
                                 return perror("execload"), -1;
                         break;
+                case 'a':
+                        arg.argv = hostile_argv();
+                        break;
                 case 'h':
                         usage(stdout);
                         exit(EXIT_SUCCESS);
@@ -183,7 +206,7 @@ static __attribute__((noinline)) int spawn_program(void) {
         pid_t pid = vfork();
 
         if (pid == 0) {
-                execve(arg.program, argv_program, envp);
+                execve(arg.program, arg.argv ?: argv_program, envp);
                 _exit(127);
         }
         if (pid < 0 || waitpid(pid, &status, 0) != pid)
@@ -197,7 +220,7 @@ static void work(WorkerResult *res) {
 
         for (uint64_t i = 0; !done(i); i++) {
                 if (arg.failure) {
-                        execve(arg.missing, argv_missing, envp);
+                        execve(arg.missing, arg.argv ?: argv_missing, envp);
                         if (errno == ENOENT)
                                 res->failed++;
                         else

@@ -8,9 +8,10 @@ HOSTILE_SECONDS (35 by default), while root and other users go on using it.
 The attacks, each by UIDs of its own, all at the same time, with the default settings
 (but LogExecs=yes):
   memory   64 Watch connections per UID with SO_RCVBUF=1024 that never read, reconnecting
-           when dropped, and a storm of failed execs with 4,000-byte names of 0x01 bytes;
-  latency  failed execs with 4,095-byte names of 0x01 (6 bytes each in JSON), and 16
-           threads looping GetEvents;
+           when dropped, and a storm of failed execs with 4,000-byte names of 0x01 bytes
+           and command lines past what an event keeps (execload --hostile-args);
+  latency  failed execs with 4,095-byte names of 0x01 (6 bytes each in JSON) and such
+           command lines, and 16 threads looping GetEvents;
   lockout  16 UIDs holding 64 idle connections each, reconnecting when let go of;
   journal  bursts of 1,200 failed execs every two seconds;
   calls    2 UIDs keeping 16 sockets each full of pipelined oneway calls.
@@ -285,9 +286,13 @@ def main():
         for uid in pipeliners:
             children.append(("pipeline", uid, as_user(uid, lambda: pipeline(d.socket, 16, until))))
         time.sleep(1)  # the streams are in place before the storms
+        # The costliest events there are: the longest names and command lines, of bytes that
+        # need escaping.
         for uid in memory[:2]:
-            loads[uid] = [execload(uid, "--mode=failure", "--name-length=4000", f"--duration={SECONDS - 2}")]
-        loads[latency] = [execload(latency, "--mode=failure", "--name-length=4095", f"--duration={SECONDS - 2}")]
+            loads[uid] = [execload(uid, "--mode=failure", "--name-length=4000", "--hostile-args",
+                                   f"--duration={SECONDS - 2}")]
+        loads[latency] = [execload(latency, "--mode=failure", "--name-length=4095", "--hostile-args",
+                                   f"--duration={SECONDS - 2}")]
 
         # Everybody else, while it lasts; root's raw GetStats in a thread of its own, every
         # 50 ms, so that its timing is not held up by the rest.
