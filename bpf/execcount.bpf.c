@@ -257,20 +257,22 @@ static __always_inline void scratch_release(struct scratch *s, __u64 bit) {
 /* The task's fields are read through its BTF pointer: plain loads that the kernel guards
  * against faults, not a helper call each (about 40 ns apiece, on every exec). */
 
-/* The task's effective UID; at sched_process_exec, the new program's. */
+/* The task's effective UID; at sched_process_exec, the new program's. (__u32) -1 if the
+ * task has no credentials, which does not happen: newer verifiers (6.4 on, with BTF type
+ * tags) take the __rcu cred pointer for one that may be NULL, and refuse it unchecked. */
 static __always_inline __u32 current_euid(void) {
-        struct task_struct *task = bpf_get_current_task_btf();
+        const struct cred *cred = bpf_get_current_task_btf()->cred;
 
-        return task->cred->euid.val;
+        return cred ? cred->euid.val : (__u32) -1;
 }
 
 static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 euid, __u64 now, long result) {
         struct task_struct *task = bpf_get_current_task_btf();
-        struct task_struct *parent = task->real_parent;
+        struct task_struct *parent = task->real_parent; /* __rcu too: checked as cred is */
 
         ev->boot_ns = now;
         ev->pid = bpf_get_current_pid_tgid() >> 32;
-        ev->ppid = parent->tgid;
+        ev->ppid = parent ? parent->tgid : 0;
         ev->uid = uid;
         if (bpf_core_field_exists(task->loginuid))
                 ev->auid = task->loginuid.val;
@@ -288,7 +290,10 @@ static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 e
         ev->argv_len = 0;
         bpf_get_current_comm(ev->comm, sizeof(ev->comm));
         /* All 16 bytes at once: the kernel keeps a NUL in them, the daemon checks anyway. */
-        bpf_probe_read_kernel(ev->parent_comm, sizeof(ev->parent_comm), parent->comm);
+        if (parent)
+                bpf_probe_read_kernel(ev->parent_comm, sizeof(ev->parent_comm), parent->comm);
+        else
+                ev->parent_comm[0] = '\0';
 }
 
 /* Puts the name's length in the record; returns it, which is where the arguments go. */
