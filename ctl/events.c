@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "call.h"
 #include "format.h"
@@ -28,21 +29,57 @@ typedef struct Printer {
         UserCache *users;
 } Printer;
 
+static int hex_digit(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+/* The bytes of a hex string, NUL-terminated; NULL if it is not one (or out of memory). */
+static char *unhex(const char *hex) {
+        size_t n = strlen(hex);
+        char *out;
+
+        if (n % 2 != 0 || !(out = malloc(n / 2 + 1)))
+                return NULL;
+        for (size_t i = 0; i < n / 2; i++) {
+                int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+
+                if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                        free(out);
+                        return NULL;
+                }
+                out[i] = (char) (hi << 4 | lo);
+        }
+        out[n / 2] = '\0';
+        return out;
+}
+
 /* The event's arguments for the ARGS column, escaped: "-" when it has none (not captured,
- * or an older daemon), "[...]" after them when they were cut. NULL when out of memory. */
+ * not shown to this caller, or an older daemon), "[...]" after them when they were cut.
+ * Arguments that are not UTF-8 are escaped from their exact bytes (argv_hex), not from the
+ * U+FFFD of the JSON string. NULL when out of memory. */
 static char *format_args(json_object *e) {
-        json_object *argv, *truncated;
-        size_t len, alloc;
+        json_object *argv, *hex = NULL, *truncated;
+        size_t len, alloc, n;
         Text t = {};
 
         if (!json_object_object_get_ex(e, "argv", &argv) || !json_object_is_type(argv, json_type_array))
                 return strdup("-");
-        for (size_t i = 0; i < json_object_array_length(argv); i++) {
+        n = json_object_array_length(argv);
+        if (json_object_object_get_ex(e, "argv_hex", &hex) &&
+            (!json_object_is_type(hex, json_type_array) || json_object_array_length(hex) != n))
+                hex = NULL;
+        for (size_t i = 0; i < n; i++) {
                 json_object *a = json_object_array_get_idx(argv, i);
+                _cleanup_(freep) char *bytes =
+                        hex ? unhex(json_object_get_string(json_object_array_get_idx(hex, i)) ?: "") : NULL;
 
                 if (i > 0)
                         text_add_char(&t, ' ');
-                text_add_arg(&t, json_object_is_type(a, json_type_string) ? json_object_get_string(a) : "?");
+                text_add_arg(&t, bytes ?: json_object_is_type(a, json_type_string) ? json_object_get_string(a) : "?");
         }
         if (json_object_object_get_ex(e, "argv_truncated", &truncated) && json_object_get_boolean(truncated))
                 text_add(&t, t.len > 0 ? " [...]" : "[...]");

@@ -124,6 +124,15 @@ def test_argv(d, tmp):
            f"arguments escaped and quoted: {table[1]!r}")
     expect(table[2].endswith(" /bin/true /bin/true " + "y" * 1014 + " [...]"), f"cut arguments: {table[2]!r}")
 
+    # Bytes that are not UTF-8: U+FFFD in the JSON string, the exact bytes in argv_hex, and
+    # escaped from those in the column.
+    exec_ok(c, 1, "/bin/echo", [b"\xffz"])
+    (e,) = [json.loads(line) for line in d.ctl("events", "--uid", str(c), "-n", "1", "--json=short").stdout.splitlines()]
+    expect(e["argv"] == ["/bin/echo", "\ufffdz"] and e["argv_hex"] == ["2f62696e2f6563686f", "ff7a"],
+           f"arguments not UTF-8: {e}")
+    row = d.ctl("events", "--uid", str(c), "-n", "1", "--no-legend").stdout.strip()
+    expect(row.endswith(' /bin/echo /bin/echo "\\xffz"'), f"escaped from the exact bytes: {row!r}")
+
     # A setuid program's failed exec: its arguments are for root and the access group only,
     # not for its real UID, which may have made it fail and never saw them anywhere.
     r = new_uid()
