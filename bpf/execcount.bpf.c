@@ -317,8 +317,12 @@ static __always_inline __u32 event_set_name(struct exec_event *ev, long name_len
 static __always_inline void event_send(struct exec_event *ev, __u64 now) {
         __u64 len = (__u64) ev->filename_len + ev->argv_len;
 
-        if (len > EXECCOUNT_PATH_MAX + EXECCOUNT_ARGV_MAX)
+        /* Never so (both are bounded where they are set), but said so to the verifier; and
+         * were it so, the event would be counted as lost, not dropped unsaid. */
+        if (len > EXECCOUNT_PATH_MAX + EXECCOUNT_ARGV_MAX) {
+                STAT_INC(events_lost);
                 return;
+        }
         if (bpf_ringbuf_output(&events, ev, EXEC_EVENT_HEADER_SIZE + len, wakeup_flags(now)) < 0)
                 STAT_INC(events_lost);
 }
