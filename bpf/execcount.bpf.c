@@ -185,13 +185,19 @@ static __always_inline void stamp_failure(struct exec_count *c) {
         }
 }
 
+/* The daemon's settings for the programs; looked up once per program run, and handed on.
+ * NULL cannot happen (an array map's one entry), but the verifier wants it checked. */
+static __always_inline const struct exec_tunables *tunables_get(void) {
+        __u32 zero = 0;
+
+        return bpf_map_lookup_elem(&tunables, &zero);
+}
+
 /* Whether a failed exec of this UID may send an event: a storm of failures, which costs
  * its maker about a microsecond each, must not flood the ring buffer, nor take the events
  * of other UIDs with it, nor cost much more than counting. */
-/* now: the UID's last_exec_ns, which is precise to a clock tick. */
-static __always_inline bool fail_event_allowed(struct exec_count *c, __u64 now) {
-        __u32 zero = 0;
-        struct exec_tunables *t = bpf_map_lookup_elem(&tunables, &zero);
+/* now: the UID's last_exec_ns, which is precise to a clock tick. t: tunables_get(). */
+static __always_inline bool fail_event_allowed(struct exec_count *c, __u64 now, const struct exec_tunables *t) {
         __u64 tat;
 
         if (!t || t->fail_event_spacing_ns == 0)
@@ -210,9 +216,7 @@ static __always_inline bool fail_event_allowed(struct exec_count *c, __u64 now) 
 /* Wake the reader at most once per interval; events in between wait for the daemon's
  * own timer, unless unread data piles up. The first event after a quiet spell always
  * wakes it, so latency stays low when execs are rare. */
-static __always_inline __u64 wakeup_flags(__u64 now) {
-        __u32 zero = 0;
-        struct exec_tunables *t = bpf_map_lookup_elem(&tunables, &zero);
+static __always_inline __u64 wakeup_flags(__u64 now, const struct exec_tunables *t) {
         __u64 interval = t ? t->wakeup_interval_ns : 0;
 
         /* The reader polls anyway: a wakeup would only double its work. */
@@ -314,7 +318,7 @@ static __always_inline __u32 event_set_name(struct exec_event *ev, long name_len
         return name_len;
 }
 
-static __always_inline void event_send(struct exec_event *ev, __u64 now) {
+static __always_inline void event_send(struct exec_event *ev, __u64 now, const struct exec_tunables *t) {
         __u64 len = (__u64) ev->filename_len + ev->argv_len;
 
         /* Never so (both are bounded where they are set), but said so to the verifier; and
@@ -323,27 +327,24 @@ static __always_inline void event_send(struct exec_event *ev, __u64 now) {
                 STAT_INC(events_lost);
                 return;
         }
-        if (bpf_ringbuf_output(&events, ev, EXEC_EVENT_HEADER_SIZE + len, wakeup_flags(now)) < 0)
+        if (bpf_ringbuf_output(&events, ev, EXEC_EVENT_HEADER_SIZE + len, wakeup_flags(now, t)) < 0)
                 STAT_INC(events_lost);
 }
 
 /* Whether events carry the arguments (CaptureArgv=). */
-static __always_inline bool argv_wanted(void) {
-        __u32 zero = 0;
-        struct exec_tunables *t = bpf_map_lookup_elem(&tunables, &zero);
-
+static __always_inline bool argv_wanted(const struct exec_tunables *t) {
         return t && (t->flags & EXEC_TUNABLE_ARGV);
 }
 
 /* A successful exec's arguments: the kernel has just laid them out, one after the other,
  * on the new program's stack, between mm->arg_start and mm->arg_end. */
-static __always_inline void event_new_argv(struct exec_event *ev, __u32 off) {
+static __always_inline void event_new_argv(struct exec_event *ev, __u32 off, const struct exec_tunables *t) {
         struct mm_struct *mm = bpf_get_current_task_btf()->mm;
         unsigned long start = mm->arg_start, end = mm->arg_end;
         __u32 flags = EXEC_EVENT_ARGV;
         __u64 len;
 
-        if (!argv_wanted() || end < start || off > EXECCOUNT_PATH_MAX)
+        if (!argv_wanted(t) || end < start || off > EXECCOUNT_PATH_MAX)
                 return;
         len = end - start;
         if (len > EXECCOUNT_ARGV_MAX) {
@@ -433,6 +434,7 @@ static __always_inline void count_privileged(__u32 uid) {
 }
 
 static __always_inline int exec_succeeded(const char *kernel_name) {
+        const struct exec_tunables *t;
         __u32 off;
         __u64 now = bpf_ktime_get_boot_ns();
         __u32 uid = (__u32) bpf_get_current_uid_gid(), euid = current_euid();
@@ -454,8 +456,9 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         }
         event_fill(ev, uid, euid, now, 0);
         off = event_set_name(ev, bpf_probe_read_kernel_str(ev->data, EXECCOUNT_PATH_MAX, kernel_name));
-        event_new_argv(ev, off);
-        event_send(ev, now);
+        t = tunables_get();
+        event_new_argv(ev, off, t);
+        event_send(ev, now, t);
         scratch_release(s, bit);
         return 0;
 }
@@ -464,6 +467,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
  * the name from it, so the page is resident (the arguments' pages usually are too). */
 static __always_inline int exec_failed(long ret, const char *user_name, const char *argv, int dirfd,
                                        __u32 at_flags, __u32 flags) {
+        const struct exec_tunables *t;
         __u32 off;
         struct exec_count *c;
         __u64 now;
@@ -479,7 +483,8 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
         uid = (__u32) bpf_get_current_uid_gid();
         c = count_exec(uid, true);
         stamp_failure(c);
-        if (c && !fail_event_allowed(c, c->last_exec_ns))
+        t = tunables_get();
+        if (c && !fail_event_allowed(c, c->last_exec_ns, t))
                 return 0;
         /* Failures may fill half of the ring at most: the other half is kept for
          * successful execs, which a storm of cheap failures with long names cannot crowd
@@ -503,9 +508,9 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
                 ev->at_flags = at_flags;
         }
         off = event_set_name(ev, bpf_probe_read_user_str(ev->data, EXECCOUNT_PATH_MAX, user_name));
-        if (argv_wanted() && off <= EXECCOUNT_PATH_MAX)
+        if (argv_wanted(t) && off <= EXECCOUNT_PATH_MAX)
                 event_user_argv(ev, ev->data + off, argv, flags & EXEC_EVENT_COMPAT);
-        event_send(ev, now);
+        event_send(ev, now, t);
         scratch_release(s, bit);
         return 0;
 }
