@@ -45,9 +45,9 @@ typedef struct ExecEvent {
 
 /* Decodes and checks one ring buffer record; -EBADMSG if it is malformed. Without argv,
  * the arguments are dropped (CaptureArgv=no: records still in the ring from before keep
- * none either). For a failed
- * execveat() relative to a directory fd, the name becomes "/dev/fd/N/name" (or
- * "/dev/fd/N" with AT_EMPTY_PATH), the form the kernel itself gives successful ones. */
+ * none either). For a failed execveat() relative to a directory fd, the name becomes
+ * "/dev/fd/N/name" (or "/dev/fd/N" with AT_EMPTY_PATH), the form the kernel itself gives
+ * successful ones. */
 int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, bool argv, ExecEvent **ret);
 ExecEvent *exec_event_ref(ExecEvent *e);
 /* Frees e once nothing holds it; returns NULL. */
