@@ -64,6 +64,22 @@ struct {
         __type(value, __u64);
 } privileged SEC(".maps");
 
+/* Successful execs per (login UID, real UID); the loader gives it the capacity of counts.
+ * Only successful ones: a storm of failures pays nothing for it. */
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, 65536);
+        __type(key, struct exec_login_key);
+        __type(value, __u64);
+} logins SEC(".maps");
+
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, __u32);
+        __type(value, struct exec_attribution_stats);
+} attribution SEC(".maps");
+
 struct {
         __uint(type, BPF_MAP_TYPE_RINGBUF);
         __uint(max_entries, 1 << 20);
@@ -270,6 +286,15 @@ static __always_inline __u32 current_euid(void) {
         return cred ? cred->euid.val : (__u32) -1;
 }
 
+/* The task's login UID, (__u32) -1 when unset or when the kernel has no audit. */
+static __always_inline __u32 current_login_uid(void) {
+        struct task_struct *task = bpf_get_current_task_btf();
+
+        if (bpf_core_field_exists(task->loginuid))
+                return task->loginuid.val;
+        return (__u32) -1;
+}
+
 static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 euid, __u64 now, long result) {
         struct task_struct *task = bpf_get_current_task_btf();
         struct task_struct *parent = task->real_parent; /* __rcu too: checked as cred is */
@@ -278,10 +303,7 @@ static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 e
         ev->pid = bpf_get_current_pid_tgid() >> 32;
         ev->ppid = parent ? parent->tgid : 0;
         ev->uid = uid;
-        if (bpf_core_field_exists(task->loginuid))
-                ev->auid = task->loginuid.val;
-        else
-                ev->auid = (__u32) -1;
+        ev->auid = current_login_uid();
         if (bpf_core_field_exists(task->sessionid))
                 ev->session = task->sessionid;
         else
@@ -433,11 +455,39 @@ static __always_inline void count_privileged(__u32 uid) {
         }
 }
 
+/* Counts a successful exec under its login UID and real UID (see the logins map); one
+ * that finds no room is counted as such. */
+static __always_inline void count_login(__u32 login_uid, __u32 uid) {
+        struct exec_login_key key = { .login_uid = login_uid, .uid = uid };
+        struct exec_attribution_stats *a;
+        __u64 zero = 0, *p;
+        __u32 k = 0;
+
+        /* The second round covers an entry made by another CPU, or deleted by a reset, in
+         * between. */
+        for (int i = 0; i < 2; i++) {
+                long r;
+
+                p = bpf_map_lookup_elem(&logins, &key);
+                if (p) {
+                        __sync_fetch_and_add(p, 1);
+                        return;
+                }
+                r = bpf_map_update_elem(&logins, &key, &zero, BPF_NOEXIST);
+                if (r < 0 && r != -EEXIST)
+                        break; /* map full: E2BIG */
+        }
+        a = bpf_map_lookup_elem(&attribution, &k);
+        if (a)
+                __sync_fetch_and_add(&a->logins_full, 1);
+}
+
 static __always_inline int exec_succeeded(const char *kernel_name) {
         const struct exec_tunables *t;
         __u32 off;
         __u64 now = bpf_ktime_get_boot_ns();
         __u32 uid = (__u32) bpf_get_current_uid_gid(), euid = current_euid();
+        __u32 login_uid = current_login_uid();
         struct exec_count *c = count_exec(uid, false);
         struct exec_event *ev;
         struct scratch *s;
@@ -448,6 +498,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
                 if (uid != 0 && euid == 0)
                         count_privileged(uid);
         }
+        count_login(login_uid, uid);
 
         ev = scratch_claim(&s, &bit);
         if (!ev) {

@@ -82,8 +82,25 @@ struct exec_meta {
          * privileged counts pinned beside other counts (an earlier version replaced or
          * migrated them) are not used. 0 in maps of earlier versions. */
         __u32 privileged_counts_map_id;
-        __u32 reserved32;
-        __u64 reserved;
+        /* The same for the logins map. 0 in maps of earlier versions. */
+        __u32 logins_counts_map_id;
+        /* attribution.logins_full summed over CPUs at the last full reset. */
+        __u64 logins_full_at_reset;
+};
+
+/* Key of the "logins" hash map: successful execs per login UID and real UID, so that
+ * "alice ran 40 execs as root" is one lookup. Both as the initial user namespace sees
+ * them; login_uid is (__u32) -1 when unset (daemons, anything started outside a login). */
+struct exec_login_key {
+        __u32 login_uid;
+        __u32 uid;
+};
+
+/* Value of the one-entry per-CPU "attribution" array: what the attribution maps could not
+ * count. Room is left for more, so that the map keeps its shape. */
+struct exec_attribution_stats {
+        __u64 logins_full; /* successful execs not counted per login: the logins map was full */
+        __u64 reserved[7];
 };
 
 /* kprobe mode: an exec call between its kprobe and its kretprobe, keyed by task. */

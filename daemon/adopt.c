@@ -24,10 +24,14 @@ static void expected(PinnedMap m, const AdoptWant *want, struct bpf_map_info *re
                 [PIN_META] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = sizeof(struct exec_meta),
                                .max_entries = 1 },
                 [PIN_PRIVILEGED] = { .type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = sizeof(__u64) },
+                [PIN_LOGINS] = { .type = BPF_MAP_TYPE_HASH, .key_size = sizeof(struct exec_login_key),
+                                 .value_size = sizeof(__u64) },
+                [PIN_ATTRIBUTION] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
+                                      .value_size = sizeof(struct exec_attribution_stats), .max_entries = 1 },
         };
 
         *ret = table[m];
-        if (m == PIN_COUNTS || m == PIN_PRIVILEGED)
+        if (m == PIN_COUNTS || m == PIN_PRIVILEGED || m == PIN_LOGINS)
                 ret->max_entries = want->max_uids;
         else if (m == PIN_EVENTS)
                 ret->max_entries = want->ring_buffer_size;
@@ -81,22 +85,22 @@ static int links_unusable(Adoption *a, const Links *links, const char *why) {
         return say(&a->replaced, "%s", why);
 }
 
-/* Whether the privileged map *privileged_fd, if any, was made for the counts map counts_fd;
- * if not, closes it. */
-static bool privileged_paired(const Adoption *a, int counts_fd, int *privileged_fd) {
+/* Whether the map *fd beside the counts (privileged, logins), if any, was made for the
+ * counts map counts_fd, whose ID the meta record keeps as map_id; if not, closes it. */
+static bool paired(int counts_fd, int *fd, uint32_t map_id) {
         struct bpf_map_info info;
 
-        if (*privileged_fd < 0 || counts_fd < 0)
+        if (*fd < 0 || counts_fd < 0)
                 return true;
-        if (map_info(counts_fd, &info) >= 0 && info.id == a->meta.privileged_counts_map_id)
+        if (map_info(counts_fd, &info) >= 0 && info.id == map_id)
                 return true;
-        *privileged_fd = safe_close(*privileged_fd);
+        *fd = safe_close(*fd);
         return false;
 }
 
 int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, const Links *links,
                Adoption *ret) {
-        Adoption a = { .old_counts_fd = -EBADF, .old_privileged_fd = -EBADF };
+        Adoption a = ADOPTION_INIT;
         struct bpf_map_info info, want_info;
         uint32_t zero = 0;
         bool all_fit = true;
@@ -133,8 +137,8 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                         all_fit = false;
                         a.counts_discarded = a.counts_discarded || m == PIN_COUNTS;
                 } else if (info.max_entries != want_info.max_entries) {
-                        /* The privileged map goes with counts, which said so already. */
-                        if (m != PIN_PRIVILEGED || a.old_counts_fd < 0)
+                        /* The maps beside counts go with it, which said so already. */
+                        if ((m != PIN_PRIVILEGED && m != PIN_LOGINS) || a.old_counts_fd < 0)
                                 r = say(&a.discarded, "the pinned %s map has %u entries, the configuration asks for %u",
                                         pinned_map_name(m), info.max_entries, want_info.max_entries);
                         all_fit = false;
@@ -144,24 +148,38 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
                                 a.old_counts_capacity = info.max_entries;
                         } else if (m == PIN_PRIVILEGED)
                                 a.old_privileged_fd = TAKE_FD(a.fds[m]);
+                        else if (m == PIN_LOGINS)
+                                a.old_logins_fd = TAKE_FD(a.fds[m]);
                         else
                                 a.fds[m] = safe_close(a.fds[m]);
                 }
         }
         if (r < 0)
                 goto done;
-        /* The privileged counts go with the counts: kept, copied or dropped together. A
-         * build before them pinned none, and they start from nothing; so do privileged
-         * counts pinned beside other counts than theirs (an earlier version, run in
-         * between, replaced or migrated the counts and left them). */
-        if (a.fds[PIN_COUNTS] < 0)
+        /* The privileged and login counts go with the counts: kept, copied or dropped
+         * together. A build before them pinned none, and they start from nothing; so do
+         * those pinned beside other counts than theirs (an earlier version, run in between,
+         * replaced or migrated the counts and left them). */
+        if (a.fds[PIN_COUNTS] < 0) {
                 a.fds[PIN_PRIVILEGED] = safe_close(a.fds[PIN_PRIVILEGED]);
-        if (a.old_counts_fd < 0)
+                a.fds[PIN_LOGINS] = safe_close(a.fds[PIN_LOGINS]);
+        }
+        if (a.old_counts_fd < 0) {
                 a.old_privileged_fd = safe_close(a.old_privileged_fd);
-        if (!privileged_paired(&a, a.fds[PIN_COUNTS], &a.fds[PIN_PRIVILEGED]) ||
-            !privileged_paired(&a, a.old_counts_fd, &a.old_privileged_fd)) {
+                a.old_logins_fd = safe_close(a.old_logins_fd);
+        }
+        if (!paired(a.fds[PIN_COUNTS], &a.fds[PIN_PRIVILEGED], a.meta.privileged_counts_map_id) ||
+            !paired(a.old_counts_fd, &a.old_privileged_fd, a.meta.privileged_counts_map_id)) {
                 r = say(&a.discarded, "the pinned privileged counts belong to other counts");
                 a.privileged_discarded = true;
+                all_fit = false;
+                if (r < 0)
+                        goto done;
+        }
+        if (!paired(a.fds[PIN_COUNTS], &a.fds[PIN_LOGINS], a.meta.logins_counts_map_id) ||
+            !paired(a.old_counts_fd, &a.old_logins_fd, a.meta.logins_counts_map_id)) {
+                r = say(&a.discarded, "the pinned login counts belong to other counts");
+                a.logins_discarded = true;
                 all_fit = false;
                 if (r < 0)
                         goto done;
@@ -199,6 +217,7 @@ void adoption_done(Adoption *a) {
         pins_close_maps(a->fds);
         a->old_counts_fd = safe_close(a->old_counts_fd);
         a->old_privileged_fd = safe_close(a->old_privileged_fd);
+        a->old_logins_fd = safe_close(a->old_logins_fd);
         free(a->replaced);
         free(a->discarded);
         a->replaced = a->discarded = NULL;

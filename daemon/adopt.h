@@ -22,9 +22,11 @@ typedef struct Adoption {
         /* Pinned maps that fit what is wanted; -EBADF for the others. */
         int fds[_PIN_MAP_MAX];
         /* Pinned counts of another capacity, to be copied into the new map; or -EBADF. The
-         * privileged map beside them, or -EBADF (none, or of a build before it). */
+         * privileged and logins maps beside them, or -EBADF (none, or of a build before
+         * them). */
         int old_counts_fd;
         int old_privileged_fd;
+        int old_logins_fd;
         uint32_t old_counts_capacity;
         /* The pinned links fit too: the earlier probes go on counting, nothing to load. */
         bool running;
@@ -44,7 +46,10 @@ typedef struct Adoption {
         bool counts_discarded;
         /* Set when pinned privileged counts were of other counts than the pinned ones. */
         bool privileged_discarded;
+        bool logins_discarded; /* the same for the login counts */
 } Adoption;
+
+#define ADOPTION_INIT { .old_counts_fd = -EBADF, .old_privileged_fd = -EBADF, .old_logins_fd = -EBADF }
 
 /* Looks at the maps pinned in dir and the links kept (pinned or stored): what fits is
  * handed out. Touches nothing. Fails only on allocation failure. */

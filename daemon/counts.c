@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "counts.h"
 #include "macro.h"
@@ -20,6 +21,19 @@ void counts_sort_by_uid(UserCount *u, size_t n) {
                 qsort(u, n, sizeof(*u), compare_uid);
 }
 
+static int compare_login(const void *a, const void *b) {
+        const LoginCount *x = a, *y = b;
+
+        if (x->login_uid != y->login_uid)
+                return x->login_uid < y->login_uid ? -1 : 1;
+        return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+void counts_sort_logins(LoginCount *l, size_t n) {
+        if (n > 1)
+                qsort(l, n, sizeof(*l), compare_login);
+}
+
 void exec_stats_add(struct exec_stats *total, const struct exec_stats *s) {
         total->events_lost += s->events_lost;
         total->map_full_execs += s->map_full_execs;
@@ -29,18 +43,18 @@ void exec_stats_add(struct exec_stats *total, const struct exec_stats *s) {
         total->inflight_full += s->inflight_full;
 }
 
-/* Reads all keys and values (of value_size bytes each) with the batch interface: a
- * handful of syscalls instead of two per UID. */
-static int read_batch(int map_fd, uint32_t capacity, size_t value_size, uint32_t **ret_keys, void **ret_values,
-                      size_t *ret_n) {
-        _cleanup_(freep) uint32_t *keys = NULL;
+/* Reads all keys and values (of key_size and value_size bytes each) with the batch
+ * interface: a handful of syscalls instead of two per entry. */
+static int read_batch_keyed(int map_fd, uint32_t capacity, size_t key_size, size_t value_size, void **ret_keys,
+                            void **ret_values, size_t *ret_n) {
+        _cleanup_(freep) uint8_t *keys = NULL;
         _cleanup_(freep) uint8_t *values = NULL;
         uint32_t token = 0;
         size_t n = 0;
         bool first = true;
 
         /* One spare slot: new UIDs may appear while reading, and the map is bounded anyway. */
-        keys = calloc((size_t) capacity + 1, sizeof(*keys));
+        keys = calloc((size_t) capacity + 1, key_size);
         values = calloc((size_t) capacity + 1, value_size);
         if (!keys || !values)
                 return -ENOMEM;
@@ -51,8 +65,8 @@ static int read_batch(int map_fd, uint32_t capacity, size_t value_size, uint32_t
 
                 if (count == 0)
                         break;
-                r = bpf_map_lookup_batch(map_fd, first ? NULL : &token, &token, keys + n, values + n * value_size,
-                                         &count, NULL);
+                r = bpf_map_lookup_batch(map_fd, first ? NULL : &token, &token, keys + n * key_size,
+                                         values + n * value_size, &count, NULL);
                 n += count;
                 first = false;
                 if (r == -ENOENT)
@@ -65,6 +79,13 @@ static int read_batch(int map_fd, uint32_t capacity, size_t value_size, uint32_t
         *ret_values = TAKE_PTR(values);
         *ret_n = n;
         return 0;
+}
+
+/* The same for maps keyed by UID. */
+static int read_batch(int map_fd, uint32_t capacity, size_t value_size, uint32_t **ret_keys, void **ret_values,
+                      size_t *ret_n) {
+        return read_batch_keyed(map_fd, capacity, sizeof(uint32_t), value_size, (void **) ret_keys, ret_values,
+                                ret_n);
 }
 
 static UserCount user_count(uint32_t uid, const struct exec_count *v) {
@@ -123,6 +144,30 @@ int counts_read_all(CountsMaps m, UserCount **ret, size_t *ret_n) {
         return 0;
 }
 
+int counts_read_logins(CountsMaps m, LoginCount **ret, size_t *ret_n) {
+        _cleanup_(freep) struct exec_login_key *keys = NULL;
+        _cleanup_(freep) uint64_t *values = NULL;
+        LoginCount *l;
+        size_t n = 0;
+        int r;
+
+        if (m.logins_fd >= 0) {
+                r = read_batch_keyed(m.logins_fd, m.capacity, sizeof(*keys), sizeof(*values), (void **) &keys,
+                                     (void **) &values, &n);
+                if (r < 0)
+                        return r;
+        }
+        l = calloc(n ? n : 1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                l[i] = (LoginCount) { .login_uid = keys[i].login_uid, .uid = keys[i].uid, .execs = values[i] };
+        counts_sort_logins(l, n);
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
 int counts_read_one(CountsMaps m, uint32_t uid, UserCount *ret) {
         struct exec_count v;
         uint64_t privileged = 0;
@@ -168,17 +213,60 @@ static int reset_uid(CountsMaps m, uint32_t uid) {
         return r;
 }
 
+/* The keys of the logins map, for a reset; none for maps of a build before it. */
+static int read_login_keys(CountsMaps m, struct exec_login_key **ret, size_t *ret_n) {
+        _cleanup_(freep) uint64_t *values = NULL;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (m.logins_fd < 0)
+                return 0;
+        return read_batch_keyed(m.logins_fd, m.capacity, sizeof(**ret), sizeof(*values), (void **) ret,
+                                (void **) &values, ret_n);
+}
+
+/* Removes the login pairs of keys (of uid only, when has_uid). */
+static int reset_logins(CountsMaps m, const struct exec_login_key *keys, size_t n, bool has_uid, uint32_t uid) {
+        for (size_t i = 0; i < n; i++) {
+                if (has_uid && keys[i].uid != uid)
+                        continue;
+                if (bpf_map_delete_elem(m.logins_fd, &keys[i]) < 0 && errno != ENOENT)
+                        return negative_errno();
+        }
+        return 0;
+}
+
+/* A UID's login pairs go right after its count and privileged entry, as those do after
+ * each other: an exec in between keeps its count and loses its login pair, never the
+ * other way round. */
 int counts_reset_one(CountsMaps m, uint32_t uid) {
-        return reset_uid(m, uid);
+        _cleanup_(freep) struct exec_login_key *keys = NULL;
+        size_t n;
+        int r, k;
+
+        r = read_login_keys(m, &keys, &n);
+        if (r < 0)
+                return r;
+        r = reset_uid(m, uid);
+        if (r < 0)
+                return r;
+        k = reset_logins(m, keys, n, true, uid);
+        return k < 0 ? k : r;
 }
 
 int counts_reset_all(CountsMaps m) {
+        _cleanup_(freep) struct exec_login_key *login_keys = NULL;
         _cleanup_(freep) uint32_t *keys = NULL, *privileged_keys = NULL;
         _cleanup_(freep) struct exec_count *values = NULL;
         _cleanup_(freep) uint64_t *privileged = NULL;
-        size_t n, n_privileged = 0, deleted = 0;
+        size_t n, n_privileged = 0, n_logins, deleted = 0;
         int r;
 
+        /* The login pairs present now, read first: pairs that appear while the counts go
+         * were counted after the reset, and stay. */
+        r = read_login_keys(m, &login_keys, &n_logins);
+        if (r < 0)
+                return r;
         /* Only the UIDs present now: a UID that appears meanwhile has counted after the
          * reset and keeps its count. Each UID's two entries go one right after the other. */
         r = read_batch(m.counts_fd, m.capacity, sizeof(*values), &keys, (void **) &values, &n);
@@ -208,6 +296,9 @@ int counts_reset_all(CountsMaps m) {
                 if (r < 0)
                         return r;
         }
+        r = reset_logins(m, login_keys, n_logins, false, 0);
+        if (r < 0)
+                return r;
         return (int) MIN(deleted, (size_t) INT32_MAX);
 }
 
@@ -237,34 +328,71 @@ int counts_write(CountsMaps m, const UserCount *u, size_t n, size_t *ret_dropped
         return 0;
 }
 
-int counts_copy(CountsMaps from, CountsMaps to, size_t *ret_dropped) {
+int counts_write_logins(CountsMaps m, const LoginCount *l, size_t n, size_t *ret_dropped) {
+        size_t dropped = 0;
+
+        for (size_t i = 0; i < n && m.logins_fd >= 0; i++) {
+                struct exec_login_key key = { .login_uid = l[i].login_uid, .uid = l[i].uid };
+
+                if (bpf_map_update_elem(m.logins_fd, &key, &l[i].execs, BPF_ANY) < 0) {
+                        if (errno != E2BIG)
+                                return negative_errno();
+                        dropped++;
+                }
+        }
+        *ret_dropped = dropped;
+        return 0;
+}
+
+int counts_copy(CountsMaps from, CountsMaps to, size_t *ret_dropped, size_t *ret_dropped_logins) {
         _cleanup_(freep) UserCount *u = NULL;
-        size_t n;
+        _cleanup_(freep) LoginCount *l = NULL;
+        size_t n, n_logins;
         int r;
 
         r = counts_read_all(from, &u, &n);
-        if (r < 0)
-                return r;
-        return counts_write(to, u, n, ret_dropped);
+        if (r >= 0)
+                r = counts_read_logins(from, &l, &n_logins);
+        if (r >= 0)
+                r = counts_write(to, u, n, ret_dropped);
+        if (r >= 0)
+                r = counts_write_logins(to, l, n_logins, ret_dropped_logins);
+        return r;
 }
 
-int counts_read_stats(int stats_fd, struct exec_stats *ret) {
-        _cleanup_(freep) struct exec_stats *per_cpu = NULL;
-        struct exec_stats total = {};
+/* The one value of a per-CPU array of u64 counters (size bytes), summed over CPUs. */
+static int read_percpu_sum(int fd, size_t size, uint64_t *ret) {
+        _cleanup_(freep) uint64_t *per_cpu = NULL;
+        size_t words = size / sizeof(uint64_t);
         uint32_t zero = 0;
         int n_cpus;
 
         n_cpus = libbpf_num_possible_cpus();
         if (n_cpus < 0)
                 return n_cpus;
-        /* Per-CPU values come back 8-byte aligned; exec_stats is all u64s already. */
-        per_cpu = calloc(n_cpus, sizeof(*per_cpu));
+        /* Per-CPU values come back 8-byte aligned; these are all u64s already. */
+        per_cpu = calloc((size_t) n_cpus, size);
         if (!per_cpu)
                 return -ENOMEM;
-        if (bpf_map_lookup_elem(stats_fd, &zero, per_cpu) < 0)
+        if (bpf_map_lookup_elem(fd, &zero, per_cpu) < 0)
                 return negative_errno();
+        memset(ret, 0, size);
         for (int i = 0; i < n_cpus; i++)
-                exec_stats_add(&total, &per_cpu[i]);
-        *ret = total;
+                for (size_t w = 0; w < words; w++)
+                        ret[w] += per_cpu[(size_t) i * words + w];
         return 0;
+}
+
+int counts_read_stats(int stats_fd, struct exec_stats *ret) {
+        _Static_assert(sizeof(struct exec_stats) % sizeof(uint64_t) == 0, "exec_stats is all u64s");
+        return read_percpu_sum(stats_fd, sizeof(*ret), (uint64_t *) ret);
+}
+
+int counts_read_attribution(int attribution_fd, struct exec_attribution_stats *ret) {
+        _Static_assert(sizeof(struct exec_attribution_stats) % sizeof(uint64_t) == 0, "all u64s");
+        if (attribution_fd < 0) {
+                *ret = (struct exec_attribution_stats) {};
+                return 0;
+        }
+        return read_percpu_sum(attribution_fd, sizeof(*ret), (uint64_t *) ret);
 }

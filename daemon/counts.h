@@ -16,12 +16,20 @@ typedef struct UserCount {
         uint64_t privileged; /* execs that ran with effective UID 0, this UID not being 0 */
 } UserCount;
 
-/* The maps that hold the per-UID counts: counts, and privileged beside it. Both have
- * capacity entries at most. privileged_fd is -EBADF for maps of a build before privileged
- * counts: read as 0, not written. */
+/* Successful execs of one real UID under one login UID. */
+typedef struct LoginCount {
+        uint32_t login_uid; /* UINT32_MAX: unset */
+        uint32_t uid;
+        uint64_t execs;
+} LoginCount;
+
+/* The maps that hold the per-UID counts: counts, and privileged and logins beside it. All
+ * have capacity entries at most. privileged_fd and logins_fd are -EBADF for maps of a
+ * build before them: read as empty, not written. */
 typedef struct CountsMaps {
         int counts_fd;
         int privileged_fd;
+        int logins_fd;
         uint32_t capacity;
 } CountsMaps;
 
@@ -29,7 +37,9 @@ typedef struct CountsMaps {
 int counts_read_all(CountsMaps m, UserCount **ret, size_t *ret_n);
 /* One UID's counts; -ENOENT if it has none. */
 int counts_read_one(CountsMaps m, uint32_t uid, UserCount *ret);
-/* Removes one UID's entries; returns 1 if it had counts, 0 if not. */
+/* Every (login UID, UID) pair of the logins map, sorted by login UID, then UID. */
+int counts_read_logins(CountsMaps m, LoginCount **ret, size_t *ret_n);
+/* Removes one UID's entries (its login pairs too); returns 1 if it had counts, 0 if not. */
 int counts_reset_one(CountsMaps m, uint32_t uid);
 /* Removes every entry present when called; returns how many UIDs had counts. */
 int counts_reset_all(CountsMaps m);
@@ -37,12 +47,16 @@ int counts_reset_all(CountsMaps m);
 /* Writes entries into empty maps, before any program counts into them; entries with
  * last_exec_ns 0 stay so. Returns how many did not fit (map full). */
 int counts_write(CountsMaps m, const UserCount *u, size_t n, size_t *ret_dropped);
-/* Copies every entry of one pair of maps into another (of another capacity). */
-int counts_copy(CountsMaps from, CountsMaps to, size_t *ret_dropped);
+/* The same for login pairs; returns how many did not fit. */
+int counts_write_logins(CountsMaps m, const LoginCount *l, size_t n, size_t *ret_dropped);
+/* Copies every entry of one set of maps into another (of another capacity). */
+int counts_copy(CountsMaps from, CountsMaps to, size_t *ret_dropped, size_t *ret_dropped_logins);
 
 /* The per-CPU statistics summed over CPUs. */
 int counts_read_stats(int stats_fd, struct exec_stats *ret);
+int counts_read_attribution(int attribution_fd, struct exec_attribution_stats *ret);
 
 /* Pure helpers. */
 void counts_sort_by_uid(UserCount *u, size_t n);
+void counts_sort_logins(LoginCount *l, size_t n);
 void exec_stats_add(struct exec_stats *total, const struct exec_stats *s);

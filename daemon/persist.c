@@ -85,29 +85,45 @@ bool persist_enabled(const Persist *p) {
 }
 
 /* Writes the saved map-full totals into the per-CPU stats as if CPU 0 had counted them. */
-static int restore_stats(int stats_fd, const StateSnapshot *s) {
+static int restore_stats(int stats_fd, int attribution_fd, const StateSnapshot *s) {
         int n_cpus = libbpf_num_possible_cpus();
         _cleanup_(freep) struct exec_stats *v = NULL;
+        _cleanup_(freep) struct exec_attribution_stats *a = NULL;
         uint32_t zero = 0;
 
         if (n_cpus < 0)
                 return n_cpus;
         v = calloc(n_cpus, sizeof(*v));
-        if (!v)
+        a = calloc(n_cpus, sizeof(*a));
+        if (!v || !a)
                 return -ENOMEM;
         v[0].map_full_execs = s->map_full_execs;
         v[0].map_full_failed = s->map_full_failed;
-        return bpf_map_update_elem(stats_fd, &zero, v, BPF_ANY) < 0 ? negative_errno() : 0;
+        a[0].logins_full = s->logins_full;
+        if (bpf_map_update_elem(stats_fd, &zero, v, BPF_ANY) < 0)
+                return negative_errno();
+        return bpf_map_update_elem(attribution_fd, &zero, a, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
-int persist_restore(CountsMaps maps, int stats_fd, int meta_fd, void *userdata) {
+static int restore_logins(CountsMaps maps, const StateSnapshot *s, size_t *ret_dropped) {
+        _cleanup_(freep) LoginCount *l = calloc(s->n_logins ? s->n_logins : 1, sizeof(*l));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_logins; i++)
+                l[i] = (LoginCount) { .login_uid = s->logins[i].login_uid, .uid = s->logins[i].uid,
+                                      .execs = s->logins[i].execs };
+        return counts_write_logins(maps, l, s->n_logins, ret_dropped);
+}
+
+int persist_restore(CountsMaps maps, int stats_fd, int attribution_fd, int meta_fd, void *userdata) {
         Persist *p = userdata;
         const StateSnapshot *s = &p->found;
         _cleanup_(freep) UserCount *u = NULL;
         struct exec_meta meta = { .since_usec = now_usec(CLOCK_REALTIME) };
         char boot[33], when[FORMAT_TIMESTAMP_MAX], n_uids[24];
         uint32_t zero = 0;
-        size_t dropped;
+        size_t dropped, dropped_logins = 0;
         int r;
 
         if (p->found_ok) {
@@ -122,13 +138,19 @@ int persist_restore(CountsMaps maps, int stats_fd, int meta_fd, void *userdata) 
                                              .privileged = s->entries[i].privileged };
                 r = counts_write(maps, u, s->n, &dropped);
                 if (r >= 0)
-                        r = restore_stats(stats_fd, s);
+                        r = restore_logins(maps, s, &dropped_logins);
+                if (r >= 0)
+                        r = restore_stats(stats_fd, attribution_fd, s);
                 if (r < 0)
                         return r;
                 if (dropped > 0)
                         log_warning("%zu UIDs of the state file did not fit into the map (MaxUIDs=%u); "
                                     "their counts are lost.",
                                     dropped, maps.capacity);
+                if (dropped_logins > 0)
+                        log_warning("%zu login pairs of the state file did not fit into the map (MaxUIDs=%u); "
+                                    "their counts are lost.",
+                                    dropped_logins, maps.capacity);
                 meta.since_usec = s->since_usec;
                 p->did_restore = true;
 
@@ -214,18 +236,27 @@ static void record_outcome(Persist *p, int r, uint64_t now_real) {
 static int snapshot_build(Persist *p, bool reset, bool has_uid, uint32_t uid, uint64_t new_since_usec,
                           uint64_t now, StateSnapshot *ret) {
         _cleanup_(freep) TallyEntry *u = NULL;
+        _cleanup_(freep) LoginCount *l = NULL;
+        _cleanup_(freep) StateEntry *entries = NULL;
+        _cleanup_(freep) StateLogin *logins = NULL;
+        struct exec_attribution_stats attribution;
         struct exec_stats stats;
-        StateEntry *entries;
-        size_t n, k = 0;
+        size_t n, n_logins, k = 0, k_logins = 0;
+        bool all = reset && !has_uid;
         int r;
 
         r = tally_read_all(p->tally, &u, &n);
         if (r >= 0)
+                r = tally_read_logins(p->tally, &l, &n_logins);
+        if (r >= 0)
                 r = tally_read_stats(p->tally, &stats);
+        if (r >= 0)
+                r = tally_read_attribution(p->tally, &attribution);
         if (r < 0)
                 return r;
         entries = calloc(n ? n : 1, sizeof(*entries));
-        if (!entries)
+        logins = calloc(n_logins ? n_logins : 1, sizeof(*logins));
+        if (!entries || !logins)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 if (reset && (!has_uid || u[i].uid == uid))
@@ -238,14 +269,23 @@ static int snapshot_build(Persist *p, bool reset, bool has_uid, uint32_t uid, ui
                         .privileged = u[i].privileged,
                 };
         }
+        for (size_t i = 0; i < n_logins; i++) {
+                if (reset && (!has_uid || l[i].uid == uid))
+                        continue;
+                logins[k_logins++] = (StateLogin) { .login_uid = l[i].login_uid, .uid = l[i].uid,
+                                                    .execs = l[i].execs };
+        }
         *ret = (StateSnapshot) {
-                .since_usec = reset && !has_uid ? new_since_usec : tally_since_usec(p->tally),
+                .since_usec = all ? new_since_usec : tally_since_usec(p->tally),
                 .saved_usec = now,
-                .map_full_execs = reset && !has_uid ? 0 : stats.map_full_execs,
-                .map_full_failed = reset && !has_uid ? 0 : stats.map_full_failed,
+                .map_full_execs = all ? 0 : stats.map_full_execs,
+                .map_full_failed = all ? 0 : stats.map_full_failed,
                 .counts_map_id = tally_map_id(p->tally),
                 .n = k,
-                .entries = entries,
+                .entries = TAKE_PTR(entries),
+                .logins_full = all ? 0 : attribution.logins_full,
+                .n_logins = k_logins,
+                .logins = TAKE_PTR(logins),
         };
         memcpy(ret->boot_id, p->boot_id, sizeof(ret->boot_id));
         return 0;

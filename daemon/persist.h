@@ -49,7 +49,7 @@ bool persist_enabled(const Persist *p);
 
 /* ProbeRestoreFn: fills fresh maps from the state file, if there is a usable one.
  * userdata is the Persist. */
-int persist_restore(CountsMaps maps, int stats_fd, int meta_fd, void *userdata);
+int persist_restore(CountsMaps maps, int stats_fd, int attribution_fd, int meta_fd, void *userdata);
 /* ProbeChooseFn: whether the state file holds newer counts than the pinned ones (their
  * bookkeeping meta, their counts map counts_map_id), which it then replaces; says why,
  * either way, when they disagree. userdata is the Persist. */

@@ -28,6 +28,8 @@ static const char *const map_names[_PIN_MAP_MAX] = {
         [PIN_TUNABLES] = "tunables",
         [PIN_META] = "meta",
         [PIN_PRIVILEGED] = "privileged",
+        [PIN_LOGINS] = "logins",
+        [PIN_ATTRIBUTION] = "attribution",
 };
 
 const char *pinned_map_name(PinnedMap m) {

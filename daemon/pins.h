@@ -15,6 +15,8 @@ typedef enum PinnedMap {
         PIN_TUNABLES,
         PIN_META,
         PIN_PRIVILEGED,
+        PIN_LOGINS,
+        PIN_ATTRIBUTION,
         _PIN_MAP_MAX,
 } PinnedMap;
 

@@ -34,6 +34,8 @@ struct Probe {
 /* probe.c: sets *ret_reason to the formatted reason; -ENOMEM if it cannot. */
 _printf_(2, 3) int probe_reject(char **ret_reason, const char *fmt, ...);
 struct bpf_map *probe_skel_map(struct execcount_bpf *skel, PinnedMap m);
+/* Gives the maps whose size is configured their size, before loading. */
+int probe_size_maps(struct execcount_bpf *skel, const ProbeOptions *opts);
 /* The kernel's ID of a map; 0 if it cannot be told. */
 uint32_t probe_map_id(int fd);
 /* probe-load.c: loads and attaches mode's programs into p, over the maps of a (pinned

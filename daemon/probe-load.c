@@ -41,6 +41,7 @@ static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, c
         CountsMaps maps = {
                 .counts_fd = bpf_map__fd(skel->maps.counts),
                 .privileged_fd = bpf_map__fd(skel->maps.privileged),
+                .logins_fd = bpf_map__fd(skel->maps.logins),
                 .capacity = opts->max_uids,
         };
         struct exec_meta meta = a->has_meta ? a->meta : (struct exec_meta) {};
@@ -52,25 +53,31 @@ static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, c
                 return 0;
         }
         if (a->old_counts_fd >= 0) {
-                size_t dropped;
+                size_t dropped, dropped_logins;
 
                 CountsMaps old = {
                         .counts_fd = a->old_counts_fd,
                         .privileged_fd = a->old_privileged_fd,
+                        .logins_fd = a->old_logins_fd,
                         .capacity = a->old_counts_capacity,
                 };
 
-                r = counts_copy(old, maps, &dropped);
+                r = counts_copy(old, maps, &dropped, &dropped_logins);
                 if (r < 0)
                         return probe_reject(ret_reason, "copying the pinned counts failed: %s", strerror(-r)), r;
                 if (dropped > 0)
                         log_warning("%zu UIDs' counts did not fit into the smaller map (MaxUIDs=%u) and are lost.",
                                     dropped, opts->max_uids);
+                if (dropped_logins > 0)
+                        log_warning("%zu login pairs' counts did not fit into the smaller map (MaxUIDs=%u) and are "
+                                    "lost.",
+                                    dropped_logins, opts->max_uids);
                 *ret_origin = PROBE_ORIGIN_MIGRATED;
         } else {
                 *ret_origin = PROBE_ORIGIN_FRESH;
                 if (opts->restore) {
-                        r = opts->restore(maps, bpf_map__fd(skel->maps.stats), bpf_map__fd(skel->maps.meta),
+                        r = opts->restore(maps, bpf_map__fd(skel->maps.stats), bpf_map__fd(skel->maps.attribution),
+                                          bpf_map__fd(skel->maps.meta),
                                           opts->userdata);
                         if (r < 0)
                                 return probe_reject(ret_reason, "restoring the counts failed: %s", strerror(-r)), r;
@@ -137,11 +144,7 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
         bpf_object__for_each_program(prog, skel->obj)
                 bpf_program__set_autoload(prog, program_in_mode(bpf_program__name(prog), mode, vmlinux));
 
-        r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
-        if (r >= 0)
-                r = bpf_map__set_max_entries(skel->maps.privileged, opts->max_uids);
-        if (r >= 0)
-                r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
+        r = probe_size_maps(skel, opts);
         for (int m = 0; m < _PIN_MAP_MAX && r >= 0; m++)
                 if (a && a->fds[m] >= 0) {
                         r = bpf_map__reuse_fd(probe_skel_map(skel, m), a->fds[m]);
@@ -161,7 +164,7 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
                               strerror(-r), load_hint(mode, r)), r;
         }
 
-        r = fill_new_maps(opts, skel, a ? a : &(Adoption) { .old_counts_fd = -EBADF, .old_privileged_fd = -EBADF },
+        r = fill_new_maps(opts, skel, a ? a : &(Adoption) ADOPTION_INIT,
                           reused, &p->origin,
                           ret_reason);
         if (r >= 0 && bpf_map_lookup_elem(bpf_map__fd(skel->maps.meta), &zero, &meta) < 0)
@@ -171,6 +174,7 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
                 meta.probe_mode = mode;
                 meta.build_id = p->build_id;
                 meta.privileged_counts_map_id = probe_map_id(bpf_map__fd(skel->maps.counts));
+                meta.logins_counts_map_id = meta.privileged_counts_map_id;
                 if (bpf_map_update_elem(bpf_map__fd(skel->maps.meta), &zero, &meta, BPF_ANY) < 0)
                         r = negative_errno();
         }

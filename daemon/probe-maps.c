@@ -40,12 +40,17 @@ CountsMaps probe_get_counts_maps(const Probe *p) {
         return (CountsMaps) {
                 .counts_fd = p->fds[PIN_COUNTS],
                 .privileged_fd = p->fds[PIN_PRIVILEGED],
+                .logins_fd = p->fds[PIN_LOGINS],
                 .capacity = p->max_uids,
         };
 }
 
 int probe_get_stats_fd(const Probe *p) {
         return p->fds[PIN_STATS];
+}
+
+int probe_get_attribution_fd(const Probe *p) {
+        return p->fds[PIN_ATTRIBUTION];
 }
 
 int probe_get_events_fd(const Probe *p) {

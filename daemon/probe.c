@@ -107,9 +107,26 @@ struct bpf_map *probe_skel_map(struct execcount_bpf *skel, PinnedMap m) {
                 return skel->maps.meta;
         case PIN_PRIVILEGED:
                 return skel->maps.privileged;
+        case PIN_LOGINS:
+                return skel->maps.logins;
+        case PIN_ATTRIBUTION:
+                return skel->maps.attribution;
         default:
                 abort();
         }
+}
+
+int probe_size_maps(struct execcount_bpf *skel, const ProbeOptions *opts) {
+        int r;
+
+        r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
+        if (r >= 0)
+                r = bpf_map__set_max_entries(skel->maps.privileged, opts->max_uids);
+        if (r >= 0)
+                r = bpf_map__set_max_entries(skel->maps.logins, opts->max_uids);
+        if (r >= 0)
+                r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
+        return r;
 }
 
 /* What identifies this build's programs: FNV-1a of the BPF object. */
@@ -124,11 +141,12 @@ static uint64_t build_id(void) {
 }
 
 /* Pins the maps, so that the counts outlive this daemon. The meta record goes last: it
- * names the counts map the privileged counts belong to, and a crash before it is pinned
+ * names the counts map the privileged and login counts belong to, and a crash before it is pinned
  * leaves the earlier record, which then names no pinned counts map, so that the next
- * start drops the privileged counts rather than pair them with other counts. */
+ * start drops those rather than pair them with other counts. */
 static int probe_pin_maps(Probe *p, char **ret_error) {
-        static const PinnedMap order[] = { PIN_COUNTS, PIN_PRIVILEGED, PIN_STATS, PIN_EVENTS, PIN_TUNABLES, PIN_META };
+        static const PinnedMap order[] = { PIN_COUNTS,  PIN_PRIVILEGED, PIN_LOGINS, PIN_STATS,
+                                           PIN_ATTRIBUTION, PIN_EVENTS, PIN_TUNABLES, PIN_META };
         int r;
 
         _Static_assert(ELEMENTSOF(order) == _PIN_MAP_MAX, "every map is pinned");
@@ -186,15 +204,18 @@ static int choose_counts(Probe *p, const ProbeOptions *opts, Adoption *a, ProbeR
         a->fds[PIN_STATS] = safe_close(a->fds[PIN_STATS]);
         a->fds[PIN_META] = safe_close(a->fds[PIN_META]);
         a->fds[PIN_PRIVILEGED] = safe_close(a->fds[PIN_PRIVILEGED]);
+        a->fds[PIN_LOGINS] = safe_close(a->fds[PIN_LOGINS]);
+        a->fds[PIN_ATTRIBUTION] = safe_close(a->fds[PIN_ATTRIBUTION]);
         a->old_counts_fd = safe_close(a->old_counts_fd);
         a->old_privileged_fd = safe_close(a->old_privileged_fd);
+        a->old_logins_fd = safe_close(a->old_logins_fd);
         a->has_meta = false;
         return 0;
 }
 
 int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
         static const ProbeMode auto_order[] = { PROBE_FENTRY, PROBE_KPROBE, PROBE_TRACEPOINT };
-        Adoption adoption = { .old_counts_fd = -EBADF, .old_privileged_fd = -EBADF };
+        Adoption adoption = ADOPTION_INIT;
         bool adopted = false;
         struct btf *vmlinux;
         Probe *p;
@@ -244,6 +265,7 @@ int probe_new(const ProbeOptions *opts, ProbeReport *report, Probe **ret) {
                         if (adoption.counts_discarded)
                                 report->counts_discarded = TAKE_PTR(adoption.discarded);
                         report->privileged_discarded = adoption.privileged_discarded;
+                        report->logins_discarded = adoption.logins_discarded;
                         r = choose_counts(p, opts, &adoption, report);
                         if (r < 0)
                                 goto finish;
@@ -344,11 +366,7 @@ int probe_new_unattached(const ProbeOptions *opts, Probe **ret) {
                 return negative_errno();
         bpf_object__for_each_program(prog, skel->obj)
                 bpf_program__set_autoload(prog, false);
-        r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
-        if (r >= 0)
-                r = bpf_map__set_max_entries(skel->maps.privileged, opts->max_uids);
-        if (r >= 0)
-                r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
+        r = probe_size_maps(skel, opts);
         if (r >= 0)
                 r = execcount_bpf__load(skel);
         if (r < 0) {

@@ -13,8 +13,8 @@
 #include "macro.h"
 
 /* Fills freshly made maps (no counts kept anywhere in the kernel): called after loading,
- * before attaching, with the counts maps and the stats and meta maps. */
-typedef int (*ProbeRestoreFn)(CountsMaps maps, int stats_fd, int meta_fd, void *userdata);
+ * before attaching, with the counts maps and the stats, attribution and meta maps. */
+typedef int (*ProbeRestoreFn)(CountsMaps maps, int stats_fd, int attribution_fd, int meta_fd, void *userdata);
 /* Pinned counts that no probes count into any more (meta: their bookkeeping;
  * counts_map_id: the kernel's ID of their map) may be older than what restore() would
  * fill fresh maps with: returns 1 to have them replaced, 0 to keep them, and why, in
@@ -69,6 +69,8 @@ typedef struct ProbeReport {
         /* Set when pinned privileged counts belonged to other counts than the pinned ones,
          * and were dropped. */
         bool privileged_discarded;
+        /* The same for the pinned login counts. */
+        bool logins_discarded;
         /* Set when choose() weighed pinned counts against the state file and they
          * disagreed: says which won and why; state_preferred when the state file did. */
         char *state_choice;
@@ -106,10 +108,12 @@ ProbeOrigin probe_get_origin(const Probe *p);
 /* Whether the maps and probes are pinned, to outlive the daemon. */
 bool probe_is_pinned(const Probe *p);
 int probe_get_counts_fd(const Probe *p);
-/* The counts map and the privileged map beside it. */
+/* The counts map and the privileged and logins maps beside it. */
 CountsMaps probe_get_counts_maps(const Probe *p);
 int probe_get_stats_fd(const Probe *p);
 int probe_get_events_fd(const Probe *p);
+/* The per-CPU statistics of the attribution maps (struct exec_attribution_stats). */
+int probe_get_attribution_fd(const Probe *p);
 uint32_t probe_get_max_uids(const Probe *p);
 uint32_t probe_get_ring_buffer_size(const Probe *p);
 /* Runs of the programs the kernel skipped because the same program was already running on

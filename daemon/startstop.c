@@ -54,6 +54,10 @@ void log_pins(const ProbeReport *report) {
                 log_warning("The pinned privileged counts are not used: they were kept beside other counts than the "
                             "pinned ones (an earlier version of execcountd ran in between); privileged execs count "
                             "from zero.");
+        if (report->logins_discarded && !report->state_preferred)
+                log_warning("The pinned login counts are not used: they were kept beside other counts than the "
+                            "pinned ones (an earlier version of execcountd ran in between); execs per login count "
+                            "from zero.");
         if (report->stale_links_dropped > 0)
                 log_warning("Let go of %d probes an earlier daemon left attached where this one does not pin: they "
                             "counted next to this daemon's.",

@@ -17,8 +17,9 @@
 #include "time-util.h"
 
 #define MAGIC "EXECCNT\n"
-/* 2 added each UID's privileged execs; files of version 1 are read as having none. */
-#define VERSION 2u
+/* 2 added each UID's privileged execs, 3 the section of login pairs; files of earlier
+ * versions are read as having none. */
+#define VERSION 3u
 
 struct header {
         char magic[8];
@@ -44,17 +45,39 @@ struct entry {
 
 #define ENTRY_SIZE_V1 offsetof(struct entry, privileged)
 
+/* From version 3, after the entries. */
+struct logins_header {
+        uint32_t n_logins;
+        uint32_t reserved;
+        uint64_t logins_full;
+};
+
+struct login_entry {
+        uint32_t login_uid;
+        uint32_t uid;
+        uint64_t execs;
+};
+
 _Static_assert(sizeof(struct header) == 72, "the file format does not change with the compiler");
 _Static_assert(sizeof(struct entry) == 40, "the file format does not change with the compiler");
 _Static_assert(ENTRY_SIZE_V1 == 32, "version 1 entries are 32 bytes");
+_Static_assert(sizeof(struct logins_header) == 16 && sizeof(struct login_entry) == 16, "nor does the logins section");
+
+/* The largest file there can be. */
+#define STATE_SIZE_MAX                                                                                \
+        (sizeof(struct header) + (size_t) STATE_ENTRIES_MAX * sizeof(struct entry) +                 \
+         sizeof(struct logins_header) + (size_t) STATE_ENTRIES_MAX * sizeof(struct login_entry))
 
 void state_snapshot_done(StateSnapshot *s) {
         free(s->entries);
+        free(s->logins);
         *s = (StateSnapshot) {};
 }
 
 int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
-        size_t size = sizeof(struct header) + s->n * sizeof(struct entry);
+        size_t logins_at = sizeof(struct header) + s->n * sizeof(struct entry);
+        size_t size = logins_at + sizeof(struct logins_header) + s->n_logins * sizeof(struct login_entry);
+        struct logins_header lh = { .n_logins = (uint32_t) s->n_logins, .logins_full = s->logins_full };
         struct header h = {
                 .version = VERSION,
                 .n_entries = (uint32_t) s->n,
@@ -66,7 +89,7 @@ int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
         };
         uint8_t *buf;
 
-        if (s->n > STATE_ENTRIES_MAX)
+        if (s->n > STATE_ENTRIES_MAX || s->n_logins > STATE_ENTRIES_MAX)
                 return -E2BIG;
         buf = calloc(1, size);
         if (!buf)
@@ -84,6 +107,16 @@ int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
 
                 memcpy(buf + sizeof(h) + i * sizeof(e), &e, sizeof(e));
         }
+        memcpy(buf + logins_at, &lh, sizeof(lh));
+        for (size_t i = 0; i < s->n_logins; i++) {
+                struct login_entry e = {
+                        .login_uid = s->logins[i].login_uid,
+                        .uid = s->logins[i].uid,
+                        .execs = s->logins[i].execs,
+                };
+
+                memcpy(buf + logins_at + sizeof(lh) + i * sizeof(e), &e, sizeof(e));
+        }
         memcpy(buf, &h, sizeof(h));
         h.crc32 = (uint32_t) crc32(0, buf, (uInt) size);
         memcpy(buf, &h, sizeof(h));
@@ -96,20 +129,32 @@ int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
 int state_decode(const void *data, size_t size, StateSnapshot *ret, const char **ret_reason) {
         const uint8_t *buf = data;
         _cleanup_(freep) uint8_t *copy = NULL;
+        _cleanup_(freep) StateEntry *entries = NULL;
+        _cleanup_(freep) StateLogin *logins = NULL;
+        struct logins_header lh = {};
         struct header h;
         uint32_t crc;
-        size_t entry_size;
-        StateEntry *entries;
+        size_t entry_size, logins_at;
 
         if (size < sizeof(h))
                 return *ret_reason = "shorter than its header", -EBADMSG;
         memcpy(&h, buf, sizeof(h));
         if (memcmp(h.magic, MAGIC, sizeof(h.magic)) != 0)
                 return *ret_reason = "not an execcountd state file", -EBADMSG;
-        if (h.version != 1 && h.version != VERSION)
+        if (h.version < 1 || h.version > VERSION)
                 return *ret_reason = "of an unknown version", -EBADMSG;
         entry_size = h.version == 1 ? ENTRY_SIZE_V1 : sizeof(struct entry);
-        if (h.n_entries > STATE_ENTRIES_MAX || size != sizeof(h) + (size_t) h.n_entries * entry_size)
+        if (h.n_entries > STATE_ENTRIES_MAX)
+                return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
+        logins_at = sizeof(h) + (size_t) h.n_entries * entry_size;
+        if (h.version >= 3) {
+                if (size < logins_at + sizeof(lh))
+                        return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
+                memcpy(&lh, buf + logins_at, sizeof(lh));
+                if (lh.n_logins > STATE_ENTRIES_MAX ||
+                    size != logins_at + sizeof(lh) + (size_t) lh.n_logins * sizeof(struct login_entry))
+                        return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
+        } else if (size != logins_at)
                 return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
 
         copy = malloc(size);
@@ -122,7 +167,8 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
                 return *ret_reason = "damaged (checksum mismatch)", -EBADMSG;
 
         entries = calloc(h.n_entries ? h.n_entries : 1, sizeof(*entries));
-        if (!entries)
+        logins = calloc(lh.n_logins ? lh.n_logins : 1, sizeof(*logins));
+        if (!entries || !logins)
                 return -ENOMEM;
         for (size_t i = 0; i < h.n_entries; i++) {
                 struct entry e = {};
@@ -136,6 +182,12 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
                         .privileged = e.privileged,
                 };
         }
+        for (size_t i = 0; i < lh.n_logins; i++) {
+                struct login_entry e;
+
+                memcpy(&e, buf + logins_at + sizeof(lh) + i * sizeof(e), sizeof(e));
+                logins[i] = (StateLogin) { .login_uid = e.login_uid, .uid = e.uid, .execs = e.execs };
+        }
 
         *ret = (StateSnapshot) {
                 .since_usec = h.since_usec,
@@ -144,7 +196,10 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
                 .map_full_failed = h.map_full_failed,
                 .counts_map_id = h.counts_map_id,
                 .n = h.n_entries,
-                .entries = entries,
+                .entries = TAKE_PTR(entries),
+                .logins_full = lh.logins_full,
+                .n_logins = lh.n_logins,
+                .logins = TAKE_PTR(logins),
         };
         memcpy(ret->boot_id, h.boot_id, sizeof(h.boot_id));
         return 0;
@@ -241,7 +296,7 @@ int state_load(int dfd, StateSnapshot *ret, const char **ret_reason) {
                                      : S_ISFIFO(st.st_mode) ? "a FIFO, not a state file"
                                                             : "not a regular file",
                        -EBADMSG;
-        if ((uint64_t) st.st_size > sizeof(struct header) + (uint64_t) STATE_ENTRIES_MAX * sizeof(struct entry))
+        if ((uint64_t) st.st_size > STATE_SIZE_MAX)
                 return *ret_reason = "larger than any state file", -EBADMSG;
         buf = malloc(st.st_size ? (size_t) st.st_size : 1);
         if (!buf)

@@ -3,7 +3,10 @@
  *
  * One file, <state dir>/counts.state, replaced atomically (written to a temporary file,
  * synced, renamed). Binary, in the host's byte order, with a CRC32 over all of it, so that
- * a torn or damaged file is recognized and never read as counts. */
+ * a torn or damaged file is recognized and never read as counts.
+ *
+ * The file: a header, an entry per UID, and from version 3 a section of login pairs (its
+ * own header, then an entry per pair). */
 #pragma once
 
 #include <stdbool.h>
@@ -21,6 +24,13 @@ typedef struct StateEntry {
         uint64_t privileged; /* 0 in files before version 2 */
 } StateEntry;
 
+/* Successful execs of one UID under one login UID (UINT32_MAX: unset). */
+typedef struct StateLogin {
+        uint32_t login_uid;
+        uint32_t uid;
+        uint64_t execs;
+} StateLogin;
+
 typedef struct StateSnapshot {
         uint64_t since_usec; /* the last full reset */
         uint64_t saved_usec;
@@ -32,6 +42,10 @@ typedef struct StateSnapshot {
         uint64_t map_full_failed;
         size_t n;
         StateEntry *entries;
+        /* From version 3; none in files before it. */
+        uint64_t logins_full; /* execs not counted per login (the map was full) since the reset */
+        size_t n_logins;
+        StateLogin *logins;
 } StateSnapshot;
 
 void state_snapshot_done(StateSnapshot *s);

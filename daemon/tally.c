@@ -15,6 +15,7 @@ struct Tally {
         uint64_t since_usec;
         /* The kernel's map-full counters when the counts were last reset as a whole. */
         struct exec_stats stats_at_reset;
+        struct exec_attribution_stats attribution_at_reset;
         int64_t realtime_offset; /* see tally_realtime_offset() */
         /* Last-exec times the state file kept, sorted by UID. */
         StateEntry *kept;
@@ -42,6 +43,7 @@ int tally_new(Probe *probe, Tally **ret) {
         t->since_usec = meta.since_usec ?: now_usec(CLOCK_REALTIME);
         t->stats_at_reset.map_full_execs = meta.map_full_execs_at_reset;
         t->stats_at_reset.map_full_failed = meta.map_full_failed_at_reset;
+        t->attribution_at_reset.logins_full = meta.logins_full_at_reset;
         *ret = t;
         return 0;
 }
@@ -162,6 +164,22 @@ int tally_read_stats(Tally *t, struct exec_stats *ret) {
         return 0;
 }
 
+int tally_read_logins(Tally *t, LoginCount **ret, size_t *ret_n) {
+        return counts_read_logins(probe_get_counts_maps(t->probe), ret, ret_n);
+}
+
+int tally_read_attribution(Tally *t, struct exec_attribution_stats *ret) {
+        struct exec_attribution_stats a;
+        int r;
+
+        r = counts_read_attribution(probe_get_attribution_fd(t->probe), &a);
+        if (r < 0)
+                return r;
+        a.logins_full -= MIN(a.logins_full, t->attribution_at_reset.logins_full);
+        *ret = a;
+        return 0;
+}
+
 void tally_sum(const TallyEntry *e, size_t n, uint64_t *ret_execs, uint64_t *ret_failed, uint64_t *ret_throttled) {
         uint64_t execs = 0, failed = 0, throttled = 0;
 
@@ -189,21 +207,26 @@ static int write_meta(Tally *t) {
         meta.since_usec = t->since_usec;
         meta.map_full_execs_at_reset = t->stats_at_reset.map_full_execs;
         meta.map_full_failed_at_reset = t->stats_at_reset.map_full_failed;
+        meta.logins_full_at_reset = t->attribution_at_reset.logins_full;
         return probe_write_meta(t->probe, &meta);
 }
 
 static int reset_all(Tally *t, uint64_t since_usec) {
         CountsMaps maps = probe_get_counts_maps(t->probe);
+        struct exec_attribution_stats a;
         struct exec_stats s;
         int r, n;
 
         r = counts_read_stats(probe_get_stats_fd(t->probe), &s);
+        if (r >= 0)
+                r = counts_read_attribution(probe_get_attribution_fd(t->probe), &a);
         if (r < 0)
                 return r;
         n = counts_reset_all(maps);
         if (n < 0)
                 return n;
         t->stats_at_reset = s;
+        t->attribution_at_reset = a;
         t->since_usec = since_usec;
         /* The counts are reset either way; a restart would see the old start time. */
         r = write_meta(t);

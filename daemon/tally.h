@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counts.h"
 #include "execcount.h"
 #include "macro.h"
 #include "probe.h"
@@ -56,6 +57,10 @@ int tally_read_all(Tally *t, TallyEntry **ret, size_t *ret_n);
 int tally_read_one(Tally *t, uint32_t uid, TallyEntry *ret);
 /* The kernel's statistics, with the map-full counters since the last full reset. */
 int tally_read_stats(Tally *t, struct exec_stats *ret);
+/* Every (login UID, UID) pair's successful execs, sorted by login UID, then UID. */
+int tally_read_logins(Tally *t, LoginCount **ret, size_t *ret_n);
+/* What the attribution maps could not count, since the last full reset. */
+int tally_read_attribution(Tally *t, struct exec_attribution_stats *ret);
 /* Sums over entries. */
 void tally_sum(const TallyEntry *e, size_t n, uint64_t *ret_execs, uint64_t *ret_failed, uint64_t *ret_throttled);
 

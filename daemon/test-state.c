@@ -21,6 +21,12 @@ static const StateEntry entries[] = {
           .privileged = UINT64_MAX - 2 },
 };
 
+static const StateLogin logins[] = {
+        { .login_uid = 1000, .uid = 0, .execs = 40 },
+        { .login_uid = 1000, .uid = 1000, .execs = UINT64_MAX },
+        { .login_uid = UINT32_MAX, .uid = 0, .execs = 1 },
+};
+
 static StateSnapshot sample(void) {
         StateSnapshot s = {
                 .since_usec = 1795412912694601,
@@ -30,6 +36,9 @@ static StateSnapshot sample(void) {
                 .counts_map_id = 4711,
                 .n = ELEMENTSOF(entries),
                 .entries = (StateEntry *) entries,
+                .logins_full = 11,
+                .n_logins = ELEMENTSOF(logins),
+                .logins = (StateLogin *) logins,
         };
 
         for (int i = 0; i < 16; i++)
@@ -52,6 +61,13 @@ static void expect_same(const StateSnapshot *a, const StateSnapshot *b) {
                 ASSERT_EQ_U(a->entries[i].last_exec_usec, b->entries[i].last_exec_usec);
                 ASSERT_EQ_U(a->entries[i].privileged, b->entries[i].privileged);
         }
+        ASSERT_EQ_U(a->logins_full, b->logins_full);
+        ASSERT_EQ_U(a->n_logins, b->n_logins);
+        for (size_t i = 0; i < a->n_logins; i++) {
+                ASSERT_EQ_U(a->logins[i].login_uid, b->logins[i].login_uid);
+                ASSERT_EQ_U(a->logins[i].uid, b->logins[i].uid);
+                ASSERT_EQ_U(a->logins[i].execs, b->logins[i].execs);
+        }
 }
 
 static void expect_damaged(const void *data, size_t size, const char *want_reason) {
@@ -62,7 +78,7 @@ static void expect_damaged(const void *data, size_t size, const char *want_reaso
         ASSERT(reason);
         if (want_reason)
                 ASSERT_STREQ(reason, want_reason);
-        ASSERT(!out.entries); /* nothing handed out */
+        ASSERT(!out.entries && !out.logins); /* nothing handed out */
 }
 
 static void test_round_trip(void) {
@@ -72,7 +88,7 @@ static void test_round_trip(void) {
         size_t size;
 
         ASSERT_EQ(state_encode(&s, &buf, &size), 0);
-        ASSERT_EQ_U(size, 72 + 3 * 40); /* the format's size, whatever the compiler */
+        ASSERT_EQ_U(size, 72 + 3 * 40 + 16 + 3 * 16); /* the format's size, whatever the compiler */
         ASSERT_EQ(state_decode(buf, size, &out, &reason), 0);
         expect_same(&s, &out);
         state_snapshot_done(&out);
@@ -85,8 +101,11 @@ static void test_round_trip(void) {
         state_snapshot_done(&out);
         free(buf);
 
-        /* More UIDs than a state file may hold are refused, not truncated. */
+        /* More UIDs or pairs than a state file may hold are refused, not truncated. */
         empty.n = STATE_ENTRIES_MAX + 1;
+        ASSERT_EQ(state_encode(&empty, &buf, &size), -E2BIG);
+        empty.n = 0;
+        empty.n_logins = STATE_ENTRIES_MAX + 1;
         ASSERT_EQ(state_encode(&empty, &buf, &size), -E2BIG);
 }
 
@@ -118,10 +137,19 @@ static void test_damage(void) {
         copy[0] = 'X';
         expect_damaged(copy, size, "not an execcountd state file");
         memcpy(copy, buf, size);
-        copy[8] = 3; /* version */
+        copy[8] = 4; /* version */
+        expect_damaged(copy, size, "of an unknown version");
+        memcpy(copy, buf, size);
+        copy[8] = 0;
         expect_damaged(copy, size, "of an unknown version");
         memcpy(copy, buf, size);
         copy[8] = 1; /* version 1 has shorter entries: this one is of the wrong length */
+        expect_damaged(copy, size, "truncated, or of the wrong length");
+        memcpy(copy, buf, size);
+        copy[8] = 2; /* version 2 has no logins section: this one is of the wrong length */
+        expect_damaged(copy, size, "truncated, or of the wrong length");
+        memcpy(copy, buf, size);
+        memset(copy + 72 + 3 * 40, 0xff, 4); /* n_logins: far more than the file holds */
         expect_damaged(copy, size, "truncated, or of the wrong length");
         memcpy(copy, buf, size);
         copy[size - 1] ^= 1;
@@ -134,11 +162,15 @@ static void test_damage(void) {
         free(buf);
 }
 
-/* A file of version 1, as the daemons before privileged counts wrote it: 32-byte entries,
- * read with no privileged execs. The bytes are written out here, not by state_encode(). */
-static void test_version_1(void) {
-        uint8_t file[72 + 2 * 32] = {};
-        uint32_t version = 1, n = 2, crc = 0, map_id = 77, uid = 1000;
+/* Files of version 1, as the daemons before privileged counts wrote them (32-byte entries,
+ * read with no privileged execs), and of version 2, before the login pairs (40-byte
+ * entries, read with no pairs). The bytes are written out here, not by state_encode(). */
+static void test_version(uint32_t version) {
+        size_t entry_size = version == 1 ? 32 : 40;
+        uint8_t file[72 + 2 * 40] = {};
+        size_t size = 72 + 2 * entry_size;
+        uint32_t n = 2, crc = 0, map_id = 77, uid = 1000;
+        uint64_t privileged = 8;
         uint64_t since = 1795412912694601, saved = 1795412999000000, full = 3, execs = 5, failed = 6, last = 7;
         StateSnapshot out = {};
         const char *reason = NULL;
@@ -153,18 +185,20 @@ static void test_version_1(void) {
         memcpy(file + 56, &full, 8); /* map_full_failed */
         memcpy(file + 68, &map_id, 4);
         for (uint32_t i = 0; i < n; i++) {
-                uint8_t *e = file + 72 + i * 32;
+                uint8_t *e = file + 72 + i * entry_size;
                 uint32_t u = uid + i;
 
                 memcpy(e, &u, 4);
                 memcpy(e + 8, &execs, 8);
                 memcpy(e + 16, &failed, 8);
                 memcpy(e + 24, &last, 8);
+                if (version == 2)
+                        memcpy(e + 32, &privileged, 8);
         }
-        crc = (uint32_t) crc32(0, file, sizeof(file));
+        crc = (uint32_t) crc32(0, file, size);
         memcpy(file + 64, &crc, 4);
 
-        ASSERT_EQ(state_decode(file, sizeof(file), &out, &reason), 0);
+        ASSERT_EQ(state_decode(file, size, &out, &reason), 0);
         ASSERT_EQ_U(out.n, 2);
         ASSERT_EQ_U(out.since_usec, since);
         ASSERT_EQ_U(out.counts_map_id, 77);
@@ -173,11 +207,13 @@ static void test_version_1(void) {
                 ASSERT_EQ_U(out.entries[i].execs, 5);
                 ASSERT_EQ_U(out.entries[i].failed, 6);
                 ASSERT_EQ_U(out.entries[i].last_exec_usec, 7);
-                ASSERT_EQ_U(out.entries[i].privileged, 0);
+                ASSERT_EQ_U(out.entries[i].privileged, version == 1 ? 0 : 8);
         }
+        ASSERT_EQ_U(out.n_logins, 0);
+        ASSERT_EQ_U(out.logins_full, 0);
         state_snapshot_done(&out);
-        /* Shorter than its two entries of version 1: refused. */
-        expect_damaged(file, sizeof(file) - 24, "truncated, or of the wrong length");
+        /* Shorter than its two entries: refused. */
+        expect_damaged(file, size - 24, "truncated, or of the wrong length");
 }
 
 static void test_files(void) {
@@ -314,7 +350,8 @@ static void test_boot_id(void) {
 int main(void) {
         test_round_trip();
         test_damage();
-        test_version_1();
+        test_version(1);
+        test_version(2);
         test_files();
         test_boot_id();
         return 0;

@@ -185,10 +185,74 @@ static void test_reset(void) {
         probe_free(p);
 }
 
+/* The pairs of login UID and UID: read sorted (unset last), reset with their UID, and
+ * the map-full count relative to the last full reset. */
+static void test_logins(void) {
+        Probe *p = new_maps();
+        LoginCount in[] = {
+                { .login_uid = UINT32_MAX, .uid = 0, .execs = 9 },
+                { .login_uid = 1000, .uid = 0, .execs = 40 },
+                { .login_uid = 1000, .uid = 1000, .execs = 3 },
+                { .login_uid = 1001, .uid = 1000, .execs = 2 },
+        };
+        UserCount users[] = { { .uid = 0, .execs = 49 }, { .uid = 1000, .execs = 5 } };
+        struct exec_attribution_stats a;
+        int n_cpus = libbpf_num_possible_cpus();
+        struct exec_attribution_stats *v = calloc(n_cpus, sizeof(*v));
+        uint32_t zero = 0;
+        LoginCount *l;
+        size_t n, dropped;
+        Tally *t;
+
+        ASSERT(n_cpus > 0 && v);
+        ASSERT_EQ(counts_write(probe_get_counts_maps(p), users, ELEMENTSOF(users), &dropped), 0);
+        ASSERT_EQ(counts_write_logins(probe_get_counts_maps(p), in, ELEMENTSOF(in), &dropped), 0);
+        ASSERT_EQ_U(dropped, 0);
+        v[0].logins_full = 1;
+        v[n_cpus - 1].logins_full += 6; /* summed over CPUs */
+        ASSERT_EQ(bpf_map_update_elem(probe_get_attribution_fd(p), &zero, v, BPF_ANY), 0);
+
+        ASSERT_EQ(tally_new(p, &t), 0);
+        ASSERT_EQ(tally_read_logins(t, &l, &n), 0);
+        ASSERT_EQ_U(n, 4);
+        ASSERT(l[0].login_uid == 1000 && l[0].uid == 0 && l[0].execs == 40);
+        ASSERT(l[1].login_uid == 1000 && l[1].uid == 1000 && l[1].execs == 3);
+        ASSERT(l[2].login_uid == 1001 && l[2].uid == 1000 && l[2].execs == 2);
+        ASSERT(l[3].login_uid == UINT32_MAX && l[3].uid == 0 && l[3].execs == 9);
+        free(l);
+        ASSERT_EQ(tally_read_attribution(t, &a), 0);
+        ASSERT_EQ_U(a.logins_full, 7);
+
+        /* A UID's reset takes the pairs it ran as, whatever the login. */
+        ASSERT_EQ(tally_reset(t, true, 1000, 0), 1);
+        ASSERT_EQ(tally_read_logins(t, &l, &n), 0);
+        ASSERT_EQ_U(n, 2);
+        ASSERT(l[0].uid == 0 && l[1].uid == 0);
+        free(l);
+
+        /* A full reset takes them all, and starts the map-full count again. */
+        ASSERT(tally_reset(t, false, 0, 1800000000000000ull) >= 1);
+        ASSERT_EQ(tally_read_logins(t, &l, &n), 0);
+        ASSERT_EQ_U(n, 0);
+        free(l);
+        ASSERT_EQ(tally_read_attribution(t, &a), 0);
+        ASSERT_EQ_U(a.logins_full, 0);
+        /* The baseline is kept with the counts: the next daemon starts from it. */
+        tally_free(t);
+        ASSERT_EQ(tally_new(p, &t), 0);
+        ASSERT_EQ(tally_read_attribution(t, &a), 0);
+        ASSERT_EQ_U(a.logins_full, 0);
+
+        tally_free(t);
+        probe_free(p);
+        free(v);
+}
+
 int main(void) {
         if (geteuid() != 0)
                 TEST_SKIP_OR_FAIL("BPF maps need root");
         test_read();
         test_reset();
+        test_logins();
         return 0;
 }

@@ -43,16 +43,19 @@ static uint32_t new_test_uid(void) {
 
 typedef int (*ChildFn)(void *arg);
 
-/* With login, the child logs in as uid first (its login UID), which starts an audit session. */
-static pid_t spawn_as_login(uint32_t uid, bool login, ChildFn fn, void *arg) {
+/* Unless login_uid is KEEP_LOGIN, the child logs in as login_uid first (its login UID;
+ * UINT32_MAX: none), which starts an audit session, then becomes uid: as after a login
+ * and su. */
+#define KEEP_LOGIN INT64_C(-1)
+static pid_t spawn_with_login(int64_t login_uid, uint32_t uid, ChildFn fn, void *arg) {
         pid_t pid = fork();
 
         ASSERT(pid >= 0);
         if (pid == 0) {
-                if (login) {
+                if (login_uid != KEEP_LOGIN) {
                         FILE *f = fopen("/proc/self/loginuid", "we");
 
-                        if (!f || fprintf(f, "%u", uid) < 0 || fclose(f) != 0)
+                        if (!f || fprintf(f, "%" PRIi64, login_uid) < 0 || fclose(f) != 0)
                                 _exit(98);
                 }
                 if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || setgroups(0, NULL) < 0 ||
@@ -61,6 +64,11 @@ static pid_t spawn_as_login(uint32_t uid, bool login, ChildFn fn, void *arg) {
                 _exit(fn(arg));
         }
         return pid;
+}
+
+/* With login, the child logs in as uid first. */
+static pid_t spawn_as_login(uint32_t uid, bool login, ChildFn fn, void *arg) {
+        return spawn_with_login(login ? (int64_t) uid : KEEP_LOGIN, uid, fn, arg);
 }
 
 static pid_t spawn_as(uint32_t uid, ChildFn fn, void *arg) {
@@ -755,6 +763,46 @@ static void test_rate_limit(Probe *p, Recorder *rec) {
 }
 
 /* A full UID map counts the overflow instead of dropping it. */
+/* ---- Execs per login UID and UID */
+
+static uint64_t login_execs(Probe *p, uint32_t login_uid, uint32_t uid) {
+        _cleanup_(freep) LoginCount *l = NULL;
+        size_t n;
+
+        ASSERT_EQ(counts_read_logins(probe_get_counts_maps(p), &l, &n), 0);
+        for (size_t i = 0; i < n; i++)
+                if (l[i].login_uid == login_uid && l[i].uid == uid)
+                        return l[i].execs;
+        return 0;
+}
+
+static int scenario_mixed(void *arg) {
+        return exec_n("/bin/true", 5) ?: fail_n(3);
+}
+
+static void test_logins(Probe *p) {
+        uint32_t alice = new_test_uid(), bob = new_test_uid(), daemon = new_test_uid();
+        pid_t pid;
+
+        /* alice logs in: her own execs, then as root (sudo) and as bob (su); failures are
+         * not counted per login. */
+        pid = spawn_with_login(alice, alice, scenario_mixed, NULL);
+        ASSERT_EQ(wait_exit(pid), 0);
+        pid = spawn_with_login(alice, 0, scenario_success, NULL);
+        ASSERT_EQ(wait_exit(pid), 0);
+        pid = spawn_with_login(alice, bob, scenario_mixed, NULL);
+        ASSERT_EQ(wait_exit(pid), 0);
+        /* A process without a login (a daemon's): the pair says unset. */
+        pid = spawn_with_login(UINT32_MAX, daemon, scenario_mixed, NULL);
+        ASSERT_EQ(wait_exit(pid), 0);
+
+        ASSERT_EQ_U(login_execs(p, alice, alice), 5);
+        ASSERT_EQ_U(login_execs(p, alice, 0), 20);
+        ASSERT_EQ_U(login_execs(p, alice, bob), 5);
+        ASSERT_EQ_U(login_execs(p, UINT32_MAX, daemon), 5);
+        expect_counts(p, bob, 5, 3);
+}
+
 static void test_map_full(void) {
         ProbeOptions opts = {
                 .mode = PROBE_AUTO,
@@ -763,20 +811,23 @@ static void test_map_full(void) {
         };
         ProbeReport report;
         struct exec_stats before, after;
+        struct exec_attribution_stats a_before, a_after;
         Probe *p;
         uint32_t uids[4];
-        unsigned missing = 0;
+        unsigned missing = 0, pairs_missing = 0;
         UserCount c;
 
         ASSERT_EQ(probe_new(&opts, &report, &p), 0);
         probe_report_done(&report);
         ASSERT_EQ(counts_read_stats(probe_get_stats_fd(p), &before), 0);
+        ASSERT_EQ(counts_read_attribution(probe_get_attribution_fd(p), &a_before), 0);
 
         for (size_t i = 0; i < ELEMENTSOF(uids); i++) {
                 uids[i] = new_test_uid();
-                run_as(uids[i], scenario_success, NULL);
+                ASSERT_EQ(wait_exit(spawn_with_login(uids[i], uids[i], scenario_success, NULL)), 0);
         }
         ASSERT_EQ(counts_read_stats(probe_get_stats_fd(p), &after), 0);
+        ASSERT_EQ(counts_read_attribution(probe_get_attribution_fd(p), &a_after), 0);
 
         for (size_t i = 0; i < ELEMENTSOF(uids); i++) {
                 int r = counts_read_one(probe_get_counts_maps(p), uids[i], &c);
@@ -791,6 +842,15 @@ static void test_map_full(void) {
         /* Four new UIDs, three slots (at least one of them taken by root's execs). */
         ASSERT(missing >= 1);
         ASSERT(after.map_full_execs - before.map_full_execs >= 20 * missing);
+        /* The same for their login pairs, in a map of their own. */
+        for (size_t i = 0; i < ELEMENTSOF(uids); i++) {
+                uint64_t n = login_execs(p, uids[i], uids[i]);
+
+                ASSERT(n == 0 || n == 20);
+                pairs_missing += n == 0;
+        }
+        ASSERT(pairs_missing >= 1);
+        ASSERT(a_after.logins_full - a_before.logins_full >= 20 * pairs_missing);
         fprintf(stderr, "map full: %u of 4 UIDs had no slot; %ju execs counted as overflow\n", missing,
                 (uintmax_t) (after.map_full_execs - before.map_full_execs));
         probe_free(p);
@@ -806,6 +866,7 @@ static void run_scenarios(Probe *p) {
         test_path_walk(p, &rec);
         test_script_and_spawn(p, &rec);
         test_privileged(p, &rec);
+        test_logins(p);
         test_argv(p, &rec);
         test_thread(p, &rec);
         test_storm(p, &rec);

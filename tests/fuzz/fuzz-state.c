@@ -18,14 +18,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(reason || !s.entries);
                 return 0;
         }
-        FUZZ_CHECK(s.n <= STATE_ENTRIES_MAX);
+        FUZZ_CHECK(s.n <= STATE_ENTRIES_MAX && s.n_logins <= STATE_ENTRIES_MAX);
         FUZZ_CHECK(state_encode(&s, &buf, &n) == 0);
-        /* Files of version 1 come back in the current version, 8 bytes longer per entry. */
+        /* Files of version 1 come back in the current version, 8 bytes longer per entry;
+         * those of versions 1 and 2 with an empty logins section of 16 bytes. */
         memcpy(&version, data + 8, sizeof(version));
-        FUZZ_CHECK(n == size + (version == 1 ? s.n * 8 : 0));
+        FUZZ_CHECK(n == size + (version == 1 ? s.n * 8 : 0) + (version < 3 ? 16 : 0));
         FUZZ_CHECK(state_decode(buf, n, &again, &reason) == 0);
         FUZZ_CHECK(again.n == s.n && again.since_usec == s.since_usec && again.saved_usec == s.saved_usec);
         FUZZ_CHECK(s.n == 0 || memcmp(again.entries, s.entries, s.n * sizeof(*s.entries)) == 0);
+        FUZZ_CHECK(again.n_logins == s.n_logins && again.logins_full == s.logins_full);
+        FUZZ_CHECK(s.n_logins == 0 || memcmp(again.logins, s.logins, s.n_logins * sizeof(*s.logins)) == 0);
         state_snapshot_done(&again);
         state_snapshot_done(&s);
         free(buf);
