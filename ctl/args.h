@@ -15,6 +15,12 @@ typedef enum JsonMode {
         JSON_PRETTY,
 } JsonMode;
 
+/* What "stats" counts by (--by=). */
+typedef enum StatsBy {
+        BY_USER,
+        BY_LOGIN,
+} StatsBy;
+
 typedef struct Args {
         const char *socket;
         JsonMode json;
@@ -24,4 +30,6 @@ typedef struct Args {
         bool has_uid;
         uint32_t uid;
         int64_t lines; /* -1: all */
+        StatsBy by;
+        bool has_by;
 } Args;

@@ -31,6 +31,8 @@ static void help(void) {
                "     --socket=PATH      Talk to the daemon at PATH (default: %s)\n"
                "  -u --uid=UID          Only this UID\n"
                "     --user=NAME        Only this user\n"
+               "     --by=user|login    stats: per user (default), or per login UID and user:\n"
+               "                        who ran programs as whom (su, sudo)\n"
                "  -n --lines=N          events: show the N most recent (default 10; \"all\")\n"
                "  -f --follow           events: keep printing new execs\n"
                "     --json[=MODE]      Print JSON: \"short\" (one line) or \"pretty\"; alone,\n"
@@ -43,13 +45,14 @@ static void help(void) {
 
 /* Returns 1 to go on, 0 to exit with success (--help), -EINVAL for a bad command line. */
 static int parse_argv(int argc, char *argv[], Args *a) {
-        enum { ARG_VERSION = 0x100, ARG_SOCKET, ARG_USER, ARG_JSON, ARG_NO_LEGEND, ARG_NO_PAGER };
+        enum { ARG_VERSION = 0x100, ARG_SOCKET, ARG_USER, ARG_BY, ARG_JSON, ARG_NO_LEGEND, ARG_NO_PAGER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "socket", required_argument, NULL, ARG_SOCKET },
                 { "uid", required_argument, NULL, 'u' },
                 { "user", required_argument, NULL, ARG_USER },
+                { "by", required_argument, NULL, ARG_BY },
                 { "lines", required_argument, NULL, 'n' },
                 { "follow", no_argument, NULL, 'f' },
                 { "json", optional_argument, NULL, ARG_JSON },
@@ -84,6 +87,17 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                                 return -EINVAL;
                         }
                         a->has_uid = true;
+                        break;
+                case ARG_BY:
+                        if (streq(optarg, "user"))
+                                a->by = BY_USER;
+                        else if (streq(optarg, "login"))
+                                a->by = BY_LOGIN;
+                        else {
+                                log_error("Invalid --by=%s: expected user or login.", optarg);
+                                return -EINVAL;
+                        }
+                        a->has_by = true;
                         break;
                 case 'n':
                         if (streq(optarg, "all"))
@@ -172,6 +186,10 @@ int main(int argc, char *argv[]) {
         }
         if (a.follow && !streq(verb, "events")) {
                 log_error("--follow only applies to 'events'.");
+                return EXIT_USAGE;
+        }
+        if (a.has_by && !streq(verb, "stats")) {
+                log_error("--by only applies to 'stats'.");
                 return EXIT_USAGE;
         }
 

@@ -171,3 +171,20 @@ char *format_size(char buf[static 32], uint64_t bytes) {
         snprintf(buf, 32, "%.1f%c", v, suffixes[i]);
         return buf;
 }
+
+/* A JSON string: the user database's names are printed as they are, but for what JSON
+ * must escape. */
+void format_json_string(FILE *f, const char *s) {
+        fputc('"', f);
+        for (; *s; s++) {
+                unsigned char c = (unsigned char) *s;
+
+                if (c == '"' || c == '\\')
+                        fprintf(f, "\\%c", c);
+                else if (c < 0x20)
+                        fprintf(f, "\\u%04x", c);
+                else
+                        fputc(c, f);
+        }
+        fputc('"', f);
+}

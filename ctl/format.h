@@ -34,6 +34,10 @@ void table_set_fixed_widths(Table *t, const size_t *widths);
 /* Prints the header line (when legend) and the rows, columns padded to their width. */
 int table_print(const Table *t, FILE *f, bool legend);
 
+/* s as a JSON string: the user database's names are printed as they are, but for what
+ * JSON must escape. */
+void format_json_string(FILE *f, const char *s);
+
 /* Display width of UTF-8 text: one column per code point. */
 size_t utf8_width(const char *s);
 

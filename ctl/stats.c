@@ -122,23 +122,6 @@ static int stats_parse_part(JsonSpan reply, void *userdata) {
         return 0;
 }
 
-/* A JSON string: the user database's names are printed as they are, but for what JSON
- * must escape. */
-static void print_json_string(FILE *f, const char *s) {
-        fputc('"', f);
-        for (; *s; s++) {
-                unsigned char c = (unsigned char) *s;
-
-                if (c == '"' || c == '\\')
-                        fprintf(f, "\\%c", c);
-                else if (c < 0x20)
-                        fprintf(f, "\\u%04x", c);
-                else
-                        fputc(c, f);
-        }
-        fputc('"', f);
-}
-
 /* The reply in table order, each entry with its user name. Printed as it goes: a tree of
  * ten thousand objects would cost more than everything else. */
 static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
@@ -154,7 +137,7 @@ static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
                 printf("%s%s%s{%s%s\"uid\":%s%" PRIi64 ",%s%s\"user\":%s", i ? "," : "", nl, in2, nl, in3, sp,
                        row->uid, nl, in3, sp);
                 if (name)
-                        print_json_string(stdout, name);
+                        format_json_string(stdout, name);
                 else
                         fputs("null", stdout);
                 printf(",%s%s\"execs\":%s%" PRIi64 ",%s%s\"failed\":%s%" PRIi64 ",%s%s\"events_throttled\":%s%" PRIi64
@@ -203,7 +186,7 @@ static void stats_print_footer(const Args *a, const Stats *s) {
                        "user (execcountd.conf(5), [Access]).\n");
 }
 
-int verb_stats(const Args *a) {
+static int stats_by_user(const Args *a) {
         static const char *const headers[] = { "UID", "USER", "EXECS", "FAILED", "PRIVILEGED", "LAST EXEC" };
         static const Align align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_LEFT };
         _cleanup_(json_object_putp) json_object *params = NULL;
@@ -257,6 +240,12 @@ int verb_stats(const Args *a) {
         pager_close();
         free(s.rows);
         return 0;
+}
+
+int verb_stats(const Args *a) {
+        if (a->by == BY_LOGIN)
+                return stats_by_login(a);
+        return stats_by_user(a);
 }
 
 int verb_reload(const Args *a) {

@@ -5,6 +5,8 @@
 #include "args.h"
 
 int verb_stats(const Args *a);
+/* stats --by=login */
+int stats_by_login(const Args *a);
 int verb_reset(const Args *a);
 int verb_reload(const Args *a);
 int verb_status(const Args *a);

@@ -23,6 +23,10 @@ int access_filter_uid(AccessScope scope, uid_t peer_uid, bool *has_uid, uint32_t
         return 0;
 }
 
+bool access_sees_login(AccessScope scope, uid_t peer_uid, uint32_t login_uid, uint32_t uid) {
+        return scope == ACCESS_ALL || uid == (uint32_t) peer_uid || login_uid == (uint32_t) peer_uid;
+}
+
 bool access_may_change(uid_t peer_uid) {
         return peer_uid == 0;
 }

@@ -20,6 +20,11 @@ const char *access_scope_to_string(AccessScope scope);
  * caller asks for another UID. */
 int access_filter_uid(AccessScope scope, uid_t peer_uid, bool *has_uid, uint32_t *uid);
 
+/* Whether the peer sees the execs of uid under login_uid: for ACCESS_OWN, when either is
+ * its own (its execs, or those made in its login sessions after a change of UID, as with
+ * sudo or su). */
+bool access_sees_login(AccessScope scope, uid_t peer_uid, uint32_t login_uid, uint32_t uid);
+
 /* Whether the peer may reset counts or reload the configuration: root only, since these
  * change what everyone sees. */
 bool access_may_change(uid_t peer_uid);

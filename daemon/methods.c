@@ -63,16 +63,21 @@ void methods_revoked(Connection *c, void *userdata) {
         }
 }
 
-/* Reads the optional "uid" parameter. */
-static bool get_uid(Connection *c, const VarlinkCall *call, bool *ret_has, uint32_t *ret_uid) {
+/* Reads an optional UID parameter. */
+static bool get_uid_parameter(Connection *c, const VarlinkCall *call, const char *name, bool *ret_has,
+                              uint32_t *ret_uid) {
         int64_t v;
 
-        if (varlink_parameter_int(call->parameters, "uid", 0, UID_MAX_VALID, &v, ret_has) < 0) {
-                reply_invalid_parameter(c, "uid");
+        if (varlink_parameter_int(call->parameters, name, 0, UID_MAX_VALID, &v, ret_has) < 0) {
+                reply_invalid_parameter(c, name);
                 return false;
         }
         *ret_uid = *ret_has ? (uint32_t) v : 0;
         return true;
+}
+
+static bool get_uid(Connection *c, const VarlinkCall *call, bool *ret_has, uint32_t *ret_uid) {
+        return get_uid_parameter(c, call, "uid", ret_has, ret_uid);
 }
 
 /* Reads the optional "uid" parameter of a query, narrowed to what the caller may see;
@@ -131,6 +136,45 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
         };
         /* The counts are those read now; they are written as the client takes them. */
         r = stats_reply_start(c, TAKE_PTR(users), n, &info);
+        if (r == -ENOBUFS)
+                return reply_limit_exceeded(c);
+        return r < 0 ? reply_oom(c) : 0;
+}
+
+static int method_get_logins(Manager *m, Connection *c, const VarlinkCall *call) {
+        static const VarlinkField fields[] = { { "uid", json_type_int, false }, { "login_uid", json_type_int, false } };
+        _cleanup_(freep) LoginCount *logins = NULL;
+        struct exec_attribution_stats a;
+        AccessScope scope = caller_scope(m, c);
+        uint32_t uid, login_uid;
+        bool has_uid, has_login;
+        size_t n, k = 0;
+        int r;
+
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
+                return 0;
+        if (!get_uid_parameter(c, call, "login_uid", &has_login, &login_uid))
+                return 0;
+        if (connection_oneway(c))
+                return connection_reply(c, NULL);
+
+        r = tally_read_attribution(m->tally, &a);
+        if (r >= 0)
+                r = tally_read_logins(m->tally, &logins, &n);
+        if (r < 0)
+                return reply_kernel_error(c, r, "Reading the counts per login");
+        /* The filters narrow what the caller may see; asking for more is no error, since
+         * pairs of another UID may be the caller's (its login sessions). */
+        for (size_t i = 0; i < n; i++)
+                if ((!has_uid || logins[i].uid == uid) && (!has_login || logins[i].login_uid == login_uid) &&
+                    access_sees_login(scope, connection_peer_uid(c), logins[i].login_uid, logins[i].uid))
+                        logins[k++] = logins[i];
+
+        r = logins_reply_start(c, TAKE_PTR(logins), k,
+                               &(StatsReplyInfo) { .scope = scope,
+                                                   .since_usec = tally_since_usec(m->tally),
+                                                   .logins_full = a.logins_full,
+                                                   .parts = connection_wants_more(c) });
         if (r == -ENOBUFS)
                 return reply_limit_exceeded(c);
         return r < 0 ? reply_oom(c) : 0;
@@ -344,6 +388,7 @@ static const struct {
         MethodFn fn;
 } methods[] = {
         { EXECCOUNT_METHOD_GET_STATS, method_get_stats },
+        { EXECCOUNT_METHOD_GET_LOGINS, method_get_logins },
         { EXECCOUNT_METHOD_GET_STATUS, method_get_status },
         { EXECCOUNT_METHOD_RESET, method_reset },
         { EXECCOUNT_METHOD_RELOAD, method_reload },

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* stats-reply.c: the GetStats reply.
+/* stats-reply.c: the GetStats and GetLogins replies.
  *
  * Written, not built as a JSON tree: a tree of ten thousand objects costs more than the
  * rest of the call. Each turn writes about CONNECTION_CHUNK bytes, so that a reply of
@@ -10,10 +10,20 @@
 
 #include "stats-reply.h"
 
+/* What one kind of reply writes. */
+typedef struct RowsWriter {
+        size_t row_size;
+        size_t row_bytes; /* about what a row takes written */
+        void (*head)(Text *t);
+        void (*row)(Text *t, const void *row);
+        void (*tail)(Text *t, const StatsReplyInfo *info, bool continues);
+} RowsWriter;
+
 typedef struct StatsReply {
         ReplyHeader header;
         Connection *connection;
-        TallyEntry *users;
+        const RowsWriter *writer;
+        uint8_t *rows;
         size_t n, next;
         size_t charged;
         bool started; /* the single reply's head is written */
@@ -24,7 +34,7 @@ static void stats_reply_free(void *p) {
         StatsReply *r = p;
 
         connection_uncharge(r->connection, r->charged);
-        free(r->users);
+        free(r->rows);
         free(r);
 }
 
@@ -67,8 +77,64 @@ void stats_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
         text_add_char(t, '\0');
 }
 
+void logins_write_head(Text *t) {
+        text_add(t, "{\"parameters\":{\"logins\":[");
+}
+
+void logins_write_login(Text *t, const LoginCount *l) {
+        text_add(t, "{\"login_uid\":");
+        if (l->login_uid == UINT32_MAX)
+                text_add(t, "null");
+        else
+                text_add_u64(t, l->login_uid);
+        text_add(t, ",\"uid\":");
+        text_add_u64(t, l->uid);
+        text_add(t, ",\"execs\":");
+        text_add_u64(t, MIN(l->execs, (uint64_t) INT64_MAX));
+        text_add(t, "}");
+}
+
+void logins_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
+        text_add(t, "],\"since_usec\":");
+        text_add_u64(t, info->since_usec);
+        text_add(t, ",\"access\":\"");
+        text_add(t, access_scope_to_string(info->scope));
+        text_add(t, "\"");
+        if (info->scope == ACCESS_ALL) {
+                text_add(t, ",\"logins_map_full_execs\":");
+                text_add_u64(t, MIN(info->logins_full, (uint64_t) INT64_MAX));
+        }
+        text_add(t, continues ? "},\"continues\":true}" : "}}");
+        text_add_char(t, '\0');
+}
+
+static void write_user_row(Text *t, const void *row) {
+        stats_write_user(t, row);
+}
+
+static void write_login_row(Text *t, const void *row) {
+        logins_write_login(t, row);
+}
+
+static const RowsWriter users_writer = {
+        .row_size = sizeof(TallyEntry),
+        .row_bytes = 112,
+        .head = stats_write_head,
+        .row = write_user_row,
+        .tail = stats_write_tail,
+};
+
+static const RowsWriter logins_writer = {
+        .row_size = sizeof(LoginCount),
+        .row_bytes = 64,
+        .head = logins_write_head,
+        .row = write_login_row,
+        .tail = logins_write_tail,
+};
+
 static int stats_reply_produce(Connection *c, void *state) {
         StatsReply *r = state;
+        const RowsWriter *w = r->writer;
         Text t = {};
         size_t end;
         int k;
@@ -76,28 +142,28 @@ static int stats_reply_produce(Connection *c, void *state) {
         if (r->info.parts) {
                 /* One complete reply of up to STATS_PART users. */
                 end = MIN(r->n, r->next + STATS_PART);
-                (void) text_reserve(&t, (end - r->next) * 112 + 256);
-                stats_write_head(&t);
+                (void) text_reserve(&t, (end - r->next) * w->row_bytes + 256);
+                w->head(&t);
                 for (size_t i = r->next; i < end; i++) {
                         if (i > r->next)
                                 text_add_char(&t, ',');
-                        stats_write_user(&t, &r->users[i]);
+                        w->row(&t, r->rows + i * w->row_size);
                 }
-                stats_write_tail(&t, &r->info, end < r->n);
+                w->tail(&t, &r->info, end < r->n);
                 r->next = end;
         } else {
                 /* One reply, a chunk at a time. */
                 if (!r->started)
-                        stats_write_head(&t);
+                        w->head(&t);
                 for (; r->next < r->n && t.len < CONNECTION_CHUNK; r->next++) {
                         if (r->started || r->next > 0)
                                 text_add_char(&t, ',');
                         r->started = true;
-                        stats_write_user(&t, &r->users[r->next]);
+                        w->row(&t, r->rows + r->next * w->row_size);
                 }
                 r->started = true;
                 if (r->next == r->n)
-                        stats_write_tail(&t, &r->info, false);
+                        w->tail(&t, &r->info, false);
         }
         k = connection_write_text(c, &t);
         if (k < 0)
@@ -105,30 +171,40 @@ static int stats_reply_produce(Connection *c, void *state) {
         return r->next < r->n || (!r->info.parts && !r->started) ? PRODUCE_MORE : PRODUCE_DONE;
 }
 
-int stats_reply_start(Connection *c, TallyEntry *users, size_t n, const StatsReplyInfo *info) {
+static int reply_start(Connection *c, const RowsWriter *w, void *rows, size_t n, const StatsReplyInfo *info) {
         StatsReply *r;
+        size_t charge = n * w->row_size + sizeof(*r);
         int k;
 
         r = calloc(1, sizeof(*r));
         if (!r) {
-                free(users);
+                free(rows);
                 return -ENOMEM;
         }
         *r = (StatsReply) {
                 .header.others = info->scope == ACCESS_ALL,
                 .connection = c,
-                .users = users,
+                .writer = w,
+                .rows = rows,
                 .n = n,
                 .info = *info,
         };
         /* The counts read for the client are the client's to pay for. */
-        k = connection_charge(c, n * sizeof(*users) + sizeof(*r));
+        k = connection_charge(c, charge);
         if (k < 0) {
-                free(users);
+                free(rows);
                 free(r);
                 return k;
         }
-        r->charged = n * sizeof(*users) + sizeof(*r);
+        r->charged = charge;
         connection_produce(c, stats_reply_produce, r, stats_reply_free, false);
         return 0;
+}
+
+int stats_reply_start(Connection *c, TallyEntry *users, size_t n, const StatsReplyInfo *info) {
+        return reply_start(c, &users_writer, users, n, info);
+}
+
+int logins_reply_start(Connection *c, LoginCount *logins, size_t n, const StatsReplyInfo *info) {
+        return reply_start(c, &logins_writer, logins, n, info);
 }

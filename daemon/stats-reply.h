@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* stats-reply.h: the GetStats reply, written from the counts read at the call: with
- * "more", in complete replies of STATS_PART users each; else one reply, written a chunk
- * at a time. What it holds is charged to the client's UID.
+/* stats-reply.h: the GetStats and GetLogins replies, written from the counts read at the
+ * call: with "more", in complete replies of STATS_PART rows each; else one reply, written
+ * a chunk at a time. What it holds is charged to the client's UID.
  *
  * The writers are pure functions of the counts (last-exec times already resolved) and
  * the StatsReplyInfo: test-stats-reply checks them without a daemon. */
@@ -22,7 +22,8 @@
 typedef struct StatsReplyInfo {
         AccessScope scope;
         uint64_t since_usec;
-        uint64_t map_full_execs, map_full_failed;
+        uint64_t map_full_execs, map_full_failed; /* GetStats */
+        uint64_t logins_full; /* GetLogins */
         bool parts;
 } StatsReplyInfo;
 
@@ -35,3 +36,9 @@ int stats_reply_start(Connection *c, TallyEntry *users, size_t n, const StatsRep
 void stats_write_head(Text *t);
 void stats_write_user(Text *t, const TallyEntry *u);
 void stats_write_tail(Text *t, const StatsReplyInfo *info, bool continues);
+
+/* The same for GetLogins: takes logins (sorted), also on failure. */
+int logins_reply_start(Connection *c, LoginCount *logins, size_t n, const StatsReplyInfo *info);
+void logins_write_head(Text *t);
+void logins_write_login(Text *t, const LoginCount *l);
+void logins_write_tail(Text *t, const StatsReplyInfo *info, bool continues);

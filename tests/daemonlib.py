@@ -55,6 +55,29 @@ def exec_ok(uid, n=1, path="/bin/true", args=()):
         subprocess.run([path, *args], user=uid, group=uid, extra_groups=[], check=True, stdout=subprocess.DEVNULL)
 
 
+def exec_as_login(login_uid, uid, n=1, path="/bin/true"):
+    """n execs of path as uid (0: stay root) in a process whose login UID is login_uid, as
+    after a login of login_uid followed by su or sudo: each in a child of its own, which
+    sets its login UID (root may, once per process) before it changes UID."""
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with open("/proc/self/loginuid", "w") as f:
+                    f.write(str(login_uid))
+                if uid != 0:
+                    os.setgroups([])
+                    os.setresgid(uid, uid, uid)
+                    os.setresuid(uid, uid, uid)
+                fd = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(fd, 1)
+                os.execv(path, [path])
+            finally:
+                os._exit(127)
+        _, status = os.waitpid(pid, 0)
+        expect(os.waitstatus_to_exitcode(status) == 0, f"exec of {path} as {uid} under login {login_uid}")
+
+
 def suid_root_true(directory):
     """A setuid-root copy of /bin/true in directory (which others must be able to enter):
     a privileged exec for any UID that runs it."""

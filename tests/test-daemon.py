@@ -23,8 +23,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemonlib  # noqa: E402
-from daemonlib import (MISSING, Daemon, exec_missing, exec_ok, expect, fail, new_uid,  # noqa: E402
-                       suid_root_true, wait_for)
+from daemonlib import (MISSING, Daemon, exec_as_login, exec_missing, exec_ok, expect, fail,  # noqa: E402
+                       new_uid, suid_root_true, wait_for)
 
 EXECCOUNTD, EXECCOUNTCTL, INTERFACE_FILE = sys.argv[1:4]
 # ---- Tests
@@ -63,6 +63,80 @@ def test_stats(d):
 
     root = d.ctl_json("stats", "--user", "root")
     expect(all(u["uid"] == 0 for u in root["users"]), f"--user root: {root}")
+
+
+UNSET = 4294967295
+
+
+def test_logins(d, suid):
+    """Execs per (login UID, UID), exactly; who sees which pairs."""
+    alice, bob, carol, dave = new_uid(), new_uid(), new_uid(), new_uid()
+    exec_as_login(alice, alice, 3)
+    exec_as_login(alice, 0, 2)  # as after sudo
+    exec_as_login(alice, bob, 4)  # as after su bob
+    exec_as_login(alice, alice, 1, suid)  # a setuid-root program keeps the real UID
+    exec_as_login(carol, carol, 5)
+    exec_as_login(UNSET, dave, 2)  # a daemon's, say: no login
+    exec_missing(alice, 2)  # failures are not counted per login
+
+    def pairs(reply):
+        return {(p["login_uid"], p["uid"]): p["execs"] for p in reply["logins"]}
+
+    everything = d.ctl_json("stats", "--by=login")
+    got = pairs(everything)
+    expect(got.get((alice, alice)) == 4 and got.get((alice, 0)) == 2 and got.get((alice, bob)) == 4 and
+           got.get((carol, carol)) == 5 and got.get((None, dave)) == 2, f"pairs: {got}")
+    expect(everything["access"] == "all" and everything["logins_map_full_execs"] == 0, f"reply: {everything}")
+    root_rows = [p for p in everything["logins"] if p["uid"] == 0 and p["login_uid"] == alice]
+    expect(root_rows[0]["user"] == "root" and root_rows[0]["login_user"] is None, f"names: {root_rows}")
+
+    by_uid = pairs(d.ctl_json("stats", "--by=login", "--uid", str(bob)))
+    expect(by_uid == {(alice, bob): 4}, f"--by=login --uid: {by_uid}")
+
+    # Each sees their own execs and those made in their logins as someone else. (Running
+    # execcountctl as them is one exec of theirs more, under this test's login UID.)
+    mine = int(open("/proc/self/loginuid").read())
+    mine = None if mine == UNSET else mine
+
+    def as_user(uid, runs):
+        p = subprocess.run([EXECCOUNTCTL, "--socket", d.socket, "stats", "--by=login", "--json=short"], user=uid,
+                           group=uid, extra_groups=[], capture_output=True, text=True, check=True)
+        reply = json.loads(p.stdout)
+        got = pairs(reply)
+        expect(got.pop((mine, uid), None) == runs, f"execcountctl's own exec as {uid}: {reply}")
+        return got, reply
+
+    seen, reply = as_user(alice, 1)
+    expect(seen == {(alice, alice): 4, (alice, 0): 2, (alice, bob): 4}, f"alice sees: {reply}")
+    expect(reply["access"] == "own" and "logins_map_full_execs" not in reply, f"alice's reply: {reply}")
+    expect(as_user(bob, 1)[0] == {(alice, bob): 4}, "bob sees the execs as him")
+    expect(as_user(carol, 1)[0] == {(carol, carol): 5}, "carol sees hers only")
+
+    # The table: most execs first, unset login UIDs named as such.
+    out = d.ctl("stats", "--by=login").stdout
+    lines = out.splitlines()
+    expect(lines[0].split() == ["LOGIN", "UID", "LOGIN", "UID", "USER", "EXECS"], f"header: {lines[0]}")
+    rows = [line.split() for line in lines[1:lines.index("")]]
+    expect([str(alice), "-", "0", "root", "2"] in rows, f"no row for alice as root:\n{out}")
+    execs = [int(r[-1]) for r in rows]
+    expect(execs == sorted(execs, reverse=True), f"not sorted by execs: {execs}")
+    expect(["-", "unset", str(dave), "-", "2"] in rows, f"no row for dave without a login:\n{out}")
+    expect("Failed execs are not counted per login" in out, f"footer: {lines[-1]}")
+
+    # Raw calls: filters, and a bad one.
+    raw = d.call("io.execcount.GetLogins", {"login_uid": carol})
+    expect(raw["logins"] == [{"login_uid": carol, "uid": carol, "execs": 5}], f"GetLogins login_uid: {raw}")
+    v = d.varlink()
+    try:
+        r = v.call("io.execcount.GetLogins", {"login_uid": -1})
+    finally:
+        v.close()
+    expect(r.get("error") == "org.varlink.service.InvalidParameter", f"bad login_uid: {r}")
+
+    # A reset of a UID takes its pairs, whatever the login.
+    d.ctl("reset", "--uid", str(bob))
+    after = pairs(d.ctl_json("stats", "--by=login"))
+    expect((alice, bob) not in after and after.get((alice, alice)) == 4, f"after a reset of bob: {after}")
 
 
 def test_events(d):
@@ -660,6 +734,7 @@ def main():
         d = Daemon(tmp, "[Counts]\nMaxUIDs=4096\n[Events]\nHistory=2048\n")
         failed = daemonlib.run_tests([
             ("stats", lambda: test_stats(d)),
+            ("stats by login", lambda: test_logins(d, suid_root_true(tmp))),
             ("events", lambda: test_events(d)),
             ("events: command lines", lambda: test_argv(d, tmp)),
             ("status", lambda: test_status(d, 4096, 2048)),

@@ -23,7 +23,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemonlib  # noqa: E402
-from daemonlib import Daemon, exec_missing, exec_ok, expect, new_uid, suid_root_true, wait_for  # noqa: E402
+from daemonlib import (Daemon, exec_as_login, exec_missing, exec_ok, expect, new_uid, suid_root_true,  # noqa: E402
+                       wait_for)
 
 EXECLOAD, NOOP = sys.argv[3:5]
 STATE_FILE = "counts.state"
@@ -38,6 +39,11 @@ def counts(d, uid):
 def privileged(d, uid):
     users = d.ctl_json("stats", "--uid", str(uid))["users"]
     return users[0]["privileged"] if users else 0
+
+
+def logins(d, uid):
+    """uid's successful execs per login UID."""
+    return {p["login_uid"]: p["execs"] for p in d.ctl_json("stats", "--by=login", "--uid", str(uid))["logins"]}
 
 
 def status(d):
@@ -122,7 +128,7 @@ def test_stop_start(tmp):
     d = new_daemon(tmp, "stop")
     a = new_uid()
     try:
-        exec_ok(a, 3)
+        exec_as_login(a, a, 3)
         exec_ok(a, 2, SUID_TRUE)
         exec_missing(a, 2)
         since = status(d)["since_usec"]
@@ -133,7 +139,8 @@ def test_stop_start(tmp):
         wait_for(lambda: not any(program_loaded(p) for p in programs), f"the programs {programs} to be unloaded")
         expect("the probes are detached; the counts are kept for the next start" in d.run_log(), d.run_log())
         expect(links(d) == [], f"no probe left pinned after a stop: {d.pinned()}")
-        expect(sorted(d.pinned()) == ["counts", "events", "meta", "privileged", "stats", "tunables"],
+        expect(sorted(d.pinned()) == ["attribution", "counts", "events", "logins", "meta", "privileged", "stats",
+                                      "tunables"],
                f"maps: {d.pinned()}")
         expect(os.path.exists(os.path.join(d.state, STATE_FILE)), "a snapshot written at the stop")
         # Nothing counts while stopped: the kernel runs none of our programs.
@@ -145,8 +152,10 @@ def test_stop_start(tmp):
         expect(s["since_usec"] == since, "since_usec kept over stop and start")
         expect(counts(d, a) == (5, 2), f"counts kept, execs while stopped not counted: {counts(d, a)}")
         expect(privileged(d, a) == 2, f"privileged execs kept: {privileged(d, a)}")
+        expect(logins(d, a).get(a) == 3, f"login pairs kept: {logins(d, a)}")
         exec_ok(a, 1, SUID_TRUE)
-        expect(counts(d, a) == (6, 2) and privileged(d, a) == 3, "counting goes on")
+        exec_as_login(a, a, 1)
+        expect(counts(d, a) == (7, 2) and privileged(d, a) == 3 and logins(d, a).get(a) == 4, "counting goes on")
     finally:
         d.stop()
 
@@ -156,11 +165,13 @@ def test_reboot(tmp):
     d = new_daemon(tmp, "reboot")
     a = new_uid()
     try:
-        exec_ok(a, 1)
+        exec_as_login(a, a, 1)
         exec_ok(a, 3, SUID_TRUE)
         exec_missing(a, 3)
         before = d.ctl_json("stats", "--uid", str(a))
         expect(before["users"][0]["privileged"] == 3, f"privileged: {before}")
+        logins_before = d.ctl_json("stats", "--by=login", "--uid", str(a))
+        expect(logins(d, a).get(a) == 1, f"logins: {logins_before}")
         expect(d.stop() == 0, "clean stop")
         wipe_pins(d)
         d.start()
@@ -169,6 +180,8 @@ def test_reboot(tmp):
         after = d.ctl_json("stats", "--uid", str(a))
         expect(after["users"] == before["users"], f"restored {after['users']}, had {before['users']}")
         expect(after["since_usec"] == before["since_usec"], "since_usec restored")
+        logins_after = d.ctl_json("stats", "--by=login", "--uid", str(a))
+        expect(logins_after == logins_before, f"login pairs restored: {logins_after}, had {logins_before}")
         expect(len(s["boot_id"]) == 32 and s["boot_id"] == open("/proc/sys/kernel/random/boot_id").read()
                .strip().replace("-", ""), f"boot_id: {s['boot_id']}")
         expect("Restored the counts of" in d.run_log(), "restoring is logged")
@@ -183,7 +196,8 @@ def test_reboot(tmp):
         d.kill()  # the reset was written to the state file at once
         wipe_pins(d)
         d.start()
-        expect(counts(d, a) == (0, 0), f"a reset survives a crash and reboot: {counts(d, a)}")
+        expect(counts(d, a) == (0, 0) and logins(d, a) == {},
+               f"a reset survives a crash and reboot: {counts(d, a)}, {logins(d, a)}")
         exec_ok(a, 1, SUID_TRUE)
         expect(counts(d, a) == (1, 0) and privileged(d, a) == 1, "counting goes on from the restored counts")
     finally:
@@ -280,6 +294,7 @@ def test_new_capacity(tmp):
     a, b = new_uid(), new_uid()
     try:
         exec_ok(a, 2, SUID_TRUE)
+        exec_as_login(b, a, 4)
         exec_missing(b, 3)
         programs = pinned_program_ids(d)
         d.kill()
@@ -288,7 +303,8 @@ def test_new_capacity(tmp):
         d.start()
         s = status(d)
         expect(s["counts_origin"] == "migrated" and s["map_capacity"] == 300, f"migrated: {s}")
-        expect(counts(d, a) == (2, 0) and counts(d, b) == (0, 3) and privileged(d, a) == 2, "counts carried over")
+        expect(counts(d, a) == (6, 0) and counts(d, b) == (0, 3) and privileged(d, a) == 2, "counts carried over")
+        expect(logins(d, a).get(b) == 4, f"login pairs carried over: {logins(d, a)}")
         expect("Replaced the probes an earlier daemon left attached (the pinned counts map has 100 entries, the "
                "configuration asks for 300)" in d.run_log(), d.run_log())
         wait_for(lambda: not any(program_loaded(p) for p in programs), f"the old programs {programs} to go")
@@ -297,21 +313,27 @@ def test_new_capacity(tmp):
 
 
 def test_pins_before_privileged(tmp):
-    """Pins of a build before privileged counts (no privileged map): the counts are taken
-    over, the privileged ones start from nothing and count from then on."""
+    """Pins of a build before privileged counts and login pairs (no privileged, logins or
+    attribution map): the counts are taken over, the others start from nothing and count
+    from then on."""
     d = new_daemon(tmp, "before-privileged")
     a = new_uid()
     try:
         exec_ok(a, 2, SUID_TRUE)
+        exec_as_login(a, a, 1)
         expect(d.stop() == 0, "clean stop")
-        os.unlink(os.path.join(d.pins, "privileged"))
+        for name in ("privileged", "logins", "attribution"):
+            os.unlink(os.path.join(d.pins, name))
         d.start()
         s = status(d)
         expect(s["counts_origin"] == "pinned-maps", f"the pinned counts are used: {s['counts_origin']}")
-        expect(counts(d, a) == (2, 0) and privileged(d, a) == 0, f"{counts(d, a)}, {privileged(d, a)} privileged")
+        expect(counts(d, a) == (3, 0) and privileged(d, a) == 0, f"{counts(d, a)}, {privileged(d, a)} privileged")
+        expect(logins(d, a) == {}, f"no login pairs: {logins(d, a)}")
         exec_ok(a, 1, SUID_TRUE)
-        expect(counts(d, a) == (3, 0) and privileged(d, a) == 1, "privileged execs count from the upgrade on")
-        expect("privileged" in d.pinned(), "the new map is pinned")
+        exec_as_login(a, a, 1)
+        expect(counts(d, a) == (5, 0) and privileged(d, a) == 1, "privileged execs count from the upgrade on")
+        expect(logins(d, a).get(a) == 1, f"login pairs count from the upgrade on: {logins(d, a)}")
+        expect({"privileged", "logins", "attribution"} <= set(d.pinned()), "the new maps are pinned")
     finally:
         d.stop()
 
@@ -344,6 +366,35 @@ def test_privileged_of_other_counts(tmp):
         d.stop()
 
 
+def test_logins_of_other_counts(tmp):
+    """Login pairs pinned beside counts they were not made for: not used, and the log says
+    so; the privileged counts, paired, are kept."""
+    d = new_daemon(tmp, "other-counts-logins")
+    a = new_uid()
+    try:
+        exec_ok(a, 2, SUID_TRUE)
+        exec_as_login(a, a, 3)
+        expect(d.stop() == 0, "clean stop")
+        meta = os.path.join(d.pins, "meta")
+        out = subprocess.run(["bpftool", "--json", "map", "lookup", "pinned", meta, "key", "0", "0", "0", "0"],
+                             capture_output=True, text=True, check=True).stdout
+        value = [int(b, 16) for b in json.loads(out)["value"]]
+        value[52:56] = [0xff] * 4  # logins_counts_map_id: no map has it
+        subprocess.run(["bpftool", "map", "update", "pinned", meta, "key", "0", "0", "0", "0", "value",
+                        *[str(b) for b in value]], check=True)
+        d.start()
+        log = d.run_log()
+        expect("The pinned login counts are not used" in log and "privileged counts are not used" not in log, log)
+        expect(counts(d, a) == (5, 0) and privileged(d, a) == 2, f"{counts(d, a)}, {privileged(d, a)} privileged")
+        expect(logins(d, a) == {}, f"login pairs from nothing: {logins(d, a)}")
+        exec_as_login(a, a, 1)
+        d.stop()
+        d.start()
+        expect(logins(d, a) == {a: 1} and "login counts are not used" not in d.run_log(), "paired again after that")
+    finally:
+        d.stop()
+
+
 def test_forget(tmp):
     """--forget refuses while the daemon runs; once stopped, it removes pins and state."""
     d = new_daemon(tmp, "forget")
@@ -359,7 +410,7 @@ def test_forget(tmp):
         expect(counts(d, a) == (2, 0), "nothing forgotten while running")
         expect(d.stop() == 0, "clean stop")
         p = forget()
-        expect(p.returncode == 0 and "Removed 6 pinned objects" in p.stdout, f"--forget: {p}")
+        expect(p.returncode == 0 and "Removed 8 pinned objects" in p.stdout, f"--forget: {p}")
         expect(d.pinned() == [] and not os.path.exists(os.path.join(d.state, STATE_FILE)), "all gone")
         d.start()
         expect(status(d)["counts_origin"] == "fresh" and counts(d, a) == (0, 0), "from zero after --forget")
@@ -594,6 +645,7 @@ def main():
             ("a new MaxUIDs= keeps the counts", lambda: test_new_capacity(tmp)),
             ("pins of a build before privileged counts", lambda: test_pins_before_privileged(tmp)),
             ("privileged counts pinned beside other counts", lambda: test_privileged_of_other_counts(tmp)),
+            ("login pairs pinned beside other counts", lambda: test_logins_of_other_counts(tmp)),
             ("--forget", lambda: test_forget(tmp)),
             ("no BPF file system: counts, unpinned", lambda: test_unpinned(tmp)),
             ("a pin directory others may write to: unpinned", lambda: test_open_pin_dir(tmp)),

@@ -459,6 +459,32 @@ static void check_compat_argv(uint32_t uid) {
         json_object_put(events);
 }
 
+/* uid logged in as itself and made want successful execs: one pair, exactly. */
+static void check_logins(uint32_t uid, int64_t want) {
+        char args[64];
+        json_object *reply, *logins = NULL;
+        int64_t execs = -1, login_uid = -1;
+        size_t n = 0;
+
+        snprintf(args, sizeof(args), "stats --by=login --uid %" PRIu32, uid);
+        reply = ctl_json(args);
+        if (reply && json_object_object_get_ex(reply, "logins", &logins))
+                n = json_object_array_length(logins);
+        if (n == 1) {
+                json_object *l = json_object_array_get_idx(logins, 0);
+
+                json_get_int64(l, "login_uid", 0, UINT32_MAX, &login_uid);
+                json_get_int64(l, "execs", 0, INT64_MAX, &execs);
+        }
+        CHECK(n == 1 && login_uid == uid && execs == want,
+              "logins: UID %" PRIu32 ": %zu pairs, login UID %" PRIi64 " with %" PRIi64 " execs; expected one, "
+              "its own with %" PRIi64,
+              uid, n, login_uid, execs, want);
+        printf("vm-check: logins: UID %" PRIu32 " under login UID %" PRIi64 ": %" PRIi64 " execs\n", uid, login_uid,
+               execs);
+        json_object_put(reply);
+}
+
 int main(int argc, char *argv[]) {
         const char *expected_mode;
         uint32_t base;
@@ -526,6 +552,7 @@ int main(int argc, char *argv[]) {
         CHECK(r == 0, "argv scenario did not run (%d)", r);
         check("argv", base + 8, 2, 2, "/bin/true", MISSING, 0);
         check_argv(base + 8);
+        check_logins(base + 8, 2);
 
         CHECK(run_as(base + 5, scenario_storm, &storm) == 0, "storm did not run");
         check("storm", base + 5, STORM_WORKERS * STORM_OK, STORM_WORKERS * STORM_FAILED, "/bin/true", MISSING, 0);

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* logins.c: "execcountctl stats --by=login": successful execs per login UID and real UID. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "format.h"
+#include "json-scan.h"
+#include "json-util.h"
+#include "log.h"
+#include "pager.h"
+#include "protocol.h"
+#include "time-util.h"
+#include "users.h"
+#include "verbs.h"
+
+#define LOGIN_UNSET INT64_C(-1)
+
+typedef struct LoginRow {
+        int64_t login_uid; /* LOGIN_UNSET: unset */
+        int64_t uid, execs;
+} LoginRow;
+
+typedef struct Logins {
+        LoginRow *rows;
+        size_t n, alloc;
+        int64_t since, map_full;
+        bool has_map_full; /* absent when the caller sees only its own pairs */
+        bool own_only;
+        int64_t total_execs;
+} Logins;
+
+static int compare_rows(const void *a, const void *b) {
+        const LoginRow *x = a, *y = b;
+
+        if (x->execs != y->execs)
+                return x->execs > y->execs ? -1 : 1;
+        /* Unset login UIDs after set ones, as the daemon orders them. */
+        if (x->login_uid != y->login_uid)
+                return (uint64_t) x->login_uid < (uint64_t) y->login_uid ? -1 : 1;
+        return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* One LoginStats: each member there once; login_uid may be null. */
+static int parse_row(JsonSpan obj, LoginRow *row) {
+        static const char *const keys[] = { "login_uid", "uid", "execs" };
+        int64_t *fields[] = { &row->login_uid, &row->uid, &row->execs };
+        unsigned seen = 0;
+        JsonIter iter;
+        JsonSpan key, value;
+        int r;
+
+        if (json_scan_object_begin(obj, &iter) < 0)
+                return -EBADMSG;
+        while ((r = json_scan_object_next(&iter, &key, &value)) > 0)
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                        if (!json_scan_key_is(key, keys[k]))
+                                continue;
+                        if (seen & (1u << k))
+                                return -EBADMSG;
+                        if (k == 0 && value.len == 4 && memcmp(value.p, "null", 4) == 0)
+                                *fields[k] = LOGIN_UNSET;
+                        else if (json_scan_int64(value, 0, k < 2 ? UINT32_MAX - 1 : INT64_MAX, fields[k]) < 0)
+                                return -EBADMSG;
+                        seen |= 1u << k;
+                        break;
+                }
+        return r < 0 || seen != 7 ? -EBADMSG : 0;
+}
+
+static int parse_part(JsonSpan reply, void *userdata) {
+        Logins *l = userdata;
+        JsonSpan list, access, item, v;
+        JsonIter iter;
+        int r;
+
+        if (json_scan_member(reply, "logins", &list) < 0 || json_scan_array_begin(list, &iter) < 0)
+                return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "logins");
+        if (json_scan_member(reply, "since_usec", &v) < 0 || json_scan_int64(v, 0, INT64_MAX, &l->since) < 0)
+                return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "since_usec");
+        l->own_only = json_scan_member(reply, "access", &access) >= 0 && access.len == 5 &&
+                      memcmp(access.p, "\"own\"", 5) == 0;
+        l->has_map_full = json_scan_member(reply, "logins_map_full_execs", &v) >= 0;
+        if (l->has_map_full && json_scan_int64(v, 0, INT64_MAX, &l->map_full) < 0)
+                return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "a well-formed logins_map_full_execs");
+
+        while ((r = json_scan_array_next(&iter, &item)) > 0) {
+                if (l->n == l->alloc) {
+                        size_t want = l->alloc ? l->alloc * 2 : 64;
+                        LoginRow *rows = reallocarray(l->rows, want, sizeof(*rows));
+
+                        if (!rows)
+                                return log_oom(), EXIT_FAILURE;
+                        l->rows = rows;
+                        l->alloc = want;
+                }
+                if (parse_row(item, &l->rows[l->n]) < 0)
+                        return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "well-formed LoginStats");
+                l->total_execs += l->rows[l->n].execs;
+                l->n++;
+        }
+        if (r < 0)
+                return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "a well-formed list of logins");
+        return 0;
+}
+
+static void print_json_name(const char *name) {
+        if (name)
+                format_json_string(stdout, name);
+        else
+                fputs("null", stdout);
+}
+
+static int print_json(const Args *a, const Logins *l, UserCache *cache) {
+        bool pretty = a->json == JSON_PRETTY;
+        const char *nl = pretty ? "\n" : "", *in1 = pretty ? "  " : "", *in2 = pretty ? "    " : "",
+                   *in3 = pretty ? "      " : "", *sp = pretty ? " " : "";
+
+        printf("{%s%s\"logins\":%s[", nl, in1, sp);
+        for (size_t i = 0; i < l->n; i++) {
+                const LoginRow *row = &l->rows[i];
+                bool unset = row->login_uid == LOGIN_UNSET;
+
+                printf("%s%s%s{%s%s\"login_uid\":%s", i ? "," : "", nl, in2, nl, in3, sp);
+                if (unset)
+                        fputs("null", stdout);
+                else
+                        printf("%" PRIi64, row->login_uid);
+                printf(",%s%s\"login_user\":%s", nl, in3, sp);
+                print_json_name(unset ? NULL : user_cache_name(cache, (uint32_t) row->login_uid));
+                printf(",%s%s\"uid\":%s%" PRIi64 ",%s%s\"user\":%s", nl, in3, sp, row->uid, nl, in3, sp);
+                print_json_name(user_cache_name(cache, (uint32_t) row->uid));
+                printf(",%s%s\"execs\":%s%" PRIi64 "%s%s}", nl, in3, sp, row->execs, nl, in2);
+        }
+        printf("%s%s],%s%s\"since_usec\":%s%" PRIi64 ",%s%s\"access\":%s\"%s\"", l->n ? nl : "", l->n ? in1 : "",
+               nl, in1, sp, l->since, nl, in1, sp, l->own_only ? "own" : "all");
+        if (l->has_map_full)
+                printf(",%s%s\"logins_map_full_execs\":%s%" PRIi64, nl, in1, sp, l->map_full);
+        printf("%s}\n", nl);
+        return fflush(stdout) == 0 ? 0 : (log_error_errno(-errno, "Failed to write: %m"), EXIT_FAILURE);
+}
+
+static void print_footer(const Args *a, const Logins *l) {
+        char since[FORMAT_TIMESTAMP_MAX];
+
+        format_timestamp(since, (uint64_t) l->since);
+        if (l->n == 0 && a->has_uid)
+                printf("No execs by UID %" PRIu32 " since %s.\n", a->uid, since);
+        else if (l->n == 0)
+                printf("No execs since %s.\n", since);
+        else
+                printf("\n%zu %s, %" PRIi64 " %s, since %s. Failed execs are not counted per login.\n", l->n,
+                       l->n == 1 ? "login and user pair" : "login and user pairs", l->total_execs,
+                       l->total_execs == 1 ? "exec" : "execs", since);
+        if (l->map_full > 0)
+                printf("The map of pairs is full: %" PRIi64 " execs of further pairs are not counted per login; "
+                       "raise MaxUIDs= in execcountd.conf(5).\n",
+                       l->map_full);
+        if (l->own_only)
+                printf("Only your own execs, and those made in your logins as other users, are shown: root and "
+                       "the members of execcountd's access group see every pair (execcountd.conf(5), [Access]).\n");
+}
+
+int stats_by_login(const Args *a) {
+        static const char *const headers[] = { "LOGIN UID", "LOGIN", "UID", "USER", "EXECS" };
+        static const Align align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT };
+        _cleanup_(json_object_putp) json_object *params = NULL;
+        _cleanup_(user_cache_freep) UserCache *cache = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        Logins l = {};
+        int r;
+
+        params = call_uid_parameters(a);
+        if (!params || user_cache_new(&cache) < 0 || table_new(ELEMENTSOF(headers), headers, align, &t) < 0)
+                return log_oom(), EXIT_FAILURE;
+        r = call_method_parts(a, EXECCOUNT_METHOD_GET_LOGINS, params, parse_part, &l);
+        if (r != 0) {
+                free(l.rows);
+                return r;
+        }
+        if (l.n > 0)
+                qsort(l.rows, l.n, sizeof(*l.rows), compare_rows);
+        (void) user_cache_expect(cache, 2 * l.n);
+
+        if (a->json != JSON_OFF) {
+                r = print_json(a, &l, cache);
+                free(l.rows);
+                return r;
+        }
+
+        for (size_t i = 0; i < l.n; i++) {
+                const LoginRow *row = &l.rows[i];
+                bool unset = row->login_uid == LOGIN_UNSET;
+                const char *login_name = unset ? "unset" : user_cache_name(cache, (uint32_t) row->login_uid);
+                const char *name = user_cache_name(cache, (uint32_t) row->uid);
+                char login_uid[16] = "-", uid[16], execs[24];
+                const char *cells[] = { login_uid, login_name ? login_name : "-", uid, name ? name : "-", execs };
+
+                if (!unset)
+                        snprintf(login_uid, sizeof(login_uid), "%" PRIi64, row->login_uid);
+                snprintf(uid, sizeof(uid), "%" PRIi64, row->uid);
+                snprintf(execs, sizeof(execs), "%" PRIi64, row->execs);
+                if (table_add_row(t, cells) < 0) {
+                        free(l.rows);
+                        return log_oom(), EXIT_FAILURE;
+                }
+        }
+
+        if (a->pager)
+                pager_open();
+        if (l.n > 0 || !a->legend)
+                table_print(t, stdout, a->legend);
+        if (a->legend)
+                print_footer(a, &l);
+        pager_close();
+        free(l.rows);
+        return 0;
+}
