@@ -88,7 +88,9 @@ class Container:
         binds.append(f"--bind={bpffs}:/sys/fs/bpf")
         cmd = ["systemd-nspawn", "--boot", f"--directory={ROOTFS}", "--volatile=overlay", "--register=no",
                "--keep-unit", f"--machine={self.name}", "--console=pipe",
-               "--system-call-filter=bpf perf_event_open", "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_ADMIN",
+               "--system-call-filter=bpf perf_event_open",
+               # CAP_AUDIT_CONTROL: pam_loginuid sets the login UID of a login in there.
+               "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_ADMIN,CAP_AUDIT_CONTROL",
                *binds]
         self.proc = subprocess.Popen(["sh", "-c", f'{enter}; exec "$@"', "sh", *cmd],
                                      stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -270,6 +272,28 @@ def check_privileged(c, uid):
     table = c.run("execcountctl", "stats", "--uid", str(uid), "--no-pager", "--no-legend").stdout
     expect(table.split()[:5] == [str(uid), "-", "6", "0", "4"], f"the PRIVILEGED column: {table}")
     c.run("rm", "-f", suid)
+
+
+def check_logins(c, uid):
+    """A real login (PAM's login stack, through systemd, whose pam_loginuid sets the login
+    UID) makes execs that count under that login UID, exactly; the user sees them."""
+    name = "e2e-login"
+    c.run("useradd", "--no-create-home", f"--uid={uid}", "--shell=/bin/sh", name)
+    try:
+        p = c.run("systemd-run", "--wait", "--pipe", "--quiet", "-p", "PAMName=login", f"--uid={uid}", "/bin/sh",
+                  "-c", "/bin/true; /bin/true; /bin/true; cat /proc/self/loginuid", check=False)
+        expect(p.returncode == 0 and p.stdout.strip() == str(uid), f"a login of {name}: {p}")
+        # sh, three true and cat. (The login's session modules may run programs as root
+        # under the same login UID, and systemd a user manager as the user outside it.)
+        reply = json.loads(c.run("execcountctl", "stats", "--by=login", "--uid", str(uid), "--json=short").stdout)
+        got = {p["login_uid"]: p["execs"] for p in reply["logins"]}
+        expect(got.get(uid) == 5, f"the login's execs as {name}: {reply}")
+        own = c.run("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "execcountctl", "stats",
+                    "--by=login", "--no-pager", "--no-legend").stdout
+        expect([str(uid), name, str(uid), name, "5"] in [line.split() for line in own.splitlines()],
+               f"the user's own view: {own}")
+    finally:
+        c.run("userdel", name, check=False)
 
 
 def storm(c, uid):
@@ -587,7 +611,7 @@ def check_stop(c, uid):
     stopping = wait_for(lambda: c.journal(f"MESSAGE_ID={ID_STOPPING}")[before:], "the stop message")
     expect(len(stopping) == 1 and stopping[0]["SIGNAL"] == "SIGTERM", f"STOPPING message: {stopping}")
     pinned = c.run("ls", PINS).stdout.split()
-    expect(sorted(pinned) == ["counts", "events", "meta", "privileged", "stats", "tunables"],
+    expect(sorted(pinned) == ["attribution", "counts", "events", "logins", "meta", "privileged", "stats", "tunables"],
            f"after a stop, no probe is left in the kernel, the counts are: {pinned}")
     expect(c.run("test", "-s", "/var/lib/execcountd/counts.state", check=False).returncode == 0,
            "the state file is written at the stop")
@@ -657,6 +681,7 @@ def main():
             ("1. systemctl start: active, start message with the probe mode", lambda: check_start(c)),
             ("2. exact counts in execcountctl stats and stats --json", lambda: check_counts(c, UID_BASE + 1)),
             ("   a setuid-root program: privileged execs, exactly", lambda: check_privileged(c, UID_BASE + 30)),
+            ("   a login through PAM: execs per login UID, exactly", lambda: check_logins(c, UID_BASE + 32)),
             ("   systemctl restart during an exec storm: zero counts lost",
              lambda: check_restart_storm(c, UID_BASE + 10)),
             ("   kill -9 during an exec storm: systemd restarts it, zero counts lost",
