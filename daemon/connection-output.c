@@ -23,6 +23,10 @@ int connection_charge(Connection *c, size_t n) {
         return server_charge(c->server, c, n);
 }
 
+void connection_spend(Connection *c, size_t n) {
+        budget_wrote(&c->server->budget, c->user, n);
+}
+
 void connection_uncharge(Connection *c, size_t n) {
         /* A dead connection gave everything back at once. */
         if (c->dead || n == 0)

@@ -162,7 +162,6 @@ int counts_read_logins(CountsMaps m, LoginCount **ret, size_t *ret_n) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 l[i] = (LoginCount) { .login_uid = keys[i].login_uid, .uid = keys[i].uid, .execs = values[i] };
-        counts_sort_logins(l, n);
         *ret = l;
         *ret_n = n;
         return 0;

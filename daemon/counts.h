@@ -37,7 +37,7 @@ typedef struct CountsMaps {
 int counts_read_all(CountsMaps m, UserCount **ret, size_t *ret_n);
 /* One UID's counts; -ENOENT if it has none. */
 int counts_read_one(CountsMaps m, uint32_t uid, UserCount *ret);
-/* Every (login UID, UID) pair of the logins map, sorted by login UID, then UID. */
+/* Every (login UID, UID) pair of the logins map, in the map's order. */
 int counts_read_logins(CountsMaps m, LoginCount **ret, size_t *ret_n);
 /* Removes one UID's entries (its login pairs too); returns 1 if it had counts, 0 if not. */
 int counts_reset_one(CountsMaps m, uint32_t uid);

@@ -141,37 +141,53 @@ static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) 
         return r < 0 ? reply_oom(c) : 0;
 }
 
+/* What reading one login pair costs a caller's output allowance: the kernel hands out
+ * pairs about as fast as the daemon writes 256 bytes of a reply (bench/RESULTS.md). */
+#define LOGINS_READ_COST 256
+
+/* What a GetLogins call asks for, and may see. */
+typedef struct LoginsQuery {
+        AccessScope scope;
+        uint32_t peer_uid;
+        bool has_uid, has_login;
+        uint32_t uid, login_uid;
+} LoginsQuery;
+
+/* The filters narrow what the caller may see; asking for more is no error, since pairs of
+ * another UID may be the caller's (its login sessions). */
+static bool logins_wanted(const LoginCount *l, void *userdata) {
+        const LoginsQuery *q = userdata;
+
+        return (!q->has_uid || l->uid == q->uid) && (!q->has_login || l->login_uid == q->login_uid) &&
+               access_sees_login(q->scope, q->peer_uid, l->login_uid, l->uid);
+}
+
 static int method_get_logins(Manager *m, Connection *c, const VarlinkCall *call) {
         static const VarlinkField fields[] = { { "uid", json_type_int, false }, { "login_uid", json_type_int, false } };
         _cleanup_(freep) LoginCount *logins = NULL;
         struct exec_attribution_stats a;
-        AccessScope scope = caller_scope(m, c);
-        uint32_t uid, login_uid;
-        bool has_uid, has_login;
-        size_t n, k = 0;
+        LoginsQuery q = { .scope = caller_scope(m, c), .peer_uid = connection_peer_uid(c) };
+        size_t n, n_read;
         int r;
 
-        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &has_uid, &uid))
-                return 0;
-        if (!get_uid_parameter(c, call, "login_uid", &has_login, &login_uid))
+        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &q.has_uid, &q.uid) ||
+            !get_uid_parameter(c, call, "login_uid", &q.has_login, &q.login_uid))
                 return 0;
         if (connection_oneway(c))
                 return connection_reply(c, NULL);
 
         r = tally_read_attribution(m->tally, &a);
         if (r >= 0)
-                r = tally_read_logins(m->tally, &logins, &n);
+                r = tally_read_logins(m->tally, logins_wanted, &q, &logins, &n, &n_read);
         if (r < 0)
                 return reply_kernel_error(c, r, "Reading the counts per login");
-        /* The filters narrow what the caller may see; asking for more is no error, since
-         * pairs of another UID may be the caller's (its login sessions). */
-        for (size_t i = 0; i < n; i++)
-                if ((!has_uid || logins[i].uid == uid) && (!has_login || logins[i].login_uid == login_uid) &&
-                    access_sees_login(scope, connection_peer_uid(c), logins[i].login_uid, logins[i].uid))
-                        logins[k++] = logins[i];
+        /* Every pair is read, whoever asks and however few it may see: the caller's UID
+         * pays for them as for output, so that calls in a loop take a bounded share of the
+         * daemon's time (OutputRatePerUID=). */
+        connection_spend(c, n_read * LOGINS_READ_COST);
 
-        r = logins_reply_start(c, TAKE_PTR(logins), k,
-                               &(StatsReplyInfo) { .scope = scope,
+        r = logins_reply_start(c, TAKE_PTR(logins), n,
+                               &(StatsReplyInfo) { .scope = q.scope,
                                                    .since_usec = tally_since_usec(m->tally),
                                                    .logins_full = a.logins_full,
                                                    .parts = connection_wants_more(c) });

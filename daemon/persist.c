@@ -247,7 +247,7 @@ static int snapshot_build(Persist *p, bool reset, bool has_uid, uint32_t uid, ui
 
         r = tally_read_all(p->tally, &u, &n);
         if (r >= 0)
-                r = tally_read_logins(p->tally, &l, &n_logins);
+                r = tally_read_logins(p->tally, NULL, NULL, &l, &n_logins, NULL);
         if (r >= 0)
                 r = tally_read_stats(p->tally, &stats);
         if (r >= 0)

@@ -160,5 +160,8 @@ void connection_close(Connection *c);
 
 uid_t connection_peer_uid(const Connection *c);
 pid_t connection_peer_pid(const Connection *c);
+/* Charges n bytes to the UID's output allowance (OutputRatePerUID=) for work done for a
+ * call besides its reply: reading many entries to hand out a few. */
+void connection_spend(Connection *c, size_t n);
 /* Whether privileged() said so, at connect or at the last server_reclassify(). */
 bool connection_privileged(const Connection *c);

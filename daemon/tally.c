@@ -164,8 +164,24 @@ int tally_read_stats(Tally *t, struct exec_stats *ret) {
         return 0;
 }
 
-int tally_read_logins(Tally *t, LoginCount **ret, size_t *ret_n) {
-        return counts_read_logins(probe_get_counts_maps(t->probe), ret, ret_n);
+int tally_read_logins(Tally *t, TallyLoginFilterFn keep, void *userdata, LoginCount **ret, size_t *ret_n,
+                      size_t *ret_read) {
+        LoginCount *l;
+        size_t n, k = 0;
+        int r;
+
+        r = counts_read_logins(probe_get_counts_maps(t->probe), &l, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (!keep || keep(&l[i], userdata))
+                        l[k++] = l[i];
+        counts_sort_logins(l, k);
+        *ret = l;
+        *ret_n = k;
+        if (ret_read)
+                *ret_read = n;
+        return 0;
 }
 
 int tally_read_attribution(Tally *t, struct exec_attribution_stats *ret) {

@@ -57,8 +57,13 @@ int tally_read_all(Tally *t, TallyEntry **ret, size_t *ret_n);
 int tally_read_one(Tally *t, uint32_t uid, TallyEntry *ret);
 /* The kernel's statistics, with the map-full counters since the last full reset. */
 int tally_read_stats(Tally *t, struct exec_stats *ret);
-/* Every (login UID, UID) pair's successful execs, sorted by login UID, then UID. */
-int tally_read_logins(Tally *t, LoginCount **ret, size_t *ret_n);
+/* The (login UID, UID) pairs' successful execs that keep() wants (NULL: all), sorted by
+ * login UID, then UID; *ret_read (if not NULL) says how many pairs were read for them:
+ * all there are. The pairs are filtered before they are sorted, so that a caller who
+ * sees few of many pays little more than their reading. */
+typedef bool (*TallyLoginFilterFn)(const LoginCount *l, void *userdata);
+int tally_read_logins(Tally *t, TallyLoginFilterFn keep, void *userdata, LoginCount **ret, size_t *ret_n,
+                      size_t *ret_read);
 /* What the attribution maps could not count, since the last full reset. */
 int tally_read_attribution(Tally *t, struct exec_attribution_stats *ret);
 /* Sums over entries. */

@@ -213,7 +213,7 @@ static void test_logins(void) {
         ASSERT_EQ(bpf_map_update_elem(probe_get_attribution_fd(p), &zero, v, BPF_ANY), 0);
 
         ASSERT_EQ(tally_new(p, &t), 0);
-        ASSERT_EQ(tally_read_logins(t, &l, &n), 0);
+        ASSERT_EQ(tally_read_logins(t, NULL, NULL, &l, &n, NULL), 0);
         ASSERT_EQ_U(n, 4);
         ASSERT(l[0].login_uid == 1000 && l[0].uid == 0 && l[0].execs == 40);
         ASSERT(l[1].login_uid == 1000 && l[1].uid == 1000 && l[1].execs == 3);
@@ -225,14 +225,14 @@ static void test_logins(void) {
 
         /* A UID's reset takes the pairs it ran as, whatever the login. */
         ASSERT_EQ(tally_reset(t, true, 1000, 0), 1);
-        ASSERT_EQ(tally_read_logins(t, &l, &n), 0);
+        ASSERT_EQ(tally_read_logins(t, NULL, NULL, &l, &n, NULL), 0);
         ASSERT_EQ_U(n, 2);
         ASSERT(l[0].uid == 0 && l[1].uid == 0);
         free(l);
 
         /* A full reset takes them all, and starts the map-full count again. */
         ASSERT(tally_reset(t, false, 0, 1800000000000000ull) >= 1);
-        ASSERT_EQ(tally_read_logins(t, &l, &n), 0);
+        ASSERT_EQ(tally_read_logins(t, NULL, NULL, &l, &n, NULL), 0);
         ASSERT_EQ_U(n, 0);
         free(l);
         ASSERT_EQ(tally_read_attribution(t, &a), 0);

@@ -78,6 +78,31 @@ def exec_as_login(login_uid, uid, n=1, path="/bin/true"):
         expect(os.waitstatus_to_exitcode(status) == 0, f"exec of {path} as {uid} under login {login_uid}")
 
 
+def fill_logins(pin, n, first_uid):
+    """Writes n pairs (first_uid + i, first_uid + i) of 1 exec each into the pinned logins
+    map pin, in one bpf(BPF_MAP_UPDATE_BATCH) call: a map of many pairs without as many
+    logins."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    sys_bpf = 321  # x86-64
+    path = ctypes.create_string_buffer(pin.encode())
+    attr = ctypes.create_string_buffer(128)
+    ctypes.c_uint64.from_buffer(attr, 0).value = ctypes.addressof(path)
+    fd = libc.syscall(sys_bpf, 7, attr, 128)  # BPF_OBJ_GET
+    expect(fd >= 0, f"BPF_OBJ_GET {pin}: errno {ctypes.get_errno()}")
+    keys = (ctypes.c_uint32 * (2 * n))(*[first_uid + i // 2 for i in range(2 * n)])
+    values = (ctypes.c_uint64 * n)(*([1] * n))
+    attr = ctypes.create_string_buffer(128)
+    ctypes.c_uint64.from_buffer(attr, 16).value = ctypes.addressof(keys)
+    ctypes.c_uint64.from_buffer(attr, 24).value = ctypes.addressof(values)
+    ctypes.c_uint32.from_buffer(attr, 32).value = n
+    ctypes.c_uint32.from_buffer(attr, 36).value = fd
+    r = libc.syscall(sys_bpf, 26, attr, 128)  # BPF_MAP_UPDATE_BATCH
+    os.close(fd)
+    expect(r == 0 and ctypes.c_uint32.from_buffer(attr, 32).value == n,
+           f"BPF_MAP_UPDATE_BATCH: {r}, errno {ctypes.get_errno()}")
+
+
 def suid_root_true(directory):
     """A setuid-root copy of /bin/true in directory (which others must be able to enter):
     a privileged exec for any UID that runs it."""

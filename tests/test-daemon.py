@@ -139,6 +139,56 @@ def test_logins(d, suid):
     expect((alice, bob) not in after and after.get((alice, alice)) == 4, f"after a reset of bob: {after}")
 
 
+def test_logins_cost(tmp):
+    """A user who loops GetLogins over a map of many pairs, of which it sees none, pays
+    for reading them all (OutputRatePerUID=, 32 MiB/s; 256 bytes a pair): a few calls a
+    second, not as many as the daemon could serve, and root is answered meanwhile."""
+    sub = os.path.join(tmp, "logins-cost")
+    os.makedirs(sub)
+    os.chmod(sub, 0o755)
+    d = Daemon(sub, "[Counts]\nMaxUIDs=65536\n")
+    try:
+        pairs, seconds = 60000, 3.0
+        daemonlib.fill_logins(os.path.join(d.pins, "logins"), pairs, 3900000000)
+        expect(len(d.call("io.execcount.GetLogins", {"uid": 3900000000})["logins"]) == 1, "the map is filled")
+        attacker = new_uid()
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            calls = -1
+            try:
+                os.setgroups([])
+                os.setresgid(attacker, attacker, attacker)
+                os.setresuid(attacker, attacker, attacker)
+                v, calls, end = daemonlib.Varlink(d.socket), 0, time.monotonic() + seconds
+                while time.monotonic() < end:
+                    reply = v.call("io.execcount.GetLogins", {})
+                    if "error" in reply or reply["parameters"]["logins"] != []:
+                        calls = -1000000
+                    calls += 1
+            finally:
+                os.write(w, str(calls).encode())
+                os._exit(0)
+        os.close(w)
+        slowest = 0.0
+        while True:
+            t = time.monotonic()
+            d.call("io.execcount.GetStatus")
+            slowest = max(slowest, time.monotonic() - t)
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+            time.sleep(0.05)
+        calls = int(os.read(r, 64) or b"-1")
+        os.close(r)
+        # Each call costs 4 KiB, its reply and 256 bytes a pair read: 15 MB, about two a
+        # second, and one more per call started on credit. Unbounded, it made hundreds.
+        bound = int(seconds * 32 * 1024 * 1024 / (4096 + pairs * 256)) + 2
+        expect(0 < calls <= bound, f"{calls} GetLogins calls in {seconds} s over {pairs} pairs; at most {bound}")
+        expect(slowest < 1.0, f"root waited {slowest:.3f} s for GetStatus")
+    finally:
+        d.stop()
+
+
 def test_events(d):
     a = new_uid()
     exec_ok(a, 2)
@@ -735,6 +785,7 @@ def main():
         failed = daemonlib.run_tests([
             ("stats", lambda: test_stats(d)),
             ("stats by login", lambda: test_logins(d, suid_root_true(tmp))),
+            ("GetLogins over many pairs: the caller pays for reading them", lambda: test_logins_cost(tmp)),
             ("events", lambda: test_events(d)),
             ("events: command lines", lambda: test_argv(d, tmp)),
             ("status", lambda: test_status(d, 4096, 2048)),
