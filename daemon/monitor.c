@@ -31,7 +31,7 @@ struct Monitor {
         uint64_t summary_since_usec; /* CLOCK_REALTIME */
         uint64_t summary_since_monotonic_usec;
         Summary summary;
-        Alarm lost, map_full, misses, throttled;
+        Alarm lost, map_full, logins_full, misses, throttled;
 };
 
 /* Adds the counter's growth; true when it is time to warn about what piled up. */
@@ -101,6 +101,20 @@ static void warn_map_full(Alarm *a, uint32_t capacity) {
         a->pending = 0;
 }
 
+static void warn_logins_full(Alarm *a, uint32_t capacity) {
+        char v[3][24], cap[16];
+
+        format_fields(v, a);
+        snprintf(cap, sizeof(cap), "%" PRIu32, capacity);
+        LogField f[] = { { "LOGINS_MAP_FULL_EXECS", v[0] }, { "LOGINS_MAP_FULL_TOTAL", v[1] },
+                         { "LOGINS_MAP_FULL_SINCE_USEC", v[2] }, { "MAP_CAPACITY", cap } };
+        log_struct(LOG_WARNING, MESSAGE_ID_LOGINS_MAP_FULL, f, ELEMENTSOF(f),
+                   "The map of login pairs is full (%s pairs): %s successful execs of further pairs were counted "
+                   "per UID but not per login. Raise MaxUIDs=.",
+                   cap, v[0]);
+        a->pending = 0;
+}
+
 static void warn_misses(Alarm *a) {
         char v[3][24];
 
@@ -117,13 +131,14 @@ void monitor_tick(Monitor *mon) {
         _cleanup_(freep) TallyEntry *list = NULL;
         uint64_t execs, failed, throttled, misses, now_mono = now_usec(CLOCK_MONOTONIC),
                                                    now_real = now_usec(CLOCK_REALTIME);
+        struct exec_attribution_stats a;
         struct exec_stats s;
         size_t n;
 
         exec_log_flush(mon->exec_log);
 
         if (tally_read_all(mon->tally, &list, &n) < 0 || tally_read_stats(mon->tally, &s) < 0 ||
-            probe_read_misses(mon->probe, &misses) < 0)
+            tally_read_attribution(mon->tally, &a) < 0 || probe_read_misses(mon->probe, &misses) < 0)
                 return; /* the next tick tries again; methods report such errors to clients */
         tally_sum(list, n, &execs, &failed, &throttled);
 
@@ -137,6 +152,8 @@ void monitor_tick(Monitor *mon) {
                 warn_lost(&mon->lost);
         if (alarm_update(&mon->map_full, s.map_full_execs + s.map_full_failed, now_mono, now_real))
                 warn_map_full(&mon->map_full, tally_capacity(mon->tally));
+        if (alarm_update(&mon->logins_full, a.logins_full, now_mono, now_real))
+                warn_logins_full(&mon->logins_full, tally_capacity(mon->tally));
         if (alarm_update(&mon->misses, misses, now_mono, now_real))
                 warn_misses(&mon->misses);
         if (alarm_update(&mon->throttled, throttled, now_mono, now_real))

@@ -149,7 +149,7 @@ def test_logins_cost(tmp):
     d = Daemon(sub, "[Counts]\nMaxUIDs=65536\n")
     try:
         pairs, seconds = 60000, 3.0
-        daemonlib.fill_logins(os.path.join(d.pins, "logins"), pairs, 3900000000)
+        expect(daemonlib.fill_logins(os.path.join(d.pins, "logins"), pairs, 3900000000) == pairs, "filled")
         expect(len(d.call("io.execcount.GetLogins", {"uid": 3900000000})["logins"]) == 1, "the map is filled")
         attacker = new_uid()
         r, w = os.pipe()
@@ -185,6 +185,28 @@ def test_logins_cost(tmp):
         bound = int(seconds * 32 * 1024 * 1024 / (4096 + pairs * 256)) + 2
         expect(0 < calls <= bound, f"{calls} GetLogins calls in {seconds} s over {pairs} pairs; at most {bound}")
         expect(slowest < 1.0, f"root waited {slowest:.3f} s for GetStatus")
+    finally:
+        d.stop()
+
+
+def test_logins_full(tmp):
+    """A full map of login pairs: further pairs' execs are counted as such, the footer and
+    the log say so."""
+    sub = os.path.join(tmp, "logins-full")
+    os.makedirs(sub)
+    os.chmod(sub, 0o755)
+    d = Daemon(sub, "[Counts]\nMaxUIDs=64\n")
+    try:
+        a = new_uid()
+        before = d.ctl_json("stats", "--by=login")["logins_map_full_execs"]
+        daemonlib.fill_logins(os.path.join(d.pins, "logins"), 64, 3900000000)  # as many as fit
+        exec_as_login(a, a, 3)
+        reply = d.ctl_json("stats", "--by=login")
+        expect(not any(p["login_uid"] == a for p in reply["logins"]), f"no room for {a}'s pair: {reply}")
+        expect(reply["logins_map_full_execs"] - before >= 3, f"counted as map full: {before}, then {reply}")
+        out = d.ctl("stats", "--by=login").stdout
+        expect("The map of pairs is full" in out, f"footer: {out}")
+        wait_for(lambda: "The map of login pairs is full (64 pairs)" in d.run_log(), "the warning in the log", 15)
     finally:
         d.stop()
 
@@ -786,6 +808,7 @@ def main():
             ("stats", lambda: test_stats(d)),
             ("stats by login", lambda: test_logins(d, suid_root_true(tmp))),
             ("GetLogins over many pairs: the caller pays for reading them", lambda: test_logins_cost(tmp)),
+            ("a full map of login pairs is counted and reported", lambda: test_logins_full(tmp)),
             ("events", lambda: test_events(d)),
             ("events: command lines", lambda: test_argv(d, tmp)),
             ("status", lambda: test_status(d, 4096, 2048)),
