@@ -31,8 +31,10 @@ static void expected(PinnedMap m, const AdoptWant *want, struct bpf_map_info *re
         };
 
         *ret = table[m];
-        if (m == PIN_COUNTS || m == PIN_PRIVILEGED || m == PIN_LOGINS)
+        if (m == PIN_COUNTS || m == PIN_PRIVILEGED)
                 ret->max_entries = want->max_uids;
+        else if (m == PIN_LOGINS)
+                ret->max_entries = EXECCOUNT_LOGINS_CAPACITY(want->max_uids);
         else if (m == PIN_EVENTS)
                 ret->max_entries = want->ring_buffer_size;
 }
@@ -128,6 +130,7 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
         for (int m = 0; m < _PIN_MAP_MAX && r >= 0; m++) {
                 expected(m, want, &want_info);
                 if (a.fds[m] < 0) {
+                        r = say(&a.discarded, "there is no pinned %s map", pinned_map_name(m));
                         all_fit = false;
                         continue;
                 }
