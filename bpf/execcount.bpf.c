@@ -64,8 +64,9 @@ struct {
         __type(value, __u64);
 } privileged SEC(".maps");
 
-/* Successful execs per (login UID, real UID); the loader gives it the capacity of counts.
- * Only successful ones: a storm of failures pays nothing for it. */
+/* Successful execs per (login UID, real UID), and each UID's number of pairs (see
+ * struct exec_login_key); the loader gives it twice the capacity of counts. Only
+ * successful ones: a storm of failures pays nothing for it. */
 struct {
         __uint(type, BPF_MAP_TYPE_HASH);
         __uint(max_entries, 65536);
@@ -455,31 +456,100 @@ static __always_inline void count_privileged(__u32 uid) {
         }
 }
 
-/* Counts a successful exec under its login UID and real UID (see the logins map); one
- * that finds no room is counted as such. */
-static __always_inline void count_login(__u32 login_uid, __u32 uid) {
-        struct exec_login_key key = { .login_uid = login_uid, .uid = uid };
-        struct exec_attribution_stats *a;
+/* A successful exec that could not be counted per login: no room in the map. */
+static __always_inline void logins_full_inc(void) {
+        __u32 zero = 0;
+        struct exec_attribution_stats *a = bpf_map_lookup_elem(&attribution, &zero);
+
+        if (a)
+                __sync_fetch_and_add(&a->logins_full, 1);
+}
+
+/* Adds one to the pair's execs, making the pair if need be; false if it cannot be made. */
+static __always_inline bool login_add(struct exec_login_key *key) {
         __u64 zero = 0, *p;
-        __u32 k = 0;
 
         /* The second round covers an entry made by another CPU, or deleted by a reset, in
          * between. */
         for (int i = 0; i < 2; i++) {
                 long r;
 
-                p = bpf_map_lookup_elem(&logins, &key);
+                p = bpf_map_lookup_elem(&logins, key);
                 if (p) {
                         __sync_fetch_and_add(p, 1);
+                        return true;
+                }
+                r = bpf_map_update_elem(&logins, key, &zero, BPF_NOEXIST);
+                if (r < 0 && r != -EEXIST)
+                        return false; /* map full: E2BIG */
+        }
+        return false;
+}
+
+/* Takes one of uid's places for a new pair: -1 when the map has no room even for the
+ * count of places, 0 when uid has all its pairs already, 1 when taken. */
+static __always_inline int login_place_take(__u32 uid) {
+        struct exec_login_key key = { .login_uid = uid, .uid = EXEC_LOGIN_PLACES };
+        __u64 zero = 0, *places;
+
+        places = bpf_map_lookup_elem(&logins, &key);
+        if (!places) {
+                bpf_map_update_elem(&logins, &key, &zero, BPF_NOEXIST);
+                places = bpf_map_lookup_elem(&logins, &key);
+        }
+        if (!places)
+                return -1;
+        if (__sync_fetch_and_add(places, 1) < EXECCOUNT_LOGINS_PER_UID)
+                return 1;
+        __sync_fetch_and_add(places, (__u64) -1);
+        return 0;
+}
+
+static __always_inline void login_place_give_back(__u32 uid) {
+        struct exec_login_key key = { .login_uid = uid, .uid = EXEC_LOGIN_PLACES };
+        __u64 *places = bpf_map_lookup_elem(&logins, &key);
+
+        if (places)
+                __sync_fetch_and_add(places, (__u64) -1);
+}
+
+/* Counts a successful exec under its login UID and real UID (see the logins map): a new
+ * pair takes one of the UID's places, or else the exec counts under EXEC_LOGIN_OTHER;
+ * one that finds no room in the map is counted as such. */
+static __always_inline void count_login(__u32 login_uid, __u32 uid) {
+        struct exec_login_key key = { .login_uid = login_uid, .uid = uid };
+        __u64 zero = 0, *p;
+        int taken;
+        long r;
+
+        p = bpf_map_lookup_elem(&logins, &key);
+        if (p) {
+                __sync_fetch_and_add(p, 1);
+                return;
+        }
+        /* The pair is new: it takes a place, unless it is the UID's "other" one. */
+        if (login_uid != EXEC_LOGIN_OTHER) {
+                taken = login_place_take(uid);
+                if (taken < 0) {
+                        logins_full_inc();
                         return;
                 }
+                if (taken == 0)
+                        key.login_uid = EXEC_LOGIN_OTHER;
+        } else
+                taken = 0;
+        if (taken > 0) {
                 r = bpf_map_update_elem(&logins, &key, &zero, BPF_NOEXIST);
-                if (r < 0 && r != -EEXIST)
-                        break; /* map full: E2BIG */
+                /* Made by another CPU first, or no room: the place is not needed. */
+                if (r < 0)
+                        login_place_give_back(uid);
+                if (r < 0 && r != -EEXIST) {
+                        logins_full_inc();
+                        return;
+                }
         }
-        a = bpf_map_lookup_elem(&attribution, &k);
-        if (a)
-                __sync_fetch_and_add(&a->logins_full, 1);
+        if (!login_add(&key))
+                logins_full_inc();
 }
 
 static __always_inline int exec_succeeded(const char *kernel_name) {

@@ -90,11 +90,23 @@ struct exec_meta {
 
 /* Key of the "logins" hash map: successful execs per login UID and real UID, so that
  * "alice ran 40 execs as root" is one lookup. Both as the initial user namespace sees
- * them; login_uid is (__u32) -1 when unset (daemons, anything started outside a login). */
+ * them; login_uid is (__u32) -1 when unset (daemons, anything started outside a login).
+ *
+ * A process without a login UID may give itself one, once, without privilege: one user
+ * could fill the map with pairs of its own. So each real UID has at most
+ * EXECCOUNT_LOGINS_PER_UID pairs; its execs under further login UIDs are counted under
+ * EXEC_LOGIN_OTHER. How many pairs a UID has is kept in the same map, under the key
+ * { .login_uid = UID, .uid = EXEC_LOGIN_PLACES }: no real UID is (__u32) -1. */
 struct exec_login_key {
         __u32 login_uid;
         __u32 uid;
 };
+
+#define EXECCOUNT_LOGINS_PER_UID 1024
+/* The logins map's size for counts of max_uids UIDs: pairs, and a count of places each. */
+#define EXECCOUNT_LOGINS_CAPACITY(max_uids) (2 * (max_uids))
+#define EXEC_LOGIN_OTHER 0xfffffffeu
+#define EXEC_LOGIN_PLACES 0xffffffffu
 
 /* Value of the one-entry per-CPU "attribution" array: what the attribution maps could not
  * count. Room is left for more, so that the map keeps its shape. */

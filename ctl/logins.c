@@ -18,6 +18,8 @@
 #include "verbs.h"
 
 #define LOGIN_UNSET INT64_C(-1)
+/* The daemon's login UID for a UID's execs under login UIDs beyond its first 1024. */
+#define LOGIN_OTHER INT64_C(4294967294)
 
 typedef struct LoginRow {
         int64_t login_uid; /* LOGIN_UNSET: unset */
@@ -130,7 +132,8 @@ static int print_json(const Args *a, const Logins *l, UserCache *cache) {
                 else
                         printf("%" PRIi64, row->login_uid);
                 printf(",%s%s\"login_user\":%s", nl, in3, sp);
-                print_json_name(unset ? NULL : user_cache_name(cache, (uint32_t) row->login_uid));
+                print_json_name(unset || row->login_uid == LOGIN_OTHER ? NULL
+                                                                       : user_cache_name(cache, (uint32_t) row->login_uid));
                 printf(",%s%s\"uid\":%s%" PRIi64 ",%s%s\"user\":%s", nl, in3, sp, row->uid, nl, in3, sp);
                 print_json_name(user_cache_name(cache, (uint32_t) row->uid));
                 printf(",%s%s\"execs\":%s%" PRIi64 "%s%s}", nl, in3, sp, row->execs, nl, in2);
@@ -193,13 +196,15 @@ int stats_by_login(const Args *a) {
 
         for (size_t i = 0; i < l.n; i++) {
                 const LoginRow *row = &l.rows[i];
-                bool unset = row->login_uid == LOGIN_UNSET;
-                const char *login_name = unset ? "unset" : user_cache_name(cache, (uint32_t) row->login_uid);
+                bool unset = row->login_uid == LOGIN_UNSET, other = row->login_uid == LOGIN_OTHER;
+                const char *login_name = unset   ? "unset"
+                                         : other ? "other"
+                                                 : user_cache_name(cache, (uint32_t) row->login_uid);
                 const char *name = user_cache_name(cache, (uint32_t) row->uid);
                 char login_uid[16] = "-", uid[16], execs[24];
                 const char *cells[] = { login_uid, login_name ? login_name : "-", uid, name ? name : "-", execs };
 
-                if (!unset)
+                if (!unset && !other)
                         snprintf(login_uid, sizeof(login_uid), "%" PRIi64, row->login_uid);
                 snprintf(uid, sizeof(uid), "%" PRIi64, row->uid);
                 snprintf(execs, sizeof(execs), "%" PRIi64, row->execs);

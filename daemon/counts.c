@@ -144,26 +144,38 @@ int counts_read_all(CountsMaps m, UserCount **ret, size_t *ret_n) {
         return 0;
 }
 
-int counts_read_logins(CountsMaps m, LoginCount **ret, size_t *ret_n) {
+/* Every key and value of the logins map, the counts of places among them. */
+static int read_logins_map(CountsMaps m, struct exec_login_key **ret_keys, uint64_t **ret_values, size_t *ret_n) {
+        *ret_keys = NULL;
+        *ret_values = NULL;
+        *ret_n = 0;
+        if (m.logins_fd < 0)
+                return 0;
+        return read_batch_keyed(m.logins_fd, EXECCOUNT_LOGINS_CAPACITY(m.capacity), sizeof(**ret_keys),
+                                sizeof(**ret_values), (void **) ret_keys, (void **) ret_values, ret_n);
+}
+
+int counts_read_logins(CountsMaps m, LoginCount **ret, size_t *ret_n, size_t *ret_read) {
         _cleanup_(freep) struct exec_login_key *keys = NULL;
         _cleanup_(freep) uint64_t *values = NULL;
         LoginCount *l;
-        size_t n = 0;
+        size_t n, k = 0;
         int r;
 
-        if (m.logins_fd >= 0) {
-                r = read_batch_keyed(m.logins_fd, m.capacity, sizeof(*keys), sizeof(*values), (void **) &keys,
-                                     (void **) &values, &n);
-                if (r < 0)
-                        return r;
-        }
+        r = read_logins_map(m, &keys, &values, &n);
+        if (r < 0)
+                return r;
         l = calloc(n ? n : 1, sizeof(*l));
         if (!l)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++)
-                l[i] = (LoginCount) { .login_uid = keys[i].login_uid, .uid = keys[i].uid, .execs = values[i] };
+                if (keys[i].uid != EXEC_LOGIN_PLACES)
+                        l[k++] = (LoginCount) { .login_uid = keys[i].login_uid, .uid = keys[i].uid,
+                                                .execs = values[i] };
         *ret = l;
-        *ret_n = n;
+        *ret_n = k;
+        if (ret_read)
+                *ret_read = n;
         return 0;
 }
 
@@ -212,60 +224,56 @@ static int reset_uid(CountsMaps m, uint32_t uid) {
         return r;
 }
 
-/* The keys of the logins map, for a reset; none for maps of a build before it. */
-static int read_login_keys(CountsMaps m, struct exec_login_key **ret, size_t *ret_n) {
+/* Removes the login pairs there are now (of uid only, when has_uid), and the count of
+ * their places; none in maps of a build before them. The pairs are read after the counts
+ * went: a pair made meanwhile is of an exec that may have been counted before the reset,
+ * so it goes too. An exec in between keeps its count and loses its login pair, as with
+ * the privileged entry, never the other way round. (The count of places goes after its
+ * pairs: a pair made in between leaves it one short, which lets the UID have one more.) */
+static int reset_logins(CountsMaps m, bool has_uid, uint32_t uid) {
+        _cleanup_(freep) struct exec_login_key *keys = NULL;
         _cleanup_(freep) uint64_t *values = NULL;
+        size_t n;
+        int r;
 
-        *ret = NULL;
-        *ret_n = 0;
-        if (m.logins_fd < 0)
-                return 0;
-        return read_batch_keyed(m.logins_fd, m.capacity, sizeof(**ret), sizeof(*values), (void **) ret,
-                                (void **) &values, ret_n);
-}
-
-/* Removes the login pairs of keys (of uid only, when has_uid). */
-static int reset_logins(CountsMaps m, const struct exec_login_key *keys, size_t n, bool has_uid, uint32_t uid) {
+        r = read_logins_map(m, &keys, &values, &n);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
-                if (has_uid && keys[i].uid != uid)
+                bool places = keys[i].uid == EXEC_LOGIN_PLACES;
+
+                if (has_uid && (places ? keys[i].login_uid != uid : keys[i].uid != uid))
                         continue;
+                if (places && has_uid)
+                        continue; /* after the pairs */
                 if (bpf_map_delete_elem(m.logins_fd, &keys[i]) < 0 && errno != ENOENT)
                         return negative_errno();
         }
+        if (has_uid &&
+            bpf_map_delete_elem(m.logins_fd, &(struct exec_login_key) { .login_uid = uid, .uid = EXEC_LOGIN_PLACES }) <
+                    0 &&
+            errno != ENOENT)
+                return negative_errno();
         return 0;
 }
 
-/* A UID's login pairs go right after its count and privileged entry, as those do after
- * each other: an exec in between keeps its count and loses its login pair, never the
- * other way round. */
 int counts_reset_one(CountsMaps m, uint32_t uid) {
-        _cleanup_(freep) struct exec_login_key *keys = NULL;
-        size_t n;
         int r, k;
 
-        r = read_login_keys(m, &keys, &n);
-        if (r < 0)
-                return r;
         r = reset_uid(m, uid);
         if (r < 0)
                 return r;
-        k = reset_logins(m, keys, n, true, uid);
+        k = reset_logins(m, true, uid);
         return k < 0 ? k : r;
 }
 
 int counts_reset_all(CountsMaps m) {
-        _cleanup_(freep) struct exec_login_key *login_keys = NULL;
         _cleanup_(freep) uint32_t *keys = NULL, *privileged_keys = NULL;
         _cleanup_(freep) struct exec_count *values = NULL;
         _cleanup_(freep) uint64_t *privileged = NULL;
-        size_t n, n_privileged = 0, n_logins, deleted = 0;
+        size_t n, n_privileged = 0, deleted = 0;
         int r;
 
-        /* The login pairs present now, read first: pairs that appear while the counts go
-         * were counted after the reset, and stay. */
-        r = read_login_keys(m, &login_keys, &n_logins);
-        if (r < 0)
-                return r;
         /* Only the UIDs present now: a UID that appears meanwhile has counted after the
          * reset and keeps its count. Each UID's two entries go one right after the other. */
         r = read_batch(m.counts_fd, m.capacity, sizeof(*values), &keys, (void **) &values, &n);
@@ -295,7 +303,7 @@ int counts_reset_all(CountsMaps m) {
                 if (r < 0)
                         return r;
         }
-        r = reset_logins(m, login_keys, n_logins, false, 0);
+        r = reset_logins(m, false, 0);
         if (r < 0)
                 return r;
         return (int) MIN(deleted, (size_t) INT32_MAX);
@@ -327,17 +335,36 @@ int counts_write(CountsMaps m, const UserCount *u, size_t n, size_t *ret_dropped
         return 0;
 }
 
+/* Adds one to uid's count of places for a pair written. */
+static int place_taken(CountsMaps m, uint32_t uid) {
+        struct exec_login_key key = { .login_uid = uid, .uid = EXEC_LOGIN_PLACES };
+        uint64_t places = 0;
+
+        if (bpf_map_lookup_elem(m.logins_fd, &key, &places) < 0 && errno != ENOENT)
+                return negative_errno();
+        places++;
+        return bpf_map_update_elem(m.logins_fd, &key, &places, BPF_ANY) < 0 ? negative_errno() : 0;
+}
+
 int counts_write_logins(CountsMaps m, const LoginCount *l, size_t n, size_t *ret_dropped) {
         size_t dropped = 0;
+        int r;
 
         for (size_t i = 0; i < n && m.logins_fd >= 0; i++) {
                 struct exec_login_key key = { .login_uid = l[i].login_uid, .uid = l[i].uid };
 
-                if (bpf_map_update_elem(m.logins_fd, &key, &l[i].execs, BPF_ANY) < 0) {
-                        if (errno != E2BIG)
-                                return negative_errno();
+                if (l[i].uid == EXEC_LOGIN_PLACES)
+                        continue; /* never a real UID's: the map's own bookkeeping */
+                /* Each pair takes a place, as the programs do it, but for the "other" one. */
+                r = l[i].login_uid == EXEC_LOGIN_OTHER ? 0 : place_taken(m, l[i].uid);
+                if (r >= 0 && bpf_map_update_elem(m.logins_fd, &key, &l[i].execs, BPF_ANY) < 0)
+                        r = negative_errno();
+                if (r == -E2BIG) {
                         dropped++;
+                        continue;
                 }
+                if (r < 0)
+                        return r;
         }
         *ret_dropped = dropped;
         return 0;
@@ -351,7 +378,7 @@ int counts_copy(CountsMaps from, CountsMaps to, size_t *ret_dropped, size_t *ret
 
         r = counts_read_all(from, &u, &n);
         if (r >= 0)
-                r = counts_read_logins(from, &l, &n_logins);
+                r = counts_read_logins(from, &l, &n_logins, NULL);
         if (r >= 0)
                 r = counts_write(to, u, n, ret_dropped);
         if (r >= 0)

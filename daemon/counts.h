@@ -37,8 +37,9 @@ typedef struct CountsMaps {
 int counts_read_all(CountsMaps m, UserCount **ret, size_t *ret_n);
 /* One UID's counts; -ENOENT if it has none. */
 int counts_read_one(CountsMaps m, uint32_t uid, UserCount *ret);
-/* Every (login UID, UID) pair of the logins map, in the map's order. */
-int counts_read_logins(CountsMaps m, LoginCount **ret, size_t *ret_n);
+/* Every (login UID, UID) pair of the logins map, in the map's order; *ret_read (if not
+ * NULL) says how many entries were read for them (the counts of places too). */
+int counts_read_logins(CountsMaps m, LoginCount **ret, size_t *ret_n, size_t *ret_read);
 /* Removes one UID's entries (its login pairs too); returns 1 if it had counts, 0 if not. */
 int counts_reset_one(CountsMaps m, uint32_t uid);
 /* Removes every entry present when called; returns how many UIDs had counts. */
@@ -47,7 +48,7 @@ int counts_reset_all(CountsMaps m);
 /* Writes entries into empty maps, before any program counts into them; entries with
  * last_exec_ns 0 stay so. Returns how many did not fit (map full). */
 int counts_write(CountsMaps m, const UserCount *u, size_t n, size_t *ret_dropped);
-/* The same for login pairs; returns how many did not fit. */
+/* The same for login pairs, with their UIDs' counts of places; says how many did not fit. */
 int counts_write_logins(CountsMaps m, const LoginCount *l, size_t n, size_t *ret_dropped);
 /* Copies every entry of one set of maps into another (of another capacity). */
 int counts_copy(CountsMaps from, CountsMaps to, size_t *ret_dropped, size_t *ret_dropped_logins);

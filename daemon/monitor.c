@@ -109,7 +109,7 @@ static void warn_logins_full(Alarm *a, uint32_t capacity) {
         LogField f[] = { { "LOGINS_MAP_FULL_EXECS", v[0] }, { "LOGINS_MAP_FULL_TOTAL", v[1] },
                          { "LOGINS_MAP_FULL_SINCE_USEC", v[2] }, { "MAP_CAPACITY", cap } };
         log_struct(LOG_WARNING, MESSAGE_ID_LOGINS_MAP_FULL, f, ELEMENTSOF(f),
-                   "The map of login pairs is full (%s pairs): %s successful execs of further pairs were counted "
+                   "The map of login pairs is full (%s entries): %s successful execs of further pairs were counted "
                    "per UID but not per login. Raise MaxUIDs=.",
                    cap, v[0]);
         a->pending = 0;
@@ -153,7 +153,7 @@ void monitor_tick(Monitor *mon) {
         if (alarm_update(&mon->map_full, s.map_full_execs + s.map_full_failed, now_mono, now_real))
                 warn_map_full(&mon->map_full, tally_capacity(mon->tally));
         if (alarm_update(&mon->logins_full, a.logins_full, now_mono, now_real))
-                warn_logins_full(&mon->logins_full, tally_capacity(mon->tally));
+                warn_logins_full(&mon->logins_full, EXECCOUNT_LOGINS_CAPACITY(tally_capacity(mon->tally)));
         if (alarm_update(&mon->misses, misses, now_mono, now_real))
                 warn_misses(&mon->misses);
         if (alarm_update(&mon->throttled, throttled, now_mono, now_real))

@@ -123,7 +123,7 @@ int probe_size_maps(struct execcount_bpf *skel, const ProbeOptions *opts) {
         if (r >= 0)
                 r = bpf_map__set_max_entries(skel->maps.privileged, opts->max_uids);
         if (r >= 0)
-                r = bpf_map__set_max_entries(skel->maps.logins, opts->max_uids);
+                r = bpf_map__set_max_entries(skel->maps.logins, EXECCOUNT_LOGINS_CAPACITY(opts->max_uids));
         if (r >= 0)
                 r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
         return r;

@@ -166,21 +166,23 @@ int tally_read_stats(Tally *t, struct exec_stats *ret) {
 
 int tally_read_logins(Tally *t, TallyLoginFilterFn keep, void *userdata, LoginCount **ret, size_t *ret_n,
                       size_t *ret_read) {
-        LoginCount *l;
+        LoginCount *l, *shrunk;
         size_t n, k = 0;
         int r;
 
-        r = counts_read_logins(probe_get_counts_maps(t->probe), &l, &n);
+        r = counts_read_logins(probe_get_counts_maps(t->probe), &l, &n, ret_read);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
                 if (!keep || keep(&l[i], userdata))
                         l[k++] = l[i];
+        /* What is kept goes to a reply, charged by its size: no more than that is held. */
+        shrunk = reallocarray(l, k ? k : 1, sizeof(*l));
+        if (shrunk)
+                l = shrunk;
         counts_sort_logins(l, k);
         *ret = l;
         *ret_n = k;
-        if (ret_read)
-                *ret_read = n;
         return 0;
 }
 

@@ -58,7 +58,7 @@ int tally_read_one(Tally *t, uint32_t uid, TallyEntry *ret);
 /* The kernel's statistics, with the map-full counters since the last full reset. */
 int tally_read_stats(Tally *t, struct exec_stats *ret);
 /* The (login UID, UID) pairs' successful execs that keep() wants (NULL: all), sorted by
- * login UID, then UID; *ret_read (if not NULL) says how many pairs were read for them:
+ * login UID, then UID; *ret_read (if not NULL) says how many entries were read for them:
  * all there are. The pairs are filtered before they are sorted, so that a caller who
  * sees few of many pays little more than their reading. */
 typedef bool (*TallyLoginFilterFn)(const LoginCount *l, void *userdata);

@@ -769,7 +769,7 @@ static uint64_t login_execs(Probe *p, uint32_t login_uid, uint32_t uid) {
         _cleanup_(freep) LoginCount *l = NULL;
         size_t n;
 
-        ASSERT_EQ(counts_read_logins(probe_get_counts_maps(p), &l, &n), 0);
+        ASSERT_EQ(counts_read_logins(probe_get_counts_maps(p), &l, &n, NULL), 0);
         for (size_t i = 0; i < n; i++)
                 if (l[i].login_uid == login_uid && l[i].uid == uid)
                         return l[i].execs;
@@ -778,6 +778,77 @@ static uint64_t login_execs(Probe *p, uint32_t login_uid, uint32_t uid) {
 
 static int scenario_mixed(void *arg) {
         return exec_n("/bin/true", 5) ?: fail_n(3);
+}
+
+/* An unprivileged process without a login UID gives each child one of its own choosing,
+ * which the kernel allows once per process: as many pairs as it likes, were they not
+ * bounded per UID. */
+static int scenario_forged_logins(void *arg) {
+        uint32_t first = *(const uint32_t *) arg;
+
+        /* As any process of the user's is once it has exec'd: its /proc files are its own. */
+        if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+                return 3;
+
+        for (uint32_t i = 0; i < EXECCOUNT_LOGINS_PER_UID + 6; i++) {
+                pid_t pid = fork();
+                int status;
+
+                if (pid < 0)
+                        return 1;
+                if (pid == 0) {
+                        FILE *f = fopen("/proc/self/loginuid", "we");
+
+                        if (!f || fprintf(f, "%u", first + i) < 0 || fclose(f) != 0)
+                                _exit(98);
+                        execl("/bin/true", "true", (char *) NULL);
+                        _exit(127);
+                }
+                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        return 2;
+        }
+        return 0;
+}
+
+static void test_logins_bounded(Probe *p) {
+        uint32_t forger = new_test_uid(), first = 1000000;
+        _cleanup_(freep) LoginCount *l = NULL;
+        size_t n, pairs = 0, others = 0;
+        uint64_t execs = 0;
+
+        ASSERT_EQ(wait_exit(spawn_with_login(UINT32_MAX, forger, scenario_forged_logins, &first)), 0);
+        ASSERT_EQ(counts_read_logins(probe_get_counts_maps(p), &l, &n, NULL), 0);
+        for (size_t i = 0; i < n; i++) {
+                if (l[i].uid != forger)
+                        continue;
+                execs += l[i].execs;
+                if (l[i].login_uid == EXEC_LOGIN_OTHER)
+                        others += l[i].execs;
+                else {
+                        ASSERT(l[i].login_uid >= first && l[i].login_uid < first + EXECCOUNT_LOGINS_PER_UID + 6);
+                        ASSERT_EQ_U(l[i].execs, 1);
+                        pairs++;
+                }
+        }
+        /* Its first 1024 login UIDs have a pair each, the rest count together; none lost. */
+        ASSERT_EQ_U(pairs, EXECCOUNT_LOGINS_PER_UID);
+        ASSERT_EQ_U(others, 6);
+        ASSERT_EQ_U(execs, EXECCOUNT_LOGINS_PER_UID + 6);
+        expect_counts(p, forger, EXECCOUNT_LOGINS_PER_UID + 6, 0);
+        /* A reset of the UID gives it its places back. */
+        ASSERT_EQ(counts_reset_one(probe_get_counts_maps(p), forger), 1);
+        ASSERT_EQ(wait_exit(spawn_with_login(UINT32_MAX, forger, scenario_forged_logins, &first)), 0);
+        free(l);
+        l = NULL;
+        ASSERT_EQ(counts_read_logins(probe_get_counts_maps(p), &l, &n, NULL), 0);
+        pairs = others = 0;
+        for (size_t i = 0; i < n; i++)
+                if (l[i].uid == forger && l[i].login_uid != EXEC_LOGIN_OTHER)
+                        pairs++;
+                else if (l[i].uid == forger)
+                        others += l[i].execs;
+        ASSERT_EQ_U(pairs, EXECCOUNT_LOGINS_PER_UID);
+        ASSERT_EQ_U(others, 6);
 }
 
 static void test_logins(Probe *p) {
@@ -867,6 +938,7 @@ static void run_scenarios(Probe *p) {
         test_script_and_spawn(p, &rec);
         test_privileged(p, &rec);
         test_logins(p);
+        test_logins_bounded(p);
         test_argv(p, &rec);
         test_thread(p, &rec);
         test_storm(p, &rec);

@@ -199,14 +199,14 @@ def test_logins_full(tmp):
     try:
         a = new_uid()
         before = d.ctl_json("stats", "--by=login")["logins_map_full_execs"]
-        daemonlib.fill_logins(os.path.join(d.pins, "logins"), 64, 3900000000)  # as many as fit
+        daemonlib.fill_logins(os.path.join(d.pins, "logins"), 128, 3900000000)  # as many as fit
         exec_as_login(a, a, 3)
         reply = d.ctl_json("stats", "--by=login")
         expect(not any(p["login_uid"] == a for p in reply["logins"]), f"no room for {a}'s pair: {reply}")
         expect(reply["logins_map_full_execs"] - before >= 3, f"counted as map full: {before}, then {reply}")
         out = d.ctl("stats", "--by=login").stdout
         expect("The map of pairs is full" in out, f"footer: {out}")
-        wait_for(lambda: "The map of login pairs is full (64 pairs)" in d.run_log(), "the warning in the log", 15)
+        wait_for(lambda: "The map of login pairs is full (128 entries)" in d.run_log(), "the warning in the log", 15)
     finally:
         d.stop()
 
