@@ -42,6 +42,10 @@ static void log_permission_denied(const char *method) {
 int call_failed(const char *method, int r, const VarlinkReply *reply) {
         if (r == 0 && streq_ptr(reply->error, VARLINK_ERROR_PERMISSION_DENIED))
                 log_permission_denied(method);
+        else if (r == 0 && streq_ptr(reply->error, VARLINK_ERROR_METHOD_NOT_FOUND))
+                log_error("execcountd does not know %s: it is of an earlier version than execcountctl "
+                          "(execcountd --version); restart it after an upgrade.",
+                          method);
         else if (r == -ECONNRESET)
                 log_error("execcountd closed the connection while answering %s; see its log "
                           "(journalctl -u execcountd).",

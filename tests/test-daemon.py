@@ -645,7 +645,8 @@ OLD_STATS_REPLY = (b'{"parameters":{"users":[{"uid":1000,"execs":1,"failed":0,"e
 
 def test_older_daemon(tmp):
     """execcountctl and a daemon of a version before privileged counts: the column shows
-    "-" and the JSON null, nothing fails. The daemon's side is its recorded reply."""
+    "-" and the JSON null, nothing fails. The daemon's side is its recorded reply. Asked for
+    the login pairs, which it does not know, execcountctl says why it fails."""
     path = os.path.join(tmp, "old-daemon.sock")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
@@ -654,7 +655,8 @@ def test_older_daemon(tmp):
 
     def serve():
         # The recorded reply twice; then with privileged null, which the interface allows.
-        for reply in (OLD_STATS_REPLY, OLD_STATS_REPLY, OLD_STATS_REPLY.replace(b"}],", b',"privileged":null}],')):
+        for reply in (OLD_STATS_REPLY, OLD_STATS_REPLY, OLD_STATS_REPLY.replace(b"}],", b',"privileged":null}],'),
+                      b'{"error":"org.varlink.service.MethodNotFound","parameters":{"method":"io.execcount.GetLogins"}}\0'):
             c, _ = server.accept()
             data = b""
             while not data.endswith(b"\0"):
@@ -679,8 +681,13 @@ def test_older_daemon(tmp):
                              text=True, timeout=10)
         expect(out.returncode == 0 and json.loads(out.stdout)["users"][0]["privileged"] is None,
                f"privileged: null from the daemon: {out}")
+        out = subprocess.run([EXECCOUNTCTL, "--socket", path, "stats", "--by=login"], capture_output=True,
+                             text=True, timeout=10)
+        expect(out.returncode == 1 and "of an earlier version than execcountctl" in out.stderr,
+               f"stats --by=login against a daemon without GetLogins: {out}")
         t.join(10)
-        expect([c["method"] for c in calls] == ["io.execcount.GetStats"] * 3, f"calls: {calls}")
+        expect([c["method"] for c in calls] == ["io.execcount.GetStats"] * 3 + ["io.execcount.GetLogins"],
+               f"calls: {calls}")
     finally:
         server.close()
 
