@@ -240,12 +240,10 @@ static int reset_logins(CountsMaps m, bool has_uid, uint32_t uid) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                bool places = keys[i].uid == EXEC_LOGIN_PLACES;
-
-                if (has_uid && (places ? keys[i].login_uid != uid : keys[i].uid != uid))
+                /* One UID's pairs; its count of places (whose key has no real UID) goes
+                 * after them, below. */
+                if (has_uid && keys[i].uid != uid)
                         continue;
-                if (places && has_uid)
-                        continue; /* after the pairs */
                 if (bpf_map_delete_elem(m.logins_fd, &keys[i]) < 0 && errno != ENOENT)
                         return negative_errno();
         }
