@@ -11,8 +11,8 @@
 #include "json-scan.h"
 #include "json-util.h"
 #include "log.h"
-#include "pager.h"
 #include "protocol.h"
+#include "rows.h"
 #include "time-util.h"
 #include "users.h"
 #include "verbs.h"
@@ -46,31 +46,14 @@ static int compare_rows(const void *a, const void *b) {
         return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-/* One LoginStats: each member there once; login_uid may be null. */
+/* One LoginStats: each member there once; login_uid may be null (unset: LOGIN_UNSET). */
 static int parse_row(JsonSpan obj, LoginRow *row) {
         static const char *const keys[] = { "login_uid", "uid", "execs" };
-        int64_t *fields[] = { &row->login_uid, &row->uid, &row->execs };
-        unsigned seen = 0;
-        JsonIter iter;
-        JsonSpan key, value;
-        int r;
+        static const int64_t max[] = { UINT32_MAX - 1, UINT32_MAX - 1, INT64_MAX };
+        int64_t *const fields[] = { &row->login_uid, &row->uid, &row->execs };
 
-        if (json_scan_object_begin(obj, &iter) < 0)
-                return -EBADMSG;
-        while ((r = json_scan_object_next(&iter, &key, &value)) > 0)
-                for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-                        if (!json_scan_key_is(key, keys[k]))
-                                continue;
-                        if (seen & (1u << k))
-                                return -EBADMSG;
-                        if (k == 0 && value.len == 4 && memcmp(value.p, "null", 4) == 0)
-                                *fields[k] = LOGIN_UNSET;
-                        else if (json_scan_int64(value, 0, k < 2 ? UINT32_MAX - 1 : INT64_MAX, fields[k]) < 0)
-                                return -EBADMSG;
-                        seen |= 1u << k;
-                        break;
-                }
-        return r < 0 || seen != 7 ? -EBADMSG : 0;
+        _Static_assert(LOGIN_UNSET == -1, "null reads as -1");
+        return rows_scan_ints(obj, keys, fields, max, ELEMENTSOF(keys), 7, 1);
 }
 
 static int parse_part(JsonSpan reply, void *userdata) {
@@ -90,15 +73,8 @@ static int parse_part(JsonSpan reply, void *userdata) {
                 return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "a well-formed logins_map_full_execs");
 
         while ((r = json_scan_array_next(&iter, &item)) > 0) {
-                if (l->n == l->alloc) {
-                        size_t want = l->alloc ? l->alloc * 2 : 64;
-                        LoginRow *rows = reallocarray(l->rows, want, sizeof(*rows));
-
-                        if (!rows)
-                                return log_oom(), EXIT_FAILURE;
-                        l->rows = rows;
-                        l->alloc = want;
-                }
+                if (rows_grow((void **) &l->rows, &l->alloc, l->n, sizeof(*l->rows)) < 0)
+                        return log_oom(), EXIT_FAILURE;
                 if (parse_row(item, &l->rows[l->n]) < 0)
                         return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "well-formed LoginStats");
                 l->total_execs += l->rows[l->n].execs;
@@ -109,17 +85,9 @@ static int parse_part(JsonSpan reply, void *userdata) {
         return 0;
 }
 
-static void print_json_name(const char *name) {
-        if (name)
-                format_json_string(stdout, name);
-        else
-                fputs("null", stdout);
-}
-
 static int print_json(const Args *a, const Logins *l, UserCache *cache) {
-        bool pretty = a->json == JSON_PRETTY;
-        const char *nl = pretty ? "\n" : "", *in1 = pretty ? "  " : "", *in2 = pretty ? "    " : "",
-                   *in3 = pretty ? "      " : "", *sp = pretty ? " " : "";
+        JsonLayout j = rows_json_layout(a->json);
+        const char *nl = j.nl, *in1 = j.in1, *in2 = j.in2, *in3 = j.in3, *sp = j.sp;
 
         printf("{%s%s\"logins\":%s[", nl, in1, sp);
         for (size_t i = 0; i < l->n; i++) {
@@ -132,21 +100,20 @@ static int print_json(const Args *a, const Logins *l, UserCache *cache) {
                 else
                         printf("%" PRIi64, row->login_uid);
                 printf(",%s%s\"login_user\":%s", nl, in3, sp);
-                print_json_name(unset || row->login_uid == LOGIN_OTHER ? NULL
+                rows_json_name(unset || row->login_uid == LOGIN_OTHER ? NULL
                                                                        : user_cache_name(cache, (uint32_t) row->login_uid));
                 printf(",%s%s\"uid\":%s%" PRIi64 ",%s%s\"user\":%s", nl, in3, sp, row->uid, nl, in3, sp);
-                print_json_name(user_cache_name(cache, (uint32_t) row->uid));
+                rows_json_name(user_cache_name(cache, (uint32_t) row->uid));
                 printf(",%s%s\"execs\":%s%" PRIi64 "%s%s}", nl, in3, sp, row->execs, nl, in2);
         }
-        printf("%s%s],%s%s\"since_usec\":%s%" PRIi64 ",%s%s\"access\":%s\"%s\"", l->n ? nl : "", l->n ? in1 : "",
-               nl, in1, sp, l->since, nl, in1, sp, l->own_only ? "own" : "all");
+        rows_json_tail(&j, l->n, l->since, l->own_only);
         if (l->has_map_full)
                 printf(",%s%s\"logins_map_full_execs\":%s%" PRIi64, nl, in1, sp, l->map_full);
-        printf("%s}\n", nl);
-        return fflush(stdout) == 0 ? 0 : (log_error_errno(-errno, "Failed to write: %m"), EXIT_FAILURE);
+        return rows_json_end(&j);
 }
 
-static void print_footer(const Args *a, const Logins *l) {
+static void print_footer(const Args *a, const void *userdata) {
+        const Logins *l = userdata;
         char since[FORMAT_TIMESTAMP_MAX];
 
         format_timestamp(since, (uint64_t) l->since);
@@ -214,13 +181,7 @@ int stats_by_login(const Args *a) {
                 }
         }
 
-        if (a->pager)
-                pager_open();
-        if (l.n > 0 || !a->legend)
-                table_print(t, stdout, a->legend);
-        if (a->legend)
-                print_footer(a, &l);
-        pager_close();
+        rows_show(a, t, l.n, print_footer, &l);
         free(l.rows);
         return 0;
 }

@@ -11,8 +11,8 @@
 #include "json-scan.h"
 #include "json-util.h"
 #include "log.h"
-#include "pager.h"
 #include "protocol.h"
+#include "rows.h"
 #include "time-util.h"
 #include "users.h"
 #include "verbs.h"
@@ -47,35 +47,16 @@ static bool scan_int(JsonSpan obj, const char *key, int64_t max, int64_t *ret) {
         return json_scan_member(obj, key, &v) >= 0 && json_scan_int64(v, 0, max, ret) >= 0;
 }
 
-/* One UserStats, in one pass over its members: each must be there, once, but for the
- * optional ones at the end of keys, which may also be null (as the interface allows). */
+/* One UserStats: each member there once, but for privileged, which a daemon before it
+ * leaves out and the interface allows to be null. */
 static int stats_parse_row(JsonSpan user, StatsRow *row) {
         static const char *const keys[] = { "uid", "execs", "failed", "last_exec_usec", "events_throttled",
                                             "privileged" };
-        int64_t *fields[] = { &row->uid, &row->execs, &row->failed, &row->last, &row->throttled, &row->privileged };
-        const unsigned required = (1u << 5) - 1;
-        unsigned seen = 0;
-        JsonIter iter;
-        JsonSpan key, value;
-        int r;
+        static const int64_t max[] = { UINT32_MAX, INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX };
+        int64_t *const fields[] = { &row->uid,  &row->execs,     &row->failed,
+                                    &row->last, &row->throttled, &row->privileged };
 
-        row->privileged = -1;
-        if (json_scan_object_begin(user, &iter) < 0)
-                return -EBADMSG;
-        while ((r = json_scan_object_next(&iter, &key, &value)) > 0)
-                for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-                        if (!json_scan_key_is(key, keys[k]))
-                                continue;
-                        if (seen & (1u << k))
-                                return -EBADMSG;
-                        if (!(required & (1u << k)) && value.len == 4 && memcmp(value.p, "null", 4) == 0)
-                                *fields[k] = -1;
-                        else if (json_scan_int64(value, 0, k == 0 ? UINT32_MAX : INT64_MAX, fields[k]) < 0)
-                                return -EBADMSG;
-                        seen |= 1u << k;
-                        break;
-                }
-        return r < 0 || (seen & required) != required ? -EBADMSG : 0;
+        return rows_scan_ints(user, keys, fields, max, ELEMENTSOF(keys), (1u << 5) - 1, 1u << 5);
 }
 
 /* Reads one GetStats reply's parameters into s: with "more", the users come in parts,
@@ -100,15 +81,8 @@ static int stats_parse_part(JsonSpan reply, void *userdata) {
         while ((r = json_scan_array_next(&iter, &user)) > 0) {
                 StatsRow *row;
 
-                if (s->n == s->alloc) {
-                        size_t want = s->alloc ? s->alloc * 2 : 64;
-                        StatsRow *rows = reallocarray(s->rows, want, sizeof(*rows));
-
-                        if (!rows)
-                                return log_oom(), EXIT_FAILURE;
-                        s->rows = rows;
-                        s->alloc = want;
-                }
+                if (rows_grow((void **) &s->rows, &s->alloc, s->n, sizeof(*s->rows)) < 0)
+                        return log_oom(), EXIT_FAILURE;
                 row = &s->rows[s->n];
                 if (stats_parse_row(user, row) < 0)
                         return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "well-formed UserStats");
@@ -125,9 +99,8 @@ static int stats_parse_part(JsonSpan reply, void *userdata) {
 /* The reply in table order, each entry with its user name. Printed as it goes: a tree of
  * ten thousand objects would cost more than everything else. */
 static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
-        bool pretty = a->json == JSON_PRETTY;
-        const char *nl = pretty ? "\n" : "", *in1 = pretty ? "  " : "", *in2 = pretty ? "    " : "",
-                   *in3 = pretty ? "      " : "", *sp = pretty ? " " : "";
+        JsonLayout j = rows_json_layout(a->json);
+        const char *nl = j.nl, *in1 = j.in1, *in2 = j.in2, *in3 = j.in3, *sp = j.sp;
 
         printf("{%s%s\"users\":%s[", nl, in1, sp);
         for (size_t i = 0; i < s->n; i++) {
@@ -136,10 +109,7 @@ static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
 
                 printf("%s%s%s{%s%s\"uid\":%s%" PRIi64 ",%s%s\"user\":%s", i ? "," : "", nl, in2, nl, in3, sp,
                        row->uid, nl, in3, sp);
-                if (name)
-                        format_json_string(stdout, name);
-                else
-                        fputs("null", stdout);
+                rows_json_name(name);
                 printf(",%s%s\"execs\":%s%" PRIi64 ",%s%s\"failed\":%s%" PRIi64 ",%s%s\"events_throttled\":%s%" PRIi64
                        ",%s%s\"last_exec_usec\":%s%" PRIi64 ",%s%s\"privileged\":%s",
                        nl, in3, sp, row->execs, nl, in3, sp, row->failed, nl, in3, sp, row->throttled, nl, in3, sp,
@@ -150,16 +120,15 @@ static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
                         fputs("null", stdout);
                 printf("%s%s}", nl, in2);
         }
-        printf("%s%s],%s%s\"since_usec\":%s%" PRIi64 ",%s%s\"access\":%s\"%s\"", s->n ? nl : "", s->n ? in1 : "",
-               nl, in1, sp, s->since, nl, in1, sp, s->own_only ? "own" : "all");
+        rows_json_tail(&j, s->n, s->since, s->own_only);
         if (s->has_map_full)
                 printf(",%s%s\"map_full_execs\":%s%" PRIi64 ",%s%s\"map_full_failed\":%s%" PRIi64, nl, in1, sp,
                        s->map_full_execs, nl, in1, sp, s->map_full_failed);
-        printf("%s}\n", nl);
-        return fflush(stdout) == 0 ? 0 : (log_error_errno(-errno, "Failed to write: %m"), EXIT_FAILURE);
+        return rows_json_end(&j);
 }
 
-static void stats_print_footer(const Args *a, const Stats *s) {
+static void stats_print_footer(const Args *a, const void *userdata) {
+        const Stats *s = userdata;
         char since[FORMAT_TIMESTAMP_MAX], ago[FORMAT_TIMESPAN_MAX];
         uint64_t now = now_usec(CLOCK_REALTIME);
 
@@ -231,13 +200,7 @@ static int stats_by_user(const Args *a) {
                 }
         }
 
-        if (a->pager)
-                pager_open();
-        if (s.n > 0 || !a->legend)
-                table_print(t, stdout, a->legend);
-        if (a->legend)
-                stats_print_footer(a, &s);
-        pager_close();
+        rows_show(a, t, s.n, stats_print_footer, &s);
         free(s.rows);
         return 0;
 }
