@@ -58,14 +58,24 @@ void stats_write_user(Text *t, const TallyEntry *u) {
         text_add(t, "}");
 }
 
-/* What follows the users in every reply. Every value is a number or a fixed word:
- * nothing to escape. */
-void stats_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
+/* What follows the rows in every reply of either kind, up to what is the kind's own.
+ * Every value is a number or a fixed word: nothing to escape. */
+static void write_tail_begin(Text *t, const StatsReplyInfo *info) {
         text_add(t, "],\"since_usec\":");
         text_add_u64(t, info->since_usec);
         text_add(t, ",\"access\":\"");
         text_add(t, access_scope_to_string(info->scope));
         text_add(t, "\"");
+}
+
+/* The reply's end, after what is the kind's own. */
+static void write_tail_end(Text *t, bool continues) {
+        text_add(t, continues ? "},\"continues\":true}" : "}}");
+        text_add_char(t, '\0');
+}
+
+void stats_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
+        write_tail_begin(t, info);
         /* Other UIDs' execs, unattributed: only for those who may see them. */
         if (info->scope == ACCESS_ALL) {
                 text_add(t, ",\"map_full_execs\":");
@@ -73,8 +83,7 @@ void stats_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
                 text_add(t, ",\"map_full_failed\":");
                 text_add_u64(t, MIN(info->map_full_failed, (uint64_t) INT64_MAX));
         }
-        text_add(t, continues ? "},\"continues\":true}" : "}}");
-        text_add_char(t, '\0');
+        write_tail_end(t, continues);
 }
 
 void logins_write_head(Text *t) {
@@ -95,17 +104,12 @@ void logins_write_login(Text *t, const LoginCount *l) {
 }
 
 void logins_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
-        text_add(t, "],\"since_usec\":");
-        text_add_u64(t, info->since_usec);
-        text_add(t, ",\"access\":\"");
-        text_add(t, access_scope_to_string(info->scope));
-        text_add(t, "\"");
+        write_tail_begin(t, info);
         if (info->scope == ACCESS_ALL) {
                 text_add(t, ",\"logins_map_full_execs\":");
                 text_add_u64(t, MIN(info->logins_full, (uint64_t) INT64_MAX));
         }
-        text_add(t, continues ? "},\"continues\":true}" : "}}");
-        text_add_char(t, '\0');
+        write_tail_end(t, continues);
 }
 
 static void write_user_row(Text *t, const void *row) {
