@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* test-stats-reply.c: the GetStats writers, as pure functions of the counts: what a reply
- * holds for each access scope, in parts or whole, and values past int64 clamped (JSON
- * readers take int64 at most). */
+/* test-stats-reply.c: the GetStats and GetLogins writers, as pure functions of the
+ * counts: what a reply holds for each access scope, in parts or whole, and values past
+ * int64 clamped (JSON readers take int64 at most). */
 
 #include <json-c/json.h>
 
@@ -99,9 +99,52 @@ static void test_empty(void) {
         json_object_put(o);
 }
 
+/* GetLogins: an unset login UID is null; the map-full count only for those who see all. */
+static void test_logins(void) {
+        static const LoginCount logins[] = {
+                { .login_uid = 1000, .uid = 0, .execs = UINT64_MAX },
+                { .login_uid = UINT32_MAX, .uid = 0, .execs = 3 },
+        };
+        StatsReplyInfo all = { .scope = ACCESS_ALL, .since_usec = 7, .logins_full = 2 },
+                       own = { .scope = ACCESS_OWN, .since_usec = 7, .logins_full = 2 };
+        json_object *o, *p, *list, *v;
+        Text t = {};
+
+        logins_write_head(&t);
+        logins_write_login(&t, &logins[0]);
+        text_add_char(&t, ',');
+        logins_write_login(&t, &logins[1]);
+        logins_write_tail(&t, &all, true);
+        ASSERT(!t.oom && t.p[t.len - 1] == '\0');
+        o = json_tokener_parse(t.p);
+        if (!o)
+                TEST_FAIL("not JSON: %s", t.p);
+        ASSERT(json_object_object_get_ex(o, "continues", &v) && json_object_get_boolean(v));
+        ASSERT(json_object_object_get_ex(o, "parameters", &p));
+        ASSERT_EQ(get_int(p, "since_usec"), 7);
+        ASSERT_EQ(get_int(p, "logins_map_full_execs"), 2);
+        ASSERT(json_object_object_get_ex(p, "logins", &list));
+        ASSERT_EQ_U(json_object_array_length(list), 2);
+        ASSERT_EQ(get_int(json_object_array_get_idx(list, 0), "login_uid"), 1000);
+        ASSERT_EQ(get_int(json_object_array_get_idx(list, 0), "execs"), INT64_MAX);
+        ASSERT(json_object_object_get_ex(json_object_array_get_idx(list, 1), "login_uid", &v) && !v);
+        json_object_put(o);
+        text_done(&t);
+
+        logins_write_head(&t);
+        logins_write_tail(&t, &own, false);
+        o = json_tokener_parse(t.p);
+        ASSERT(o && json_object_object_get_ex(o, "parameters", &p));
+        ASSERT(!json_object_object_get_ex(p, "logins_map_full_execs", &v));
+        ASSERT(json_object_object_get_ex(p, "access", &v) && streq(json_object_get_string(v), "own"));
+        json_object_put(o);
+        text_done(&t);
+}
+
 int main(void) {
         test_all();
         test_own();
         test_empty();
+        test_logins();
         return 0;
 }
