@@ -338,6 +338,18 @@ def test_pins_before_privileged(tmp):
         d.stop()
 
 
+def unpair(d, offset):
+    """Makes the pinned meta record name, at offset, a counts map that no map is: as if an
+    earlier version had replaced the counts beside the maps that go with them."""
+    meta = os.path.join(d.pins, "meta")
+    out = subprocess.run(["bpftool", "--json", "map", "lookup", "pinned", meta, "key", "0", "0", "0", "0"],
+                         capture_output=True, text=True, check=True).stdout
+    value = [int(b, 16) for b in json.loads(out)["value"]]
+    value[offset:offset + 4] = [0xff] * 4
+    subprocess.run(["bpftool", "map", "update", "pinned", meta, "key", "0", "0", "0", "0", "value",
+                    *[str(b) for b in value]], check=True)
+
+
 def test_privileged_of_other_counts(tmp):
     """Privileged counts pinned beside counts they were not made for (an earlier version,
     run in between, replaced the counts): not used, and the log says so."""
@@ -346,13 +358,7 @@ def test_privileged_of_other_counts(tmp):
     try:
         exec_ok(a, 2, SUID_TRUE)
         expect(d.stop() == 0, "clean stop")
-        meta = os.path.join(d.pins, "meta")
-        out = subprocess.run(["bpftool", "--json", "map", "lookup", "pinned", meta, "key", "0", "0", "0", "0"],
-                             capture_output=True, text=True, check=True).stdout
-        value = [int(b, 16) for b in json.loads(out)["value"]]
-        value[48:52] = [0xff] * 4  # privileged_counts_map_id: no map has it
-        subprocess.run(["bpftool", "map", "update", "pinned", meta, "key", "0", "0", "0", "0", "value",
-                        *[str(b) for b in value]], check=True)
+        unpair(d, 48)  # privileged_counts_map_id
         d.start()
         expect("The pinned privileged counts are not used" in d.run_log(), d.run_log())
         expect(status(d)["counts_origin"] == "pinned-maps", "the counts are taken over")
@@ -375,13 +381,7 @@ def test_logins_of_other_counts(tmp):
         exec_ok(a, 2, SUID_TRUE)
         exec_as_login(a, a, 3)
         expect(d.stop() == 0, "clean stop")
-        meta = os.path.join(d.pins, "meta")
-        out = subprocess.run(["bpftool", "--json", "map", "lookup", "pinned", meta, "key", "0", "0", "0", "0"],
-                             capture_output=True, text=True, check=True).stdout
-        value = [int(b, 16) for b in json.loads(out)["value"]]
-        value[52:56] = [0xff] * 4  # logins_counts_map_id: no map has it
-        subprocess.run(["bpftool", "map", "update", "pinned", meta, "key", "0", "0", "0", "0", "value",
-                        *[str(b) for b in value]], check=True)
+        unpair(d, 52)  # logins_counts_map_id
         d.start()
         log = d.run_log()
         expect("The pinned login counts are not used" in log and "privileged counts are not used" not in log, log)
