@@ -100,6 +100,22 @@ static bool paired(int counts_fd, int *fd, uint32_t map_id) {
         return false;
 }
 
+/* A map beside the counts (privileged, logins: m, and *old_fd beside the counts to be
+ * copied) goes with them: kept, copied or dropped together. A build before it pinned
+ * none, and it starts from nothing; so does one pinned beside other counts than those the
+ * meta record says it was made for (map_id: an earlier version, run in between, replaced
+ * or migrated the counts and left it). Returns 1 when it was dropped for that, and says
+ * so; 0 when not. */
+static int keep_with_counts(Adoption *a, PinnedMap m, int *old_fd, uint32_t map_id, const char *what) {
+        if (a->fds[PIN_COUNTS] < 0)
+                a->fds[m] = safe_close(a->fds[m]);
+        if (a->old_counts_fd < 0)
+                *old_fd = safe_close(*old_fd);
+        if (paired(a->fds[PIN_COUNTS], &a->fds[m], map_id) && paired(a->old_counts_fd, old_fd, map_id))
+                return 0;
+        return say(&a->discarded, "the pinned %s counts belong to other counts", what) < 0 ? -ENOMEM : 1;
+}
+
 int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux, const Links *links,
                Adoption *ret) {
         Adoption a = ADOPTION_INIT;
@@ -159,34 +175,16 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
         }
         if (r < 0)
                 goto done;
-        /* The privileged and login counts go with the counts: kept, copied or dropped
-         * together. A build before them pinned none, and they start from nothing; so do
-         * those pinned beside other counts than theirs (an earlier version, run in between,
-         * replaced or migrated the counts and left them). */
-        if (a.fds[PIN_COUNTS] < 0) {
-                a.fds[PIN_PRIVILEGED] = safe_close(a.fds[PIN_PRIVILEGED]);
-                a.fds[PIN_LOGINS] = safe_close(a.fds[PIN_LOGINS]);
-        }
-        if (a.old_counts_fd < 0) {
-                a.old_privileged_fd = safe_close(a.old_privileged_fd);
-                a.old_logins_fd = safe_close(a.old_logins_fd);
-        }
-        if (!paired(a.fds[PIN_COUNTS], &a.fds[PIN_PRIVILEGED], a.meta.privileged_counts_map_id) ||
-            !paired(a.old_counts_fd, &a.old_privileged_fd, a.meta.privileged_counts_map_id)) {
-                r = say(&a.discarded, "the pinned privileged counts belong to other counts");
-                a.privileged_discarded = true;
-                all_fit = false;
-                if (r < 0)
-                        goto done;
-        }
-        if (!paired(a.fds[PIN_COUNTS], &a.fds[PIN_LOGINS], a.meta.logins_counts_map_id) ||
-            !paired(a.old_counts_fd, &a.old_logins_fd, a.meta.logins_counts_map_id)) {
-                r = say(&a.discarded, "the pinned login counts belong to other counts");
-                a.logins_discarded = true;
-                all_fit = false;
-                if (r < 0)
-                        goto done;
-        }
+        r = keep_with_counts(&a, PIN_PRIVILEGED, &a.old_privileged_fd, a.meta.privileged_counts_map_id,
+                             "privileged");
+        if (r < 0)
+                goto done;
+        a.privileged_discarded = r > 0;
+        r = keep_with_counts(&a, PIN_LOGINS, &a.old_logins_fd, a.meta.logins_counts_map_id, "login");
+        if (r < 0)
+                goto done;
+        a.logins_discarded = r > 0;
+        all_fit = all_fit && !a.privileged_discarded && !a.logins_discarded;
 
         if (!all_fit)
                 r = links_unusable(&a, links, a.discarded);
