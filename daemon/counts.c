@@ -34,15 +34,6 @@ void counts_sort_logins(LoginCount *l, size_t n) {
                 qsort(l, n, sizeof(*l), compare_login);
 }
 
-void exec_stats_add(struct exec_stats *total, const struct exec_stats *s) {
-        total->events_lost += s->events_lost;
-        total->map_full_execs += s->map_full_execs;
-        total->map_full_failed += s->map_full_failed;
-        total->scratch_busy += s->scratch_busy;
-        total->returns_missed += s->returns_missed;
-        total->inflight_full += s->inflight_full;
-}
-
 /* Reads all keys and values (of key_size and value_size bytes each) with the batch
  * interface: a handful of syscalls instead of two per entry. */
 static int read_batch_keyed(int map_fd, uint32_t capacity, size_t key_size, size_t value_size, void **ret_keys,

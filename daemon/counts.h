@@ -60,4 +60,3 @@ int counts_read_attribution(int attribution_fd, struct exec_attribution_stats *r
 /* Pure helpers. */
 void counts_sort_by_uid(UserCount *u, size_t n);
 void counts_sort_logins(LoginCount *l, size_t n);
-void exec_stats_add(struct exec_stats *total, const struct exec_stats *s);

@@ -23,7 +23,8 @@ static Probe *new_maps(void) {
         return p;
 }
 
-/* What the kernel counted into the stats map, as if on CPU 0. */
+/* What the kernel counted into the stats map: execs as if on CPU 0, failures on the last
+ * CPU (the same one when there is one), summed when read. */
 static void set_map_full(Probe *p, uint64_t execs, uint64_t failed) {
         int n = libbpf_num_possible_cpus();
         struct exec_stats *v = calloc(n, sizeof(*v));
@@ -31,7 +32,7 @@ static void set_map_full(Probe *p, uint64_t execs, uint64_t failed) {
 
         ASSERT(n > 0 && v);
         v[0].map_full_execs = execs;
-        v[0].map_full_failed = failed;
+        v[n - 1].map_full_failed += failed;
         ASSERT_EQ(bpf_map_update_elem(probe_get_stats_fd(p), &zero, v, BPF_ANY), 0);
         free(v);
 }
