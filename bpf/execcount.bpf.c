@@ -81,6 +81,24 @@ struct {
         __type(value, struct exec_attribution_stats);
 } attribution SEC(".maps");
 
+/* Execs per (cgroup, real UID), and each UID's places (see struct exec_unit_key). */
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, EXECCOUNT_UNITS_CAPACITY);
+        __type(key, struct exec_unit_key);
+        __type(value, struct exec_unit_count);
+} units SEC(".maps");
+
+/* The paths of the cgroups in units, written once per cgroup. Not preallocated: an entry
+ * is large, and few are made. */
+struct {
+        __uint(type, BPF_MAP_TYPE_HASH);
+        __uint(max_entries, EXECCOUNT_CGROUP_NAMES_CAPACITY);
+        __uint(map_flags, BPF_F_NO_PREALLOC);
+        __type(key, __u64);
+        __type(value, struct exec_cgroup_name);
+} cgroup_names SEC(".maps");
+
 struct {
         __uint(type, BPF_MAP_TYPE_RINGBUF);
         __uint(max_entries, 1 << 20);
@@ -552,6 +570,140 @@ static __always_inline void count_login(__u32 login_uid, __u32 uid) {
                 logins_full_inc();
 }
 
+static __always_inline void attribution_inc(__u32 field) {
+        __u32 zero = 0;
+        struct exec_attribution_stats *a = bpf_map_lookup_elem(&attribution, &zero);
+
+        if (!a)
+                return;
+        if (field == 0)
+                __sync_fetch_and_add(&a->units_full_execs, 1);
+        else if (field == 1)
+                __sync_fetch_and_add(&a->units_full_failed, 1);
+        else
+                __sync_fetch_and_add(&a->names_full, 1);
+}
+
+/* Keeps the path of the current task's cgroup (cgroup_id) in cgroup_names, unless it is
+ * there already. Runs once per new (cgroup, UID) entry: its cost does not matter. A
+ * function of its own, so that its code is there once. */
+static __noinline int cgroup_name_keep(__u64 cgroup_id) {
+        struct task_struct *task = (struct task_struct *) bpf_get_current_task();
+        struct exec_cgroup_name *n;
+        struct cgroup *cg;
+        struct scratch *s;
+        __u64 bit;
+        int level;
+        long r;
+
+        if (bpf_map_lookup_elem(&cgroup_names, &cgroup_id))
+                return 0;
+        /* An event's scratch record is larger than a name record: borrowed for it. */
+        n = (struct exec_cgroup_name *) scratch_claim(&s, &bit);
+        if (!n) {
+                attribution_inc(2);
+                return 0;
+        }
+        cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+        level = BPF_CORE_READ(cg, level);
+        n->level = level;
+        n->truncated = 0;
+        for (int i = 0; i < EXECCOUNT_CGROUP_DEPTH; i++) {
+                struct cgroup *a = NULL;
+                const char *name = NULL;
+
+                n->ancestor_id[i] = 0;
+                n->name[i][0] = '\0';
+                if (i >= level || !bpf_core_field_exists(cg->ancestors))
+                        continue;
+                bpf_probe_read_kernel(&a, sizeof(a), &cg->ancestors[i + 1]);
+                if (!a)
+                        continue;
+                n->ancestor_id[i] = BPF_CORE_READ(a, kn, id);
+                name = BPF_CORE_READ(a, kn, name);
+                r = bpf_probe_read_kernel_str(n->name[i], EXECCOUNT_CGROUP_NAME_LEN, name);
+                if (r < 0)
+                        n->name[i][0] = '\0';
+                else if (r >= EXECCOUNT_CGROUP_NAME_LEN)
+                        n->truncated |= 1u << i;
+        }
+        r = bpf_map_update_elem(&cgroup_names, &cgroup_id, n, BPF_NOEXIST);
+        if (r < 0 && r != -EEXIST)
+                attribution_inc(2);
+        scratch_release(s, bit);
+        return 0;
+}
+
+/* Adds to the entry of key, making it if need be; NULL if it cannot be made. */
+static __always_inline struct exec_unit_count *unit_entry(struct exec_unit_key *key) {
+        struct exec_unit_count zero = {}, *u;
+
+        for (int i = 0; i < 2; i++) {
+                long r;
+
+                u = bpf_map_lookup_elem(&units, key);
+                if (u)
+                        return u;
+                r = bpf_map_update_elem(&units, key, &zero, BPF_NOEXIST);
+                if (r < 0 && r != -EEXIST)
+                        return NULL; /* map full */
+        }
+        return NULL;
+}
+
+/* A new (cgroup, UID) entry: it takes one of the UID's places, or else the exec counts
+ * under EXEC_UNIT_OTHER. NULL when the map has no room. */
+static __noinline struct exec_unit_count *unit_new(__u64 cgroup_id, __u32 uid) {
+        struct exec_unit_key key = { .cgroup_id = EXEC_UNIT_PLACES, .uid = uid };
+        struct exec_unit_count *taken, *returned;
+        __u64 in_use;
+        long r;
+
+        taken = unit_entry(&key);
+        if (!taken)
+                return NULL;
+        key.cgroup_id = EXEC_UNIT_RETURNED;
+        returned = bpf_map_lookup_elem(&units, &key);
+        in_use = __sync_fetch_and_add(&taken->execs, 1) - (returned ? returned->execs : 0);
+        key.cgroup_id = cgroup_id;
+        if ((__s64) in_use >= EXECCOUNT_UNITS_PER_UID) {
+                __sync_fetch_and_add(&taken->execs, (__u64) -1);
+                key.cgroup_id = EXEC_UNIT_OTHER;
+                return unit_entry(&key);
+        }
+        {
+                struct exec_unit_count zero = {};
+
+                r = bpf_map_update_elem(&units, &key, &zero, BPF_NOEXIST);
+        }
+        /* Made by another CPU first, or no room: the place is not needed. */
+        if (r < 0)
+                __sync_fetch_and_add(&taken->execs, (__u64) -1);
+        if (r < 0 && r != -EEXIST)
+                return NULL;
+        cgroup_name_keep(cgroup_id);
+        return bpf_map_lookup_elem(&units, &key);
+}
+
+/* Counts the exec under its cgroup and real UID. now: the time to keep as the latest. */
+static __always_inline void count_unit(__u32 uid, __u64 now, bool failed) {
+        struct exec_unit_key key = { .cgroup_id = bpf_get_current_cgroup_id(), .uid = uid };
+        struct exec_unit_count *u = bpf_map_lookup_elem(&units, &key);
+
+        if (!u)
+                u = unit_new(key.cgroup_id, uid);
+        if (!u) {
+                attribution_inc(failed ? 1 : 0);
+                return;
+        }
+        if (failed)
+                __sync_fetch_and_add(&u->failed, 1);
+        else
+                __sync_fetch_and_add(&u->execs, 1);
+        if (now)
+                u->last_exec_ns = now;
+}
+
 static __always_inline int exec_succeeded(const char *kernel_name) {
         const struct exec_tunables *t;
         __u32 off;
@@ -569,6 +721,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
                         count_privileged(uid);
         }
         count_login(login_uid, uid);
+        count_unit(uid, now, false);
 
         ev = scratch_claim(&s, &bit);
         if (!ev) {
@@ -604,6 +757,7 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
         uid = (__u32) bpf_get_current_uid_gid();
         c = count_exec(uid, true);
         stamp_failure(c);
+        count_unit(uid, c ? c->last_exec_ns : 0, true);
         t = tunables_get();
         if (c && !fail_event_allowed(c, c->last_exec_ns, t))
                 return 0;
@@ -764,7 +918,10 @@ int BPF_PROG(fexit_x32_execveat, const struct pt_regs *regs, long ret) {
 
 static __always_inline void recover_missed(struct exec_inflight *f) {
         if (f->state == EXEC_INFLIGHT_RUNNING) {
-                stamp_failure(count_exec(f->uid, true));
+                struct exec_count *c = count_exec(f->uid, true);
+
+                stamp_failure(c);
+                count_unit(f->uid, c ? c->last_exec_ns : 0, true);
                 STAT_INC(returns_missed);
         }
 }

@@ -108,11 +108,60 @@ struct exec_login_key {
 #define EXEC_LOGIN_OTHER 0xfffffffeu
 #define EXEC_LOGIN_PLACES 0xffffffffu
 
+/* Key of the "units" hash map: execs per cgroup (v2) and real UID, so that a user still
+ * sees only their own rows. cgroup_id is the kernel's ID of the cgroup the exec ran in,
+ * which is the inode number of its directory in the cgroup file system; the daemon turns
+ * it into a systemd unit's name, and folds cgroups that no longer exist into their unit's
+ * totals, deleting their entries.
+ *
+ * Any user can make cgroups of their own (systemd delegates user@UID.service to its user):
+ * each real UID has at most EXECCOUNT_UNITS_PER_UID cgroups in the map at once; its execs in
+ * further ones are counted under EXEC_UNIT_OTHER. Places are counted in the same map, under
+ * two keys of the UID: the places taken (EXEC_UNIT_PLACES, added to by the programs only)
+ * and the places given back (EXEC_UNIT_RETURNED, written by the daemon only, as it deletes
+ * the entries of ended cgroups), both in execs. */
+struct exec_unit_key {
+        __u64 cgroup_id;
+        __u32 uid;
+        __u32 reserved; /* 0 */
+};
+
+/* Value of the "units" map. Counters only ever change with atomic adds. */
+struct exec_unit_count {
+        __u64 execs;
+        __u64 failed;
+        __u64 last_exec_ns; /* CLOCK_BOOTTIME, as in struct exec_count */
+};
+
+#define EXECCOUNT_UNITS_CAPACITY 16384
+#define EXECCOUNT_UNITS_PER_UID 1024
+#define EXEC_UNIT_OTHER 0ULL /* no cgroup has ID 0 */
+#define EXEC_UNIT_PLACES (~0ULL)
+#define EXEC_UNIT_RETURNED (~0ULL - 1)
+
+/* Value of the "cgroup_names" hash map, keyed by cgroup ID (__u64): the cgroup's path as
+ * the programs found it when it was first seen, so that a cgroup that ends before the
+ * daemon looks (a short transient unit) still has a name. Entry i is the ancestor at level
+ * i + 1 (the root, level 0, has no name); only the first EXECCOUNT_CGROUP_DEPTH levels are
+ * kept. The daemon deletes an entry when it folds its cgroup. */
+#define EXECCOUNT_CGROUP_DEPTH 10
+#define EXECCOUNT_CGROUP_NAME_LEN 112
+#define EXECCOUNT_CGROUP_NAMES_CAPACITY 16384
+struct exec_cgroup_name {
+        __u32 level; /* of the cgroup itself; 0 for the root */
+        __u32 truncated; /* bit i: name[i] was cut short */
+        __u64 ancestor_id[EXECCOUNT_CGROUP_DEPTH]; /* the ancestors' cgroup IDs */
+        char name[EXECCOUNT_CGROUP_DEPTH][EXECCOUNT_CGROUP_NAME_LEN];
+};
+
 /* Value of the one-entry per-CPU "attribution" array: what the attribution maps could not
  * count. Room is left for more, so that the map keeps its shape. */
 struct exec_attribution_stats {
         __u64 logins_full; /* successful execs not counted per login: the logins map was full */
-        __u64 reserved[7];
+        __u64 units_full_execs; /* execs not counted per cgroup: the units map was full */
+        __u64 units_full_failed; /* failed execs, likewise */
+        __u64 names_full; /* cgroups whose path could not be kept: the names map was full */
+        __u64 reserved[4];
 };
 
 /* kprobe mode: an exec call between its kprobe and its kretprobe, keyed by task. */

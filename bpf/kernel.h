@@ -40,6 +40,10 @@ enum bpf_map_type {
 };
 
 enum {
+        BPF_F_NO_PREALLOC = 1U << 0,
+};
+
+enum {
         BPF_ANY = 0,
         BPF_NOEXIST = 1,
         BPF_EXIST = 2,
@@ -103,8 +107,24 @@ struct mm_struct {
         unsigned long arg_end;
 } __attribute__((preserve_access_index));
 
+struct kernfs_node {
+        const char *name;
+        __u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+        struct kernfs_node *kn;
+        int level;
+        struct cgroup *ancestors[]; /* from Linux 6.0 */
+} __attribute__((preserve_access_index));
+
+struct css_set {
+        struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
         struct thread_info thread_info;
+        struct css_set *cgroups;
         struct mm_struct *mm;
         pid_t pid;
         pid_t tgid;

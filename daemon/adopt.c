@@ -28,6 +28,12 @@ static void expected(PinnedMap m, const AdoptWant *want, struct bpf_map_info *re
                                  .value_size = sizeof(__u64) },
                 [PIN_ATTRIBUTION] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
                                       .value_size = sizeof(struct exec_attribution_stats), .max_entries = 1 },
+                [PIN_UNITS] = { .type = BPF_MAP_TYPE_HASH, .key_size = sizeof(struct exec_unit_key),
+                                .value_size = sizeof(struct exec_unit_count),
+                                .max_entries = EXECCOUNT_UNITS_CAPACITY },
+                [PIN_CGROUP_NAMES] = { .type = BPF_MAP_TYPE_HASH, .key_size = sizeof(__u64),
+                                       .value_size = sizeof(struct exec_cgroup_name),
+                                       .max_entries = EXECCOUNT_CGROUP_NAMES_CAPACITY },
         };
 
         *ret = table[m];
@@ -184,6 +190,12 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
         if (r < 0)
                 goto done;
         a.logins_discarded = r > 0;
+        /* The per-unit counts and their cgroups' names go with the counts too, kept or
+         * migrated (their capacity does not depend on MaxUIDs=), or dropped. */
+        if (a.fds[PIN_COUNTS] < 0 && a.old_counts_fd < 0) {
+                a.fds[PIN_UNITS] = safe_close(a.fds[PIN_UNITS]);
+                a.fds[PIN_CGROUP_NAMES] = safe_close(a.fds[PIN_CGROUP_NAMES]);
+        }
         all_fit = all_fit && !a.privileged_discarded && !a.logins_discarded;
 
         if (!all_fit)

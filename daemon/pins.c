@@ -29,6 +29,8 @@ static const char *const map_names[_PIN_MAP_MAX] = {
         [PIN_META] = "meta",
         [PIN_PRIVILEGED] = "privileged",
         [PIN_LOGINS] = "logins",
+        [PIN_UNITS] = "units",
+        [PIN_CGROUP_NAMES] = "cgroup_names",
         [PIN_ATTRIBUTION] = "attribution",
 };
 

@@ -17,6 +17,8 @@ typedef enum PinnedMap {
         PIN_PRIVILEGED,
         PIN_LOGINS,
         PIN_ATTRIBUTION,
+        PIN_UNITS,
+        PIN_CGROUP_NAMES,
         _PIN_MAP_MAX,
 } PinnedMap;
 

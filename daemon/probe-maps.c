@@ -53,6 +53,14 @@ int probe_get_attribution_fd(const Probe *p) {
         return p->fds[PIN_ATTRIBUTION];
 }
 
+int probe_get_units_fd(const Probe *p) {
+        return p->fds[PIN_UNITS];
+}
+
+int probe_get_cgroup_names_fd(const Probe *p) {
+        return p->fds[PIN_CGROUP_NAMES];
+}
+
 int probe_get_events_fd(const Probe *p) {
         return p->fds[PIN_EVENTS];
 }

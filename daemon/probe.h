@@ -114,6 +114,10 @@ int probe_get_stats_fd(const Probe *p);
 int probe_get_events_fd(const Probe *p);
 /* The per-CPU statistics of the attribution maps (struct exec_attribution_stats). */
 int probe_get_attribution_fd(const Probe *p);
+/* The per-(cgroup, UID) counts and the cgroups' names (struct exec_unit_key,
+ * struct exec_cgroup_name). */
+int probe_get_units_fd(const Probe *p);
+int probe_get_cgroup_names_fd(const Probe *p);
 uint32_t probe_get_max_uids(const Probe *p);
 uint32_t probe_get_ring_buffer_size(const Probe *p);
 /* Runs of the programs the kernel skipped because the same program was already running on
