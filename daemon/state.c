@@ -17,9 +17,9 @@
 #include "time-util.h"
 
 #define MAGIC "EXECCNT\n"
-/* 2 added each UID's privileged execs, 3 the section of login pairs; files of earlier
- * versions are read as having none. */
-#define VERSION 3u
+/* 2 added each UID's privileged execs, 3 the section of login pairs, 4 the per-unit
+ * counts; files of earlier versions are read as having none. */
+#define VERSION 4u
 
 struct header {
         char magic[8];
@@ -58,6 +58,31 @@ struct login_entry {
         uint64_t execs;
 };
 
+/* From version 4, after the login pairs. */
+struct units_header {
+        uint32_t n_units;
+        uint32_t rows_size; /* of the rows after it, their names included */
+        uint64_t units_full_execs;
+        uint64_t units_full_failed;
+        uint64_t names_full;
+};
+
+/* Each is followed by name_len bytes of the unit's name (no NUL), then zeros up to a
+ * multiple of 8 bytes. */
+struct unit_entry {
+        uint32_t uid;
+        uint16_t name_len;
+        uint16_t flags; /* UNIT_ENTRY_LIVE */
+        uint64_t cgroup_id;
+        uint64_t execs;
+        uint64_t failed;
+        uint64_t last_exec_usec;
+};
+
+#define UNIT_ENTRY_LIVE 1u
+#define UNIT_NAME_ROOM(len) (((size_t) (len) + 7) & ~(size_t) 7)
+
+_Static_assert(sizeof(struct units_header) == 32 && sizeof(struct unit_entry) == 40, "nor the units section");
 _Static_assert(sizeof(struct header) == 72, "the file format does not change with the compiler");
 _Static_assert(sizeof(struct entry) == 40, "the file format does not change with the compiler");
 _Static_assert(ENTRY_SIZE_V1 == 32, "version 1 entries are 32 bytes");
@@ -66,17 +91,31 @@ _Static_assert(sizeof(struct logins_header) == 16 && sizeof(struct login_entry) 
 /* The largest file there can be. */
 #define STATE_SIZE_MAX                                                                                \
         (sizeof(struct header) + (size_t) STATE_ENTRIES_MAX * sizeof(struct entry) +                 \
-         sizeof(struct logins_header) + (size_t) STATE_ENTRIES_MAX * sizeof(struct login_entry))
+         sizeof(struct logins_header) + (size_t) STATE_ENTRIES_MAX * sizeof(struct login_entry) +   \
+         sizeof(struct units_header) +                                                             \
+         (size_t) STATE_ENTRIES_MAX * (sizeof(struct unit_entry) + UNIT_NAME_ROOM(STATE_UNIT_NAME_MAX)))
+
+size_t state_size_max(void) {
+        return STATE_SIZE_MAX;
+}
 
 void state_snapshot_done(StateSnapshot *s) {
         free(s->entries);
         free(s->logins);
+        for (size_t i = 0; i < s->n_units; i++)
+                free(s->units[i].unit);
+        free(s->units);
         *s = (StateSnapshot) {};
 }
 
 int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
         size_t logins_at = sizeof(struct header) + s->n * sizeof(struct entry);
-        size_t size = logins_at + sizeof(struct logins_header) + s->n_logins * sizeof(struct login_entry);
+        size_t units_at = logins_at + sizeof(struct logins_header) + s->n_logins * sizeof(struct login_entry);
+        size_t rows_at = units_at + sizeof(struct units_header), size = rows_at, at;
+        struct units_header uh = { .n_units = (uint32_t) s->n_units,
+                                   .units_full_execs = s->units_full_execs,
+                                   .units_full_failed = s->units_full_failed,
+                                   .names_full = s->names_full };
         struct logins_header lh = { .n_logins = (uint32_t) s->n_logins, .logins_full = s->logins_full };
         struct header h = {
                 .version = VERSION,
@@ -89,8 +128,16 @@ int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
         };
         uint8_t *buf;
 
-        if (s->n > STATE_ENTRIES_MAX || s->n_logins > STATE_ENTRIES_MAX)
+        if (s->n > STATE_ENTRIES_MAX || s->n_logins > STATE_ENTRIES_MAX || s->n_units > STATE_ENTRIES_MAX)
                 return -E2BIG;
+        for (size_t i = 0; i < s->n_units; i++) {
+                size_t len = strlen(s->units[i].unit);
+
+                if (len > STATE_UNIT_NAME_MAX)
+                        return -ENAMETOOLONG;
+                size += sizeof(struct unit_entry) + UNIT_NAME_ROOM(len);
+        }
+        uh.rows_size = (uint32_t) (size - rows_at);
         buf = calloc(1, size);
         if (!buf)
                 return -ENOMEM;
@@ -117,6 +164,24 @@ int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size) {
 
                 memcpy(buf + logins_at + sizeof(lh) + i * sizeof(e), &e, sizeof(e));
         }
+        memcpy(buf + units_at, &uh, sizeof(uh));
+        at = units_at + sizeof(uh);
+        for (size_t i = 0; i < s->n_units; i++) {
+                const StateUnit *u = &s->units[i];
+                struct unit_entry e = {
+                        .uid = u->uid,
+                        .name_len = (uint16_t) strlen(u->unit),
+                        .flags = u->live ? UNIT_ENTRY_LIVE : 0,
+                        .cgroup_id = u->cgroup_id,
+                        .execs = u->execs,
+                        .failed = u->failed,
+                        .last_exec_usec = u->last_exec_usec,
+                };
+
+                memcpy(buf + at, &e, sizeof(e));
+                memcpy(buf + at + sizeof(e), u->unit, e.name_len);
+                at += sizeof(e) + UNIT_NAME_ROOM(e.name_len);
+        }
         memcpy(buf, &h, sizeof(h));
         h.crc32 = (uint32_t) crc32(0, buf, (uInt) size);
         memcpy(buf, &h, sizeof(h));
@@ -131,10 +196,12 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
         _cleanup_(freep) uint8_t *copy = NULL;
         _cleanup_(freep) StateEntry *entries = NULL;
         _cleanup_(freep) StateLogin *logins = NULL;
+        _cleanup_(state_snapshot_done) StateSnapshot units = {};
         struct logins_header lh = {};
+        struct units_header uh = {};
         struct header h;
         uint32_t crc;
-        size_t entry_size, logins_at;
+        size_t entry_size, logins_at, units_at = 0, end;
 
         if (size < sizeof(h))
                 return *ret_reason = "shorter than its header", -EBADMSG;
@@ -151,8 +218,18 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
                 if (size < logins_at + sizeof(lh))
                         return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
                 memcpy(&lh, buf + logins_at, sizeof(lh));
-                if (lh.n_logins > STATE_ENTRIES_MAX ||
-                    size != logins_at + sizeof(lh) + (size_t) lh.n_logins * sizeof(struct login_entry))
+                if (lh.n_logins > STATE_ENTRIES_MAX)
+                        return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
+                end = units_at = logins_at + sizeof(lh) + (size_t) lh.n_logins * sizeof(struct login_entry);
+                if (h.version >= 4) {
+                        if (size < units_at + sizeof(uh))
+                                return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
+                        memcpy(&uh, buf + units_at, sizeof(uh));
+                        if (uh.n_units > STATE_ENTRIES_MAX)
+                                return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
+                        end = units_at + sizeof(uh) + uh.rows_size;
+                }
+                if (size != end)
                         return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
         } else if (size != logins_at)
                 return *ret_reason = "truncated, or of the wrong length", -EBADMSG;
@@ -188,6 +265,40 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
                 memcpy(&e, buf + logins_at + sizeof(lh) + i * sizeof(e), sizeof(e));
                 logins[i] = (StateLogin) { .login_uid = e.login_uid, .uid = e.uid, .execs = e.execs };
         }
+        units.units = calloc(uh.n_units ? uh.n_units : 1, sizeof(*units.units));
+        if (!units.units)
+                return -ENOMEM;
+        /* The rows must fill their section exactly: a file that says otherwise under a
+         * good checksum was written wrong. */
+        end = units_at + sizeof(uh);
+        for (size_t i = 0; i < uh.n_units; i++) {
+                struct unit_entry e;
+                char *name;
+
+                if (size - end < sizeof(e))
+                        return *ret_reason = "damaged (its units do not fill their section)", -EBADMSG;
+                memcpy(&e, buf + end, sizeof(e));
+                end += sizeof(e);
+                if (e.name_len > STATE_UNIT_NAME_MAX || size - end < UNIT_NAME_ROOM(e.name_len))
+                        return *ret_reason = "damaged (its units do not fill their section)", -EBADMSG;
+                if (memchr(buf + end, '\0', e.name_len))
+                        return *ret_reason = "damaged (a unit name holds a NUL)", -EBADMSG;
+                name = strndup((const char *) buf + end, e.name_len);
+                if (!name)
+                        return -ENOMEM;
+                units.units[units.n_units++] = (StateUnit) {
+                        .unit = name,
+                        .uid = e.uid,
+                        .live = e.flags & UNIT_ENTRY_LIVE,
+                        .cgroup_id = e.cgroup_id,
+                        .execs = e.execs,
+                        .failed = e.failed,
+                        .last_exec_usec = e.last_exec_usec,
+                };
+                end += UNIT_NAME_ROOM(e.name_len);
+        }
+        if (h.version >= 4 && end != size)
+                return *ret_reason = "damaged (its units do not fill their section)", -EBADMSG;
 
         *ret = (StateSnapshot) {
                 .since_usec = h.since_usec,
@@ -200,184 +311,13 @@ int state_decode(const void *data, size_t size, StateSnapshot *ret, const char *
                 .logins_full = lh.logins_full,
                 .n_logins = lh.n_logins,
                 .logins = TAKE_PTR(logins),
+                .units_full_execs = uh.units_full_execs,
+                .units_full_failed = uh.units_full_failed,
+                .names_full = uh.names_full,
+                .n_units = units.n_units,
+                .units = TAKE_PTR(units.units),
         };
+        units.n_units = 0;
         memcpy(ret->boot_id, h.boot_id, sizeof(h.boot_id));
         return 0;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
-int state_dir_open(const char *dir, bool create, int *ret_fd, const char **ret_reason) {
-        _cleanup_(closep) int fd = -EBADF;
-        struct stat st;
-
-        /* systemd makes it (StateDirectory=); a daemon run by hand makes it here. */
-        if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return negative_errno();
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOTDIR)
-                        *ret_reason = "not a directory";
-                return negative_errno();
-        }
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        /* Anyone else who may write there could plant a state file of their own, or
-         * replace ours: only a CRC protects it, which anyone can compute. */
-        if (st.st_uid != 0 && st.st_uid != geteuid())
-                return *ret_reason = "owned by a user that is neither root nor the daemon's", -EPERM;
-        if (st.st_mode & 0022)
-                return *ret_reason = "writable by other users than its owner (chmod go-w)", -EPERM;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
-int state_save(int dfd, const StateSnapshot *s) {
-        _cleanup_(freep) void *buf = NULL;
-        _cleanup_(closep) int fd = -EBADF;
-        static const char tmp[] = "." STATE_FILE ".tmp";
-        size_t size;
-        int r;
-
-        r = state_encode(s, &buf, &size);
-        if (r < 0)
-                return r;
-
-        /* A leftover of a crash is removed first; whatever else is there is not followed. */
-        if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT)
-                return negative_errno();
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return negative_errno();
-        r = write_all(fd, buf, size);
-        if (r >= 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (r >= 0 && renameat(dfd, tmp, dfd, STATE_FILE) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                (void) unlinkat(dfd, tmp, 0);
-                return r;
-        }
-        /* The rename itself must reach the disk too. */
-        return fsync(dfd) < 0 ? negative_errno() : 0;
-}
-
-int state_load(int dfd, StateSnapshot *ret, const char **ret_reason) {
-        _cleanup_(freep) uint8_t *buf = NULL;
-        _cleanup_(closep) int fd = -EBADF;
-        struct stat st;
-        size_t got = 0;
-
-        /* Never blocks (a FIFO would, for ever) and never follows a link out of the
-         * directory: anything but a regular file is refused, with what it is. */
-        fd = openat(dfd, STATE_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ELOOP)
-                        return *ret_reason = "a symbolic link, not a state file", -EBADMSG;
-                return negative_errno();
-        }
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return *ret_reason = S_ISDIR(st.st_mode)    ? "a directory, not a state file"
-                                     : S_ISFIFO(st.st_mode) ? "a FIFO, not a state file"
-                                                            : "not a regular file",
-                       -EBADMSG;
-        if ((uint64_t) st.st_size > STATE_SIZE_MAX)
-                return *ret_reason = "larger than any state file", -EBADMSG;
-        buf = malloc(st.st_size ? (size_t) st.st_size : 1);
-        if (!buf)
-                return -ENOMEM;
-        while (got < (size_t) st.st_size) {
-                ssize_t k = read(fd, buf + got, (size_t) st.st_size - got);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                got += (size_t) k;
-        }
-        return state_decode(buf, got, ret, ret_reason);
-}
-
-int state_set_aside(int dfd, char **ret_name) {
-        char *aside;
-
-        if (asprintf(&aside, STATE_FILE ".damaged-%llu", (unsigned long long) now_usec(CLOCK_REALTIME)) < 0)
-                return -ENOMEM;
-        if (renameat(dfd, STATE_FILE, dfd, aside) < 0) {
-                int r = negative_errno();
-
-                free(aside);
-                return r;
-        }
-        *ret_name = aside;
-        return 0;
-}
-
-int state_remove(int dfd) {
-        if (unlinkat(dfd, STATE_FILE, 0) < 0 && errno != ENOENT)
-                return negative_errno();
-        return 0;
-}
-
-int state_parse_boot_id(const char *text, uint8_t ret[16]) {
-        uint8_t id[16];
-        size_t j = 0;
-
-        for (size_t i = 0; text[i] && text[i] != '\n'; i++) {
-                char c = text[i];
-                unsigned v;
-
-                if (c == '-')
-                        continue;
-                if (j == 32)
-                        return -EINVAL;
-                if (c >= '0' && c <= '9')
-                        v = (unsigned) (c - '0');
-                else if (c >= 'a' && c <= 'f')
-                        v = (unsigned) (c - 'a' + 10);
-                else if (c >= 'A' && c <= 'F')
-                        v = (unsigned) (c - 'A' + 10);
-                else
-                        return -EINVAL;
-                id[j / 2] = (uint8_t) ((j % 2) ? (id[j / 2] | v) : (v << 4));
-                j++;
-        }
-        if (j != 32)
-                return -EINVAL;
-        memcpy(ret, id, sizeof(id));
-        return 0;
-}
-
-int state_read_boot_id(uint8_t ret[16]) {
-        _cleanup_(fclosep) FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-        char text[64];
-
-        if (!f)
-                return negative_errno();
-        if (!fgets(text, sizeof(text), f))
-                return -EIO;
-        return state_parse_boot_id(text, ret) < 0 ? -EBADMSG : 0;
-}
-
-char *state_format_boot_id(const uint8_t id[16], char buf[33]) {
-        for (size_t i = 0; i < 16; i++)
-                snprintf(buf + 2 * i, 3, "%02x", id[i]);
-        return buf;
 }

@@ -5,8 +5,9 @@
  * synced, renamed). Binary, in the host's byte order, with a CRC32 over all of it, so that
  * a torn or damaged file is recognized and never read as counts.
  *
- * The file: a header, an entry per UID, and from version 3 a section of login pairs (its
- * own header, then an entry per pair). */
+ * The file: a header, an entry per UID, from version 3 a section of login pairs (its own
+ * header, then an entry per pair), and from version 4 a section of per-unit counts (its
+ * header, then an entry per row, each followed by its unit's name). */
 #pragma once
 
 #include <stdbool.h>
@@ -23,6 +24,23 @@ typedef struct StateEntry {
         uint64_t last_exec_usec; /* CLOCK_REALTIME; 0 if unknown */
         uint64_t privileged; /* 0 in files before version 2 */
 } StateEntry;
+
+/* Execs of one UID in one systemd unit (from version 4). A row of the totals of cgroups
+ * already folded (live false); or the count of one cgroup still in the kernel's map when
+ * the file was written (live true, with its cgroup ID), which a start adds to the totals
+ * unless the pinned map still holds it. */
+typedef struct StateUnit {
+        char *unit;
+        uint32_t uid;
+        bool live;
+        uint64_t cgroup_id;
+        uint64_t execs;
+        uint64_t failed;
+        uint64_t last_exec_usec; /* CLOCK_REALTIME; 0 if unknown */
+} StateUnit;
+
+/* The longest unit name kept. */
+#define STATE_UNIT_NAME_MAX 1024
 
 /* Successful execs of one UID under one login UID (UINT32_MAX: unset). */
 typedef struct StateLogin {
@@ -46,9 +64,16 @@ typedef struct StateSnapshot {
         uint64_t logins_full; /* execs not counted per login (the map was full) since the reset */
         size_t n_logins;
         StateLogin *logins;
+        /* From version 4; none in files before it. Since the reset: execs and failures not
+         * counted per unit (the map was full), cgroups left unnamed. */
+        uint64_t units_full_execs, units_full_failed, names_full;
+        size_t n_units;
+        StateUnit *units;
 } StateSnapshot;
 
 void state_snapshot_done(StateSnapshot *s);
+/* The largest file there can be. */
+size_t state_size_max(void);
 
 /* Pure encoding; decoding checks everything and says what is wrong. */
 int state_encode(const StateSnapshot *s, void **ret, size_t *ret_size);

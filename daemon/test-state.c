@@ -27,6 +27,15 @@ static const StateLogin logins[] = {
         { .login_uid = UINT32_MAX, .uid = 0, .execs = 1 },
 };
 
+static StateUnit units[] = {
+        /* A total of ended cgroups, and two cgroups still in the kernel's map. */
+        { .unit = (char *) "cron.service", .uid = 0, .execs = 5, .failed = 1, .last_exec_usec = 1795412938844170 },
+        { .unit = (char *) "user@1000.service/app-\xe2\x9c\x93.scope", .uid = 1000, .live = true,
+          .cgroup_id = 4242, .execs = UINT64_MAX, .failed = 0, .last_exec_usec = 0 },
+        { .unit = (char *) "(other)", .uid = 4294967294u, .live = true, .cgroup_id = 0, .execs = 1, .failed = 2,
+          .last_exec_usec = 3 },
+};
+
 static StateSnapshot sample(void) {
         StateSnapshot s = {
                 .since_usec = 1795412912694601,
@@ -39,6 +48,11 @@ static StateSnapshot sample(void) {
                 .logins_full = 11,
                 .n_logins = ELEMENTSOF(logins),
                 .logins = (StateLogin *) logins,
+                .units_full_execs = 12,
+                .units_full_failed = 13,
+                .names_full = 14,
+                .n_units = ELEMENTSOF(units),
+                .units = units,
         };
 
         for (int i = 0; i < 16; i++)
@@ -68,7 +82,24 @@ static void expect_same(const StateSnapshot *a, const StateSnapshot *b) {
                 ASSERT_EQ_U(a->logins[i].uid, b->logins[i].uid);
                 ASSERT_EQ_U(a->logins[i].execs, b->logins[i].execs);
         }
+        ASSERT_EQ_U(a->units_full_execs, b->units_full_execs);
+        ASSERT_EQ_U(a->units_full_failed, b->units_full_failed);
+        ASSERT_EQ_U(a->names_full, b->names_full);
+        ASSERT_EQ_U(a->n_units, b->n_units);
+        for (size_t i = 0; i < a->n_units; i++) {
+                ASSERT_STREQ(a->units[i].unit, b->units[i].unit);
+                ASSERT_EQ_U(a->units[i].uid, b->units[i].uid);
+                ASSERT(a->units[i].live == b->units[i].live);
+                ASSERT_EQ_U(a->units[i].cgroup_id, b->units[i].cgroup_id);
+                ASSERT_EQ_U(a->units[i].execs, b->units[i].execs);
+                ASSERT_EQ_U(a->units[i].failed, b->units[i].failed);
+                ASSERT_EQ_U(a->units[i].last_exec_usec, b->units[i].last_exec_usec);
+        }
 }
+
+/* The units section's size for the sample: a header, and per row 40 bytes and the name
+ * in a multiple of 8. */
+#define SAMPLE_UNITS_SIZE (32 + 3 * 40 + 16 + 32 + 8)
 
 static void expect_damaged(const void *data, size_t size, const char *want_reason) {
         StateSnapshot out = {};
@@ -88,7 +119,8 @@ static void test_round_trip(void) {
         size_t size;
 
         ASSERT_EQ(state_encode(&s, &buf, &size), 0);
-        ASSERT_EQ_U(size, 72 + 3 * 40 + 16 + 3 * 16); /* the format's size, whatever the compiler */
+        /* the format's size, whatever the compiler */
+        ASSERT_EQ_U(size, 72 + 3 * 40 + 16 + 3 * 16 + SAMPLE_UNITS_SIZE);
         ASSERT_EQ(state_decode(buf, size, &out, &reason), 0);
         expect_same(&s, &out);
         state_snapshot_done(&out);
@@ -107,6 +139,67 @@ static void test_round_trip(void) {
         empty.n = 0;
         empty.n_logins = STATE_ENTRIES_MAX + 1;
         ASSERT_EQ(state_encode(&empty, &buf, &size), -E2BIG);
+        empty.n_logins = 0;
+        empty.n_units = STATE_ENTRIES_MAX + 1;
+        ASSERT_EQ(state_encode(&empty, &buf, &size), -E2BIG);
+
+        /* Nor is a unit name longer than a file may hold. */
+        {
+                char long_name[STATE_UNIT_NAME_MAX + 2];
+                StateUnit u = { .unit = long_name };
+                StateSnapshot one = { .n_units = 1, .units = &u };
+
+                memset(long_name, 'a', sizeof(long_name) - 1);
+                long_name[sizeof(long_name) - 1] = '\0';
+                ASSERT_EQ(state_encode(&one, &buf, &size), -ENAMETOOLONG);
+        }
+}
+
+/* Rewrites the checksum of a file that was changed on purpose. */
+static void fix_crc(uint8_t *file, size_t size) {
+        uint32_t crc = 0;
+
+        memcpy(file + 64, &crc, 4);
+        crc = (uint32_t) crc32(0, file, size);
+        memcpy(file + 64, &crc, 4);
+}
+
+/* A unit's name with a NUL in it, or longer than a file may hold, is damage. */
+static void test_unit_names(void) {
+        StateSnapshot s = sample();
+        uint8_t *buf;
+        size_t size, at = 72 + 3 * 40 + 16 + 3 * 16 + 32; /* the first unit row */
+        uint16_t len = STATE_UNIT_NAME_MAX + 1;
+
+        ASSERT_EQ(state_encode(&s, (void **) &buf, &size), 0);
+        buf[at + 40 + 2] = '\0'; /* in "cron.service" */
+        fix_crc(buf, size);
+        expect_damaged(buf, size, "damaged (a unit name holds a NUL)");
+        memcpy(buf + at + 4, &len, 2);
+        fix_crc(buf, size);
+        expect_damaged(buf, size, "damaged (its units do not fill their section)");
+        free(buf);
+}
+
+/* Files of version 3, before the per-unit counts, are read with none: this build's file
+ * without its units section. */
+static void test_version_3(void) {
+        StateSnapshot s = sample(), out = {};
+        const char *reason = NULL;
+        uint32_t version = 3;
+        uint8_t *buf;
+        size_t size;
+
+        s.n_units = 0;
+        s.units_full_execs = s.units_full_failed = s.names_full = 0;
+        ASSERT_EQ(state_encode(&s, (void **) &buf, &size), 0);
+        size -= 32;
+        memcpy(buf + 8, &version, 4);
+        fix_crc(buf, size);
+        ASSERT_EQ(state_decode(buf, size, &out, &reason), 0);
+        expect_same(&s, &out);
+        state_snapshot_done(&out);
+        free(buf);
 }
 
 static void test_damage(void) {
@@ -137,7 +230,7 @@ static void test_damage(void) {
         copy[0] = 'X';
         expect_damaged(copy, size, "not an execcountd state file");
         memcpy(copy, buf, size);
-        copy[8] = 4; /* version */
+        copy[8] = 5; /* version */
         expect_damaged(copy, size, "of an unknown version");
         memcpy(copy, buf, size);
         copy[8] = 0;
@@ -148,6 +241,16 @@ static void test_damage(void) {
         memcpy(copy, buf, size);
         copy[8] = 2; /* version 2 has no logins section: this one is of the wrong length */
         expect_damaged(copy, size, "truncated, or of the wrong length");
+        memcpy(copy, buf, size);
+        copy[8] = 3; /* nor has version 3 a units section */
+        expect_damaged(copy, size, "truncated, or of the wrong length");
+        memcpy(copy, buf, size);
+        memset(copy + 72 + 3 * 40 + 16 + 3 * 16, 0xff, 4); /* n_units: far more than the file holds */
+        expect_damaged(copy, size, "truncated, or of the wrong length");
+        memcpy(copy, buf, size);
+        copy[72 + 3 * 40 + 16 + 3 * 16] = 2; /* n_units: fewer rows than the section holds */
+        fix_crc(copy, size);
+        expect_damaged(copy, size, "damaged (its units do not fill their section)");
         memcpy(copy, buf, size);
         memset(copy + 72 + 3 * 40, 0xff, 4); /* n_logins: far more than the file holds */
         expect_damaged(copy, size, "truncated, or of the wrong length");
@@ -352,6 +455,8 @@ int main(void) {
         test_damage();
         test_version(1);
         test_version(2);
+        test_version_3();
+        test_unit_names();
         test_files();
         test_boot_id();
         return 0;
