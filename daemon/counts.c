@@ -36,8 +36,8 @@ void counts_sort_logins(LoginCount *l, size_t n) {
 
 /* Reads all keys and values (of key_size and value_size bytes each) with the batch
  * interface: a handful of syscalls instead of two per entry. */
-static int read_batch_keyed(int map_fd, uint32_t capacity, size_t key_size, size_t value_size, void **ret_keys,
-                            void **ret_values, size_t *ret_n) {
+int counts_read_map(int map_fd, uint32_t capacity, size_t key_size, size_t value_size, void **ret_keys,
+                    void **ret_values, size_t *ret_n) {
         _cleanup_(freep) uint8_t *keys = NULL;
         _cleanup_(freep) uint8_t *values = NULL;
         uint32_t token = 0;
@@ -75,7 +75,7 @@ static int read_batch_keyed(int map_fd, uint32_t capacity, size_t key_size, size
 /* The same for maps keyed by UID. */
 static int read_batch(int map_fd, uint32_t capacity, size_t value_size, uint32_t **ret_keys, void **ret_values,
                       size_t *ret_n) {
-        return read_batch_keyed(map_fd, capacity, sizeof(uint32_t), value_size, (void **) ret_keys, ret_values,
+        return counts_read_map(map_fd, capacity, sizeof(uint32_t), value_size, (void **) ret_keys, ret_values,
                                 ret_n);
 }
 
@@ -142,7 +142,7 @@ static int read_logins_map(CountsMaps m, struct exec_login_key **ret_keys, uint6
         *ret_n = 0;
         if (m.logins_fd < 0)
                 return 0;
-        return read_batch_keyed(m.logins_fd, EXECCOUNT_LOGINS_CAPACITY(m.capacity), sizeof(**ret_keys),
+        return counts_read_map(m.logins_fd, EXECCOUNT_LOGINS_CAPACITY(m.capacity), sizeof(**ret_keys),
                                 sizeof(**ret_values), (void **) ret_keys, (void **) ret_values, ret_n);
 }
 
@@ -401,6 +401,27 @@ static int read_percpu_sum(int fd, size_t size, uint64_t *ret) {
 int counts_read_stats(int stats_fd, struct exec_stats *ret) {
         _Static_assert(sizeof(struct exec_stats) % sizeof(uint64_t) == 0, "exec_stats is all u64s");
         return read_percpu_sum(stats_fd, sizeof(*ret), (uint64_t *) ret);
+}
+
+int counts_clear_units_full(int attribution_fd) {
+        _cleanup_(freep) struct exec_attribution_stats *per_cpu = NULL;
+        uint32_t zero = 0;
+        int n_cpus;
+
+        n_cpus = libbpf_num_possible_cpus();
+        if (n_cpus < 0)
+                return n_cpus;
+        per_cpu = calloc((size_t) n_cpus, sizeof(*per_cpu));
+        if (!per_cpu)
+                return -ENOMEM;
+        if (bpf_map_lookup_elem(attribution_fd, &zero, per_cpu) < 0)
+                return negative_errno();
+        for (int i = 0; i < n_cpus; i++) {
+                per_cpu[i].units_full_execs = 0;
+                per_cpu[i].units_full_failed = 0;
+                per_cpu[i].names_full = 0;
+        }
+        return bpf_map_update_elem(attribution_fd, &zero, per_cpu, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
 int counts_read_attribution(int attribution_fd, struct exec_attribution_stats *ret) {

@@ -56,6 +56,14 @@ int counts_copy(CountsMaps from, CountsMaps to, size_t *ret_dropped, size_t *ret
 /* The per-CPU statistics summed over CPUs. */
 int counts_read_stats(int stats_fd, struct exec_stats *ret);
 int counts_read_attribution(int attribution_fd, struct exec_attribution_stats *ret);
+/* Sets the per-unit map-full counters to 0, for a full reset (the meta record has no room
+ * for their baseline); a program adding to them at that moment may lose its one. */
+int counts_clear_units_full(int attribution_fd);
+
+/* Reads all keys and values of a hash map (of key_size and value_size bytes each, at most
+ * capacity entries) with the batch interface. */
+int counts_read_map(int map_fd, uint32_t capacity, size_t key_size, size_t value_size, void **ret_keys,
+                    void **ret_values, size_t *ret_n);
 
 /* Pure helpers. */
 void counts_sort_by_uid(UserCount *u, size_t n);

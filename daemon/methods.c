@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "json-util.h"
 #include "log.h"
+#include "methods-internal.h"
 #include "methods-status.h"
 #include "methods.h"
 #include "persist.h"
@@ -26,7 +27,7 @@ extern const char interface_org_varlink_service[];
 #define UID_MAX_VALID ((int64_t) UINT32_MAX - 1)
 
 /* Checks the call's parameters against its declaration; replies with the error if bad. */
-static bool parameters_ok(Connection *c, const VarlinkCall *call, const VarlinkField *fields, size_t n) {
+bool parameters_ok(Connection *c, const VarlinkCall *call, const VarlinkField *fields, size_t n) {
         const char *bad = NULL;
 
         if (varlink_parameters_check(call->parameters, fields, n, &bad) < 0) {
@@ -36,7 +37,7 @@ static bool parameters_ok(Connection *c, const VarlinkCall *call, const VarlinkF
         return true;
 }
 
-static AccessScope caller_scope(Manager *m, Connection *c) {
+AccessScope caller_scope(Manager *m, Connection *c) {
         return access_scope(connection_peer_uid(c), connection_privileged(c));
 }
 
@@ -64,7 +65,7 @@ void methods_revoked(Connection *c, void *userdata) {
 }
 
 /* Reads an optional UID parameter. */
-static bool get_uid_parameter(Connection *c, const VarlinkCall *call, const char *name, bool *ret_has,
+bool get_uid_parameter(Connection *c, const VarlinkCall *call, const char *name, bool *ret_has,
                               uint32_t *ret_uid) {
         int64_t v;
 
@@ -76,13 +77,13 @@ static bool get_uid_parameter(Connection *c, const VarlinkCall *call, const char
         return true;
 }
 
-static bool get_uid(Connection *c, const VarlinkCall *call, bool *ret_has, uint32_t *ret_uid) {
+bool get_uid(Connection *c, const VarlinkCall *call, bool *ret_has, uint32_t *ret_uid) {
         return get_uid_parameter(c, call, "uid", ret_has, ret_uid);
 }
 
 /* Reads the optional "uid" parameter of a query, narrowed to what the caller may see;
  * replies with the error if it asks for more. */
-static bool get_visible_uid(Manager *m, Connection *c, const VarlinkCall *call, AccessScope scope, bool *ret_has,
+bool get_visible_uid(Manager *m, Connection *c, const VarlinkCall *call, AccessScope scope, bool *ret_has,
                             uint32_t *ret_uid) {
         if (!get_uid(c, call, ret_has, ret_uid))
                 return false;
@@ -91,109 +92,6 @@ static bool get_visible_uid(Manager *m, Connection *c, const VarlinkCall *call, 
                 return false;
         }
         return true;
-}
-
-static int method_get_stats(Manager *m, Connection *c, const VarlinkCall *call) {
-        static const VarlinkField fields[] = { { "uid", json_type_int, false } };
-        _cleanup_(freep) TallyEntry *users = NULL;
-        struct exec_stats stats;
-        AccessScope scope = caller_scope(m, c);
-        StatsReplyInfo info;
-        uint32_t uid;
-        bool has_uid;
-        size_t n = 0;
-        int r;
-
-        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) ||
-            !get_visible_uid(m, c, call, scope, &has_uid, &uid))
-                return 0;
-        if (connection_oneway(c))
-                return connection_reply(c, NULL);
-
-        r = tally_read_stats(m->tally, &stats);
-        if (r < 0)
-                return reply_kernel_error(c, r, "Reading the kernel statistics");
-        if (has_uid) {
-                if (!(users = calloc(1, sizeof(*users))))
-                        return reply_oom(c);
-                r = tally_read_one(m->tally, uid, &users[0]);
-                if (r >= 0)
-                        n = 1;
-                else if (r != -ENOENT)
-                        return reply_kernel_error(c, r, "Reading the counts of the UID");
-        } else {
-                r = tally_read_all(m->tally, &users, &n);
-                if (r < 0)
-                        return reply_kernel_error(c, r, "Reading the counts");
-        }
-
-        info = (StatsReplyInfo) {
-                .scope = scope,
-                .since_usec = tally_since_usec(m->tally),
-                .map_full_execs = stats.map_full_execs,
-                .map_full_failed = stats.map_full_failed,
-                .parts = connection_wants_more(c),
-        };
-        /* The counts are those read now; they are written as the client takes them. */
-        r = stats_reply_start(c, TAKE_PTR(users), n, &info);
-        if (r == -ENOBUFS)
-                return reply_limit_exceeded(c);
-        return r < 0 ? reply_oom(c) : 0;
-}
-
-/* What reading one login pair costs a caller's output allowance: the kernel hands out
- * pairs about as fast as the daemon writes 256 bytes of a reply (bench/RESULTS.md). */
-#define LOGINS_READ_COST 256
-
-/* What a GetLogins call asks for, and may see. */
-typedef struct LoginsQuery {
-        AccessScope scope;
-        uint32_t peer_uid;
-        bool has_uid, has_login;
-        uint32_t uid, login_uid;
-} LoginsQuery;
-
-/* The filters narrow what the caller may see; asking for more is no error, since pairs of
- * another UID may be the caller's (its login sessions). */
-static bool logins_wanted(const LoginCount *l, void *userdata) {
-        const LoginsQuery *q = userdata;
-
-        return (!q->has_uid || l->uid == q->uid) && (!q->has_login || l->login_uid == q->login_uid) &&
-               access_sees_login(q->scope, q->peer_uid, l->login_uid, l->uid);
-}
-
-static int method_get_logins(Manager *m, Connection *c, const VarlinkCall *call) {
-        static const VarlinkField fields[] = { { "uid", json_type_int, false }, { "login_uid", json_type_int, false } };
-        _cleanup_(freep) LoginCount *logins = NULL;
-        struct exec_attribution_stats a;
-        LoginsQuery q = { .scope = caller_scope(m, c), .peer_uid = connection_peer_uid(c) };
-        size_t n, n_read;
-        int r;
-
-        if (!parameters_ok(c, call, fields, ELEMENTSOF(fields)) || !get_uid(c, call, &q.has_uid, &q.uid) ||
-            !get_uid_parameter(c, call, "login_uid", &q.has_login, &q.login_uid))
-                return 0;
-        if (connection_oneway(c))
-                return connection_reply(c, NULL);
-
-        r = tally_read_attribution(m->tally, &a);
-        if (r >= 0)
-                r = tally_read_logins(m->tally, logins_wanted, &q, &logins, &n, &n_read);
-        if (r < 0)
-                return reply_kernel_error(c, r, "Reading the counts per login");
-        /* Every pair is read, whoever asks and however few it may see: the caller's UID
-         * pays for them as for output, so that calls in a loop take a bounded share of the
-         * daemon's time (OutputRatePerUID=). */
-        connection_spend(c, n_read * LOGINS_READ_COST);
-
-        r = logins_reply_start(c, TAKE_PTR(logins), n,
-                               &(StatsReplyInfo) { .scope = q.scope,
-                                                   .since_usec = tally_since_usec(m->tally),
-                                                   .logins_full = a.logins_full,
-                                                   .parts = connection_wants_more(c) });
-        if (r == -ENOBUFS)
-                return reply_limit_exceeded(c);
-        return r < 0 ? reply_oom(c) : 0;
 }
 
 static int method_get_status(Manager *m, Connection *c, const VarlinkCall *call) {
@@ -405,6 +303,7 @@ static const struct {
 } methods[] = {
         { EXECCOUNT_METHOD_GET_STATS, method_get_stats },
         { EXECCOUNT_METHOD_GET_LOGINS, method_get_logins },
+        { EXECCOUNT_METHOD_GET_UNITS, method_get_units },
         { EXECCOUNT_METHOD_GET_STATUS, method_get_status },
         { EXECCOUNT_METHOD_RESET, method_reset },
         { EXECCOUNT_METHOD_RELOAD, method_reload },

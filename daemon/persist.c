@@ -100,6 +100,9 @@ static int restore_stats(int stats_fd, int attribution_fd, const StateSnapshot *
         v[0].map_full_execs = s->map_full_execs;
         v[0].map_full_failed = s->map_full_failed;
         a[0].logins_full = s->logins_full;
+        a[0].units_full_execs = s->units_full_execs;
+        a[0].units_full_failed = s->units_full_failed;
+        a[0].names_full = s->names_full;
         if (bpf_map_update_elem(stats_fd, &zero, v, BPF_ANY) < 0)
                 return negative_errno();
         return bpf_map_update_elem(attribution_fd, &zero, a, BPF_ANY) < 0 ? negative_errno() : 0;
@@ -241,7 +244,8 @@ static int snapshot_build(Persist *p, bool reset, bool has_uid, uint32_t uid, ui
         _cleanup_(freep) StateLogin *logins = NULL;
         struct exec_attribution_stats attribution;
         struct exec_stats stats;
-        size_t n, n_logins, k = 0, k_logins = 0;
+        StateUnit *units = NULL;
+        size_t n, n_logins, n_units = 0, k = 0, k_logins = 0;
         bool all = reset && !has_uid;
         int r;
 
@@ -252,8 +256,12 @@ static int snapshot_build(Persist *p, bool reset, bool has_uid, uint32_t uid, ui
                 r = tally_read_stats(p->tally, &stats);
         if (r >= 0)
                 r = tally_read_attribution(p->tally, &attribution);
+        if (r >= 0)
+                r = tally_units_snapshot(p->tally, all, reset && has_uid, uid, &units, &n_units);
         if (r < 0)
                 return r;
+        ret->units = units;
+        ret->n_units = n_units;
         entries = calloc(n ? n : 1, sizeof(*entries));
         logins = calloc(n_logins ? n_logins : 1, sizeof(*logins));
         if (!entries || !logins)
@@ -276,6 +284,11 @@ static int snapshot_build(Persist *p, bool reset, bool has_uid, uint32_t uid, ui
                                                     .execs = l[i].execs };
         }
         *ret = (StateSnapshot) {
+                .units = units,
+                .n_units = n_units,
+                .units_full_execs = all ? 0 : attribution.units_full_execs,
+                .units_full_failed = all ? 0 : attribution.units_full_failed,
+                .names_full = all ? 0 : attribution.names_full,
                 .since_usec = all ? new_since_usec : tally_since_usec(p->tally),
                 .saved_usec = now,
                 .map_full_execs = all ? 0 : stats.map_full_execs,
@@ -296,8 +309,15 @@ static int snapshot_write(Persist *p, bool reset, bool has_uid, uint32_t uid, ui
         uint64_t now = now_usec(CLOCK_REALTIME);
         int r;
 
-        if (!persist_enabled(p) || !p->tally)
+        if (!p->tally)
                 return 0;
+        if (!persist_enabled(p)) {
+                /* Nothing is kept on disk: ended cgroups are folded all the same, so that
+                 * the kernel's map keeps room. */
+                if (!reset && snapshot_build(p, false, false, 0, 0, now, &s) >= 0)
+                        (void) tally_units_fold(p->tally, s.units, s.n_units);
+                return 0;
+        }
         /* Whether or not the file can be written, the pinned counts are current now: the
          * same time as the file's, which is then not newer than the pins. */
         r = tally_mark_kept(p->tally, now);
@@ -307,6 +327,14 @@ static int snapshot_write(Persist *p, bool reset, bool has_uid, uint32_t uid, ui
         if (r >= 0)
                 r = state_save(p->dir_fd, &s);
         record_outcome(p, r, now);
+        /* Only once the file holds them may ended cgroups leave the kernel's map: a crash
+         * after this finds them in the file, not in the pins, and adds them. */
+        if (r >= 0 && !reset) {
+                int q = tally_units_fold(p->tally, s.units, s.n_units);
+
+                if (q < 0)
+                        log_warning_errno(q, "Failed to fold the counts of ended cgroups into their units: %m");
+        }
         return r;
 }
 
@@ -348,6 +376,9 @@ int persist_start(Persist *p, sd_event *e, Tally *tally, const uint8_t boot_id[1
         /* Whether the counts came from the file or from the pins, the file still knows the
          * last execs of UIDs that made none since. */
         if (p->found_ok) {
+                r = tally_units_restore(tally, p->found.units, p->found.n_units);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to take the per-unit counts of the state file: %m");
                 tally_keep_times(tally, TAKE_PTR(p->found.entries), p->found.n);
                 p->found.n = 0;
         }

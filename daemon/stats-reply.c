@@ -7,8 +7,10 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats-reply.h"
+#include "units.h"
 
 /* What one kind of reply writes. */
 typedef struct RowsWriter {
@@ -17,6 +19,7 @@ typedef struct RowsWriter {
         void (*head)(Text *t);
         void (*row)(Text *t, const void *row);
         void (*tail)(Text *t, const StatsReplyInfo *info, bool continues);
+        void (*free_rows)(void *rows, size_t n); /* NULL: free() */
 } RowsWriter;
 
 typedef struct StatsReply {
@@ -34,7 +37,10 @@ static void stats_reply_free(void *p) {
         StatsReply *r = p;
 
         connection_uncharge(r->connection, r->charged);
-        free(r->rows);
+        if (r->writer->free_rows)
+                r->writer->free_rows(r->rows, r->n);
+        else
+                free(r->rows);
         free(r);
 }
 
@@ -112,6 +118,51 @@ void logins_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
         write_tail_end(t, continues);
 }
 
+void units_write_head(Text *t) {
+        text_add(t, "{\"parameters\":{\"units\":[");
+}
+
+void units_write_unit(Text *t, const UnitRow *u) {
+        _cleanup_(freep) char *machine = unit_machine(u->unit);
+
+        text_add(t, "{\"unit\":");
+        text_add_json_string(t, u->unit, strlen(u->unit));
+        if (machine) {
+                text_add(t, ",\"machine\":");
+                text_add_json_string(t, machine, strlen(machine));
+        }
+        text_add(t, ",\"uid\":");
+        text_add_u64(t, u->uid);
+        text_add(t, ",\"execs\":");
+        text_add_u64(t, MIN(u->execs, (uint64_t) INT64_MAX));
+        text_add(t, ",\"failed\":");
+        text_add_u64(t, MIN(u->failed, (uint64_t) INT64_MAX));
+        text_add(t, ",\"last_exec_usec\":");
+        text_add_u64(t, MIN(u->last_exec_usec, (uint64_t) INT64_MAX));
+        text_add(t, "}");
+}
+
+void units_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
+        write_tail_begin(t, info);
+        if (info->scope == ACCESS_ALL) {
+                text_add(t, ",\"units_map_full_execs\":");
+                text_add_u64(t, MIN(info->units_full_execs, (uint64_t) INT64_MAX));
+                text_add(t, ",\"units_map_full_failed\":");
+                text_add_u64(t, MIN(info->units_full_failed, (uint64_t) INT64_MAX));
+                text_add(t, ",\"unnamed_cgroups\":");
+                text_add_u64(t, MIN(info->names_full, (uint64_t) INT64_MAX));
+        }
+        write_tail_end(t, continues);
+}
+
+static void write_unit_row(Text *t, const void *row) {
+        units_write_unit(t, row);
+}
+
+static void free_unit_rows(void *rows, size_t n) {
+        unit_rows_free(rows, n);
+}
+
 static void write_user_row(Text *t, const void *row) {
         stats_write_user(t, row);
 }
@@ -134,6 +185,15 @@ static const RowsWriter logins_writer = {
         .head = logins_write_head,
         .row = write_login_row,
         .tail = logins_write_tail,
+};
+
+static const RowsWriter units_writer = {
+        .row_size = sizeof(UnitRow),
+        .row_bytes = 128,
+        .head = units_write_head,
+        .row = write_unit_row,
+        .tail = units_write_tail,
+        .free_rows = free_unit_rows,
 };
 
 static int stats_reply_produce(Connection *c, void *state) {
@@ -182,7 +242,10 @@ static int reply_start(Connection *c, const RowsWriter *w, void *rows, size_t n,
 
         r = calloc(1, sizeof(*r));
         if (!r) {
-                free(rows);
+                if (w->free_rows)
+                        w->free_rows(rows, n);
+                else
+                        free(rows);
                 return -ENOMEM;
         }
         *r = (StatsReply) {
@@ -196,8 +259,8 @@ static int reply_start(Connection *c, const RowsWriter *w, void *rows, size_t n,
         /* The counts read for the client are the client's to pay for. */
         k = connection_charge(c, charge);
         if (k < 0) {
-                free(rows);
-                free(r);
+                r->charged = 0;
+                stats_reply_free(r);
                 return k;
         }
         r->charged = charge;
@@ -211,4 +274,8 @@ int stats_reply_start(Connection *c, TallyEntry *users, size_t n, const StatsRep
 
 int logins_reply_start(Connection *c, LoginCount *logins, size_t n, const StatsReplyInfo *info) {
         return reply_start(c, &logins_writer, logins, n, info);
+}
+
+int units_reply_start(Connection *c, UnitRow *units, size_t n, const StatsReplyInfo *info) {
+        return reply_start(c, &units_writer, units, n, info);
 }

@@ -24,6 +24,7 @@ typedef struct StatsReplyInfo {
         uint64_t since_usec;
         uint64_t map_full_execs, map_full_failed; /* GetStats */
         uint64_t logins_full; /* GetLogins */
+        uint64_t units_full_execs, units_full_failed, names_full; /* GetUnits */
         bool parts;
 } StatsReplyInfo;
 
@@ -42,3 +43,9 @@ int logins_reply_start(Connection *c, LoginCount *logins, size_t n, const StatsR
 void logins_write_head(Text *t);
 void logins_write_login(Text *t, const LoginCount *l);
 void logins_write_tail(Text *t, const StatsReplyInfo *info, bool continues);
+
+/* The same for GetUnits: takes units (sorted, their names too), also on failure. */
+int units_reply_start(Connection *c, UnitRow *units, size_t n, const StatsReplyInfo *info);
+void units_write_head(Text *t);
+void units_write_unit(Text *t, const UnitRow *u);
+void units_write_tail(Text *t, const StatsReplyInfo *info, bool continues);

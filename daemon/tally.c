@@ -2,25 +2,18 @@
 /* tally.c: the counts as clients see them. */
 
 #include <assert.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdlib.h>
 
+#include <string.h>
+#include <sys/stat.h>
+
 #include "counts.h"
 #include "log.h"
-#include "tally.h"
+#include "tally-internal.h"
 #include "time-util.h"
-
-struct Tally {
-        Probe *probe;
-        uint64_t since_usec;
-        /* The kernel's map-full counters when the counts were last reset as a whole. */
-        struct exec_stats stats_at_reset;
-        struct exec_attribution_stats attribution_at_reset;
-        int64_t realtime_offset; /* see tally_realtime_offset() */
-        /* Last-exec times the state file kept, sorted by UID. */
-        StateEntry *kept;
-        size_t n_kept;
-};
+#include "units.h"
 
 static int compare_entries(const void *a, const void *b) {
         const StateEntry *x = a, *y = b;
@@ -44,6 +37,16 @@ int tally_new(Probe *probe, Tally **ret) {
         t->stats_at_reset.map_full_execs = meta.map_full_execs_at_reset;
         t->stats_at_reset.map_full_failed = meta.map_full_failed_at_reset;
         t->attribution_at_reset.logins_full = meta.logins_full_at_reset;
+        t->cgroup_root_id = 1;
+        {
+                CgroupTree tree;
+
+                /* Only the root's ID is wanted; a host without cgroup2 names no units. */
+                if (cgroup_tree_scan(&tree) >= 0) {
+                        t->cgroup_root_id = tree.root_id;
+                        cgroup_tree_done(&tree);
+                }
+        }
         *ret = t;
         return 0;
 }
@@ -52,6 +55,7 @@ Tally *tally_free(Tally *t) {
         if (!t)
                 return NULL;
         free(t->kept);
+        unit_rows_free(t->folded, t->n_folded);
         free(t);
         return NULL;
 }
@@ -243,6 +247,7 @@ static int reset_all(Tally *t, uint64_t since_usec) {
         n = counts_reset_all(maps);
         if (n < 0)
                 return n;
+        tally_units_reset(t, false, 0);
         t->stats_at_reset = s;
         t->attribution_at_reset = a;
         t->since_usec = since_usec;
@@ -264,6 +269,7 @@ static int reset_one(Tally *t, uint32_t uid) {
         r = counts_reset_one(maps, uid);
         if (r < 0)
                 return r;
+        tally_units_reset(t, true, uid);
         e = t->n_kept ? bsearch(&key, t->kept, t->n_kept, sizeof(*t->kept), compare_entries) : NULL;
         if (e)
                 e->last_exec_usec = 0;

@@ -64,6 +64,38 @@ int tally_read_stats(Tally *t, struct exec_stats *ret);
 typedef bool (*TallyLoginFilterFn)(const LoginCount *l, void *userdata);
 int tally_read_logins(Tally *t, TallyLoginFilterFn keep, void *userdata, LoginCount **ret, size_t *ret_n,
                       size_t *ret_read);
+/* One UID's execs in one systemd unit: the totals of its ended cgroups and the counts of
+ * those that still exist. */
+typedef struct UnitRow {
+        char *unit;
+        uint32_t uid;
+        uint64_t execs;
+        uint64_t failed;
+        uint64_t last_exec_usec; /* CLOCK_REALTIME; 0: none known */
+} UnitRow;
+
+void unit_rows_free(UnitRow *rows, size_t n);
+
+/* The rows whose UID keep() wants (NULL: all), sorted by unit, then UID; *ret_read (if not
+ * NULL) says how many of the kernel's entries were read for them: all there are. */
+typedef bool (*TallyUidFilterFn)(uint32_t uid, void *userdata);
+int tally_read_units(Tally *t, TallyUidFilterFn keep, void *userdata, UnitRow **ret, size_t *ret_n,
+                     size_t *ret_read);
+
+/* For the state file: the totals of ended cgroups (live false), and each cgroup the
+ * kernel's map holds, with its unit (live true); without uid's rows (has_uid) or any
+ * (all). */
+int tally_units_snapshot(Tally *t, bool all, bool has_uid, uint32_t uid, StateUnit **ret, size_t *ret_n);
+
+/* Once the snapshot units is saved: the cgroups of it that no longer exist are added to
+ * their units' totals, and their entries deleted from the kernel's map. Returns how many
+ * were folded. */
+int tally_units_fold(Tally *t, const StateUnit *units, size_t n);
+
+/* At the start: the state file's totals, and its cgroups that the kernel's map no longer
+ * holds (folded after it was written, or counted in an earlier boot). */
+int tally_units_restore(Tally *t, const StateUnit *units, size_t n);
+
 /* What the attribution maps could not count, since the last full reset. */
 int tally_read_attribution(Tally *t, struct exec_attribution_stats *ret);
 /* Sums over entries. */

@@ -141,10 +141,68 @@ static void test_logins(void) {
         text_done(&t);
 }
 
+/* Unit names come from cgroup directories anyone may name: escaped, whatever they hold. */
+static void test_units(void) {
+        static const UnitRow units[] = {
+                { .unit = (char *) "machine-web\\x2dfront.scope", .uid = 0, .execs = 3, .failed = 1,
+                  .last_exec_usec = 5 },
+                { .unit = (char *) "/odd\"\n\x1b[31m\xff", .uid = 1000, .execs = UINT64_MAX, .failed = 0,
+                  .last_exec_usec = 0 },
+        };
+        StatsReplyInfo all = { .scope = ACCESS_ALL, .since_usec = 7, .units_full_execs = 2, .units_full_failed = 3,
+                               .names_full = 4 };
+        StatsReplyInfo own = { .scope = ACCESS_OWN, .since_usec = 7, .units_full_execs = 2 };
+        json_object *o, *p, *list, *v, *row;
+        Text t = {};
+
+        units_write_head(&t);
+        units_write_unit(&t, &units[0]);
+        text_add_char(&t, ',');
+        units_write_unit(&t, &units[1]);
+        units_write_tail(&t, &all, false);
+        ASSERT(!t.oom && t.p[t.len - 1] == '\0');
+        o = json_tokener_parse(t.p);
+        if (!o)
+                TEST_FAIL("not JSON: %s", t.p);
+        ASSERT(json_object_object_get_ex(o, "parameters", &p));
+        ASSERT(!json_object_object_get_ex(o, "continues", &v));
+        ASSERT_EQ(get_int(p, "units_map_full_execs"), 2);
+        ASSERT_EQ(get_int(p, "units_map_full_failed"), 3);
+        ASSERT_EQ(get_int(p, "unnamed_cgroups"), 4);
+        ASSERT(json_object_object_get_ex(p, "units", &list));
+        ASSERT_EQ_U(json_object_array_length(list), 2);
+        row = json_object_array_get_idx(list, 0);
+        ASSERT(json_object_object_get_ex(row, "unit", &v));
+        ASSERT_STREQ(json_object_get_string(v), "machine-web\\x2dfront.scope");
+        ASSERT(json_object_object_get_ex(row, "machine", &v));
+        ASSERT_STREQ(json_object_get_string(v), "web-front");
+        ASSERT_EQ(get_int(row, "failed"), 1);
+        ASSERT_EQ(get_int(row, "last_exec_usec"), 5);
+        row = json_object_array_get_idx(list, 1);
+        ASSERT(!json_object_object_get_ex(row, "machine", &v));
+        ASSERT(json_object_object_get_ex(row, "unit", &v));
+        /* The control characters survive as themselves, the invalid byte as U+FFFD. */
+        ASSERT_STREQ(json_object_get_string(v), "/odd\"\n\x1b[31m\xef\xbf\xbd");
+        ASSERT_EQ(get_int(row, "uid"), 1000);
+        ASSERT_EQ(get_int(row, "execs"), INT64_MAX);
+        json_object_put(o);
+        text_done(&t);
+
+        units_write_head(&t);
+        units_write_tail(&t, &own, true);
+        o = json_tokener_parse(t.p);
+        ASSERT(o && json_object_object_get_ex(o, "parameters", &p));
+        ASSERT(!json_object_object_get_ex(p, "units_map_full_execs", &v));
+        ASSERT(json_object_object_get_ex(o, "continues", &v) && json_object_get_boolean(v));
+        json_object_put(o);
+        text_done(&t);
+}
+
 int main(void) {
         test_all();
         test_own();
         test_empty();
         test_logins();
+        test_units();
         return 0;
 }

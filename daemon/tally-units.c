@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* tally-units.c: the per-unit counts as clients see them: the kernel's per-cgroup counts
+ * named after their units, and the totals of cgroups that ended, folded into them. */
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counts.h"
+#include "log.h"
+#include "tally-internal.h"
+#include "time-util.h"
+#include "units.h"
+
+void unit_rows_free(UnitRow *rows, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(rows[i].unit);
+        free(rows);
+}
+
+static int compare_rows(const void *a, const void *b) {
+        const UnitRow *x = a, *y = b;
+        int c = strcmp(x->unit, y->unit);
+
+        return c ? c : x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* Sorts rows and sums those of the same unit and UID; returns how many are left. */
+static size_t rows_merge(UnitRow *rows, size_t n) {
+        size_t k = 0;
+
+        if (n == 0)
+                return 0;
+        qsort(rows, n, sizeof(*rows), compare_rows);
+        for (size_t i = 1; i < n; i++) {
+                if (compare_rows(&rows[k], &rows[i]) == 0) {
+                        rows[k].execs += rows[i].execs;
+                        rows[k].failed += rows[i].failed;
+                        rows[k].last_exec_usec = MAX(rows[k].last_exec_usec, rows[i].last_exec_usec);
+                        free(rows[i].unit);
+                } else
+                        rows[++k] = rows[i];
+        }
+        return k + 1;
+}
+
+/* The unit of a cgroup in the units map: from the name the programs kept, else from the
+ * cgroup's path now (*tree is scanned at the first need). */
+static int unit_of(Tally *t, uint64_t cgroup_id, CgroupTree *tree, bool *scanned, char **ret) {
+        struct exec_cgroup_name rec;
+        const char *path;
+        int r;
+
+        if (cgroup_id == EXEC_UNIT_OTHER)
+                return (*ret = strdup(UNIT_OTHER)) ? 0 : -ENOMEM;
+        if (bpf_map_lookup_elem(probe_get_cgroup_names_fd(t->probe), &cgroup_id, &rec) >= 0)
+                return unit_name_of_record(&rec, t->cgroup_root_id, ret);
+        if (!*scanned) {
+                *scanned = true;
+                r = cgroup_tree_scan(tree);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to walk the cgroup tree: %m");
+        }
+        path = cgroup_tree_path(tree, cgroup_id);
+        if (path)
+                return unit_name_of_path(path, ret);
+        return (*ret = strdup(UNIT_UNKNOWN)) ? 0 : -ENOMEM;
+}
+
+/* The kernel's entries with their units, and the totals of ended cgroups, that keep()
+ * wants; as state file rows (live: the kernel's). */
+static int units_collect(Tally *t, TallyUidFilterFn keep, void *userdata, StateUnit **ret, size_t *ret_n,
+                         size_t *ret_read) {
+        _cleanup_(freep) UnitLive *live = NULL;
+        _cleanup_(cgroup_tree_done) CgroupTree tree = {};
+        int64_t offset = tally_realtime_offset(t);
+        bool scanned = false;
+        StateUnit *u;
+        size_t n, k = 0;
+        int r;
+
+        r = units_read_live(probe_get_units_fd(t->probe), &live, &n);
+        if (r < 0)
+                return r;
+        u = calloc(n + t->n_folded + 1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n_folded && r >= 0; i++) {
+                const UnitRow *f = &t->folded[i];
+
+                if (keep && !keep(f->uid, userdata))
+                        continue;
+                u[k] = (StateUnit) { .uid = f->uid, .execs = f->execs, .failed = f->failed,
+                                     .last_exec_usec = f->last_exec_usec, .unit = strdup(f->unit) };
+                r = u[k++].unit ? 0 : -ENOMEM;
+        }
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                if (keep && !keep(live[i].uid, userdata))
+                        continue;
+                u[k] = (StateUnit) {
+                        .uid = live[i].uid,
+                        .live = true,
+                        .cgroup_id = live[i].cgroup_id,
+                        .execs = live[i].execs,
+                        .failed = live[i].failed,
+                        .last_exec_usec = live[i].last_exec_ns ? boot_ns_to_realtime_usec(live[i].last_exec_ns, offset)
+                                                               : 0,
+                };
+                r = unit_of(t, live[i].cgroup_id, &tree, &scanned, &u[k++].unit);
+        }
+        if (r < 0) {
+                StateSnapshot s = { .units = u, .n_units = k };
+
+                state_snapshot_done(&s);
+                return r;
+        }
+        *ret = u;
+        *ret_n = k;
+        if (ret_read)
+                *ret_read = n;
+        return 0;
+}
+
+int tally_read_units(Tally *t, TallyUidFilterFn keep, void *userdata, UnitRow **ret, size_t *ret_n,
+                     size_t *ret_read) {
+        StateUnit *u;
+        UnitRow *rows;
+        size_t n;
+        int r;
+
+        r = units_collect(t, keep, userdata, &u, &n, ret_read);
+        if (r < 0)
+                return r;
+        /* The same fields, taken over one by one: the names move, nothing is copied. */
+        rows = calloc(n ? n : 1, sizeof(*rows));
+        if (!rows) {
+                StateSnapshot s = { .units = u, .n_units = n };
+
+                state_snapshot_done(&s);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                rows[i] = (UnitRow) { .unit = u[i].unit, .uid = u[i].uid, .execs = u[i].execs,
+                                      .failed = u[i].failed, .last_exec_usec = u[i].last_exec_usec };
+        free(u);
+        *ret = rows;
+        *ret_n = rows_merge(rows, n);
+        return 0;
+}
+
+typedef struct ResetFilter {
+        bool all, has_uid;
+        uint32_t uid;
+} ResetFilter;
+
+static bool reset_keeps(uint32_t uid, void *userdata) {
+        const ResetFilter *f = userdata;
+
+        return !f->all && !(f->has_uid && f->uid == uid);
+}
+
+int tally_units_snapshot(Tally *t, bool all, bool has_uid, uint32_t uid, StateUnit **ret, size_t *ret_n) {
+        ResetFilter f = { .all = all, .has_uid = has_uid, .uid = uid };
+
+        return units_collect(t, reset_keeps, &f, ret, ret_n, NULL);
+}
+
+/* Adds rows (moved from the caller) to the totals. */
+static int folded_add(Tally *t, UnitRow *rows, size_t n) {
+        UnitRow *all = reallocarray(t->folded, t->n_folded + n + 1, sizeof(*all));
+
+        if (!all) {
+                unit_rows_free(rows, n);
+                return -ENOMEM;
+        }
+        memcpy(all + t->n_folded, rows, n * sizeof(*rows));
+        free(rows);
+        t->folded = all;
+        t->n_folded = rows_merge(all, t->n_folded + n);
+        return 0;
+}
+
+/* The rows of units (live ones only when gone() says so, with their cgroup IDs) as
+ * totals; copies their names. */
+static int rows_of(const StateUnit *units, size_t n, bool (*take)(const StateUnit *u, void *userdata),
+                   void *userdata, UnitRow **ret, size_t *ret_n, UnitLive **ret_live, size_t *ret_n_live) {
+        _cleanup_(freep) UnitLive *live = calloc(n + 1, sizeof(*live));
+        UnitRow *rows = calloc(n + 1, sizeof(*rows));
+        size_t k = 0, k_live = 0;
+
+        if (!rows || !live) {
+                free(rows);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (!take(&units[i], userdata))
+                        continue;
+                rows[k] = (UnitRow) { .unit = strdup(units[i].unit), .uid = units[i].uid, .execs = units[i].execs,
+                                      .failed = units[i].failed, .last_exec_usec = units[i].last_exec_usec };
+                if (!rows[k++].unit) {
+                        unit_rows_free(rows, k);
+                        return -ENOMEM;
+                }
+                if (units[i].live)
+                        live[k_live++] = (UnitLive) { .cgroup_id = units[i].cgroup_id, .uid = units[i].uid };
+        }
+        *ret = rows;
+        *ret_n = k;
+        if (ret_live) {
+                *ret_live = TAKE_PTR(live);
+                *ret_n_live = k_live;
+        }
+        return 0;
+}
+
+/* A live row of a cgroup that no longer exists (tree: what does). */
+static bool ended(const StateUnit *u, void *userdata) {
+        const CgroupTree *tree = userdata;
+
+        return u->live && u->cgroup_id != EXEC_UNIT_OTHER && !cgroup_tree_path(tree, u->cgroup_id);
+}
+
+int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
+        _cleanup_(cgroup_tree_done) CgroupTree tree = {};
+        _cleanup_(freep) UnitLive *gone = NULL;
+        UnitRow *rows;
+        size_t n_rows, n_gone;
+        int r;
+
+        /* A cgroup of the snapshot that is missing from a walk after it ended before the
+         * walk: it existed when its entry was made, and cgroup2 directories are never
+         * renamed. Nothing counts into it any more. */
+        r = cgroup_tree_scan(&tree);
+        if (r < 0)
+                return r;
+        r = rows_of(units, n, ended, &tree, &rows, &n_rows, &gone, &n_gone);
+        if (r < 0)
+                return r;
+        if (n_rows == 0) {
+                free(rows);
+                return 0;
+        }
+        r = folded_add(t, rows, n_rows);
+        if (r < 0)
+                return r;
+        r = units_forget(probe_get_units_fd(t->probe), probe_get_cgroup_names_fd(t->probe), gone, n_gone);
+        return r < 0 ? r : (int) n_gone;
+}
+
+/* A row of the state file to add to the totals: a total, or a cgroup the kernel's map
+ * does not hold (any more). */
+static bool restorable(const StateUnit *u, void *userdata) {
+        Tally *t = userdata;
+        struct exec_unit_key key = { .cgroup_id = u->cgroup_id, .uid = u->uid };
+        struct exec_unit_count v;
+
+        return !u->live || bpf_map_lookup_elem(probe_get_units_fd(t->probe), &key, &v) < 0;
+}
+
+int tally_units_restore(Tally *t, const StateUnit *units, size_t n) {
+        UnitRow *rows;
+        size_t n_rows;
+        int r;
+
+        r = rows_of(units, n, restorable, t, &rows, &n_rows, NULL, NULL);
+        if (r < 0)
+                return r;
+        return folded_add(t, rows, n_rows);
+}
+
+void tally_units_reset(Tally *t, bool has_uid, uint32_t uid) {
+        size_t k = 0;
+        int r;
+
+        r = units_reset(probe_get_units_fd(t->probe), probe_get_cgroup_names_fd(t->probe), has_uid, uid);
+        if (r < 0)
+                log_warning_errno(r, "Failed to reset the per-unit counts: %m");
+        if (!has_uid) {
+                r = counts_clear_units_full(probe_get_attribution_fd(t->probe));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to reset the per-unit map-full counters: %m");
+        }
+        /* In place: the order stays. */
+        for (size_t i = 0; i < t->n_folded; i++)
+                if (has_uid && t->folded[i].uid != uid)
+                        t->folded[k++] = t->folded[i];
+                else
+                        free(t->folded[i].unit);
+        t->n_folded = k;
+}

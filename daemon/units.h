@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* units.h: the per-(cgroup, UID) counts of the kernel's units map, the cgroups' systemd
+ * unit names, and which cgroups still exist. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "execcount.h"
+
+/* One entry of the units map (not the places of a UID). */
+typedef struct UnitLive {
+        uint64_t cgroup_id; /* EXEC_UNIT_OTHER: the UID's execs beyond its places */
+        uint32_t uid;
+        uint64_t execs;
+        uint64_t failed;
+        uint64_t last_exec_ns; /* CLOCK_BOOTTIME */
+} UnitLive;
+
+/* The names of execs that have no unit of their own. */
+#define UNIT_OTHER "(other)"     /* a UID's execs beyond EXECCOUNT_UNITS_PER_UID cgroups */
+#define UNIT_OUTSIDE "(outside)" /* cgroups outside the daemon's cgroup namespace */
+#define UNIT_UNKNOWN "(unknown)" /* a cgroup that ended unnamed (the names map was full) */
+
+/* Every entry of the units map, in the map's order. */
+int units_read_live(int units_fd, UnitLive **ret, size_t *ret_n);
+
+/* Deletes the entries of ended cgroups (each given as read), gives their UIDs their places
+ * back, and deletes the cgroups' names. */
+int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n);
+
+/* Deletes one UID's entries and places (has_uid), or every entry and name. */
+int units_reset(int units_fd, int names_fd, bool has_uid, uint32_t uid);
+
+/* The systemd unit of a cgroup path relative to the cgroup namespace's root, given as its
+ * components ("system.slice", "foo.service", ...): the first component below the slices;
+ * below user@UID.service, "user@UID.service/" and the user unit; the path itself, with a
+ * leading slash, where it is no systemd unit; the slice for a process in a slice, "-.slice"
+ * for the root. Pure. */
+int unit_name_of_components(const char *const *components, size_t n, char **ret);
+
+/* The same for a cgroup the programs named (struct exec_cgroup_name), relative to the
+ * namespace root root_id (1: the host's root); UNIT_OUTSIDE for cgroups outside it,
+ * UNIT_UNKNOWN when the levels that name the unit were not kept. Pure. */
+int unit_name_of_record(const struct exec_cgroup_name *rec, uint64_t root_id, char **ret);
+
+/* The same for a path relative to the namespace root ("system.slice/foo.service"). */
+int unit_name_of_path(const char *path, char **ret);
+
+/* The machine a unit is, for "machine-NAME.scope": NAME, unescaped; else NULL. */
+char *unit_machine(const char *unit);
+
+/* The cgroups that exist now, as this process sees them (its cgroup namespace). */
+typedef struct CgroupTree {
+        uint64_t root_id;
+        size_t n;
+        struct CgroupTreeEntry {
+                uint64_t id;
+                char *path; /* relative to the root, "" for it */
+        } *entries; /* sorted by id */
+} CgroupTree;
+
+/* Where the cgroup2 file system is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on
+ * hosts with the hybrid layout): -ENOENT when it is not. */
+int cgroup2_mount(char **ret);
+
+/* Walks the cgroup2 file system. */
+int cgroup_tree_scan(CgroupTree *ret);
+/* The cgroup's path, or NULL when it does not exist (or is outside this namespace). */
+const char *cgroup_tree_path(const CgroupTree *t, uint64_t id);
+void cgroup_tree_done(CgroupTree *t);
