@@ -19,6 +19,7 @@ typedef enum JsonMode {
 typedef enum StatsBy {
         BY_USER,
         BY_LOGIN,
+        BY_UNIT,
 } StatsBy;
 
 typedef struct Args {
@@ -32,4 +33,5 @@ typedef struct Args {
         int64_t lines; /* -1: all */
         StatsBy by;
         bool has_by;
+        const char *unit; /* --unit=: NULL, or a unit's name */
 } Args;

@@ -31,8 +31,12 @@ static void help(void) {
                "     --socket=PATH      Talk to the daemon at PATH (default: %s)\n"
                "  -u --uid=UID          Only this UID\n"
                "     --user=NAME        Only this user\n"
-               "     --by=user|login    stats: per user (default), or per login UID and user:\n"
-               "                        who ran programs as whom (su, sudo)\n"
+               "     --by=user|login|unit\n"
+               "                        stats: per user (default); per login UID and user:\n"
+               "                        who ran programs as whom (su, sudo); or per systemd\n"
+               "                        unit (service, scope, session, container)\n"
+               "     --unit=NAME        stats: per user in this unit only (with --by=unit:\n"
+               "                        this unit's row); NAME without a type is NAME.service\n"
                "  -n --lines=N          events: show the N most recent (default 10; \"all\")\n"
                "  -f --follow           events: keep printing new execs\n"
                "     --json[=MODE]      Print JSON: \"short\" (one line) or \"pretty\"; alone,\n"
@@ -45,7 +49,7 @@ static void help(void) {
 
 /* Returns 1 to go on, 0 to exit with success (--help), -EINVAL for a bad command line. */
 static int parse_argv(int argc, char *argv[], Args *a) {
-        enum { ARG_VERSION = 0x100, ARG_SOCKET, ARG_USER, ARG_BY, ARG_JSON, ARG_NO_LEGEND, ARG_NO_PAGER };
+        enum { ARG_VERSION = 0x100, ARG_SOCKET, ARG_USER, ARG_BY, ARG_UNIT, ARG_JSON, ARG_NO_LEGEND, ARG_NO_PAGER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -53,6 +57,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 { "uid", required_argument, NULL, 'u' },
                 { "user", required_argument, NULL, ARG_USER },
                 { "by", required_argument, NULL, ARG_BY },
+                { "unit", required_argument, NULL, ARG_UNIT },
                 { "lines", required_argument, NULL, 'n' },
                 { "follow", no_argument, NULL, 'f' },
                 { "json", optional_argument, NULL, ARG_JSON },
@@ -93,11 +98,28 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                                 a->by = BY_USER;
                         else if (streq(optarg, "login"))
                                 a->by = BY_LOGIN;
+                        else if (streq(optarg, "unit"))
+                                a->by = BY_UNIT;
                         else {
-                                log_error("Invalid --by=%s: expected user or login.", optarg);
+                                log_error("Invalid --by=%s: expected user, login or unit.", optarg);
                                 return -EINVAL;
                         }
                         a->has_by = true;
+                        break;
+                case ARG_UNIT:
+                        if (isempty(optarg) || strlen(optarg) > 1024 || strchr(optarg, '\n')) {
+                                log_error("Invalid --unit=%s: expected a unit's name, such as cron.service.",
+                                          optarg);
+                                return -EINVAL;
+                        }
+                        /* As systemctl does: a name without a type is a service's. */
+                        if (!strchr(optarg, '.') && optarg[0] != '(' && optarg[0] != '/') {
+                                static char service[1040];
+
+                                snprintf(service, sizeof(service), "%s.service", optarg);
+                                a->unit = service;
+                        } else
+                                a->unit = optarg;
                         break;
                 case 'n':
                         if (streq(optarg, "all"))
@@ -190,6 +212,14 @@ int main(int argc, char *argv[]) {
         }
         if (a.has_by && !streq(verb, "stats")) {
                 log_error("--by only applies to 'stats'.");
+                return EXIT_USAGE;
+        }
+        if (a.unit && !streq(verb, "stats")) {
+                log_error("--unit only applies to 'stats'.");
+                return EXIT_USAGE;
+        }
+        if (a.unit && a.by == BY_LOGIN) {
+                log_error("--unit does not apply to --by=login: logins are not counted per unit.");
                 return EXIT_USAGE;
         }
 

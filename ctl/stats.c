@@ -208,6 +208,8 @@ static int stats_by_user(const Args *a) {
 int verb_stats(const Args *a) {
         if (a->by == BY_LOGIN)
                 return stats_by_login(a);
+        if (a->by == BY_UNIT || a->unit)
+                return stats_by_unit(a);
         return stats_by_user(a);
 }
 
