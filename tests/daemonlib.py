@@ -104,6 +104,102 @@ def fill_logins(pin, n, first_uid):
     return ctypes.c_uint32.from_buffer(attr, 32).value
 
 
+def cgroup2_root():
+    """Where the cgroup2 file system is mounted (/sys/fs/cgroup/unified on hybrid hosts)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split(" - ")
+            if len(fields) == 2 and fields[1].split()[0] == "cgroup2":
+                return fields[0].split()[4]
+    fail("no cgroup2 file system is mounted")
+
+
+class Cgroup:
+    """A cgroup of the test's own, made under the cgroup2 root at path ("a.slice/b.service"),
+    with its parents; remove() takes them away again, bottom up."""
+
+    def __init__(self, path):
+        self.root = cgroup2_root()
+        self.path = path
+        self.made = []
+        parts = path.split("/")
+        for i in range(len(parts)):
+            d = os.path.join(self.root, *parts[:i + 1])
+            if not os.path.isdir(d):
+                os.mkdir(d)
+                self.made.append(d)
+        self.dir = os.path.join(self.root, path)
+        self.id = os.stat(self.dir).st_ino
+
+    def run(self, uid, ok=0, failed=0, path="/bin/true"):
+        """ok execs of path and failed ones of a missing file, as uid, in this cgroup."""
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                with open(os.path.join(self.dir, "cgroup.procs"), "w") as f:
+                    f.write("0")
+                os.setgroups([])
+                os.setresgid(uid, uid, uid)
+                os.setresuid(uid, uid, uid)
+                fd = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(fd, 1)
+                for _ in range(ok):
+                    child = os.fork()
+                    if child == 0:
+                        try:
+                            os.execv(path, [path])
+                        finally:
+                            os._exit(127)
+                    _, status = os.waitpid(child, 0)
+                    if os.waitstatus_to_exitcode(status) != 0:
+                        os._exit(2)
+                for _ in range(failed):
+                    try:
+                        os.execv(MISSING, [MISSING])
+                    except FileNotFoundError:
+                        pass
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        expect(os.waitstatus_to_exitcode(status) == 0, f"execs as {uid} in {self.path}")
+
+    def remove(self):
+        for d in reversed(self.made):
+            os.rmdir(d)
+        self.made = []
+
+
+def pinned_has(pin, key):
+    """Whether the pinned map pin holds key (bytes)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    sys_bpf = 321  # x86-64
+    path = ctypes.create_string_buffer(pin.encode())
+    attr = ctypes.create_string_buffer(128)
+    ctypes.c_uint64.from_buffer(attr, 0).value = ctypes.addressof(path)
+    fd = libc.syscall(sys_bpf, 7, attr, 128)  # BPF_OBJ_GET
+    expect(fd >= 0, f"BPF_OBJ_GET {pin}: errno {ctypes.get_errno()}")
+    k = ctypes.create_string_buffer(key, len(key))
+    v = ctypes.create_string_buffer(4096)
+    attr = ctypes.create_string_buffer(128)
+    ctypes.c_uint32.from_buffer(attr, 0).value = fd
+    ctypes.c_uint64.from_buffer(attr, 8).value = ctypes.addressof(k)
+    ctypes.c_uint64.from_buffer(attr, 16).value = ctypes.addressof(v)
+    r = libc.syscall(sys_bpf, 1, attr, 128)  # BPF_MAP_LOOKUP_ELEM
+    errno = ctypes.get_errno()
+    os.close(fd)
+    expect(r == 0 or errno == 2, f"BPF_MAP_LOOKUP_ELEM: errno {errno}")
+    return r == 0
+
+
+def unit_key(cgroup_id, uid):
+    """The units map's key (struct exec_unit_key)."""
+    import struct
+    return struct.pack("=QII", cgroup_id, uid, 0)
+
+
 def suid_root_true(directory):
     """A setuid-root copy of /bin/true in directory (which others must be able to enter):
     a privileged exec for any UID that runs it."""

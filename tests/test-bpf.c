@@ -5,6 +5,7 @@
  * UID got with the execs the scenario made. Other activity on the host cannot disturb
  * that. Needs root. */
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include "probe.h"
 #include "test.h"
 #include "time-util.h"
+#include "units.h"
 
 #define MISSING "/nonexistent-execcount-test/prog"
 
@@ -874,6 +876,207 @@ static void test_logins(Probe *p) {
         expect_counts(p, bob, 5, 3);
 }
 
+/* ---- Execs per cgroup and UID */
+
+static char *cgroup_root; /* the cgroup2 mount */
+
+/* Makes the cgroup path (relative to the mount) and returns its ID (inode number). */
+static uint64_t cgroup_make(const char *path) {
+        char full[512];
+        struct stat st;
+
+        snprintf(full, sizeof(full), "%s/%s", cgroup_root, path);
+        ASSERT(mkdir(full, 0755) == 0 || errno == EEXIST);
+        ASSERT_EQ(stat(full, &st), 0);
+        return st.st_ino;
+}
+
+static void cgroup_remove(const char *path) {
+        char full[512];
+
+        snprintf(full, sizeof(full), "%s/%s", cgroup_root, path);
+        ASSERT_EQ(rmdir(full), 0);
+}
+
+/* Runs fn as uid in the cgroup path. */
+static void run_in_cgroup(const char *path, uint32_t uid, ChildFn fn, void *arg) {
+        pid_t pid = fork();
+
+        ASSERT(pid >= 0);
+        if (pid == 0) {
+                char procs[512];
+                FILE *f;
+
+                snprintf(procs, sizeof(procs), "%s/%s/cgroup.procs", cgroup_root, path);
+                f = fopen(procs, "we");
+                if (!f || fprintf(f, "0\n") < 0 || fclose(f) != 0)
+                        _exit(97);
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || setgroups(0, NULL) < 0 ||
+                    setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+                        _exit(99);
+                _exit(fn(arg));
+        }
+        ASSERT_EQ(wait_exit(pid), 0);
+}
+
+static bool unit_count(Probe *p, uint64_t cgroup_id, uint32_t uid, struct exec_unit_count *ret) {
+        struct exec_unit_key key = { .cgroup_id = cgroup_id, .uid = uid };
+
+        return bpf_map_lookup_elem(probe_get_units_fd(p), &key, ret) == 0;
+}
+
+static void expect_unit(Probe *p, uint64_t cgroup_id, uint32_t uid, uint64_t execs, uint64_t failed) {
+        struct exec_unit_count v;
+
+        if (!unit_count(p, cgroup_id, uid, &v))
+                TEST_FAIL("no units entry for cgroup %" PRIu64 " and UID %u", cgroup_id, uid);
+        ASSERT_EQ_U(v.execs, execs);
+        ASSERT_EQ_U(v.failed, failed);
+        ASSERT(v.last_exec_ns > 0);
+}
+
+static void test_units(Probe *p) {
+        uint32_t alice = new_test_uid(), bob = new_test_uid();
+        char top[64], svc[128], scope[128];
+        uint64_t top_id, svc_id, scope_id;
+        struct exec_cgroup_name name;
+        _cleanup_(freep) char *unit = NULL;
+        CgroupTree tree;
+        unsigned level;
+
+        snprintf(top, sizeof(top), "execcount-test-%d.slice", (int) getpid());
+        snprintf(svc, sizeof(svc), "%s/work.service", top);
+        snprintf(scope, sizeof(scope), "%s/session-9.scope", top);
+        top_id = cgroup_make(top);
+        svc_id = cgroup_make(svc);
+        scope_id = cgroup_make(scope);
+        ASSERT(top_id != svc_id && svc_id != scope_id);
+
+        /* Successes and failures, in two cgroups, by two UIDs: each pair has its own. */
+        run_in_cgroup(svc, alice, scenario_mixed, NULL);
+        run_in_cgroup(svc, bob, scenario_success, NULL);
+        run_in_cgroup(scope, alice, scenario_failures, NULL);
+        expect_unit(p, svc_id, alice, 5, 3);
+        expect_unit(p, svc_id, bob, 20, 0);
+        expect_unit(p, scope_id, alice, 0, 30);
+        expect_counts(p, alice, 5, 33);
+
+        /* The programs kept each cgroup's path as they found it. */
+        ASSERT_EQ(cgroup_tree_scan(&tree), 0);
+        level = 0;
+        for (const char *s = cgroup_tree_path(&tree, svc_id); s && *s; s++)
+                level += *s == '/';
+        level++;
+        ASSERT_STREQ(cgroup_tree_path(&tree, svc_id), svc + 0);
+        ASSERT_EQ(bpf_map_lookup_elem(probe_get_cgroup_names_fd(p), &svc_id, &name), 0);
+        ASSERT_EQ_U(name.level, level);
+        ASSERT_STREQ(name.name[level - 1], "work.service");
+        ASSERT_STREQ(name.name[level - 2], top);
+        ASSERT_EQ_U(name.ancestor_id[level - 1], svc_id);
+        ASSERT_EQ_U(name.ancestor_id[level - 2], top_id);
+        ASSERT_EQ_U(name.truncated, 0);
+        /* And the daemon names its unit from it: the service, below the slices. */
+        ASSERT_EQ(unit_name_of_record(&name, tree.root_id, &unit), 0);
+        ASSERT_STREQ(unit, "work.service");
+        cgroup_tree_done(&tree);
+
+        /* An ended cgroup is forgotten, with its name; the UID gets its place back. */
+        {
+                UnitLive gone = { .cgroup_id = scope_id, .uid = alice };
+                struct exec_unit_key key = { .cgroup_id = EXEC_UNIT_RETURNED, .uid = alice };
+                struct exec_unit_count returned;
+
+                cgroup_remove(scope);
+                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), &gone, 1), 0);
+                ASSERT(!unit_count(p, scope_id, alice, &returned));
+                ASSERT(bpf_map_lookup_elem(probe_get_cgroup_names_fd(p), &scope_id, &name) < 0);
+                ASSERT_EQ(bpf_map_lookup_elem(probe_get_units_fd(p), &key, &returned), 0);
+                ASSERT_EQ_U(returned.execs, 1);
+        }
+        cgroup_remove(svc);
+        cgroup_remove(top);
+}
+
+static int scenario_true_once(void *arg) {
+        return exec_n("/bin/true", 1);
+}
+
+/* One user's cgroups take at most EXECCOUNT_UNITS_PER_UID entries: its execs in further
+ * ones are counted, under EXEC_UNIT_OTHER. Places given back are taken again. */
+static void test_units_bounded(Probe *p) {
+        uint32_t uid = new_test_uid();
+        unsigned n = EXECCOUNT_UNITS_PER_UID + 6, own = 0;
+        _cleanup_(freep) uint64_t *ids = calloc(n + 10, sizeof(*ids));
+        _cleanup_(freep) UnitLive *live = NULL;
+        char top[64], path[128];
+        uint64_t others = 0, total = 0;
+        size_t n_live;
+
+        ASSERT(ids);
+        snprintf(top, sizeof(top), "execcount-bound-%d", (int) getpid());
+        cgroup_make(top);
+        for (unsigned i = 0; i < n + 10; i++) {
+                snprintf(path, sizeof(path), "%s/c%u", top, i);
+                ids[i] = cgroup_make(path);
+        }
+        for (unsigned i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "%s/c%u", top, i);
+                run_in_cgroup(path, uid, scenario_true_once, NULL);
+        }
+        ASSERT_EQ(units_read_live(probe_get_units_fd(p), &live, &n_live), 0);
+        for (size_t i = 0; i < n_live; i++) {
+                if (live[i].uid != uid)
+                        continue;
+                total += live[i].execs;
+                if (live[i].cgroup_id == EXEC_UNIT_OTHER)
+                        others += live[i].execs;
+                else {
+                        ASSERT_EQ_U(live[i].execs, 1);
+                        own++;
+                }
+        }
+        ASSERT_EQ_U(own, EXECCOUNT_UNITS_PER_UID);
+        ASSERT_EQ_U(others, 6);
+        ASSERT_EQ_U(total, n);
+
+        /* Ten of its cgroups end: ten new ones get entries of their own again. */
+        {
+                UnitLive gone[10];
+
+                for (unsigned i = 0; i < 10; i++)
+                        gone[i] = (UnitLive) { .cgroup_id = ids[i], .uid = uid };
+                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), gone, 10), 0);
+        }
+        for (unsigned i = n; i < n + 10; i++) {
+                struct exec_unit_count v;
+
+                snprintf(path, sizeof(path), "%s/c%u", top, i);
+                run_in_cgroup(path, uid, scenario_true_once, NULL);
+                ASSERT(unit_count(p, ids[i], uid, &v));
+                ASSERT_EQ_U(v.execs, 1);
+        }
+        for (unsigned i = 0; i < n + 10; i++) {
+                snprintf(path, sizeof(path), "%s/c%u", top, i);
+                cgroup_remove(path);
+        }
+        cgroup_remove(top);
+        /* A reset of the UID takes its entries and places; the names stay (another UID may
+         * share a cgroup) until a full reset, which takes them all. */
+        ASSERT_EQ(units_reset(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), true, uid), 0);
+        {
+                struct exec_unit_key key = { .cgroup_id = EXEC_UNIT_PLACES, .uid = uid };
+                struct exec_unit_count v;
+                struct exec_cgroup_name name;
+
+                ASSERT(!unit_count(p, ids[20], uid, &v));
+                ASSERT(bpf_map_lookup_elem(probe_get_units_fd(p), &key, &v) < 0);
+                ASSERT_EQ(bpf_map_lookup_elem(probe_get_cgroup_names_fd(p), &ids[20], &name), 0);
+                ASSERT_EQ(units_reset(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), false, 0), 0);
+                for (unsigned i = 0; i < n + 10; i++)
+                        ASSERT(bpf_map_lookup_elem(probe_get_cgroup_names_fd(p), &ids[i], &name) < 0);
+        }
+}
+
 static void test_map_full(void) {
         ProbeOptions opts = {
                 .mode = PROBE_AUTO,
@@ -939,6 +1142,8 @@ static void run_scenarios(Probe *p) {
         test_privileged(p, &rec);
         test_logins(p);
         test_logins_bounded(p);
+        test_units(p);
+        test_units_bounded(p);
         test_argv(p, &rec);
         test_thread(p, &rec);
         test_storm(p, &rec);
@@ -996,6 +1201,8 @@ int main(void) {
         probe_setup_libbpf_logging();
         /* Dedicated UIDs no account uses, distinct per run so parallel runs do not meet. */
         uid_base = 2000000000u + (uint32_t) (getpid() & 0xffff) * 1024;
+        if (cgroup2_mount(&cgroup_root) < 0)
+                TEST_FAIL("no cgroup2 file system is mounted: per-unit counts cannot be checked");
 
         test_modes();
         test_map_full();

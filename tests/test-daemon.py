@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemonlib  # noqa: E402
-from daemonlib import (MISSING, Daemon, exec_as_login, exec_missing, exec_ok, expect, fail,  # noqa: E402
+from daemonlib import (MISSING, Cgroup, Daemon, exec_as_login, exec_missing, exec_ok, expect, fail,  # noqa: E402
                        new_uid, suid_root_true, wait_for)
 
 EXECCOUNTD, EXECCOUNTCTL, INTERFACE_FILE = sys.argv[1:4]
@@ -137,6 +137,73 @@ def test_logins(d, suid):
     d.ctl("reset", "--uid", str(bob))
     after = pairs(d.ctl_json("stats", "--by=login"))
     expect((alice, bob) not in after and after.get((alice, alice)) == 4, f"after a reset of bob: {after}")
+
+
+def test_units(d):
+    """Execs per systemd unit, named from their cgroups' paths, exactly; who sees which."""
+    alice, bob = new_uid(), new_uid()
+    tag = f"execcount-daemon-{os.getpid()}.slice"
+    top = Cgroup(tag)
+    cgroups = {
+        "job.service": Cgroup(f"{tag}/job.service"),
+        "session-77.scope": Cgroup(f"{tag}/session-77.scope"),
+        "user@4000.service/editor.service": Cgroup(f"{tag}/user@4000.service/app.slice/editor.service"),
+        "machine-web\\x2dfront.scope": Cgroup(f"{tag}/machine-web\\x2dfront.scope"),
+        f"/{tag}/plain/sub": Cgroup(f"{tag}/plain/sub"),
+    }
+    try:
+        cgroups["job.service"].run(alice, ok=3, failed=2)
+        cgroups["job.service"].run(bob, ok=1)
+        cgroups["session-77.scope"].run(alice, ok=2)
+        cgroups["user@4000.service/editor.service"].run(bob, ok=1, failed=1)
+        cgroups["machine-web\\x2dfront.scope"].run(alice, ok=1)
+        cgroups[f"/{tag}/plain/sub"].run(bob, failed=4)
+
+        rows = d.call("io.execcount.GetUnits")["units"]
+        got = {(r["unit"], r["uid"]): (r["execs"], r["failed"]) for r in rows if r["uid"] in (alice, bob)}
+        want = {("job.service", alice): (3, 2), ("job.service", bob): (1, 0), ("session-77.scope", alice): (2, 0),
+                ("user@4000.service/editor.service", bob): (1, 1), ("machine-web\\x2dfront.scope", alice): (1, 0),
+                (f"/{tag}/plain/sub", bob): (0, 4)}
+        expect(got == want, f"GetUnits: {got}")
+        machine = [r for r in rows if r["unit"] == "machine-web\\x2dfront.scope"]
+        expect(machine[0]["machine"] == "web-front" and machine[0]["last_exec_usec"] > 0, f"machine: {machine}")
+        expect(all("machine" not in r for r in rows if r["unit"] == "job.service"), f"no machine: {rows}")
+
+        # execcountctl: one row per unit, its UIDs summed; --unit: per user in it.
+        by_unit = d.ctl_json("stats", "--by=unit")
+        job = [u for u in by_unit["units"] if u["unit"] == "job.service"]
+        expect(len(job) == 1 and job[0]["execs"] >= 4 and job[0]["failed"] >= 2 and "uid" not in job[0],
+               f"--by=unit: {by_unit}")
+        expect(by_unit["access"] == "all" and by_unit["units_map_full_execs"] == 0, f"--by=unit: {by_unit}")
+        users = d.ctl_json("stats", "--unit=job")
+        expect(users["unit"] == "job.service" and
+               {u["uid"]: (u["execs"], u["failed"]) for u in users["users"]} == {alice: (3, 2), bob: (1, 0)},
+               f"--unit=job: {users}")
+        one = d.ctl_json("stats", "--by=unit", "--unit=editor.service", "--uid", str(bob))
+        expect([(u["unit"], u["execs"], u["failed"]) for u in one["units"]] ==
+               [("user@4000.service/editor.service", 1, 1)], f"a user unit by its own name: {one}")
+        text = d.ctl("stats", "--by=unit", "--uid", str(alice)).stdout
+        expect(re.search(r"^UNIT +EXECS +FAILED +LAST EXEC$", text, re.M) and
+               re.search(r"^job\.service +3 +2 ", text, re.M) and "3 units, 6 execs, 2 failed" in text, text)
+        text = d.ctl("stats", "--unit=nothing-ran-here.service").stdout
+        expect("No execs in nothing-ran-here.service since" in text, text)
+
+        # A user sees their own rows only, and may not ask for another's.
+        p = subprocess.run([EXECCOUNTCTL, "--socket", d.socket, "stats", "--by=unit", "--json=short"], user=alice,
+                           group=alice, extra_groups=[], capture_output=True, text=True, check=True)
+        seen = json.loads(p.stdout)
+        expect(seen["access"] == "own" and "units_map_full_execs" not in seen, f"alice's reply: {seen}")
+        # (Her execcountctl's own exec is hers too, in whatever cgroup this test runs.)
+        expect({(u["unit"], u["execs"], u["failed"]) for u in seen["units"] if u["unit"] in cgroups} ==
+               {("job.service", 3, 2), ("session-77.scope", 2, 0), ("machine-web\\x2dfront.scope", 1, 0)},
+               f"alice sees: {seen}")
+        p = subprocess.run([EXECCOUNTCTL, "--socket", d.socket, "stats", "--by=unit", "--uid", str(bob)],
+                           user=alice, group=alice, extra_groups=[], capture_output=True, text=True)
+        expect(p.returncode == 1 and "may see other users' counts" in p.stderr, f"alice asks for bob's: {p}")
+    finally:
+        for c in cgroups.values():
+            c.remove()
+        top.remove()
 
 
 def test_logins_cost(tmp):
@@ -814,6 +881,7 @@ def main():
         failed = daemonlib.run_tests([
             ("stats", lambda: test_stats(d)),
             ("stats by login", lambda: test_logins(d, suid_root_true(tmp))),
+            ("stats by unit", lambda: test_units(d)),
             ("GetLogins over many pairs: the caller pays for reading them", lambda: test_logins_cost(tmp)),
             ("a full map of login pairs is counted and reported", lambda: test_logins_full(tmp)),
             ("events", lambda: test_events(d)),

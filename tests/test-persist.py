@@ -23,8 +23,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemonlib  # noqa: E402
-from daemonlib import (Daemon, exec_as_login, exec_missing, exec_ok, expect, new_uid, suid_root_true,  # noqa: E402
-                       wait_for)
+from daemonlib import (Cgroup, Daemon, exec_as_login, exec_missing, exec_ok, expect, new_uid, pinned_has,  # noqa: E402
+                       suid_root_true, unit_key, wait_for)
 
 EXECLOAD, NOOP = sys.argv[3:5]
 STATE_FILE = "counts.state"
@@ -139,8 +139,8 @@ def test_stop_start(tmp):
         wait_for(lambda: not any(program_loaded(p) for p in programs), f"the programs {programs} to be unloaded")
         expect("the probes are detached; the counts are kept for the next start" in d.run_log(), d.run_log())
         expect(links(d) == [], f"no probe left pinned after a stop: {d.pinned()}")
-        expect(sorted(d.pinned()) == ["attribution", "counts", "events", "logins", "meta", "privileged", "stats",
-                                      "tunables"],
+        expect(sorted(d.pinned()) == ["attribution", "cgroup_names", "counts", "events", "logins", "meta", "privileged",
+                                      "stats", "tunables", "units"],
                f"maps: {d.pinned()}")
         expect(os.path.exists(os.path.join(d.state, STATE_FILE)), "a snapshot written at the stop")
         # Nothing counts while stopped: the kernel runs none of our programs.
@@ -225,7 +225,9 @@ def test_periodic_snapshot(tmp):
 def damage(path, how):
     data = open(path, "rb").read()
     if how == "flipped byte":
-        data = data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0x40]) + data[len(data) // 2 + 1:]
+        # In the first UID's execs (the header is 72 bytes): a count, not a length.
+        at = 72 + 8
+        data = data[:at] + bytes([data[at] ^ 0x40]) + data[at + 1:]
     elif how == "truncated":
         data = data[:len(data) - 7]
     elif how == "empty":
@@ -410,7 +412,7 @@ def test_forget(tmp):
         expect(counts(d, a) == (2, 0), "nothing forgotten while running")
         expect(d.stop() == 0, "clean stop")
         p = forget()
-        expect(p.returncode == 0 and "Removed 8 pinned objects" in p.stdout, f"--forget: {p}")
+        expect(p.returncode == 0 and "Removed 10 pinned objects" in p.stdout, f"--forget: {p}")
         expect(d.pinned() == [] and not os.path.exists(os.path.join(d.state, STATE_FILE)), "all gone")
         d.start()
         expect(status(d)["counts_origin"] == "fresh" and counts(d, a) == (0, 0), "from zero after --forget")
@@ -509,6 +511,70 @@ def test_reset_disk_full(tmp):
         if d:
             d.stop()
         subprocess.run(["umount", state], check=False)
+
+
+def units_of(d, unit):
+    """{uid: (execs, failed)} of one unit, from GetUnits."""
+    rows = d.call("io.execcount.GetUnits")["units"]
+    return {r["uid"]: (r["execs"], r["failed"]) for r in rows if r["unit"] == unit}
+
+
+def test_units(tmp):
+    """Per-unit counts: a cgroup that ends is folded into its unit's totals and leaves the
+    kernel's map; the totals survive kill -9, a stop and a reboot, never counted twice."""
+    d = new_daemon(tmp, "units", "[State]\nSnapshotIntervalSec=1s\n")
+    a, b = new_uid(), new_uid()
+    units_pin = os.path.join(d.pins, "units")
+    slice_ = Cgroup(f"execcount-persist-{os.getpid()}.slice")
+    job = Cgroup(f"{slice_.path}/job.service")
+    live = Cgroup(f"{slice_.path}/live.service")
+    try:
+        job.run(a, ok=3, failed=2)
+        job.run(b, ok=1)
+        live.run(a, ok=4)
+        expect(units_of(d, "job.service") == {a: (3, 2), b: (1, 0)}, f"job: {units_of(d, 'job.service')}")
+        expect(pinned_has(units_pin, unit_key(job.id, a)), "the cgroup is in the kernel's map")
+
+        # It ends: at the next snapshot its counts become the unit's totals, its entries go.
+        job.remove()
+        wait_for(lambda: not pinned_has(units_pin, unit_key(job.id, a)) and
+                 not pinned_has(units_pin, unit_key(job.id, b)), "the ended cgroup to be folded")
+        expect(units_of(d, "job.service") == {a: (3, 2), b: (1, 0)}, f"folded: {units_of(d, 'job.service')}")
+        # The unit runs again, in a new cgroup: its counts add to the totals.
+        job = Cgroup(f"{slice_.path}/job.service")
+        job.run(a, ok=1)
+        want_job, want_live = {a: (4, 2), b: (1, 0)}, {a: (4, 0)}
+        expect(units_of(d, "job.service") == want_job, f"again: {units_of(d, 'job.service')}")
+
+        # kill -9: the totals come from the state file, the live cgroups from the pins.
+        wait_for(lambda: d.call("io.execcount.GetStatus")["state_saved_usec"] > 0, "a snapshot")
+        d.kill()
+        d.start()
+        expect(units_of(d, "job.service") == want_job and units_of(d, "live.service") == want_live,
+               f"after kill -9: {units_of(d, 'job.service')} {units_of(d, 'live.service')}")
+        # A stop, then a reboot: all from the state file.
+        d.stop()
+        wipe_pins(d)
+        d.start()
+        expect(units_of(d, "job.service") == want_job and units_of(d, "live.service") == want_live,
+               f"after a reboot: {units_of(d, 'job.service')} {units_of(d, 'live.service')}")
+        # After the reboot, cgroups of the boot before are only totals: more execs in the
+        # same cgroup add to them.
+        live.run(a, ok=1)
+        expect(units_of(d, "live.service") == {a: (5, 0)}, f"after: {units_of(d, 'live.service')}")
+
+        # A reset of one UID takes its rows, in the totals and the kernel's map, for good.
+        d.ctl("reset", "--uid", str(a))
+        expect(units_of(d, "job.service") == {b: (1, 0)} and units_of(d, "live.service") == {},
+               f"reset: {units_of(d, 'job.service')} {units_of(d, 'live.service')}")
+        d.kill()
+        d.start()
+        expect(units_of(d, "job.service") == {b: (1, 0)} and units_of(d, "live.service") == {},
+               f"reset, then kill -9: {units_of(d, 'job.service')} {units_of(d, 'live.service')}")
+    finally:
+        d.stop()
+        for c in (job, live, slice_):
+            c.remove()
 
 
 def test_odd_state_files(tmp):
@@ -646,6 +712,7 @@ def main():
             ("pins of a build before privileged counts", lambda: test_pins_before_privileged(tmp)),
             ("privileged counts pinned beside other counts", lambda: test_privileged_of_other_counts(tmp)),
             ("login pairs pinned beside other counts", lambda: test_logins_of_other_counts(tmp)),
+            ("per-unit counts: ended cgroups folded; kill -9, stop, reboot", lambda: test_units(tmp)),
             ("--forget", lambda: test_forget(tmp)),
             ("no BPF file system: counts, unpinned", lambda: test_unpinned(tmp)),
             ("a pin directory others may write to: unpinned", lambda: test_open_pin_dir(tmp)),
