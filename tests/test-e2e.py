@@ -296,6 +296,70 @@ def check_logins(c, uid):
         c.run("userdel", name, check=False)
 
 
+def units_of(c, *args, uid=None):
+    """{unit: (execs, failed)} from execcountctl stats --by=unit, as uid if given."""
+    cmd = ["execcountctl", "stats", "--by=unit", "--json=short", *args]
+    if uid is not None:
+        cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *cmd]
+    reply = json.loads(c.run(*cmd).stdout)
+    return {u["unit"]: (u["execs"], u["failed"]) for u in reply["units"]}, reply
+
+
+def check_units(c, uid):
+    """Execs of a transient service with User=, of a timer's service and of a scope with
+    --uid count under those units, exactly, and keep their totals once the units end; a
+    user sees only their own rows."""
+    other = uid + 1
+    # User= wants users the user database knows.
+    c.run("useradd", "--no-create-home", f"--uid={uid}", "e2e-units")
+    c.run("useradd", "--no-create-home", f"--uid={other}", "e2e-units-2")
+    try:
+        check_units_as(c, uid, other)
+    finally:
+        c.run("userdel", "e2e-units", check=False)
+        c.run("userdel", "e2e-units-2", check=False)
+
+
+def check_units_as(c, uid, other):
+    script = f"/bin/true; /bin/true; {MISSING} 2>/dev/null; exit 0"
+    # A transient service as uid: sh, two true and a failure.
+    c.run("systemd-run", "--wait", "--quiet", "--unit=e2e-job", "-p", f"User={uid}", "/bin/sh", "-c", script)
+    # A timer's service, once: sh and a true as the other UID.
+    c.run("systemd-run", "--quiet", "--unit=e2e-tick", "--on-active=1", "-p", f"User={other}", "/bin/sh", "-c",
+          "/bin/true")
+    # (Its service is unloaded once it ran: its execs say when.)
+    wait_for(lambda: units_of(c)[0].get("e2e-tick.service") == (2, 0) and
+             show(c, "ActiveState", "e2e-tick.service") != "active", "the timer's service to run, once")
+    # A scope, as systemd-run --scope makes for a session-like process: systemd-run itself
+    # execs sh in it, as uid.
+    c.run("systemd-run", "--scope", "--quiet", "--unit=e2e-scope", f"--uid={uid}", "/bin/sh", "-c", script)
+
+    want = {"e2e-job.service": (3, 1), "e2e-tick.service": (2, 0), "e2e-scope.scope": (3, 1)}
+    got, reply = units_of(c)
+    expect({u: got.get(u) for u in want} == want and reply["access"] == "all", f"stats --by=unit: {reply}")
+    users = json.loads(c.run("execcountctl", "stats", "--unit=e2e-job", "--json=short").stdout)
+    expect([(u["uid"], u["execs"], u["failed"]) for u in users["users"]] == [(uid, 3, 1)], f"--unit: {users}")
+    table = c.run("execcountctl", "stats", "--by=unit", "--no-pager").stdout
+    expect(any(line.split()[:3] == ["e2e-job.service", "3", "1"] for line in table.splitlines()),
+           f"no row for e2e-job.service in:\n{table}")
+
+    # Each user sees their own rows only (and their execcountctl's exec, in this test's
+    # cgroup).
+    mine, reply = units_of(c, uid=uid)
+    expect(reply["access"] == "own" and mine.get("e2e-job.service") == (3, 1) and
+           mine.get("e2e-scope.scope") == (3, 1) and "e2e-tick.service" not in mine and
+           "execcountd.service" not in mine, f"{uid} sees: {reply}")
+    theirs, reply = units_of(c, uid=other)
+    expect(theirs.get("e2e-tick.service") == (2, 0) and "e2e-job.service" not in theirs, f"{other} sees: {reply}")
+
+    # The units have ended and their cgroups are gone: a restart (whose stop snapshots
+    # and folds them) keeps their totals.
+    c.run("systemctl", "stop", "e2e-tick.timer", check=False)  # (unloaded once it elapsed)
+    c.run("systemctl", "restart", "execcountd")
+    got, reply = units_of(c)
+    expect({u: got.get(u) for u in want} == want, f"after the units ended and a restart: {reply}")
+
+
 def storm(c, uid):
     """Starts execload as uid in the container: successes and failures at once."""
     ok = c.popen(f"{TOOLS}/execload", "--workers=2", "--count=1500", f"--uid={uid}", f"--program={TOOLS}/noop",
@@ -611,7 +675,8 @@ def check_stop(c, uid):
     stopping = wait_for(lambda: c.journal(f"MESSAGE_ID={ID_STOPPING}")[before:], "the stop message")
     expect(len(stopping) == 1 and stopping[0]["SIGNAL"] == "SIGTERM", f"STOPPING message: {stopping}")
     pinned = c.run("ls", PINS).stdout.split()
-    expect(sorted(pinned) == ["attribution", "counts", "events", "logins", "meta", "privileged", "stats", "tunables"],
+    expect(sorted(pinned) == ["attribution", "cgroup_names", "counts", "events", "logins", "meta", "privileged",
+                              "stats", "tunables", "units"],
            f"after a stop, no probe is left in the kernel, the counts are: {pinned}")
     expect(c.run("test", "-s", "/var/lib/execcountd/counts.state", check=False).returncode == 0,
            "the state file is written at the stop")
@@ -682,6 +747,8 @@ def main():
             ("2. exact counts in execcountctl stats and stats --json", lambda: check_counts(c, UID_BASE + 1)),
             ("   a setuid-root program: privileged execs, exactly", lambda: check_privileged(c, UID_BASE + 30)),
             ("   a login through PAM: execs per login UID, exactly", lambda: check_logins(c, UID_BASE + 32)),
+            ("   a service, a timer's service, a scope: execs per unit, exactly, kept once they end",
+             lambda: check_units(c, UID_BASE + 33)),
             ("   systemctl restart during an exec storm: zero counts lost",
              lambda: check_restart_storm(c, UID_BASE + 10)),
             ("   kill -9 during an exec storm: systemd restarts it, zero counts lost",
