@@ -7,4 +7,6 @@ export PATH=/usr/local/sbin:/usr/local/bin:/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# Per-unit counts are per cgroup (v2).
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mkdir -p /run /tmp

@@ -485,6 +485,62 @@ static void check_logins(uint32_t uid, int64_t want) {
         json_object_put(reply);
 }
 
+/* Runs the scenario as uid in the cgroup dir (which it joins as root first). */
+static int run_in_cgroup(const char *dir, uint32_t uid, Scenario fn, void *arg) {
+        pid_t pid = fork();
+        int status;
+
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                char procs[256];
+                FILE *f;
+
+                snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+                f = fopen(procs, "we");
+                if (!f || fprintf(f, "0\n") < 0 || fclose(f) != 0)
+                        _exit(97);
+                if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+                        _exit(99);
+                _exit(fn(arg));
+        }
+        if (waitpid(pid, &status, 0) != pid)
+                return -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Execs of uid in a service's cgroup count under that unit, exactly. */
+static void check_units(uint32_t uid) {
+        char slice[64], dir[128], unit[64], args[128];
+        json_object *reply, *units = NULL;
+        int64_t execs = -1, failed = -1;
+        size_t n = 0;
+        int r;
+
+        snprintf(slice, sizeof(slice), "/sys/fs/cgroup/vmcheck-%" PRIu32 ".slice", uid);
+        snprintf(unit, sizeof(unit), "work-%" PRIu32 ".service", uid);
+        snprintf(dir, sizeof(dir), "%s/%s", slice, unit);
+        CHECK(mkdir(slice, 0755) == 0 && mkdir(dir, 0755) == 0, "units: making %s failed: %m", dir);
+        r = run_in_cgroup(dir, uid, scenario_plain, NULL);
+        CHECK(r == 0, "units: the scenario in %s did not run (%d)", dir, r);
+        snprintf(args, sizeof(args), "stats --by=unit --unit=%s --uid %" PRIu32, unit, uid);
+        reply = ctl_json(args);
+        if (reply && json_object_object_get_ex(reply, "units", &units))
+                n = json_object_array_length(units);
+        if (n == 1) {
+                json_get_int64(json_object_array_get_idx(units, 0), "execs", 0, INT64_MAX, &execs);
+                json_get_int64(json_object_array_get_idx(units, 0), "failed", 0, INT64_MAX, &failed);
+        }
+        CHECK(n == 1 && execs == 10 && failed == 5,
+              "units: %s of UID %" PRIu32 ": %zu rows, %" PRIi64 " execs and %" PRIi64 " failed; expected 10 and 5",
+              unit, uid, n, execs, failed);
+        printf("vm-check: units: %s of UID %" PRIu32 ": %" PRIi64 " execs, %" PRIi64 " failed\n", unit, uid, execs,
+               failed);
+        json_object_put(reply);
+        (void) rmdir(dir);
+        (void) rmdir(slice);
+}
+
 int main(int argc, char *argv[]) {
         const char *expected_mode;
         uint32_t base;
@@ -506,6 +562,7 @@ int main(int argc, char *argv[]) {
 
         CHECK(run_as(base + 0, scenario_plain, NULL) == 0, "plain scenario did not run");
         check("execve", base + 0, 10, 5, "/bin/true", MISSING, 0);
+        check_units(base + 9);
 
         CHECK(run_as(base + 1, scenario_execveat, NULL) == 0, "execveat scenario did not run");
         check("execveat", base + 1, 3, 3, "/dev/fd/", "/", 0);
