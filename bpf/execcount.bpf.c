@@ -314,7 +314,8 @@ static __always_inline __u32 current_login_uid(void) {
         return (__u32) -1;
 }
 
-static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 euid, __u64 now, long result) {
+static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 euid, __u64 cgroup_id, __u64 now,
+                                       long result) {
         struct task_struct *task = bpf_get_current_task_btf();
         struct task_struct *parent = task->real_parent; /* __rcu too: checked as cred is */
 
@@ -331,7 +332,9 @@ static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 e
         ev->dirfd = AT_FDCWD;
         ev->at_flags = 0;
         ev->euid = euid;
-        ev->flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED;
+        ev->reserved = 0;
+        ev->cgroup_id = cgroup_id;
+        ev->flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED | EXEC_EVENT_CGROUP;
         ev->argv_len = 0;
         bpf_get_current_comm(ev->comm, sizeof(ev->comm));
         /* All 16 bytes at once: the kernel keeps a NUL in them, the daemon checks anyway. */
@@ -686,8 +689,8 @@ static __noinline struct exec_unit_count *unit_new(__u64 cgroup_id, __u32 uid) {
 }
 
 /* Counts the exec under its cgroup and real UID. now: the time to keep as the latest. */
-static __always_inline void count_unit(__u32 uid, __u64 now, bool failed) {
-        struct exec_unit_key key = { .cgroup_id = bpf_get_current_cgroup_id(), .uid = uid };
+static __always_inline void count_unit(__u64 cgroup_id, __u32 uid, __u64 now, bool failed) {
+        struct exec_unit_key key = { .cgroup_id = cgroup_id, .uid = uid };
         struct exec_unit_count *u = bpf_map_lookup_elem(&units, &key);
 
         if (!u)
@@ -710,6 +713,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         __u64 now = bpf_ktime_get_boot_ns();
         __u32 uid = (__u32) bpf_get_current_uid_gid(), euid = current_euid();
         __u32 login_uid = current_login_uid();
+        __u64 cgroup_id = bpf_get_current_cgroup_id();
         struct exec_count *c = count_exec(uid, false);
         struct exec_event *ev;
         struct scratch *s;
@@ -721,14 +725,14 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
                         count_privileged(uid);
         }
         count_login(login_uid, uid);
-        count_unit(uid, now, false);
+        count_unit(cgroup_id, uid, now, false);
 
         ev = scratch_claim(&s, &bit);
         if (!ev) {
                 STAT_INC(scratch_busy);
                 return 0;
         }
-        event_fill(ev, uid, euid, now, 0);
+        event_fill(ev, uid, euid, cgroup_id, now, 0);
         off = event_set_name(ev, bpf_probe_read_kernel_str(ev->data, EXECCOUNT_PATH_MAX, kernel_name));
         t = tunables_get();
         event_new_argv(ev, off, t);
@@ -744,7 +748,7 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
         const struct exec_tunables *t;
         __u32 off;
         struct exec_count *c;
-        __u64 now;
+        __u64 now, cgroup_id;
         __u32 uid;
         struct exec_event *ev;
         struct scratch *s;
@@ -757,7 +761,8 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
         uid = (__u32) bpf_get_current_uid_gid();
         c = count_exec(uid, true);
         stamp_failure(c);
-        count_unit(uid, c ? c->last_exec_ns : 0, true);
+        cgroup_id = bpf_get_current_cgroup_id();
+        count_unit(cgroup_id, uid, c ? c->last_exec_ns : 0, true);
         t = tunables_get();
         if (c && !fail_event_allowed(c, c->last_exec_ns, t))
                 return 0;
@@ -776,7 +781,7 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
                 STAT_INC(scratch_busy);
                 return 0;
         }
-        event_fill(ev, uid, current_euid(), now, ret);
+        event_fill(ev, uid, current_euid(), cgroup_id, now, ret);
         ev->flags |= flags;
         if (flags & EXEC_EVENT_EXECVEAT) {
                 ev->dirfd = dirfd;
@@ -921,7 +926,7 @@ static __always_inline void recover_missed(struct exec_inflight *f) {
                 struct exec_count *c = count_exec(f->uid, true);
 
                 stamp_failure(c);
-                count_unit(f->uid, c ? c->last_exec_ns : 0, true);
+                count_unit(bpf_get_current_cgroup_id(), f->uid, c ? c->last_exec_ns : 0, true);
                 STAT_INC(returns_missed);
         }
 }

@@ -183,6 +183,9 @@ enum exec_event_flags {
         EXEC_EVENT_EXTENDED = 1u << 4,
         EXEC_EVENT_ARGV = 1u << 5,           /* argv_len bytes of arguments follow the name */
         EXEC_EVENT_ARGV_TRUNCATED = 1u << 6, /* there were more arguments than the record holds */
+        /* The record has cgroup_id, and data follows it. Extended records of programs of
+         * earlier builds have the data right after parent_comm. */
+        EXEC_EVENT_CGROUP = 1u << 7,
 };
 
 /* One ring buffer record. data holds the file name (filename_len bytes including the NUL),
@@ -208,6 +211,9 @@ struct exec_event {
         /* Only with EXEC_EVENT_EXTENDED: */
         __u32 session;     /* audit session ID, (__u32) -1 when unset */
         char parent_comm[EXECCOUNT_COMM_LEN];
+        /* Only with EXEC_EVENT_CGROUP: */
+        __u32 reserved;
+        __u64 cgroup_id;   /* of the cgroup (v2) the exec ran in */
         /* The name, then the arguments; the room beyond the two maxima is never sent (the
          * verifier needs it to check reads at variable offsets). */
         char data[EXECCOUNT_PATH_MAX + 2 * EXECCOUNT_ARGV_MAX];
@@ -216,3 +222,5 @@ struct exec_event {
 #define EXEC_EVENT_HEADER_SIZE __builtin_offsetof(struct exec_event, data)
 /* Records without EXEC_EVENT_EXTENDED: the file name follows comm. */
 #define EXEC_EVENT_LEGACY_HEADER_SIZE __builtin_offsetof(struct exec_event, session)
+/* Records with EXEC_EVENT_EXTENDED but without EXEC_EVENT_CGROUP: it follows parent_comm. */
+#define EXEC_EVENT_EXTENDED_HEADER_SIZE __builtin_offsetof(struct exec_event, reserved)

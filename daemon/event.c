@@ -68,7 +68,9 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
         if (size < EXEC_EVENT_LEGACY_HEADER_SIZE + 1)
                 return -EBADMSG;
         extended = rec->flags & EXEC_EVENT_EXTENDED;
-        header = extended ? EXEC_EVENT_HEADER_SIZE : EXEC_EVENT_LEGACY_HEADER_SIZE;
+        header = !extended                             ? EXEC_EVENT_LEGACY_HEADER_SIZE
+                 : (rec->flags & EXEC_EVENT_CGROUP) ? EXEC_EVENT_HEADER_SIZE
+                                                    : EXEC_EVENT_EXTENDED_HEADER_SIZE;
         argv_len = extended && (rec->flags & EXEC_EVENT_ARGV) ? rec->argv_len : 0;
         if (rec->filename_len == 0 || rec->filename_len > EXECCOUNT_PATH_MAX || argv_len > EXECCOUNT_ARGV_MAX ||
             size < header + rec->filename_len + argv_len)
@@ -104,6 +106,8 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
                 .has_filename = !(rec->flags & EXEC_EVENT_NO_NAME),
                 .has_argv = argv && extended && (rec->flags & EXEC_EVENT_ARGV),
                 .argv_truncated = extended && (rec->flags & EXEC_EVENT_ARGV_TRUNCATED),
+                .has_cgroup = extended && (rec->flags & EXEC_EVENT_CGROUP),
+                .cgroup_id = extended && (rec->flags & EXEC_EVENT_CGROUP) ? rec->cgroup_id : 0,
                 .filename_len = name_len,
         };
         memcpy(e->comm, rec->comm, sizeof(e->comm));
@@ -126,14 +130,28 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
         return 0;
 }
 
+int exec_event_set_unit(ExecEvent *e, const char *unit) {
+        size_t len = strnlen(unit, EXECCOUNT_UNIT_NAME_MAX);
+        char *copy = strndup(unit, len);
+
+        if (!copy)
+                return -ENOMEM;
+        free(e->unit);
+        e->unit = copy;
+        e->size += len + 1;
+        return 0;
+}
+
 ExecEvent *exec_event_ref(ExecEvent *e) {
         e->n_ref++;
         return e;
 }
 
 ExecEvent *exec_event_unref(ExecEvent *e) {
-        if (e && --e->n_ref == 0)
+        if (e && --e->n_ref == 0) {
+                free(e->unit);
                 free(e);
+        }
         return NULL;
 }
 
@@ -201,6 +219,10 @@ void exec_event_write_json(Text *t, const ExecEvent *e, bool see_restricted) {
                         text_add(t, "null");
                 else
                         text_add_u64(t, e->session);
+        }
+        if (e->unit) {
+                text_add(t, ",\"unit\":");
+                text_add_json_string(t, e->unit, strlen(e->unit));
         }
         text_add(t, ",\"comm\":");
         text_add_json_string(t, e->comm, strlen(e->comm));

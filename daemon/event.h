@@ -12,6 +12,8 @@
 
 #define EXEC_AUID_UNSET UINT32_MAX
 #define EXEC_SESSION_UNSET UINT32_MAX
+/* The longest unit name an event carries: as many levels as the programs keep. */
+#define EXECCOUNT_UNIT_NAME_MAX (EXECCOUNT_CGROUP_DEPTH * EXECCOUNT_CGROUP_NAME_LEN)
 
 typedef struct ExecEvent {
         unsigned n_ref; /* the history and the replies and streams that hold it */
@@ -35,6 +37,10 @@ typedef struct ExecEvent {
         bool argv_truncated;
         char comm[EXECCOUNT_COMM_LEN]; /* NUL-terminated */
         char parent_comm[EXECCOUNT_COMM_LEN]; /* NUL-terminated; "" without has_extended */
+        bool has_cgroup; /* false for records of programs of an earlier build */
+        uint64_t cgroup_id;
+        /* The systemd unit of cgroup_id, set by exec_event_set_unit(); NULL when unknown. */
+        char *unit;
         size_t argc; /* arguments in argv, at most EXECCOUNT_ARGS_MAX */
         size_t argv_size; /* bytes in argv */
         /* The arguments, each followed by a NUL; in the same allocation, after filename. */
@@ -49,6 +55,8 @@ typedef struct ExecEvent {
  * "/dev/fd/N/name" (or "/dev/fd/N" with AT_EMPTY_PATH), the form the kernel itself gives
  * successful ones. */
 int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, bool argv, ExecEvent **ret);
+/* Names the unit the exec ran in (copied); before anything else holds e. */
+int exec_event_set_unit(ExecEvent *e, const char *unit);
 ExecEvent *exec_event_ref(ExecEvent *e);
 /* Frees e once nothing holds it; returns NULL. */
 ExecEvent *exec_event_unref(ExecEvent *e);
@@ -66,4 +74,4 @@ bool exec_event_argv_restricted(const ExecEvent *e);
 void exec_event_write_json(Text *t, const ExecEvent *e, bool see_restricted);
 /* The most exec_event_write_json() writes for one event. */
 #define EXEC_EVENT_JSON_MAX                                                                                 \
-        (384 + 12 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX + 8 * EXECCOUNT_ARGV_MAX + 6 * EXECCOUNT_ARGS_MAX)
+        (384 + 6 * EXECCOUNT_UNIT_NAME_MAX + 12 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX + 8 * EXECCOUNT_ARGV_MAX + 6 * EXECCOUNT_ARGS_MAX)

@@ -244,6 +244,7 @@ void exec_log_event(ExecLog *l, const ExecEvent *e) {
                 { "EXEC_EUID", e->has_euid ? euid : NULL },
                 { "EXEC_SESSION", e->session != EXEC_SESSION_UNSET ? session : NULL },
                 { "EXEC_PARENT_COMM", e->has_extended ? e->parent_comm : NULL },
+                { "EXEC_UNIT", e->unit },
                 { "EXEC_ARGV", argv },
                 { "EXEC_ARGV_TRUNCATED", argv && e->argv_truncated ? "1" : NULL },
                 { "EXEC_ERROR", error },

@@ -9,7 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
-#include "manager.h"
+#include "manager-internal.h"
 #include "message-ids.h"
 #include "methods.h"
 #include "mounts.h"
@@ -93,56 +93,6 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         free(m);
         return NULL;
-}
-
-/* The clock offset for events: read afresh at most every 10 ms (of the coarse clock,
- * which costs no clock read), not for each of thousands of events. */
-static int64_t event_realtime_offset(Manager *m) {
-        uint64_t now = now_usec(CLOCK_MONOTONIC_COARSE);
-
-        if (m->event_offset_read_usec == 0 || now - m->event_offset_read_usec >= 10 * USEC_PER_MSEC) {
-                m->event_offset = tally_realtime_offset(m->tally);
-                m->event_offset_read_usec = now;
-        }
-        return m->event_offset;
-}
-
-static void on_record(const void *data, size_t size, void *userdata) {
-        Manager *m = userdata;
-        ExecEvent *e;
-        int r;
-
-        r = exec_event_decode(data, size, event_realtime_offset(m), m->config.capture_argv, &e);
-        if (r == -ENOMEM) {
-                log_oom();
-                return;
-        }
-        if (r < 0) {
-                /* Only a mismatched BPF object could send these; say so once in a while. */
-                if (m->events_malformed++ % 1000 == 0)
-                        log_warning("Dropped a malformed event record of %zu bytes (%" PRIu64 " so far).", size,
-                                    m->events_malformed);
-                return;
-        }
-
-        /* Three sinks, side by side: the Watch streams, the journal, the history. */
-        e->seq = ++m->events_received;
-        watchers_push(m->watchers, e);
-        exec_log_event(m->exec_log, e);
-        history_push(m->history, e);
-}
-
-static void on_drain_polling(uint64_t until_boot_ns, void *userdata) {
-        Manager *m = userdata;
-
-        /* A failure costs wakeups, not events. */
-        (void) probe_set_reader_polling(m->probe, until_boot_ns);
-}
-
-static void on_drain_read(void *userdata) {
-        Manager *m = userdata;
-
-        watchers_read(m->watchers);
 }
 
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -300,8 +250,8 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
         r = watchers_new(on_watching, m, &m->watchers);
         if (r < 0)
                 return log_oom();
-        r = drain_new(m->event, probe_get_events_fd(m->probe), manager_flush_interval(m, &m->config), on_record,
-                      on_drain_polling, on_drain_read, m, &m->drain);
+        r = drain_new(m->event, probe_get_events_fd(m->probe), manager_flush_interval(m, &m->config),
+                      manager_on_record, manager_on_drain_polling, manager_on_drain_read, m, &m->drain);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the event ring buffer: %m");
 

@@ -7,6 +7,8 @@
 /* tally-units.c: forgets one UID's per-unit counts (has_uid), or all, in the kernel's
  * maps and in the totals; failures are logged, the reset of the rest goes on. */
 void tally_units_reset(Tally *t, bool has_uid, uint32_t uid);
+/* Frees what the per-unit part holds. */
+void tally_units_done(Tally *t);
 
 struct Tally {
         Probe *probe;
@@ -24,4 +26,10 @@ struct Tally {
         /* The cgroup ID of this process's cgroup namespace's root: units are named
          * relative to it. */
         uint64_t cgroup_root_id;
+        /* Units of cgroups the events came from, by cgroup ID (hashed, one per slot): IDs
+         * are never reused within a boot, so a name stays right once found. */
+        struct UnitCacheSlot {
+                uint64_t cgroup_id;
+                char *unit;
+        } *unit_cache;
 };

@@ -13,6 +13,10 @@
 #include "time-util.h"
 #include "units.h"
 
+/* The cache of units by cgroup ID for events. */
+#define UNIT_CACHE_BITS 10
+#define UNIT_CACHE_SLOTS (1u << UNIT_CACHE_BITS)
+
 void unit_rows_free(UnitRow *rows, size_t n) {
         for (size_t i = 0; i < n; i++)
                 free(rows[i].unit);
@@ -288,4 +292,43 @@ void tally_units_reset(Tally *t, bool has_uid, uint32_t uid) {
                 else
                         free(t->folded[i].unit);
         t->n_folded = k;
+}
+
+void tally_units_done(Tally *t) {
+        unit_rows_free(t->folded, t->n_folded);
+        t->folded = NULL;
+        t->n_folded = 0;
+        if (t->unit_cache)
+                for (size_t i = 0; i < UNIT_CACHE_SLOTS; i++)
+                        free(t->unit_cache[i].unit);
+        free(t->unit_cache);
+        t->unit_cache = NULL;
+}
+
+int tally_name_event(Tally *t, ExecEvent *e) {
+        struct exec_cgroup_name rec;
+        struct UnitCacheSlot *slot;
+        char *unit;
+        int r;
+
+        if (!e->has_cgroup)
+                return 0;
+        if (!t->unit_cache) {
+                t->unit_cache = calloc(UNIT_CACHE_SLOTS, sizeof(*t->unit_cache));
+                if (!t->unit_cache)
+                        return -ENOMEM;
+        }
+        /* Fibonacci hashing: cgroup IDs are sequential. */
+        slot = &t->unit_cache[(e->cgroup_id * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - UNIT_CACHE_BITS)];
+        if (!slot->unit || slot->cgroup_id != e->cgroup_id) {
+                /* No walk of the cgroup tree here: an event must cost little. */
+                if (bpf_map_lookup_elem(probe_get_cgroup_names_fd(t->probe), &e->cgroup_id, &rec) < 0)
+                        return 0;
+                r = unit_name_of_record(&rec, t->cgroup_root_id, &unit);
+                if (r < 0)
+                        return r;
+                free(slot->unit);
+                *slot = (struct UnitCacheSlot) { .cgroup_id = e->cgroup_id, .unit = unit };
+        }
+        return exec_event_set_unit(e, slot->unit);
 }

@@ -55,7 +55,7 @@ Tally *tally_free(Tally *t) {
         if (!t)
                 return NULL;
         free(t->kept);
-        unit_rows_free(t->folded, t->n_folded);
+        tally_units_done(t);
         free(t);
         return NULL;
 }

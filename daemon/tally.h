@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "counts.h"
+#include "event.h"
 #include "execcount.h"
 #include "macro.h"
 #include "probe.h"
@@ -95,6 +96,11 @@ int tally_units_fold(Tally *t, const StateUnit *units, size_t n);
 /* At the start: the state file's totals, and its cgroups that the kernel's map no longer
  * holds (folded after it was written, or counted in an earlier boot). */
 int tally_units_restore(Tally *t, const StateUnit *units, size_t n);
+
+/* Names the unit of the event's cgroup, from the names the programs kept (cached): an
+ * event of a cgroup without one (its UID went beyond its cgroups, or the map of names was
+ * full) gets none. */
+int tally_name_event(Tally *t, ExecEvent *e);
 
 /* What the attribution maps could not count, since the last full reset. */
 int tally_read_attribution(Tally *t, struct exec_attribution_stats *ret);

@@ -33,8 +33,9 @@ static size_t make_extended(struct exec_event *rec, const char *name, const char
         size_t name_size = strlen(name) + 1;
 
         make_record(rec, "", 1);
-        rec->flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED | (argv ? EXEC_EVENT_ARGV : 0);
+        rec->flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED | EXEC_EVENT_CGROUP | (argv ? EXEC_EVENT_ARGV : 0);
         rec->session = 7;
+        rec->cgroup_id = 4242;
         strcpy(rec->parent_comm, "sshd");
         memcpy(rec->data, name, name_size);
         rec->filename_len = (uint16_t) name_size;
@@ -180,6 +181,14 @@ static void test_json_max(void) {
         ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name) + sizeof(argv), INT64_MAX / 2, true, &e),
                   0);
         e->seq = UINT64_MAX;
+        {
+                /* The longest unit, of bytes JSON escapes six times over. */
+                char unit[EXECCOUNT_UNIT_NAME_MAX + 1];
+
+                memset(unit, '\x01', sizeof(unit) - 1);
+                unit[sizeof(unit) - 1] = '\0';
+                ASSERT_EQ(exec_event_set_unit(e, unit), 0);
+        }
         o = to_json(e);
         ASSERT(strncmp(json_get_string(o, "filename"), "/dev/fd/-2147483648/\x01", 21) == 0);
         ASSERT(json_get_string(o, "filename_hex"));
@@ -278,13 +287,36 @@ static void test_extended(void) {
         ASSERT_EQ_U(e->argv_size, sizeof(args) - 1);
         ASSERT(memcmp(e->argv, args, sizeof(args) - 1) == 0);
         ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 12 + sizeof(args)); /* what it was given */
+        ASSERT(e->has_cgroup);
+        ASSERT_EQ_U(e->cgroup_id, 4242);
+        ASSERT(!e->unit);
         o = to_json(e);
+        ASSERT(!json_object_object_get_ex(o, "unit", &v)); /* not named (yet) */
+        json_object_put(o);
+        /* Named: in the JSON, and in what the event takes. */
+        ASSERT_EQ(exec_event_set_unit(e, "cron.service"), 0);
+        ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 12 + sizeof(args) + 13);
+        o = to_json(e);
+        ASSERT_STREQ(json_get_string(o, "unit"), "cron.service");
         ASSERT(json_get_int64(o, "session", 0, INT64_MAX, &i) && i == 7);
         ASSERT_STREQ(json_get_string(o, "parent_comm"), "sshd");
         assert_argv_json(o, "ls|-l||/tmp/a b", false);
         ASSERT(!json_object_object_get_ex(o, "argv_hex", &v));
         json_object_put(o);
         exec_event_unref(e);
+
+        /* A record of the build before cgroups: its name right after parent_comm. */
+        size = make_extended(&rec, "/usr/bin/ls", NULL, 0);
+        rec.flags &= ~EXEC_EVENT_CGROUP;
+        memmove((char *) &rec + EXEC_EVENT_EXTENDED_HEADER_SIZE, rec.data, 12);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_EXTENDED_HEADER_SIZE + 12, 0, true, &e), 0);
+        ASSERT(e->has_extended && !e->has_cgroup && e->cgroup_id == 0);
+        ASSERT_STREQ(e->filename, "/usr/bin/ls");
+        ASSERT_STREQ(e->parent_comm, "sshd");
+        exec_event_unref(e);
+        /* One of this build cut right after the old header is too short. */
+        size = make_extended(&rec, "/usr/bin/ls", NULL, 0);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_EXTENDED_HEADER_SIZE + 12, 0, true, &e), -EBADMSG);
 
         /* Cut by the programs: the last argument has no NUL; it is kept, marked. */
         size = make_extended(&rec, "/usr/bin/ls", "ls\0-lon", 7);

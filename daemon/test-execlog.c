@@ -16,7 +16,7 @@ static size_t n_suppressed_fields;
 static char suppressed_total[32];
 static char last_user[64];
 /* Of the last exec entry; "" when it had no such field. */
-static char last_argv[256], last_truncated[8], last_session[16], last_parent[32];
+static char last_argv[256], last_truncated[8], last_session[16], last_parent[32], last_unit[64];
 
 /* Records, by UID index, the exec entries; and the last "left out" message. */
 static void sink(int level, int error, const char *message_id, const LogField *fields, size_t n_fields,
@@ -24,6 +24,7 @@ static void sink(int level, int error, const char *message_id, const LogField *f
         if (message_id && streq(message_id, MESSAGE_ID_EXEC)) {
                 n_total++;
                 last_user[0] = last_argv[0] = last_truncated[0] = last_session[0] = last_parent[0] = '\0';
+                last_unit[0] = '\0';
                 for (size_t i = 0; i < n_fields; i++) {
                         if (streq(fields[i].name, "EXEC_ARGV"))
                                 snprintf(last_argv, sizeof(last_argv), "%s", fields[i].value);
@@ -33,6 +34,8 @@ static void sink(int level, int error, const char *message_id, const LogField *f
                                 snprintf(last_session, sizeof(last_session), "%s", fields[i].value);
                         if (streq(fields[i].name, "EXEC_PARENT_COMM"))
                                 snprintf(last_parent, sizeof(last_parent), "%s", fields[i].value);
+                        if (streq(fields[i].name, "EXEC_UNIT"))
+                                snprintf(last_unit, sizeof(last_unit), "%s", fields[i].value);
                         if (streq(fields[i].name, "EXEC_UID"))
                                 n_entries[atoi(fields[i].value) % 8]++;
                         if (streq(fields[i].name, "EXEC_USER"))
@@ -165,7 +168,8 @@ static ExecEvent *event_with_argv(const char *argv, size_t argv_len, uint32_t fl
         rec.uid = 1000;
         rec.auid = 1000;
         rec.session = session;
-        rec.flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED | EXEC_EVENT_ARGV | flags;
+        rec.flags = EXEC_EVENT_EUID | EXEC_EVENT_EXTENDED | EXEC_EVENT_CGROUP | EXEC_EVENT_ARGV | flags;
+        rec.cgroup_id = 77;
         strcpy(rec.comm, "echo");
         strcpy(rec.parent_comm, "bash");
         memcpy(rec.data, "/bin/echo", 10);
@@ -189,6 +193,10 @@ static void test_argv(void) {
         ASSERT_STREQ(last_argv, "");
         ASSERT_STREQ(last_session, "42");
         ASSERT_STREQ(last_parent, "bash");
+        ASSERT_STREQ(last_unit, ""); /* not named */
+        ASSERT_EQ(exec_event_set_unit(e, "cron.service"), 0);
+        exec_log_event(l, e);
+        ASSERT_STREQ(last_unit, "cron.service");
 
         exec_log_set_argv(l, true);
         exec_log_event(l, e);

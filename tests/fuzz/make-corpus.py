@@ -133,6 +133,28 @@ write("fuzz-state", "three", state_file([(0, 120, 4, 1795412938844170), (1000, 1
                                          (4294967294, 2**64 - 1, 2**64 - 2, 1)]))
 write("fuzz-state", "truncated", state_file([(0, 1, 1, 1)])[:-3])
 
+
+def state_file_v4(entries, logins, units):
+    """Version 4: entries (uid, execs, failed, last, privileged), login pairs (login_uid,
+    uid, execs), and unit rows (name, uid, live, cgroup_id, execs, failed, last)."""
+    body = b"".join(struct.pack("<IIQQQQ", uid, 0, e, f, last, p) for uid, e, f, last, p in entries)
+    body += struct.pack("<IIQ", len(logins), 0, 0)
+    body += b"".join(struct.pack("<IIQ", lu, u, e) for lu, u, e in logins)
+    rows = b""
+    for name, uid, live, cgroup_id, e, f, last in units:
+        rows += struct.pack("<IHHQQQQ", uid, len(name), 1 if live else 0, cgroup_id, e, f, last)
+        rows += name + b"\0" * ((8 - len(name) % 8) % 8)
+    body += struct.pack("<IIQQQ", len(units), len(rows), 0, 0, 0) + rows
+    header = struct.pack("<8sIIQQ16sQQII", b"EXECCNT\n", 4, len(entries), 1795412912694601, 1795412999000000,
+                         bytes(range(16)), 0, 0, 0, 0)
+    crc = zlib.crc32(header + body)
+    return header[:64] + struct.pack("<I", crc) + header[68:] + body
+
+
+write("fuzz-state", "v4-units", state_file_v4([(0, 5, 1, 1, 0)], [(1000, 0, 2)],
+                                              [(b"cron.service", 0, False, 0, 5, 1, 7),
+                                               (b"user@1000.service/app.scope", 1000, True, 4242, 1, 0, 0)]))
+
 # ---- Ring buffer records (bpf/execcount.h struct exec_event)
 
 
@@ -172,3 +194,16 @@ write("fuzz-event", "argv-truncated", extended(b"/usr/bin/ls", b"ls\0--colo", fl
 write("fuzz-event", "argv-many", extended(b"/bin/echo", b"a\0" * 100))
 write("fuzz-event", "argv-not-utf8", extended(b"/bin/echo", b"\xff\x1b[31m\0ok\0", result=-2, session=0xffffffff))
 write("fuzz-event", "argv-bad-length", extended(b"/bin/echo", b"x\0", argv_len=1025))
+
+# EXEC_EVENT_CGROUP: 4 bytes reserved and the cgroup ID between parent_comm and the name.
+CGROUP = 0x80
+
+
+def with_cgroup(name, argv, cgroup_id=4242, flags=EXTENDED_ARGV | CGROUP):
+    record = extended(name, argv, flags=flags)
+    at = struct.calcsize("<QIIIIiiIIHHI16sI16s")
+    return record[:at] + struct.pack("<IQ", 0, cgroup_id) + record[at:]
+
+
+write("fuzz-event", "cgroup", with_cgroup(b"/usr/bin/ls", b"ls\0-l\0"))
+write("fuzz-event", "cgroup-short", with_cgroup(b"/usr/bin/ls", b"ls\0")[:96])

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* manager-events.c: what the manager does with each event read from the ring buffer:
+ * decodes it, names its unit, and hands it to the three sinks. */
+
+#include <errno.h>
+#include <inttypes.h>
+
+#include "execlog.h"
+#include "history.h"
+#include "log.h"
+#include "manager-internal.h"
+#include "time-util.h"
+#include "watch.h"
+
+/* The clock offset for events: read afresh at most every 10 ms (of the coarse clock,
+ * which costs no clock read), not for each of thousands of events. */
+static int64_t event_realtime_offset(Manager *m) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC_COARSE);
+
+        if (m->event_offset_read_usec == 0 || now - m->event_offset_read_usec >= 10 * USEC_PER_MSEC) {
+                m->event_offset = tally_realtime_offset(m->tally);
+                m->event_offset_read_usec = now;
+        }
+        return m->event_offset;
+}
+
+void manager_on_record(const void *data, size_t size, void *userdata) {
+        Manager *m = userdata;
+        ExecEvent *e;
+        int r;
+
+        r = exec_event_decode(data, size, event_realtime_offset(m), m->config.capture_argv, &e);
+        if (r == -ENOMEM) {
+                log_oom();
+                return;
+        }
+        if (r < 0) {
+                /* Only a mismatched BPF object could send these; say so once in a while. */
+                if (m->events_malformed++ % 1000 == 0)
+                        log_warning("Dropped a malformed event record of %zu bytes (%" PRIu64 " so far).", size,
+                                    m->events_malformed);
+                return;
+        }
+
+        /* Named, then to three sinks side by side: the Watch streams, the journal, the history. */
+        if (tally_name_event(m->tally, e) < 0)
+                log_oom(); /* the event goes on without its unit */
+        e->seq = ++m->events_received;
+        watchers_push(m->watchers, e);
+        exec_log_event(m->exec_log, e);
+        history_push(m->history, e);
+}
+
+void manager_on_drain_polling(uint64_t until_boot_ns, void *userdata) {
+        Manager *m = userdata;
+
+        /* A failure costs wakeups, not events. */
+        (void) probe_set_reader_polling(m->probe, until_boot_ns);
+}
+
+void manager_on_drain_read(void *userdata) {
+        Manager *m = userdata;
+
+        watchers_read(m->watchers);
+}
