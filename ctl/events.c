@@ -12,22 +12,36 @@
 #include "log.h"
 #include "pager.h"
 #include "protocol.h"
+#include "rows.h"
 #include "text.h"
 #include "users.h"
 #include "verbs.h"
 
-static const char *const headers[] = { "TIME", "UID", "USER", "PID", "PPID", "COMM", "RESULT", "FILENAME", "ARGS" };
+static const char *const headers[] = { "TIME", "UID",    "USER",     "PID", "PPID",
+                                        "COMM", "UNIT",   "RESULT",   "FILENAME", "ARGS" };
 static const Align align[] = { ALIGN_LEFT, ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT,
-                               ALIGN_LEFT, ALIGN_LEFT,  ALIGN_LEFT, ALIGN_LEFT };
-#define COLUMN_ARGS 8
+                               ALIGN_LEFT, ALIGN_LEFT,  ALIGN_LEFT, ALIGN_LEFT,  ALIGN_LEFT };
+#define COLUMN_ARGS 9
 /* Following, rows are printed one at a time: these widths keep them lined up. */
-static const size_t follow_widths[] = { 23, 6, 10, 7, 7, 15, 7, 0, 0 };
+static const size_t follow_widths[] = { 23, 6, 10, 7, 7, 15, 20, 7, 0, 0 };
 
 typedef struct Printer {
         const Args *args;
         Table *table;
         UserCache *users;
+        int64_t shown_seq; /* --follow --unit: the kept events up to this one were shown */
 } Printer;
+
+/* Whether the event is one --unit= asks for (all without it). Events of a daemon before
+ * per-unit counts have no unit: none of them is. */
+static bool wanted(const Args *a, json_object *e) {
+        const char *unit;
+
+        if (!a->unit)
+                return true;
+        unit = json_get_string(e, "unit");
+        return unit && rows_unit_matches(unit, a->unit);
+}
 
 static int hex_digit(char c) {
         if (c >= '0' && c <= '9')
@@ -94,6 +108,8 @@ static int printer_add(Printer *p, json_object *e) {
         const char *name, *filename;
         _cleanup_(freep) char *args = NULL;
 
+        if (!wanted(p->args, e))
+                return 0;
         if (p->args->json != JSON_OFF) {
                 call_print_json(p->args, e);
                 return 0;
@@ -113,8 +129,8 @@ static int printer_add(Printer *p, json_object *e) {
 
         const char *cells[] = {
                 format_timestamp_ms(time, (uint64_t) t), uid, name ? name : "-", pid, ppid,
-                json_get_string(e, "comm") ?: "", format_result(result, (int) res), filename ? filename : "(unknown)",
-                args,
+                json_get_string(e, "comm") ?: "", json_get_string(e, "unit") ?: "-", format_result(result, (int) res),
+                filename ? filename : "(unknown)", args,
         };
         if (table_add_row(p->table, cells) < 0)
                 return log_oom(), EXIT_FAILURE;
@@ -130,6 +146,13 @@ static int on_watch_reply(const VarlinkReply *reply, void *userdata) {
                 return call_failed(EXECCOUNT_METHOD_WATCH, 0, reply);
         if (!json_object_object_get_ex(reply->parameters, "event", &e))
                 return call_bad_reply(EXECCOUNT_METHOD_WATCH, "event");
+        if (p->shown_seq > 0) {
+                int64_t seq;
+
+                /* Kept events the first call showed come again as backlog. */
+                if (json_get_int64(e, "seq", 0, INT64_MAX, &seq) && seq <= p->shown_seq)
+                        return 0;
+        }
         r = printer_add(p, e);
         if (r != 0)
                 return r;
@@ -141,19 +164,85 @@ static int on_watch_reply(const VarlinkReply *reply, void *userdata) {
         return 0;
 }
 
+/* Of the kept events (oldest first), the index of the first wanted one to show: the last
+ * --lines of those --unit= wants. The daemon picks the last --lines itself without
+ * --unit. */
+static size_t first_shown(const Args *a, json_object *events) {
+        size_t n = json_object_array_length(events), matches = 0, skip;
+
+        if (!a->unit || a->lines < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                matches += wanted(a, json_object_array_get_idx(events, i));
+        skip = matches > (size_t) a->lines ? matches - (size_t) a->lines : 0;
+        for (size_t i = 0; i < n; i++)
+                if (wanted(a, json_object_array_get_idx(events, i)) && skip-- == 0)
+                        return i;
+        return n;
+}
+
+/* GetEvents: the kept events, the last --lines of them unless --unit= filters here. */
+static int kept_events(const Args *a, json_object **ret_reply, json_object **ret_events) {
+        _cleanup_(json_object_putp) json_object *params = call_uid_parameters(a), *reply = NULL;
+        int r;
+
+        if (!params || (a->lines >= 0 && !a->unit && !json_add(params, "limit", json_object_new_int64(a->lines))))
+                return log_oom(), EXIT_FAILURE;
+        r = call_method(a, EXECCOUNT_METHOD_GET_EVENTS, params, &reply);
+        if (r != 0)
+                return r;
+        if (!json_object_object_get_ex(reply, "events", ret_events) || !json_object_is_type(*ret_events, json_type_array))
+                return call_bad_reply(EXECCOUNT_METHOD_GET_EVENTS, "events");
+        *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
+/* --follow --unit: the kept events the daemon's backlog would hold cannot be picked by
+ * unit there, so the last --lines of them come from GetEvents, and the Watch backlog is
+ * all kept events, the ones already shown skipped: none missed in between, none twice. */
+static int follow_kept(const Args *a, Printer *p, json_object *params) {
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *events;
+        size_t n;
+        int r;
+
+        r = kept_events(a, &reply, &events);
+        if (r != 0)
+                return r;
+        n = json_object_array_length(events);
+        for (size_t i = first_shown(a, events); i < n; i++) {
+                json_object *e = json_object_array_get_idx(events, i);
+
+                r = printer_add(p, e);
+                if (r != 0)
+                        return r;
+                if (a->json == JSON_OFF) {
+                        table_print(p->table, stdout, false);
+                        table_clear(p->table);
+                }
+        }
+        if (n > 0 && !json_get_int64(json_object_array_get_idx(events, n - 1), "seq", 0, INT64_MAX, &p->shown_seq))
+                return call_bad_reply(EXECCOUNT_METHOD_GET_EVENTS, "well-formed ExecEvents");
+        return json_add(params, "backlog", json_object_new_int64(INT64_MAX)) ? 0 : (log_oom(), EXIT_FAILURE);
+}
+
 static int events_follow(const Args *a, Printer *p, json_object *params) {
         _cleanup_(client_freep) Client *c = NULL;
         int r;
 
-        if (a->lines != 0 && !json_add(params, "backlog", json_object_new_int64(a->lines < 0 ? INT64_MAX : a->lines)))
+        table_set_fixed_widths(p->table, follow_widths);
+        if (a->legend && a->json == JSON_OFF)
+                table_print(p->table, stdout, true);
+        if (a->unit && a->lines != 0) {
+                r = follow_kept(a, p, params);
+                if (r != 0)
+                        return r;
+        } else if (a->lines != 0 &&
+                   !json_add(params, "backlog", json_object_new_int64(a->lines < 0 ? INT64_MAX : a->lines)))
                 return log_oom(), EXIT_FAILURE;
         r = call_connect(a, &c);
         if (r != 0)
                 return r;
-
-        table_set_fixed_widths(p->table, follow_widths);
-        if (a->legend && a->json == JSON_OFF)
-                table_print(p->table, stdout, true);
         fflush(stdout);
 
         r = client_call_more(c, EXECCOUNT_METHOD_WATCH, params, on_watch_reply, p);
@@ -183,17 +272,12 @@ int verb_events(const Args *a) {
         if (a->follow)
                 return events_follow(a, &p, params);
 
-        if (a->lines >= 0 && !json_add(params, "limit", json_object_new_int64(a->lines)))
-                return log_oom(), EXIT_FAILURE;
-        r = call_method(a, EXECCOUNT_METHOD_GET_EVENTS, params, &reply);
+        r = kept_events(a, &reply, &events);
         if (r != 0)
                 return r;
-        if (!json_object_object_get_ex(reply, "events", &events) || !json_object_is_type(events, json_type_array))
-                return call_bad_reply(EXECCOUNT_METHOD_GET_EVENTS, "events");
-
         if (a->pager && a->json == JSON_OFF)
                 pager_open();
-        for (size_t i = 0; i < json_object_array_length(events); i++) {
+        for (size_t i = first_shown(a, events); i < json_object_array_length(events); i++) {
                 r = printer_add(&p, json_object_array_get_idx(events, i));
                 if (r != 0) {
                         pager_close();
@@ -204,7 +288,8 @@ int verb_events(const Args *a) {
                 if (table_rows(t) > 0 || !a->legend)
                         table_print(t, stdout, a->legend);
                 else
-                        printf("No execs recorded%s.\n", a->has_uid ? " for this UID" : "");
+                        printf("No execs recorded%s%s%s.\n", a->has_uid ? " for this UID" : "",
+                               a->unit ? " in " : "", a->unit ?: "");
         }
         pager_close();
         return 0;

@@ -36,7 +36,8 @@ static void help(void) {
                "                        who ran programs as whom (su, sudo); or per systemd\n"
                "                        unit (service, scope, session, container)\n"
                "     --unit=NAME        stats: per user in this unit only (with --by=unit:\n"
-               "                        this unit's row); NAME without a type is NAME.service\n"
+               "                        this unit's row); events: only its execs. NAME\n"
+               "                        without a type is NAME.service\n"
                "  -n --lines=N          events: show the N most recent (default 10; \"all\")\n"
                "  -f --follow           events: keep printing new execs\n"
                "     --json[=MODE]      Print JSON: \"short\" (one line) or \"pretty\"; alone,\n"
@@ -214,8 +215,8 @@ int main(int argc, char *argv[]) {
                 log_error("--by only applies to 'stats'.");
                 return EXIT_USAGE;
         }
-        if (a.unit && !streq(verb, "stats")) {
-                log_error("--unit only applies to 'stats'.");
+        if (a.unit && !streq(verb, "stats") && !streq(verb, "events")) {
+                log_error("--unit only applies to 'stats' and 'events'.");
                 return EXIT_USAGE;
         }
         if (a.unit && a.by == BY_LOGIN) {

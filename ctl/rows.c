@@ -92,3 +92,9 @@ void rows_show(const Args *a, const Table *t, size_t n, RowsFooterFn footer, con
                 footer(a, userdata);
         pager_close();
 }
+
+bool rows_unit_matches(const char *unit, const char *want) {
+        size_t a = strlen(unit), b = strlen(want);
+
+        return streq(unit, want) || (a > b && unit[a - b - 1] == '/' && streq(unit + a - b, want));
+}

@@ -33,6 +33,10 @@ void rows_json_tail(const JsonLayout *j, size_t n, int64_t since, bool own_only)
 /* Ends the object; fails, saying so, if stdout could not take it. */
 int rows_json_end(const JsonLayout *j);
 
+/* Whether unit is the one --unit= names: the same, or the user unit after a user
+ * manager's name ("user@1000.service/NAME"). */
+bool rows_unit_matches(const char *unit, const char *want);
+
 /* The table through the pager if asked, with the footer unless --no-legend. */
 typedef void (*RowsFooterFn)(const Args *a, const void *userdata);
 void rows_show(const Args *a, const Table *t, size_t n, RowsFooterFn footer, const void *userdata);

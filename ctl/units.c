@@ -44,14 +44,6 @@ static void units_done(Units *u) {
         free(u->rows);
 }
 
-/* Whether unit is the one --unit= names: the same, or the user unit after a user
- * manager's name ("user@1000.service/NAME"). */
-static bool unit_matches(const char *unit, const char *want) {
-        size_t a = strlen(unit), b = strlen(want);
-
-        return streq(unit, want) || (a > b && unit[a - b - 1] == '/' && streq(unit + a - b, want));
-}
-
 /* One UnitStats. */
 static int parse_row(JsonSpan item, UnitRow *row) {
         _cleanup_(json_object_putp) json_object *o = NULL;
@@ -114,7 +106,7 @@ static int parse_part(JsonSpan reply, void *userdata) {
                         return log_oom(), EXIT_FAILURE;
                 if (r < 0)
                         return call_bad_reply(EXECCOUNT_METHOD_GET_UNITS, "well-formed UnitStats");
-                if (u->args->unit && !unit_matches(row.unit, u->args->unit)) {
+                if (u->args->unit && !rows_unit_matches(row.unit, u->args->unit)) {
                         free(row.unit);
                         free(row.machine);
                         continue;

@@ -200,6 +200,34 @@ def test_units(d):
         p = subprocess.run([EXECCOUNTCTL, "--socket", d.socket, "stats", "--by=unit", "--uid", str(bob)],
                            user=alice, group=alice, extra_groups=[], capture_output=True, text=True)
         expect(p.returncode == 1 and "may see other users' counts" in p.stderr, f"alice asks for bob's: {p}")
+
+        # Events carry their unit; --unit picks them, the last --lines of them.
+        events = [json.loads(line) for line in d.ctl("events", "--unit=job", "-n", "all", "--json=short")
+                  .stdout.splitlines()]
+        kinds = sorted((e["uid"], e["result"]) for e in events)
+        expect(all(e["unit"] == "job.service" for e in events) and
+               kinds == sorted([(alice, 0)] * 3 + [(alice, -2)] * 2 + [(bob, 0)]), f"events --unit: {events}")
+        last = [json.loads(line) for line in d.ctl("events", "--unit=job", "-n", "2", "--json=short")
+                .stdout.splitlines()]
+        expect([e["seq"] for e in last] == [e["seq"] for e in events[-2:]], f"-n 2: {last}")
+        table = d.ctl("events", "--unit=job", "-n", "1", "--no-legend").stdout.split()
+        expect("job.service" in table and "/bin/true" in table, f"the UNIT column: {table}")
+        # Following one unit: the last kept event of it, then its new ones only.
+        follower = subprocess.Popen([EXECCOUNTCTL, "--socket", d.socket, "events", "--follow", "--unit=job", "-n", "1",
+                                     "--json=short"], stdout=subprocess.PIPE)
+        out = LineReader(follower)
+        try:
+            first = json.loads(out.line(5))
+            expect(first["seq"] == events[-1]["seq"], f"the backlog: {first}")
+            time.sleep(0.2)
+            cgroups["session-77.scope"].run(alice, ok=1)
+            cgroups["job.service"].run(bob, ok=1)
+            live = json.loads(out.line(5))
+            expect(live["unit"] == "job.service" and live["uid"] == bob and live["seq"] > first["seq"],
+                   f"the live one: {live}")
+        finally:
+            follower.terminate()
+            follower.wait()
     finally:
         for c in cgroups.values():
             c.remove()
@@ -300,7 +328,8 @@ def test_events(d):
     expect(len(last) == 1 and json.loads(last[0])["seq"] == missing["seq"], f"-n 1: {last}")
 
     table = d.ctl("events", "--uid", str(a)).stdout.splitlines()
-    expect(table[0].split() == ["TIME", "UID", "USER", "PID", "PPID", "COMM", "RESULT", "FILENAME", "ARGS"],
+    expect(table[0].split() == ["TIME", "UID", "USER", "PID", "PPID", "COMM", "UNIT", "RESULT", "FILENAME",
+                                 "ARGS"],
            f"header: {table[0]}")
     expect(len(table) == 4 and table[3].split()[-3:] == ["ENOENT", MISSING, MISSING], f"table:\n{table}")
     expect(d.ctl("events", "--uid", str(new_uid())).stdout.startswith("No execs recorded"), "empty events")
