@@ -10,8 +10,10 @@
 #include "log.h"
 #include "message-ids.h"
 #include "monitor.h"
+#include "event.h"
 #include "summary.h"
 #include "time-util.h"
+#include "utf8.h"
 
 /* One kind of trouble the kernel side counts: warned about at most once a minute. */
 typedef struct Alarm {
@@ -31,7 +33,7 @@ struct Monitor {
         uint64_t summary_since_usec; /* CLOCK_REALTIME */
         uint64_t summary_since_monotonic_usec;
         Summary summary;
-        Alarm lost, map_full, logins_full, misses, throttled;
+        Alarm lost, map_full, logins_full, units_full, misses, throttled;
 };
 
 /* Adds the counter's growth; true when it is time to warn about what piled up. */
@@ -115,6 +117,20 @@ static void warn_logins_full(Alarm *a, uint32_t capacity) {
         a->pending = 0;
 }
 
+static void warn_units_full(Alarm *a) {
+        char v[3][24], cap[16];
+
+        format_fields(v, a);
+        snprintf(cap, sizeof(cap), "%u", EXECCOUNT_UNITS_CAPACITY);
+        LogField f[] = { { "UNITS_MAP_FULL_EXECS", v[0] }, { "UNITS_MAP_FULL_TOTAL", v[1] },
+                         { "UNITS_MAP_FULL_SINCE_USEC", v[2] }, { "MAP_CAPACITY", cap } };
+        log_struct(LOG_WARNING, MESSAGE_ID_UNITS_MAP_FULL, f, ELEMENTSOF(f),
+                   "The map of per-unit counts is full (%s entries): %s execs and failures in further cgroups were "
+                   "counted per UID but not per unit.",
+                   cap, v[0]);
+        a->pending = 0;
+}
+
 static void warn_misses(Alarm *a) {
         char v[3][24];
 
@@ -154,6 +170,8 @@ void monitor_tick(Monitor *mon) {
                 warn_map_full(&mon->map_full, tally_capacity(mon->tally));
         if (alarm_update(&mon->logins_full, a.logins_full, now_mono, now_real))
                 warn_logins_full(&mon->logins_full, EXECCOUNT_LOGINS_CAPACITY(tally_capacity(mon->tally)));
+        if (alarm_update(&mon->units_full, a.units_full_execs + a.units_full_failed, now_mono, now_real))
+                warn_units_full(&mon->units_full);
         if (alarm_update(&mon->misses, misses, now_mono, now_real))
                 warn_misses(&mon->misses);
         if (alarm_update(&mon->throttled, throttled, now_mono, now_real))
@@ -170,13 +188,31 @@ static int on_tick(sd_event_source *source, uint64_t usec, void *userdata) {
 
 #define SUMMARY_TOP 10
 #define SUMMARY_FIELDS 50
+#define SUMMARY_TOP_UNITS 5
+#define SUMMARY_UNIT_FIELDS 20
 
-static void log_summary(Monitor *mon, const SummaryEntry *e, size_t n, uint64_t now_monotonic) {
+/* Each unit's execs since the last summary (its UIDs summed), most first. */
+static int summary_units(Monitor *mon, SummaryUnit **ret, size_t *ret_n) {
+        UnitRow *rows;
+        size_t n;
+        int r;
+
+        r = tally_read_units(mon->tally, NULL, NULL, &rows, &n, NULL);
+        if (r < 0)
+                return r;
+        r = summary_take_units(&mon->summary, rows, n, ret, ret_n);
+        unit_rows_free(rows, n);
+        return r;
+}
+
+static void log_summary(Monitor *mon, const SummaryEntry *e, size_t n, const SummaryUnit *u, size_t n_u,
+                        uint64_t now_monotonic) {
         char uids[24], execs[24], failed[24], interval[24], since[24], top[SUMMARY_TOP * 48] = "";
-        char entries[SUMMARY_FIELDS][64];
-        LogField f[5 + SUMMARY_FIELDS];
+        char entries[SUMMARY_FIELDS][64], units[SUMMARY_TOP_UNITS * 96] = "";
+        _cleanup_(freep) char *unit_entries = NULL;
+        LogField f[5 + SUMMARY_FIELDS + SUMMARY_UNIT_FIELDS];
         uint64_t total_execs = 0, total_failed = 0;
-        size_t nf = 0, used = 0;
+        size_t nf = 0, used = 0, at = 0;
 
         for (size_t i = 0; i < n; i++) {
                 total_execs += e[i].execs;
@@ -201,17 +237,36 @@ static void log_summary(Monitor *mon, const SummaryEntry *e, size_t n, uint64_t 
                          e[i].failed);
                 f[nf++] = (LogField) { "SUMMARY_ENTRY", entries[i] };
         }
+        /* One SUMMARY_UNIT=UNIT EXECS FAILED per unit, the busiest first; names come from
+         * cgroups anyone may make: escaped in the message. */
+        unit_entries = malloc(SUMMARY_UNIT_FIELDS * (EXECCOUNT_UNIT_NAME_MAX + 48));
+        for (size_t i = 0; unit_entries && i < n_u && i < SUMMARY_UNIT_FIELDS; i++) {
+                char *entry = unit_entries + at;
+
+                at += (size_t) snprintf(entry, EXECCOUNT_UNIT_NAME_MAX + 48, "%.*s %" PRIu64 " %" PRIu64,
+                                        EXECCOUNT_UNIT_NAME_MAX, u[i].unit, u[i].execs, u[i].failed) + 1;
+                f[nf++] = (LogField) { "SUMMARY_UNIT", entry };
+        }
+        used = 0;
+        for (size_t i = 0; i < n_u && i < SUMMARY_TOP_UNITS && used < sizeof(units); i++) {
+                _cleanup_(freep) char *shown = utf8_escape_for_terminal(u[i].unit);
+
+                used += (size_t) snprintf(units + used, sizeof(units) - used, "%s%.60s: %" PRIu64 "/%" PRIu64,
+                                          i ? ", " : "; busiest units: ", shown ?: "?", u[i].execs, u[i].failed);
+        }
         log_struct(LOG_INFO, MESSAGE_ID_SUMMARY, f, nf,
                    "Since the last summary, %zu UIDs made %" PRIu64 " execs and %" PRIu64
-                   " failed attempts (UID: execs/failed): %s%s",
-                   n, total_execs, total_failed, top, n > SUMMARY_TOP ? ", ..." : ".");
+                   " failed attempts (UID: execs/failed): %s%s%s%s",
+                   n, total_execs, total_failed, top, n > SUMMARY_TOP ? ", ..." : "", units,
+                   n_u > SUMMARY_TOP_UNITS ? ", ..." : ".");
 }
 
 static void summary_run(Monitor *mon) {
         _cleanup_(freep) TallyEntry *list = NULL;
         _cleanup_(freep) SummaryEntry *e = NULL;
+        SummaryUnit *u = NULL;
         uint64_t now = now_usec(CLOCK_REALTIME), now_monotonic = now_usec(CLOCK_MONOTONIC);
-        size_t n, n_e;
+        size_t n, n_e, n_u = 0;
         int r;
 
         r = tally_read_all(mon->tally, &list, &n);
@@ -224,9 +279,13 @@ static void summary_run(Monitor *mon) {
                 log_oom();
                 return;
         }
+        r = summary_units(mon, &u, &n_u);
+        if (r < 0)
+                log_warning_errno(r, "Failed to read the per-unit counts for the summary: %m");
         /* A quiet interval logs nothing. */
         if (n_e > 0)
-                log_summary(mon, e, n_e, now_monotonic);
+                log_summary(mon, e, n_e, u, n_u, now_monotonic);
+        summary_units_free(u, n_u);
         mon->summary_since_usec = now;
         mon->summary_since_monotonic_usec = now_monotonic;
 }
@@ -283,6 +342,14 @@ int monitor_new(sd_event *event, Tally *tally, Probe *probe, ExecLog *exec_log, 
         if (r < 0)
                 return r;
         r = summary_take(&mon->summary, list, n, &e, &n_e);
+        if (r >= 0) {
+                SummaryUnit *u;
+                size_t n_u;
+
+                r = summary_units(mon, &u, &n_u);
+                if (r >= 0)
+                        summary_units_free(u, n_u);
+        }
         if (r < 0)
                 return r;
 
@@ -293,6 +360,11 @@ int monitor_new(sd_event *event, Tally *tally, Probe *probe, ExecLog *exec_log, 
         if (tally_read_stats(tally, &s) >= 0) {
                 mon->lost.seen = s.events_lost + s.scratch_busy;
                 mon->map_full.seen = s.map_full_execs + s.map_full_failed;
+        }
+        struct exec_attribution_stats a;
+        if (tally_read_attribution(tally, &a) >= 0) {
+                mon->logins_full.seen = a.logins_full;
+                mon->units_full.seen = a.units_full_execs + a.units_full_failed;
         }
         if (probe_read_misses(probe, &misses) >= 0)
                 mon->misses.seen = misses;

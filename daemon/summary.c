@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "summary.h"
 
 void summary_done(Summary *s) {
         free(s->last);
+        unit_rows_free(s->last_units, s->n_last_units);
         *s = (Summary) {};
 }
 
@@ -65,15 +67,100 @@ int summary_take(Summary *s, const TallyEntry *cur, size_t n_cur, SummaryEntry *
         return 0;
 }
 
+static int compare_unit_rows(const UnitRow *x, const UnitRow *y) {
+        int c = strcmp(x->unit, y->unit);
+
+        return c ? c : x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static int compare_units(const void *a, const void *b) {
+        const SummaryUnit *x = a, *y = b;
+
+        if (x->execs != y->execs)
+                return x->execs > y->execs ? -1 : 1;
+        if (x->failed != y->failed)
+                return x->failed > y->failed ? -1 : 1;
+        return strcmp(x->unit, y->unit);
+}
+
+void summary_units_free(SummaryUnit *u, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(u[i].unit);
+        free(u);
+}
+
+int summary_take_units(Summary *s, const UnitRow *cur, size_t n_cur, SummaryUnit **ret, size_t *ret_n) {
+        SummaryUnit *out = calloc(n_cur + 1, sizeof(*out));
+        UnitRow *copy = calloc(n_cur + 1, sizeof(*copy));
+        size_t n = 0, j = 0;
+
+        if (!out || !copy)
+                goto oom;
+        for (size_t i = 0; i < n_cur; i++) {
+                uint64_t execs = cur[i].execs, failed = cur[i].failed;
+
+                copy[i] = cur[i];
+                copy[i].unit = strdup(cur[i].unit);
+                if (!copy[i].unit)
+                        goto oom;
+                /* Both lists are sorted by unit and UID: walk them together. */
+                while (j < s->n_last_units && compare_unit_rows(&s->last_units[j], &cur[i]) < 0)
+                        j++;
+                if (j < s->n_last_units && compare_unit_rows(&s->last_units[j], &cur[i]) == 0 &&
+                    execs >= s->last_units[j].execs && failed >= s->last_units[j].failed) {
+                        execs -= s->last_units[j].execs;
+                        failed -= s->last_units[j].failed;
+                }
+                if (execs == 0 && failed == 0)
+                        continue;
+                /* Rows of one unit are next to each other. */
+                if (n > 0 && streq(out[n - 1].unit, cur[i].unit)) {
+                        out[n - 1].execs += execs;
+                        out[n - 1].failed += failed;
+                        continue;
+                }
+                out[n].unit = strdup(cur[i].unit);
+                if (!out[n].unit)
+                        goto oom;
+                out[n].execs = execs;
+                out[n++].failed = failed;
+        }
+        if (n > 1)
+                qsort(out, n, sizeof(*out), compare_units);
+        unit_rows_free(s->last_units, s->n_last_units);
+        s->last_units = copy;
+        s->n_last_units = n_cur;
+        *ret = out;
+        *ret_n = n;
+        return 0;
+oom:
+        summary_units_free(out, n);
+        if (copy)
+                for (size_t i = 0; i < n_cur; i++)
+                        free(copy[i].unit);
+        free(copy);
+        return -ENOMEM;
+}
+
 void summary_forget(Summary *s, bool has_uid, uint32_t uid) {
         size_t k = 0;
 
         if (!has_uid) {
                 s->n_last = 0;
+                unit_rows_free(s->last_units, s->n_last_units);
+                s->last_units = NULL;
+                s->n_last_units = 0;
                 return;
         }
         for (size_t i = 0; i < s->n_last; i++)
                 if (s->last[i].uid != uid)
                         s->last[k++] = s->last[i];
         s->n_last = k;
+        k = 0;
+        for (size_t i = 0; i < s->n_last_units; i++)
+                if (s->last_units[i].uid != uid)
+                        s->last_units[k++] = s->last_units[i];
+                else
+                        free(s->last_units[i].unit);
+        s->n_last_units = k;
 }

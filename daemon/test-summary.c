@@ -13,8 +13,54 @@ static void expect(const SummaryEntry *e, size_t n, const SummaryEntry *want, si
         }
 }
 
+static void expect_units(SummaryUnit *u, size_t n, const SummaryUnit *want, size_t n_want) {
+        ASSERT_EQ_U(n, n_want);
+        for (size_t i = 0; i < n; i++) {
+                ASSERT_STREQ(u[i].unit, want[i].unit);
+                ASSERT_EQ_U(u[i].execs, want[i].execs);
+                ASSERT_EQ_U(u[i].failed, want[i].failed);
+        }
+        summary_units_free(u, n);
+}
+
+/* Per unit: each (unit, UID) row's growth, summed per unit; a row that went down counts
+ * whole; a reset we were told about starts that UID's rows from zero. */
+static void test_units(void) {
+        Summary s = {};
+        SummaryUnit *u;
+        size_t n;
+        UnitRow a[] = {
+                { .unit = (char *) "cron.service", .uid = 0, .execs = 10 },
+                { .unit = (char *) "cron.service", .uid = 33, .execs = 5, .failed = 1 },
+                { .unit = (char *) "session-2.scope", .uid = 1000, .execs = 7 },
+        };
+        UnitRow b[] = {
+                { .unit = (char *) "cron.service", .uid = 0, .execs = 12 },
+                { .unit = (char *) "cron.service", .uid = 33, .execs = 2 }, /* reset behind our back */
+                { .unit = (char *) "session-2.scope", .uid = 1000, .execs = 7 },
+                { .unit = (char *) "web.service", .uid = 48, .execs = 40, .failed = 3 },
+        };
+
+        ASSERT_EQ(summary_take_units(&s, a, 3, &u, &n), 0);
+        expect_units(u, n, (SummaryUnit[]) { { "cron.service", 15, 1 }, { "session-2.scope", 7, 0 } }, 2);
+        ASSERT_EQ(summary_take_units(&s, b, 4, &u, &n), 0);
+        expect_units(u, n, (SummaryUnit[]) { { "web.service", 40, 3 }, { "cron.service", 4, 0 } }, 2);
+        ASSERT_EQ(summary_take_units(&s, b, 4, &u, &n), 0);
+        expect_units(u, n, NULL, 0);
+        summary_forget(&s, true, 48);
+        ASSERT_EQ(summary_take_units(&s, b, 4, &u, &n), 0);
+        expect_units(u, n, (SummaryUnit[]) { { "web.service", 40, 3 } }, 1);
+        summary_forget(&s, false, 0);
+        ASSERT_EQ(summary_take_units(&s, b, 4, &u, &n), 0);
+        ASSERT_EQ_U(n, 3);
+        summary_units_free(u, n);
+        summary_done(&s);
+}
+
 int main(void) {
         Summary s = {};
+
+        test_units();
         SummaryEntry *e;
         size_t n;
 

@@ -545,6 +545,29 @@ def check_log_execs(c, etc, uid):
         return (execs, failed_n) if (execs, failed_n) == (2, 1) else None
     wait_for(summed, f"summaries of UID {uid}'s execs")
 
+    # Execs in a unit name it in EXEC_UNIT; the summaries name the busiest units, with
+    # this one's execs among them.
+    # (As e2e-user: root's entries are spent on this test's own commands.)
+    c.run("systemd-run", "--wait", "--quiet", "--unit=e2e-logged", "-p", f"User={uid + 50}", "/bin/sh", "-c",
+          "/bin/true; /bin/true")
+    logged = wait_for(lambda: (lambda e: e if len(e) >= 3 else None)(c.journal("EXEC_UNIT=e2e-logged.service")),
+                      "3 exec entries of e2e-logged.service")
+    expect(len(logged) == 3 and sorted(e["EXEC_FILENAME"] for e in logged) == ["/bin/sh", "/bin/true", "/bin/true"],
+           f"EXEC_UNIT: {logged}")
+
+    def unit_summed():
+        execs = 0
+        for s in c.journal(f"MESSAGE_ID={ID_SUMMARY}"):
+            units = s.get("SUMMARY_UNIT", [])
+            for entry in units if isinstance(units, list) else [units]:
+                name, e, _ = entry.rsplit(" ", 2)
+                execs += int(e) if name == "e2e-logged.service" else 0
+        return execs if execs == 3 else None
+    wait_for(unit_summed, "summaries of e2e-logged.service's execs")
+    # (Its execs may fall into two summaries; either names it.)
+    busiest = [s["MESSAGE"] for s in c.journal(f"MESSAGE_ID={ID_SUMMARY}") if "e2e-logged.service: " in s["MESSAGE"]]
+    expect(busiest and "busiest units: " in busiest[0], f"the summary's message names the unit: {busiest}")
+
 
 def check_argv(c, etc, uid):
     """Events carry the command line as passed, cut at 1024 bytes and marked so, and the
