@@ -314,6 +314,17 @@ static __always_inline __u32 current_login_uid(void) {
         return (__u32) -1;
 }
 
+/* The ID of the task's cgroup (v2), as bpf_get_current_cgroup_id() gives it, read
+ * through the task's BTF pointer: loads, not a helper call with its RCU section (this
+ * program runs in one already). 0 if a pointer is missing, which does not happen. */
+static __always_inline __u64 current_cgroup_id(void) {
+        struct css_set *cset = bpf_get_current_task_btf()->cgroups;
+        struct cgroup *cg = cset ? cset->dfl_cgrp : NULL;
+        struct kernfs_node *kn = cg ? cg->kn : NULL;
+
+        return kn ? kn->id : 0;
+}
+
 static __always_inline void event_fill(struct exec_event *ev, __u32 uid, __u32 euid, __u64 cgroup_id, __u64 now,
                                        long result) {
         struct task_struct *task = bpf_get_current_task_btf();
@@ -713,7 +724,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         __u64 now = bpf_ktime_get_boot_ns();
         __u32 uid = (__u32) bpf_get_current_uid_gid(), euid = current_euid();
         __u32 login_uid = current_login_uid();
-        __u64 cgroup_id = bpf_get_current_cgroup_id();
+        __u64 cgroup_id = current_cgroup_id();
         struct exec_count *c = count_exec(uid, false);
         struct exec_event *ev;
         struct scratch *s;
@@ -761,7 +772,7 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
         uid = (__u32) bpf_get_current_uid_gid();
         c = count_exec(uid, true);
         stamp_failure(c);
-        cgroup_id = bpf_get_current_cgroup_id();
+        cgroup_id = current_cgroup_id();
         count_unit(cgroup_id, uid, c ? c->last_exec_ns : 0, true);
         t = tunables_get();
         if (c && !fail_event_allowed(c, c->last_exec_ns, t))
@@ -926,7 +937,7 @@ static __always_inline void recover_missed(struct exec_inflight *f) {
                 struct exec_count *c = count_exec(f->uid, true);
 
                 stamp_failure(c);
-                count_unit(bpf_get_current_cgroup_id(), f->uid, c ? c->last_exec_ns : 0, true);
+                count_unit(current_cgroup_id(), f->uid, c ? c->last_exec_ns : 0, true);
                 STAT_INC(returns_missed);
         }
 }
