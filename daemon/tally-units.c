@@ -49,33 +49,73 @@ static size_t rows_merge(UnitRow *rows, size_t n) {
         return k + 1;
 }
 
-/* The unit of a cgroup in the units map: from the name the programs kept, else from the
- * cgroup's path now (*tree is scanned at the first need). */
-static int unit_of(Tally *t, uint64_t cgroup_id, CgroupTree *tree, bool *scanned, char **ret) {
+/* The unit of a cgroup, cached by ID (IDs are never reused within a boot, so a name stays
+ * right once found): from the path the programs kept; with tree (NULL: not), from the
+ * cgroup's path now, in a walk of the cgroup tree made at the first need. *ret is NULL
+ * when neither knows it. */
+static int unit_lookup(Tally *t, uint64_t cgroup_id, CgroupTree *tree, bool *scanned, const char **ret) {
         struct exec_cgroup_name rec;
-        const char *path;
+        struct UnitCacheSlot *slot;
+        const char *path = NULL;
+        char *unit = NULL;
+        int r;
+
+        if (!t->unit_cache) {
+                t->unit_cache = calloc(UNIT_CACHE_SLOTS, sizeof(*t->unit_cache));
+                if (!t->unit_cache)
+                        return -ENOMEM;
+        }
+        /* Fibonacci hashing: cgroup IDs are sequential. */
+        slot = &t->unit_cache[(cgroup_id * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - UNIT_CACHE_BITS)];
+        if (slot->unit && slot->cgroup_id == cgroup_id) {
+                *ret = slot->unit;
+                return 0;
+        }
+        if (bpf_map_lookup_elem(probe_get_cgroup_names_fd(t->probe), &cgroup_id, &rec) >= 0)
+                r = unit_name_of_record(&rec, t->cgroup_root_id, &unit);
+        else if (tree) {
+                if (!*scanned) {
+                        *scanned = true;
+                        r = cgroup_tree_scan(tree);
+                        if (r < 0)
+                                log_debug_errno(r, "Failed to walk the cgroup tree: %m");
+                }
+                path = cgroup_tree_path(tree, cgroup_id);
+                r = path ? unit_name_of_path(path, &unit) : 0;
+        } else
+                r = 0;
+        if (r < 0)
+                return r;
+        if (unit) {
+                free(slot->unit);
+                *slot = (struct UnitCacheSlot) { .cgroup_id = cgroup_id, .unit = unit };
+        }
+        *ret = unit;
+        return 0;
+}
+
+/* The same as a copy, with the names of the rows no cgroup of their own has. */
+static int unit_of(Tally *t, uint64_t cgroup_id, CgroupTree *tree, bool *scanned, char **ret) {
+        const char *unit = NULL;
         int r;
 
         if (cgroup_id == EXEC_UNIT_OTHER)
-                return (*ret = strdup(UNIT_OTHER)) ? 0 : -ENOMEM;
-        if (bpf_map_lookup_elem(probe_get_cgroup_names_fd(t->probe), &cgroup_id, &rec) >= 0)
-                return unit_name_of_record(&rec, t->cgroup_root_id, ret);
-        if (!*scanned) {
-                *scanned = true;
-                r = cgroup_tree_scan(tree);
+                unit = UNIT_OTHER;
+        else {
+                r = unit_lookup(t, cgroup_id, tree, scanned, &unit);
                 if (r < 0)
-                        log_debug_errno(r, "Failed to walk the cgroup tree: %m");
+                        return r;
         }
-        path = cgroup_tree_path(tree, cgroup_id);
-        if (path)
-                return unit_name_of_path(path, ret);
-        return (*ret = strdup(UNIT_UNKNOWN)) ? 0 : -ENOMEM;
+        *ret = strdup(unit ?: UNIT_UNKNOWN);
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* The kernel's entries with their units, and the totals of ended cgroups, that keep()
- * wants; as state file rows (live: the kernel's). */
-static int units_collect(Tally *t, TallyUidFilterFn keep, void *userdata, StateUnit **ret, size_t *ret_n,
-                         size_t *ret_read) {
+ * wants; as state file rows (live: the kernel's). With walk, cgroups the programs kept no
+ * path for are named from a walk of the cgroup tree: only for snapshots, which come at the
+ * daemon's pace, never for a client, who could make thousands of cgroups to walk. */
+static int units_collect(Tally *t, TallyUidFilterFn keep, void *userdata, bool walk, StateUnit **ret,
+                         size_t *ret_n, size_t *ret_read) {
         _cleanup_(freep) UnitLive *live = NULL;
         _cleanup_(cgroup_tree_done) CgroupTree tree = {};
         int64_t offset = tally_realtime_offset(t);
@@ -111,7 +151,7 @@ static int units_collect(Tally *t, TallyUidFilterFn keep, void *userdata, StateU
                         .last_exec_usec = live[i].last_exec_ns ? boot_ns_to_realtime_usec(live[i].last_exec_ns, offset)
                                                                : 0,
                 };
-                r = unit_of(t, live[i].cgroup_id, &tree, &scanned, &u[k++].unit);
+                r = unit_of(t, live[i].cgroup_id, walk ? &tree : NULL, &scanned, &u[k++].unit);
         }
         if (r < 0) {
                 StateSnapshot s = { .units = u, .n_units = k };
@@ -133,7 +173,7 @@ int tally_read_units(Tally *t, TallyUidFilterFn keep, void *userdata, UnitRow **
         size_t n;
         int r;
 
-        r = units_collect(t, keep, userdata, &u, &n, ret_read);
+        r = units_collect(t, keep, userdata, false, &u, &n, ret_read);
         if (r < 0)
                 return r;
         /* The same fields, taken over one by one: the names move, nothing is copied. */
@@ -167,7 +207,7 @@ static bool reset_keeps(uint32_t uid, void *userdata) {
 int tally_units_snapshot(Tally *t, bool all, bool has_uid, uint32_t uid, StateUnit **ret, size_t *ret_n) {
         ResetFilter f = { .all = all, .has_uid = has_uid, .uid = uid };
 
-        return units_collect(t, reset_keeps, &f, ret, ret_n, NULL);
+        return units_collect(t, reset_keeps, &f, true, ret, ret_n, NULL);
 }
 
 /* Adds rows (moved from the caller) to the totals. */
@@ -306,29 +346,14 @@ void tally_units_done(Tally *t) {
 }
 
 int tally_name_event(Tally *t, ExecEvent *e) {
-        struct exec_cgroup_name rec;
-        struct UnitCacheSlot *slot;
-        char *unit;
+        const char *unit;
         int r;
 
         if (!e->has_cgroup)
                 return 0;
-        if (!t->unit_cache) {
-                t->unit_cache = calloc(UNIT_CACHE_SLOTS, sizeof(*t->unit_cache));
-                if (!t->unit_cache)
-                        return -ENOMEM;
-        }
-        /* Fibonacci hashing: cgroup IDs are sequential. */
-        slot = &t->unit_cache[(e->cgroup_id * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - UNIT_CACHE_BITS)];
-        if (!slot->unit || slot->cgroup_id != e->cgroup_id) {
-                /* No walk of the cgroup tree here: an event must cost little. */
-                if (bpf_map_lookup_elem(probe_get_cgroup_names_fd(t->probe), &e->cgroup_id, &rec) < 0)
-                        return 0;
-                r = unit_name_of_record(&rec, t->cgroup_root_id, &unit);
-                if (r < 0)
-                        return r;
-                free(slot->unit);
-                *slot = (struct UnitCacheSlot) { .cgroup_id = e->cgroup_id, .unit = unit };
-        }
-        return exec_event_set_unit(e, slot->unit);
+        /* No walk of the cgroup tree here: an event must cost little. */
+        r = unit_lookup(t, e->cgroup_id, NULL, NULL, &unit);
+        if (r < 0 || !unit)
+                return r;
+        return exec_event_set_unit(e, unit);
 }
