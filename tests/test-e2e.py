@@ -325,7 +325,8 @@ def check_units_as(c, uid, other):
     # A transient service as uid: sh, two true and a failure.
     c.run("systemd-run", "--wait", "--quiet", "--unit=e2e-job", "-p", f"User={uid}", "/bin/sh", "-c", script)
     # A timer's service, once: sh and a true as the other UID.
-    c.run("systemd-run", "--quiet", "--unit=e2e-tick", "--on-active=1", "-p", f"User={other}", "/bin/sh", "-c",
+    c.run("systemd-run", "--quiet", "--unit=e2e-tick", "--on-active=1",
+          "--timer-property=AccuracySec=1us", "-p", f"User={other}", "/bin/sh", "-c",
           "/bin/true")
     # (Its service is unloaded once it ran: its execs say when.)
     wait_for(lambda: units_of(c)[0].get("e2e-tick.service") == (2, 0) and
