@@ -200,6 +200,33 @@ def unit_key(cgroup_id, uid):
     return struct.pack("=QII", cgroup_id, uid, 0)
 
 
+def fill_units(pin, n, uid):
+    """Writes n entries of 1 exec each, of cgroups that do not exist (IDs from 2**62 on) and
+    uid, into the pinned units map pin, in one bpf(BPF_MAP_UPDATE_BATCH) call. Returns how
+    many fit."""
+    import ctypes
+    import struct
+    libc = ctypes.CDLL(None, use_errno=True)
+    sys_bpf = 321  # x86-64
+    path = ctypes.create_string_buffer(pin.encode())
+    attr = ctypes.create_string_buffer(128)
+    ctypes.c_uint64.from_buffer(attr, 0).value = ctypes.addressof(path)
+    fd = libc.syscall(sys_bpf, 7, attr, 128)  # BPF_OBJ_GET
+    expect(fd >= 0, f"BPF_OBJ_GET {pin}: errno {ctypes.get_errno()}")
+    keys = ctypes.create_string_buffer(b"".join(unit_key(2**62 + i, uid) for i in range(n)), 16 * n)
+    values = ctypes.create_string_buffer(struct.pack("=QQQ", 1, 0, 0) * n, 24 * n)
+    attr = ctypes.create_string_buffer(128)
+    ctypes.c_uint64.from_buffer(attr, 16).value = ctypes.addressof(keys)
+    ctypes.c_uint64.from_buffer(attr, 24).value = ctypes.addressof(values)
+    ctypes.c_uint32.from_buffer(attr, 32).value = n
+    ctypes.c_uint32.from_buffer(attr, 36).value = fd
+    r = libc.syscall(sys_bpf, 26, attr, 128)  # BPF_MAP_UPDATE_BATCH
+    errno = ctypes.get_errno()
+    os.close(fd)
+    expect(r == 0 or errno == 7, f"BPF_MAP_UPDATE_BATCH: {r}, errno {errno}")  # E2BIG: full
+    return ctypes.c_uint32.from_buffer(attr, 32).value
+
+
 def suid_root_true(directory):
     """A setuid-root copy of /bin/true in directory (which others must be able to enter):
     a privileged exec for any UID that runs it."""

@@ -246,39 +246,67 @@ def test_logins_cost(tmp):
         pairs, seconds = 60000, 3.0
         expect(daemonlib.fill_logins(os.path.join(d.pins, "logins"), pairs, 3900000000) == pairs, "filled")
         expect(len(d.call("io.execcount.GetLogins", {"uid": 3900000000})["logins"]) == 1, "the map is filled")
-        attacker = new_uid()
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            calls = -1
-            try:
-                os.setgroups([])
-                os.setresgid(attacker, attacker, attacker)
-                os.setresuid(attacker, attacker, attacker)
-                v, calls, end = daemonlib.Varlink(d.socket), 0, time.monotonic() + seconds
-                while time.monotonic() < end:
-                    reply = v.call("io.execcount.GetLogins", {})
-                    if "error" in reply or reply["parameters"]["logins"] != []:
-                        calls = -1000000
-                    calls += 1
-            finally:
-                os.write(w, str(calls).encode())
-                os._exit(0)
-        os.close(w)
-        slowest = 0.0
-        while True:
-            t = time.monotonic()
-            d.call("io.execcount.GetStatus")
-            slowest = max(slowest, time.monotonic() - t)
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                break
-            time.sleep(0.05)
-        calls = int(os.read(r, 64) or b"-1")
-        os.close(r)
+        calls, slowest = hostile_loop(d, "io.execcount.GetLogins", "logins", seconds)
         # Each call costs 4 KiB, its reply and 256 bytes a pair read: 15 MB, about two a
         # second, and one more per call started on credit. Unbounded, it made hundreds.
         bound = int(seconds * 32 * 1024 * 1024 / (4096 + pairs * 256)) + 2
         expect(0 < calls <= bound, f"{calls} GetLogins calls in {seconds} s over {pairs} pairs; at most {bound}")
+        expect(slowest < 1.0, f"root waited {slowest:.3f} s for GetStatus")
+    finally:
+        d.stop()
+
+
+def hostile_loop(d, method, rows, seconds):
+    """A new UID calls method in a loop for seconds, seeing no rows each time, while root
+    calls GetStatus; returns the calls it made and root's slowest answer."""
+    attacker = new_uid()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        calls = -1
+        try:
+            os.setgroups([])
+            os.setresgid(attacker, attacker, attacker)
+            os.setresuid(attacker, attacker, attacker)
+            v, calls, end = daemonlib.Varlink(d.socket), 0, time.monotonic() + seconds
+            while time.monotonic() < end:
+                reply = v.call(method, {})
+                if "error" in reply or reply["parameters"][rows] != []:
+                    calls = -1000000
+                calls += 1
+        finally:
+            os.write(w, str(calls).encode())
+            os._exit(0)
+    os.close(w)
+    slowest = 0.0
+    while True:
+        t = time.monotonic()
+        d.call("io.execcount.GetStatus")
+        slowest = max(slowest, time.monotonic() - t)
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            break
+        time.sleep(0.05)
+    calls = int(os.read(r, 64) or b"-1")
+    os.close(r)
+    return calls, slowest
+
+
+def test_units_cost(tmp):
+    """A user who loops GetUnits over a full map of cgroups, of which none are theirs, pays
+    for reading them all, as for GetLogins."""
+    sub = os.path.join(tmp, "units-cost")
+    os.makedirs(sub)
+    os.chmod(sub, 0o755)
+    d = Daemon(sub)
+    try:
+        entries, seconds = 16000, 3.0
+        expect(daemonlib.fill_units(os.path.join(d.pins, "units"), entries, 3900000000) == entries, "filled")
+        rows = d.call("io.execcount.GetUnits", {"uid": 3900000000})["units"]
+        expect(len(rows) == 1 and rows[0]["unit"] == "(unknown)" and rows[0]["execs"] == entries,
+               f"the map is filled: {rows}")
+        calls, slowest = hostile_loop(d, "io.execcount.GetUnits", "units", seconds)
+        bound = int(seconds * 32 * 1024 * 1024 / (4096 + entries * 256)) + 2
+        expect(0 < calls <= bound, f"{calls} GetUnits calls in {seconds} s over {entries} cgroups; at most {bound}")
         expect(slowest < 1.0, f"root waited {slowest:.3f} s for GetStatus")
     finally:
         d.stop()
@@ -912,6 +940,7 @@ def main():
             ("stats by login", lambda: test_logins(d, suid_root_true(tmp))),
             ("stats by unit", lambda: test_units(d)),
             ("GetLogins over many pairs: the caller pays for reading them", lambda: test_logins_cost(tmp)),
+            ("GetUnits over a full map: the caller pays for reading it", lambda: test_units_cost(tmp)),
             ("a full map of login pairs is counted and reported", lambda: test_logins_full(tmp)),
             ("events", lambda: test_events(d)),
             ("events: command lines", lambda: test_argv(d, tmp)),
