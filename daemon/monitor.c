@@ -89,45 +89,41 @@ static void warn_throttled(Alarm *a, const TallyEntry *list, size_t n) {
         a->pending = 0;
 }
 
-static void warn_map_full(Alarm *a, uint32_t capacity) {
+/* A kernel map that filled up: its message, and its fields for the execs since the last
+ * warning, in all, and since when (MAP_CAPACITY besides). */
+typedef struct FullMap {
+        const char *message_id;
+        const char *fields[3];
+        const char *message; /* its %s: the capacity, then the execs */
+} FullMap;
+
+static const FullMap uids_full = {
+        MESSAGE_ID_MAP_FULL,
+        { "MAP_FULL_EXECS", "MAP_FULL_TOTAL", "MAP_FULL_SINCE_USEC" },
+        "The UID map is full (%s UIDs): %s execs and failures of further UIDs were counted without a UID. "
+        "Raise MaxUIDs=.",
+};
+static const FullMap logins_full = {
+        MESSAGE_ID_LOGINS_MAP_FULL,
+        { "LOGINS_MAP_FULL_EXECS", "LOGINS_MAP_FULL_TOTAL", "LOGINS_MAP_FULL_SINCE_USEC" },
+        "The map of login pairs is full (%s entries): %s successful execs of further pairs were counted per UID "
+        "but not per login. Raise MaxUIDs=.",
+};
+static const FullMap units_full = {
+        MESSAGE_ID_UNITS_MAP_FULL,
+        { "UNITS_MAP_FULL_EXECS", "UNITS_MAP_FULL_TOTAL", "UNITS_MAP_FULL_SINCE_USEC" },
+        "The map of per-unit counts is full (%s entries): %s execs and failures in further cgroups were counted "
+        "per UID but not per unit.",
+};
+
+static void warn_full(Alarm *a, const FullMap *m, uint32_t capacity) {
         char v[3][24], cap[16];
 
         format_fields(v, a);
         snprintf(cap, sizeof(cap), "%" PRIu32, capacity);
-        LogField f[] = { { "MAP_FULL_EXECS", v[0] }, { "MAP_FULL_TOTAL", v[1] }, { "MAP_FULL_SINCE_USEC", v[2] },
+        LogField f[] = { { m->fields[0], v[0] }, { m->fields[1], v[1] }, { m->fields[2], v[2] },
                          { "MAP_CAPACITY", cap } };
-        log_struct(LOG_WARNING, MESSAGE_ID_MAP_FULL, f, ELEMENTSOF(f),
-                   "The UID map is full (%s UIDs): %s execs and failures of further UIDs were counted without a "
-                   "UID. Raise MaxUIDs=.",
-                   cap, v[0]);
-        a->pending = 0;
-}
-
-static void warn_logins_full(Alarm *a, uint32_t capacity) {
-        char v[3][24], cap[16];
-
-        format_fields(v, a);
-        snprintf(cap, sizeof(cap), "%" PRIu32, capacity);
-        LogField f[] = { { "LOGINS_MAP_FULL_EXECS", v[0] }, { "LOGINS_MAP_FULL_TOTAL", v[1] },
-                         { "LOGINS_MAP_FULL_SINCE_USEC", v[2] }, { "MAP_CAPACITY", cap } };
-        log_struct(LOG_WARNING, MESSAGE_ID_LOGINS_MAP_FULL, f, ELEMENTSOF(f),
-                   "The map of login pairs is full (%s entries): %s successful execs of further pairs were counted "
-                   "per UID but not per login. Raise MaxUIDs=.",
-                   cap, v[0]);
-        a->pending = 0;
-}
-
-static void warn_units_full(Alarm *a) {
-        char v[3][24], cap[16];
-
-        format_fields(v, a);
-        snprintf(cap, sizeof(cap), "%u", EXECCOUNT_UNITS_CAPACITY);
-        LogField f[] = { { "UNITS_MAP_FULL_EXECS", v[0] }, { "UNITS_MAP_FULL_TOTAL", v[1] },
-                         { "UNITS_MAP_FULL_SINCE_USEC", v[2] }, { "MAP_CAPACITY", cap } };
-        log_struct(LOG_WARNING, MESSAGE_ID_UNITS_MAP_FULL, f, ELEMENTSOF(f),
-                   "The map of per-unit counts is full (%s entries): %s execs and failures in further cgroups were "
-                   "counted per UID but not per unit.",
-                   cap, v[0]);
+        log_struct(LOG_WARNING, m->message_id, f, ELEMENTSOF(f), m->message, cap, v[0]);
         a->pending = 0;
 }
 
@@ -167,11 +163,11 @@ void monitor_tick(Monitor *mon) {
         if (alarm_update(&mon->lost, s.events_lost + s.scratch_busy, now_mono, now_real))
                 warn_lost(&mon->lost);
         if (alarm_update(&mon->map_full, s.map_full_execs + s.map_full_failed, now_mono, now_real))
-                warn_map_full(&mon->map_full, tally_capacity(mon->tally));
+                warn_full(&mon->map_full, &uids_full, tally_capacity(mon->tally));
         if (alarm_update(&mon->logins_full, a.logins_full, now_mono, now_real))
-                warn_logins_full(&mon->logins_full, EXECCOUNT_LOGINS_CAPACITY(tally_capacity(mon->tally)));
+                warn_full(&mon->logins_full, &logins_full, EXECCOUNT_LOGINS_CAPACITY(tally_capacity(mon->tally)));
         if (alarm_update(&mon->units_full, a.units_full_execs + a.units_full_failed, now_mono, now_real))
-                warn_units_full(&mon->units_full);
+                warn_full(&mon->units_full, &units_full, EXECCOUNT_UNITS_CAPACITY);
         if (alarm_update(&mon->misses, misses, now_mono, now_real))
                 warn_misses(&mon->misses);
         if (alarm_update(&mon->throttled, throttled, now_mono, now_real))
