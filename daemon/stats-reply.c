@@ -64,32 +64,32 @@ void stats_write_user(Text *t, const TallyEntry *u) {
         text_add(t, "}");
 }
 
-/* What follows the rows in every reply of either kind, up to what is the kind's own.
- * Every value is a number or a fixed word: nothing to escape. */
-static void write_tail_begin(Text *t, const StatsReplyInfo *info) {
+/* What follows the rows in every reply of any kind: since_usec, access, and the kind's own
+ * counts of what a full map could not count (n of them, named names), which are other
+ * UIDs' execs, unattributed: only for those who may see them. Every value is a number or
+ * a fixed word: nothing to escape. */
+static void write_tail(Text *t, const StatsReplyInfo *info, bool continues, const char *const *names,
+                       const uint64_t *values, size_t n) {
         text_add(t, "],\"since_usec\":");
         text_add_u64(t, info->since_usec);
         text_add(t, ",\"access\":\"");
         text_add(t, access_scope_to_string(info->scope));
         text_add(t, "\"");
-}
-
-/* The reply's end, after what is the kind's own. */
-static void write_tail_end(Text *t, bool continues) {
+        for (size_t i = 0; info->scope == ACCESS_ALL && i < n; i++) {
+                text_add(t, ",\"");
+                text_add(t, names[i]);
+                text_add(t, "\":");
+                text_add_u64(t, MIN(values[i], (uint64_t) INT64_MAX));
+        }
         text_add(t, continues ? "},\"continues\":true}" : "}}");
         text_add_char(t, '\0');
 }
 
 void stats_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
-        write_tail_begin(t, info);
-        /* Other UIDs' execs, unattributed: only for those who may see them. */
-        if (info->scope == ACCESS_ALL) {
-                text_add(t, ",\"map_full_execs\":");
-                text_add_u64(t, MIN(info->map_full_execs, (uint64_t) INT64_MAX));
-                text_add(t, ",\"map_full_failed\":");
-                text_add_u64(t, MIN(info->map_full_failed, (uint64_t) INT64_MAX));
-        }
-        write_tail_end(t, continues);
+        static const char *const names[] = { "map_full_execs", "map_full_failed" };
+
+        write_tail(t, info, continues, names, (uint64_t[]) { info->map_full_execs, info->map_full_failed },
+                   ELEMENTSOF(names));
 }
 
 void logins_write_head(Text *t) {
@@ -110,12 +110,9 @@ void logins_write_login(Text *t, const LoginCount *l) {
 }
 
 void logins_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
-        write_tail_begin(t, info);
-        if (info->scope == ACCESS_ALL) {
-                text_add(t, ",\"logins_map_full_execs\":");
-                text_add_u64(t, MIN(info->logins_full, (uint64_t) INT64_MAX));
-        }
-        write_tail_end(t, continues);
+        static const char *const names[] = { "logins_map_full_execs" };
+
+        write_tail(t, info, continues, names, (uint64_t[]) { info->logins_full }, ELEMENTSOF(names));
 }
 
 void units_write_head(Text *t) {
@@ -143,16 +140,11 @@ void units_write_unit(Text *t, const UnitRow *u) {
 }
 
 void units_write_tail(Text *t, const StatsReplyInfo *info, bool continues) {
-        write_tail_begin(t, info);
-        if (info->scope == ACCESS_ALL) {
-                text_add(t, ",\"units_map_full_execs\":");
-                text_add_u64(t, MIN(info->units_full_execs, (uint64_t) INT64_MAX));
-                text_add(t, ",\"units_map_full_failed\":");
-                text_add_u64(t, MIN(info->units_full_failed, (uint64_t) INT64_MAX));
-                text_add(t, ",\"unnamed_cgroups\":");
-                text_add_u64(t, MIN(info->names_full, (uint64_t) INT64_MAX));
-        }
-        write_tail_end(t, continues);
+        static const char *const names[] = { "units_map_full_execs", "units_map_full_failed", "unnamed_cgroups" };
+
+        write_tail(t, info, continues, names,
+                   (uint64_t[]) { info->units_full_execs, info->units_full_failed, info->names_full },
+                   ELEMENTSOF(names));
 }
 
 static void write_unit_row(Text *t, const void *row) {
