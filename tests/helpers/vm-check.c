@@ -54,8 +54,9 @@ static int failures;
 
 typedef int (*Scenario)(void *arg);
 
-/* With login, the child logs in as uid first (its login UID), which starts an audit session. */
-static int run_as_login(uint32_t uid, bool login, Scenario fn, void *arg) {
+/* With login, the child logs in as uid first (its login UID), which starts an audit
+ * session; with cgroup (a directory of the cgroup file system), it joins that cgroup. */
+static int run_child(const char *cgroup, uint32_t uid, bool login, Scenario fn, void *arg) {
         pid_t pid = fork();
         int status;
 
@@ -63,9 +64,14 @@ static int run_as_login(uint32_t uid, bool login, Scenario fn, void *arg) {
                 return -1;
         if (pid == 0) {
                 FILE *f = login ? fopen("/proc/self/loginuid", "we") : NULL;
+                char procs[256];
 
                 if (login && (!f || fprintf(f, "%u", uid) < 0 || fclose(f) != 0))
                         _exit(98);
+                snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup ?: "");
+                f = cgroup ? fopen(procs, "we") : NULL;
+                if (cgroup && (!f || fprintf(f, "0\n") < 0 || fclose(f) != 0))
+                        _exit(97);
                 if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
                         _exit(99);
                 _exit(fn(arg));
@@ -75,8 +81,12 @@ static int run_as_login(uint32_t uid, bool login, Scenario fn, void *arg) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static int run_as_login(uint32_t uid, bool login, Scenario fn, void *arg) {
+        return run_child(NULL, uid, login, fn, arg);
+}
+
 static int run_as(uint32_t uid, Scenario fn, void *arg) {
-        return run_as_login(uid, false, fn, arg);
+        return run_child(NULL, uid, false, fn, arg);
 }
 
 static int wait_ok(pid_t pid) {
@@ -485,30 +495,6 @@ static void check_logins(uint32_t uid, int64_t want) {
         json_object_put(reply);
 }
 
-/* Runs the scenario as uid in the cgroup dir (which it joins as root first). */
-static int run_in_cgroup(const char *dir, uint32_t uid, Scenario fn, void *arg) {
-        pid_t pid = fork();
-        int status;
-
-        if (pid < 0)
-                return -1;
-        if (pid == 0) {
-                char procs[256];
-                FILE *f;
-
-                snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-                f = fopen(procs, "we");
-                if (!f || fprintf(f, "0\n") < 0 || fclose(f) != 0)
-                        _exit(97);
-                if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
-                        _exit(99);
-                _exit(fn(arg));
-        }
-        if (waitpid(pid, &status, 0) != pid)
-                return -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* Execs of uid in a service's cgroup count under that unit, exactly. */
 static void check_units(uint32_t uid) {
         char slice[64], dir[128], unit[64], args[128];
@@ -521,7 +507,7 @@ static void check_units(uint32_t uid) {
         snprintf(unit, sizeof(unit), "work-%" PRIu32 ".service", uid);
         snprintf(dir, sizeof(dir), "%s/%s", slice, unit);
         CHECK(mkdir(slice, 0755) == 0 && mkdir(dir, 0755) == 0, "units: making %s failed: %m", dir);
-        r = run_in_cgroup(dir, uid, scenario_plain, NULL);
+        r = run_child(dir, uid, false, scenario_plain, NULL);
         CHECK(r == 0, "units: the scenario in %s did not run (%d)", dir, r);
         snprintf(args, sizeof(args), "stats --by=unit --unit=%s --uid %" PRIu32, unit, uid);
         reply = ctl_json(args);
