@@ -78,30 +78,47 @@ def exec_as_login(login_uid, uid, n=1, path="/bin/true"):
         expect(os.waitstatus_to_exitcode(status) == 0, f"exec of {path} as {uid} under login {login_uid}")
 
 
-def fill_logins(pin, n, first_uid):
-    """Writes n pairs (first_uid + i, first_uid + i) of 1 exec each into the pinned logins
-    map pin, in one bpf(BPF_MAP_UPDATE_BATCH) call: a map of many pairs without as many
-    logins. Returns how many fit: fewer when the map fills up."""
+SYS_BPF = 321  # x86-64
+
+
+def pinned_map(pin):
+    """libc, and an fd of the pinned map pin (BPF_OBJ_GET)."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
-    sys_bpf = 321  # x86-64
     path = ctypes.create_string_buffer(pin.encode())
     attr = ctypes.create_string_buffer(128)
     ctypes.c_uint64.from_buffer(attr, 0).value = ctypes.addressof(path)
-    fd = libc.syscall(sys_bpf, 7, attr, 128)  # BPF_OBJ_GET
+    fd = libc.syscall(SYS_BPF, 7, attr, 128)  # BPF_OBJ_GET
     expect(fd >= 0, f"BPF_OBJ_GET {pin}: errno {ctypes.get_errno()}")
-    keys = (ctypes.c_uint32 * (2 * n))(*[first_uid + i // 2 for i in range(2 * n)])
-    values = (ctypes.c_uint64 * n)(*([1] * n))
+    return libc, fd
+
+
+def batch_update(pin, keys, values, n):
+    """Writes n entries (keys and values: their bytes, one after the other) into the pinned
+    map pin, in one bpf(BPF_MAP_UPDATE_BATCH) call. Returns how many fit: fewer when the
+    map fills up."""
+    import ctypes
+    libc, fd = pinned_map(pin)
+    k = ctypes.create_string_buffer(keys, len(keys))
+    v = ctypes.create_string_buffer(values, len(values))
     attr = ctypes.create_string_buffer(128)
-    ctypes.c_uint64.from_buffer(attr, 16).value = ctypes.addressof(keys)
-    ctypes.c_uint64.from_buffer(attr, 24).value = ctypes.addressof(values)
+    ctypes.c_uint64.from_buffer(attr, 16).value = ctypes.addressof(k)
+    ctypes.c_uint64.from_buffer(attr, 24).value = ctypes.addressof(v)
     ctypes.c_uint32.from_buffer(attr, 32).value = n
     ctypes.c_uint32.from_buffer(attr, 36).value = fd
-    r = libc.syscall(sys_bpf, 26, attr, 128)  # BPF_MAP_UPDATE_BATCH
+    r = libc.syscall(SYS_BPF, 26, attr, 128)  # BPF_MAP_UPDATE_BATCH
     errno = ctypes.get_errno()
     os.close(fd)
     expect(r == 0 or errno == 7, f"BPF_MAP_UPDATE_BATCH: {r}, errno {errno}")  # E2BIG: full
     return ctypes.c_uint32.from_buffer(attr, 32).value
+
+
+def fill_logins(pin, n, first_uid):
+    """Writes n pairs (first_uid + i, first_uid + i) of 1 exec each into the pinned logins
+    map pin: a map of many pairs without as many logins. Returns how many fit."""
+    import struct
+    keys = b"".join(struct.pack("=II", first_uid + i, first_uid + i) for i in range(n))
+    return batch_update(pin, keys, struct.pack("=Q", 1) * n, n)
 
 
 def cgroup2_root():
@@ -174,20 +191,14 @@ class Cgroup:
 def pinned_has(pin, key):
     """Whether the pinned map pin holds key (bytes)."""
     import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    sys_bpf = 321  # x86-64
-    path = ctypes.create_string_buffer(pin.encode())
-    attr = ctypes.create_string_buffer(128)
-    ctypes.c_uint64.from_buffer(attr, 0).value = ctypes.addressof(path)
-    fd = libc.syscall(sys_bpf, 7, attr, 128)  # BPF_OBJ_GET
-    expect(fd >= 0, f"BPF_OBJ_GET {pin}: errno {ctypes.get_errno()}")
+    libc, fd = pinned_map(pin)
     k = ctypes.create_string_buffer(key, len(key))
     v = ctypes.create_string_buffer(4096)
     attr = ctypes.create_string_buffer(128)
     ctypes.c_uint32.from_buffer(attr, 0).value = fd
     ctypes.c_uint64.from_buffer(attr, 8).value = ctypes.addressof(k)
     ctypes.c_uint64.from_buffer(attr, 16).value = ctypes.addressof(v)
-    r = libc.syscall(sys_bpf, 1, attr, 128)  # BPF_MAP_LOOKUP_ELEM
+    r = libc.syscall(SYS_BPF, 1, attr, 128)  # BPF_MAP_LOOKUP_ELEM
     errno = ctypes.get_errno()
     os.close(fd)
     expect(r == 0 or errno == 2, f"BPF_MAP_LOOKUP_ELEM: errno {errno}")
@@ -202,29 +213,10 @@ def unit_key(cgroup_id, uid):
 
 def fill_units(pin, n, uid):
     """Writes n entries of 1 exec each, of cgroups that do not exist (IDs from 2**62 on) and
-    uid, into the pinned units map pin, in one bpf(BPF_MAP_UPDATE_BATCH) call. Returns how
-    many fit."""
-    import ctypes
+    uid, into the pinned units map pin. Returns how many fit."""
     import struct
-    libc = ctypes.CDLL(None, use_errno=True)
-    sys_bpf = 321  # x86-64
-    path = ctypes.create_string_buffer(pin.encode())
-    attr = ctypes.create_string_buffer(128)
-    ctypes.c_uint64.from_buffer(attr, 0).value = ctypes.addressof(path)
-    fd = libc.syscall(sys_bpf, 7, attr, 128)  # BPF_OBJ_GET
-    expect(fd >= 0, f"BPF_OBJ_GET {pin}: errno {ctypes.get_errno()}")
-    keys = ctypes.create_string_buffer(b"".join(unit_key(2**62 + i, uid) for i in range(n)), 16 * n)
-    values = ctypes.create_string_buffer(struct.pack("=QQQ", 1, 0, 0) * n, 24 * n)
-    attr = ctypes.create_string_buffer(128)
-    ctypes.c_uint64.from_buffer(attr, 16).value = ctypes.addressof(keys)
-    ctypes.c_uint64.from_buffer(attr, 24).value = ctypes.addressof(values)
-    ctypes.c_uint32.from_buffer(attr, 32).value = n
-    ctypes.c_uint32.from_buffer(attr, 36).value = fd
-    r = libc.syscall(sys_bpf, 26, attr, 128)  # BPF_MAP_UPDATE_BATCH
-    errno = ctypes.get_errno()
-    os.close(fd)
-    expect(r == 0 or errno == 7, f"BPF_MAP_UPDATE_BATCH: {r}, errno {errno}")  # E2BIG: full
-    return ctypes.c_uint32.from_buffer(attr, 32).value
+    keys = b"".join(unit_key(2**62 + i, uid) for i in range(n))
+    return batch_update(pin, keys, struct.pack("=QQQ", 1, 0, 0) * n, n)
 
 
 def suid_root_true(directory):

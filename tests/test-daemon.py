@@ -234,24 +234,26 @@ def test_units(d):
         top.remove()
 
 
+def daemon_of_own(tmp, name, config=""):
+    """A daemon of the test's own, in tmp/name (which others may enter)."""
+    sub = os.path.join(tmp, name)
+    os.makedirs(sub)
+    os.chmod(sub, 0o755)
+    return Daemon(sub, config)
+
+
 def test_logins_cost(tmp):
     """A user who loops GetLogins over a map of many pairs, of which it sees none, pays
     for reading them all (OutputRatePerUID=, 32 MiB/s; 256 bytes a pair): a few calls a
     second, not as many as the daemon could serve, and root is answered meanwhile."""
-    sub = os.path.join(tmp, "logins-cost")
-    os.makedirs(sub)
-    os.chmod(sub, 0o755)
-    d = Daemon(sub, "[Counts]\nMaxUIDs=65536\n")
+    d = daemon_of_own(tmp, "logins-cost", "[Counts]\nMaxUIDs=65536\n")
     try:
         pairs, seconds = 60000, 3.0
         expect(daemonlib.fill_logins(os.path.join(d.pins, "logins"), pairs, 3900000000) == pairs, "filled")
         expect(len(d.call("io.execcount.GetLogins", {"uid": 3900000000})["logins"]) == 1, "the map is filled")
-        calls, slowest = hostile_loop(d, "io.execcount.GetLogins", "logins", seconds)
         # Each call costs 4 KiB, its reply and 256 bytes a pair read: 15 MB, about two a
         # second, and one more per call started on credit. Unbounded, it made hundreds.
-        bound = int(seconds * 32 * 1024 * 1024 / (4096 + pairs * 256)) + 2
-        expect(0 < calls <= bound, f"{calls} GetLogins calls in {seconds} s over {pairs} pairs; at most {bound}")
-        expect(slowest < 1.0, f"root waited {slowest:.3f} s for GetStatus")
+        expect_reading_charged(d, "io.execcount.GetLogins", "logins", pairs, seconds)
     finally:
         d.stop()
 
@@ -291,23 +293,27 @@ def hostile_loop(d, method, rows, seconds):
     return calls, slowest
 
 
+def expect_reading_charged(d, method, rows, entries, seconds):
+    """A user looping method over a map of entries, none of them theirs, makes no more calls
+    than 256 bytes a read entry allow (OutputRatePerUID=, 32 MiB/s; each call 4 KiB more,
+    and one more started on credit), and root is answered meanwhile."""
+    calls, slowest = hostile_loop(d, method, rows, seconds)
+    bound = int(seconds * 32 * 1024 * 1024 / (4096 + entries * 256)) + 2
+    expect(0 < calls <= bound, f"{calls} {method} calls in {seconds} s over {entries} entries; at most {bound}")
+    expect(slowest < 1.0, f"root waited {slowest:.3f} s for GetStatus")
+
+
 def test_units_cost(tmp):
     """A user who loops GetUnits over a full map of cgroups, of which none are theirs, pays
     for reading them all, as for GetLogins."""
-    sub = os.path.join(tmp, "units-cost")
-    os.makedirs(sub)
-    os.chmod(sub, 0o755)
-    d = Daemon(sub)
+    d = daemon_of_own(tmp, "units-cost")
     try:
         entries, seconds = 16000, 3.0
         expect(daemonlib.fill_units(os.path.join(d.pins, "units"), entries, 3900000000) == entries, "filled")
         rows = d.call("io.execcount.GetUnits", {"uid": 3900000000})["units"]
         expect(len(rows) == 1 and rows[0]["unit"] == "(unknown)" and rows[0]["execs"] == entries,
                f"the map is filled: {rows}")
-        calls, slowest = hostile_loop(d, "io.execcount.GetUnits", "units", seconds)
-        bound = int(seconds * 32 * 1024 * 1024 / (4096 + entries * 256)) + 2
-        expect(0 < calls <= bound, f"{calls} GetUnits calls in {seconds} s over {entries} cgroups; at most {bound}")
-        expect(slowest < 1.0, f"root waited {slowest:.3f} s for GetStatus")
+        expect_reading_charged(d, "io.execcount.GetUnits", "units", entries, seconds)
     finally:
         d.stop()
 
@@ -315,10 +321,7 @@ def test_units_cost(tmp):
 def test_logins_full(tmp):
     """A full map of login pairs: further pairs' execs are counted as such, the footer and
     the log say so."""
-    sub = os.path.join(tmp, "logins-full")
-    os.makedirs(sub)
-    os.chmod(sub, 0o755)
-    d = Daemon(sub, "[Counts]\nMaxUIDs=64\n")
+    d = daemon_of_own(tmp, "logins-full", "[Counts]\nMaxUIDs=64\n")
     try:
         a = new_uid()
         before = d.ctl_json("stats", "--by=login")["logins_map_full_execs"]
@@ -332,6 +335,31 @@ def test_logins_full(tmp):
         wait_for(lambda: "The map of login pairs is full (128 entries)" in d.run_log(), "the warning in the log", 15)
     finally:
         d.stop()
+
+
+def test_units_full(tmp):
+    """A full map of per-unit counts: execs and failures in further cgroups are counted as
+    such, per UID all the same; the reply, the footer and the log say so."""
+    d = daemon_of_own(tmp, "units-full")
+    job = Cgroup(f"execcount-full-{os.getpid()}.service")
+    try:
+        a = new_uid()
+        daemonlib.fill_units(os.path.join(d.pins, "units"), 16384, 3900000000)  # as many as fit
+        before = d.ctl_json("stats", "--by=unit")
+        job.run(a, ok=3, failed=2)
+        reply = d.ctl_json("stats", "--by=unit")
+        expect(not any(u["unit"] == job.path for u in reply["units"]), f"no room for {job.path}: {reply}")
+        expect(reply["units_map_full_execs"] - before["units_map_full_execs"] >= 3 and
+               reply["units_map_full_failed"] - before["units_map_full_failed"] >= 2,
+               f"counted as map full: {before}, then {reply}")
+        users = d.ctl_json("stats", "--uid", str(a))["users"]
+        expect([(u["execs"], u["failed"]) for u in users] == [(3, 2)], f"counted per UID: {users}")
+        out = d.ctl("stats", "--by=unit").stdout
+        expect("The map of units is full" in out, f"footer: {out}")
+        wait_for(lambda: "The map of per-unit counts is full (16384 entries)" in d.run_log(), "the warning", 15)
+    finally:
+        d.stop()
+        job.remove()
 
 
 def test_events(d):
@@ -941,6 +969,7 @@ def main():
             ("stats by unit", lambda: test_units(d)),
             ("GetLogins over many pairs: the caller pays for reading them", lambda: test_logins_cost(tmp)),
             ("GetUnits over a full map: the caller pays for reading it", lambda: test_units_cost(tmp)),
+            ("a full map of per-unit counts is counted and reported", lambda: test_units_full(tmp)),
             ("a full map of login pairs is counted and reported", lambda: test_logins_full(tmp)),
             ("events", lambda: test_events(d)),
             ("events: command lines", lambda: test_argv(d, tmp)),
