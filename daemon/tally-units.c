@@ -11,43 +11,12 @@
 #include "log.h"
 #include "tally-internal.h"
 #include "time-util.h"
+#include "unit-rows.h"
 #include "units.h"
 
 /* The cache of units by cgroup ID for events. */
 #define UNIT_CACHE_BITS 10
 #define UNIT_CACHE_SLOTS (1u << UNIT_CACHE_BITS)
-
-void unit_rows_free(UnitRow *rows, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(rows[i].unit);
-        free(rows);
-}
-
-static int compare_rows(const void *a, const void *b) {
-        const UnitRow *x = a, *y = b;
-        int c = strcmp(x->unit, y->unit);
-
-        return c ? c : x->uid < y->uid ? -1 : x->uid > y->uid;
-}
-
-/* Sorts rows and sums those of the same unit and UID; returns how many are left. */
-static size_t rows_merge(UnitRow *rows, size_t n) {
-        size_t k = 0;
-
-        if (n == 0)
-                return 0;
-        qsort(rows, n, sizeof(*rows), compare_rows);
-        for (size_t i = 1; i < n; i++) {
-                if (compare_rows(&rows[k], &rows[i]) == 0) {
-                        rows[k].execs += rows[i].execs;
-                        rows[k].failed += rows[i].failed;
-                        rows[k].last_exec_usec = MAX(rows[k].last_exec_usec, rows[i].last_exec_usec);
-                        free(rows[i].unit);
-                } else
-                        rows[++k] = rows[i];
-        }
-        return k + 1;
-}
 
 /* The unit of a cgroup, cached by ID (IDs are never reused within a boot, so a name stays
  * right once found): from the path the programs kept; with tree (NULL: not), from the
@@ -189,7 +158,7 @@ int tally_read_units(Tally *t, TallyUidFilterFn keep, void *userdata, UnitRow **
                                       .failed = u[i].failed, .last_exec_usec = u[i].last_exec_usec };
         free(u);
         *ret = rows;
-        *ret_n = rows_merge(rows, n);
+        *ret_n = unit_rows_merge(rows, n);
         return 0;
 }
 
@@ -221,8 +190,8 @@ static int folded_add(Tally *t, UnitRow *rows, size_t n) {
         memcpy(all + t->n_folded, rows, n * sizeof(*rows));
         free(rows);
         t->folded = all;
-        t->n_folded = rows_merge(all, t->n_folded + n);
-        return 0;
+        t->n_folded = unit_rows_merge(all, t->n_folded + n);
+        return unit_rows_bound(t->folded, t->n_folded, &t->n_folded);
 }
 
 /* The rows of units (live ones only when gone() says so, with their cgroup IDs) as
@@ -268,9 +237,10 @@ static bool ended(const StateUnit *u, void *userdata) {
 int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
         _cleanup_(cgroup_tree_done) CgroupTree tree = {};
         _cleanup_(freep) UnitLive *gone = NULL;
+        _cleanup_(freep) bool *deleted = NULL;
         UnitRow *rows;
-        size_t n_rows, n_gone;
-        int r;
+        size_t n_rows, n_gone, k = 0;
+        int r, q;
 
         /* A cgroup of the snapshot that is missing from a walk after it ended before the
          * walk: it existed when its entry was made, and cgroup2 directories are never
@@ -285,11 +255,24 @@ int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
                 free(rows);
                 return 0;
         }
-        r = folded_add(t, rows, n_rows);
+        deleted = calloc(n_gone, sizeof(*deleted));
+        if (!deleted) {
+                unit_rows_free(rows, n_rows);
+                return -ENOMEM;
+        }
+        /* Only the entries deleted here become totals: one that could not be deleted is
+         * still counted in the kernel's map, and folded at a later snapshot (every row
+         * taken is a live one: rows[i] is gone[i]'s). */
+        q = units_forget(probe_get_units_fd(t->probe), probe_get_cgroup_names_fd(t->probe), gone, n_gone, deleted);
+        for (size_t i = 0; i < n_rows; i++)
+                if (deleted[i])
+                        rows[k++] = rows[i];
+                else
+                        free(rows[i].unit);
+        r = folded_add(t, rows, k);
         if (r < 0)
                 return r;
-        r = units_forget(probe_get_units_fd(t->probe), probe_get_cgroup_names_fd(t->probe), gone, n_gone);
-        return r < 0 ? r : (int) n_gone;
+        return q < 0 ? q : (int) k;
 }
 
 /* A row of the state file to add to the totals: a total, or a cgroup the kernel's map

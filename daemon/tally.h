@@ -19,6 +19,7 @@
 #include "macro.h"
 #include "probe.h"
 #include "state.h"
+#include "unit-rows.h"
 
 typedef struct Tally Tally;
 
@@ -65,17 +66,6 @@ int tally_read_stats(Tally *t, struct exec_stats *ret);
 typedef bool (*TallyLoginFilterFn)(const LoginCount *l, void *userdata);
 int tally_read_logins(Tally *t, TallyLoginFilterFn keep, void *userdata, LoginCount **ret, size_t *ret_n,
                       size_t *ret_read);
-/* One UID's execs in one systemd unit: the totals of its ended cgroups and the counts of
- * those that still exist. */
-typedef struct UnitRow {
-        char *unit;
-        uint32_t uid;
-        uint64_t execs;
-        uint64_t failed;
-        uint64_t last_exec_usec; /* CLOCK_REALTIME; 0: none known */
-} UnitRow;
-
-void unit_rows_free(UnitRow *rows, size_t n);
 
 /* The rows whose UID keep() wants (NULL: all), sorted by unit, then UID; *ret_read (if not
  * NULL) says how many of the kernel's entries were read for them: all there are. */

@@ -69,7 +69,7 @@ static int give_back(int units_fd, uint32_t uid, uint64_t k) {
         return bpf_map_update_elem(units_fd, &key, &v, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
-int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n) {
+int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n, bool *ret_deleted) {
         _cleanup_(freep) uint32_t *uids = calloc(n ? n : 1, sizeof(*uids));
         size_t k = 0;
         int r = 0;
@@ -79,11 +79,15 @@ int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 struct exec_unit_key key = { .cgroup_id = gone[i].cgroup_id, .uid = gone[i].uid };
 
+                if (ret_deleted)
+                        ret_deleted[i] = false;
                 if (bpf_map_delete_elem(units_fd, &key) < 0) {
                         if (errno != ENOENT)
                                 r = negative_errno();
                         continue;
                 }
+                if (ret_deleted)
+                        ret_deleted[i] = true;
                 (void) bpf_map_delete_elem(names_fd, &key.cgroup_id);
                 if (key.cgroup_id != EXEC_UNIT_OTHER)
                         uids[k++] = key.uid;

@@ -27,8 +27,9 @@ typedef struct UnitLive {
 int units_read_live(int units_fd, UnitLive **ret, size_t *ret_n);
 
 /* Deletes the entries of ended cgroups (each given as read), gives their UIDs their places
- * back, and deletes the cgroups' names. */
-int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n);
+ * back, and deletes the cgroups' names; ret_deleted[i] (if not NULL) says whether gone[i]
+ * was deleted here. Goes on past a failure, and returns the last. */
+int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n, bool *ret_deleted);
 
 /* Deletes one UID's entries and places (has_uid), or every entry and name. */
 int units_reset(int units_fd, int names_fd, bool has_uid, uint32_t uid);

@@ -987,7 +987,7 @@ static void test_units(Probe *p) {
                 struct exec_unit_count returned;
 
                 cgroup_remove(scope);
-                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), &gone, 1), 0);
+                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), &gone, 1, NULL), 0);
                 ASSERT(!unit_count(p, scope_id, alice, &returned));
                 ASSERT(bpf_map_lookup_elem(probe_get_cgroup_names_fd(p), &scope_id, &name) < 0);
                 ASSERT_EQ(bpf_map_lookup_elem(probe_get_units_fd(p), &key, &returned), 0);
@@ -1045,7 +1045,7 @@ static void test_units_bounded(Probe *p) {
 
                 for (unsigned i = 0; i < 10; i++)
                         gone[i] = (UnitLive) { .cgroup_id = ids[i], .uid = uid };
-                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), gone, 10), 0);
+                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), gone, 10, NULL), 0);
         }
         for (unsigned i = n; i < n + 10; i++) {
                 struct exec_unit_count v;
