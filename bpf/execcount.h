@@ -147,6 +147,8 @@ struct exec_unit_count {
 #define EXECCOUNT_CGROUP_DEPTH 10
 #define EXECCOUNT_CGROUP_NAME_LEN 112
 #define EXECCOUNT_CGROUP_NAMES_CAPACITY 16384
+/* On kernels before bpf_mem_alloc, whose tracing programs may use preallocated maps only. */
+#define EXECCOUNT_CGROUP_NAMES_PREALLOC 2048
 struct exec_cgroup_name {
         __u32 level; /* of the cgroup itself; 0 for the root */
         __u32 truncated; /* bit i: name[i] was cut short */

@@ -13,7 +13,7 @@
 #include "programs.h"
 
 /* What each map must be for this build. */
-static void expected(PinnedMap m, const AdoptWant *want, struct bpf_map_info *ret) {
+static void expected(PinnedMap m, const AdoptWant *want, const struct btf *vmlinux, struct bpf_map_info *ret) {
         static const struct bpf_map_info table[_PIN_MAP_MAX] = {
                 [PIN_COUNTS] = { .type = BPF_MAP_TYPE_HASH, .key_size = 4, .value_size = sizeof(struct exec_count) },
                 [PIN_STATS] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
@@ -43,6 +43,8 @@ static void expected(PinnedMap m, const AdoptWant *want, struct bpf_map_info *re
                 ret->max_entries = EXECCOUNT_LOGINS_CAPACITY(want->max_uids);
         else if (m == PIN_EVENTS)
                 ret->max_entries = want->ring_buffer_size;
+        else if (m == PIN_CGROUP_NAMES)
+                ret->max_entries = cgroup_names_capacity(vmlinux);
 }
 
 static int map_info(int fd, struct bpf_map_info *ret) {
@@ -150,7 +152,7 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
         a.has_meta = true;
 
         for (int m = 0; m < _PIN_MAP_MAX && r >= 0; m++) {
-                expected(m, want, &want_info);
+                expected(m, want, vmlinux, &want_info);
                 if (a.fds[m] < 0) {
                         r = say(&a.discarded, "there is no pinned %s map", pinned_map_name(m));
                         all_fit = false;

@@ -35,7 +35,7 @@ struct Probe {
 _printf_(2, 3) int probe_reject(char **ret_reason, const char *fmt, ...);
 struct bpf_map *probe_skel_map(struct execcount_bpf *skel, PinnedMap m);
 /* Gives the maps whose size is configured their size, before loading. */
-int probe_size_maps(struct execcount_bpf *skel, const ProbeOptions *opts);
+int probe_size_maps(struct execcount_bpf *skel, const ProbeOptions *opts, const struct btf *vmlinux);
 /* The kernel's ID of a map; 0 if it cannot be told. */
 uint32_t probe_map_id(int fd);
 /* probe-load.c: loads and attaches mode's programs into p, over the maps of a (pinned

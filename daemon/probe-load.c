@@ -144,7 +144,7 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
         bpf_object__for_each_program(prog, skel->obj)
                 bpf_program__set_autoload(prog, program_in_mode(bpf_program__name(prog), mode, vmlinux));
 
-        r = probe_size_maps(skel, opts);
+        r = probe_size_maps(skel, opts, vmlinux);
         for (int m = 0; m < _PIN_MAP_MAX && r >= 0; m++)
                 if (a && a->fds[m] >= 0) {
                         r = bpf_map__reuse_fd(probe_skel_map(skel, m), a->fds[m]);

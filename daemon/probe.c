@@ -120,7 +120,8 @@ struct bpf_map *probe_skel_map(struct execcount_bpf *skel, PinnedMap m) {
         }
 }
 
-int probe_size_maps(struct execcount_bpf *skel, const ProbeOptions *opts) {
+int probe_size_maps(struct execcount_bpf *skel, const ProbeOptions *opts, const struct btf *vmlinux) {
+        uint32_t names = cgroup_names_capacity(vmlinux);
         int r;
 
         r = bpf_map__set_max_entries(skel->maps.counts, opts->max_uids);
@@ -130,6 +131,11 @@ int probe_size_maps(struct execcount_bpf *skel, const ProbeOptions *opts) {
                 r = bpf_map__set_max_entries(skel->maps.logins, EXECCOUNT_LOGINS_CAPACITY(opts->max_uids));
         if (r >= 0)
                 r = bpf_map__set_max_entries(skel->maps.events, opts->ring_buffer_size);
+        if (r >= 0 && names != EXECCOUNT_CGROUP_NAMES_CAPACITY) {
+                r = bpf_map__set_max_entries(skel->maps.cgroup_names, names);
+                if (r >= 0)
+                        r = bpf_map__set_map_flags(skel->maps.cgroup_names, 0);
+        }
         return r;
 }
 
@@ -373,7 +379,7 @@ int probe_new_unattached(const ProbeOptions *opts, Probe **ret) {
                 return negative_errno();
         bpf_object__for_each_program(prog, skel->obj)
                 bpf_program__set_autoload(prog, false);
-        r = probe_size_maps(skel, opts);
+        r = probe_size_maps(skel, opts, NULL);
         if (r >= 0)
                 r = execcount_bpf__load(skel);
         if (r < 0) {

@@ -5,6 +5,7 @@
 
 #include "execcount.skel.h"
 #include "macro.h"
+#include "execcount.h"
 #include "programs.h"
 
 /* compat_function: the 32-bit entry point the program hooks, which only exists when the
@@ -46,6 +47,15 @@ static const struct {
 
 bool kernel_has_function(const struct btf *vmlinux, const char *name) {
         return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) >= 0;
+}
+
+uint32_t cgroup_names_capacity(const struct btf *vmlinux) {
+        /* Tracing programs may use maps that allocate as they go once the kernel has
+         * bpf_mem_alloc (Linux 6.1); before, the verifier warns (a kernel WARN) and taints
+         * the kernel. There, the map is preallocated, and smaller. */
+        if (vmlinux && btf__find_by_name_kind(vmlinux, "bpf_mem_alloc", BTF_KIND_STRUCT) < 0)
+                return EXECCOUNT_CGROUP_NAMES_PREALLOC;
+        return EXECCOUNT_CGROUP_NAMES_CAPACITY;
 }
 
 static bool usable(size_t i, const struct btf *vmlinux) {

@@ -16,6 +16,9 @@ bool program_in_mode(const char *program, ProbeMode mode, const struct btf *vmli
 size_t programs_of_mode(ProbeMode mode, const struct btf *vmlinux, const char **names, size_t max);
 
 bool kernel_has_function(const struct btf *vmlinux, const char *name);
+/* The size of the map of cgroups' paths on this kernel (NULL: a new enough one), which is
+ * preallocated when it is EXECCOUNT_CGROUP_NAMES_PREALLOC. */
+uint32_t cgroup_names_capacity(const struct btf *vmlinux);
 
 struct execcount_bpf;
 /* The first program the table and the skeleton disagree on (one of the table the skeleton
