@@ -610,7 +610,10 @@ static __noinline int cgroup_name_keep(__u64 cgroup_id) {
         int level;
         long r;
 
-        if (bpf_map_lookup_elem(&cgroup_names, &cgroup_id))
+        /* Before Linux 6.0 a cgroup has no ancestors[]: no path is kept, the daemon names
+         * such cgroups from the cgroup tree while they exist. */
+        if (!bpf_core_field_exists(((struct cgroup *) 0)->ancestors) ||
+            bpf_map_lookup_elem(&cgroup_names, &cgroup_id))
                 return 0;
         /* An event's scratch record is larger than a name record: borrowed for it. */
         n = (struct exec_cgroup_name *) scratch_claim(&s, &bit);
@@ -619,6 +622,11 @@ static __noinline int cgroup_name_keep(__u64 cgroup_id) {
                 return 0;
         }
         cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+        /* The task moved to another cgroup since its ID was read: not this one's path. */
+        if (BPF_CORE_READ(cg, kn, id) != cgroup_id) {
+                scratch_release(s, bit);
+                return 0;
+        }
         level = BPF_CORE_READ(cg, level);
         n->level = level;
         n->truncated = 0;
@@ -628,7 +636,7 @@ static __noinline int cgroup_name_keep(__u64 cgroup_id) {
 
                 n->ancestor_id[i] = 0;
                 n->name[i][0] = '\0';
-                if (i >= level || !bpf_core_field_exists(cg->ancestors))
+                if (i >= level)
                         continue;
                 bpf_probe_read_kernel(&a, sizeof(a), &cg->ancestors[i + 1]);
                 if (!a)
