@@ -55,29 +55,49 @@ static int compare_activity(const void *a, const void *b) {
         return strcmp(x->unit, y->unit);
 }
 
+/* A UID's rows, from rows[i] (sorted by compare_activity()): where they end. */
+static size_t group_end(const UnitRow *rows, size_t n, size_t i) {
+        size_t j = i;
+
+        while (j < n && rows[j].uid == rows[i].uid)
+                j++;
+        return j;
+}
+
 int unit_rows_bound(UnitRow *rows, size_t n, size_t *ret_n) {
-        size_t k = 0;
+        _cleanup_(freep) char **others = NULL;
+        size_t k = 0, need = 0, used = 0;
 
         qsort(rows, n, sizeof(*rows), compare_activity);
+        /* The "(other)" names the UIDs over the bound need are made first: a failure then
+         * leaves every row as it was. A UID's "(other)" row, if it has one, is its last. */
+        for (size_t i = 0, j; i < n; i = j) {
+                j = group_end(rows, n, i);
+                need += j - i > UNITS_TOTALS_PER_UID && !streq(rows[j - 1].unit, UNIT_OTHER);
+        }
+        others = calloc(need + 1, sizeof(*others));
+        for (size_t i = 0; others && i < need; i++)
+                if (!(others[i] = strdup(UNIT_OTHER))) {
+                        while (i > 0)
+                                free(others[--i]);
+                        free(others);
+                        others = NULL;
+                }
+        if (!others) {
+                *ret_n = unit_rows_merge(rows, n);
+                return -ENOMEM;
+        }
         for (size_t i = 0, j; i < n; i = j) {
                 UnitRow other = { .uid = rows[i].uid };
                 size_t kept = 0;
                 bool has_other;
 
-                for (j = i; j < n && rows[j].uid == rows[i].uid; j++)
-                        ;
-                /* The UID's "(other)" row, if it has one, is its last (compare_activity). */
+                j = group_end(rows, n, i);
                 has_other = streq(rows[j - 1].unit, UNIT_OTHER);
                 if (has_other)
                         other.unit = rows[j - 1].unit;
-                else if (j - i > UNITS_TOTALS_PER_UID) {
-                        other.unit = strdup(UNIT_OTHER);
-                        if (!other.unit) {
-                                /* Nothing is lost: the rows stay, all of them. */
-                                *ret_n = unit_rows_merge(rows, n);
-                                return -ENOMEM;
-                        }
-                }
+                else if (j - i > UNITS_TOTALS_PER_UID)
+                        other.unit = others[used++];
                 for (size_t m = i; m < j; m++) {
                         if (kept < UNITS_TOTALS_PER_UID - 1 && !(has_other && m == j - 1)) {
                                 rows[k++] = rows[m];
