@@ -14,6 +14,9 @@
 #include "unit-rows.h"
 #include "units.h"
 
+/* Every unit name fits a state file. */
+_Static_assert(UNIT_NAME_MAX <= STATE_UNIT_NAME_MAX, "unit names are cut to what a state file holds");
+
 /* The cache of units by cgroup ID for events. */
 #define UNIT_CACHE_BITS 10
 #define UNIT_CACHE_SLOTS (1u << UNIT_CACHE_BITS)
@@ -216,7 +219,8 @@ static int rows_of(const StateUnit *units, size_t n, bool (*take)(const StateUni
                         return -ENOMEM;
                 }
                 if (units[i].live)
-                        live[k_live++] = (UnitLive) { .cgroup_id = units[i].cgroup_id, .uid = units[i].uid };
+                        live[k_live++] = (UnitLive) { .cgroup_id = units[i].cgroup_id, .uid = units[i].uid,
+                                                      .execs = units[i].execs, .failed = units[i].failed };
         }
         *ret = rows;
         *ret_n = k;
@@ -227,11 +231,34 @@ static int rows_of(const StateUnit *units, size_t n, bool (*take)(const StateUni
         return 0;
 }
 
-/* A live row of a cgroup that no longer exists (tree: what does). */
-static bool ended(const StateUnit *u, void *userdata) {
-        const CgroupTree *tree = userdata;
+typedef struct Ended {
+        Tally *tally;
+        const CgroupTree *tree; /* what exists */
+} Ended;
 
-        return u->live && u->cgroup_id != EXEC_UNIT_OTHER && !cgroup_tree_path(tree, u->cgroup_id);
+/* A live row of a cgroup that no longer exists: missing from the walk, and neither below
+ * a cgroup the walk could not look into nor outside this cgroup namespace (which the walk
+ * cannot see: such cgroups are kept, not folded while they may still count). The path the
+ * programs kept tells where a cgroup was. */
+static bool ended(const StateUnit *u, void *userdata) {
+        const Ended *e = userdata;
+        uint64_t root = e->tally->cgroup_root_id;
+        struct exec_cgroup_name rec;
+        bool inside = root == 1;
+
+        if (!u->live || u->cgroup_id == EXEC_UNIT_OTHER || cgroup_tree_path(e->tree, u->cgroup_id))
+                return false;
+        if (e->tree->n_opaque == 0 && inside)
+                return true;
+        if (bpf_map_lookup_elem(probe_get_cgroup_names_fd(e->tally->probe), &u->cgroup_id, &rec) < 0 ||
+            rec.level > EXECCOUNT_CGROUP_DEPTH)
+                return false;
+        for (size_t i = 0; i < rec.level; i++) {
+                if (cgroup_tree_is_opaque(e->tree, rec.ancestor_id[i]))
+                        return false;
+                inside = inside || rec.ancestor_id[i] == root;
+        }
+        return inside;
 }
 
 int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
@@ -246,9 +273,11 @@ int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
          * walk: it existed when its entry was made, and cgroup2 directories are never
          * renamed. Nothing counts into it any more. */
         r = cgroup_tree_scan(&tree);
+        if (r == -ENOENT)
+                return 0; /* no cgroup2 mounted (cgroup v1 only): every exec is the root's */
         if (r < 0)
                 return r;
-        r = rows_of(units, n, ended, &tree, &rows, &n_rows, &gone, &n_gone);
+        r = rows_of(units, n, ended, &(Ended) { .tally = t, .tree = &tree }, &rows, &n_rows, &gone, &n_gone);
         if (r < 0)
                 return r;
         if (n_rows == 0) {
@@ -276,13 +305,15 @@ int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
 }
 
 /* A row of the state file to add to the totals: a total, or a cgroup the kernel's map
- * does not hold (any more). */
+ * does not hold (any more). Into fresh maps (a reboot, or pins dropped), every row: their
+ * cgroups' IDs may be another boot's, which this one uses again. */
 static bool restorable(const StateUnit *u, void *userdata) {
         Tally *t = userdata;
         struct exec_unit_key key = { .cgroup_id = u->cgroup_id, .uid = u->uid };
         struct exec_unit_count v;
 
-        return !u->live || bpf_map_lookup_elem(probe_get_units_fd(t->probe), &key, &v) < 0;
+        return !u->live || probe_get_origin(t->probe) == PROBE_ORIGIN_FRESH ||
+               bpf_map_lookup_elem(probe_get_units_fd(t->probe), &key, &v) < 0;
 }
 
 int tally_units_restore(Tally *t, const StateUnit *units, size_t n) {

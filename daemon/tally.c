@@ -37,16 +37,7 @@ int tally_new(Probe *probe, Tally **ret) {
         t->stats_at_reset.map_full_execs = meta.map_full_execs_at_reset;
         t->stats_at_reset.map_full_failed = meta.map_full_failed_at_reset;
         t->attribution_at_reset.logins_full = meta.logins_full_at_reset;
-        t->cgroup_root_id = 1;
-        {
-                CgroupTree tree;
-
-                /* Only the root's ID is wanted; a host without cgroup2 names no units. */
-                if (cgroup_tree_scan(&tree) >= 0) {
-                        t->cgroup_root_id = tree.root_id;
-                        cgroup_tree_done(&tree);
-                }
-        }
+        t->cgroup_root_id = cgroup_root_id(); /* 1 where no cgroup2 is mounted */
         *ret = t;
         return 0;
 }

@@ -40,6 +40,21 @@ static void test_paths(void) {
         expect_path("system.slice/odd", "/system.slice/odd");
         /* ".slice" alone is not a slice. */
         expect_path(".slice/x.service", "/.slice/x.service");
+        /* A path longer than a state file keeps a name is cut, and says so. */
+        {
+                char path[40 * 101 + 1] = "", *p = path;
+                _cleanup_(freep) char *unit = NULL;
+
+                for (int i = 0; i < 40; i++) {
+                        memset(p, 'd', 100);
+                        p[100] = '/';
+                        p += 101;
+                }
+                *p = '\0';
+                ASSERT_EQ(unit_name_of_path(path, &unit), 0);
+                ASSERT_EQ_U(strlen(unit), UNIT_NAME_MAX);
+                ASSERT_STREQ(unit + UNIT_NAME_MAX - 3, "...");
+        }
 }
 
 static struct exec_cgroup_name record(const char *const *names, unsigned level, const uint64_t *ids) {

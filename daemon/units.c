@@ -3,9 +3,7 @@
  * unit names, and which cgroups still exist. */
 
 #include <bpf/bpf.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +17,8 @@
 /* Names deleted per batch. */
 #define NAMES_CHUNK 64
 
-/* cgroup trees deeper than this are not walked further. */
-#define CGROUP_TREE_DEPTH_MAX 64
+/* The most components of a path named. */
+#define PATH_COMPONENTS_MAX 64
 
 int units_read_live(int units_fd, UnitLive **ret, size_t *ret_n) {
         _cleanup_(freep) struct exec_unit_key *keys = NULL;
@@ -79,8 +77,15 @@ int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n, boo
         for (size_t i = 0; i < n; i++) {
                 struct exec_unit_key key = { .cgroup_id = gone[i].cgroup_id, .uid = gone[i].uid };
 
+                struct exec_unit_count now;
+
                 if (ret_deleted)
                         ret_deleted[i] = false;
+                /* Only as read: execs after the read (made before the cgroup ended) are
+                 * not in the totals yet, and the entry waits for the next snapshot. */
+                if (bpf_map_lookup_elem(units_fd, &key, &now) < 0 || now.execs != gone[i].execs ||
+                    now.failed != gone[i].failed)
+                        continue;
                 if (bpf_map_delete_elem(units_fd, &key) < 0) {
                         if (errno != ENOENT)
                                 r = negative_errno();
@@ -168,6 +173,12 @@ static bool is_unit(const char *s) {
         return false;
 }
 
+/* Cuts *s to UNIT_NAME_MAX bytes, "..." marking the cut. */
+static void cap(char *s) {
+        if (strlen(s) > UNIT_NAME_MAX)
+                strcpy(s + UNIT_NAME_MAX - 3, "...");
+}
+
 static int join(const char *const *c, size_t n, const char *prefix, char **ret) {
         size_t len = strlen(prefix) + 1;
         char *s, *p;
@@ -183,6 +194,7 @@ static int join(const char *const *c, size_t n, const char *prefix, char **ret) 
                         *p++ = '/';
                 p = stpcpy(p, c[i]);
         }
+        cap(s);
         *ret = s;
         return 0;
 }
@@ -210,6 +222,7 @@ static int name_of(const char *const *c, size_t n, bool complete, char **ret) {
                         goto unknown;
                 if (asprintf(&s, "%s/%s", c[i], c[j < n ? j : n - 1]) < 0)
                         return -ENOMEM;
+                cap(s);
                 *ret = s;
                 return 0;
         }
@@ -217,6 +230,7 @@ static int name_of(const char *const *c, size_t n, bool complete, char **ret) {
 done:
         if (!s)
                 return -ENOMEM;
+        cap(s);
         *ret = s;
         return 0;
 unknown:
@@ -261,7 +275,7 @@ int unit_name_of_record(const struct exec_cgroup_name *rec, uint64_t root_id, ch
 
 int unit_name_of_path(const char *path, char **ret) {
         _cleanup_(freep) char *copy = strdup(path);
-        const char *c[CGROUP_TREE_DEPTH_MAX];
+        const char *c[PATH_COMPONENTS_MAX];
         size_t n = 0;
         char *save = NULL;
 
@@ -294,134 +308,4 @@ char *unit_machine(const char *unit) {
         }
         *p = '\0';
         return m;
-}
-
-/* ---- The cgroup tree */
-
-static int compare_tree_entry(const void *a, const void *b) {
-        const struct CgroupTreeEntry *x = a, *y = b;
-
-        return x->id < y->id ? -1 : x->id > y->id;
-}
-
-int cgroup2_mount(char **ret) {
-        _cleanup_(fclosep) FILE *f = fopen("/proc/self/mountinfo", "re");
-        _cleanup_(freep) char *line = NULL;
-        size_t size = 0;
-
-        if (!f)
-                return negative_errno();
-        while (getline(&line, &size, f) > 0) {
-                char mountpoint[4096], fstype[64];
-                const char *dash = strstr(line, " - ");
-
-                if (!dash || sscanf(dash, " - %63s", fstype) != 1 || !streq(fstype, "cgroup2"))
-                        continue;
-                if (sscanf(line, "%*s %*s %*s %*s %4095s", mountpoint) != 1)
-                        continue;
-                *ret = strdup(mountpoint);
-                return *ret ? 0 : -ENOMEM;
-        }
-        return -ENOENT;
-}
-
-static int tree_add(CgroupTree *t, size_t *alloc, uint64_t id, const char *path) {
-        if (t->n == *alloc) {
-                size_t grow = *alloc ? *alloc * 2 : 256;
-                struct CgroupTreeEntry *e = reallocarray(t->entries, grow, sizeof(*e));
-
-                if (!e)
-                        return -ENOMEM;
-                t->entries = e;
-                *alloc = grow;
-        }
-        t->entries[t->n].path = strdup(path);
-        if (!t->entries[t->n].path)
-                return -ENOMEM;
-        t->entries[t->n++].id = id;
-        return 0;
-}
-
-static int tree_walk(CgroupTree *t, size_t *alloc, int dfd, const char *path, unsigned depth) {
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
-
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return negative_errno();
-        }
-        while ((de = readdir(d)) && r >= 0) {
-                _cleanup_(freep) char *sub = NULL;
-                int fd;
-
-                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (asprintf(&sub, "%s%s%s", path, *path ? "/" : "", de->d_name) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                /* A cgroup's ID is its directory's inode number. */
-                r = tree_add(t, alloc, de->d_ino, sub);
-                if (r < 0 || depth + 1 >= CGROUP_TREE_DEPTH_MAX)
-                        continue;
-                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0)
-                        continue; /* removed meanwhile */
-                r = tree_walk(t, alloc, fd, sub, depth + 1);
-                if (r == -ENOENT)
-                        r = 0;
-        }
-        closedir(d);
-        return r;
-}
-
-int cgroup_tree_scan(CgroupTree *ret) {
-        _cleanup_(freep) char *mountpoint = NULL;
-        CgroupTree t = {};
-        size_t alloc = 0;
-        struct stat st;
-        int fd, r;
-
-        r = cgroup2_mount(&mountpoint);
-        if (r < 0)
-                return r;
-        fd = open(mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0) {
-                r = negative_errno();
-                safe_close(fd);
-                return r;
-        }
-        t.root_id = st.st_ino;
-        r = tree_add(&t, &alloc, st.st_ino, "");
-        if (r >= 0)
-                r = tree_walk(&t, &alloc, fd, "", 0);
-        else
-                safe_close(fd);
-        if (r < 0) {
-                cgroup_tree_done(&t);
-                return r;
-        }
-        qsort(t.entries, t.n, sizeof(*t.entries), compare_tree_entry);
-        *ret = t;
-        return 0;
-}
-
-const char *cgroup_tree_path(const CgroupTree *t, uint64_t id) {
-        struct CgroupTreeEntry key = { .id = id }, *e;
-
-        if (t->n == 0)
-                return NULL;
-        e = bsearch(&key, t->entries, t->n, sizeof(*t->entries), compare_tree_entry);
-        return e ? e->path : NULL;
-}
-
-void cgroup_tree_done(CgroupTree *t) {
-        for (size_t i = 0; i < t->n; i++)
-                free(t->entries[i].path);
-        free(t->entries);
-        *t = (CgroupTree) {};
 }

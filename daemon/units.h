@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cgroup-tree.h"
 #include "execcount.h"
 
 /* One entry of the units map (not the places of a UID). */
@@ -23,12 +24,17 @@ typedef struct UnitLive {
 #define UNIT_OUTSIDE "(outside)" /* cgroups outside the daemon's cgroup namespace */
 #define UNIT_UNKNOWN "(unknown)" /* a cgroup that ended unnamed (the names map was full) */
 
+/* The longest unit name made: longer ones (paths of deep cgroups systemd did not make) are
+ * cut, and end in "...". */
+#define UNIT_NAME_MAX 1024
+
 /* Every entry of the units map, in the map's order. */
 int units_read_live(int units_fd, UnitLive **ret, size_t *ret_n);
 
-/* Deletes the entries of ended cgroups (each given as read), gives their UIDs their places
- * back, and deletes the cgroups' names; ret_deleted[i] (if not NULL) says whether gone[i]
- * was deleted here. Goes on past a failure, and returns the last. */
+/* Deletes the entries of ended cgroups that still hold what gone[] says they held when
+ * read (an entry that grew since is left for later), gives their UIDs their places back,
+ * and deletes the cgroups' names; ret_deleted[i] (if not NULL) says whether gone[i] was
+ * deleted here. Goes on past a failure, and returns the last. */
 int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n, bool *ret_deleted);
 
 /* Deletes one UID's entries and places (has_uid), or every entry and name. */
@@ -51,23 +57,3 @@ int unit_name_of_path(const char *path, char **ret);
 
 /* The machine a unit is, for "machine-NAME.scope": NAME, unescaped; else NULL. */
 char *unit_machine(const char *unit);
-
-/* The cgroups that exist now, as this process sees them (its cgroup namespace). */
-typedef struct CgroupTree {
-        uint64_t root_id;
-        size_t n;
-        struct CgroupTreeEntry {
-                uint64_t id;
-                char *path; /* relative to the root, "" for it */
-        } *entries; /* sorted by id */
-} CgroupTree;
-
-/* Where the cgroup2 file system is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on
- * hosts with the hybrid layout): -ENOENT when it is not. */
-int cgroup2_mount(char **ret);
-
-/* Walks the cgroup2 file system. */
-int cgroup_tree_scan(CgroupTree *ret);
-/* The cgroup's path, or NULL when it does not exist (or is outside this namespace). */
-const char *cgroup_tree_path(const CgroupTree *t, uint64_t id);
-void cgroup_tree_done(CgroupTree *t);

@@ -980,14 +980,23 @@ static void test_units(Probe *p) {
         ASSERT_STREQ(unit, "work.service");
         cgroup_tree_done(&tree);
 
-        /* An ended cgroup is forgotten, with its name; the UID gets its place back. */
+        /* An ended cgroup is forgotten, with its name, if it holds what was read; the UID
+         * gets its place back. */
         {
-                UnitLive gone = { .cgroup_id = scope_id, .uid = alice };
+                UnitLive gone = { .cgroup_id = scope_id, .uid = alice, .execs = 0, .failed = 29 };
                 struct exec_unit_key key = { .cgroup_id = EXEC_UNIT_RETURNED, .uid = alice };
                 struct exec_unit_count returned;
 
+                bool deleted;
+
                 cgroup_remove(scope);
-                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), &gone, 1, NULL), 0);
+                /* Read before its last failure: left for later. */
+                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), &gone, 1, &deleted), 0);
+                ASSERT(!deleted);
+                ASSERT(unit_count(p, scope_id, alice, &returned));
+                gone.failed = 30;
+                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), &gone, 1, &deleted), 0);
+                ASSERT(deleted);
                 ASSERT(!unit_count(p, scope_id, alice, &returned));
                 ASSERT(bpf_map_lookup_elem(probe_get_cgroup_names_fd(p), &scope_id, &name) < 0);
                 ASSERT_EQ(bpf_map_lookup_elem(probe_get_units_fd(p), &key, &returned), 0);
@@ -1044,7 +1053,7 @@ static void test_units_bounded(Probe *p) {
                 UnitLive gone[10];
 
                 for (unsigned i = 0; i < 10; i++)
-                        gone[i] = (UnitLive) { .cgroup_id = ids[i], .uid = uid };
+                        gone[i] = (UnitLive) { .cgroup_id = ids[i], .uid = uid, .execs = 1 };
                 ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), gone, 10, NULL), 0);
         }
         for (unsigned i = n; i < n + 10; i++) {

@@ -540,10 +540,21 @@ def test_units(tmp):
         wait_for(lambda: not pinned_has(units_pin, unit_key(job.id, a)) and
                  not pinned_has(units_pin, unit_key(job.id, b)), "the ended cgroup to be folded")
         expect(units_of(d, "job.service") == {a: (3, 2), b: (1, 0)}, f"folded: {units_of(d, 'job.service')}")
+        # A cgroup deeper than the walk goes is not taken for ended while it lives.
+        deep = Cgroup(slice_.path + "/deep.service" + "/d" * 70)
+        deep.run(b, ok=1)
+        saved = d.call("io.execcount.GetStatus")["state_saved_usec"]
+        wait_for(lambda: d.call("io.execcount.GetStatus")["state_saved_usec"] > saved + 1000000, "two snapshots")
+        expect(pinned_has(units_pin, unit_key(deep.id, b)), "a live cgroup below the walk's depth stays")
+        expect(units_of(d, "deep.service") == {b: (1, 0)}, f"deep: {units_of(d, 'deep.service')}")
+        deep.remove()
+        wait_for(lambda: not pinned_has(units_pin, unit_key(deep.id, b)), "the deep cgroup, ended, to be folded")
+        expect(units_of(d, "deep.service") == {b: (1, 0)}, f"deep, folded: {units_of(d, 'deep.service')}")
         # The unit runs again, in a new cgroup: its counts add to the totals.
         job = Cgroup(f"{slice_.path}/job.service")
         job.run(a, ok=1)
         want_job, want_live = {a: (4, 2), b: (1, 0)}, {a: (4, 0)}
+        expect(units_of(d, "deep.service") == {b: (1, 0)}, "deep, still")
         expect(units_of(d, "job.service") == want_job, f"again: {units_of(d, 'job.service')}")
 
         # kill -9: the totals come from the state file, the live cgroups from the pins.
