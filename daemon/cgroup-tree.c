@@ -159,7 +159,8 @@ int cgroup_tree_scan(CgroupTree *ret) {
                 return r;
         }
         qsort(t.entries, t.n, sizeof(*t.entries), compare_tree_entry);
-        qsort(t.opaque, t.n_opaque, sizeof(*t.opaque), compare_uint64);
+        if (t.n_opaque > 0)
+                qsort(t.opaque, t.n_opaque, sizeof(*t.opaque), compare_uint64);
         *ret = t;
         return 0;
 }
