@@ -76,7 +76,6 @@ int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n, boo
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 struct exec_unit_key key = { .cgroup_id = gone[i].cgroup_id, .uid = gone[i].uid };
-
                 struct exec_unit_count now;
 
                 if (ret_deleted)
