@@ -87,7 +87,7 @@ static int tree_walk(CgroupTree *t, size_t *alloc, int dfd, const char *path, un
                 safe_close(dfd);
                 return negative_errno();
         }
-        while ((de = readdir(d)) && r >= 0) {
+        for (errno = 0; r >= 0 && (de = readdir(d)); errno = 0) {
                 _cleanup_(freep) char *sub = NULL;
                 int fd;
 
@@ -117,6 +117,9 @@ static int tree_walk(CgroupTree *t, size_t *alloc, int dfd, const char *path, un
                 if (r == -ENOENT)
                         r = 0;
         }
+        /* A directory not read to its end: what it did not list is not known to be gone. */
+        if (r >= 0 && errno != 0)
+                r = negative_errno();
         closedir(d);
         return r;
 }
