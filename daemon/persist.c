@@ -314,7 +314,7 @@ static int snapshot_write(Persist *p, bool reset, bool has_uid, uint32_t uid, ui
         if (!persist_enabled(p)) {
                 /* Nothing is kept on disk: ended cgroups are folded all the same, so that
                  * the kernel's map keeps room. */
-                if (!reset && snapshot_build(p, false, false, 0, 0, now, &s) >= 0)
+                if (!reset && tally_units_snapshot(p->tally, false, false, 0, &s.units, &s.n_units) >= 0)
                         (void) tally_units_fold(p->tally, s.units, s.n_units);
                 return 0;
         }
