@@ -237,10 +237,6 @@ unknown:
         goto done;
 }
 
-int unit_name_of_components(const char *const *components, size_t n, char **ret) {
-        return name_of(components, n, true, ret);
-}
-
 int unit_name_of_record(const struct exec_cgroup_name *rec, uint64_t root_id, char **ret) {
         char copy[EXECCOUNT_CGROUP_DEPTH][EXECCOUNT_CGROUP_NAME_LEN + 1];
         const char *c[EXECCOUNT_CGROUP_DEPTH];

@@ -40,19 +40,17 @@ int units_forget(int units_fd, int names_fd, const UnitLive *gone, size_t n, boo
 /* Deletes one UID's entries and places (has_uid), or every entry and name. */
 int units_reset(int units_fd, int names_fd, bool has_uid, uint32_t uid);
 
-/* The systemd unit of a cgroup path relative to the cgroup namespace's root, given as its
- * components ("system.slice", "foo.service", ...): the first component below the slices;
- * below user@UID.service, "user@UID.service/" and the user unit; the path itself, with a
- * leading slash, where it is no systemd unit; the slice for a process in a slice, "-.slice"
- * for the root. Pure. */
-int unit_name_of_components(const char *const *components, size_t n, char **ret);
-
-/* The same for a cgroup the programs named (struct exec_cgroup_name), relative to the
+/* The systemd unit of a cgroup: the first component of its path (relative to the cgroup
+ * namespace's root) below the slices; below user@UID.service, "user@UID.service/" and the
+ * user unit; the path itself, with a leading slash, where it is no systemd unit; the slice
+ * for a process in a slice, "-.slice" for the root. Pure.
+ *
+ * For a cgroup the programs named (struct exec_cgroup_name), relative to the
  * namespace root root_id (1: the host's root); UNIT_OUTSIDE for cgroups outside it,
  * UNIT_UNKNOWN when the levels that name the unit were not kept. Pure. */
 int unit_name_of_record(const struct exec_cgroup_name *rec, uint64_t root_id, char **ret);
 
-/* The same for a path relative to the namespace root ("system.slice/foo.service"). */
+/* For a path relative to the namespace root ("system.slice/foo.service"). */
 int unit_name_of_path(const char *path, char **ret);
 
 /* The machine a unit is, for "machine-NAME.scope": NAME, unescaped; else NULL. */
