@@ -131,7 +131,7 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
 }
 
 int exec_event_set_unit(ExecEvent *e, const char *unit) {
-        size_t len = strnlen(unit, EXECCOUNT_UNIT_NAME_MAX);
+        size_t len = strnlen(unit, UNIT_NAME_MAX);
         char *copy = strndup(unit, len);
 
         if (!copy)

@@ -9,11 +9,10 @@
 #include "execcount.h"
 #include "macro.h"
 #include "text.h"
+#include "units.h"
 
 #define EXEC_AUID_UNSET UINT32_MAX
 #define EXEC_SESSION_UNSET UINT32_MAX
-/* The longest unit name an event carries: as many levels as the programs keep. */
-#define EXECCOUNT_UNIT_NAME_MAX (EXECCOUNT_CGROUP_DEPTH * EXECCOUNT_CGROUP_NAME_LEN)
 
 typedef struct ExecEvent {
         unsigned n_ref; /* the history and the replies and streams that hold it */
@@ -74,4 +73,4 @@ bool exec_event_argv_restricted(const ExecEvent *e);
 void exec_event_write_json(Text *t, const ExecEvent *e, bool see_restricted);
 /* The most exec_event_write_json() writes for one event. */
 #define EXEC_EVENT_JSON_MAX                                                                                 \
-        (384 + 6 * EXECCOUNT_UNIT_NAME_MAX + 12 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX + 8 * EXECCOUNT_ARGV_MAX + 6 * EXECCOUNT_ARGS_MAX)
+        (384 + 6 * UNIT_NAME_MAX + 12 * EXECCOUNT_COMM_LEN + 8 * EXECCOUNT_PATH_MAX + 8 * EXECCOUNT_ARGV_MAX + 6 * EXECCOUNT_ARGS_MAX)

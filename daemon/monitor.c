@@ -235,12 +235,12 @@ static void log_summary(Monitor *mon, const SummaryEntry *e, size_t n, const Sum
         }
         /* One SUMMARY_UNIT=UNIT EXECS FAILED per unit, the busiest first; names come from
          * cgroups anyone may make: escaped in the message. */
-        unit_entries = malloc(SUMMARY_UNIT_FIELDS * (EXECCOUNT_UNIT_NAME_MAX + 48));
+        unit_entries = malloc(SUMMARY_UNIT_FIELDS * (UNIT_NAME_MAX + 48));
         for (size_t i = 0; unit_entries && i < n_u && i < SUMMARY_UNIT_FIELDS; i++) {
                 char *entry = unit_entries + at;
 
-                at += (size_t) snprintf(entry, EXECCOUNT_UNIT_NAME_MAX + 48, "%.*s %" PRIu64 " %" PRIu64,
-                                        EXECCOUNT_UNIT_NAME_MAX, u[i].unit, u[i].execs, u[i].failed) + 1;
+                at += (size_t) snprintf(entry, UNIT_NAME_MAX + 48, "%.*s %" PRIu64 " %" PRIu64,
+                                        UNIT_NAME_MAX, u[i].unit, u[i].execs, u[i].failed) + 1;
                 f[nf++] = (LogField) { "SUMMARY_UNIT", entry };
         }
         used = 0;

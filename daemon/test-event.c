@@ -183,7 +183,7 @@ static void test_json_max(void) {
         e->seq = UINT64_MAX;
         {
                 /* The longest unit, of bytes JSON escapes six times over. */
-                char unit[EXECCOUNT_UNIT_NAME_MAX + 1];
+                char unit[UNIT_NAME_MAX + 1];
 
                 memset(unit, '\x01', sizeof(unit) - 1);
                 unit[sizeof(unit) - 1] = '\0';
