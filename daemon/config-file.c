@@ -84,7 +84,12 @@ static char *context_reader(char *buf, int size, void *userdata) {
                         len = 0;
                 }
         }
-        if (len + 1 > (size_t) size) {
+        /* The limit is on the line's characters, its newline aside: the last line of a file
+         * has none, and must not be allowed one character more than the same line before
+         * others. */
+        if (len > 0 && p[len - 1] == '\n')
+                len--;
+        if (len > (size_t) size - 2) {
                 context_error(ctx, -EINVAL, "line too long (at most %d characters)", size - 2);
                 len = 0;
         }

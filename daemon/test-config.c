@@ -153,6 +153,30 @@ static void test_errors(void) {
         ASSERT_STREQ(error, "test.conf:2: line too long (at most 198 characters)");
         free(error);
         config_done(&c);
+
+        /* The limit is the same for the last line, which has no newline: 198 characters
+         * parse, 199 do not, with a newline or without. */
+        for (size_t n = 198; n <= 199; n++)
+                for (int newline = 0; newline <= 1; newline++) {
+                        char text[300] = "[Access]\nGroup=";
+                        size_t l = strlen(text);
+
+                        memset(text + l, 'g', n - strlen("Group="));
+                        l += n - strlen("Group=");
+                        if (newline)
+                                text[l++] = '\n';
+                        text[l] = '\0';
+                        error = NULL;
+                        if (n == 198) {
+                                ASSERT_EQ(parse(text, &c, &error), 0);
+                                ASSERT_EQ(strlen(c.access_group), n - strlen("Group="));
+                        } else {
+                                ASSERT_EQ(parse(text, &c, &error), -EINVAL);
+                                ASSERT_STREQ(error, "test.conf:2: line too long (at most 198 characters)");
+                        }
+                        free(error);
+                        config_done(&c);
+                }
 }
 
 static void write_file(const char *path, const char *text) {
