@@ -89,6 +89,14 @@ struct {
         __type(value, struct exec_unit_count);
 } units SEC(".maps");
 
+/* Each CPU's (cgroup, UID) whose failures it counts itself (see struct exec_unit_slot). */
+struct {
+        __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+        __uint(max_entries, 1);
+        __type(key, __u32);
+        __type(value, struct exec_unit_slot);
+} unit_slots SEC(".maps");
+
 /* The paths of the cgroups in units, written once per cgroup. Not preallocated: an entry
  * is large, and few are made. */
 struct {
@@ -707,16 +715,23 @@ static __noinline struct exec_unit_count *unit_new(__u64 cgroup_id, __u32 uid) {
         return bpf_map_lookup_elem(&units, &key);
 }
 
-/* Counts the exec under its cgroup and real UID. now: the time to keep as the latest. */
-static __always_inline void count_unit(__u64 cgroup_id, __u32 uid, __u64 now, bool failed) {
+/* Counts the exec under its cgroup and real UID. now: the time to keep as the latest.
+ * Returns whether the cgroup has an entry of its own for the UID (not only the UID's
+ * "other" one, or none in a full map). */
+static __always_inline bool count_unit(__u64 cgroup_id, __u32 uid, __u64 now, bool failed) {
         struct exec_unit_key key = { .cgroup_id = cgroup_id, .uid = uid };
         struct exec_unit_count *u = bpf_map_lookup_elem(&units, &key);
+        bool own = true;
 
-        if (!u)
+        if (!u) {
                 u = unit_new(key.cgroup_id, uid);
+                /* unit_new() may count it in the UID's "other" entry: a second lookup,
+                 * once per new entry only, tells. */
+                own = bpf_map_lookup_elem(&units, &key) != NULL;
+        }
         if (!u) {
                 attribution_inc(failed ? 1 : 0);
-                return;
+                return false;
         }
         if (failed)
                 __sync_fetch_and_add(&u->failed, 1);
@@ -724,6 +739,67 @@ static __always_inline void count_unit(__u64 cgroup_id, __u32 uid, __u64 now, bo
                 __sync_fetch_and_add(&u->execs, 1);
         if (now)
                 u->last_exec_ns = now;
+        return own;
+}
+
+#define barrier() asm volatile("" ::: "memory")
+
+/* Counts a failure in the CPU's unit slot if the slot holds (cgroup_id, uid); false if
+ * not, and then it is for the units map. */
+static __always_inline bool slot_count(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid, __u64 now) {
+        __u32 seq = s->seq;
+
+        if ((seq & 1) || s->cgroup_id != cgroup_id || s->uid != uid)
+                return false;
+        __sync_fetch_and_add(&s->failed, 1);
+        /* Another program on this CPU (one that preempted this one) gave the slot to
+         * another key between the check and the add: the add is taken back. */
+        barrier();
+        if (s->seq != seq) {
+                __sync_fetch_and_add(&s->failed, (__u64) -1);
+                return false;
+        }
+        s->last_exec_ns = now;
+        return true;
+}
+
+/* Gives the CPU's slot to (cgroup_id, uid), whose failure was just counted in its entry,
+ * if the slot is empty or its key has been idle long enough: the failures it holds go to
+ * its key's entry first. */
+static __noinline int slot_take(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid, __u64 now) {
+        struct exec_unit_key key;
+        struct exec_unit_count *u;
+        __u64 n;
+
+        if (!s || (s->seq & 1) || (s->cgroup_id != 0 && s->last_exec_ns + EXECCOUNT_UNIT_SLOT_IDLE_NS > now))
+                return 0;
+        s->seq++;
+        barrier();
+        n = s->failed;
+        if (n && s->cgroup_id != 0) {
+                key = (struct exec_unit_key) { .cgroup_id = s->cgroup_id, .uid = s->uid };
+                u = bpf_map_lookup_elem(&units, &key);
+                if (u) {
+                        __sync_fetch_and_add(&u->failed, n);
+                        if (u->last_exec_ns < s->last_exec_ns)
+                                u->last_exec_ns = s->last_exec_ns;
+                } else {
+                        /* Never so: a slot's key keeps its entry (the daemon empties the
+                         * slot before it deletes the entry). Counted as not counted. */
+                        __u32 zero = 0;
+                        struct exec_attribution_stats *a = bpf_map_lookup_elem(&attribution, &zero);
+
+                        if (a)
+                                __sync_fetch_and_add(&a->units_full_failed, n);
+                }
+        }
+        s->failed = 0;
+        s->cgroup_id = cgroup_id;
+        s->uid = uid;
+        s->last_exec_ns = now;
+        barrier();
+        s->seq++;
+        return 0;
 }
 
 static __always_inline int exec_succeeded(const char *kernel_name) {
@@ -781,8 +857,19 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
         c = count_exec(uid, true);
         stamp_failure(c);
         cgroup_id = current_cgroup_id();
-        count_unit(cgroup_id, uid, c ? c->last_exec_ns : 0, true);
         t = tunables_get();
+        {
+                __u32 zero = 0;
+                struct exec_unit_slot *slot = NULL;
+
+                /* Without the UID's entry there is no time to keep, nor to tell idle slots. */
+                if (c && t && !(t->flags & EXEC_TUNABLE_SLOTS_FROZEN))
+                        slot = bpf_map_lookup_elem(&unit_slots, &zero);
+                if (!slot || !slot_count(slot, cgroup_id, uid, c->last_exec_ns)) {
+                        if (count_unit(cgroup_id, uid, c ? c->last_exec_ns : 0, true) && slot)
+                                slot_take(slot, cgroup_id, uid, c->last_exec_ns);
+                }
+        }
         if (c && !fail_event_allowed(c, c->last_exec_ns, t))
                 return 0;
         /* Failures may fill half of the ring at most: the other half is kept for

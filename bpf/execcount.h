@@ -63,6 +63,9 @@ enum exec_tunable_flags {
         /* Events carry the arguments (CaptureArgv=yes). Set, not cleared, to capture them:
          * programs that run before the daemon set their tunables capture none. */
         EXEC_TUNABLE_ARGV = 1u << 0,
+        /* The programs leave the unit slots alone (see struct exec_unit_slot): the daemon
+         * is changing them. */
+        EXEC_TUNABLE_SLOTS_FROZEN = 1u << 1,
 };
 
 /* The "meta" array's one value: written by the daemon only, pinned with the maps, so that
@@ -132,6 +135,29 @@ struct exec_unit_count {
         __u64 failed;
         __u64 last_exec_ns; /* CLOCK_BOOTTIME, as in struct exec_count */
 };
+
+/* Value of the one-entry per-CPU "unit_slots" array. A storm of failed execs comes from
+ * one place: counting each of them in the units map (a hash lookup) would cost it a tenth
+ * more. So each CPU keeps one (cgroup, UID) of its own, taken by a failure that found the
+ * slot empty or its holder idle for EXECCOUNT_UNIT_SLOT_IDLE_NS, and counts that key's
+ * failures here, with one compare and one add; any other failure goes to the map. The
+ * entry of the key exists in the units map while a slot holds it; the count of a key is
+ * its entry's plus the slots'.
+ *
+ * A slot changes hands by its CPU's programs only: seq is odd while they move its failed
+ * into the key's entry and take it for another key, so that a reader who sees the same
+ * even seq before and after reading the map sees every failure once. The daemon changes
+ * slots only with EXEC_TUNABLE_SLOTS_FROZEN set and the programs that ran before it done
+ * (membarrier(MEMBARRIER_CMD_GLOBAL), an RCU grace period), when nothing else does. */
+struct exec_unit_slot {
+        __u64 cgroup_id; /* 0: empty */
+        __u32 uid;
+        __u32 seq;
+        __u64 failed;
+        __u64 last_exec_ns; /* CLOCK_BOOTTIME of the latest failure counted here */
+};
+
+#define EXECCOUNT_UNIT_SLOT_IDLE_NS 1000000000ULL
 
 #define EXECCOUNT_UNITS_CAPACITY 16384
 #define EXECCOUNT_UNITS_PER_UID 1024

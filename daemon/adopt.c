@@ -34,6 +34,8 @@ static void expected(PinnedMap m, const AdoptWant *want, const struct btf *vmlin
                 [PIN_CGROUP_NAMES] = { .type = BPF_MAP_TYPE_HASH, .key_size = sizeof(__u64),
                                        .value_size = sizeof(struct exec_cgroup_name),
                                        .max_entries = EXECCOUNT_CGROUP_NAMES_CAPACITY },
+                [PIN_UNIT_SLOTS] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
+                                     .value_size = sizeof(struct exec_unit_slot), .max_entries = 1 },
         };
 
         *ret = table[m];
@@ -192,12 +194,16 @@ int adopt_pins(const char *dir, const AdoptWant *want, const struct btf *vmlinux
         if (r < 0)
                 goto done;
         a.logins_discarded = r > 0;
-        /* The per-unit counts and their cgroups' names go with the counts too, kept or
-         * migrated (their capacity does not depend on MaxUIDs=), or dropped. */
+        /* The per-unit counts, the failures the CPUs' slots hold for them and their
+         * cgroups' names go with the counts too, kept or migrated (their capacity does not
+         * depend on MaxUIDs=), or dropped; the slots only with the units map they count
+         * for. */
         if (a.fds[PIN_COUNTS] < 0 && a.old_counts_fd < 0) {
                 a.fds[PIN_UNITS] = safe_close(a.fds[PIN_UNITS]);
                 a.fds[PIN_CGROUP_NAMES] = safe_close(a.fds[PIN_CGROUP_NAMES]);
         }
+        if (a.fds[PIN_UNITS] < 0)
+                a.fds[PIN_UNIT_SLOTS] = safe_close(a.fds[PIN_UNIT_SLOTS]);
         all_fit = all_fit && !a.privileged_discarded && !a.logins_discarded;
 
         if (!all_fit)

@@ -31,6 +31,7 @@ static const char *const map_names[_PIN_MAP_MAX] = {
         [PIN_LOGINS] = "logins",
         [PIN_UNITS] = "units",
         [PIN_CGROUP_NAMES] = "cgroup_names",
+        [PIN_UNIT_SLOTS] = "unit_slots",
         [PIN_ATTRIBUTION] = "attribution",
 };
 

@@ -19,6 +19,7 @@ typedef enum PinnedMap {
         PIN_ATTRIBUTION,
         PIN_UNITS,
         PIN_CGROUP_NAMES,
+        PIN_UNIT_SLOTS,
         _PIN_MAP_MAX,
 } PinnedMap;
 

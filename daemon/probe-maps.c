@@ -6,10 +6,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "execcount.skel.h"
+#include "log.h"
 #include "probe-internal.h"
 
 int probe_detach(Probe *p) {
@@ -57,6 +61,10 @@ int probe_get_units_fd(const Probe *p) {
         return p->fds[PIN_UNITS];
 }
 
+int probe_get_unit_slots_fd(const Probe *p) {
+        return p->fds[PIN_UNIT_SLOTS];
+}
+
 int probe_get_cgroup_names_fd(const Probe *p) {
         return p->fds[PIN_CGROUP_NAMES];
 }
@@ -92,11 +100,38 @@ int probe_read_misses(const Probe *p, uint64_t *ret) {
         return 0;
 }
 
-int probe_set_reader_polling(Probe *p, uint64_t until_boot_ns) {
+static int write_tunables(Probe *p) {
         uint32_t zero = 0;
 
-        p->tunables.reader_polls_until_ns = until_boot_ns;
         return bpf_map_update_elem(p->fds[PIN_TUNABLES], &zero, &p->tunables, BPF_ANY) < 0 ? negative_errno() : 0;
+}
+
+int probe_set_reader_polling(Probe *p, uint64_t until_boot_ns) {
+        p->tunables.reader_polls_until_ns = until_boot_ns;
+        return write_tunables(p);
+}
+
+int probe_freeze_unit_slots(Probe *p) {
+        int r;
+
+        p->tunables.flags |= EXEC_TUNABLE_SLOTS_FROZEN;
+        r = write_tunables(p);
+        if (r < 0)
+                return r;
+        /* An RCU grace period: the programs run in RCU read-side sections (tracing
+         * programs under rcu_read_lock(), kprobes with preemption off), so every program
+         * that read the tunables before is done after it. Not available with nohz_full
+         * CPUs: there, a pause instead, far longer than a program runs. */
+        if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0) {
+                log_debug_errno(negative_errno(), "membarrier(MEMBARRIER_CMD_GLOBAL) failed, pausing instead: %m");
+                (void) usleep(20 * 1000);
+        }
+        return 0;
+}
+
+int probe_thaw_unit_slots(Probe *p) {
+        p->tunables.flags &= ~(uint64_t) EXEC_TUNABLE_SLOTS_FROZEN;
+        return write_tunables(p);
 }
 
 int probe_set_tunables(Probe *p, const ProbeOptions *opts) {

@@ -115,6 +115,8 @@ struct bpf_map *probe_skel_map(struct execcount_bpf *skel, PinnedMap m) {
                 return skel->maps.units;
         case PIN_CGROUP_NAMES:
                 return skel->maps.cgroup_names;
+        case PIN_UNIT_SLOTS:
+                return skel->maps.unit_slots;
         default:
                 abort();
         }
@@ -155,9 +157,9 @@ static uint64_t build_id(void) {
  * leaves the earlier record, which then names no pinned counts map, so that the next
  * start drops those rather than pair them with other counts. */
 static int probe_pin_maps(Probe *p, char **ret_error) {
-        static const PinnedMap order[] = { PIN_COUNTS,      PIN_PRIVILEGED, PIN_LOGINS,       PIN_UNITS,
-                                           PIN_CGROUP_NAMES, PIN_STATS,     PIN_ATTRIBUTION, PIN_EVENTS,
-                                           PIN_TUNABLES,     PIN_META };
+        static const PinnedMap order[] = { PIN_COUNTS,      PIN_PRIVILEGED, PIN_LOGINS,      PIN_UNITS,
+                                           PIN_UNIT_SLOTS,  PIN_CGROUP_NAMES, PIN_STATS,     PIN_ATTRIBUTION,
+                                           PIN_EVENTS,      PIN_TUNABLES,     PIN_META };
         int r;
 
         _Static_assert(ELEMENTSOF(order) == _PIN_MAP_MAX, "every map is pinned");
@@ -218,6 +220,7 @@ static int choose_counts(Probe *p, const ProbeOptions *opts, Adoption *a, ProbeR
         a->fds[PIN_LOGINS] = safe_close(a->fds[PIN_LOGINS]);
         a->fds[PIN_ATTRIBUTION] = safe_close(a->fds[PIN_ATTRIBUTION]);
         a->fds[PIN_UNITS] = safe_close(a->fds[PIN_UNITS]);
+        a->fds[PIN_UNIT_SLOTS] = safe_close(a->fds[PIN_UNIT_SLOTS]);
         a->fds[PIN_CGROUP_NAMES] = safe_close(a->fds[PIN_CGROUP_NAMES]);
         a->old_counts_fd = safe_close(a->old_counts_fd);
         a->old_privileged_fd = safe_close(a->old_privileged_fd);

@@ -118,6 +118,7 @@ int probe_get_attribution_fd(const Probe *p);
  * struct exec_cgroup_name). */
 int probe_get_units_fd(const Probe *p);
 int probe_get_cgroup_names_fd(const Probe *p);
+int probe_get_unit_slots_fd(const Probe *p);
 uint32_t probe_get_max_uids(const Probe *p);
 uint32_t probe_get_ring_buffer_size(const Probe *p);
 /* Runs of the programs the kernel skipped because the same program was already running on
@@ -129,6 +130,11 @@ int probe_set_tunables(Probe *p, const ProbeOptions *opts);
 /* Until when (CLOCK_BOOTTIME, ns; 0: no longer) the daemon drains the events on its own
  * timer: the programs then wake it only for a backlog. */
 int probe_set_reader_polling(Probe *p, uint64_t until_boot_ns);
+/* Freezes the unit slots (see struct exec_unit_slot) and waits until every program that
+ * may have seen them unfrozen is done: then only the daemon changes them, until it thaws
+ * them. */
+int probe_freeze_unit_slots(Probe *p);
+int probe_thaw_unit_slots(Probe *p);
 /* The daemon's bookkeeping kept next to the counts. */
 int probe_read_meta(const Probe *p, struct exec_meta *ret);
 int probe_write_meta(Probe *p, const struct exec_meta *meta);

@@ -96,7 +96,7 @@ static int units_collect(Tally *t, TallyUidFilterFn keep, void *userdata, bool w
         size_t n, k = 0;
         int r;
 
-        r = units_read_live(probe_get_units_fd(t->probe), &live, &n);
+        r = units_read_live(probe_get_units_fd(t->probe), probe_get_unit_slots_fd(t->probe), &live, &n);
         if (r < 0)
                 return r;
         u = calloc(n + t->n_folded + 1, sizeof(*u));
@@ -261,6 +261,20 @@ static bool ended(const StateUnit *u, void *userdata) {
         return inside;
 }
 
+static int slots_release(Tally *t, const UnitLive *gone, size_t n) {
+        int slots_fd = probe_get_unit_slots_fd(t->probe);
+        int r, q;
+
+        r = units_slots_hold(slots_fd, gone, n);
+        if (r <= 0)
+                return r;
+        r = probe_freeze_unit_slots(t->probe);
+        if (r >= 0)
+                r = units_slots_release(probe_get_units_fd(t->probe), slots_fd, gone, n);
+        q = probe_thaw_unit_slots(t->probe);
+        return r < 0 ? r : q;
+}
+
 int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
         _cleanup_(cgroup_tree_done) CgroupTree tree = {};
         _cleanup_(freep) UnitLive *gone = NULL;
@@ -288,6 +302,13 @@ int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
         if (!deleted) {
                 unit_rows_free(rows, n_rows);
                 return -ENOMEM;
+        }
+        /* The failures a CPU's slot holds for an ended cgroup go to its entry first, which
+         * then holds what was read. */
+        r = slots_release(t, gone, n_gone);
+        if (r < 0) {
+                unit_rows_free(rows, n_rows);
+                return r;
         }
         /* Only the entries deleted here become totals: one that could not be deleted is
          * still counted in the kernel's map, and folded at a later snapshot (every row
@@ -329,9 +350,18 @@ int tally_units_restore(Tally *t, const StateUnit *units, size_t n) {
 
 void tally_units_reset(Tally *t, bool has_uid, uint32_t uid) {
         size_t k = 0;
-        int r;
+        int r, q;
 
-        r = units_reset(probe_get_units_fd(t->probe), probe_get_cgroup_names_fd(t->probe), has_uid, uid);
+        /* The slots first: a slot's key keeps its entry. Frozen meanwhile, so that the
+         * programs count failures in the map, where the reset finds them. */
+        r = probe_freeze_unit_slots(t->probe);
+        if (r >= 0)
+                r = units_slots_clear(probe_get_unit_slots_fd(t->probe), has_uid, uid);
+        if (r >= 0)
+                r = units_reset(probe_get_units_fd(t->probe), probe_get_cgroup_names_fd(t->probe), has_uid, uid);
+        q = probe_thaw_unit_slots(t->probe);
+        if (r >= 0)
+                r = q;
         if (r < 0)
                 log_warning_errno(r, "Failed to reset the per-unit counts: %m");
         if (!has_uid) {

@@ -20,36 +20,6 @@
 /* The most components of a path named. */
 #define PATH_COMPONENTS_MAX 64
 
-int units_read_live(int units_fd, UnitLive **ret, size_t *ret_n) {
-        _cleanup_(freep) struct exec_unit_key *keys = NULL;
-        _cleanup_(freep) struct exec_unit_count *values = NULL;
-        UnitLive *u;
-        size_t n, k = 0;
-        int r;
-
-        r = counts_read_map(units_fd, EXECCOUNT_UNITS_CAPACITY, sizeof(*keys), sizeof(*values), (void **) &keys,
-                            (void **) &values, &n);
-        if (r < 0)
-                return r;
-        u = calloc(n ? n : 1, sizeof(*u));
-        if (!u)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                if (keys[i].cgroup_id == EXEC_UNIT_PLACES || keys[i].cgroup_id == EXEC_UNIT_RETURNED)
-                        continue;
-                u[k++] = (UnitLive) {
-                        .cgroup_id = keys[i].cgroup_id,
-                        .uid = keys[i].uid,
-                        .execs = values[i].execs,
-                        .failed = values[i].failed,
-                        .last_exec_ns = values[i].last_exec_ns,
-                };
-        }
-        *ret = u;
-        *ret_n = k;
-        return 0;
-}
-
 static int compare_uint32(const void *a, const void *b) {
         uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
 

@@ -28,8 +28,19 @@ typedef struct UnitLive {
  * cut, and end in "...". */
 #define UNIT_NAME_MAX 1024
 
-/* Every entry of the units map, in the map's order. */
-int units_read_live(int units_fd, UnitLive **ret, size_t *ret_n);
+/* Every entry of the units map, in the map's order, with the failures the CPUs' slots
+ * (slots_fd, -EBADF for none) hold for them added. -EBUSY if the slots kept changing
+ * hands while the map was read. */
+int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n);
+
+/* Whether a CPU's slot holds one of the (cgroup, UID) keys of gone[]: 1 yes, 0 no. */
+int units_slots_hold(int slots_fd, const UnitLive *gone, size_t n);
+/* Moves the failures that slots hold for keys of gone[], ended cgroups, into their
+ * entries, and empties those slots. Only with the slots frozen. */
+int units_slots_release(int units_fd, int slots_fd, const UnitLive *gone, size_t n);
+/* Empties the slots of one UID (has_uid), or all, their failures dropped. Only with the
+ * slots frozen. */
+int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid);
 
 /* Deletes the entries of ended cgroups that still hold what gone[] says they held when
  * read (an entry that grew since is left for later), gives their UIDs their places back,

@@ -948,14 +948,34 @@ static bool unit_count(Probe *p, uint64_t cgroup_id, uint32_t uid, struct exec_u
         return bpf_map_lookup_elem(probe_get_units_fd(p), &key, ret) == 0;
 }
 
-static void expect_unit(Probe *p, uint64_t cgroup_id, uint32_t uid, uint64_t execs, uint64_t failed) {
-        struct exec_unit_count v;
+/* The counts of (cgroup, UID) as the daemon reads them: its entry's, with the failures
+ * the CPUs' slots hold for it. */
+static UnitLive read_unit(Probe *p, uint64_t cgroup_id, uint32_t uid) {
+        _cleanup_(freep) UnitLive *live = NULL;
+        size_t n;
 
-        if (!unit_count(p, cgroup_id, uid, &v))
-                TEST_FAIL("no units entry for cgroup %" PRIu64 " and UID %u", cgroup_id, uid);
+        ASSERT_EQ(units_read_live(probe_get_units_fd(p), probe_get_unit_slots_fd(p), &live, &n), 0);
+        for (size_t i = 0; i < n; i++)
+                if (live[i].cgroup_id == cgroup_id && live[i].uid == uid)
+                        return live[i];
+        TEST_FAIL("no units entry for cgroup %" PRIu64 " and UID %u", cgroup_id, uid);
+}
+
+static void expect_unit(Probe *p, uint64_t cgroup_id, uint32_t uid, uint64_t execs, uint64_t failed) {
+        UnitLive v = read_unit(p, cgroup_id, uid);
+
         ASSERT_EQ_U(v.execs, execs);
         ASSERT_EQ_U(v.failed, failed);
         ASSERT(v.last_exec_ns > 0);
+}
+
+/* What a fold does before it forgets ended cgroups: the failures slots hold for them go
+ * to their entries. */
+static void release_slots(Probe *p, const UnitLive *gone, size_t n) {
+        ASSERT_EQ(probe_freeze_unit_slots(p), 0);
+        ASSERT_EQ(units_slots_release(probe_get_units_fd(p), probe_get_unit_slots_fd(p), gone, n), 0);
+        ASSERT_EQ(probe_thaw_unit_slots(p), 0);
+        ASSERT_EQ(units_slots_hold(probe_get_unit_slots_fd(p), gone, n), 0);
 }
 
 static void test_units(Probe *p) {
@@ -1013,6 +1033,7 @@ static void test_units(Probe *p) {
                 bool deleted;
 
                 cgroup_remove(scope);
+                release_slots(p, &gone, 1);
                 /* Read before its last failure: left for later. */
                 ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), &gone, 1, &deleted), 0);
                 ASSERT(!deleted);
@@ -1055,7 +1076,7 @@ static void test_units_bounded(Probe *p) {
                 snprintf(path, sizeof(path), "%s/c%u", top, i);
                 run_in_cgroup(path, uid, scenario_true_once, NULL);
         }
-        ASSERT_EQ(units_read_live(probe_get_units_fd(p), &live, &n_live), 0);
+        ASSERT_EQ(units_read_live(probe_get_units_fd(p), probe_get_unit_slots_fd(p), &live, &n_live), 0);
         for (size_t i = 0; i < n_live; i++) {
                 if (live[i].uid != uid)
                         continue;
@@ -1107,6 +1128,165 @@ static void test_units_bounded(Probe *p) {
                 for (unsigned i = 0; i < n + 10; i++)
                         ASSERT(bpf_map_lookup_elem(probe_get_cgroup_names_fd(p), &ids[i], &name) < 0);
         }
+}
+
+/* ---- The CPUs' unit slots */
+
+static void read_slots(Probe *p, struct exec_unit_slot *s, size_t n) {
+        uint32_t zero = 0;
+
+        ASSERT_EQ_U(n, (unsigned) libbpf_num_possible_cpus());
+        ASSERT_EQ(bpf_map_lookup_elem(probe_get_unit_slots_fd(p), &zero, s), 0);
+}
+
+static int scenario_fail_once(void *arg) {
+        return fail_n(1);
+}
+
+static int scenario_fail_4(void *arg) {
+        return fail_n(4);
+}
+
+static int scenario_fail_29(void *arg) {
+        return fail_n(29);
+}
+
+/* Runs fn as uid in cgroup path on CPU cpu only. */
+static void run_on_cpu(int cpu, const char *path, uint32_t uid, ChildFn fn) {
+        cpu_set_t one, all;
+
+        ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+        run_in_cgroup(path, uid, fn, NULL);
+        ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
+/* The entry's own failures, without the slots'. */
+static uint64_t entry_failed(Probe *p, uint64_t cgroup_id, uint32_t uid) {
+        struct exec_unit_count v;
+
+        ASSERT(unit_count(p, cgroup_id, uid, &v));
+        return v.failed;
+}
+
+static void empty_slots(Probe *p) {
+        ASSERT_EQ(probe_freeze_unit_slots(p), 0);
+        ASSERT_EQ(units_slots_clear(probe_get_unit_slots_fd(p), false, 0), 0);
+        ASSERT_EQ(probe_thaw_unit_slots(p), 0);
+}
+
+/* A storm of failures in one (cgroup, UID) is counted in its CPU's slot, not in the map;
+ * the slot changes hands only when its key has been idle for a second, and then its
+ * failures move into their entry. Every read counts each failure once, whatever holds
+ * it; a fold and a reset find the slots' failures. Other programs on the machine may fail
+ * execs too and take a slot first: then a round is tried again, a few times. */
+static void test_unit_slots(Probe *p) {
+        int n_cpus = libbpf_num_possible_cpus();
+        struct exec_unit_slot s[n_cpus];
+        uint32_t alice = 0, bob = new_test_uid();
+        char top[64], x[128], y[128];
+        uint64_t x_id, y_id;
+        bool held = false;
+        unsigned rounds = 0;
+
+        snprintf(top, sizeof(top), "execcount-test-%d.slice", (int) getpid());
+        snprintf(x, sizeof(x), "%s/x.service", top);
+        snprintf(y, sizeof(y), "%s/y.service", top);
+        cgroup_make(top);
+        x_id = cgroup_make(x);
+        y_id = cgroup_make(y);
+
+        /* 30 failures on CPU 0: the first in the map, which gives it the (empty) slot, the
+         * other 29 in the slot. A new UID for each round. */
+        for (; !held && rounds < 5; rounds++) {
+                alice = new_test_uid();
+                empty_slots(p);
+                run_on_cpu(0, x, alice, scenario_fail_once);
+                run_on_cpu(0, x, alice, scenario_fail_29);
+                ASSERT_EQ_U(read_unit(p, x_id, alice).failed, 30);
+                read_slots(p, s, n_cpus);
+                held = s[0].cgroup_id == x_id && s[0].uid == alice;
+        }
+        ASSERT(held);
+        ASSERT_EQ_U(s[0].failed, 29);
+        ASSERT_EQ_U(entry_failed(p, x_id, alice), 1);
+        ASSERT(s[0].last_exec_ns > 0 && (s[0].seq & 1) == 0);
+
+        /* Another key on that CPU within the second: in the map, the slot stays. */
+        run_on_cpu(0, y, alice, scenario_fail_4);
+        read_slots(p, s, n_cpus);
+        if (s[0].cgroup_id == x_id) {
+                ASSERT_EQ_U(s[0].failed, 29);
+                ASSERT_EQ_U(entry_failed(p, y_id, alice), 4);
+        }
+        expect_unit(p, y_id, alice, 0, 4);
+        expect_unit(p, x_id, alice, 0, 30);
+
+        /* A second later, x is idle: y's next failure takes the slot, and x's 29 go to its
+         * entry, none lost, none twice. */
+        usleep(1100 * 1000);
+        run_on_cpu(0, y, alice, scenario_fail_once);
+        run_on_cpu(0, y, alice, scenario_fail_4);
+        read_slots(p, s, n_cpus);
+        if (s[0].cgroup_id == y_id && s[0].uid == alice) {
+                ASSERT_EQ_U(s[0].failed, 4);
+                ASSERT_EQ_U(entry_failed(p, x_id, alice), 30);
+                ASSERT_EQ_U(entry_failed(p, y_id, alice), 5);
+        }
+        expect_unit(p, x_id, alice, 0, 30);
+        expect_unit(p, y_id, alice, 0, 9);
+
+        /* Bob's failures in y on another CPU, in its slot. A reset of Alice empties her
+         * slots only: Bob's stay, and count. */
+        if (n_cpus > 1) {
+                uint32_t zero = 0;
+
+                /* CPU 1's slot emptied (as the daemon does, frozen), for Bob to take. */
+                ASSERT_EQ(probe_freeze_unit_slots(p), 0);
+                read_slots(p, s, n_cpus);
+                s[1] = (struct exec_unit_slot) { .seq = s[1].seq };
+                ASSERT_EQ(bpf_map_update_elem(probe_get_unit_slots_fd(p), &zero, s, BPF_ANY), 0);
+                ASSERT_EQ(probe_thaw_unit_slots(p), 0);
+                run_on_cpu(1, y, bob, scenario_fail_once);
+                run_on_cpu(1, y, bob, scenario_fail_4);
+                read_slots(p, s, n_cpus);
+                if (s[1].cgroup_id == y_id && s[1].uid == bob)
+                        ASSERT_EQ_U(s[1].failed, 4);
+                expect_unit(p, y_id, bob, 0, 5);
+        }
+        ASSERT_EQ(probe_freeze_unit_slots(p), 0);
+        ASSERT_EQ(units_slots_clear(probe_get_unit_slots_fd(p), true, alice), 0);
+        ASSERT_EQ(units_reset(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), true, alice), 0);
+        ASSERT_EQ(probe_thaw_unit_slots(p), 0);
+        read_slots(p, s, n_cpus);
+        for (int i = 0; i < n_cpus; i++)
+                ASSERT(s[i].uid != alice || s[i].cgroup_id == 0);
+        ASSERT(!unit_count(p, x_id, alice, &(struct exec_unit_count) {}));
+        ASSERT(!unit_count(p, y_id, alice, &(struct exec_unit_count) {}));
+        if (n_cpus > 1)
+                expect_unit(p, y_id, bob, 0, 5);
+        /* Counting goes on after the reset, from zero. */
+        run_on_cpu(0, x, alice, scenario_fail_once);
+        run_on_cpu(0, x, alice, scenario_fail_29);
+        expect_unit(p, x_id, alice, 0, 30);
+
+        /* x ends while a slot may hold it: the fold moves the slot's failures to the
+         * entry, which then holds all 30, and is forgotten. */
+        {
+                UnitLive gone = read_unit(p, x_id, alice);
+                bool deleted;
+
+                cgroup_remove(x);
+                release_slots(p, &gone, 1);
+                ASSERT_EQ_U(entry_failed(p, x_id, alice), 30);
+                ASSERT_EQ(units_forget(probe_get_units_fd(p), probe_get_cgroup_names_fd(p), &gone, 1, &deleted), 0);
+                ASSERT(deleted);
+        }
+        fprintf(stderr, "unit slots: the slot held its key after %u round(s)\n", rounds);
+        cgroup_remove(y);
+        cgroup_remove(top);
 }
 
 static void test_map_full(void) {
@@ -1179,6 +1359,7 @@ static void run_scenarios(Probe *p) {
         recorder_drain(&rec);
         test_units(p);
         test_units_bounded(p);
+        test_unit_slots(p);
         recorder_drain(&rec);
         test_argv(p, &rec);
         test_thread(p, &rec);

@@ -700,7 +700,7 @@ def check_stop(c, uid):
     expect(len(stopping) == 1 and stopping[0]["SIGNAL"] == "SIGTERM", f"STOPPING message: {stopping}")
     pinned = c.run("ls", PINS).stdout.split()
     expect(sorted(pinned) == ["attribution", "cgroup_names", "counts", "events", "logins", "meta", "privileged",
-                              "stats", "tunables", "units"],
+                              "stats", "tunables", "unit_slots", "units"],
            f"after a stop, no probe is left in the kernel, the counts are: {pinned}")
     expect(c.run("test", "-s", "/var/lib/execcountd/counts.state", check=False).returncode == 0,
            "the state file is written at the stop")

@@ -140,7 +140,7 @@ def test_stop_start(tmp):
         expect("the probes are detached; the counts are kept for the next start" in d.run_log(), d.run_log())
         expect(links(d) == [], f"no probe left pinned after a stop: {d.pinned()}")
         expect(sorted(d.pinned()) == ["attribution", "cgroup_names", "counts", "events", "logins", "meta", "privileged",
-                                      "stats", "tunables", "units"],
+                                      "stats", "tunables", "unit_slots", "units"],
                f"maps: {d.pinned()}")
         expect(os.path.exists(os.path.join(d.state, STATE_FILE)), "a snapshot written at the stop")
         # Nothing counts while stopped: the kernel runs none of our programs.
@@ -412,7 +412,7 @@ def test_forget(tmp):
         expect(counts(d, a) == (2, 0), "nothing forgotten while running")
         expect(d.stop() == 0, "clean stop")
         p = forget()
-        expect(p.returncode == 0 and "Removed 10 pinned objects" in p.stdout, f"--forget: {p}")
+        expect(p.returncode == 0 and "Removed 11 pinned objects" in p.stdout, f"--forget: {p}")
         expect(d.pinned() == [] and not os.path.exists(os.path.join(d.state, STATE_FILE)), "all gone")
         d.start()
         expect(status(d)["counts_origin"] == "fresh" and counts(d, a) == (0, 0), "from zero after --forget")

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* units-live.c: reading the kernel's per-(cgroup, UID) counts, the units map's entries
+ * with the failures the CPUs' slots hold for them, and changing the slots. */
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "counts.h"
+#include "macro.h"
+#include "units.h"
+
+/* ---- The CPUs' unit slots (struct exec_unit_slot) */
+
+/* Times a reader tries to read the map between two looks at the slots that find them
+ * unchanged, a millisecond apart. A slot changes hands at most once a second (when its key
+ * has been idle that long), and in nanoseconds: a second try almost never fails. */
+#define SLOT_READ_TRIES 8
+
+/* Every CPU's slot. */
+static int slots_read(int slots_fd, struct exec_unit_slot **ret, size_t *ret_n) {
+        int n = libbpf_num_possible_cpus();
+        _cleanup_(freep) struct exec_unit_slot *s = NULL;
+        uint32_t zero = 0;
+
+        if (n < 0)
+                return n;
+        s = calloc(MAX(n, 1), sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        if (bpf_map_lookup_elem(slots_fd, &zero, s) < 0)
+                return negative_errno();
+        *ret = TAKE_PTR(s);
+        *ret_n = (size_t) n;
+        return 0;
+}
+
+static int slots_write(int slots_fd, const struct exec_unit_slot *s) {
+        uint32_t zero = 0;
+
+        return bpf_map_update_elem(slots_fd, &zero, s, BPF_ANY) < 0 ? negative_errno() : 0;
+}
+
+static bool slots_changed(const struct exec_unit_slot *a, const struct exec_unit_slot *b, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if ((a[i].seq & 1) || a[i].seq != b[i].seq)
+                        return true;
+        return false;
+}
+
+static UnitLive *live_find(UnitLive *u, size_t n, uint64_t cgroup_id, uint32_t uid) {
+        for (size_t i = 0; i < n; i++)
+                if (u[i].cgroup_id == cgroup_id && u[i].uid == uid)
+                        return &u[i];
+        return NULL;
+}
+
+/* The map's entries, not its places. */
+static int read_entries(int units_fd, size_t extra, UnitLive **ret, size_t *ret_n) {
+        _cleanup_(freep) struct exec_unit_key *keys = NULL;
+        _cleanup_(freep) struct exec_unit_count *values = NULL;
+        UnitLive *u;
+        size_t n, k = 0;
+        int r;
+
+        r = counts_read_map(units_fd, EXECCOUNT_UNITS_CAPACITY, sizeof(*keys), sizeof(*values), (void **) &keys,
+                            (void **) &values, &n);
+        if (r < 0)
+                return r;
+        u = calloc(n + extra + 1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (keys[i].cgroup_id == EXEC_UNIT_PLACES || keys[i].cgroup_id == EXEC_UNIT_RETURNED)
+                        continue;
+                u[k++] = (UnitLive) {
+                        .cgroup_id = keys[i].cgroup_id,
+                        .uid = keys[i].uid,
+                        .execs = values[i].execs,
+                        .failed = values[i].failed,
+                        .last_exec_ns = values[i].last_exec_ns,
+                };
+        }
+        *ret = u;
+        *ret_n = k;
+        return 0;
+}
+
+int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
+        int r;
+
+        if (slots_fd < 0)
+                return read_entries(units_fd, 0, ret, ret_n);
+
+        for (int try = 0; try < SLOT_READ_TRIES; try++) {
+                _cleanup_(freep) struct exec_unit_slot *before = NULL, *after = NULL;
+                _cleanup_(freep) UnitLive *u = NULL;
+                size_t n_before, n_after, n;
+
+                if (try > 0)
+                        (void) usleep(1000);
+                r = slots_read(slots_fd, &before, &n_before);
+                if (r < 0)
+                        return r;
+                r = read_entries(units_fd, n_before, &u, &n);
+                if (r < 0)
+                        return r;
+                r = slots_read(slots_fd, &after, &n_after);
+                if (r < 0)
+                        return r;
+                /* A slot that changed hands in between may have moved its failures into an
+                 * entry read before or after: they could be seen twice, or not at all. */
+                if (n_after != n_before || slots_changed(before, after, n_before))
+                        continue;
+                for (size_t i = 0; i < n_after; i++) {
+                        const struct exec_unit_slot *s = &after[i];
+                        UnitLive *e;
+
+                        if (s->cgroup_id == 0 || s->failed == 0)
+                                continue;
+                        e = live_find(u, n, s->cgroup_id, s->uid);
+                        if (!e) {
+                                /* Never so: a slot's key keeps its entry. */
+                                e = &u[n++];
+                                *e = (UnitLive) { .cgroup_id = s->cgroup_id, .uid = s->uid };
+                        }
+                        e->failed += s->failed;
+                        e->last_exec_ns = MAX(e->last_exec_ns, s->last_exec_ns);
+                }
+                *ret = TAKE_PTR(u);
+                *ret_n = n;
+                return 0;
+        }
+        return -EBUSY;
+}
+
+static bool slot_in(const struct exec_unit_slot *s, const UnitLive *gone, size_t n) {
+        if (s->cgroup_id == 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (gone[i].cgroup_id == s->cgroup_id && gone[i].uid == s->uid)
+                        return true;
+        return false;
+}
+
+int units_slots_hold(int slots_fd, const UnitLive *gone, size_t n) {
+        _cleanup_(freep) struct exec_unit_slot *s = NULL;
+        size_t n_cpus;
+        int r;
+
+        if (slots_fd < 0)
+                return 0;
+        r = slots_read(slots_fd, &s, &n_cpus);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_cpus; i++)
+                if (slot_in(&s[i], gone, n))
+                        return 1;
+        return 0;
+}
+
+int units_slots_release(int units_fd, int slots_fd, const UnitLive *gone, size_t n) {
+        _cleanup_(freep) struct exec_unit_slot *s = NULL;
+        size_t n_cpus;
+        int r;
+
+        r = slots_read(slots_fd, &s, &n_cpus);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_cpus; i++) {
+                struct exec_unit_key key = { .cgroup_id = s[i].cgroup_id, .uid = s[i].uid };
+                struct exec_unit_count v;
+
+                if (!slot_in(&s[i], gone, n))
+                        continue;
+                /* Read, added to and written back: nothing else writes the entry of an
+                 * ended cgroup, and the slots are frozen. */
+                if (s[i].failed > 0) {
+                        if (bpf_map_lookup_elem(units_fd, &key, &v) < 0)
+                                return negative_errno();
+                        v.failed += s[i].failed;
+                        v.last_exec_ns = MAX(v.last_exec_ns, s[i].last_exec_ns);
+                        if (bpf_map_update_elem(units_fd, &key, &v, BPF_EXIST) < 0)
+                                return negative_errno();
+                }
+                s[i] = (struct exec_unit_slot) { .seq = s[i].seq };
+                /* Written at once, so that a failure below cannot add a slot's failures
+                 * to its entry twice. */
+                r = slots_write(slots_fd, s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid) {
+        _cleanup_(freep) struct exec_unit_slot *s = NULL;
+        size_t n_cpus;
+        int r;
+
+        if (slots_fd < 0)
+                return 0;
+        r = slots_read(slots_fd, &s, &n_cpus);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_cpus; i++)
+                if (!has_uid || s[i].uid == uid)
+                        s[i] = (struct exec_unit_slot) { .seq = s[i].seq };
+        return slots_write(slots_fd, s);
+}
