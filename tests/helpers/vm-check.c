@@ -495,20 +495,30 @@ static void check_logins(uint32_t uid, int64_t want) {
         json_object_put(reply);
 }
 
-/* Execs of uid in a service's cgroup count under that unit, exactly. */
-static void check_units(uint32_t uid) {
-        char slice[64], dir[128], unit[64], args[128];
+static int scenario_missing(void *arg) {
+        return exec_missing(*(const int *) arg);
+}
+
+/* Runs fn(arg) as uid in the cgroup dir, on CPU 0 only. */
+static int run_child_on_cpu0(const char *dir, uint32_t uid, Scenario fn, void *arg) {
+        cpu_set_t one, all;
+        int r;
+
+        CPU_ZERO(&one);
+        CPU_SET(0, &one);
+        if (sched_getaffinity(0, sizeof(all), &all) < 0 || sched_setaffinity(0, sizeof(one), &one) < 0)
+                return -1;
+        r = run_child(dir, uid, false, fn, arg);
+        return sched_setaffinity(0, sizeof(all), &all) < 0 ? -1 : r;
+}
+
+/* The execs and failures of uid in unit: one row, exactly want_execs and want_failed. */
+static void check_unit_row(const char *unit, uint32_t uid, int64_t want_execs, int64_t want_failed) {
+        char args[128];
         json_object *reply, *units = NULL;
         int64_t execs = -1, failed = -1;
         size_t n = 0;
-        int r;
 
-        snprintf(slice, sizeof(slice), "/sys/fs/cgroup/vmcheck-%" PRIu32 ".slice", uid);
-        snprintf(unit, sizeof(unit), "work-%" PRIu32 ".service", uid);
-        snprintf(dir, sizeof(dir), "%s/%s", slice, unit);
-        CHECK(mkdir(slice, 0755) == 0 && mkdir(dir, 0755) == 0, "units: making %s failed: %m", dir);
-        r = run_child(dir, uid, false, scenario_plain, NULL);
-        CHECK(r == 0, "units: the scenario in %s did not run (%d)", dir, r);
         snprintf(args, sizeof(args), "stats --by=unit --unit=%s --uid %" PRIu32, unit, uid);
         reply = ctl_json(args);
         if (reply && json_object_object_get_ex(reply, "units", &units))
@@ -517,13 +527,46 @@ static void check_units(uint32_t uid) {
                 json_get_int64(json_object_array_get_idx(units, 0), "execs", 0, INT64_MAX, &execs);
                 json_get_int64(json_object_array_get_idx(units, 0), "failed", 0, INT64_MAX, &failed);
         }
-        CHECK(n == 1 && execs == 10 && failed == 5,
-              "units: %s of UID %" PRIu32 ": %zu rows, %" PRIi64 " execs and %" PRIi64 " failed; expected 10 and 5",
-              unit, uid, n, execs, failed);
+        CHECK(n == 1 && execs == want_execs && failed == want_failed,
+              "units: %s of UID %" PRIu32 ": %zu rows, %" PRIi64 " execs and %" PRIi64 " failed; expected %" PRIi64
+              " and %" PRIi64,
+              unit, uid, n, execs, failed, want_execs, want_failed);
         printf("vm-check: units: %s of UID %" PRIu32 ": %" PRIi64 " execs, %" PRIi64 " failed\n", unit, uid, execs,
                failed);
         json_object_put(reply);
+}
+
+/* Execs of uid in a service's cgroup count under that unit, exactly; and failures, which
+ * a CPU counts in its slot for one (cgroup, UID) at a time: the first takes CPU 0's slot,
+ * a second cgroup's within the second go to the map, and after a second's idleness the
+ * second cgroup takes the slot, the first's failures moving to the map. */
+static void check_units(uint32_t uid) {
+        char slice[64], dir[128], dir2[128], unit[64], unit2[64];
+        int four = 4, thirty = 30;
+        int r;
+
+        snprintf(slice, sizeof(slice), "/sys/fs/cgroup/vmcheck-%" PRIu32 ".slice", uid);
+        snprintf(unit, sizeof(unit), "work-%" PRIu32 ".service", uid);
+        snprintf(unit2, sizeof(unit2), "other-%" PRIu32 ".service", uid);
+        snprintf(dir, sizeof(dir), "%s/%s", slice, unit);
+        snprintf(dir2, sizeof(dir2), "%s/%s", slice, unit2);
+        CHECK(mkdir(slice, 0755) == 0 && mkdir(dir, 0755) == 0 && mkdir(dir2, 0755) == 0,
+              "units: making %s failed: %m", dir);
+        r = run_child_on_cpu0(dir, uid, scenario_plain, NULL);
+        if (r == 0)
+                r = run_child_on_cpu0(dir, uid, scenario_missing, &thirty);
+        if (r == 0)
+                r = run_child_on_cpu0(dir2, uid, scenario_missing, &four);
+        CHECK(r == 0, "units: the scenarios in %s did not run (%d)", slice, r);
+        check_unit_row(unit, uid, 10, 35);
+        check_unit_row(unit2, uid, 0, 4);
+        (void) usleep(1100 * 1000);
+        r = run_child_on_cpu0(dir2, uid, scenario_missing, &thirty);
+        CHECK(r == 0, "units: the scenario in %s did not run (%d)", dir2, r);
+        check_unit_row(unit, uid, 10, 35);
+        check_unit_row(unit2, uid, 0, 34);
         (void) rmdir(dir);
+        (void) rmdir(dir2);
         (void) rmdir(slice);
 }
 
