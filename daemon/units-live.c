@@ -178,11 +178,15 @@ int units_slots_release(int units_fd, int slots_fd, const UnitLive *gone, size_t
                 /* Read, added to and written back: nothing else writes the entry of an
                  * ended cgroup, and the slots are frozen. */
                 if (s[i].failed > 0) {
-                        if (bpf_map_lookup_elem(units_fd, &key, &v) < 0)
-                                return negative_errno();
+                        /* A missing entry (never so: a slot's key keeps it) is made. */
+                        if (bpf_map_lookup_elem(units_fd, &key, &v) < 0) {
+                                if (errno != ENOENT)
+                                        return negative_errno();
+                                v = (struct exec_unit_count) {};
+                        }
                         v.failed += s[i].failed;
                         v.last_exec_ns = MAX(v.last_exec_ns, s[i].last_exec_ns);
-                        if (bpf_map_update_elem(units_fd, &key, &v, BPF_EXIST) < 0)
+                        if (bpf_map_update_elem(units_fd, &key, &v, BPF_ANY) < 0)
                                 return negative_errno();
                 }
                 s[i] = (struct exec_unit_slot) { .seq = s[i].seq };
