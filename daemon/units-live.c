@@ -14,9 +14,7 @@
 
 /* ---- The CPUs' unit slots (struct exec_unit_slot) */
 
-/* Times a reader tries to read the map between two looks at the slots that find them
- * unchanged, a millisecond apart. A slot changes hands at most once a second (when its key
- * has been idle that long), and in nanoseconds: a second try almost never fails. */
+/* Times a reader tries, a millisecond apart (see units_read_live()). */
 #define SLOT_READ_TRIES 8
 
 /* Every CPU's slot. */
@@ -88,6 +86,23 @@ static int read_entries(int units_fd, size_t extra, UnitLive **ret, size_t *ret_
         return 0;
 }
 
+/* The entry of key in u (n of them), appended if missing. */
+static UnitLive *live_get(UnitLive *u, size_t *n, uint64_t cgroup_id, uint32_t uid) {
+        UnitLive *e = live_find(u, *n, cgroup_id, uid);
+
+        if (!e) {
+                e = &u[(*n)++];
+                *e = (UnitLive) { .cgroup_id = cgroup_id, .uid = uid };
+        }
+        return e;
+}
+
+/* Reads the map between two looks at the slots. A slot that changed hands meanwhile
+ * (once: its sequence count 2 more) moved its failures into its key's entry, before or
+ * after that entry was read: the entry is read again, now that it holds them, and a third
+ * look makes sure no slot changed hands since the second, which would leave its failures
+ * counted twice or not at all. So a slot changing hands, at most once a second per CPU,
+ * costs a lookup, not the whole read. */
 int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
         int r;
 
@@ -95,24 +110,49 @@ int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
                 return read_entries(units_fd, 0, ret, ret_n);
 
         for (int try = 0; try < SLOT_READ_TRIES; try++) {
-                _cleanup_(freep) struct exec_unit_slot *before = NULL, *after = NULL;
+                _cleanup_(freep) struct exec_unit_slot *before = NULL, *mid = NULL, *after = NULL;
                 _cleanup_(freep) UnitLive *u = NULL;
-                size_t n_before, n_after, n;
+                size_t n_cpus, n_mid, n_after, n;
+                bool again = false;
 
                 if (try > 0)
                         (void) usleep(1000);
-                r = slots_read(slots_fd, &before, &n_before);
+                r = slots_read(slots_fd, &before, &n_cpus);
                 if (r < 0)
                         return r;
-                r = read_entries(units_fd, n_before, &u, &n);
+                r = read_entries(units_fd, 2 * n_cpus, &u, &n);
                 if (r < 0)
                         return r;
+                r = slots_read(slots_fd, &mid, &n_mid);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < n_cpus && i < n_mid && !again; i++) {
+                        struct exec_unit_key key = { .cgroup_id = before[i].cgroup_id, .uid = before[i].uid };
+                        struct exec_unit_count v;
+                        UnitLive *e;
+
+                        if ((before[i].seq & 1) || (mid[i].seq & 1))
+                                again = true;
+                        else if (mid[i].seq == before[i].seq || key.cgroup_id == 0)
+                                continue;
+                        else if (mid[i].seq != before[i].seq + 2)
+                                again = true;
+                        else if (bpf_map_lookup_elem(units_fd, &key, &v) < 0) {
+                                if (errno != ENOENT)
+                                        return negative_errno();
+                        } else {
+                                e = live_get(u, &n, key.cgroup_id, key.uid);
+                                e->execs = v.execs;
+                                e->failed = v.failed;
+                                e->last_exec_ns = v.last_exec_ns;
+                        }
+                }
+                if (again || n_mid != n_cpus)
+                        continue;
                 r = slots_read(slots_fd, &after, &n_after);
                 if (r < 0)
                         return r;
-                /* A slot that changed hands in between may have moved its failures into an
-                 * entry read before or after: they could be seen twice, or not at all. */
-                if (n_after != n_before || slots_changed(before, after, n_before))
+                if (n_after != n_mid || slots_changed(mid, after, n_mid))
                         continue;
                 for (size_t i = 0; i < n_after; i++) {
                         const struct exec_unit_slot *s = &after[i];
@@ -120,12 +160,7 @@ int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
 
                         if (s->cgroup_id == 0 || s->failed == 0)
                                 continue;
-                        e = live_find(u, n, s->cgroup_id, s->uid);
-                        if (!e) {
-                                /* Never so: a slot's key keeps its entry. */
-                                e = &u[n++];
-                                *e = (UnitLive) { .cgroup_id = s->cgroup_id, .uid = s->uid };
-                        }
+                        e = live_get(u, &n, s->cgroup_id, s->uid);
                         e->failed += s->failed;
                         e->last_exec_ns = MAX(e->last_exec_ns, s->last_exec_ns);
                 }

@@ -1289,6 +1289,89 @@ static void test_unit_slots(Probe *p) {
         cgroup_remove(top);
 }
 
+/* Readers and slots changing hands: a reader that loops while a UID's storms take CPU
+ * 0's slot in turn (each after a second's idleness, from another cgroup) sees, at every
+ * read, neither a failure twice nor one missing: at least the failures done when the read
+ * began, at most those done when it ended (and the one in flight). */
+typedef struct SlotReader {
+        Probe *probe;
+        uint32_t uid;
+        volatile uint64_t *done; /* failures returned, counted by the failing process */
+        volatile bool stop;
+        unsigned reads;
+} SlotReader;
+
+static void *slot_reader(void *arg) {
+        SlotReader *r = arg;
+
+        while (!r->stop) {
+                _cleanup_(freep) UnitLive *live = NULL;
+                uint64_t first = *r->done, last, seen = 0;
+                size_t n;
+
+                ASSERT_EQ(units_read_live(probe_get_units_fd(r->probe), probe_get_unit_slots_fd(r->probe), &live, &n),
+                          0);
+                last = *r->done;
+                for (size_t i = 0; i < n; i++)
+                        if (live[i].uid == r->uid)
+                                seen += live[i].failed;
+                if (seen < first || seen > last + 1)
+                        TEST_FAIL("a read saw %ju failures, while %ju to %ju were done", (uintmax_t) seen,
+                                  (uintmax_t) first, (uintmax_t) last);
+                r->reads++;
+        }
+        return NULL;
+}
+
+static volatile uint64_t *storm_done;
+
+static int scenario_counted_storm(void *arg) {
+        for (int i = 0; i < 3000; i++) {
+                char *argv[] = { (char *) MISSING, NULL };
+
+                if (execve(MISSING, argv, environ) >= 0 || errno != ENOENT)
+                        return 3;
+                __atomic_add_fetch(storm_done, 1, __ATOMIC_SEQ_CST);
+        }
+        return 0;
+}
+
+static void test_unit_slots_reader(Probe *p) {
+        SlotReader r = { .probe = p, .uid = new_test_uid() };
+        char top[64], cg[2][128];
+        uint64_t ids[2];
+        pthread_t thread;
+
+        storm_done = mmap(NULL, sizeof(*storm_done), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        ASSERT(storm_done != MAP_FAILED);
+        r.done = storm_done;
+        snprintf(top, sizeof(top), "execcount-test-%d.slice", (int) getpid());
+        cgroup_make(top);
+        for (int i = 0; i < 2; i++) {
+                snprintf(cg[i], sizeof(cg[i]), "%s/storm-%d.service", top, i);
+                ids[i] = cgroup_make(cg[i]);
+        }
+        ASSERT_EQ(pthread_create(&thread, NULL, slot_reader, &r), 0);
+        for (int round = 0; round < 4; round++) {
+                run_on_cpu(0, cg[round % 2], r.uid, scenario_counted_storm);
+                usleep(1050 * 1000);
+        }
+        r.stop = true;
+        ASSERT_EQ(pthread_join(thread, NULL), 0);
+        ASSERT_EQ_U(*storm_done, 4 * 3000);
+        {
+                uint64_t both = read_unit(p, ids[0], r.uid).failed + read_unit(p, ids[1], r.uid).failed;
+
+                ASSERT_EQ_U(both, 4 * 3000);
+        }
+        fprintf(stderr, "unit slots: %u reads while storms took the slot in turn, each exact\n", r.reads);
+        ASSERT(r.reads > 0);
+        for (int i = 0; i < 2; i++)
+                cgroup_remove(cg[i]);
+        cgroup_remove(top);
+        munmap((void *) storm_done, sizeof(*storm_done));
+}
+
 static void test_map_full(void) {
         ProbeOptions opts = {
                 .mode = PROBE_AUTO,
@@ -1360,6 +1443,7 @@ static void run_scenarios(Probe *p) {
         test_units(p);
         test_units_bounded(p);
         test_unit_slots(p);
+        test_unit_slots_reader(p);
         recorder_drain(&rec);
         test_argv(p, &rec);
         test_thread(p, &rec);
