@@ -68,6 +68,9 @@ int manager_new(const char *config_path, const ConfigOverrides *overrides, Manag
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate the event loop: %m");
+        r = machines_new(m->event, &m->machines);
+        if (r < 0)
+                return log_oom();
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -77,6 +80,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         monitor_free(m->monitor);
+        machines_free(m->machines);
         server_free(m->server); /* the streams go with their connections */
         watchers_free(m->watchers);
         drain_free(m->drain);

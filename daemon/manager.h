@@ -12,6 +12,7 @@
 #include "event.h"
 #include "execlog.h"
 #include "history.h"
+#include "machines.h"
 #include "macro.h"
 #include "monitor.h"
 #include "persist.h"
@@ -39,6 +40,7 @@ struct Manager {
         Server *server;
         Watchers *watchers; /* the Watch streams of the server's clients */
         Monitor *monitor;
+        Machines *machines; /* systemd-machined's, by unit */
 
         uint64_t started_usec; /* CLOCK_REALTIME */
         uint64_t started_monotonic_usec;

@@ -151,6 +151,15 @@ int method_get_units(Manager *m, Connection *c, const VarlinkCall *call) {
         if (r < 0)
                 return reply_kernel_error(c, r, "Reading the counts per unit");
         connection_spend(c, n_read * UNITS_READ_COST);
+        /* The machine systemd-machined says ran in a unit (not only machine-NAME.scope). */
+        for (size_t i = 0; i < n; i++) {
+                const char *machine = machines_lookup(m->machines, units[i].unit);
+
+                if (machine && !(units[i].machine = strdup(machine))) {
+                        unit_rows_free(units, n);
+                        return reply_oom(c);
+                }
+        }
 
         r = units_reply_start(c, units, n,
                               &(StatsReplyInfo) { .scope = scope,

@@ -120,7 +120,8 @@ void units_write_head(Text *t) {
 }
 
 void units_write_unit(Text *t, const UnitRow *u) {
-        _cleanup_(freep) char *machine = unit_machine(u->unit);
+        _cleanup_(freep) char *named = u->machine ? NULL : unit_machine(u->unit);
+        const char *machine = u->machine ?: named;
 
         text_add(t, "{\"unit\":");
         text_add_json_string(t, u->unit, strlen(u->unit));

@@ -148,6 +148,8 @@ static void test_units(void) {
                   .last_exec_usec = 5 },
                 { .unit = (char *) "/odd\"\n\x1b[31m\xff", .uid = 1000, .execs = UINT64_MAX, .failed = 0,
                   .last_exec_usec = 0 },
+                /* A machine systemd-machined named for a service: escaped like the rest. */
+                { .unit = (char *) "vmhost.service", .uid = 0, .execs = 1, .machine = (char *) "g\"uest\x01" },
         };
         StatsReplyInfo all = { .scope = ACCESS_ALL, .since_usec = 7, .units_full_execs = 2, .units_full_failed = 3,
                                .names_full = 4 };
@@ -159,6 +161,8 @@ static void test_units(void) {
         units_write_unit(&t, &units[0]);
         text_add_char(&t, ',');
         units_write_unit(&t, &units[1]);
+        text_add_char(&t, ',');
+        units_write_unit(&t, &units[2]);
         units_write_tail(&t, &all, false);
         ASSERT(!t.oom && t.p[t.len - 1] == '\0');
         o = json_tokener_parse(t.p);
@@ -170,7 +174,7 @@ static void test_units(void) {
         ASSERT_EQ(get_int(p, "units_map_full_failed"), 3);
         ASSERT_EQ(get_int(p, "unnamed_cgroups"), 4);
         ASSERT(json_object_object_get_ex(p, "units", &list));
-        ASSERT_EQ_U(json_object_array_length(list), 2);
+        ASSERT_EQ_U(json_object_array_length(list), 3);
         row = json_object_array_get_idx(list, 0);
         ASSERT(json_object_object_get_ex(row, "unit", &v));
         ASSERT_STREQ(json_object_get_string(v), "machine-web\\x2dfront.scope");
@@ -185,6 +189,9 @@ static void test_units(void) {
         ASSERT_STREQ(json_object_get_string(v), "/odd\"\n\x1b[31m\xef\xbf\xbd");
         ASSERT_EQ(get_int(row, "uid"), 1000);
         ASSERT_EQ(get_int(row, "execs"), INT64_MAX);
+        row = json_object_array_get_idx(list, 2);
+        ASSERT(json_object_object_get_ex(row, "machine", &v));
+        ASSERT_STREQ(json_object_get_string(v), "g\"uest\x01");
         json_object_put(o);
         text_done(&t);
 

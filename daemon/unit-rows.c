@@ -11,8 +11,10 @@
 #include "units.h"
 
 void unit_rows_free(UnitRow *rows, size_t n) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 free(rows[i].unit);
+                free(rows[i].machine);
+        }
         free(rows);
 }
 
@@ -35,6 +37,9 @@ size_t unit_rows_merge(UnitRow *rows, size_t n) {
                         rows[k].failed += rows[i].failed;
                         rows[k].last_exec_usec = MAX(rows[k].last_exec_usec, rows[i].last_exec_usec);
                         free(rows[i].unit);
+                        if (!rows[k].machine)
+                                rows[k].machine = TAKE_PTR(rows[i].machine);
+                        free(rows[i].machine);
                 } else
                         rows[++k] = rows[i];
         }
@@ -110,6 +115,7 @@ int unit_rows_bound(UnitRow *rows, size_t n, size_t *ret_n) {
                                 other.unit = rows[m].unit;
                         else if (other.unit != rows[m].unit)
                                 free(rows[m].unit);
+                        free(rows[m].machine);
                         other.execs += rows[m].execs;
                         other.failed += rows[m].failed;
                         other.last_exec_usec = MAX(other.last_exec_usec, rows[m].last_exec_usec);

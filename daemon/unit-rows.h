@@ -12,6 +12,7 @@ typedef struct UnitRow {
         uint64_t execs;
         uint64_t failed;
         uint64_t last_exec_usec; /* CLOCK_REALTIME; 0: none known */
+        char *machine; /* the machine systemd-machined says ran in the unit; NULL: none said */
 } UnitRow;
 
 /* The most rows per UID unit_rows_bound() keeps. */

@@ -8,9 +8,10 @@ import shutil
 import subprocess
 import time
 
-PACKAGES = "systemd,systemd-sysv,dbus,libbpf1,libsystemd0,libelf1,libjson-c5,libinih1"
+# systemd-container: systemd-machined, whose machines the daemon names.
+PACKAGES = "systemd,systemd-sysv,systemd-container,dbus,libbpf1,libsystemd0,libelf1,libjson-c5,libinih1"
 # Bump when the package list changes, so that the cache is made again.
-NAME = "rootfs-bookworm-1"
+NAME = "rootfs-bookworm-2"
 MIRROR = "http://deb.debian.org/debian"
 
 

@@ -361,6 +361,46 @@ def check_units_as(c, uid, other):
     expect({u: got.get(u) for u in want} == want, f"after the units ended and a restart: {reply}")
 
 
+def machines_of(c):
+    """{unit: machine or None} from execcountctl stats --by=unit."""
+    return {u["unit"]: u.get("machine") for u in units_of(c)[1]["units"]}
+
+
+def check_machine(c, uid):
+    """A machine that systemd-machined says runs in a service (as systemd-nspawn
+    --keep-unit registers one; here RegisterMachine with the service's process as its
+    leader): the service's row names the machine, also after a restart of the daemon (which
+    asks machined again), and once the machine has ended."""
+    c.run("useradd", "--no-create-home", f"--uid={uid}", "e2e-machine")
+    try:
+        # sh, two true, and the sleep it becomes: 4 execs.
+        c.run("systemd-run", "--quiet", "--unit=e2e-guest-host", "-p", f"User={uid}", "/bin/sh", "-c",
+              "/bin/true; /bin/true; exec /bin/sleep 600")
+        wait_for(lambda: units_of(c)[0].get("e2e-guest-host.service") == (4, 0), "the service's 4 execs")
+        expect(machines_of(c).get("e2e-guest-host.service") is None, "no machine before one is registered")
+        leader = show(c, "MainPID", "e2e-guest-host.service")
+        c.run("busctl", "call", "org.freedesktop.machine1", "/org/freedesktop/machine1",
+              "org.freedesktop.machine1.Manager", "RegisterMachine", "sayssus", "e2e-guest", "0", "", "container",
+              leader, "/")
+        wait_for(lambda: machines_of(c).get("e2e-guest-host.service") == "e2e-guest", "the service's row to name "
+                 "the machine")
+        got = machines_of(c)
+        expect(all(m is None for u, m in got.items() if u != "e2e-guest-host.service" and
+                   not u.startswith("machine-")), f"only the machine's unit names it: {got}")
+        c.run("systemctl", "restart", "execcountd")
+        wait_for(lambda: machines_of(c).get("e2e-guest-host.service") == "e2e-guest", "the machine's name after a "
+                 "restart")
+        c.run("systemctl", "stop", "e2e-guest-host.service")
+        wait_for(lambda: c.run("busctl", "call", "org.freedesktop.machine1", "/org/freedesktop/machine1",
+                               "org.freedesktop.machine1.Manager", "GetMachine", "s", "e2e-guest",
+                               check=False).returncode != 0, "the machine to end")
+        expect(machines_of(c).get("e2e-guest-host.service") == "e2e-guest" and
+               units_of(c)[0].get("e2e-guest-host.service") == (4, 0), f"once it ended: {units_of(c)[1]}")
+    finally:
+        c.run("systemctl", "stop", "e2e-guest-host.service", check=False)
+        c.run("userdel", "e2e-machine", check=False)
+
+
 def storm(c, uid):
     """Starts execload as uid in the container: successes and failures at once."""
     ok = c.popen(f"{TOOLS}/execload", "--workers=2", "--count=1500", f"--uid={uid}", f"--program={TOOLS}/noop",
@@ -773,6 +813,8 @@ def main():
             ("   a login through PAM: execs per login UID, exactly", lambda: check_logins(c, UID_BASE + 32)),
             ("   a service, a timer's service, a scope: execs per unit, exactly, kept once they end",
              lambda: check_units(c, UID_BASE + 33)),
+            ("   a machine systemd-machined runs in a service: its row names the machine",
+             lambda: check_machine(c, UID_BASE + 35)),
             ("   systemctl restart during an exec storm: zero counts lost",
              lambda: check_restart_storm(c, UID_BASE + 10)),
             ("   kill -9 during an exec storm: systemd restarts it, zero counts lost",
