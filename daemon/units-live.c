@@ -17,12 +17,17 @@
 /* Times a reader tries, a millisecond apart (see units_read_live()). */
 #define SLOT_READ_TRIES 8
 
-/* Every CPU's slot. */
+/* Every CPU's slot; none without the map (slots_fd < 0). */
 static int slots_read(int slots_fd, struct exec_unit_slot **ret, size_t *ret_n) {
         int n = libbpf_num_possible_cpus();
         _cleanup_(freep) struct exec_unit_slot *s = NULL;
         uint32_t zero = 0;
 
+        if (slots_fd < 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
         if (n < 0)
                 return n;
         s = calloc(MAX(n, 1), sizeof(*s));
@@ -185,8 +190,6 @@ int units_slots_hold(int slots_fd, const UnitLive *gone, size_t n) {
         size_t n_cpus;
         int r;
 
-        if (slots_fd < 0)
-                return 0;
         r = slots_read(slots_fd, &s, &n_cpus);
         if (r < 0)
                 return r;
@@ -239,10 +242,8 @@ int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid) {
         size_t n_cpus;
         int r;
 
-        if (slots_fd < 0)
-                return 0;
         r = slots_read(slots_fd, &s, &n_cpus);
-        if (r < 0)
+        if (r < 0 || n_cpus == 0)
                 return r;
         for (size_t i = 0; i < n_cpus; i++)
                 if (!has_uid || s[i].uid == uid)
