@@ -744,38 +744,56 @@ static __always_inline bool count_unit(__u64 cgroup_id, __u32 uid, __u64 now, bo
 
 #define barrier() asm volatile("" ::: "memory")
 
+/* A slot's failures carry the slot's generation (see struct exec_unit_slot). */
+static __always_inline __u64 slot_generation(__u32 seq) {
+        return (__u64) ((seq >> 1) & EXEC_UNIT_SLOT_GENERATION_MASK) << EXEC_UNIT_SLOT_COUNT_BITS;
+}
+
 /* Counts a failure in the CPU's unit slot if the slot holds (cgroup_id, uid); false if
- * not, and then it is for the units map. */
+ * not, and then it is for the units map. The add is a compare-and-swap against a count of
+ * the generation the key was read in: should another program on this CPU (one that
+ * preempted this one) give the slot to another key in between, the generation differs,
+ * the swap fails, and the failure goes to the map. */
 static __always_inline bool slot_count(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid, __u64 now) {
         __u32 seq = s->seq;
+        __u64 old;
 
         if ((seq & 1) || s->cgroup_id != cgroup_id || s->uid != uid)
                 return false;
-        __sync_fetch_and_add(&s->failed, 1);
-        /* Another program on this CPU (one that preempted this one) gave the slot to
-         * another key between the check and the add: the add is taken back. */
         barrier();
-        if (s->seq != seq) {
-                __sync_fetch_and_add(&s->failed, (__u64) -1);
-                return false;
+        for (int i = 0; i < 2; i++) {
+                old = s->failed;
+                if ((old & ~EXEC_UNIT_SLOT_COUNT_MASK) != slot_generation(seq) ||
+                    (old & EXEC_UNIT_SLOT_COUNT_MASK) == EXEC_UNIT_SLOT_COUNT_MASK)
+                        return false;
+                if (__sync_val_compare_and_swap(&s->failed, old, old + 1) == old) {
+                        if (s->seq == seq)
+                                s->last_exec_ns = now;
+                        return true;
+                }
         }
-        s->last_exec_ns = now;
-        return true;
+        return false;
 }
 
 /* Gives the CPU's slot to (cgroup_id, uid), whose failure was just counted in its entry,
  * if the slot is empty or its key has been idle long enough: the failures it holds go to
- * its key's entry first. */
+ * its key's entry first. The slot is claimed by a compare-and-swap of its sequence count,
+ * so that a program that preempted this one cannot take it at the same time. */
 static __noinline int slot_take(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid, __u64 now) {
         struct exec_unit_key key;
         struct exec_unit_count *u;
+        __u32 seq;
         __u64 n;
 
-        if (!s || (s->seq & 1) || (s->cgroup_id != 0 && s->last_exec_ns + EXECCOUNT_UNIT_SLOT_IDLE_NS > now))
+        if (!s || cgroup_id == 0)
                 return 0;
-        s->seq++;
+        seq = s->seq;
+        if ((seq & 1) || (s->cgroup_id != 0 && s->last_exec_ns + EXECCOUNT_UNIT_SLOT_IDLE_NS > now) ||
+            __sync_val_compare_and_swap(&s->seq, seq, seq + 1) != seq)
+                return 0;
         barrier();
-        n = s->failed;
+        /* The count and the generation at once: adds of the old one fail from now on. */
+        n = __sync_lock_test_and_set(&s->failed, slot_generation(seq + 2)) & EXEC_UNIT_SLOT_COUNT_MASK;
         if (n && s->cgroup_id != 0) {
                 key = (struct exec_unit_key) { .cgroup_id = s->cgroup_id, .uid = s->uid };
                 u = bpf_map_lookup_elem(&units, &key);
@@ -793,12 +811,11 @@ static __noinline int slot_take(struct exec_unit_slot *s, __u64 cgroup_id, __u32
                                 __sync_fetch_and_add(&a->units_full_failed, n);
                 }
         }
-        s->failed = 0;
         s->cgroup_id = cgroup_id;
         s->uid = uid;
         s->last_exec_ns = now;
         barrier();
-        s->seq++;
+        s->seq = seq + 2;
         return 0;
 }
 
@@ -863,7 +880,7 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
                 struct exec_unit_slot *slot = NULL;
 
                 /* Without the UID's entry there is no time to keep, nor to tell idle slots. */
-                if (c && t && !(t->flags & EXEC_TUNABLE_SLOTS_FROZEN))
+                if (c && t && cgroup_id != 0 && !(t->flags & EXEC_TUNABLE_SLOTS_FROZEN))
                         slot = bpf_map_lookup_elem(&unit_slots, &zero);
                 if (!slot || !slot_count(slot, cgroup_id, uid, c->last_exec_ns)) {
                         if (count_unit(cgroup_id, uid, c ? c->last_exec_ns : 0, true) && slot)

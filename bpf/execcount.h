@@ -144,11 +144,14 @@ struct exec_unit_count {
  * entry of the key exists in the units map while a slot holds it; the count of a key is
  * its entry's plus the slots'.
  *
- * A slot changes hands by its CPU's programs only: seq is odd while they move its failed
+ * A slot changes hands by its CPU's programs only: seq is odd while they move its failures
  * into the key's entry and take it for another key, so that a reader who sees the same
- * even seq before and after reading the map sees every failure once. The daemon changes
+ * even seq before and after reading the map sees every failure once. failed holds the
+ * count in its low EXEC_UNIT_SLOT_COUNT_BITS bits and the slot's generation, seq / 2 (16
+ * bits), above them: an add, a compare-and-swap, is of the generation its program found
+ * the key in, and a reader tells a slot copied while it changed hands. The daemon changes
  * slots only with EXEC_TUNABLE_SLOTS_FROZEN set and the programs that ran before it done
- * (membarrier(MEMBARRIER_CMD_GLOBAL), an RCU grace period), when nothing else does. */
+ * (membarrier(MEMBARRIER_CMD_GLOBAL), an RCU grace period), to the next generation. */
 struct exec_unit_slot {
         __u64 cgroup_id; /* 0: empty */
         __u32 uid;
@@ -156,6 +159,10 @@ struct exec_unit_slot {
         __u64 failed;
         __u64 last_exec_ns; /* CLOCK_BOOTTIME of the latest failure counted here */
 };
+
+#define EXEC_UNIT_SLOT_COUNT_BITS 48
+#define EXEC_UNIT_SLOT_COUNT_MASK ((1ULL << EXEC_UNIT_SLOT_COUNT_BITS) - 1)
+#define EXEC_UNIT_SLOT_GENERATION_MASK 0xffffULL
 
 #define EXECCOUNT_UNIT_SLOT_IDLE_NS 1000000000ULL
 

@@ -46,9 +46,31 @@ static int slots_write(int slots_fd, const struct exec_unit_slot *s) {
         return bpf_map_update_elem(slots_fd, &zero, s, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
+static uint64_t slot_failed(const struct exec_unit_slot *s) {
+        return s->failed & EXEC_UNIT_SLOT_COUNT_MASK;
+}
+
+/* Whether a copy of a slot is of one moment: not changing hands, its count of its
+ * generation. A copy is made field by field, while another CPU's programs may give the
+ * slot to another key. */
+static bool slot_whole(const struct exec_unit_slot *s) {
+        return !(s->seq & 1) && s->failed >> EXEC_UNIT_SLOT_COUNT_BITS == ((s->seq >> 1) & EXEC_UNIT_SLOT_GENERATION_MASK);
+}
+
+/* The slot emptied, in the next generation, so that an add of the one before, by a
+ * program still on its way, fails. */
+static struct exec_unit_slot slot_emptied(const struct exec_unit_slot *s) {
+        uint32_t seq = s->seq + 2;
+
+        return (struct exec_unit_slot) {
+                .seq = seq,
+                .failed = ((seq >> 1) & EXEC_UNIT_SLOT_GENERATION_MASK) << EXEC_UNIT_SLOT_COUNT_BITS,
+        };
+}
+
 static bool slots_changed(const struct exec_unit_slot *a, const struct exec_unit_slot *b, size_t n) {
         for (size_t i = 0; i < n; i++)
-                if ((a[i].seq & 1) || a[i].seq != b[i].seq)
+                if (!slot_whole(&b[i]) || a[i].seq != b[i].seq)
                         return true;
         return false;
 }
@@ -136,12 +158,11 @@ int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
                         struct exec_unit_count v;
                         UnitLive *e;
 
-                        if ((before[i].seq & 1) || (mid[i].seq & 1))
+                        if (!slot_whole(&before[i]) || !slot_whole(&mid[i]) || (mid[i].seq != before[i].seq &&
+                                                                                  mid[i].seq != before[i].seq + 2))
                                 again = true;
                         else if (mid[i].seq == before[i].seq || key.cgroup_id == 0)
                                 continue;
-                        else if (mid[i].seq != before[i].seq + 2)
-                                again = true;
                         else if (bpf_map_lookup_elem(units_fd, &key, &v) < 0) {
                                 if (errno != ENOENT)
                                         return negative_errno();
@@ -163,10 +184,10 @@ int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
                         const struct exec_unit_slot *s = &after[i];
                         UnitLive *e;
 
-                        if (s->cgroup_id == 0 || s->failed == 0)
+                        if (s->cgroup_id == 0 || slot_failed(s) == 0)
                                 continue;
                         e = live_get(u, &n, s->cgroup_id, s->uid);
-                        e->failed += s->failed;
+                        e->failed += slot_failed(s);
                         e->last_exec_ns = MAX(e->last_exec_ns, s->last_exec_ns);
                 }
                 *ret = TAKE_PTR(u);
@@ -213,21 +234,26 @@ int units_slots_release(int units_fd, int slots_fd, const UnitLive *gone, size_t
 
                 if (!slot_in(&s[i], gone, n))
                         continue;
+                /* Frozen, a slot changes hands only if a program was still at it after the
+                 * grace period: one that was preempted on a single CPU (where there is
+                 * none). Left for a later fold. */
+                if (!slot_whole(&s[i]))
+                        return -EBUSY;
                 /* Read, added to and written back: nothing else writes the entry of an
                  * ended cgroup, and the slots are frozen. */
-                if (s[i].failed > 0) {
+                if (slot_failed(&s[i]) > 0) {
                         /* A missing entry (never so: a slot's key keeps it) is made. */
                         if (bpf_map_lookup_elem(units_fd, &key, &v) < 0) {
                                 if (errno != ENOENT)
                                         return negative_errno();
                                 v = (struct exec_unit_count) {};
                         }
-                        v.failed += s[i].failed;
+                        v.failed += slot_failed(&s[i]);
                         v.last_exec_ns = MAX(v.last_exec_ns, s[i].last_exec_ns);
                         if (bpf_map_update_elem(units_fd, &key, &v, BPF_ANY) < 0)
                                 return negative_errno();
                 }
-                s[i] = (struct exec_unit_slot) { .seq = s[i].seq };
+                s[i] = slot_emptied(&s[i]);
                 /* Written at once, so that a failure below cannot add a slot's failures
                  * to its entry twice. */
                 r = slots_write(slots_fd, s);
@@ -245,8 +271,12 @@ int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid) {
         r = slots_read(slots_fd, &s, &n_cpus);
         if (r < 0 || n_cpus == 0)
                 return r;
-        for (size_t i = 0; i < n_cpus; i++)
-                if (!has_uid || s[i].uid == uid)
-                        s[i] = (struct exec_unit_slot) { .seq = s[i].seq };
+        for (size_t i = 0; i < n_cpus; i++) {
+                if (has_uid && s[i].uid != uid)
+                        continue;
+                if (!slot_whole(&s[i]))
+                        return -EBUSY; /* see units_slots_release() */
+                s[i] = slot_emptied(&s[i]);
+        }
         return slots_write(slots_fd, s);
 }

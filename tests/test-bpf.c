@@ -1182,6 +1182,38 @@ static void empty_slots(Probe *p) {
  * failures move into their entry. Every read counts each failure once, whatever holds
  * it; a fold and a reset find the slots' failures. Other programs on the machine may fail
  * execs too and take a slot first: then a round is tried again, a few times. */
+/* The count of a slot's failures, without its generation. */
+static uint64_t slot_count_of(const struct exec_unit_slot *s) {
+        return s->failed & EXEC_UNIT_SLOT_COUNT_MASK;
+}
+
+/* A slot emptied as the daemon empties one: in the next generation. */
+static struct exec_unit_slot slot_emptied(const struct exec_unit_slot *s) {
+        uint32_t seq = s->seq + 2;
+
+        return (struct exec_unit_slot) {
+                .seq = seq,
+                .failed = ((seq >> 1) & EXEC_UNIT_SLOT_GENERATION_MASK) << EXEC_UNIT_SLOT_COUNT_BITS,
+        };
+}
+
+/* The first two CPUs this test may run on (-1: none), whose slots it uses. */
+static int cpu_a = -1, cpu_b = -1;
+
+static void pick_cpus(void) {
+        cpu_set_t set;
+
+        ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
+        for (int i = 0; i < CPU_SETSIZE && cpu_b < 0; i++)
+                if (CPU_ISSET(i, &set)) {
+                        if (cpu_a < 0)
+                                cpu_a = i;
+                        else
+                                cpu_b = i;
+                }
+        ASSERT(cpu_a >= 0);
+}
+
 static void test_unit_slots(Probe *p) {
         int n_cpus = libbpf_num_possible_cpus();
         struct exec_unit_slot s[n_cpus];
@@ -1191,6 +1223,7 @@ static void test_unit_slots(Probe *p) {
         bool held = false;
         unsigned rounds = 0;
 
+        pick_cpus();
         snprintf(top, sizeof(top), "execcount-test-%d.slice", (int) getpid());
         snprintf(x, sizeof(x), "%s/x.service", top);
         snprintf(y, sizeof(y), "%s/y.service", top);
@@ -1200,25 +1233,25 @@ static void test_unit_slots(Probe *p) {
 
         /* 30 failures on CPU 0: the first in the map, which gives it the (empty) slot, the
          * other 29 in the slot. A new UID for each round. */
-        for (; !held && rounds < 5; rounds++) {
+        for (; !held && rounds < 10; rounds++) {
                 alice = new_test_uid();
                 empty_slots(p);
-                run_on_cpu(0, x, alice, scenario_fail_once);
-                run_on_cpu(0, x, alice, scenario_fail_29);
+                run_on_cpu(cpu_a, x, alice, scenario_fail_once);
+                run_on_cpu(cpu_a, x, alice, scenario_fail_29);
                 ASSERT_EQ_U(read_unit(p, x_id, alice).failed, 30);
                 read_slots(p, s, n_cpus);
-                held = s[0].cgroup_id == x_id && s[0].uid == alice;
+                held = s[cpu_a].cgroup_id == x_id && s[cpu_a].uid == alice;
         }
         ASSERT(held);
-        ASSERT_EQ_U(s[0].failed, 29);
+        ASSERT_EQ_U(slot_count_of(&s[cpu_a]), 29);
         ASSERT_EQ_U(entry_failed(p, x_id, alice), 1);
-        ASSERT(s[0].last_exec_ns > 0 && (s[0].seq & 1) == 0);
+        ASSERT(s[cpu_a].last_exec_ns > 0 && (s[cpu_a].seq & 1) == 0);
 
         /* Another key on that CPU within the second: in the map, the slot stays. */
-        run_on_cpu(0, y, alice, scenario_fail_4);
+        run_on_cpu(cpu_a, y, alice, scenario_fail_4);
         read_slots(p, s, n_cpus);
-        if (s[0].cgroup_id == x_id) {
-                ASSERT_EQ_U(s[0].failed, 29);
+        if (s[cpu_a].cgroup_id == x_id) {
+                ASSERT_EQ_U(slot_count_of(&s[cpu_a]), 29);
                 ASSERT_EQ_U(entry_failed(p, y_id, alice), 4);
         }
         expect_unit(p, y_id, alice, 0, 4);
@@ -1227,11 +1260,11 @@ static void test_unit_slots(Probe *p) {
         /* A second later, x is idle: y's next failure takes the slot, and x's 29 go to its
          * entry, none lost, none twice. */
         usleep(1100 * 1000);
-        run_on_cpu(0, y, alice, scenario_fail_once);
-        run_on_cpu(0, y, alice, scenario_fail_4);
+        run_on_cpu(cpu_a, y, alice, scenario_fail_once);
+        run_on_cpu(cpu_a, y, alice, scenario_fail_4);
         read_slots(p, s, n_cpus);
-        if (s[0].cgroup_id == y_id && s[0].uid == alice) {
-                ASSERT_EQ_U(s[0].failed, 4);
+        if (s[cpu_a].cgroup_id == y_id && s[cpu_a].uid == alice) {
+                ASSERT_EQ_U(slot_count_of(&s[cpu_a]), 4);
                 ASSERT_EQ_U(entry_failed(p, x_id, alice), 30);
                 ASSERT_EQ_U(entry_failed(p, y_id, alice), 5);
         }
@@ -1240,20 +1273,20 @@ static void test_unit_slots(Probe *p) {
 
         /* Bob's failures in y on another CPU, in its slot. A reset of Alice empties her
          * slots only: Bob's stay, and count. */
-        if (n_cpus > 1) {
+        if (cpu_b >= 0) {
                 uint32_t zero = 0;
 
                 /* CPU 1's slot emptied (as the daemon does, frozen), for Bob to take. */
                 ASSERT_EQ(probe_freeze_unit_slots(p), 0);
                 read_slots(p, s, n_cpus);
-                s[1] = (struct exec_unit_slot) { .seq = s[1].seq };
+                s[cpu_b] = slot_emptied(&s[cpu_b]);
                 ASSERT_EQ(bpf_map_update_elem(probe_get_unit_slots_fd(p), &zero, s, BPF_ANY), 0);
                 ASSERT_EQ(probe_thaw_unit_slots(p), 0);
-                run_on_cpu(1, y, bob, scenario_fail_once);
-                run_on_cpu(1, y, bob, scenario_fail_4);
+                run_on_cpu(cpu_b, y, bob, scenario_fail_once);
+                run_on_cpu(cpu_b, y, bob, scenario_fail_4);
                 read_slots(p, s, n_cpus);
-                if (s[1].cgroup_id == y_id && s[1].uid == bob)
-                        ASSERT_EQ_U(s[1].failed, 4);
+                if (s[cpu_b].cgroup_id == y_id && s[cpu_b].uid == bob)
+                        ASSERT_EQ_U(slot_count_of(&s[cpu_b]), 4);
                 expect_unit(p, y_id, bob, 0, 5);
         }
         ASSERT_EQ(probe_freeze_unit_slots(p), 0);
@@ -1265,11 +1298,11 @@ static void test_unit_slots(Probe *p) {
                 ASSERT(s[i].uid != alice || s[i].cgroup_id == 0);
         ASSERT(!unit_count(p, x_id, alice, &(struct exec_unit_count) {}));
         ASSERT(!unit_count(p, y_id, alice, &(struct exec_unit_count) {}));
-        if (n_cpus > 1)
+        if (cpu_b >= 0)
                 expect_unit(p, y_id, bob, 0, 5);
         /* Counting goes on after the reset, from zero. */
-        run_on_cpu(0, x, alice, scenario_fail_once);
-        run_on_cpu(0, x, alice, scenario_fail_29);
+        run_on_cpu(cpu_a, x, alice, scenario_fail_once);
+        run_on_cpu(cpu_a, x, alice, scenario_fail_29);
         expect_unit(p, x_id, alice, 0, 30);
 
         /* x ends while a slot may hold it: the fold moves the slot's failures to the
@@ -1299,18 +1332,25 @@ typedef struct SlotReader {
         volatile uint64_t *done; /* failures returned, counted by the failing process */
         volatile bool stop;
         unsigned reads;
+        unsigned overlapped; /* reads during which the slot changed hands */
 } SlotReader;
 
 static void *slot_reader(void *arg) {
         SlotReader *r = arg;
+
+        int n_cpus = libbpf_num_possible_cpus();
+        struct exec_unit_slot a[n_cpus], b[n_cpus];
 
         while (!r->stop) {
                 _cleanup_(freep) UnitLive *live = NULL;
                 uint64_t first = *r->done, last, seen = 0;
                 size_t n;
 
+                read_slots(r->probe, a, n_cpus);
                 ASSERT_EQ(units_read_live(probe_get_units_fd(r->probe), probe_get_unit_slots_fd(r->probe), &live, &n),
                           0);
+                read_slots(r->probe, b, n_cpus);
+                r->overlapped += a[cpu_a].seq != b[cpu_a].seq;
                 last = *r->done;
                 for (size_t i = 0; i < n; i++)
                         if (live[i].uid == r->uid)
@@ -1342,6 +1382,7 @@ static void test_unit_slots_reader(Probe *p) {
         uint64_t ids[2];
         pthread_t thread;
 
+        pick_cpus();
         storm_done = mmap(NULL, sizeof(*storm_done), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         ASSERT(storm_done != MAP_FAILED);
         r.done = storm_done;
@@ -1353,7 +1394,7 @@ static void test_unit_slots_reader(Probe *p) {
         }
         ASSERT_EQ(pthread_create(&thread, NULL, slot_reader, &r), 0);
         for (int round = 0; round < 4; round++) {
-                run_on_cpu(0, cg[round % 2], r.uid, scenario_counted_storm);
+                run_on_cpu(cpu_a, cg[round % 2], r.uid, scenario_counted_storm);
                 usleep(1050 * 1000);
         }
         r.stop = true;
@@ -1364,7 +1405,8 @@ static void test_unit_slots_reader(Probe *p) {
 
                 ASSERT_EQ_U(both, 4 * 3000);
         }
-        fprintf(stderr, "unit slots: %u reads while storms took the slot in turn, each exact\n", r.reads);
+        fprintf(stderr, "unit slots: %u reads while storms took the slot in turn, each exact; %u of them while "
+                "it changed hands\n", r.reads, r.overlapped);
         ASSERT(r.reads > 0);
         for (int i = 0; i < 2; i++)
                 cgroup_remove(cg[i]);
