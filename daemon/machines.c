@@ -175,9 +175,12 @@ static int ask_unit(Machines *m, const char *name, const char *path) {
                 unit_query_free(q);
                 return r;
         }
-        /* The query goes with the slot, and the slot with the bus. */
+        /* The query goes with the slot, and the slot with the bus, which holds it once
+         * floating: this reference is dropped. */
         (void) sd_bus_slot_set_destroy_callback(slot, unit_query_free);
-        return sd_bus_slot_set_floating(slot, true);
+        r = sd_bus_slot_set_floating(slot, true);
+        sd_bus_slot_unref(slot);
+        return r < 0 ? r : 0;
 }
 
 static int on_machine_new(sd_bus_message *signal, void *userdata, sd_bus_error *ret_error) {
@@ -246,7 +249,7 @@ int machines_new(sd_event *e, Machines **ret) {
         if (r < 0) {
                 log_debug_errno(r, "Failed to ask systemd-machined for its machines: %m");
                 m->match = sd_bus_slot_unref(m->match);
-                m->bus = sd_bus_flush_close_unref(m->bus);
+                m->bus = sd_bus_close_unref(m->bus);
         }
         return 0;
 }
@@ -255,8 +258,9 @@ Machines *machines_free(Machines *m) {
         if (!m)
                 return NULL;
         sd_bus_slot_unref(m->match);
-        /* Closing the bus destroys the calls in flight, and their queries with them. */
-        sd_bus_flush_close_unref(m->bus);
+        /* Closing the bus destroys the calls in flight, and their queries with them; not
+         * flushed: nothing sent matters any more, and a hung bus must not hold a stop. */
+        sd_bus_close_unref(m->bus);
         for (size_t i = 0; i < m->n; i++) {
                 free(m->entries[i].unit);
                 free(m->entries[i].name);
