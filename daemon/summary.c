@@ -100,6 +100,7 @@ int summary_take_units(Summary *s, const UnitRow *cur, size_t n_cur, SummaryUnit
                 uint64_t execs = cur[i].execs, failed = cur[i].failed;
 
                 copy[i] = cur[i];
+                copy[i].machine = NULL; /* not summed up; owned by cur */
                 copy[i].unit = strdup(cur[i].unit);
                 if (!copy[i].unit)
                         goto oom;
