@@ -537,9 +537,11 @@ static void check_unit_row(const char *unit, uint32_t uid, int64_t want_execs, i
 }
 
 /* Execs of uid in a service's cgroup count under that unit, exactly; and failures, which
- * a CPU counts in its slot for one (cgroup, UID) at a time: the first takes CPU 0's slot,
- * a second cgroup's within the second go to the map, and after a second's idleness the
- * second cgroup takes the slot, the first's failures moving to the map. */
+ * a CPU counts in its slot for one (cgroup, UID) at a time, all on CPU 0, in the order
+ * that (on a quiet VM) makes the first cgroup take its slot, a second cgroup's within the
+ * second go to the map, and after a second's idleness the second cgroup take the slot, the
+ * first's failures moving to the map: the totals are checked (the slots are not visible
+ * from here; test-bpf checks them). */
 static void check_units(uint32_t uid) {
         char slice[64], dir[128], dir2[128], unit[64], unit2[64];
         int four = 4, thirty = 30;
