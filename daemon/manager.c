@@ -68,9 +68,6 @@ int manager_new(const char *config_path, const ConfigOverrides *overrides, Manag
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate the event loop: %m");
-        r = machines_new(m->event, &m->machines);
-        if (r < 0)
-                return log_oom();
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -287,6 +284,11 @@ int manager_start_with_probe(Manager *m, int listen_fd, Probe *probe) {
 
         m->started_usec = now_usec(CLOCK_REALTIME);
         m->started_monotonic_usec = now_usec(CLOCK_MONOTONIC);
+
+        /* Only a daemon that serves asks the system bus (not --check-config, --forget). */
+        r = machines_new(m->event, &m->machines);
+        if (r < 0)
+                return log_oom();
 
         r = monitor_new(m->event, m->tally, m->probe, m->exec_log, m->config.summary_interval_usec, &m->monitor);
         if (r < 0)
