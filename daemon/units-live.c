@@ -46,7 +46,7 @@ static int slots_write(int slots_fd, const struct exec_unit_slot *s) {
         return bpf_map_update_elem(slots_fd, &zero, s, BPF_ANY) < 0 ? negative_errno() : 0;
 }
 
-static uint64_t slot_failed(const struct exec_unit_slot *s) {
+uint64_t unit_slot_failed(const struct exec_unit_slot *s) {
         return s->failed & EXEC_UNIT_SLOT_COUNT_MASK;
 }
 
@@ -59,7 +59,7 @@ static bool slot_whole(const struct exec_unit_slot *s) {
 
 /* The slot emptied, in the next generation, so that an add of the one before, by a
  * program still on its way, fails. */
-static struct exec_unit_slot slot_emptied(const struct exec_unit_slot *s) {
+struct exec_unit_slot unit_slot_emptied(const struct exec_unit_slot *s) {
         uint32_t seq = s->seq + 2;
 
         return (struct exec_unit_slot) {
@@ -184,10 +184,10 @@ int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
                         const struct exec_unit_slot *s = &after[i];
                         UnitLive *e;
 
-                        if (s->cgroup_id == 0 || slot_failed(s) == 0)
+                        if (s->cgroup_id == 0 || unit_slot_failed(s) == 0)
                                 continue;
                         e = live_get(u, &n, s->cgroup_id, s->uid);
-                        e->failed += slot_failed(s);
+                        e->failed += unit_slot_failed(s);
                         e->last_exec_ns = MAX(e->last_exec_ns, s->last_exec_ns);
                 }
                 *ret = TAKE_PTR(u);
@@ -241,19 +241,19 @@ int units_slots_release(int units_fd, int slots_fd, const UnitLive *gone, size_t
                         return -EBUSY;
                 /* Read, added to and written back: nothing else writes the entry of an
                  * ended cgroup, and the slots are frozen. */
-                if (slot_failed(&s[i]) > 0) {
+                if (unit_slot_failed(&s[i]) > 0) {
                         /* A missing entry (never so: a slot's key keeps it) is made. */
                         if (bpf_map_lookup_elem(units_fd, &key, &v) < 0) {
                                 if (errno != ENOENT)
                                         return negative_errno();
                                 v = (struct exec_unit_count) {};
                         }
-                        v.failed += slot_failed(&s[i]);
+                        v.failed += unit_slot_failed(&s[i]);
                         v.last_exec_ns = MAX(v.last_exec_ns, s[i].last_exec_ns);
                         if (bpf_map_update_elem(units_fd, &key, &v, BPF_ANY) < 0)
                                 return negative_errno();
                 }
-                s[i] = slot_emptied(&s[i]);
+                s[i] = unit_slot_emptied(&s[i]);
                 /* Written at once, so that a failure below cannot add a slot's failures
                  * to its entry twice. */
                 r = slots_write(slots_fd, s);
@@ -276,7 +276,7 @@ int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid) {
                         continue;
                 if (!slot_whole(&s[i]))
                         return -EBUSY; /* see units_slots_release() */
-                s[i] = slot_emptied(&s[i]);
+                s[i] = unit_slot_emptied(&s[i]);
         }
         return slots_write(slots_fd, s);
 }

@@ -33,6 +33,11 @@ typedef struct UnitLive {
  * hands while the map was read. */
 int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n);
 
+/* A slot's count of failures, without its generation. */
+uint64_t unit_slot_failed(const struct exec_unit_slot *s);
+/* The slot emptied, in its next generation (see struct exec_unit_slot). */
+struct exec_unit_slot unit_slot_emptied(const struct exec_unit_slot *s);
+
 /* Whether a CPU's slot holds one of the (cgroup, UID) keys of gone[]: 1 yes, 0 no. */
 int units_slots_hold(int slots_fd, const UnitLive *gone, size_t n);
 /* Moves the failures that slots hold for keys of gone[], ended cgroups, into their

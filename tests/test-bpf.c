@@ -1182,21 +1182,6 @@ static void empty_slots(Probe *p) {
  * failures move into their entry. Every read counts each failure once, whatever holds
  * it; a fold and a reset find the slots' failures. Other programs on the machine may fail
  * execs too and take a slot first: then a round is tried again, a few times. */
-/* The count of a slot's failures, without its generation. */
-static uint64_t slot_count_of(const struct exec_unit_slot *s) {
-        return s->failed & EXEC_UNIT_SLOT_COUNT_MASK;
-}
-
-/* A slot emptied as the daemon empties one: in the next generation. */
-static struct exec_unit_slot slot_emptied(const struct exec_unit_slot *s) {
-        uint32_t seq = s->seq + 2;
-
-        return (struct exec_unit_slot) {
-                .seq = seq,
-                .failed = ((seq >> 1) & EXEC_UNIT_SLOT_GENERATION_MASK) << EXEC_UNIT_SLOT_COUNT_BITS,
-        };
-}
-
 /* The first two CPUs this test may run on (-1: none), whose slots it uses. */
 static int cpu_a = -1, cpu_b = -1;
 
@@ -1243,7 +1228,7 @@ static void test_unit_slots(Probe *p) {
                 held = s[cpu_a].cgroup_id == x_id && s[cpu_a].uid == alice;
         }
         ASSERT(held);
-        ASSERT_EQ_U(slot_count_of(&s[cpu_a]), 29);
+        ASSERT_EQ_U(unit_slot_failed(&s[cpu_a]), 29);
         ASSERT_EQ_U(entry_failed(p, x_id, alice), 1);
         ASSERT(s[cpu_a].last_exec_ns > 0 && (s[cpu_a].seq & 1) == 0);
 
@@ -1251,7 +1236,7 @@ static void test_unit_slots(Probe *p) {
         run_on_cpu(cpu_a, y, alice, scenario_fail_4);
         read_slots(p, s, n_cpus);
         if (s[cpu_a].cgroup_id == x_id) {
-                ASSERT_EQ_U(slot_count_of(&s[cpu_a]), 29);
+                ASSERT_EQ_U(unit_slot_failed(&s[cpu_a]), 29);
                 ASSERT_EQ_U(entry_failed(p, y_id, alice), 4);
         }
         expect_unit(p, y_id, alice, 0, 4);
@@ -1264,7 +1249,7 @@ static void test_unit_slots(Probe *p) {
         run_on_cpu(cpu_a, y, alice, scenario_fail_4);
         read_slots(p, s, n_cpus);
         if (s[cpu_a].cgroup_id == y_id && s[cpu_a].uid == alice) {
-                ASSERT_EQ_U(slot_count_of(&s[cpu_a]), 4);
+                ASSERT_EQ_U(unit_slot_failed(&s[cpu_a]), 4);
                 ASSERT_EQ_U(entry_failed(p, x_id, alice), 30);
                 ASSERT_EQ_U(entry_failed(p, y_id, alice), 5);
         }
@@ -1279,14 +1264,14 @@ static void test_unit_slots(Probe *p) {
                 /* CPU 1's slot emptied (as the daemon does, frozen), for Bob to take. */
                 ASSERT_EQ(probe_freeze_unit_slots(p), 0);
                 read_slots(p, s, n_cpus);
-                s[cpu_b] = slot_emptied(&s[cpu_b]);
+                s[cpu_b] = unit_slot_emptied(&s[cpu_b]);
                 ASSERT_EQ(bpf_map_update_elem(probe_get_unit_slots_fd(p), &zero, s, BPF_ANY), 0);
                 ASSERT_EQ(probe_thaw_unit_slots(p), 0);
                 run_on_cpu(cpu_b, y, bob, scenario_fail_once);
                 run_on_cpu(cpu_b, y, bob, scenario_fail_4);
                 read_slots(p, s, n_cpus);
                 if (s[cpu_b].cgroup_id == y_id && s[cpu_b].uid == bob)
-                        ASSERT_EQ_U(slot_count_of(&s[cpu_b]), 4);
+                        ASSERT_EQ_U(unit_slot_failed(&s[cpu_b]), 4);
                 expect_unit(p, y_id, bob, 0, 5);
         }
         ASSERT_EQ(probe_freeze_unit_slots(p), 0);
