@@ -749,71 +749,119 @@ static __always_inline __u64 slot_generation(__u32 seq) {
         return (__u64) ((seq >> 1) & EXEC_UNIT_SLOT_GENERATION_MASK) << EXEC_UNIT_SLOT_COUNT_BITS;
 }
 
-/* Counts a failure in the CPU's unit slot if the slot holds (cgroup_id, uid); false if
- * not, and then it is for the units map. The add is a compare-and-swap against a count of
- * the generation the key was read in: should another program on this CPU (one that
- * preempted this one) give the slot to another key in between, the generation differs,
- * the swap fails, and the failure goes to the map. */
-static __always_inline bool slot_count(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid, __u64 now) {
+/* Counts a failure in the CPU's unit slot if the slot holds (cgroup_id, uid) and the
+ * failure is sure to send no event (see struct exec_unit_slot); false if not, and then it
+ * is for the maps. The add is a compare-and-swap against a count of the generation the
+ * key was read in: should another program on this CPU (one that preempted this one) give
+ * the slot to another key in between, the generation differs, the swap fails, and the
+ * failure goes to the maps. */
+static __always_inline bool slot_count(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid,
+                                       const struct exec_tunables *t) {
         __u32 seq = s->seq;
-        __u64 old;
+        __u64 old, now, tick;
 
         if ((seq & 1) || s->cgroup_id != cgroup_id || s->uid != uid)
                 return false;
         barrier();
+        /* The time as the UID's own entry keeps it: read once per clock tick. */
+        tick = bpf_jiffies64();
+        now = s->tick == tick ? s->last_exec_ns : bpf_ktime_get_boot_ns();
+        /* As fail_event_allowed() sees it: the UID's tat only grows (until a reset, which
+         * empties its slots first), so a failure before the one it had is throttled. */
+        if (t->fail_event_spacing_ns == 0 || s->tat_ns < now || s->tat_ns - now < t->fail_event_window_ns)
+                return false;
         for (int i = 0; i < 2; i++) {
                 old = s->failed;
                 if ((old & ~EXEC_UNIT_SLOT_COUNT_MASK) != slot_generation(seq) ||
                     (old & EXEC_UNIT_SLOT_COUNT_MASK) == EXEC_UNIT_SLOT_COUNT_MASK)
                         return false;
                 if (__sync_val_compare_and_swap(&s->failed, old, old + 1) == old) {
-                        if (s->seq == seq)
+                        if (s->seq == seq && s->tick != tick) {
                                 s->last_exec_ns = now;
+                                s->tick = tick;
+                        }
                         return true;
                 }
         }
         return false;
 }
 
-/* Gives the CPU's slot to (cgroup_id, uid), whose failure was just counted in its entry,
- * if the slot is empty or its key has been idle long enough: the failures it holds go to
- * its key's entry first. The slot is claimed by a compare-and-swap of its sequence count,
- * so that a program that preempted this one cannot take it at the same time. */
-static __noinline int slot_take(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid, __u64 now) {
-        struct exec_unit_key key;
+/* Moves n failures of a slot into its key's entries, where they count as failures of the
+ * UID that sent no event and as failures of the (cgroup, UID). */
+static __always_inline void slot_move(struct exec_unit_slot *s, __u64 n) {
+        struct exec_unit_key key = { .cgroup_id = s->cgroup_id, .uid = s->uid };
+        __u32 uid = s->uid;
         struct exec_unit_count *u;
-        __u32 seq;
-        __u64 n;
+        struct exec_count *c;
 
-        if (!s || cgroup_id == 0)
+        u = bpf_map_lookup_elem(&units, &key);
+        if (u) {
+                __sync_fetch_and_add(&u->failed, n);
+                if (u->last_exec_ns < s->last_exec_ns)
+                        u->last_exec_ns = s->last_exec_ns;
+        } else {
+                /* Never so: a slot's key keeps its entries (the daemon empties the slot
+                 * before it deletes them). Counted as not counted. */
+                __u32 zero = 0;
+                struct exec_attribution_stats *a = bpf_map_lookup_elem(&attribution, &zero);
+
+                if (a)
+                        __sync_fetch_and_add(&a->units_full_failed, n);
+        }
+        c = bpf_map_lookup_elem(&counts, &uid);
+        if (c) {
+                __sync_fetch_and_add(&c->failed, n);
+                __sync_fetch_and_add(&c->events_throttled, n);
+                if (c->last_exec_ns < s->last_exec_ns)
+                        c->last_exec_ns = s->last_exec_ns;
+        } else {
+                struct exec_stats *st = stats_get();
+
+                if (st)
+                        __sync_fetch_and_add(&st->map_full_failed, n);
+        }
+}
+
+/* Gives the CPU's slot to (cgroup_id, uid), whose failure was just counted in its entries
+ * and sent no event, if the slot is empty or its key has been idle long enough: the
+ * failures it holds go to its key's entries first. c: the UID's entry. The slot is claimed
+ * by a compare-and-swap of its sequence count, so that a program that preempted this one
+ * cannot take it at the same time.
+ *
+ * If the slot holds the key already, only the UID's tat it keeps is brought up to date:
+ * its failures stay, and so do its generation and (after being odd for a moment, which
+ * keeps other programs away) its sequence count, so that readers, who then have nothing
+ * to read again, are not sent round by a storm whose events come once a tick. */
+static __noinline int slot_take(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid, struct exec_count *c) {
+        __u64 now, n;
+        __u32 seq;
+        bool same;
+
+        if (!s || !c || cgroup_id == 0)
                 return 0;
+        now = c->last_exec_ns;
         seq = s->seq;
-        if ((seq & 1) || (s->cgroup_id != 0 && s->last_exec_ns + EXECCOUNT_UNIT_SLOT_IDLE_NS > now) ||
+        same = s->cgroup_id == cgroup_id && s->uid == uid;
+        if ((seq & 1) || (s->cgroup_id != 0 && !same && s->last_exec_ns + EXECCOUNT_UNIT_SLOT_IDLE_NS > now) ||
             __sync_val_compare_and_swap(&s->seq, seq, seq + 1) != seq)
                 return 0;
         barrier();
+        /* The slot cannot have changed hands since its key was read: that changes seq. */
+        if (same) {
+                s->tat_ns = c->fail_event_tat_ns;
+                barrier();
+                s->seq = seq;
+                return 0;
+        }
         /* The count and the generation at once: adds of the old one fail from now on. */
         n = __sync_lock_test_and_set(&s->failed, slot_generation(seq + 2)) & EXEC_UNIT_SLOT_COUNT_MASK;
-        if (n && s->cgroup_id != 0) {
-                key = (struct exec_unit_key) { .cgroup_id = s->cgroup_id, .uid = s->uid };
-                u = bpf_map_lookup_elem(&units, &key);
-                if (u) {
-                        __sync_fetch_and_add(&u->failed, n);
-                        if (u->last_exec_ns < s->last_exec_ns)
-                                u->last_exec_ns = s->last_exec_ns;
-                } else {
-                        /* Never so: a slot's key keeps its entry (the daemon empties the
-                         * slot before it deletes the entry). Counted as not counted. */
-                        __u32 zero = 0;
-                        struct exec_attribution_stats *a = bpf_map_lookup_elem(&attribution, &zero);
-
-                        if (a)
-                                __sync_fetch_and_add(&a->units_full_failed, n);
-                }
-        }
+        if (n && s->cgroup_id != 0)
+                slot_move(s, n);
         s->cgroup_id = cgroup_id;
         s->uid = uid;
         s->last_exec_ns = now;
+        s->tick = c->last_exec_tick;
+        s->tat_ns = c->fail_event_tat_ns;
         barrier();
         s->seq = seq + 2;
         return 0;
@@ -859,36 +907,37 @@ static __always_inline int exec_failed(long ret, const char *user_name, const ch
                                        __u32 at_flags, __u32 flags) {
         const struct exec_tunables *t;
         __u32 off;
+        struct exec_unit_slot *slot = NULL;
         struct exec_count *c;
         __u64 now, cgroup_id;
-        __u32 uid;
+        __u32 uid, zero = 0;
         struct exec_event *ev;
         struct scratch *s;
         __u64 bit;
+        bool own;
 
         /* Not a failure the caller sees: the kernel restarts the call. */
         if (ret <= -ERESTART_FIRST && ret >= -ERESTART_LAST)
                 return 0;
 
         uid = (__u32) bpf_get_current_uid_gid();
-        c = count_exec(uid, true);
-        stamp_failure(c);
         cgroup_id = current_cgroup_id();
         t = tunables_get();
-        {
-                __u32 zero = 0;
-                struct exec_unit_slot *slot = NULL;
-
-                /* Without the UID's entry there is no time to keep, nor to tell idle slots. */
-                if (c && t && cgroup_id != 0 && !(t->flags & EXEC_TUNABLE_SLOTS_FROZEN))
-                        slot = bpf_map_lookup_elem(&unit_slots, &zero);
-                if (!slot || !slot_count(slot, cgroup_id, uid, c->last_exec_ns)) {
-                        if (count_unit(cgroup_id, uid, c ? c->last_exec_ns : 0, true) && slot)
-                                slot_take(slot, cgroup_id, uid, c->last_exec_ns);
-                }
-        }
-        if (c && !fail_event_allowed(c, c->last_exec_ns, t))
+        if (t && cgroup_id != 0 && !(t->flags & EXEC_TUNABLE_SLOTS_FROZEN))
+                slot = bpf_map_lookup_elem(&unit_slots, &zero);
+        if (slot && slot_count(slot, cgroup_id, uid, t))
                 return 0;
+
+        c = count_exec(uid, true);
+        stamp_failure(c);
+        own = count_unit(cgroup_id, uid, c ? c->last_exec_ns : 0, true);
+        if (c && !fail_event_allowed(c, c->last_exec_ns, t)) {
+                /* Without the UID's entry there is no time to keep, nor to tell idle
+                 * slots; without the cgroup's own entry no key for a slot. */
+                if (slot && own)
+                        slot_take(slot, cgroup_id, uid, c);
+                return 0;
+        }
         /* Failures may fill half of the ring at most: the other half is kept for
          * successful execs, which a storm of cheap failures with long names cannot crowd
          * out, however many UIDs make it. */

@@ -261,24 +261,10 @@ static bool ended(const StateUnit *u, void *userdata) {
         return inside;
 }
 
-static int slots_release(Tally *t, const UnitLive *gone, size_t n) {
-        int slots_fd = probe_get_unit_slots_fd(t->probe);
-        int r, q;
-
-        r = units_slots_hold(slots_fd, gone, n);
-        if (r <= 0)
-                return r;
-        r = probe_freeze_unit_slots(t->probe);
-        if (r >= 0)
-                r = units_slots_release(probe_get_units_fd(t->probe), slots_fd, gone, n);
-        q = probe_thaw_unit_slots(t->probe);
-        return r < 0 ? r : q;
-}
-
 int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
         _cleanup_(cgroup_tree_done) CgroupTree tree = {};
         _cleanup_(freep) UnitLive *gone = NULL;
-        _cleanup_(freep) bool *deleted = NULL;
+        _cleanup_(freep) bool *deleted = NULL, *held = NULL;
         UnitRow *rows;
         size_t n_rows, n_gone, k = 0;
         int r, q;
@@ -299,17 +285,28 @@ int tally_units_fold(Tally *t, const StateUnit *units, size_t n) {
                 return 0;
         }
         deleted = calloc(n_gone, sizeof(*deleted));
-        if (!deleted) {
+        held = calloc(n_gone, sizeof(*held));
+        if (!deleted || !held) {
                 unit_rows_free(rows, n_rows);
                 return -ENOMEM;
         }
-        /* The failures a CPU's slot holds for an ended cgroup go to its entry first, which
-         * then holds what was read. */
-        r = slots_release(t, gone, n_gone);
+        /* A key that a CPU's slot holds keeps its entry (the slot's failures move into it
+         * when the slot changes hands): left for a later fold. No slot takes an ended
+         * cgroup's key, and one that left it moved its failures into the entry, whose row
+         * (read with the slots) has them: what is not held now is not held later. */
+        r = units_slots_held(probe_get_unit_slots_fd(t->probe), gone, n_gone, held);
         if (r < 0) {
                 unit_rows_free(rows, n_rows);
                 return r;
         }
+        for (size_t i = 0; i < n_gone; i++)
+                if (!held[i]) {
+                        gone[k] = gone[i];
+                        rows[k++] = rows[i];
+                } else
+                        free(rows[i].unit);
+        n_gone = n_rows = k;
+        k = 0;
         /* Only the entries deleted here become totals: one that could not be deleted is
          * still counted in the kernel's map, and folded at a later snapshot (every row
          * taken is a live one: rows[i] is gone[i]'s). */
@@ -348,20 +345,30 @@ int tally_units_restore(Tally *t, const StateUnit *units, size_t n) {
         return folded_add(t, rows, n_rows);
 }
 
-void tally_units_reset(Tally *t, bool has_uid, uint32_t uid) {
-        size_t k = 0;
-        int r, q;
+int tally_slots_clear(Tally *t, bool has_uid, uint32_t uid) {
+        int r;
 
-        /* The slots first: a slot's key keeps its entry. Frozen meanwhile, so that the
-         * programs count failures in the map, where the reset finds them. */
         r = probe_freeze_unit_slots(t->probe);
         if (r >= 0)
                 r = units_slots_clear(probe_get_unit_slots_fd(t->probe), has_uid, uid);
-        if (r >= 0)
-                r = units_reset(probe_get_units_fd(t->probe), probe_get_cgroup_names_fd(t->probe), has_uid, uid);
-        q = probe_thaw_unit_slots(t->probe);
-        if (r >= 0)
-                r = q;
+        if (r < 0)
+                log_warning_errno(r, "Failed to empty the CPUs' failure slots for a reset: %m");
+        return r;
+}
+
+int tally_slots_thaw(Tally *t) {
+        int r = probe_thaw_unit_slots(t->probe);
+
+        if (r < 0)
+                log_warning_errno(r, "Failed to thaw the CPUs' failure slots after a reset: %m");
+        return r;
+}
+
+void tally_units_reset(Tally *t, bool has_uid, uint32_t uid) {
+        size_t k = 0;
+        int r;
+
+        r = units_reset(probe_get_units_fd(t->probe), probe_get_cgroup_names_fd(t->probe), has_uid, uid);
         if (r < 0)
                 log_warning_errno(r, "Failed to reset the per-unit counts: %m");
         if (!has_uid) {

@@ -107,7 +107,7 @@ int tally_read_all(Tally *t, TallyEntry **ret, size_t *ret_n) {
         size_t n;
         int r;
 
-        r = counts_read_all(maps, &u, &n);
+        r = counts_read_all_live(maps, probe_get_unit_slots_fd(t->probe), &u, &n);
         if (r < 0)
                 return r;
         if (n == 0) {
@@ -138,7 +138,7 @@ int tally_read_one(Tally *t, uint32_t uid, TallyEntry *ret) {
         UserCount u;
         int r;
 
-        r = counts_read_one(maps, uid, &u);
+        r = counts_read_one_live(maps, probe_get_unit_slots_fd(t->probe), uid, &u);
         if (r < 0)
                 return r;
         *ret = entry_of(t, &u, tally_realtime_offset(t));
@@ -235,10 +235,14 @@ static int reset_all(Tally *t, uint64_t since_usec) {
                 r = counts_read_attribution(probe_get_attribution_fd(t->probe), &a);
         if (r < 0)
                 return r;
-        n = counts_reset_all(maps);
+        n = tally_slots_clear(t, false, 0);
+        if (n >= 0)
+                n = counts_reset_all(maps);
+        if (n >= 0)
+                tally_units_reset(t, false, 0);
+        (void) tally_slots_thaw(t);
         if (n < 0)
                 return n;
-        tally_units_reset(t, false, 0);
         t->stats_at_reset = s;
         t->attribution_at_reset = a;
         t->since_usec = since_usec;
@@ -257,10 +261,14 @@ static int reset_one(Tally *t, uint32_t uid) {
         StateEntry key = { .uid = uid }, *e;
         int r;
 
-        r = counts_reset_one(maps, uid);
+        r = tally_slots_clear(t, true, uid);
+        if (r >= 0)
+                r = counts_reset_one(maps, uid);
+        if (r >= 0)
+                tally_units_reset(t, true, uid);
+        (void) tally_slots_thaw(t);
         if (r < 0)
                 return r;
-        tally_units_reset(t, true, uid);
         e = t->n_kept ? bsearch(&key, t->kept, t->n_kept, sizeof(*t->kept), compare_entries) : NULL;
         if (e)
                 e->last_exec_usec = 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* units-live.c: reading the kernel's per-(cgroup, UID) counts, the units map's entries
- * with the failures the CPUs' slots hold for them, and changing the slots. */
+/* units-live.c: reading the kernel's per-(cgroup, UID) and per-UID counts, the units and
+ * counts maps' entries with the failures the CPUs' slots hold for them, and changing the
+ * slots. */
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -10,6 +11,7 @@
 
 #include "counts.h"
 #include "macro.h"
+#include "units-internal.h"
 #include "units.h"
 
 /* ---- The CPUs' unit slots (struct exec_unit_slot) */
@@ -124,22 +126,19 @@ static UnitLive *live_get(UnitLive *u, size_t *n, uint64_t cgroup_id, uint32_t u
         return e;
 }
 
-/* Reads the map between two looks at the slots. A slot that changed hands meanwhile
- * (once: its sequence count 2 more) moved its failures into its key's entry, before or
- * after that entry was read: the entry is read again, now that it holds them, and a third
- * look makes sure no slot changed hands since the second, which would leave its failures
- * counted twice or not at all. So a slot changing hands, at most once a second per CPU,
- * costs a lookup, not the whole read. */
-int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
+/* Reads entries between two looks at the slots. A slot that changed hands meanwhile
+ * (once: its sequence count 2 more) moved its failures into its key's entries, before or
+ * after they were read: they are read again, now that they hold them, and a third look
+ * makes sure no slot changed hands since the second, which would leave its failures
+ * counted twice or not at all. So a slot changing hands, at most once a second per CPU
+ * for another key (and once per failure event for its own), costs a lookup, not the whole
+ * read. -EBUSY if the slots kept changing hands. */
+int read_with_slots(int slots_fd, const SlotReader *reader, void *userdata) {
         int r;
-
-        if (slots_fd < 0)
-                return read_entries(units_fd, 0, ret, ret_n);
 
         for (int try = 0; try < SLOT_READ_TRIES; try++) {
                 _cleanup_(freep) struct exec_unit_slot *before = NULL, *mid = NULL, *after = NULL;
-                _cleanup_(freep) UnitLive *u = NULL;
-                size_t n_cpus, n_mid, n_after, n;
+                size_t n_cpus, n_mid, n_after;
                 bool again = false;
 
                 if (try > 0)
@@ -147,30 +146,20 @@ int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
                 r = slots_read(slots_fd, &before, &n_cpus);
                 if (r < 0)
                         return r;
-                r = read_entries(units_fd, 2 * n_cpus, &u, &n);
+                r = reader->read(userdata);
                 if (r < 0)
                         return r;
                 r = slots_read(slots_fd, &mid, &n_mid);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < n_cpus && i < n_mid && !again; i++) {
-                        struct exec_unit_key key = { .cgroup_id = before[i].cgroup_id, .uid = before[i].uid };
-                        struct exec_unit_count v;
-                        UnitLive *e;
-
                         if (!slot_whole(&before[i]) || !slot_whole(&mid[i]) || (mid[i].seq != before[i].seq &&
                                                                                   mid[i].seq != before[i].seq + 2))
                                 again = true;
-                        else if (mid[i].seq == before[i].seq || key.cgroup_id == 0)
-                                continue;
-                        else if (bpf_map_lookup_elem(units_fd, &key, &v) < 0) {
-                                if (errno != ENOENT)
-                                        return negative_errno();
-                        } else {
-                                e = live_get(u, &n, key.cgroup_id, key.uid);
-                                e->execs = v.execs;
-                                e->failed = v.failed;
-                                e->last_exec_ns = v.last_exec_ns;
+                        else if (mid[i].seq != before[i].seq && before[i].cgroup_id != 0) {
+                                r = reader->reread(&before[i], userdata);
+                                if (r < 0)
+                                        return r;
                         }
                 }
                 if (again || n_mid != n_cpus)
@@ -181,84 +170,101 @@ int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
                 if (n_after != n_mid || slots_changed(mid, after, n_mid))
                         continue;
                 for (size_t i = 0; i < n_after; i++) {
-                        const struct exec_unit_slot *s = &after[i];
-                        UnitLive *e;
-
-                        if (s->cgroup_id == 0 || unit_slot_failed(s) == 0)
+                        if (after[i].cgroup_id == 0 || unit_slot_failed(&after[i]) == 0)
                                 continue;
-                        e = live_get(u, &n, s->cgroup_id, s->uid);
-                        e->failed += unit_slot_failed(s);
-                        e->last_exec_ns = MAX(e->last_exec_ns, s->last_exec_ns);
+                        r = reader->add(&after[i], userdata);
+                        if (r < 0)
+                                return r;
                 }
-                *ret = TAKE_PTR(u);
-                *ret_n = n;
                 return 0;
         }
         return -EBUSY;
 }
 
-static bool slot_in(const struct exec_unit_slot *s, const UnitLive *gone, size_t n) {
-        if (s->cgroup_id == 0)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (gone[i].cgroup_id == s->cgroup_id && gone[i].uid == s->uid)
-                        return true;
-        return false;
+/* ---- The units map's entries with the slots' failures */
+
+typedef struct UnitsRead {
+        int units_fd;
+        size_t extra; /* room for entries that only slots name */
+        UnitLive *u;
+        size_t n;
+} UnitsRead;
+
+static int units_read(void *userdata) {
+        UnitsRead *x = userdata;
+
+        free(x->u);
+        x->u = NULL;
+        return read_entries(x->units_fd, x->extra, &x->u, &x->n);
 }
 
-int units_slots_hold(int slots_fd, const UnitLive *gone, size_t n) {
-        _cleanup_(freep) struct exec_unit_slot *s = NULL;
-        size_t n_cpus;
-        int r;
+static int units_reread(const struct exec_unit_slot *former, void *userdata) {
+        UnitsRead *x = userdata;
+        struct exec_unit_key key = { .cgroup_id = former->cgroup_id, .uid = former->uid };
+        struct exec_unit_count v;
+        UnitLive *e;
 
-        r = slots_read(slots_fd, &s, &n_cpus);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n_cpus; i++)
-                if (slot_in(&s[i], gone, n))
-                        return 1;
+        if (bpf_map_lookup_elem(x->units_fd, &key, &v) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        e = live_get(x->u, &x->n, key.cgroup_id, key.uid);
+        e->execs = v.execs;
+        e->failed = v.failed;
+        e->last_exec_ns = v.last_exec_ns;
         return 0;
 }
 
-int units_slots_release(int units_fd, int slots_fd, const UnitLive *gone, size_t n) {
+static int units_add(const struct exec_unit_slot *s, void *userdata) {
+        UnitsRead *x = userdata;
+        UnitLive *e = live_get(x->u, &x->n, s->cgroup_id, s->uid);
+
+        e->failed += unit_slot_failed(s);
+        e->last_exec_ns = MAX(e->last_exec_ns, s->last_exec_ns);
+        return 0;
+}
+
+int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n) {
+        static const SlotReader reader = { .read = units_read, .reread = units_reread, .add = units_add };
+        int n_cpus = libbpf_num_possible_cpus();
+        UnitsRead x = { .units_fd = units_fd };
+        int r;
+
+        if (slots_fd < 0)
+                return read_entries(units_fd, 0, ret, ret_n);
+        if (n_cpus < 0)
+                return n_cpus;
+        /* A reread and a slot can each name an entry the read did not have. */
+        x.extra = 2 * (size_t) n_cpus;
+        r = read_with_slots(slots_fd, &reader, &x);
+        if (r < 0) {
+                free(x.u);
+                return r;
+        }
+        *ret = x.u;
+        *ret_n = x.n;
+        return 0;
+}
+
+int units_slots_held(int slots_fd, const UnitLive *gone, size_t n, bool *ret_held) {
         _cleanup_(freep) struct exec_unit_slot *s = NULL;
         size_t n_cpus;
         int r;
 
+        for (size_t i = 0; i < n; i++)
+                ret_held[i] = false;
+        if (slots_fd < 0)
+                return 0;
         r = slots_read(slots_fd, &s, &n_cpus);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n_cpus; i++) {
-                struct exec_unit_key key = { .cgroup_id = s[i].cgroup_id, .uid = s[i].uid };
-                struct exec_unit_count v;
+        for (size_t c = 0; c < n_cpus; c++) {
+                /* Changing hands: which key it leaves is not told. All wait. */
+                bool all = !slot_whole(&s[c]);
 
-                if (!slot_in(&s[i], gone, n))
+                if (s[c].cgroup_id == 0 && !all)
                         continue;
-                /* Frozen, a slot changes hands only if a program was still at it after the
-                 * grace period: one that was preempted on a single CPU (where there is
-                 * none). Left for a later fold. */
-                if (!slot_whole(&s[i]))
-                        return -EBUSY;
-                /* Read, added to and written back: nothing else writes the entry of an
-                 * ended cgroup, and the slots are frozen. */
-                if (unit_slot_failed(&s[i]) > 0) {
-                        /* A missing entry (never so: a slot's key keeps it) is made. */
-                        if (bpf_map_lookup_elem(units_fd, &key, &v) < 0) {
-                                if (errno != ENOENT)
-                                        return negative_errno();
-                                v = (struct exec_unit_count) {};
-                        }
-                        v.failed += unit_slot_failed(&s[i]);
-                        v.last_exec_ns = MAX(v.last_exec_ns, s[i].last_exec_ns);
-                        if (bpf_map_update_elem(units_fd, &key, &v, BPF_ANY) < 0)
-                                return negative_errno();
-                }
-                s[i] = unit_slot_emptied(&s[i]);
-                /* Written at once, so that a failure below cannot add a slot's failures
-                 * to its entry twice. */
-                r = slots_write(slots_fd, s);
-                if (r < 0)
-                        return r;
+                for (size_t i = 0; i < n; i++)
+                        if (all || (gone[i].cgroup_id == s[c].cgroup_id && gone[i].uid == s[c].uid))
+                                ret_held[i] = true;
         }
         return 0;
 }
@@ -274,8 +280,11 @@ int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid) {
         for (size_t i = 0; i < n_cpus; i++) {
                 if (has_uid && s[i].uid != uid)
                         continue;
+                /* Frozen, a slot changes hands only if a program was still at it after
+                 * the grace period: one that was preempted on a single CPU (where there
+                 * is none). */
                 if (!slot_whole(&s[i]))
-                        return -EBUSY; /* see units_slots_release() */
+                        return -EBUSY;
                 s[i] = unit_slot_emptied(&s[i]);
         }
         return slots_write(slots_fd, s);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cgroup-tree.h"
+#include "counts.h"
 #include "execcount.h"
 
 /* One entry of the units map (not the places of a UID). */
@@ -33,16 +34,19 @@ typedef struct UnitLive {
  * hands while the map was read. */
 int units_read_live(int units_fd, int slots_fd, UnitLive **ret, size_t *ret_n);
 
+/* counts_read_all() and counts_read_one() with the failures the slots hold for the UIDs
+ * added (as failures and as events held back); -EBUSY as above. */
+int counts_read_all_live(CountsMaps m, int slots_fd, UserCount **ret, size_t *ret_n);
+int counts_read_one_live(CountsMaps m, int slots_fd, uint32_t uid, UserCount *ret);
+
 /* A slot's count of failures, without its generation. */
 uint64_t unit_slot_failed(const struct exec_unit_slot *s);
 /* The slot emptied, in its next generation (see struct exec_unit_slot). */
 struct exec_unit_slot unit_slot_emptied(const struct exec_unit_slot *s);
 
-/* Whether a CPU's slot holds one of the (cgroup, UID) keys of gone[]: 1 yes, 0 no. */
-int units_slots_hold(int slots_fd, const UnitLive *gone, size_t n);
-/* Moves the failures that slots hold for keys of gone[], ended cgroups, into their
- * entries, and empties those slots. Only with the slots frozen. */
-int units_slots_release(int units_fd, int slots_fd, const UnitLive *gone, size_t n);
+/* Which keys of gone[], ended cgroups', a CPU's slot holds: ret_held[i] for gone[i] (all,
+ * if a slot was changing hands). Their entries stay while it does. */
+int units_slots_held(int slots_fd, const UnitLive *gone, size_t n, bool *ret_held);
 /* Empties the slots of one UID (has_uid), or all, their failures dropped. Only with the
  * slots frozen. */
 int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid);
