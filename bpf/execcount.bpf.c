@@ -763,9 +763,20 @@ static __always_inline bool slot_count(struct exec_unit_slot *s, __u64 cgroup_id
         if ((seq & 1) || s->cgroup_id != cgroup_id || s->uid != uid)
                 return false;
         barrier();
-        /* The time as the UID's own entry keeps it: read once per clock tick. */
+        /* The time read once per clock tick, at the key's first failure in it on this
+         * CPU, as the UID's own entry keeps it at its first one: the slow path that the
+         * first may take then stamps the UID's entry after this, and the tat it leaves
+         * in the slot holds for the rest of the tick. Kept whether or not this failure
+         * is counted here: it is one of the key's. */
         tick = bpf_jiffies64();
-        now = s->tick == tick ? s->last_exec_ns : bpf_ktime_get_boot_ns();
+        if (s->tick != tick) {
+                now = bpf_ktime_get_boot_ns();
+                if (s->seq == seq) {
+                        s->last_exec_ns = now;
+                        s->tick = tick;
+                }
+        } else
+                now = s->last_exec_ns;
         /* As fail_event_allowed() sees it: the UID's tat only grows (until a reset, which
          * empties its slots first), so a failure before the one it had is throttled. */
         if (t->fail_event_spacing_ns == 0 || s->tat_ns < now || s->tat_ns - now < t->fail_event_window_ns)
@@ -775,13 +786,8 @@ static __always_inline bool slot_count(struct exec_unit_slot *s, __u64 cgroup_id
                 if ((old & ~EXEC_UNIT_SLOT_COUNT_MASK) != slot_generation(seq) ||
                     (old & EXEC_UNIT_SLOT_COUNT_MASK) == EXEC_UNIT_SLOT_COUNT_MASK)
                         return false;
-                if (__sync_val_compare_and_swap(&s->failed, old, old + 1) == old) {
-                        if (s->seq == seq && s->tick != tick) {
-                                s->last_exec_ns = now;
-                                s->tick = tick;
-                        }
+                if (__sync_val_compare_and_swap(&s->failed, old, old + 1) == old)
                         return true;
-                }
         }
         return false;
 }

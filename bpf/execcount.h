@@ -164,7 +164,7 @@ struct exec_unit_slot {
         __u32 uid;
         __u32 seq;
         __u64 failed;
-        __u64 last_exec_ns; /* CLOCK_BOOTTIME of the latest failure counted here, precise to a tick */
+        __u64 last_exec_ns; /* CLOCK_BOOTTIME of the key's latest failure on this CPU, precise to a tick */
         __u64 tick; /* the jiffy in which last_exec_ns was read */
         __u64 tat_ns; /* the UID's fail_event_tat_ns when the slot was taken */
 };
