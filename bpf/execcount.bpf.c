@@ -42,6 +42,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define ERESTART_FIRST 512
 #define ERESTART_LAST 516
 
+/* Keeps the compiler from moving memory accesses across it; x86 keeps stores in order. */
+#define barrier() asm volatile("" ::: "memory")
+
 /* Set by the loader. */
 const volatile __u64 wakeup_backlog_bytes = 0;
 
@@ -222,9 +225,11 @@ static __always_inline struct exec_count *count_exec(__u32 uid, bool failed) {
 static __always_inline void stamp_failure(struct exec_count *c) {
         __u64 tick = bpf_jiffies64();
 
+        /* The time before the tick: see slot_take(). */
         if (c && c->last_exec_tick != tick) {
-                c->last_exec_tick = tick;
                 c->last_exec_ns = bpf_ktime_get_boot_ns();
+                barrier();
+                c->last_exec_tick = tick;
         }
 }
 
@@ -742,8 +747,6 @@ static __always_inline bool count_unit(__u64 cgroup_id, __u32 uid, __u64 now, bo
         return own;
 }
 
-#define barrier() asm volatile("" ::: "memory")
-
 /* A slot's failures carry the slot's generation (see struct exec_unit_slot). */
 static __always_inline __u64 slot_generation(__u32 seq) {
         return (__u64) ((seq >> 1) & EXEC_UNIT_SLOT_GENERATION_MASK) << EXEC_UNIT_SLOT_COUNT_BITS;
@@ -828,37 +831,48 @@ static __always_inline void slot_move(struct exec_unit_slot *s, __u64 n) {
         }
 }
 
+/* Brings the tat that the CPU's slot keeps for (cgroup_id, uid), the key it holds, up to
+ * date: c's, read after a failure of the key sent no event. A compare-and-swap of the tat
+ * alone, so that readers, who have nothing to read again, are not sent round by a storm
+ * that sends an event every tick. The tat is read before the key: a program that
+ * preempted this one and gave the slot to another key wrote that key before its tat, so
+ * that either the key read is the other one, or the tat read is older than the other
+ * key's and the swap fails. */
+static __always_inline void slot_refresh(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid, struct exec_count *c) {
+        __u64 old = s->tat_ns, tat = c->fail_event_tat_ns;
+
+        barrier();
+        if ((s->seq & 1) || s->cgroup_id != cgroup_id || s->uid != uid || tat <= old)
+                return;
+        __sync_val_compare_and_swap(&s->tat_ns, old, tat);
+}
+
 /* Gives the CPU's slot to (cgroup_id, uid), whose failure was just counted in its entries
  * and sent no event, if the slot is empty or its key has been idle long enough: the
- * failures it holds go to its key's entries first. c: the UID's entry. The slot is claimed
- * by a compare-and-swap of its sequence count, so that a program that preempted this one
- * cannot take it at the same time.
- *
- * If the slot holds the key already, only the UID's tat it keeps is brought up to date:
- * its failures stay, and so do its generation and (after being odd for a moment, which
- * keeps other programs away) its sequence count, so that readers, who then have nothing
- * to read again, are not sent round by a storm whose events come once a tick. */
+ * failures it holds go to its key's entries first; if the slot is the key's already, its
+ * tat is brought up to date. c: the UID's entry. The slot is claimed by a
+ * compare-and-swap of its sequence count, so that a program that preempted this one
+ * cannot take it at the same time. */
 static __noinline int slot_take(struct exec_unit_slot *s, __u64 cgroup_id, __u32 uid, struct exec_count *c) {
-        __u64 now, n;
+        __u64 now, tick, n;
         __u32 seq;
-        bool same;
 
         if (!s || !c || cgroup_id == 0)
                 return 0;
+        if (s->cgroup_id == cgroup_id && s->uid == uid) {
+                slot_refresh(s, cgroup_id, uid, c);
+                return 0;
+        }
+        /* The UID's stamp: its tick, then its time, in the reverse of the order
+         * stamp_failure() writes them, so that the time is never older than the tick. */
+        tick = c->last_exec_tick;
+        barrier();
         now = c->last_exec_ns;
         seq = s->seq;
-        same = s->cgroup_id == cgroup_id && s->uid == uid;
-        if ((seq & 1) || (s->cgroup_id != 0 && !same && s->last_exec_ns + EXECCOUNT_UNIT_SLOT_IDLE_NS > now) ||
+        if ((seq & 1) || (s->cgroup_id != 0 && s->last_exec_ns + EXECCOUNT_UNIT_SLOT_IDLE_NS > now) ||
             __sync_val_compare_and_swap(&s->seq, seq, seq + 1) != seq)
                 return 0;
         barrier();
-        /* The slot cannot have changed hands since its key was read: that changes seq. */
-        if (same) {
-                s->tat_ns = c->fail_event_tat_ns;
-                barrier();
-                s->seq = seq;
-                return 0;
-        }
         /* The count and the generation at once: adds of the old one fail from now on. */
         n = __sync_lock_test_and_set(&s->failed, slot_generation(seq + 2)) & EXEC_UNIT_SLOT_COUNT_MASK;
         if (n && s->cgroup_id != 0)
@@ -866,7 +880,7 @@ static __noinline int slot_take(struct exec_unit_slot *s, __u64 cgroup_id, __u32
         s->cgroup_id = cgroup_id;
         s->uid = uid;
         s->last_exec_ns = now;
-        s->tick = c->last_exec_tick;
+        s->tick = tick;
         s->tat_ns = c->fail_event_tat_ns;
         barrier();
         s->seq = seq + 2;
