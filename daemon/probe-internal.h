@@ -38,6 +38,10 @@ struct bpf_map *probe_skel_map(struct execcount_bpf *skel, PinnedMap m);
 int probe_size_maps(struct execcount_bpf *skel, const ProbeOptions *opts, const struct btf *vmlinux);
 /* The kernel's ID of a map; 0 if it cannot be told. */
 uint32_t probe_map_id(int fd);
+/* probe-maps.c: sets or clears EXEC_TUNABLE_SLOTS_FROZEN in the tunables map fd, whose
+ * value *t is (and stays) as last written; freezing waits for the programs that may have
+ * seen the slots unfrozen. */
+int probe_tunables_freeze(int fd, struct exec_tunables *t, bool frozen);
 /* probe-load.c: loads and attaches mode's programs into p, over the maps of a (pinned
  * ones, or NULL for fresh); the reason in *ret_reason when the mode does not work. */
 int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const struct btf *vmlinux, Adoption *a,

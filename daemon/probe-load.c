@@ -37,7 +37,8 @@ static const char *load_hint(ProbeMode mode, int error) {
 /* Makes and fills what is new, before the programs attach: copies counts out of a map
  * of another size, or lets the caller restore them. */
 static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, const Adoption *a,
-                         bool reused[_PIN_MAP_MAX], ProbeOrigin *ret_origin, char **ret_reason) {
+                         bool reused[_PIN_MAP_MAX], ProbeOrigin *ret_origin, bool *ret_frozen,
+                         struct exec_tunables *ret_tunables, char **ret_reason) {
         CountsMaps maps = {
                 .counts_fd = bpf_map__fd(skel->maps.counts),
                 .privileged_fd = bpf_map__fd(skel->maps.privileged),
@@ -55,6 +56,19 @@ static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, c
         if (a->old_counts_fd >= 0) {
                 size_t dropped, dropped_logins;
 
+                /* The failures the kept slots hold are the UIDs' too, and not in the
+                 * counts copied: the new programs move them into the new map. The old
+                 * ones, still counting until they are let go of, must not move them into
+                 * the old one meanwhile: the slots stay frozen until then. */
+                if (reused[PIN_UNIT_SLOTS] && reused[PIN_TUNABLES]) {
+                        r = bpf_map_lookup_elem(bpf_map__fd(skel->maps.tunables), &zero, ret_tunables) < 0 ?
+                                    negative_errno() :
+                                    probe_tunables_freeze(bpf_map__fd(skel->maps.tunables), ret_tunables, true);
+                        if (r < 0)
+                                return probe_reject(ret_reason, "freezing the CPUs' failure slots failed: %s",
+                                                    strerror(-r)), r;
+                        *ret_frozen = true;
+                }
                 CountsMaps old = {
                         .counts_fd = a->old_counts_fd,
                         .privileged_fd = a->old_privileged_fd,
@@ -91,6 +105,18 @@ static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, c
         return 0;
 }
 
+/* Thaws the slots fill_new_maps() froze (frozen), once the old programs are let go of or
+ * the new ones are not coming: the daemon writes its own tunables later anyway. */
+static void thaw(struct execcount_bpf *skel, bool frozen, struct exec_tunables *t) {
+        int r;
+
+        if (!frozen)
+                return;
+        r = probe_tunables_freeze(bpf_map__fd(skel->maps.tunables), t, false);
+        if (r < 0)
+                log_warning_errno(r, "Failed to thaw the CPUs' failure slots: %m");
+}
+
 /* Lets go of links an earlier daemon kept, right before new programs attach: the old ones
  * must not count next to the new ones, and should count until then. */
 static void drop_old_links(Probe *p, Adoption *a, ProbeReport *report) {
@@ -121,7 +147,8 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
                      Adoption *a, ProbeReport *report, char **ret_reason) {
         struct execcount_bpf *skel = NULL;
         struct bpf_program *prog;
-        bool reused[_PIN_MAP_MAX] = {};
+        bool reused[_PIN_MAP_MAX] = {}, frozen = false;
+        struct exec_tunables tunables;
         struct exec_meta meta;
         uint32_t zero = 0;
         int r;
@@ -164,8 +191,7 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
                               strerror(-r), load_hint(mode, r)), r;
         }
 
-        r = fill_new_maps(opts, skel, a ? a : &(Adoption) ADOPTION_INIT,
-                          reused, &p->origin,
+        r = fill_new_maps(opts, skel, a ? a : &(Adoption) ADOPTION_INIT, reused, &p->origin, &frozen, &tunables,
                           ret_reason);
         if (r >= 0 && bpf_map_lookup_elem(bpf_map__fd(skel->maps.meta), &zero, &meta) < 0)
                 r = negative_errno();
@@ -179,12 +205,14 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
                         r = negative_errno();
         }
         if (r < 0) {
+                thaw(skel, frozen, &tunables);
                 execcount_bpf__destroy(skel);
                 return *ret_reason ? r : (probe_reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r);
         }
 
         drop_old_links(p, a, report);
         r = execcount_bpf__attach(skel);
+        thaw(skel, frozen, &tunables);
         if (r < 0) {
                 execcount_bpf__destroy(skel);
                 return probe_reject(ret_reason, "attaching the %s programs failed: %s%s", probe_mode_to_string(mode),

@@ -111,13 +111,17 @@ int probe_set_reader_polling(Probe *p, uint64_t until_boot_ns) {
         return write_tunables(p);
 }
 
-int probe_freeze_unit_slots(Probe *p) {
-        int r;
+int probe_tunables_freeze(int fd, struct exec_tunables *t, bool frozen) {
+        uint32_t zero = 0;
 
-        p->tunables.flags |= EXEC_TUNABLE_SLOTS_FROZEN;
-        r = write_tunables(p);
-        if (r < 0)
-                return r;
+        if (frozen)
+                t->flags |= EXEC_TUNABLE_SLOTS_FROZEN;
+        else
+                t->flags &= ~(uint64_t) EXEC_TUNABLE_SLOTS_FROZEN;
+        if (bpf_map_update_elem(fd, &zero, t, BPF_ANY) < 0)
+                return negative_errno();
+        if (!frozen)
+                return 0;
         /* An RCU grace period: the programs run in RCU read-side sections (tracing
          * programs under rcu_read_lock(), kprobes with preemption off), so every program
          * that read the tunables before is done after it. Not available with nohz_full
@@ -129,9 +133,12 @@ int probe_freeze_unit_slots(Probe *p) {
         return 0;
 }
 
+int probe_freeze_unit_slots(Probe *p) {
+        return probe_tunables_freeze(p->fds[PIN_TUNABLES], &p->tunables, true);
+}
+
 int probe_thaw_unit_slots(Probe *p) {
-        p->tunables.flags &= ~(uint64_t) EXEC_TUNABLE_SLOTS_FROZEN;
-        return write_tunables(p);
+        return probe_tunables_freeze(p->fds[PIN_TUNABLES], &p->tunables, false);
 }
 
 int probe_set_tunables(Probe *p, const ProbeOptions *opts) {

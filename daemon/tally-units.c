@@ -345,12 +345,17 @@ int tally_units_restore(Tally *t, const StateUnit *units, size_t n) {
         return folded_add(t, rows, n_rows);
 }
 
-int tally_slots_clear(Tally *t, bool has_uid, uint32_t uid) {
-        int r;
+int tally_slots_freeze(Tally *t) {
+        int r = probe_freeze_unit_slots(t->probe);
 
-        r = probe_freeze_unit_slots(t->probe);
-        if (r >= 0)
-                r = units_slots_clear(probe_get_unit_slots_fd(t->probe), has_uid, uid);
+        if (r < 0)
+                log_warning_errno(r, "Failed to freeze the CPUs' failure slots for a reset: %m");
+        return r;
+}
+
+int tally_slots_clear(Tally *t, bool has_uid, uint32_t uid) {
+        int r = units_slots_clear(probe_get_unit_slots_fd(t->probe), has_uid, uid);
+
         if (r < 0)
                 log_warning_errno(r, "Failed to empty the CPUs' failure slots for a reset: %m");
         return r;

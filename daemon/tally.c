@@ -228,18 +228,22 @@ static int reset_all(Tally *t, uint64_t since_usec) {
         CountsMaps maps = probe_get_counts_maps(t->probe);
         struct exec_attribution_stats a;
         struct exec_stats s;
-        int r, n;
+        int r, n, q = 0;
 
         r = counts_read_stats(probe_get_stats_fd(t->probe), &s);
         if (r >= 0)
                 r = counts_read_attribution(probe_get_attribution_fd(t->probe), &a);
         if (r < 0)
                 return r;
-        n = tally_slots_clear(t, false, 0);
+        /* Frozen, the slots move no failures into the maps: emptied after the counts
+         * are deleted, so that a reset that cannot delete them leaves both. */
+        n = tally_slots_freeze(t);
         if (n >= 0)
                 n = counts_reset_all(maps);
-        if (n >= 0)
+        if (n >= 0) {
+                q = tally_slots_clear(t, false, 0);
                 tally_units_reset(t, false, 0);
+        }
         (void) tally_slots_thaw(t);
         if (n < 0)
                 return n;
@@ -253,26 +257,30 @@ static int reset_all(Tally *t, uint64_t since_usec) {
         free(t->kept);
         t->kept = NULL;
         t->n_kept = 0;
-        return n;
+        /* Reset, but for failures the slots still hold: said as a failure. */
+        return q < 0 ? q : n;
 }
 
 static int reset_one(Tally *t, uint32_t uid) {
         CountsMaps maps = probe_get_counts_maps(t->probe);
         StateEntry key = { .uid = uid }, *e;
-        int r;
+        int r, q = 0;
 
-        r = tally_slots_clear(t, true, uid);
+        /* As in reset_all(). */
+        r = tally_slots_freeze(t);
         if (r >= 0)
                 r = counts_reset_one(maps, uid);
-        if (r >= 0)
+        if (r >= 0) {
+                q = tally_slots_clear(t, true, uid);
                 tally_units_reset(t, true, uid);
+        }
         (void) tally_slots_thaw(t);
         if (r < 0)
                 return r;
         e = t->n_kept ? bsearch(&key, t->kept, t->n_kept, sizeof(*t->kept), compare_entries) : NULL;
         if (e)
                 e->last_exec_usec = 0;
-        return r;
+        return q < 0 ? q : r;
 }
 
 int tally_reset(Tally *t, bool has_uid, uint32_t uid, uint64_t since_usec) {

@@ -152,8 +152,15 @@ static int user_reread(const struct exec_unit_slot *former, void *userdata) {
 static int user_add_one(const struct exec_unit_slot *s, void *userdata) {
         UserRead *x = userdata;
 
-        if (s->uid == x->uid && x->found)
-                user_add(&x->c, s);
+        if (s->uid != x->uid)
+                return 0;
+        /* Never so but after MaxUIDs= shrank: a slot's UID keeps its entry. Counted as
+         * counts_read_all_live() counts it. */
+        if (!x->found) {
+                x->c = (UserCount) { .uid = x->uid };
+                x->found = true;
+        }
+        user_add(&x->c, s);
         return 0;
 }
 

@@ -82,6 +82,15 @@ def execload(uid, mode, workers, count):
     return subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
 
 
+def slots_failed(d, uid):
+    """The failures the CPUs' slots hold for uid (struct exec_unit_slot)."""
+    out = subprocess.run(["bpftool", "--json", "map", "dump", "pinned", os.path.join(d.pins, "unit_slots")],
+                         capture_output=True, text=True, check=True).stdout
+    # With --json, the values as the map's BTF describes them are under "formatted".
+    return sum(v["value"]["failed"] & ((1 << 48) - 1) for e in json.loads(out) for v in e["formatted"]["values"]
+               if v["value"]["uid"] == uid and v["value"]["cgroup_id"] != 0)
+
+
 def finish(p):
     out, _ = p.communicate(timeout=300)
     expect(p.returncode == 0, f"execload failed: {out}")
@@ -293,11 +302,16 @@ def test_new_capacity(tmp):
     """MaxUIDs= changed between runs: the counts move into the new map, and probes left
     attached by a crash are replaced, which the log says."""
     d = new_daemon(tmp, "capacity", "[Counts]\nMaxUIDs=100\n")
-    a, b = new_uid(), new_uid()
+    a, b, c = new_uid(), new_uid(), new_uid()
     try:
         exec_ok(a, 2, SUID_TRUE)
         exec_as_login(b, a, 4)
         exec_missing(b, 3)
+        # Past its budget of failure events, most of a storm is counted in a CPU's slot,
+        # not in the counts map that is copied: the new programs take the slots over.
+        bad = finish(execload(c, "failure", 1, 50000))
+        held = slots_failed(d, c)
+        expect(held > 0, f"none of UID {c}'s storm in a slot")
         programs = pinned_program_ids(d)
         d.kill()
         with open(d.config, "a") as f:
@@ -306,6 +320,9 @@ def test_new_capacity(tmp):
         s = status(d)
         expect(s["counts_origin"] == "migrated" and s["map_capacity"] == 300, f"migrated: {s}")
         expect(counts(d, a) == (6, 0) and counts(d, b) == (0, 3) and privileged(d, a) == 2, "counts carried over")
+        expect(counts(d, c) == (0, bad["failed"]) and bad["failed"] == 50000,
+               f"a storm's failures carried over: {counts(d, c)} of {bad['failed']}, {held} of them in slots")
+        print(f"  {held} of a storm's {bad['failed']} failures in the CPUs' slots, carried over")
         expect(logins(d, a).get(b) == 4, f"login pairs carried over: {logins(d, a)}")
         expect("Replaced the probes an earlier daemon left attached (the pinned counts map has 100 entries, the "
                "configuration asks for 300)" in d.run_log(), d.run_log())
