@@ -15,6 +15,7 @@
 #include "log.h"
 #include "probe-internal.h"
 #include "programs.h"
+#include "units.h"
 
 static bool kernel_has_kprobes(void) {
         /* The perf kprobe PMU, or the legacy tracefs interface libbpf falls back to. */
@@ -79,6 +80,14 @@ static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, c
                 r = counts_copy(old, maps, &dropped, &dropped_logins);
                 if (r < 0)
                         return probe_reject(ret_reason, "copying the pinned counts failed: %s", strerror(-r)), r;
+                /* The tats copied start from nothing (an event is due): the slots' must
+                 * not hold back failures the new counts would let send one. */
+                if (*ret_frozen) {
+                        r = units_slots_forget_tat(bpf_map__fd(skel->maps.unit_slots));
+                        if (r < 0)
+                                return probe_reject(ret_reason, "resetting the CPUs' failure slots failed: %s",
+                                                    strerror(-r)), r;
+                }
                 if (dropped > 0)
                         log_warning("%zu UIDs' counts did not fit into the smaller map (MaxUIDs=%u) and are lost.",
                                     dropped, opts->max_uids);

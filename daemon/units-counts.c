@@ -28,17 +28,16 @@ static void user_set(UserCount *c, const struct exec_count *v) {
 
 typedef struct UsersRead {
         CountsMaps maps;
-        UserCount *u; /* sorted by UID; room for n_cpus more */
-        size_t n;
-        size_t extra;
-        bool unsorted;
+        UserCount *u; /* the first n_sorted sorted by UID, then the appended ones */
+        size_t n, n_sorted;
+        size_t extra; /* room left for appending */
 } UsersRead;
 
 static UserCount *users_find(UsersRead *x, uint32_t uid) {
-        for (size_t i = x->n; i > 0 && x->unsorted; i--)
-                if (x->u[i - 1].uid == uid)
-                        return &x->u[i - 1];
-        for (size_t lo = 0, hi = x->n; lo < hi;) {
+        for (size_t i = x->n_sorted; i < x->n; i++)
+                if (x->u[i].uid == uid)
+                        return &x->u[i];
+        for (size_t lo = 0, hi = x->n_sorted; lo < hi;) {
                 size_t mid = lo + (hi - lo) / 2;
 
                 if (x->u[mid].uid == uid)
@@ -58,7 +57,6 @@ static UserCount *users_get(UsersRead *x, uint32_t uid) {
         if (c || x->extra == 0)
                 return c;
         x->extra--;
-        x->unsorted = true;
         x->u[x->n] = (UserCount) { .uid = uid };
         return &x->u[x->n++];
 }
@@ -83,8 +81,7 @@ static int users_read(void *userdata) {
                 free(u);
                 return -ENOMEM;
         }
-        x->n = n;
-        x->unsorted = false;
+        x->n = x->n_sorted = n;
         return 0;
 }
 
@@ -121,7 +118,7 @@ int counts_read_all_live(CountsMaps m, int slots_fd, UserCount **ret, size_t *re
                 free(x.u);
                 return r;
         }
-        if (x.unsorted)
+        if (x.n > x.n_sorted)
                 counts_sort_by_uid(x.u, x.n);
         *ret = x.u;
         *ret_n = x.n;

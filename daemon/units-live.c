@@ -289,3 +289,19 @@ int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid) {
         }
         return slots_write(slots_fd, s);
 }
+
+int units_slots_forget_tat(int slots_fd) {
+        _cleanup_(freep) struct exec_unit_slot *s = NULL;
+        size_t n_cpus;
+        int r;
+
+        r = slots_read(slots_fd, &s, &n_cpus);
+        if (r < 0 || n_cpus == 0)
+                return r;
+        for (size_t i = 0; i < n_cpus; i++) {
+                if (!slot_whole(&s[i]))
+                        return -EBUSY; /* see units_slots_clear() */
+                s[i].tat_ns = 0;
+        }
+        return slots_write(slots_fd, s);
+}

@@ -51,6 +51,11 @@ int units_slots_held(int slots_fd, const UnitLive *gone, size_t n, bool *ret_hel
  * slots frozen. */
 int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid);
 
+/* Makes every slot forget the tat it keeps, its failures and key left as they are, so
+ * that its next failure goes to the maps and brings it anew: for counts moved into a new
+ * map, whose tats start from nothing. Only with the slots frozen. */
+int units_slots_forget_tat(int slots_fd);
+
 /* Deletes the entries of ended cgroups that still hold what gone[] says they held when
  * read (an entry that grew since is left for later), gives their UIDs their places back,
  * and deletes the cgroups' names; ret_deleted[i] (if not NULL) says whether gone[i] was
