@@ -137,27 +137,28 @@ struct exec_unit_count {
 };
 
 /* Value of the one-entry per-CPU "unit_slots" array. A storm of failed execs comes from
- * one place, and past its UID's budget of failure events (FailedRateLimitBurst=) it sends none:
- * counting each such failure in the counts map and the units map (two hash lookups and
- * three atomic adds) would cost the storm a fifth of its speed. So each CPU keeps one
- * (cgroup, UID) of its own and counts here, with one compare and one add, the failures of
- * that key that are sure to send no event: those before the time at which the UID's
- * budget, as its entry said when the slot was taken (tat_ns), can allow one again. Any
- * other failure goes to the maps as before, and one of them that sent no event takes the
- * slot, if it is empty, its own key's, or its holder idle for EXECCOUNT_UNIT_SLOT_IDLE_NS.
- * A slot's failures belong to its UID's failed and events_throttled counts and to its
- * (cgroup, UID)'s failed count, and are nowhere else: the count of a UID or a key is its
- * entry's plus the slots'. The entries of the key exist in the counts and units maps
- * while a slot holds it.
+ * one place, and past its UID's budget of failure events (FailedRateLimitBurst=) it sends
+ * none: counting each such failure in the counts map and the units map (two hash lookups
+ * and three atomic adds on lines all CPUs share) cost a storm some 70 ns a failure more
+ * than counting it here (bench/RESULTS.md). So each CPU keeps one (cgroup, UID) of its
+ * own and counts here, with one compare and one compare-and-swap, the failures of that
+ * key that are sure to send no event: those before the time at which the UID's budget, as
+ * its entry said when the slot last looked (tat_ns), can allow one again. Any other
+ * failure goes to the maps as before, and one of them that sent no event takes the slot
+ * (if it is empty or its holder idle for EXECCOUNT_UNIT_SLOT_IDLE_NS), or brings its
+ * tat_ns up to date if the slot is its key's. A slot's failures belong to its UID's failed and
+ * events_throttled counts and to its (cgroup, UID)'s failed count, and are nowhere else:
+ * the count of a UID or a key is its entry's plus the slots'. The entries of the key exist
+ * in the counts and units maps while a slot holds it.
  *
  * A slot changes hands by its CPU's programs only: seq is odd while they move its failures
  * into the key's entries and take it for another key, so that a reader who sees the same
- * even seq before and after reading the maps sees every failure once. (It is odd for a
- * moment too while they bring its tat_ns up to date, and then even as before.) failed holds the count in its low EXEC_UNIT_SLOT_COUNT_BITS
- * bits and the slot's generation, seq / 2 (16 bits), above them: an add, a
- * compare-and-swap, is of the generation its program found the key in, and a reader tells
- * a slot copied while it changed hands. The daemon changes slots only with
- * EXEC_TUNABLE_SLOTS_FROZEN set and the programs that ran before it done
+ * even seq before and after reading the maps sees every failure once. (tat_ns changes
+ * with a compare-and-swap of its own, seq staying as it is.) failed holds the count in its
+ * low EXEC_UNIT_SLOT_COUNT_BITS bits and the slot's generation, seq / 2 (16 bits), above
+ * them: an add, a compare-and-swap, is of the generation its program found the key in,
+ * and a reader tells a slot copied while it changed hands. The daemon changes slots only
+ * with EXEC_TUNABLE_SLOTS_FROZEN set and the programs that ran before it done
  * (membarrier(MEMBARRIER_CMD_GLOBAL), an RCU grace period), to the next generation. */
 struct exec_unit_slot {
         __u64 cgroup_id; /* 0: empty */
@@ -166,7 +167,7 @@ struct exec_unit_slot {
         __u64 failed;
         __u64 last_exec_ns; /* CLOCK_BOOTTIME of the key's latest failure on this CPU, precise to a tick */
         __u64 tick; /* the jiffy in which last_exec_ns was read */
-        __u64 tat_ns; /* the UID's fail_event_tat_ns when the slot was taken */
+        __u64 tat_ns; /* the UID's fail_event_tat_ns when the slot was taken or last brought up to date */
 };
 
 #define EXEC_UNIT_SLOT_COUNT_BITS 48

@@ -4,12 +4,11 @@
 
 #include "tally.h"
 
-/* tally-units.c: a reset freezes the CPUs' slots, deletes the counts, empties the slots
- * of one UID (has_uid) or all, their failures dropped with the counts they belong to, and
- * thaws them, whatever happened. Failures are logged. */
-int tally_slots_freeze(Tally *t);
+/* tally-units.c: a reset freezes the CPUs' slots (frozen), deletes the counts, empties
+ * the slots of one UID (has_uid) or all, their failures dropped with the counts they
+ * belong to, and thaws them (!frozen), whatever happened. Failures are logged. */
+int tally_slots_freeze(Tally *t, bool frozen);
 int tally_slots_clear(Tally *t, bool has_uid, uint32_t uid);
-int tally_slots_thaw(Tally *t);
 /* Forgets one UID's per-unit counts (has_uid), or all, in the kernel's maps and in the
  * totals, with the slots frozen; failures are logged, the reset of the rest goes on. */
 void tally_units_reset(Tally *t, bool has_uid, uint32_t uid);

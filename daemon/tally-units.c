@@ -345,11 +345,11 @@ int tally_units_restore(Tally *t, const StateUnit *units, size_t n) {
         return folded_add(t, rows, n_rows);
 }
 
-int tally_slots_freeze(Tally *t) {
-        int r = probe_freeze_unit_slots(t->probe);
+int tally_slots_freeze(Tally *t, bool frozen) {
+        int r = frozen ? probe_freeze_unit_slots(t->probe) : probe_thaw_unit_slots(t->probe);
 
         if (r < 0)
-                log_warning_errno(r, "Failed to freeze the CPUs' failure slots for a reset: %m");
+                log_warning_errno(r, "Failed to %s the CPUs' failure slots for a reset: %m", frozen ? "freeze" : "thaw");
         return r;
 }
 
@@ -358,14 +358,6 @@ int tally_slots_clear(Tally *t, bool has_uid, uint32_t uid) {
 
         if (r < 0)
                 log_warning_errno(r, "Failed to empty the CPUs' failure slots for a reset: %m");
-        return r;
-}
-
-int tally_slots_thaw(Tally *t) {
-        int r = probe_thaw_unit_slots(t->probe);
-
-        if (r < 0)
-                log_warning_errno(r, "Failed to thaw the CPUs' failure slots after a reset: %m");
         return r;
 }
 

@@ -237,14 +237,14 @@ static int reset_all(Tally *t, uint64_t since_usec) {
                 return r;
         /* Frozen, the slots move no failures into the maps: emptied after the counts
          * are deleted, so that a reset that cannot delete them leaves both. */
-        n = tally_slots_freeze(t);
+        n = tally_slots_freeze(t, true);
         if (n >= 0)
                 n = counts_reset_all(maps);
         if (n >= 0) {
                 q = tally_slots_clear(t, false, 0);
                 tally_units_reset(t, false, 0);
         }
-        (void) tally_slots_thaw(t);
+        (void) tally_slots_freeze(t, false);
         if (n < 0)
                 return n;
         t->stats_at_reset = s;
@@ -267,14 +267,14 @@ static int reset_one(Tally *t, uint32_t uid) {
         int r, q = 0;
 
         /* As in reset_all(). */
-        r = tally_slots_freeze(t);
+        r = tally_slots_freeze(t, true);
         if (r >= 0)
                 r = counts_reset_one(maps, uid);
         if (r >= 0) {
                 q = tally_slots_clear(t, true, uid);
                 tally_units_reset(t, true, uid);
         }
-        (void) tally_slots_thaw(t);
+        (void) tally_slots_freeze(t, false);
         if (r < 0)
                 return r;
         e = t->n_kept ? bsearch(&key, t->kept, t->n_kept, sizeof(*t->kept), compare_entries) : NULL;

@@ -130,9 +130,8 @@ static UnitLive *live_get(UnitLive *u, size_t *n, uint64_t cgroup_id, uint32_t u
  * (once: its sequence count 2 more) moved its failures into its key's entries, before or
  * after they were read: they are read again, now that they hold them, and a third look
  * makes sure no slot changed hands since the second, which would leave its failures
- * counted twice or not at all. So a slot changing hands, at most once a second per CPU
- * for another key (and once per failure event for its own), costs a lookup, not the whole
- * read. -EBUSY if the slots kept changing hands. */
+ * counted twice or not at all. So a slot changing hands, at most once a second per CPU,
+ * costs a lookup, not the whole read. -EBUSY if the slots kept changing hands. */
 int read_with_slots(int slots_fd, const SlotReader *reader, void *userdata) {
         int r;
 
