@@ -89,7 +89,7 @@ static UserCount user_count(uint32_t uid, const struct exec_count *v) {
         };
 }
 
-static UserCount *find_uid(UserCount *u, size_t n, uint32_t uid) {
+UserCount *counts_find_uid(UserCount *u, size_t n, uint32_t uid) {
         UserCount key = { .uid = uid };
 
         return n > 0 ? bsearch(&key, u, n, sizeof(*u), compare_uid) : NULL;
@@ -124,7 +124,7 @@ int counts_read_all(CountsMaps m, UserCount **ret, size_t *ret_n) {
 
         /* A UID without counts (reset a moment ago) has none to add to. */
         for (size_t i = 0; i < n_privileged; i++) {
-                UserCount *c = find_uid(u, n, privileged_keys[i]);
+                UserCount *c = counts_find_uid(u, n, privileged_keys[i]);
 
                 if (c)
                         c->privileged = privileged[i];

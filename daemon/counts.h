@@ -67,4 +67,6 @@ int counts_read_map(int map_fd, uint32_t capacity, size_t key_size, size_t value
 
 /* Pure helpers. */
 void counts_sort_by_uid(UserCount *u, size_t n);
+/* The UID's count in u, n of them sorted by UID; NULL if it has none. */
+UserCount *counts_find_uid(UserCount *u, size_t n, uint32_t uid);
 void counts_sort_logins(LoginCount *l, size_t n);

@@ -81,12 +81,13 @@ static int fill_new_maps(const ProbeOptions *opts, struct execcount_bpf *skel, c
                 if (r < 0)
                         return probe_reject(ret_reason, "copying the pinned counts failed: %s", strerror(-r)), r;
                 /* The tats copied start from nothing (an event is due): the slots' must
-                 * not hold back failures the new counts would let send one. */
+                 * not hold back failures the new counts would let send one. If they
+                 * cannot be changed, only events wait, up to one rate-limit window. */
                 if (*ret_frozen) {
                         r = units_slots_forget_tat(bpf_map__fd(skel->maps.unit_slots));
                         if (r < 0)
-                                return probe_reject(ret_reason, "resetting the CPUs' failure slots failed: %s",
-                                                    strerror(-r)), r;
+                                log_warning_errno(r, "Failed to reset the CPUs' failure slots' event budgets; some "
+                                                  "failure events may be held back for a while: %m");
                 }
                 if (dropped > 0)
                         log_warning("%zu UIDs' counts did not fit into the smaller map (MaxUIDs=%u) and are lost.",

@@ -37,17 +37,7 @@ static UserCount *users_find(UsersRead *x, uint32_t uid) {
         for (size_t i = x->n_sorted; i < x->n; i++)
                 if (x->u[i].uid == uid)
                         return &x->u[i];
-        for (size_t lo = 0, hi = x->n_sorted; lo < hi;) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (x->u[mid].uid == uid)
-                        return &x->u[mid];
-                if (x->u[mid].uid < uid)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
+        return counts_find_uid(x->u, x->n_sorted, uid);
 }
 
 /* The UID's count, appended if missing (never so: a slot's UID keeps its entry). */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* units-live.c: reading the kernel's per-(cgroup, UID) and per-UID counts, the units and
- * counts maps' entries with the failures the CPUs' slots hold for them, and changing the
- * slots. */
+/* units-live.c: the CPUs' slots: reading entries they add to (read_with_slots(), for the
+ * per-unit counts here and the per-UID ones in units-counts.c), and changing them. */
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -268,7 +267,8 @@ int units_slots_held(int slots_fd, const UnitLive *gone, size_t n, bool *ret_hel
         return 0;
 }
 
-int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid) {
+/* Empties the slots of uid (has_uid) or all, or (tat_only) makes them forget their tat. */
+static int slots_change(int slots_fd, bool has_uid, uint32_t uid, bool tat_only) {
         _cleanup_(freep) struct exec_unit_slot *s = NULL;
         size_t n_cpus;
         int r;
@@ -284,23 +284,18 @@ int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid) {
                  * is none). */
                 if (!slot_whole(&s[i]))
                         return -EBUSY;
-                s[i] = unit_slot_emptied(&s[i]);
+                if (tat_only)
+                        s[i].tat_ns = 0;
+                else
+                        s[i] = unit_slot_emptied(&s[i]);
         }
         return slots_write(slots_fd, s);
 }
 
-int units_slots_forget_tat(int slots_fd) {
-        _cleanup_(freep) struct exec_unit_slot *s = NULL;
-        size_t n_cpus;
-        int r;
+int units_slots_clear(int slots_fd, bool has_uid, uint32_t uid) {
+        return slots_change(slots_fd, has_uid, uid, false);
+}
 
-        r = slots_read(slots_fd, &s, &n_cpus);
-        if (r < 0 || n_cpus == 0)
-                return r;
-        for (size_t i = 0; i < n_cpus; i++) {
-                if (!slot_whole(&s[i]))
-                        return -EBUSY; /* see units_slots_clear() */
-                s[i].tat_ns = 0;
-        }
-        return slots_write(slots_fd, s);
+int units_slots_forget_tat(int slots_fd) {
+        return slots_change(slots_fd, false, 0, true);
 }
