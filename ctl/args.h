@@ -24,6 +24,7 @@ typedef enum StatsBy {
 
 typedef struct Args {
         const char *socket;
+        uint64_t timeout_usec; /* for each send and receive to the daemon; 0: none */
         JsonMode json;
         bool legend;
         bool pager;
@@ -34,4 +35,9 @@ typedef struct Args {
         StatsBy by;
         bool has_by;
         const char *unit; /* --unit=: NULL, or a unit's name */
+        /* metrics */
+        bool openmetrics;         /* --format=openmetrics */
+        bool has_metrics_options; /* any of the below, or --format= */
+        uint32_t max_uids, max_units; /* --max-uids=, --max-units=; 0: no limit */
+        const char *output;           /* --output=: NULL for stdout */
 } Args;

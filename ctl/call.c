@@ -13,6 +13,8 @@
 int call_connect(const Args *a, Client **ret) {
         int r = client_connect(a->socket, ret);
 
+        if (r >= 0 && a->timeout_usec > 0 && (r = client_set_timeout(*ret, a->timeout_usec)) < 0)
+                *ret = client_free(*ret);
         if (r >= 0)
                 return 0;
         if (r == -ENOENT || r == -ECONNREFUSED) {
@@ -50,6 +52,8 @@ int call_failed(const char *method, int r, const VarlinkReply *reply) {
                 log_error("execcountd closed the connection while answering %s; see its log "
                           "(journalctl -u execcountd).",
                           method);
+        else if (r == -EAGAIN)
+                log_error("execcountd did not answer %s in time; see its log (journalctl -u execcountd).", method);
         else if (r == -EBADMSG)
                 log_error("execcountd answered %s with a malformed message; is it the same version as "
                           "execcountctl (execcountd --version)?",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include "client.h"
@@ -36,6 +37,15 @@ int client_connect(const char *path, Client **ret) {
                 return -ENOMEM;
         c->fd = TAKE_FD(fd);
         *ret = c;
+        return 0;
+}
+
+int client_set_timeout(Client *c, uint64_t usec) {
+        struct timeval tv = { .tv_sec = (time_t) (usec / USEC_PER_SEC), .tv_usec = (suseconds_t) (usec % USEC_PER_SEC) };
+
+        if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+            setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                return negative_errno();
         return 0;
 }
 

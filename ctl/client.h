@@ -3,6 +3,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdint.h>
 
 #include "macro.h"
 #include "varlink.h"
@@ -14,6 +15,8 @@ typedef struct Client Client;
 
 /* Connects to the socket at path. -ENOENT or -ECONNREFUSED: nothing serves there. */
 int client_connect(const char *path, Client **ret);
+/* Each send and receive then fails with -EAGAIN after usec without progress. */
+int client_set_timeout(Client *c, uint64_t usec);
 Client *client_free(Client *c);
 DEFINE_POINTER_CLEANUP(Client, client_free);
 

@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "log.h"
+#include "metrics.h"
 #include "parse.h"
 #include "protocol.h"
 #include "users.h"
@@ -24,6 +25,7 @@ static void help(void) {
                "                        ones as they happen\n"
                "  reset                 Forget the counts (of --uid/--user only, if given)\n"
                "  reload                Make the daemon reread its configuration, and wait\n"
+               "  metrics               The counts as Prometheus metrics\n"
                "  help                  Show this help\n\n"
                "Options:\n"
                "  -h --help             Show this help\n"
@@ -43,14 +45,35 @@ static void help(void) {
                "     --json[=MODE]      Print JSON: \"short\" (one line) or \"pretty\"; alone,\n"
                "                        pretty on a terminal, short otherwise\n"
                "     --no-legend        Leave out column headers and footers\n"
-               "     --no-pager         Do not pipe output into a pager\n\n"
+               "     --no-pager         Do not pipe output into a pager\n"
+               "     --format=FORMAT    metrics: \"prometheus\" (text format 0.0.4, default) or\n"
+               "                        \"openmetrics\" (OpenMetrics 1.0)\n"
+               "     --max-uids=N       metrics: UIDs with series of their own, the most\n"
+               "                        active; the others sum up in uid=\"other\" (default\n"
+               "                        %d; 0: no limit)\n"
+               "     --max-units=N      metrics: the same for units (default %d)\n"
+               "     --output=FILE      metrics: write FILE, replacing it at once\n\n"
                "See execcountctl(1).\n",
-               program_invocation_short_name, EXECCOUNT_SOCKET_DEFAULT);
+               program_invocation_short_name, EXECCOUNT_SOCKET_DEFAULT, METRICS_MAX_UIDS_DEFAULT,
+               METRICS_MAX_UNITS_DEFAULT);
 }
 
 /* Returns 1 to go on, 0 to exit with success (--help), -EINVAL for a bad command line. */
 static int parse_argv(int argc, char *argv[], Args *a) {
-        enum { ARG_VERSION = 0x100, ARG_SOCKET, ARG_USER, ARG_BY, ARG_UNIT, ARG_JSON, ARG_NO_LEGEND, ARG_NO_PAGER };
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_SOCKET,
+                ARG_USER,
+                ARG_BY,
+                ARG_UNIT,
+                ARG_JSON,
+                ARG_NO_LEGEND,
+                ARG_NO_PAGER,
+                ARG_FORMAT,
+                ARG_MAX_UIDS,
+                ARG_MAX_UNITS,
+                ARG_OUTPUT,
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -64,6 +87,10 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 { "json", optional_argument, NULL, ARG_JSON },
                 { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
                 { "no-pager", no_argument, NULL, ARG_NO_PAGER },
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "max-uids", required_argument, NULL, ARG_MAX_UIDS },
+                { "max-units", required_argument, NULL, ARG_MAX_UNITS },
+                { "output", required_argument, NULL, ARG_OUTPUT },
                 {},
         };
         uint32_t n;
@@ -156,6 +183,34 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 case ARG_NO_PAGER:
                         a->pager = false;
                         break;
+                case ARG_FORMAT:
+                        if (streq(optarg, "prometheus"))
+                                a->openmetrics = false;
+                        else if (streq(optarg, "openmetrics"))
+                                a->openmetrics = true;
+                        else {
+                                log_error("Invalid --format=%s: expected prometheus or openmetrics.", optarg);
+                                return -EINVAL;
+                        }
+                        a->has_metrics_options = true;
+                        break;
+                case ARG_MAX_UIDS:
+                case ARG_MAX_UNITS:
+                        if (parse_uint32(optarg, c == ARG_MAX_UIDS ? &a->max_uids : &a->max_units) < 0) {
+                                log_error("Invalid --%s=%s: expected a number (0 for no limit).",
+                                          c == ARG_MAX_UIDS ? "max-uids" : "max-units", optarg);
+                                return -EINVAL;
+                        }
+                        a->has_metrics_options = true;
+                        break;
+                case ARG_OUTPUT:
+                        if (isempty(optarg) || optarg[strlen(optarg) - 1] == '/') {
+                                log_error("Invalid --output=%s: expected a file's name.", optarg);
+                                return -EINVAL;
+                        }
+                        a->output = optarg;
+                        a->has_metrics_options = true;
+                        break;
                 case '?':
                         return -EINVAL;
                 default:
@@ -174,6 +229,7 @@ static const struct {
         { "events", verb_events, true },
         { "reset", verb_reset, true },
         { "reload", verb_reload, false },
+        { "metrics", verb_metrics, false },
 };
 
 int main(int argc, char *argv[]) {
@@ -182,6 +238,8 @@ int main(int argc, char *argv[]) {
                 .legend = true,
                 .pager = true,
                 .lines = 10,
+                .max_uids = METRICS_MAX_UIDS_DEFAULT,
+                .max_units = METRICS_MAX_UNITS_DEFAULT,
         };
         const char *verb;
         int r;
@@ -195,7 +253,7 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
 
         if (optind >= argc) {
-                log_error("Missing command: stats, status, events, reset or reload; see --help.");
+                log_error("Missing command: stats, status, events, reset, reload or metrics; see --help.");
                 return EXIT_USAGE;
         }
         verb = argv[optind];
@@ -219,6 +277,10 @@ int main(int argc, char *argv[]) {
                 log_error("--unit only applies to 'stats' and 'events'.");
                 return EXIT_USAGE;
         }
+        if (a.has_metrics_options && !streq(verb, "metrics")) {
+                log_error("--format, --max-uids, --max-units and --output only apply to 'metrics'.");
+                return EXIT_USAGE;
+        }
         if (a.unit && a.by == BY_LOGIN) {
                 log_error("--unit does not apply to --by=login: logins are not counted per unit.");
                 return EXIT_USAGE;
@@ -234,6 +296,6 @@ int main(int argc, char *argv[]) {
                 return verbs[i].fn(&a);
         }
 
-        log_error("Unknown command '%s': expected stats, status, events, reset or reload.", verb);
+        log_error("Unknown command '%s': expected stats, status, events, reset, reload or metrics.", verb);
         return EXIT_USAGE;
 }

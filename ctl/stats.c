@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "fetch.h"
 #include "format.h"
 #include "json-scan.h"
 #include "json-util.h"
@@ -16,20 +17,6 @@
 #include "time-util.h"
 #include "users.h"
 #include "verbs.h"
-
-typedef struct StatsRow {
-        int64_t uid, execs, failed, last, throttled;
-        int64_t privileged; /* -1: the daemon did not say (one before privileged counts) */
-} StatsRow;
-
-typedef struct Stats {
-        StatsRow *rows;
-        size_t n, alloc;
-        int64_t since, map_full_execs, map_full_failed;
-        bool has_map_full; /* absent when the caller sees only its own UID */
-        bool own_only;
-        int64_t total_execs, total_failed, total_throttled; /* over the rows */
-} Stats;
 
 static int compare_rows(const void *a, const void *b) {
         const StatsRow *x = a, *y = b;
@@ -60,7 +47,7 @@ static int stats_parse_row(JsonSpan user, StatsRow *row) {
 }
 
 /* Reads one GetStats reply's parameters into s: with "more", the users come in parts,
- * each reply complete but for the users of the others. Rows are sorted at the end. */
+ * each reply complete but for the users of the others. */
 static int stats_parse_part(JsonSpan reply, void *userdata) {
         Stats *s = userdata;
         JsonSpan users, access, user;
@@ -155,24 +142,35 @@ static void stats_print_footer(const Args *a, const void *userdata) {
                        "user (execcountd.conf(5), [Access]).\n");
 }
 
+int stats_fetch(const Args *a, Stats *s) {
+        _cleanup_(json_object_putp) json_object *params = call_uid_parameters(a);
+        int r;
+
+        *s = (Stats) {};
+        if (!params)
+                return log_oom(), EXIT_FAILURE;
+        /* In parts: a map of a million UIDs never makes one message of a hundred MB. */
+        r = call_method_parts(a, EXECCOUNT_METHOD_GET_STATS, params, stats_parse_part, s);
+        if (r != 0) {
+                free(s->rows);
+                *s = (Stats) {};
+        }
+        return r;
+}
+
 static int stats_by_user(const Args *a) {
         static const char *const headers[] = { "UID", "USER", "EXECS", "FAILED", "PRIVILEGED", "LAST EXEC" };
         static const Align align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_LEFT };
-        _cleanup_(json_object_putp) json_object *params = NULL;
         _cleanup_(user_cache_freep) UserCache *cache = NULL;
         _cleanup_(table_freep) Table *t = NULL;
         Stats s = {};
         int r;
 
-        params = call_uid_parameters(a);
-        if (!params || user_cache_new(&cache) < 0 || table_new(ELEMENTSOF(headers), headers, align, &t) < 0)
+        if (user_cache_new(&cache) < 0 || table_new(ELEMENTSOF(headers), headers, align, &t) < 0)
                 return log_oom(), EXIT_FAILURE;
-        /* In parts: a map of a million UIDs never makes one message of a hundred MB. */
-        r = call_method_parts(a, EXECCOUNT_METHOD_GET_STATS, params, stats_parse_part, &s);
-        if (r != 0) {
-                free(s.rows);
+        r = stats_fetch(a, &s);
+        if (r != 0)
                 return r;
-        }
         if (s.n > 0) /* no rows: no array at all */
                 qsort(s.rows, s.n, sizeof(*s.rows), compare_rows);
         (void) user_cache_expect(cache, s.n);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "fetch.h"
 #include "format.h"
 #include "json-scan.h"
 #include "json-util.h"
@@ -20,28 +21,13 @@
 #include "users.h"
 #include "verbs.h"
 
-typedef struct UnitRow {
-        char *unit;
-        char *machine; /* NULL: none */
-        int64_t uid, execs, failed, last;
-} UnitRow;
-
-typedef struct Units {
-        const Args *args;
-        UnitRow *rows;
-        size_t n, alloc;
-        int64_t since, full_execs, full_failed, unnamed;
-        bool has_full; /* absent when the caller sees only its own rows */
-        bool own_only;
-        int64_t total_execs, total_failed;
-} Units;
-
-static void units_done(Units *u) {
+void units_done(Units *u) {
         for (size_t i = 0; i < u->n; i++) {
                 free(u->rows[i].unit);
                 free(u->rows[i].machine);
         }
         free(u->rows);
+        *u = (Units) {};
 }
 
 /* One UnitStats. */
@@ -138,8 +124,7 @@ static int compare_activity(const void *a, const void *b) {
         return compare_names(a, b);
 }
 
-/* Sums the rows of each unit over their UIDs, for --by=unit. */
-static void sum_per_unit(Units *u) {
+void units_sum_per_unit(Units *u) {
         size_t k = 0;
 
         if (u->n == 0)
@@ -231,30 +216,39 @@ static void print_footer(const Args *a, const void *userdata) {
                        "see every user's (execcountd.conf(5), [Access]).\n");
 }
 
+int units_fetch(const Args *a, Units *u) {
+        _cleanup_(json_object_putp) json_object *params = call_uid_parameters(a);
+        int r;
+
+        *u = (Units) { .args = a };
+        if (!params)
+                return log_oom(), EXIT_FAILURE;
+        r = call_method_parts(a, EXECCOUNT_METHOD_GET_UNITS, params, parse_part, u);
+        if (r != 0)
+                units_done(u);
+        return r;
+}
+
 int stats_by_unit(const Args *a) {
         static const char *const unit_headers[] = { "UNIT", "EXECS", "FAILED", "LAST EXEC" };
         static const Align unit_align[] = { ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_LEFT };
         static const char *const user_headers[] = { "UID", "USER", "EXECS", "FAILED", "LAST EXEC" };
         static const Align user_align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_LEFT };
-        _cleanup_(json_object_putp) json_object *params = NULL;
         _cleanup_(user_cache_freep) UserCache *cache = NULL;
         _cleanup_(table_freep) Table *t = NULL;
         bool by_unit = a->by == BY_UNIT;
-        Units u = { .args = a };
+        Units u;
         int r;
 
-        params = call_uid_parameters(a);
-        if (!params || user_cache_new(&cache) < 0 ||
+        if (user_cache_new(&cache) < 0 ||
             (by_unit ? table_new(ELEMENTSOF(unit_headers), unit_headers, unit_align, &t)
                      : table_new(ELEMENTSOF(user_headers), user_headers, user_align, &t)) < 0)
                 return log_oom(), EXIT_FAILURE;
-        r = call_method_parts(a, EXECCOUNT_METHOD_GET_UNITS, params, parse_part, &u);
-        if (r != 0) {
-                units_done(&u);
+        r = units_fetch(a, &u);
+        if (r != 0)
                 return r;
-        }
         if (by_unit)
-                sum_per_unit(&u);
+                units_sum_per_unit(&u);
         if (u.n > 0)
                 qsort(u.rows, u.n, sizeof(*u.rows), compare_activity);
 

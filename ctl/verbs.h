@@ -13,3 +13,4 @@ int verb_reset(const Args *a);
 int verb_reload(const Args *a);
 int verb_status(const Args *a);
 int verb_events(const Args *a);
+int verb_metrics(const Args *a);

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* metrics.c: the counts as Prometheus metrics: the series limit, and both formats. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "metrics.h"
+#include "utf8.h"
+
+/* ---- The series limit */
+
+static int64_t activity(int64_t execs, int64_t failed) {
+        return execs > INT64_MAX - failed ? INT64_MAX : execs + failed;
+}
+
+static int compare_users_activity(const void *a, const void *b) {
+        const MetricsUser *x = *(const MetricsUser *const *) a, *y = *(const MetricsUser *const *) b;
+        int64_t ax = activity(x->execs, x->failed), ay = activity(y->execs, y->failed);
+
+        if (ax != ay)
+                return ax > ay ? -1 : 1;
+        return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+static int compare_units_activity(const void *a, const void *b) {
+        const MetricsUnit *x = *(const MetricsUnit *const *) a, *y = *(const MetricsUnit *const *) b;
+        int64_t ax = activity(x->execs, x->failed), ay = activity(y->execs, y->failed);
+
+        if (ax != ay)
+                return ax > ay ? -1 : 1;
+        return strcmp(x->unit, y->unit);
+}
+
+/* Marks in keep[] the max most active of n items (pointers sorted by compare); false if
+ * it could not allocate, and then keeps them all. */
+static bool pick_most_active(void *items, size_t n, size_t size, size_t max,
+                             int (*compare)(const void *, const void *), bool *keep) {
+        const void **order = calloc(n, sizeof(*order));
+
+        if (!order)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                order[i] = (const char *) items + i * size;
+        qsort(order, n, sizeof(*order), compare);
+        for (size_t i = 0; i < max; i++)
+                keep[((const char *) order[i] - (const char *) items) / size] = true;
+        free(order);
+        return true;
+}
+
+static void add_saturating(int64_t *sum, int64_t v) {
+        if (v > 0)
+                *sum = *sum > INT64_MAX - v ? INT64_MAX : *sum + v;
+}
+
+static void limit_users(Metrics *m, size_t max) {
+        bool *keep;
+        size_t k = 0;
+
+        if (max == 0 || m->n_users <= max || !(keep = calloc(m->n_users, sizeof(*keep))))
+                return;
+        if (!pick_most_active(m->users, m->n_users, sizeof(*m->users), max, compare_users_activity, keep)) {
+                free(keep);
+                return;
+        }
+        for (size_t i = 0; i < m->n_users; i++) {
+                const MetricsUser *u = &m->users[i];
+
+                if (keep[i]) {
+                        m->users[k++] = *u;
+                        continue;
+                }
+                add_saturating(&m->other_user.execs, u->execs);
+                add_saturating(&m->other_user.failed, u->failed);
+                add_saturating(&m->other_user.privileged, u->privileged);
+                m->other_users++;
+        }
+        m->n_users = k;
+        free(keep);
+}
+
+static void limit_units(Metrics *m, size_t max) {
+        bool *keep;
+        size_t k = 0;
+
+        if (max == 0 || m->n_units <= max || !(keep = calloc(m->n_units, sizeof(*keep))))
+                return;
+        if (!pick_most_active(m->units, m->n_units, sizeof(*m->units), max, compare_units_activity, keep)) {
+                free(keep);
+                return;
+        }
+        for (size_t i = 0; i < m->n_units; i++) {
+                const MetricsUnit *u = &m->units[i];
+
+                if (keep[i]) {
+                        m->units[k++] = *u;
+                        continue;
+                }
+                add_saturating(&m->other_unit.execs, u->execs);
+                add_saturating(&m->other_unit.failed, u->failed);
+                m->other_units++;
+        }
+        m->n_units = k;
+        free(keep);
+}
+
+void metrics_limit(Metrics *m, size_t max_users, size_t max_units) {
+        m->other_users = m->other_units = 0;
+        m->other_user = (MetricsUser) {};
+        m->other_unit = (MetricsUnit) {};
+        limit_users(m, max_users);
+        limit_units(m, max_units);
+}
+
+/* ---- The formats */
+
+typedef enum Kind {
+        KIND_COUNTER,
+        KIND_GAUGE,
+        KIND_INFO,
+} Kind;
+
+/* A label's value, quoted: valid UTF-8 (bytes that are not read as U+FFFD), with \, "
+ * and line feeds escaped as both formats want. */
+static void put_label_value(FILE *out, const char *s) {
+        size_t n = strlen(s);
+        char *copy = NULL;
+
+        if (!utf8_is_valid(s, n)) {
+                copy = utf8_sanitize(s, n);
+                s = copy ?: "";
+        }
+        fputc('"', out);
+        for (; *s; s++)
+                if (*s == '\\')
+                        fputs("\\\\", out);
+                else if (*s == '"')
+                        fputs("\\\"", out);
+                else if (*s == '\n')
+                        fputs("\\n", out);
+                else
+                        fputc(*s, out);
+        fputc('"', out);
+        free(copy);
+}
+
+/* # HELP and # TYPE. The text format names a counter's samples (NAME_total) and has no
+ * info type; OpenMetrics names the family (NAME). */
+static void put_family(FILE *out, MetricsFormat f, const char *name, Kind kind, const char *help) {
+        static const char *const types[] = { "counter", "gauge", "info" };
+        const char *suffix = "";
+
+        if (f == METRICS_PROMETHEUS)
+                suffix = kind == KIND_COUNTER ? "_total" : kind == KIND_INFO ? "_info" : "";
+        fprintf(out, "# HELP %s%s %s\n", name, suffix, help);
+        fprintf(out, "# TYPE %s%s %s\n", name, suffix,
+                f == METRICS_PROMETHEUS && kind == KIND_INFO ? "gauge" : types[kind]);
+}
+
+typedef void (*LabelsFn)(FILE *out, const void *item);
+
+static void put_user_labels(FILE *out, const void *item) {
+        const MetricsUser *u = item;
+
+        fprintf(out, "{uid=\"%" PRIu32 "\",user=", u->uid);
+        put_label_value(out, u->user ?: "");
+        fputc('}', out);
+}
+
+static void put_other_user_labels(FILE *out, const void *item) {
+        (void) item;
+        fputs("{uid=\"other\"}", out);
+}
+
+static void put_unit_labels(FILE *out, const void *item) {
+        const MetricsUnit *u = item;
+
+        fputs("{unit=", out);
+        put_label_value(out, u->unit);
+        fputc('}', out);
+}
+
+static void put_other_unit_labels(FILE *out, const void *item) {
+        (void) item;
+        fputs("{unit=\"other\"}", out);
+}
+
+/* One counter's sample, and in OpenMetrics when its count started: the counts' start
+ * or last reset, whichever the daemon says. */
+static void put_counter(FILE *out, const Metrics *m, MetricsFormat f, const char *name, LabelsFn labels,
+                        const void *item, int64_t value) {
+        fprintf(out, "%s_total", name);
+        if (labels)
+                labels(out, item);
+        fprintf(out, " %" PRIi64 "\n", value);
+        if (f != METRICS_OPENMETRICS)
+                return;
+        fprintf(out, "%s_created", name);
+        if (labels)
+                labels(out, item);
+        fprintf(out, " %" PRIi64 ".%06" PRIi64 "\n", m->since_usec / 1000000, m->since_usec % 1000000);
+}
+
+static void put_scalar_counter(FILE *out, const Metrics *m, MetricsFormat f, const char *name, int64_t value,
+                               const char *help) {
+        if (value == METRICS_UNKNOWN)
+                return;
+        put_family(out, f, name, KIND_COUNTER, help);
+        put_counter(out, m, f, name, NULL, NULL, value);
+}
+
+static void put_gauge(FILE *out, MetricsFormat f, const char *name, int64_t value, const char *help) {
+        if (value == METRICS_UNKNOWN)
+                return;
+        put_family(out, f, name, KIND_GAUGE, help);
+        fprintf(out, "%s %" PRIi64 "\n", name, value);
+}
+
+/* Which of a user's counts a family shows. */
+typedef enum UserCount {
+        USER_EXECS,
+        USER_FAILED,
+        USER_PRIVILEGED,
+} UserCount;
+
+static int64_t user_count(const MetricsUser *u, UserCount which) {
+        return which == USER_EXECS ? u->execs : which == USER_FAILED ? u->failed : u->privileged;
+}
+
+static void put_user_family(FILE *out, const Metrics *m, MetricsFormat f, const char *name, UserCount which,
+                            const char *help) {
+        put_family(out, f, name, KIND_COUNTER, help);
+        for (size_t i = 0; i < m->n_users; i++)
+                put_counter(out, m, f, name, put_user_labels, &m->users[i], user_count(&m->users[i], which));
+        if (m->other_users > 0)
+                put_counter(out, m, f, name, put_other_user_labels, NULL, user_count(&m->other_user, which));
+}
+
+static void put_unit_family(FILE *out, const Metrics *m, MetricsFormat f, const char *name, bool failed,
+                            const char *help) {
+        put_family(out, f, name, KIND_COUNTER, help);
+        for (size_t i = 0; i < m->n_units; i++)
+                put_counter(out, m, f, name, put_unit_labels, &m->units[i],
+                            failed ? m->units[i].failed : m->units[i].execs);
+        if (m->other_units > 0)
+                put_counter(out, m, f, name, put_other_unit_labels, NULL,
+                            failed ? m->other_unit.failed : m->other_unit.execs);
+}
+
+int metrics_write(const Metrics *m, MetricsFormat f, FILE *out) {
+        put_user_family(out, m, f, "execcount_execs", USER_EXECS,
+                        "Successful execve() and execveat() calls per real UID since the counts were reset.");
+        put_user_family(out, m, f, "execcount_failed_execs", USER_FAILED,
+                        "Exec attempts that returned an error, per real UID.");
+        if (m->has_privileged)
+                put_user_family(out, m, f, "execcount_privileged_execs", USER_PRIVILEGED,
+                                "Successful execs of a UID other than 0 that ran with effective UID 0 "
+                                "(setuid-root programs: sudo, su, pkexec).");
+        put_unit_family(out, m, f, "execcount_unit_execs", false,
+                        "Successful execs per systemd unit (service, scope, session, container), all UIDs.");
+        put_unit_family(out, m, f, "execcount_unit_failed_execs", true,
+                        "Failed exec attempts per systemd unit, all UIDs.");
+        put_scalar_counter(out, m, f, "execcount_events_lost", m->events_lost,
+                           "Exec events that never reached the daemon (ring buffer full); their execs are "
+                           "counted.");
+        put_scalar_counter(out, m, f, "execcount_events_held_back", m->events_held_back,
+                           "Events of failed execs not sent because of their UID's rate limit; their execs "
+                           "are counted.");
+        put_scalar_counter(out, m, f, "execcount_map_full_execs", m->map_full_execs,
+                           "Successful execs counted without a UID because the UID map was full.");
+        put_scalar_counter(out, m, f, "execcount_map_full_failed_execs", m->map_full_failed,
+                           "Failed execs counted without a UID because the UID map was full.");
+        put_scalar_counter(out, m, f, "execcount_unit_map_full_execs", m->units_full_execs,
+                           "Successful execs not counted per unit because the map of cgroups was full.");
+        put_scalar_counter(out, m, f, "execcount_unit_map_full_failed_execs", m->units_full_failed,
+                           "Failed execs not counted per unit because the map of cgroups was full.");
+        put_scalar_counter(out, m, f, "execcount_probe_misses", m->probe_misses,
+                           "Program runs the kernel skipped; each may be an exec missing from the counts.");
+        put_gauge(out, f, "execcount_tracked_uids", m->uids, "UIDs in the daemon's map of counts.");
+        put_gauge(out, f, "execcount_tracked_uids_limit", m->uids_capacity,
+                  "UIDs the map of counts holds (MaxUIDs=); beyond it execs count without a UID.");
+        put_gauge(out, f, "execcount_other_uids", (int64_t) m->other_users,
+                  "UIDs beyond the series limit, summed into the uid=\"other\" series.");
+        put_gauge(out, f, "execcount_other_units", (int64_t) m->other_units,
+                  "Units beyond the series limit, summed into the unit=\"other\" series.");
+        put_family(out, f, "execcount_counts_reset_timestamp_seconds", KIND_GAUGE,
+                   "When the counts started, or were last reset as a whole (execcountctl reset).");
+        fprintf(out, "execcount_counts_reset_timestamp_seconds %" PRIi64 ".%06" PRIi64 "\n",
+                m->since_usec / 1000000, m->since_usec % 1000000);
+        put_family(out, f, "execcount_build", KIND_INFO, "The daemon's version and the probes it counts with.");
+        fputs("execcount_build_info{version=", out);
+        put_label_value(out, m->version ?: "");
+        fputs(",probe_mode=", out);
+        put_label_value(out, m->probe_mode ?: "");
+        fputs("} 1\n", out);
+        if (f == METRICS_OPENMETRICS)
+                fputs("# EOF\n", out);
+        return fflush(out) == 0 && !ferror(out) ? 0 : -(errno ?: EIO);
+}
