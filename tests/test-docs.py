@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """test-docs.py: the man pages document every interface the code has.
 
-    test-docs.py EXECCOUNTD EXECCOUNTCTL VARLINK-FILE MAN-DIR SOURCE-DIR
+    test-docs.py EXECCOUNTD EXECCOUNTCTL VARLINK-FILE MAN-DIR SOURCE-DIR EXECCOUNTD-METRICS
 
 Every command-line option (from --help), every configuration key (from --check-config),
-every execcountctl command, every Varlink method, every journal message ID and field
-must appear in its man page; every message ID also in the journal catalog, and every one
+every execcountctl command, every Varlink method, every journal message ID and field,
+every metric must appear in its man page; every message ID also in the journal catalog, and every one
 there in systemd/message-ids.h; every Varlink method and error in common/protocol.h.
 """
 
@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 
-execcountd, execcountctl, varlink_file, man_dir, src = sys.argv[1:6]
+execcountd, execcountctl, varlink_file, man_dir, src, exporter = sys.argv[1:7]
 
 
 def read(name):
@@ -35,7 +35,8 @@ def need(page, text, what):
         problems.append(f"{page} does not document {what} (looked for {text!r})")
 
 
-for prog, page in ((execcountd, "execcountd.8"), (execcountctl, "execcountctl.1")):
+for prog, page in ((execcountd, "execcountd.8"), (execcountctl, "execcountctl.1"),
+                   (exporter, "execcountd-metrics.8")):
     for opt in sorted(set(re.findall(r"--([a-z][a-z-]+)", run(prog, "--help")))):
         need(page, f"Fl Fl {opt}", f"option --{opt}")
     for opt in sorted(set(re.findall(r"^  -([a-z]) ", run(prog, "--help"), re.M))):
@@ -95,6 +96,18 @@ if len(fields) < 20:
     problems.append(f"could not find the journal fields in the sources: {sorted(fields)}")
 for field in sorted(fields):
     need("execcountd.8", f"Sy {field}", f"journal field {field}")
+
+# Metric names are the string literals of metrics.c that start with execcount_; a counter
+# is documented by its samples' name, NAME_total.
+with open(os.path.join(src, "ctl/metrics.c")) as f:
+    metrics_c = f.read()
+families = set(re.findall(r'"(execcount_[a-z_]+)"', metrics_c))
+counters = set(re.findall(r'(?:put_user_family|put_unit_family|put_scalar_counter)\(out, m, f, "(execcount_[a-z_]+)"',
+                          metrics_c))
+if len(families) < 15 or len(counters) < 10:
+    problems.append(f"could not find the metrics in ctl/metrics.c: {sorted(families)}")
+for name in sorted(families):
+    need("execcountd-metrics.8", f"Sy {name}_total" if name in counters else f"Sy {name}", f"metric {name}")
 
 for p in problems:
     print(p)
