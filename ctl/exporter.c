@@ -102,11 +102,9 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         break;
                 case ARG_MAX_UIDS:
                 case ARG_MAX_UNITS:
-                        if (parse_uint32(optarg, c == ARG_MAX_UIDS ? &a->max_uids : &a->max_units) < 0) {
-                                log_error("Invalid --%s=%s: expected a number (0 for no limit).",
-                                          c == ARG_MAX_UIDS ? "max-uids" : "max-units", optarg);
+                        if (metrics_parse_max(c == ARG_MAX_UIDS ? "max-uids" : "max-units", optarg,
+                                              c == ARG_MAX_UIDS ? &a->max_uids : &a->max_units) < 0)
                                 return -EINVAL;
-                        }
                         break;
                 case '?':
                         return -EINVAL;

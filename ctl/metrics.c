@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "macro.h"
 #include "metrics.h"
+#include "parse.h"
 #include "utf8.h"
 
 /* ---- The series limit */
@@ -34,85 +36,82 @@ static int compare_units_activity(const void *a, const void *b) {
         return strcmp(x->unit, y->unit);
 }
 
-/* Marks in keep[] the max most active of n items (pointers sorted by compare); false if
- * it could not allocate, and then keeps them all. */
-static bool pick_most_active(void *items, size_t n, size_t size, size_t max,
-                             int (*compare)(const void *, const void *), bool *keep) {
-        const void **order = calloc(n, sizeof(*order));
-
-        if (!order)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                order[i] = (const char *) items + i * size;
-        qsort(order, n, sizeof(*order), compare);
-        for (size_t i = 0; i < max; i++)
-                keep[((const char *) order[i] - (const char *) items) / size] = true;
-        free(order);
-        return true;
-}
-
 static void add_saturating(int64_t *sum, int64_t v) {
         if (v > 0)
                 *sum = *sum > INT64_MAX - v ? INT64_MAX : *sum + v;
 }
 
-static void limit_users(Metrics *m, size_t max) {
-        bool *keep;
-        size_t k = 0;
+static void fold_user(const void *item, void *other) {
+        const MetricsUser *u = item;
+        MetricsUser *o = other;
 
-        if (max == 0 || m->n_users <= max || !(keep = calloc(m->n_users, sizeof(*keep))))
-                return;
-        if (!pick_most_active(m->users, m->n_users, sizeof(*m->users), max, compare_users_activity, keep)) {
-                free(keep);
-                return;
-        }
-        for (size_t i = 0; i < m->n_users; i++) {
-                const MetricsUser *u = &m->users[i];
-
-                if (keep[i]) {
-                        m->users[k++] = *u;
-                        continue;
-                }
-                add_saturating(&m->other_user.execs, u->execs);
-                add_saturating(&m->other_user.failed, u->failed);
-                add_saturating(&m->other_user.privileged, u->privileged);
-                m->other_users++;
-        }
-        m->n_users = k;
-        free(keep);
+        add_saturating(&o->execs, u->execs);
+        add_saturating(&o->failed, u->failed);
+        add_saturating(&o->privileged, u->privileged);
 }
 
-static void limit_units(Metrics *m, size_t max) {
+static void fold_unit(const void *item, void *other) {
+        const MetricsUnit *u = item;
+        MetricsUnit *o = other;
+
+        add_saturating(&o->execs, u->execs);
+        add_saturating(&o->failed, u->failed);
+}
+
+/* Keeps the max most active of the *n items (by compare, which orders pointers to them),
+ * in their order, and folds the others into other; returns how many it folded. Keeps
+ * them all if it cannot allocate: more series, never wrong sums. */
+static size_t limit_items(void *items, size_t *n, size_t size, size_t max,
+                          int (*compare)(const void *, const void *), void (*fold)(const void *, void *),
+                          void *other) {
+        const char **order;
         bool *keep;
-        size_t k = 0;
+        size_t k = 0, folded = 0;
 
-        if (max == 0 || m->n_units <= max || !(keep = calloc(m->n_units, sizeof(*keep))))
-                return;
-        if (!pick_most_active(m->units, m->n_units, sizeof(*m->units), max, compare_units_activity, keep)) {
+        if (max == 0 || *n <= max)
+                return 0;
+        order = calloc(*n, sizeof(*order));
+        keep = calloc(*n, sizeof(*keep));
+        if (!order || !keep) {
+                free(order);
                 free(keep);
-                return;
+                return 0;
         }
-        for (size_t i = 0; i < m->n_units; i++) {
-                const MetricsUnit *u = &m->units[i];
+        for (size_t i = 0; i < *n; i++)
+                order[i] = (const char *) items + i * size;
+        qsort(order, *n, sizeof(*order), compare);
+        for (size_t i = 0; i < max; i++)
+                keep[(size_t) (order[i] - (const char *) items) / size] = true;
+        for (size_t i = 0; i < *n; i++) {
+                char *item = (char *) items + i * size;
 
-                if (keep[i]) {
-                        m->units[k++] = *u;
-                        continue;
-                }
-                add_saturating(&m->other_unit.execs, u->execs);
-                add_saturating(&m->other_unit.failed, u->failed);
-                m->other_units++;
+                if (!keep[i]) {
+                        fold(item, other);
+                        folded++;
+                } else if (k++ != i)
+                        memcpy((char *) items + (k - 1) * size, item, size);
         }
-        m->n_units = k;
+        *n = k;
+        free(order);
         free(keep);
+        return folded;
+}
+
+int metrics_parse_max(const char *name, const char *value, uint32_t *ret) {
+        if (parse_uint32(value, ret) < 0) {
+                log_error("Invalid --%s=%s: expected a number (0 for no limit).", name, value);
+                return -EINVAL;
+        }
+        return 0;
 }
 
 void metrics_limit(Metrics *m, size_t max_users, size_t max_units) {
-        m->other_users = m->other_units = 0;
         m->other_user = (MetricsUser) {};
         m->other_unit = (MetricsUnit) {};
-        limit_users(m, max_users);
-        limit_units(m, max_units);
+        m->other_users = limit_items(m->users, &m->n_users, sizeof(*m->users), max_users, compare_users_activity,
+                                     fold_user, &m->other_user);
+        m->other_units = limit_items(m->units, &m->n_units, sizeof(*m->units), max_units, compare_units_activity,
+                                     fold_unit, &m->other_unit);
 }
 
 /* ---- The formats */

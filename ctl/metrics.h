@@ -62,6 +62,10 @@ typedef struct Metrics {
  * 0: no limit. */
 void metrics_limit(Metrics *m, size_t max_users, size_t max_units);
 
+/* Parses the value of --max-uids= or --max-units= (name) into *ret; -EINVAL after saying
+ * why. */
+int metrics_parse_max(const char *name, const char *value, uint32_t *ret);
+
 /* Writes m; -errno if out could not take it. */
 int metrics_write(const Metrics *m, MetricsFormat format, FILE *out);
 
