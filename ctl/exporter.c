@@ -20,7 +20,6 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
-#include "parse.h"
 #include "protocol.h"
 #include "time-util.h"
 
