@@ -15,8 +15,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,12 +22,13 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rootfs  # noqa: E402
+from nspawnlib import (MISSING, TOOLS, Container, as_uid, clean_up_on_sigterm, exec_as, expect,  # noqa: E402
+                       log, mount_bpffs, remove_stale_cgroups, require_root_and, show, stage_build, stats_of,
+                       umount, wait_for)
 
 BUILD, CACHE, EXECLOAD, NOOP = sys.argv[1:5]
 ROOTFS = os.path.join(CACHE, rootfs.NAME)
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 UID_BASE = 2600000000 + (os.getpid() & 0xFFFF) * 64
-MISSING = "/nonexistent-execcount-e2e"
 
 ID_STARTED = "a7310ee901524ace9b9b6a2d9c24f27f"
 ID_RELOADED = "a9fe13e9634b43f99878a7caeab604a6"
@@ -38,177 +37,10 @@ ID_STOPPING = "291fe7a3278f4c69bf887fb7d4baa8df"
 ID_EXEC = "8783b7ad605e4d1d9c03096ae0974cf8"
 ID_EXECS_SUPPRESSED = "4a44bf7e7e0f4c90b92a85e7bd733328"
 ID_SUMMARY = "e1fa38b425fa46d391f4b2a6a3666a82"
-TOOLS = "/usr/local/lib/execcount-e2e"  # execload and noop, in the container
 PINS = "/sys/fs/bpf/execcountd"
 
 
-def fail(msg):
-    raise AssertionError(msg)
-
-
-def expect(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-def wait_for(pred, what, timeout=15.0):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > end:
-            fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-# ---- The container
-
-class Container:
-    def __init__(self, stage, etc, bpffs):
-        self.name = f"execcount-e2e-{os.getpid()}"
-        self.cgroups = [f"/sys/fs/cgroup/{h}/{self.name}" for h in ("systemd", "unified")
-                        if os.path.isdir(f"/sys/fs/cgroup/{h}")]
-        if not self.cgroups:
-            self.cgroups = [f"/sys/fs/cgroup/{self.name}"]  # a pure cgroup v2 host
-        for cg in self.cgroups:
-            os.makedirs(cg, exist_ok=True)
-        self.log_path = os.path.join(etc, "..", "nspawn.log")
-        self.logf = open(self.log_path, "w")
-        # nspawn runs in a cgroup of its own (its --keep-unit subgroups are removed with it).
-        enter = "; ".join(f"echo $$ > {cg}/cgroup.procs" for cg in self.cgroups)
-        binds = ["--bind=/sys/kernel/tracing", f"--bind-ro={stage}/usr/local:/usr/local",
-                 f"--bind={etc}:/etc/execcountd"]
-        # A BPF file system of its own: the container's daemon pins there, never where
-        # this host's execcountd does.
-        binds.append(f"--bind={bpffs}:/sys/fs/bpf")
-        cmd = ["systemd-nspawn", "--boot", f"--directory={ROOTFS}", "--volatile=overlay", "--register=no",
-               "--keep-unit", f"--machine={self.name}", "--console=pipe",
-               "--system-call-filter=bpf perf_event_open",
-               # CAP_AUDIT_CONTROL: pam_loginuid sets the login UID of a login in there.
-               "--capability=CAP_BPF,CAP_PERFMON,CAP_SYS_ADMIN,CAP_AUDIT_CONTROL",
-               *binds]
-        self.proc = subprocess.Popen(["sh", "-c", f'{enter}; exec "$@"', "sh", *cmd],
-                                     stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            self.pid1 = wait_for(self.find_pid1, "the container's systemd to start")
-            wait_for(lambda: self.run("test", "-S", "/run/systemd/private", check=False).returncode == 0,
-                     "systemd's private socket in the container")
-            state = self.run("systemctl", "is-system-running", "--wait", check=False).stdout.strip()
-            if state != "running":
-                failed = self.run("systemctl", "--failed", "--no-legend", check=False).stdout
-                log(f"# container state {state}; failed units:\n{failed}")
-        except BaseException:
-            self.stop()
-            raise
-
-    def find_pid1(self):
-        if self.proc.poll() is not None:
-            fail(f"systemd-nspawn exited with {self.proc.returncode}:\n{open(self.log_path).read()}")
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                with open(f"/proc/{pid}/comm") as f:
-                    comm = f.read().strip()
-            except OSError:
-                continue
-            if int(fields[1]) == self.proc.pid and comm == "systemd":
-                return int(pid)
-        return None
-
-    def command(self, *cmd):
-        return ["nsenter", f"--target={self.pid1}", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup",
-                "--root", "--wd", "--", "env", "-i", f"PATH={PATH}", *cmd]
-
-    def popen(self, *cmd):
-        return subprocess.Popen(self.command(*cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-    def run(self, *cmd, check=True, timeout=60):
-        p = subprocess.run(self.command(*cmd), capture_output=True, text=True, timeout=timeout)
-        if check and p.returncode != 0:
-            fail(f"in the container, {' '.join(cmd)}: exit {p.returncode}\n{p.stdout}{p.stderr}")
-        return p
-
-    def journal(self, *matches):
-        self.run("journalctl", "--sync")  # what was logged is in the files, not in flight
-        out = self.run("journalctl", "-u", "execcountd", "-o", "json", "--no-pager", *matches).stdout
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-    def stop(self):
-        """Halts the container and removes every trace; returns what could not be removed."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # nspawn asks the container's systemd to halt
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.logf.close()
-        shutil.rmtree(f"/run/systemd/nspawn/propagate/{self.name}", ignore_errors=True)
-        return remove_cgroups(self.cgroups)
-
-
-def cgroup_pids(cg):
-    pids = []
-    for root, _, files in os.walk(cg):
-        if "cgroup.procs" in files:
-            with open(os.path.join(root, "cgroup.procs")) as f:
-                pids += [int(p) for p in f.read().split()]
-    return pids
-
-
-def remove_cgroups(cgroups):
-    """Kills what is left in the cgroups, then removes them deepest first."""
-    left = []
-    for cg in cgroups:
-        if not os.path.isdir(cg):
-            continue
-        for _ in range(50):
-            pids = cgroup_pids(cg)
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.1)
-        for root, _, _ in os.walk(cg, topdown=False):
-            try:
-                os.rmdir(root)
-            except OSError as e:
-                left.append(f"{root}: {e}")
-    return left
-
-
 # ---- Checks
-
-def as_uid(c, uid, path):
-    return c.run("setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", path, check=False)
-
-
-def exec_as(c, uid, ok=0, missing=0):
-    for _ in range(ok):
-        expect(as_uid(c, uid, "/bin/true").returncode == 0, "exec of /bin/true failed")
-    for _ in range(missing):
-        expect(as_uid(c, uid, MISSING).returncode != 0, f"exec of {MISSING} worked")
-
-
-def stats_of(c, uid):
-    users = json.loads(c.run("execcountctl", "stats", "--uid", str(uid), "--json=short").stdout)["users"]
-    return (users[0]["execs"], users[0]["failed"]) if users else (0, 0)
-
-
-def show(c, prop, unit="execcountd.service"):
-    return c.run("systemctl", "show", "-p", prop, "--value", unit).stdout.strip()
-
 
 def reload(c, ok=True):
     """systemctl reload: synchronous, it fails when the configuration is refused. Returns
@@ -761,23 +593,9 @@ def check_security(c):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("SKIP: booting a container needs root" if not os.environ.get("CI") else "FAIL: CI must run as root")
-        sys.exit(1 if os.environ.get("CI") else 77)
-    for tool in ("systemd-nspawn", "debootstrap", "nsenter"):
-        if not shutil.which(tool):
-            print(f"{'FAIL' if os.environ.get('CI') else 'SKIP'}: {tool} is missing (tools/install-deps --test)")
-            sys.exit(1 if os.environ.get("CI") else 77)
-
-    # meson's timeout and Ctrl-C end this with SIGTERM or SIGINT: clean up all the same.
-    def on_signal(signo, frame):
-        raise KeyboardInterrupt(f"signal {signo}")
-    signal.signal(signal.SIGTERM, on_signal)
-    # Leftovers of runs that were killed outright.
-    stale = [f"/sys/fs/cgroup/{h}/{d}" for h in ("systemd", "unified", "") if os.path.isdir(f"/sys/fs/cgroup/{h}")
-             for d in os.listdir(f"/sys/fs/cgroup/{h}") if d.startswith("execcount-e2e-")]
-    for left in remove_cgroups(stale):
-        log(f"# could not remove a stale cgroup: {left}")
+    require_root_and()
+    clean_up_on_sigterm()
+    remove_stale_cgroups("execcount-e2e-")
 
     rootfs.ensure(CACHE, log)
     tmp = tempfile.mkdtemp(prefix="test-e2e-")
@@ -785,17 +603,12 @@ def main():
     failed = False
     try:
         stage, etc = os.path.join(tmp, "stage"), os.path.join(tmp, "etc")
-        subprocess.run(["meson", "install", "-C", BUILD, "--destdir", stage, "--no-rebuild", "--quiet"],
-                       check=True, stdout=subprocess.DEVNULL)
+        stage_build(BUILD, stage, (EXECLOAD, NOOP))
         shutil.copytree(os.path.join(stage, "etc/execcountd"), etc)
-        os.makedirs(stage + TOOLS)
-        for tool in (EXECLOAD, NOOP):
-            shutil.copy(tool, stage + TOOLS)
         bpffs = os.path.join(tmp, "bpffs")
-        os.mkdir(bpffs)
-        subprocess.run(["mount", "-t", "bpf", "bpf", bpffs], check=True)
+        mount_bpffs(bpffs)
         start = time.monotonic()
-        c = Container(os.path.join(stage), etc, bpffs)
+        c = Container(ROOTFS, stage, etc, bpffs)
         log(f"# container booted in {time.monotonic() - start:.1f} s")
         expect(c.run("getent", "passwd", "execcountd").returncode == 0, "sysusers.d made the execcountd user")
         if os.environ.get("EXECCOUNT_SANITIZERS", "none") != "none":
@@ -851,8 +664,7 @@ def main():
             log(c.run("journalctl", "-u", "execcountd", "--no-pager", "-n", "60", check=False).stdout)
     finally:
         left = c.stop() if c else []
-        if os.path.ismount(os.path.join(tmp, "bpffs")):
-            subprocess.run(["umount", "-l", os.path.join(tmp, "bpffs")], check=False)
+        umount(os.path.join(tmp, "bpffs"))
         shutil.rmtree(tmp, ignore_errors=True)
     for what in left:
         failed = True
