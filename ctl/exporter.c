@@ -56,7 +56,8 @@ struct Server {
         size_t n_listeners;
         Conn *conns;
         size_t n_conns;
-        bool paused; /* not accepting: CONNECTIONS_MAX reached */
+        bool paused;      /* not accepting: CONNECTIONS_MAX reached */
+        bool daemon_down; /* the last call to the daemon failed, and that was said */
 };
 
 static void help(void) {
@@ -153,13 +154,25 @@ static int gzip_compress(const char *body, size_t len, char **ret, size_t *ret_l
 /* The metrics as the request asks, in *ret; the exit code of a failed call to the daemon
  * (said in the log) otherwise. */
 static int render_metrics(Server *s, const HttpRequest *req, char **ret, size_t *ret_len) {
+        int level = log_get_max_level();
         MetricsSource src;
         FILE *f;
         int r;
 
+        /* Why the daemon does not answer is said once, not at every scrape until it does. */
+        if (s->daemon_down)
+                log_set_max_level(LOG_CRIT);
         r = metrics_fetch(&s->args, &src);
-        if (r != 0)
+        log_set_max_level(level);
+        if (r != 0) {
+                if (!s->daemon_down)
+                        log_notice("Answering 503 to scrapes until execcountd answers.");
+                s->daemon_down = true;
                 return r;
+        }
+        if (s->daemon_down)
+                log_notice("execcountd answers again.");
+        s->daemon_down = false;
         metrics_limit(&src.metrics, s->args.max_uids, s->args.max_units);
         f = open_memstream(ret, ret_len);
         if (!f) {
