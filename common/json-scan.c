@@ -241,6 +241,25 @@ int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret) {
         return r < 0 ? r : found ? 0 : -ENOENT;
 }
 
+int json_scan_members(JsonSpan obj, const char *const *keys, JsonSpan *ret, size_t n) {
+        JsonSpan k, v;
+        JsonIter iter;
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                ret[i] = (JsonSpan) {};
+        r = json_scan_object_begin(obj, &iter);
+        if (r < 0)
+                return r;
+        while ((r = json_scan_object_next(&iter, &k, &v)) > 0)
+                for (size_t i = 0; i < n; i++)
+                        if (!ret[i].p && json_scan_key_is(k, keys[i])) {
+                                ret[i] = v;
+                                break;
+                        }
+        return r < 0 ? r : 0;
+}
+
 bool json_scan_key_is(JsonSpan key, const char *name) {
         size_t n = strlen(name);
 

@@ -25,6 +25,11 @@ const char *json_scan_skip(const char *s, const char *end);
  * obj is not a well-formed object. Keys with escapes never match. */
 int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret);
 
+/* The members keys[0..n) of obj in one walk: ret[i] is the value of keys[i], or {NULL, 0}
+ * if obj has none. -EBADMSG if obj is not a well-formed object. For several members of an
+ * object that holds a long array: each json_scan_member() walks all of it. */
+int json_scan_members(JsonSpan obj, const char *const *keys, JsonSpan *ret, size_t n);
+
 /* Where a walk over an array's elements or an object's members is. */
 typedef struct JsonIter {
         const char *p, *end;

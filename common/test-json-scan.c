@@ -83,6 +83,21 @@ static void test_members(void) {
         ASSERT_EQ(json_scan_object_begin(span("{\"x\":1 \"y\":2}"), &it), 0);
         ASSERT_EQ(json_scan_object_next(&it, &key, &v), 1);
         ASSERT_EQ(json_scan_object_next(&it, &key, &v), -EBADMSG);
+
+        /* Several members in one walk: those missing are {NULL, 0}; the first of duplicates
+         * wins, as with json_scan_member(); nested ones are not members. */
+        static const char *const keys[] = { "d", "a", "c", "zz" };
+        JsonSpan m[4];
+
+        ASSERT_EQ(json_scan_members(span("{\"a\":1,\"b\":{\"c\":2},\"d\":[-9],\"a\":3}"), keys, m, 4), 0);
+        ASSERT(m[0].len == 4 && memcmp(m[0].p, "[-9]", 4) == 0);
+        ASSERT(m[1].len == 1 && m[1].p[0] == '1');
+        ASSERT(!m[2].p && m[2].len == 0);
+        ASSERT(!m[3].p);
+        ASSERT_EQ(json_scan_members(span("{\"d\":1,"), keys, m, 4), -EBADMSG);
+        ASSERT_EQ(json_scan_members(span("[]"), keys, m, 4), -EBADMSG);
+        ASSERT_EQ(json_scan_members(span("{}"), keys, m, 4), 0);
+        ASSERT(!m[0].p && !m[1].p);
 }
 
 static void test_arrays(void) {

@@ -108,14 +108,14 @@ typedef struct PartsCall {
 /* One reply of a call made with "more": its parameters to the caller's fn, or, for an
  * error or something amiss, said the way every other call says it. */
 static int on_part(const char *text, size_t len, void *userdata) {
+        static const char *const keys[] = { "error", "parameters" };
         PartsCall *call = userdata;
-        JsonSpan message = { text, len }, params;
+        JsonSpan message = { text, len }, v[ELEMENTSOF(keys)];
         VarlinkReply reply = {};
         int r;
 
-        if (json_scan_member(message, "error", &params) == -ENOENT &&
-            json_scan_member(message, "parameters", &params) >= 0)
-                return call->fn(params, call->userdata);
+        if (json_scan_members(message, keys, v, ELEMENTSOF(keys)) >= 0 && !v[0].p && v[1].p)
+                return call->fn(v[1], call->userdata);
         r = varlink_reply_parse(text, len, &reply, NULL);
         if (r >= 0 && !reply.error)
                 r = -EBADMSG; /* no parameters, or not an object */

@@ -28,12 +28,6 @@ static int compare_rows(const void *a, const void *b) {
         return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-static bool scan_int(JsonSpan obj, const char *key, int64_t max, int64_t *ret) {
-        JsonSpan v;
-
-        return json_scan_member(obj, key, &v) >= 0 && json_scan_int64(v, 0, max, ret) >= 0;
-}
-
 /* One UserStats: each member there once, but for privileged, which a daemon before it
  * leaves out and the interface allows to be null. */
 static int stats_parse_row(JsonSpan user, StatsRow *row) {
@@ -49,20 +43,24 @@ static int stats_parse_row(JsonSpan user, StatsRow *row) {
 /* Reads one GetStats reply's parameters into s: with "more", the users come in parts,
  * each reply complete but for the users of the others. */
 static int stats_parse_part(JsonSpan reply, void *userdata) {
+        static const char *const keys[] = { "users", "since_usec", "access", "map_full_execs", "map_full_failed" };
+        enum { USERS, SINCE, ACCESS, FULL_EXECS, FULL_FAILED };
         Stats *s = userdata;
-        JsonSpan users, access, user;
+        JsonSpan v[ELEMENTSOF(keys)], user;
         JsonIter iter;
         int r;
 
-        if (json_scan_member(reply, "users", &users) < 0 || json_scan_array_begin(users, &iter) < 0)
+        /* One walk over the reply for its members: each walk reads every user. */
+        if (json_scan_members(reply, keys, v, ELEMENTSOF(keys)) < 0 || !v[USERS].p ||
+            json_scan_array_begin(v[USERS], &iter) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "users");
-        if (!scan_int(reply, "since_usec", INT64_MAX, &s->since))
+        if (!v[SINCE].p || json_scan_int64(v[SINCE], 0, INT64_MAX, &s->since) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "since_usec");
-        s->own_only = json_scan_member(reply, "access", &access) >= 0 && access.len == 5 &&
-                      memcmp(access.p, "\"own\"", 5) == 0;
-        s->has_map_full = json_scan_member(reply, "map_full_execs", &(JsonSpan) {}) >= 0;
-        if (s->has_map_full && (!scan_int(reply, "map_full_execs", INT64_MAX, &s->map_full_execs) ||
-                                !scan_int(reply, "map_full_failed", INT64_MAX, &s->map_full_failed)))
+        s->own_only = v[ACCESS].len == 5 && memcmp(v[ACCESS].p, "\"own\"", 5) == 0;
+        s->has_map_full = v[FULL_EXECS].p;
+        if (s->has_map_full && (json_scan_int64(v[FULL_EXECS], 0, INT64_MAX, &s->map_full_execs) < 0 ||
+                                !v[FULL_FAILED].p ||
+                                json_scan_int64(v[FULL_FAILED], 0, INT64_MAX, &s->map_full_failed) < 0))
                 return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "well-formed map_full counters");
 
         while ((r = json_scan_array_next(&iter, &user)) > 0) {

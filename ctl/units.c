@@ -62,24 +62,26 @@ static int parse_row(JsonSpan item, UnitRow *row) {
 }
 
 static int parse_part(JsonSpan reply, void *userdata) {
+        static const char *const keys[] = { "units", "since_usec", "access", "units_map_full_execs",
+                                            "units_map_full_failed", "unnamed_cgroups" };
+        enum { UNITS, SINCE, ACCESS, FULL_EXECS, FULL_FAILED, UNNAMED };
         Units *u = userdata;
-        JsonSpan list, access, item, v;
+        JsonSpan v[ELEMENTSOF(keys)], item;
         JsonIter iter;
         int r;
 
-        if (json_scan_member(reply, "units", &list) < 0 || json_scan_array_begin(list, &iter) < 0)
+        /* One walk over the reply for its members: each walk reads every row. */
+        if (json_scan_members(reply, keys, v, ELEMENTSOF(keys)) < 0 || !v[UNITS].p ||
+            json_scan_array_begin(v[UNITS], &iter) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_UNITS, "units");
-        if (json_scan_member(reply, "since_usec", &v) < 0 || json_scan_int64(v, 0, INT64_MAX, &u->since) < 0)
+        if (!v[SINCE].p || json_scan_int64(v[SINCE], 0, INT64_MAX, &u->since) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_UNITS, "since_usec");
-        u->own_only = json_scan_member(reply, "access", &access) >= 0 && access.len == 5 &&
-                      memcmp(access.p, "\"own\"", 5) == 0;
-        u->has_full = json_scan_member(reply, "units_map_full_execs", &v) >= 0;
+        u->own_only = v[ACCESS].len == 5 && memcmp(v[ACCESS].p, "\"own\"", 5) == 0;
+        u->has_full = v[FULL_EXECS].p;
         if (u->has_full &&
-            (json_scan_int64(v, 0, INT64_MAX, &u->full_execs) < 0 ||
-             json_scan_member(reply, "units_map_full_failed", &v) < 0 ||
-             json_scan_int64(v, 0, INT64_MAX, &u->full_failed) < 0 ||
-             json_scan_member(reply, "unnamed_cgroups", &v) < 0 ||
-             json_scan_int64(v, 0, INT64_MAX, &u->unnamed) < 0))
+            (json_scan_int64(v[FULL_EXECS], 0, INT64_MAX, &u->full_execs) < 0 || !v[FULL_FAILED].p ||
+             json_scan_int64(v[FULL_FAILED], 0, INT64_MAX, &u->full_failed) < 0 || !v[UNNAMED].p ||
+             json_scan_int64(v[UNNAMED], 0, INT64_MAX, &u->unnamed) < 0))
                 return call_bad_reply(EXECCOUNT_METHOD_GET_UNITS, "well-formed map-full counts");
 
         while ((r = json_scan_array_next(&iter, &item)) > 0) {
