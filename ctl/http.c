@@ -2,9 +2,13 @@
 /* http.c: parsing one HTTP/1.1 request for /metrics, and content negotiation. */
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+
+#include <zlib.h>
 
 #include "http.h"
 #include "macro.h"
@@ -196,9 +200,9 @@ static int parse_request_line(const char *line, size_t n, HttpRequest *ret) {
                         target_len = i;
                         break;
                 }
-        if (memcmp(line, "GET", method_len) == 0 && method_len == 3)
+        if (method_len == 3 && memcmp(line, "GET", 3) == 0)
                 ret->head = false;
-        else if (memcmp(line, "HEAD", method_len) == 0 && method_len == 4)
+        else if (method_len == 4 && memcmp(line, "HEAD", 4) == 0)
                 ret->head = true;
         else
                 return 405;
@@ -254,5 +258,38 @@ int http_parse_request(const char *buf, size_t len, HttpRequest *ret) {
                 else if (span_eq(line, name_len, "Accept-Encoding"))
                         ret->gzip = http_accepts_gzip(value, value_len);
         }
+        return 0;
+}
+
+int http_gzip(const char *data, size_t len, char **ret, size_t *ret_len) {
+        z_stream z = {};
+        char *out;
+        uLong bound;
+        int r;
+
+        if (len > UINT_MAX)
+                return -E2BIG;
+        /* Level 1: the metrics' text compresses nearly as well at a fraction of the time. */
+        if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+                return -ENOMEM;
+        bound = deflateBound(&z, len);
+        out = malloc(bound);
+        if (!out) {
+                deflateEnd(&z);
+                return -ENOMEM;
+        }
+        z.next_in = (Bytef *) data;
+        z.avail_in = (uInt) len;
+        z.next_out = (Bytef *) out;
+        z.avail_out = (uInt) bound;
+        r = deflate(&z, Z_FINISH);
+        if (r != Z_STREAM_END) {
+                deflateEnd(&z);
+                free(out);
+                return -EIO;
+        }
+        *ret_len = z.total_out;
+        *ret = out;
+        deflateEnd(&z);
         return 0;
 }

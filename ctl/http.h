@@ -32,3 +32,6 @@ const char *http_reason(int status);
 bool http_accepts_openmetrics(const char *value, size_t len);
 /* Whether an Accept-Encoding header's value allows gzip (or *) with a quality above 0. */
 bool http_accepts_gzip(const char *value, size_t len);
+
+/* data[0..len) compressed in the gzip format, in a new buffer; -ENOMEM, or -EIO. */
+int http_gzip(const char *data, size_t len, char **ret, size_t *ret_len);
