@@ -24,10 +24,10 @@ void metrics_source_done(MetricsSource *s) {
 
 /* The totals, which only a caller who sees every UID gets. */
 static void fetch_totals(json_object *status, Metrics *m) {
-        static const char *const keys[] = { "events_lost", "events_throttled", "map_full_execs", "map_full_failed",
-                                            "map_entries", "probe_misses" };
-        int64_t *const fields[] = { &m->events_lost, &m->events_held_back, &m->map_full_execs,
-                                    &m->map_full_failed, &m->uids, &m->probe_misses };
+        static const char *const keys[] = { "total_execs",    "total_failed",   "events_lost",  "events_throttled",
+                                            "map_full_execs", "map_full_failed", "map_entries", "probe_misses" };
+        int64_t *const fields[] = { &m->host_execs,     &m->host_failed,     &m->events_lost, &m->events_held_back,
+                                    &m->map_full_execs, &m->map_full_failed, &m->uids,        &m->probe_misses };
 
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 if (!json_get_int64(status, keys[i], 0, INT64_MAX, fields[i]))
@@ -69,14 +69,12 @@ static int fetch_users(const Args *a, MetricsSource *s) {
         m->users = calloc(s->stats.n ?: 1, sizeof(*m->users));
         if (!m->users)
                 return log_oom(), EXIT_FAILURE;
-        (void) user_cache_expect(s->users, s->stats.n);
         m->has_privileged = true;
         for (size_t i = 0; i < s->stats.n; i++) {
                 const StatsRow *row = &s->stats.rows[i];
 
                 m->users[i] = (MetricsUser) {
                         .uid = (uint32_t) row->uid,
-                        .user = user_cache_name(s->users, (uint32_t) row->uid),
                         .execs = row->execs,
                         .failed = row->failed,
                         .privileged = row->privileged,
@@ -111,7 +109,8 @@ static int fetch_units(const Args *a, MetricsSource *s) {
         return 0;
 }
 
-int metrics_fetch(const Args *a, MetricsSource *s) {
+int metrics_collect(const Args *a, MetricsSource *s) {
+        Metrics *m = &s->metrics;
         int r;
 
         *s = (MetricsSource) {};
@@ -126,7 +125,13 @@ int metrics_fetch(const Args *a, MetricsSource *s) {
                 metrics_source_done(s);
                 return r;
         }
-        s->metrics.version = s->version;
-        s->metrics.probe_mode = s->probe_mode;
+        m->version = s->version;
+        m->probe_mode = s->probe_mode;
+        metrics_limit(m, a->max_uids, a->max_units);
+        /* Names for the users with series of their own only: with many UIDs, a lookup of
+         * each would cost more than the rest. */
+        (void) user_cache_expect(s->users, m->n_users);
+        for (size_t i = 0; i < m->n_users; i++)
+                m->users[i].user = user_cache_name(s->users, m->users[i].uid);
         return 0;
 }

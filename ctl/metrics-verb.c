@@ -53,10 +53,9 @@ int verb_metrics(const Args *a) {
         MetricsSource s;
         int r;
 
-        r = metrics_fetch(a, &s);
+        r = metrics_collect(a, &s);
         if (r != 0)
                 return r;
-        metrics_limit(&s.metrics, a->max_uids, a->max_units);
         if (a->output)
                 r = write_atomically(&s.metrics, f, a->output);
         else if (metrics_write(&s.metrics, f, stdout) < 0) {

@@ -14,26 +14,29 @@
 
 /* ---- The series limit */
 
-static int64_t activity(int64_t execs, int64_t failed) {
-        return execs > INT64_MAX - failed ? INT64_MAX : execs + failed;
+/* Most active first: by successful execs, then failures. Failures only break ties: they
+ * cost a user microseconds each and make no process, so that many of them do not push
+ * the users who run programs out of their series. */
+static int compare_counts(int64_t execs_x, int64_t failed_x, int64_t execs_y, int64_t failed_y) {
+        if (execs_x != execs_y)
+                return execs_x > execs_y ? -1 : 1;
+        if (failed_x != failed_y)
+                return failed_x > failed_y ? -1 : 1;
+        return 0;
 }
 
 static int compare_users_activity(const void *a, const void *b) {
         const MetricsUser *x = *(const MetricsUser *const *) a, *y = *(const MetricsUser *const *) b;
-        int64_t ax = activity(x->execs, x->failed), ay = activity(y->execs, y->failed);
+        int c = compare_counts(x->execs, x->failed, y->execs, y->failed);
 
-        if (ax != ay)
-                return ax > ay ? -1 : 1;
-        return x->uid < y->uid ? -1 : x->uid > y->uid;
+        return c ? c : x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
 static int compare_units_activity(const void *a, const void *b) {
         const MetricsUnit *x = *(const MetricsUnit *const *) a, *y = *(const MetricsUnit *const *) b;
-        int64_t ax = activity(x->execs, x->failed), ay = activity(y->execs, y->failed);
+        int c = compare_counts(x->execs, x->failed, y->execs, y->failed);
 
-        if (ax != ay)
-                return ax > ay ? -1 : 1;
-        return strcmp(x->unit, y->unit);
+        return c ? c : strcmp(x->unit, y->unit);
 }
 
 static void add_saturating(int64_t *sum, int64_t v) {
@@ -188,14 +191,16 @@ static void put_other_unit_labels(FILE *out, const void *item) {
 }
 
 /* One counter's sample, and in OpenMetrics when its count started: the counts' start
- * or last reset, whichever the daemon says. */
+ * or last reset as a whole. Not for the counters that start again at other times (the
+ * "other" series, whose UIDs change; the kernel's misses, which start again with the
+ * programs): no _created is better than a wrong one. */
 static void put_counter(FILE *out, const Metrics *m, MetricsFormat f, const char *name, LabelsFn labels,
-                        const void *item, int64_t value) {
+                        const void *item, int64_t value, bool created) {
         fprintf(out, "%s_total", name);
         if (labels)
                 labels(out, item);
         fprintf(out, " %" PRIi64 "\n", value);
-        if (f != METRICS_OPENMETRICS)
+        if (f != METRICS_OPENMETRICS || !created)
                 return;
         fprintf(out, "%s_created", name);
         if (labels)
@@ -208,7 +213,7 @@ static void put_scalar_counter(FILE *out, const Metrics *m, MetricsFormat f, con
         if (value == METRICS_UNKNOWN)
                 return;
         put_family(out, f, name, KIND_COUNTER, help);
-        put_counter(out, m, f, name, NULL, NULL, value);
+        put_counter(out, m, f, name, NULL, NULL, value, !streq(name, "execcount_probe_misses"));
 }
 
 static void put_gauge(FILE *out, MetricsFormat f, const char *name, int64_t value, const char *help) {
@@ -233,9 +238,9 @@ static void put_user_family(FILE *out, const Metrics *m, MetricsFormat f, const 
                             const char *help) {
         put_family(out, f, name, KIND_COUNTER, help);
         for (size_t i = 0; i < m->n_users; i++)
-                put_counter(out, m, f, name, put_user_labels, &m->users[i], user_count(&m->users[i], which));
+                put_counter(out, m, f, name, put_user_labels, &m->users[i], user_count(&m->users[i], which), true);
         if (m->other_users > 0)
-                put_counter(out, m, f, name, put_other_user_labels, NULL, user_count(&m->other_user, which));
+                put_counter(out, m, f, name, put_other_user_labels, NULL, user_count(&m->other_user, which), false);
 }
 
 static void put_unit_family(FILE *out, const Metrics *m, MetricsFormat f, const char *name, bool failed,
@@ -243,10 +248,10 @@ static void put_unit_family(FILE *out, const Metrics *m, MetricsFormat f, const 
         put_family(out, f, name, KIND_COUNTER, help);
         for (size_t i = 0; i < m->n_units; i++)
                 put_counter(out, m, f, name, put_unit_labels, &m->units[i],
-                            failed ? m->units[i].failed : m->units[i].execs);
+                            failed ? m->units[i].failed : m->units[i].execs, true);
         if (m->other_units > 0)
                 put_counter(out, m, f, name, put_other_unit_labels, NULL,
-                            failed ? m->other_unit.failed : m->other_unit.execs);
+                            failed ? m->other_unit.failed : m->other_unit.execs, false);
 }
 
 int metrics_write(const Metrics *m, MetricsFormat f, FILE *out) {
@@ -262,6 +267,11 @@ int metrics_write(const Metrics *m, MetricsFormat f, FILE *out) {
                         "Successful execs per systemd unit (service, scope, session, container), all UIDs.");
         put_unit_family(out, m, f, "execcount_unit_failed_execs", true,
                         "Failed exec attempts per systemd unit, all UIDs.");
+        put_scalar_counter(out, m, f, "execcount_host_execs", m->host_execs,
+                           "Successful execs of every UID, those counted without a UID included; unlike a "
+                           "sum over the per-UID series, it does not move when UIDs change series.");
+        put_scalar_counter(out, m, f, "execcount_host_failed_execs", m->host_failed,
+                           "Failed exec attempts of every UID, those counted without a UID included.");
         put_scalar_counter(out, m, f, "execcount_events_lost", m->events_lost,
                            "Exec events that never reached the daemon (ring buffer full); their execs are "
                            "counted.");
@@ -282,9 +292,9 @@ int metrics_write(const Metrics *m, MetricsFormat f, FILE *out) {
         put_gauge(out, f, "execcount_tracked_uids_limit", m->uids_capacity,
                   "UIDs the map of counts holds (MaxUIDs=); beyond it execs count without a UID.");
         put_gauge(out, f, "execcount_other_uids", (int64_t) m->other_users,
-                  "UIDs beyond the series limit, summed into the uid=\"other\" series.");
+                  "UIDs beyond the series limit, summed into the series of uid other.");
         put_gauge(out, f, "execcount_other_units", (int64_t) m->other_units,
-                  "Units beyond the series limit, summed into the unit=\"other\" series.");
+                  "Units beyond the series limit, summed into the series of unit other.");
         put_family(out, f, "execcount_counts_reset_timestamp_seconds", KIND_GAUGE,
                    "When the counts started, or were last reset as a whole (execcountctl reset).");
         fprintf(out, "execcount_counts_reset_timestamp_seconds %" PRIi64 ".%06" PRIi64 "\n",

@@ -43,8 +43,8 @@ typedef struct MetricsUnit {
 typedef struct Metrics {
         const char *version, *probe_mode;
         int64_t since_usec; /* when the counts started, or were last reset */
-        int64_t events_lost, events_held_back, map_full_execs, map_full_failed, uids, uids_capacity,
-                probe_misses, units_full_execs, units_full_failed;
+        int64_t host_execs, host_failed, events_lost, events_held_back, map_full_execs, map_full_failed, uids,
+                uids_capacity, probe_misses, units_full_execs, units_full_failed;
         MetricsUser *users; /* by UID */
         size_t n_users;
         bool has_privileged;
@@ -56,7 +56,7 @@ typedef struct Metrics {
         MetricsUnit other_unit;
 } Metrics;
 
-/* Keeps the max_users most active users (by execs and failures, then lowest UID) and
+/* Keeps the max_users most active users (by execs, then failures, then lowest UID) and
  * the max_units most active units in series of their own, in their order; the others
  * are summed into other_user and other_unit, so that each family's sum stays exact.
  * 0: no limit. */
@@ -78,7 +78,8 @@ typedef struct MetricsSource {
         char *version, *probe_mode;
 } MetricsSource;
 
-/* Asks the daemon at a->socket for its status, its counts per UID and per unit; 0, or the
- * exit code after saying why. */
-int metrics_fetch(const Args *a, MetricsSource *ret);
+/* Asks the daemon at a->socket for its status, its counts per UID and per unit, and keeps
+ * series for a->max_uids UIDs and a->max_units units (metrics_limit()), with the users'
+ * names; 0, or the exit code after saying why. */
+int metrics_collect(const Args *a, MetricsSource *ret);
 void metrics_source_done(MetricsSource *s);
