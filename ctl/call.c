@@ -11,10 +11,8 @@
 #include "protocol.h"
 
 int call_connect(const Args *a, Client **ret) {
-        int r = client_connect(a->socket, ret);
+        int r = client_connect(a->socket, a->timeout_usec, ret);
 
-        if (r >= 0 && a->timeout_usec > 0 && (r = client_set_timeout(*ret, a->timeout_usec)) < 0)
-                *ret = client_free(*ret);
         if (r >= 0)
                 return 0;
         if (r == -ENOENT || r == -ECONNREFUSED) {
@@ -22,6 +20,12 @@ int call_connect(const Args *a, Client **ret) {
                           "execcountd",
                           a->socket);
                 return EXIT_NOT_RUNNING;
+        }
+        if (r == -EAGAIN) {
+                log_error("execcountd did not accept the connection in time (%s); see its log (journalctl -u "
+                          "execcountd).",
+                          a->socket);
+                return EXIT_FAILURE;
         }
         if (r == -EACCES || r == -EPERM) {
                 log_error("Permission denied connecting to %s; run execcountctl as root.", a->socket);

@@ -17,10 +17,24 @@ struct Client {
         size_t size, alloc;
 };
 
-int client_connect(const char *path, Client **ret) {
+/* Each send and receive on fd, and a connect, fails with EAGAIN after usec without
+ * progress; 0: never. */
+static int set_timeout(int fd, uint64_t usec) {
+        struct timeval tv = { .tv_sec = (time_t) (usec / USEC_PER_SEC), .tv_usec = (suseconds_t) (usec % USEC_PER_SEC) };
+
+        if (usec == 0)
+                return 0;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int client_connect(const char *path, uint64_t timeout_usec, Client **ret) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_(closep) int fd = -EBADF;
         Client *c;
+        int r;
 
         if (strlen(path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
@@ -29,6 +43,11 @@ int client_connect(const char *path, Client **ret) {
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return negative_errno();
+        /* Before connecting: a connect to a daemon whose queue is full waits, as long as
+         * SO_SNDTIMEO lets it. */
+        r = set_timeout(fd, timeout_usec);
+        if (r < 0)
+                return r;
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return negative_errno();
 
@@ -37,15 +56,6 @@ int client_connect(const char *path, Client **ret) {
                 return -ENOMEM;
         c->fd = TAKE_FD(fd);
         *ret = c;
-        return 0;
-}
-
-int client_set_timeout(Client *c, uint64_t usec) {
-        struct timeval tv = { .tv_sec = (time_t) (usec / USEC_PER_SEC), .tv_usec = (suseconds_t) (usec % USEC_PER_SEC) };
-
-        if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-            setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-                return negative_errno();
         return 0;
 }
 

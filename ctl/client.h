@@ -13,10 +13,10 @@
 
 typedef struct Client Client;
 
-/* Connects to the socket at path. -ENOENT or -ECONNREFUSED: nothing serves there. */
-int client_connect(const char *path, Client **ret);
-/* Each send and receive then fails with -EAGAIN after usec without progress. */
-int client_set_timeout(Client *c, uint64_t usec);
+/* Connects to the socket at path. -ENOENT or -ECONNREFUSED: nothing serves there. With
+ * timeout_usec (0: none), the connect and each send and receive fail with -EAGAIN after
+ * that long without progress. */
+int client_connect(const char *path, uint64_t timeout_usec, Client **ret);
 Client *client_free(Client *c);
 DEFINE_POINTER_CLEANUP(Client, client_free);
 

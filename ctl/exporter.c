@@ -5,6 +5,7 @@
  * network socket of its own. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -12,19 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include "http.h"
+#include "exporter.h"
 #include "log.h"
-#include "metrics.h"
 #include "protocol.h"
 #include "time-util.h"
 
-/* Connections served at once, and from one address; the others wait in the listen
- * queue, or are closed. */
+/* Connections held at once; when one more comes, the oldest goes (the one most likely to
+ * be slow on purpose: Prometheus asks and reads in milliseconds). At most 4 from one
+ * address (one IPv6 /64): a fifth from there is closed at once. */
 #define CONNECTIONS_MAX 16
 #define CONNECTIONS_PER_ADDRESS_MAX 4
 /* Time for a client to send its request, and to take the whole answer. */
@@ -38,15 +39,15 @@ typedef struct Server Server;
 
 typedef struct Conn {
         Server *server;
-        struct Conn *prev, *next;
+        struct Conn *prev, *next; /* newest first */
         int fd;
         struct sockaddr_storage peer;
-        socklen_t peer_len;
         sd_event_source *io, *timer;
         char in[HTTP_REQUEST_MAX];
         size_t in_len;
-        char *out; /* the answer, headers and body */
-        size_t out_len, out_done;
+        bool answering;
+        Answer answer;
+        size_t sent; /* of the head, then of the body */
 } Conn;
 
 struct Server {
@@ -56,7 +57,7 @@ struct Server {
         size_t n_listeners;
         Conn *conns;
         size_t n_conns;
-        bool paused;      /* not accepting: CONNECTIONS_MAX reached */
+        Snapshot snapshot;
         bool daemon_down; /* the last call to the daemon failed, and that was said */
 };
 
@@ -118,139 +119,22 @@ static int parse_argv(int argc, char *argv[], Args *a) {
         return 1;
 }
 
-/* ---- The answer */
-
-/* body[0..len) compressed with gzip into a new buffer; -ENOMEM or -EIO. */
-static int gzip_compress(const char *body, size_t len, char **ret, size_t *ret_len) {
-        z_stream z = {};
-        char *out;
-        uLong bound;
-        int r;
-
-        /* Level 1: a scrape's text compresses about as well at a fraction of the time. */
-        if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-                return -ENOMEM;
-        bound = deflateBound(&z, len);
-        out = malloc(bound);
-        if (!out) {
-                deflateEnd(&z);
-                return -ENOMEM;
-        }
-        z.next_in = (Bytef *) body;
-        z.avail_in = (uInt) len;
-        z.next_out = (Bytef *) out;
-        z.avail_out = (uInt) bound;
-        r = deflate(&z, Z_FINISH);
-        *ret_len = z.total_out;
-        deflateEnd(&z);
-        if (r != Z_STREAM_END) {
-                free(out);
-                return -EIO;
-        }
-        *ret = out;
-        return 0;
-}
-
-/* The metrics as the request asks, in *ret; the exit code of a failed call to the daemon
- * (said in the log) otherwise. */
-static int render_metrics(Server *s, const HttpRequest *req, char **ret, size_t *ret_len) {
-        int level = log_get_max_level();
-        MetricsSource src;
-        FILE *f;
-        int r;
-
-        /* Why the daemon does not answer is said once, not at every scrape until it does. */
-        if (s->daemon_down)
-                log_set_max_level(LOG_CRIT);
-        r = metrics_fetch(&s->args, &src);
-        log_set_max_level(level);
-        if (r != 0) {
-                if (!s->daemon_down)
-                        log_notice("Answering 503 to scrapes until execcountd answers.");
-                s->daemon_down = true;
-                return r;
-        }
-        if (s->daemon_down)
-                log_notice("execcountd answers again.");
-        s->daemon_down = false;
-        metrics_limit(&src.metrics, s->args.max_uids, s->args.max_units);
-        f = open_memstream(ret, ret_len);
-        if (!f) {
-                metrics_source_done(&src);
-                return log_oom(), EXIT_FAILURE;
-        }
-        r = metrics_write(&src.metrics, req->openmetrics ? METRICS_OPENMETRICS : METRICS_PROMETHEUS, f);
-        metrics_source_done(&src);
-        if (fclose(f) != 0 || r < 0) {
-                free(*ret);
-                *ret = NULL;
-                return log_oom(), EXIT_FAILURE;
-        }
-        return 0;
-}
-
-/* Sets c->out to the whole answer to req. */
-static int make_answer(Conn *c, const HttpRequest *req) {
-        _cleanup_(freep) char *body = NULL, *packed = NULL;
-        const char *type = "text/plain; charset=utf-8", *encoding = "";
-        size_t body_len = 0;
-        int status = req->status;
-        FILE *f;
-
-        if (status == 200 && render_metrics(c->server, req, &body, &body_len) != 0)
-                status = 503;
-        if (status == 200) {
-                type = req->openmetrics ? METRICS_CONTENT_TYPE_OPENMETRICS : METRICS_CONTENT_TYPE_PROMETHEUS;
-                if (req->gzip && gzip_compress(body, body_len, &packed, &body_len) == 0) {
-                        free(body);
-                        body = TAKE_PTR(packed);
-                        encoding = "Content-Encoding: gzip\r\n";
-                }
-        } else {
-                free(body);
-                body = NULL;
-                if (asprintf(&body, "%d %s%s\n", status, http_reason(status),
-                             status == 503   ? ": execcountd did not answer; see journalctl -u execcountd-metrics"
-                             : status == 404 ? ": the metrics are at /metrics"
-                                             : "") < 0)
-                        return -ENOMEM;
-                body_len = strlen(body);
-        }
-
-        f = open_memstream(&c->out, &c->out_len);
-        if (!f)
-                return -ENOMEM;
-        fprintf(f,
-                "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%sContent-Length: %zu\r\nVary: Accept, Accept-Encoding\r\n"
-                "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
-                status, http_reason(status), type, encoding, body_len,
-                status == 405 ? "Allow: GET, HEAD\r\n" : "");
-        if (!req->head)
-                fwrite(body, 1, body_len, f);
-        if (fclose(f) != 0) {
-                free(c->out);
-                c->out = NULL;
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* ---- Connections */
-
-static void listeners_enable(Server *s, int enabled) {
-        for (size_t i = 0; i < s->n_listeners; i++)
-                (void) sd_event_source_set_enabled(s->listeners[i], enabled);
-        s->paused = enabled == SD_EVENT_OFF;
-}
 
 static void conn_free(Conn *c) {
         Server *s = c->server;
+        char drain[4096];
 
         sd_event_source_unref(c->io);
         sd_event_source_unref(c->timer);
-        if (c->fd >= 0)
+        if (c->fd >= 0) {
+                /* What the client sent beyond the request (a body) is read, so that closing
+                 * does not reset the connection and lose the answer on its way. */
+                for (int i = 0; i < 16 && recv(c->fd, drain, sizeof(drain), MSG_DONTWAIT) > 0; i++)
+                        ;
                 close(c->fd);
-        free(c->out);
+        }
+        answer_done(&c->answer);
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -259,15 +143,27 @@ static void conn_free(Conn *c) {
                 c->next->prev = c->prev;
         s->n_conns--;
         free(c);
-        if (s->paused)
-                listeners_enable(s, SD_EVENT_ON);
 }
 
 /* Sends what it can of the answer; closes the connection once all of it went. */
 static void conn_send(Conn *c) {
-        while (c->out_done < c->out_len) {
-                ssize_t n = send(c->fd, c->out + c->out_done, c->out_len - c->out_done, MSG_NOSIGNAL);
+        for (;;) {
+                const Answer *a = &c->answer;
+                size_t body_len = a->body ? a->body->len : 0;
+                struct iovec iov[2];
+                struct msghdr msg = { .msg_iov = iov };
+                ssize_t n;
 
+                if (c->sent >= a->head_len + body_len)
+                        break;
+                if (c->sent < a->head_len) {
+                        iov[msg.msg_iovlen++] = (struct iovec) { a->head + c->sent, a->head_len - c->sent };
+                        if (body_len > 0)
+                                iov[msg.msg_iovlen++] = (struct iovec) { a->body->data, body_len };
+                } else
+                        iov[msg.msg_iovlen++] = (struct iovec) { a->body->data + (c->sent - a->head_len),
+                                                                 body_len - (c->sent - a->head_len) };
+                n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN)
@@ -276,20 +172,23 @@ static void conn_send(Conn *c) {
                         conn_free(c);
                         return;
                 }
-                c->out_done += (size_t) n;
+                c->sent += (size_t) n;
         }
         (void) shutdown(c->fd, SHUT_WR);
         conn_free(c);
 }
 
 static void conn_answer(Conn *c, const HttpRequest *req) {
-        if (make_answer(c, req) < 0) {
+        Server *s = c->server;
+
+        if (answer_make(req, &s->args, &s->snapshot, &s->daemon_down, &c->answer) < 0) {
                 log_oom();
                 conn_free(c);
                 return;
         }
-        (void) sd_event_source_set_time_relative(c->timer, ANSWER_TIMEOUT_USEC);
-        if (sd_event_source_set_io_events(c->io, EPOLLOUT) < 0) {
+        c->answering = true;
+        if (sd_event_source_set_time_relative(c->timer, ANSWER_TIMEOUT_USEC) < 0 ||
+            sd_event_source_set_io_events(c->io, EPOLLOUT) < 0) {
                 conn_free(c);
                 return;
         }
@@ -301,15 +200,15 @@ static int on_conn_io(sd_event_source *source, int fd, uint32_t revents, void *u
         HttpRequest req;
         ssize_t n;
 
-        (void) source;
-        if (c->out) {
+        (void) source, (void) revents;
+        if (c->answering) {
                 conn_send(c);
                 return 0;
         }
         n = recv(fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;
-        if (n <= 0 || (revents & (EPOLLERR | EPOLLHUP) && n == 0)) {
+        if (n <= 0) {
                 conn_free(c); /* gone before asking */
                 return 0;
         }
@@ -324,57 +223,73 @@ static int on_conn_timer(sd_event_source *source, uint64_t usec, void *userdata)
         Conn *c = userdata;
 
         (void) source, (void) usec;
-        if (!c->out && c->in_len > 0) {
+        if (!c->answering && c->in_len > 0) {
                 /* Too slow to ask: say so, once, if the socket takes it. */
                 HttpRequest req = { .status = 408 };
 
-                if (make_answer(c, &req) == 0)
-                        (void) send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (answer_make(&req, &c->server->args, &c->server->snapshot, &c->server->daemon_down,
+                                &c->answer) == 0) {
+                        struct iovec iov[] = { { c->answer.head, c->answer.head_len },
+                                               { c->answer.body->data, c->answer.body->len } };
+
+                        (void) sendmsg(c->fd, &(struct msghdr) { .msg_iov = iov, .msg_iovlen = 2 },
+                                       MSG_NOSIGNAL | MSG_DONTWAIT);
+                }
         }
         conn_free(c);
         return 0;
 }
 
+/* Whether two peers count as one address: IPv4 addresses (mapped into IPv6 too) whole,
+ * IPv6 ones by their /64, which one host may fill with addresses of its own. */
 static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
         if (a->ss_family != b->ss_family)
                 return false;
         if (a->ss_family == AF_INET)
                 return ((const struct sockaddr_in *) a)->sin_addr.s_addr ==
                        ((const struct sockaddr_in *) b)->sin_addr.s_addr;
-        if (a->ss_family == AF_INET6)
-                return memcmp(&((const struct sockaddr_in6 *) a)->sin6_addr,
-                              &((const struct sockaddr_in6 *) b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+        if (a->ss_family == AF_INET6) {
+                const struct in6_addr *x = &((const struct sockaddr_in6 *) a)->sin6_addr,
+                                      *y = &((const struct sockaddr_in6 *) b)->sin6_addr;
+
+                if (IN6_IS_ADDR_V4MAPPED(x) || IN6_IS_ADDR_V4MAPPED(y))
+                        return memcmp(x, y, sizeof(*x)) == 0;
+                return memcmp(x, y, 8) == 0;
+        }
         return true; /* Unix sockets: one peer address for all */
 }
 
 static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         Server *s = userdata;
-        Conn *c;
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof(peer);
         size_t same = 0;
+        Conn *c, *oldest = NULL;
         int cfd, r;
 
         (void) source, (void) revents;
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return log_oom(), 0;
-        c->peer_len = sizeof(c->peer);
-        cfd = accept4(fd, (struct sockaddr *) &c->peer, &c->peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        cfd = accept4(fd, (struct sockaddr *) &peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
-                free(c);
                 if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                         log_warning_errno(errno, "Failed to accept a connection: %m");
                 return 0;
         }
-        for (Conn *o = s->conns; o; o = o->next)
-                same += same_address(&o->peer, &c->peer);
+        for (Conn *o = s->conns; o; o = o->next) {
+                same += same_address(&o->peer, &peer);
+                oldest = o;
+        }
         if (same >= CONNECTIONS_PER_ADDRESS_MAX) {
                 close(cfd); /* one address does not take every place */
-                free(c);
                 return 0;
         }
-        c->server = s;
-        c->fd = cfd;
-        c->next = s->conns;
+        if (s->n_conns >= CONNECTIONS_MAX)
+                conn_free(oldest); /* the oldest gives way: slow ones cannot keep others out */
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(cfd);
+                return log_oom(), 0;
+        }
+        *c = (Conn) { .server = s, .fd = cfd, .peer = peer, .next = s->conns };
         if (s->conns)
                 s->conns->prev = c;
         s->conns = c;
@@ -388,14 +303,21 @@ static int on_accept(sd_event_source *source, int fd, uint32_t revents, void *us
                 conn_free(c);
                 return 0;
         }
-        if (s->n_conns >= CONNECTIONS_MAX)
-                listeners_enable(s, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(c->io, "connection");
+        (void) sd_event_source_set_description(c->timer, "connection-timeout");
         return 0;
 }
 
 static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
         (void) si, (void) userdata;
+        (void) sd_notify(false, "STOPPING=1");
         return sd_event_exit(sd_event_source_get_event(source), 0);
+}
+
+static int fd_nonblock(int fd) {
+        int flags = fcntl(fd, F_GETFL);
+
+        return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
 static int serve(Server *s) {
@@ -432,9 +354,13 @@ static int serve(Server *s) {
                                   i + 1);
                         return -EINVAL;
                 }
+                /* systemd passes them blocking (no NonBlocking=): accept() must not wait. */
+                if (fd_nonblock(fd) < 0)
+                        return log_error_errno(errno, "Failed to make the listening socket non-blocking: %m");
                 r = sd_event_add_io(s->event, &s->listeners[s->n_listeners], fd, EPOLLIN, on_accept, s);
                 if (r < 0)
                         return log_error_errno(r, "Failed to watch the listening socket: %m");
+                (void) sd_event_source_set_description(s->listeners[s->n_listeners], "listener");
                 s->n_listeners++;
         }
         (void) sd_notify(false, "READY=1");
@@ -460,6 +386,7 @@ int main(int argc, char *argv[]) {
         r = serve(&s);
         while (s.conns)
                 conn_free(s.conns);
+        snapshot_done(&s.snapshot);
         for (size_t i = 0; i < s.n_listeners; i++)
                 sd_event_source_unref(s.listeners[i]);
         sd_event_unref(s.event);
