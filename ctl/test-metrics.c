@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "http.h"
 #include "macro.h"
@@ -37,6 +38,8 @@ static Metrics sample(MetricsUser *users, size_t n_users, MetricsUnit *units, si
                 .version = "0.1.0",
                 .probe_mode = "tracepoint",
                 .since_usec = 1700000000123456,
+                .host_execs = 11,
+                .host_failed = 12,
                 .events_lost = 3,
                 .events_held_back = 4,
                 .map_full_execs = 5,
@@ -113,6 +116,8 @@ static void test_prometheus_format(void) {
         ASSERT_LINE(out, "execcount_failed_execs_total{uid=\"7\",user=\"u\"} 2");
         ASSERT_LINE(out, "execcount_privileged_execs_total{uid=\"7\",user=\"u\"} 3");
         ASSERT_LINE(out, "# TYPE execcount_unit_execs_total counter"); /* a family without series */
+        ASSERT_LINE(out, "execcount_host_execs_total 11");
+        ASSERT_LINE(out, "execcount_host_failed_execs_total 12");
         ASSERT_LINE(out, "execcount_events_lost_total 3");
         ASSERT_LINE(out, "execcount_events_held_back_total 4");
         ASSERT_LINE(out, "execcount_map_full_execs_total 5");
@@ -159,6 +164,12 @@ static void test_openmetrics_format(void) {
         ASSERT_LINE(out, "# TYPE execcount_tracked_uids gauge");
         ASSERT_LINE(out, "# TYPE execcount_build info");
         ASSERT_LINE(out, "execcount_build_info{version=\"0.1.0\",probe_mode=\"tracepoint\"} 1");
+        ASSERT_LINE(out, "execcount_probe_misses_total 0");
+        ASSERT(!strstr(out, "execcount_probe_misses_created"));
+        /* HELP is an escaped string in OpenMetrics, where a double quote must be escaped:
+         * none is written. */
+        for (const char *p = out; (p = strstr(p, "# HELP ")); p++)
+                ASSERT(!memchr(p, '"', (size_t) (strchrnul(p, '\n') - p)));
         /* The last line, and only there. */
         ASSERT(n > 6 && streq(out + n - 6, "# EOF\n"));
         ASSERT(strstr(out, "# EOF") == out + n - 6);
@@ -180,23 +191,24 @@ static void test_limit(void) {
                 unit_execs += units[i].execs, unit_failed += units[i].failed;
         m = sample(users, ELEMENTSOF(users), units, ELEMENTSOF(units));
 
-        /* Most active by execs and failures: root (11), 1001 (10), 1003 (9); then 1000 (5),
-         * 4294967294 (2), 1002 (1) go into "other". Kept in UID order. */
+        /* Most active by execs, then failures: root (10), 1001 (7), 1000 (5); then
+         * 4294967294 (2), 1002 (1) and 1003 (9 failures, no exec) go into "other".
+         * Kept in UID order. */
         metrics_limit(&m, 3, 2);
         ASSERT_EQ_U(m.n_users, 3);
         ASSERT_EQ_U(m.users[0].uid, 0);
-        ASSERT_EQ_U(m.users[1].uid, 1001);
-        ASSERT_EQ_U(m.users[2].uid, 1003);
+        ASSERT_EQ_U(m.users[1].uid, 1000);
+        ASSERT_EQ_U(m.users[2].uid, 1001);
         ASSERT_EQ_U(m.other_users, 3);
-        ASSERT_EQ(m.other_user.execs, 5 + 2 + 1);
-        ASSERT_EQ(m.other_user.failed, 0);
-        ASSERT_EQ(m.other_user.privileged, 2 + 1);
+        ASSERT_EQ(m.other_user.execs, 2 + 1 + 0);
+        ASSERT_EQ(m.other_user.failed, 9);
+        ASSERT_EQ(m.other_user.privileged, 1);
         /* The sums stay exact. */
         ASSERT_EQ(m.users[0].execs + m.users[1].execs + m.users[2].execs + m.other_user.execs, execs);
         ASSERT_EQ(m.users[0].failed + m.users[1].failed + m.users[2].failed + m.other_user.failed, failed);
         ASSERT_EQ(m.users[0].privileged + m.users[1].privileged + m.users[2].privileged + m.other_user.privileged,
                   privileged);
-        /* Units: cron.service (14) and (other) (4, tied with /weird... at 4: by name). */
+        /* Units: cron.service (12 execs) and (other) (4). */
         ASSERT_EQ_U(m.n_units, 2);
         ASSERT_STREQ(m.units[0].unit, "(other)");
         ASSERT_STREQ(m.units[1].unit, "cron.service");
@@ -205,13 +217,23 @@ static void test_limit(void) {
         ASSERT_EQ(m.units[0].failed + m.units[1].failed + m.other_unit.failed, unit_failed);
 
         out = render(&m, METRICS_PROMETHEUS);
-        ASSERT_LINE(out, "execcount_execs_total{uid=\"other\"} 8");
-        ASSERT_LINE(out, "execcount_privileged_execs_total{uid=\"other\"} 3");
+        ASSERT_LINE(out, "execcount_execs_total{uid=\"other\"} 3");
+        ASSERT_LINE(out, "execcount_failed_execs_total{uid=\"other\"} 9");
+        ASSERT_LINE(out, "execcount_privileged_execs_total{uid=\"other\"} 1");
         ASSERT_LINE(out, "execcount_unit_execs_total{unit=\"other\"} 4");
         ASSERT_LINE(out, "execcount_unit_failed_execs_total{unit=\"other\"} 1");
         ASSERT_LINE(out, "execcount_other_uids 3");
         ASSERT_LINE(out, "execcount_other_units 2");
-        ASSERT(!strstr(out, "uid=\"1000\""));
+        ASSERT(!strstr(out, "uid=\"1003\""));
+        free(out);
+
+        /* In OpenMetrics, no _created for "other": its count starts again whenever its
+         * UIDs change. */
+        out = render(&m, METRICS_OPENMETRICS);
+        ASSERT_LINE(out, "execcount_execs_total{uid=\"other\"} 3");
+        ASSERT(!strstr(out, "execcount_execs_created{uid=\"other\"}"));
+        ASSERT(!strstr(out, "execcount_unit_execs_created{unit=\"other\"}"));
+        ASSERT_LINE(out, "execcount_execs_created{uid=\"0\",user=\"root\"} 1700000000.123456");
         free(out);
 
         /* No limit (0), or one above the count: every series, no "other". */
@@ -226,6 +248,16 @@ static void test_limit(void) {
         ASSERT(!strstr(out, "\"other\"} "));
         ASSERT_LINE(out, "execcount_other_uids 0");
         free(out);
+
+        /* Failures only break ties: many failures do not outrank one exec. */
+        MetricsUser storm[] = { { .uid = 5, .execs = 0, .failed = 1000000 }, { .uid = 6, .execs = 1 },
+                                { .uid = 7, .execs = 1, .failed = 1 } };
+        m = sample(storm, 3, NULL, 0);
+        metrics_limit(&m, 2, 0);
+        ASSERT_EQ_U(m.n_users, 2);
+        ASSERT_EQ_U(m.users[0].uid, 6);
+        ASSERT_EQ_U(m.users[1].uid, 7);
+        ASSERT_EQ(m.other_user.failed, 1000000);
 
         /* Equal activity: the lowest UIDs keep their series. */
         MetricsUser same[] = { { .uid = 30, .execs = 1 }, { .uid = 10, .execs = 1 }, { .uid = 20, .execs = 1 } };
@@ -266,6 +298,10 @@ static void test_http_requests(void) {
         expect_request("GET /Metrics HTTP/1.1\r\n\r\n", 404, false, false, false);
         expect_request("GET /metrics/ HTTP/1.1\r\n\r\n", 404, false, false, false);
         expect_request("POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\n", 405, false, false, false);
+        expect_request("DELETE /metrics HTTP/1.1\r\n\r\n", 405, false, false, false);
+        expect_request("OPTIONS * HTTP/1.1\r\n\r\n", 405, false, false, false);
+        expect_request("GE /metrics HTTP/1.1\r\n\r\n", 405, false, false, false);
+        expect_request("get /metrics HTTP/1.1\r\n\r\n", 405, false, false, false);
         expect_request("GET /metrics HTTP/2.0\r\n\r\n", 505, false, false, false);
         expect_request("GET /metrics HTTP/1.2\r\n\r\n", 505, false, false, false);
         expect_request("GET /metrics\r\n\r\n", 400, false, false, false);
@@ -326,6 +362,30 @@ static void test_negotiation(void) {
         ASSERT_STREQ(http_reason(431), "Request Header Fields Too Large");
 }
 
+static void test_gzip(void) {
+        static const char text[] = "execcount_execs_total{uid=\"0\",user=\"root\"} 1\n";
+        char *packed, out[256];
+        size_t len;
+        z_stream z = {};
+
+        ASSERT_EQ(http_gzip(text, strlen(text), &packed, &len), 0);
+        ASSERT(len > 18 && (unsigned char) packed[0] == 0x1f && (unsigned char) packed[1] == 0x8b);
+        ASSERT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+        z.next_in = (Bytef *) packed;
+        z.avail_in = (uInt) len;
+        z.next_out = (Bytef *) out;
+        z.avail_out = sizeof(out);
+        ASSERT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+        ASSERT_EQ_U(z.total_out, strlen(text));
+        ASSERT(memcmp(out, text, strlen(text)) == 0);
+        inflateEnd(&z);
+        free(packed);
+
+        ASSERT_EQ(http_gzip("", 0, &packed, &len), 0);
+        ASSERT(len > 0);
+        free(packed);
+}
+
 int main(int argc, char *argv[]) {
         if (argc == 3 && streq(argv[1], "print")) {
                 Metrics m = sample(odd_users, ELEMENTSOF(odd_users), odd_units, ELEMENTSOF(odd_units));
@@ -340,5 +400,6 @@ int main(int argc, char *argv[]) {
         test_limit();
         test_http_requests();
         test_negotiation();
+        test_gzip();
         return 0;
 }
