@@ -23,8 +23,8 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rootfs  # noqa: E402
 from nspawnlib import (MISSING, TOOLS, Container, as_uid, clean_up_on_sigterm, exec_as, expect,  # noqa: E402
-                       log, mount_bpffs, remove_stale_cgroups, require_root_and, show, stage_build, stats_of,
-                       umount, wait_for)
+                       log, mount_bpffs, no_leak_checks, remove_stale_cgroups, require_root_and, show, stage_build,
+                       stats_of, umount, wait_for)
 
 BUILD, CACHE, EXECLOAD, NOOP = sys.argv[1:5]
 ROOTFS = os.path.join(CACHE, rootfs.NAME)
@@ -611,13 +611,7 @@ def main():
         c = Container(ROOTFS, stage, etc, bpffs)
         log(f"# container booted in {time.monotonic() - start:.1f} s")
         expect(c.run("getent", "passwd", "execcountd").returncode == 0, "sysusers.d made the execcountd user")
-        if os.environ.get("EXECCOUNT_SANITIZERS", "none") != "none":
-            # LeakSanitizer needs ptrace, which the unit's system call filter forbids; the
-            # integration suite and valgrind check for leaks.
-            c.run("mkdir", "-p", "/etc/systemd/system/execcountd.service.d")
-            c.run("sh", "-c", "printf '[Service]\\nEnvironment=ASAN_OPTIONS=detect_leaks=0\\n' "
-                              "> /etc/systemd/system/execcountd.service.d/50-sanitizers.conf")
-            c.run("systemctl", "daemon-reload")
+        no_leak_checks(c, "execcountd.service")
 
         steps = [
             ("1. systemctl start: active, start message with the probe mode", lambda: check_start(c)),

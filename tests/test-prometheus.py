@@ -31,7 +31,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rootfs  # noqa: E402
 from nspawnlib import (Container, NetNamespace, clean_up_on_sigterm, exec_as, expect, fail, log,  # noqa: E402
-                       make_cgroups, mount_bpffs, popen_in_cgroups, remove_cgroups, remove_netns_dir,
+                       make_cgroups, mount_bpffs, no_leak_checks, popen_in_cgroups, remove_cgroups, remove_netns_dir,
                        remove_stale_cgroups, remove_stale_netns, require_root_and, show, stage_build, stats_of,
                        umount, wait_for)
 
@@ -75,6 +75,7 @@ class Host:
         self.netns = NetNamespace(f"{NAME}-{self.label}", f"ecp{os.getpid()}{self.label}", f"10.231.{self.n}.0/30")
         self.address = self.netns.address
         self.c = Container(ROOTFS, stage, self.etc, self.bpffs, name=f"{NAME}-{self.label}", netns=self.netns)
+        no_leak_checks(self.c, "execcountd.service", "execcountd-metrics.service", "execcountd-textfile.service")
 
     def start_daemon(self):
         self.c.run("systemctl", "start", "execcountd")
