@@ -10,9 +10,11 @@ exec as each of that many new UIDs, and starts execcountd-metrics twice, as syst
 would (systemd-socket-activate): with the series limit on (the defaults, 500 UIDs and 500
 units) and off (--max-uids=0 --max-units=0). Each is scraped the way Prometheus 2.42
 asks (OpenMetrics, gzip), and the way curl or node_exporter's textfile would (the text
-format, uncompressed), a few times each. Per scrape: the time from request to last
-byte, the daemon's and the exporter's CPU time (their schedstat), the bytes sent, and
-for gzip the ratio to the uncompressed size. Medians.
+format, uncompressed), a few times each, a second apart (requests within a second share
+one reading of the counts). Per scrape: the time from request to last byte, the daemon's
+and the exporter's CPU time (their schedstat), the bytes sent, and for gzip the ratio to
+the uncompressed size; medians; and the exporter's peak RSS (VmHWM), which grows with
+each exporter's largest answer.
 """
 
 import argparse
@@ -70,10 +72,19 @@ class Exporter:
         self.proc.wait(timeout=10)
 
 
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def measure(exporter, daemon, headers, n):
     times, daemon_ms, exporter_ms = [], [], []
     body = b""
     for _ in range(n):
+        time.sleep(1.1)  # past the exporter's last reading of the counts: each scrape a new one
         d0, e0 = compare.proc_cpu_ns(daemon.proc.pid), compare.proc_cpu_ns(exporter.proc.pid)
         start = time.monotonic()
         head, body = exporter.scrape(headers)
@@ -85,7 +96,7 @@ def measure(exporter, daemon, headers, n):
     return {"ms": statistics.median(times), "daemon_cpu_ms": statistics.median(daemon_ms),
             "exporter_cpu_ms": statistics.median(exporter_ms), "bytes": len(body), "plain_bytes": len(plain),
             "series": sum(1 for line in plain.split(b"\n") if line and not line.startswith(b"#")),
-            "rss_kib": compare.proc_rss_kib(exporter.proc.pid)}
+            "hwm_kib": peak_rss_kib(exporter.proc.pid)}
 
 
 def main():
@@ -106,7 +117,7 @@ def main():
     os.chmod(tmp, 0o755)
     out = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "kernel": os.uname().release, "results": []}
     print(f"{'UIDs':>7} {'limit':>5} {'format':<17} {'ms':>7} {'daemon ms':>9} {'export ms':>9} {'bytes':>10} "
-          f"{'plain':>10} {'ratio':>5} {'series':>7} {'RSS MiB':>7}", flush=True)
+          f"{'plain':>10} {'ratio':>5} {'series':>7} {'peak MiB':>8}", flush=True)
     try:
         for n in (int(x) for x in args.uids.split(",")):
             daemon = compare.Execcountd(tools, tmp, "[Counts]\nMaxUIDs=131072\n" if n > 60000 else "")
@@ -128,7 +139,7 @@ def main():
                             ratio = r["plain_bytes"] / r["bytes"]
                             print(f"{n:>7,} {limit:>5} {name:<17} {r['ms']:>7.1f} {r['daemon_cpu_ms']:>9.1f} "
                                   f"{r['exporter_cpu_ms']:>9.1f} {r['bytes']:>10,} {r['plain_bytes']:>10,} "
-                                  f"{ratio:>5.1f} {r['series']:>7,} {r['rss_kib'] / 1024:>7.1f}", flush=True)
+                                  f"{ratio:>5.1f} {r['series']:>7,} {r['hwm_kib'] / 1024:>8.1f}", flush=True)
                     finally:
                         exporter.stop()
             finally:
