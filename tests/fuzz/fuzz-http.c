@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(size < HTTP_REQUEST_MAX);
         else {
                 FUZZ_CHECK(known_status(req.status));
-                FUZZ_CHECK(!req.head || req.status == 200 || req.status == 404);
+                /* HEAD is a method the parser takes: a bad header may still make it a 400. */
+                FUZZ_CHECK(!req.head || req.status != 405);
         }
         /* The first half: incomplete, or already what it is whole (a request complete in
          * its first half ends there), or 431. */
