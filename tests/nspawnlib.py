@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 MISSING = "/nonexistent-execcount-e2e"
@@ -319,6 +320,20 @@ def exec_as(c, uid, ok=0, missing=0):
 def stats_of(c, uid):
     users = json.loads(c.run("execcountctl", "stats", "--uid", str(uid), "--json=short").stdout)["users"]
     return (users[0]["execs"], users[0]["failed"]) if users else (0, 0)
+
+
+def run_steps(steps):
+    """Runs (name, fn) pairs in TAP style, up to the first that fails; returns whether one
+    did."""
+    for name, fn in steps:
+        try:
+            fn()
+            log(f"ok - {name}")
+        except Exception:
+            log(f"not ok - {name}")
+            traceback.print_exc()
+            return True
+    return False
 
 
 def no_leak_checks(c, *units):

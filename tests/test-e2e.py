@@ -18,13 +18,12 @@ import shutil
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rootfs  # noqa: E402
 from nspawnlib import (MISSING, TOOLS, Container, as_uid, clean_up_on_sigterm, exec_as, expect,  # noqa: E402
-                       log, mount_bpffs, no_leak_checks, remove_stale_cgroups, require_root_and, show, stage_build,
-                       stats_of, umount, wait_for)
+                       log, mount_bpffs, no_leak_checks, remove_stale_cgroups, require_root_and, run_steps, show,
+                       stage_build, stats_of, umount, wait_for)
 
 BUILD, CACHE, EXECLOAD, NOOP = sys.argv[1:5]
 ROOTFS = os.path.join(CACHE, rootfs.NAME)
@@ -644,15 +643,7 @@ def main():
              lambda: check_stop(c, UID_BASE + 15)),
             ("7. systemd-analyze security", lambda: check_security(c)),
         ]
-        for name, fn in steps:
-            try:
-                fn()
-                log(f"ok - {name}")
-            except Exception:
-                failed = True
-                log(f"not ok - {name}")
-                traceback.print_exc()
-                break
+        failed = run_steps(steps)
         if failed:
             log("---- journal of execcountd ----")
             log(c.run("journalctl", "-u", "execcountd", "--no-pager", "-n", "60", check=False).stdout)

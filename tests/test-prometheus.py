@@ -32,8 +32,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rootfs  # noqa: E402
 from nspawnlib import (Container, NetNamespace, clean_up_on_sigterm, exec_as, expect, fail, log,  # noqa: E402
                        make_cgroups, mount_bpffs, no_leak_checks, popen_in_cgroups, remove_cgroups, remove_netns_dir,
-                       remove_stale_cgroups, remove_stale_netns, require_root_and, show, stage_build, stats_of,
-                       umount, wait_for)
+                       remove_stale_cgroups, remove_stale_netns, require_root_and, run_steps, show, stage_build,
+                       stats_of, umount, wait_for)
 
 BUILD, CACHE = sys.argv[1:3]
 ROOTFS = os.path.join(CACHE, rootfs.NAME)
@@ -374,15 +374,7 @@ def main():
             ("6. systemd-analyze security execcountd-metrics.service", lambda: check_security(a)),
             ("   each exporter served it all from one process", lambda: check_exporter_healthy(hosts)),
         ]
-        for name, fn in steps:
-            try:
-                fn()
-                log(f"ok - {name}")
-            except Exception:
-                failed = True
-                log(f"not ok - {name}")
-                traceback.print_exc()
-                break
+        failed = run_steps(steps)
         if failed:
             dump(hosts, prom)
     except BaseException:
