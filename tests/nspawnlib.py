@@ -167,17 +167,21 @@ def remove_stale_netns(prefix, veth_prefix):
 # ---- The container
 
 class Container:
-    def __init__(self, rootfs, stage, etc, bpffs, name=None, netns=None):
+    def __init__(self, rootfs, stage, etc, bpffs, name=None, netns=None, binds=(), log_path=None):
         """Boots rootfs with the build in stage, etc as /etc/execcountd and bpffs as
-        /sys/fs/bpf; in netns (a NetNamespace) if given, else in this host's network."""
+        /sys/fs/bpf; in netns (a NetNamespace) if given, else in this host's network.
+        stage and etc may be None (a package installs execcount there instead); binds are
+        more nspawn --bind options, and log_path nspawn's log (default: beside etc)."""
         self.name = name or f"execcount-e2e-{os.getpid()}"
         # nspawn runs in a cgroup of its own (its --keep-unit subgroups are removed with it).
         self.cgroups = make_cgroups(self.name)
-        self.log_path = os.path.join(etc, "..", "nspawn.log")
+        self.log_path = log_path or os.path.join(etc, "..", "nspawn.log")
         self.logf = open(self.log_path, "w")
-        binds = ["--bind=/sys/kernel/tracing", f"--bind-ro={stage}/usr/local:/usr/local",
-                 f"--bind={etc}:/etc/execcountd"]
-        binds.append(f"--bind={bpffs}:/sys/fs/bpf")
+        binds = ["--bind=/sys/kernel/tracing", f"--bind={bpffs}:/sys/fs/bpf", *binds]
+        if stage:
+            binds.append(f"--bind-ro={stage}/usr/local:/usr/local")
+        if etc:
+            binds.append(f"--bind={etc}:/etc/execcountd")
         # CAP_AUDIT_CONTROL: pam_loginuid sets the login UID of a login in there.
         caps = "CAP_BPF,CAP_PERFMON,CAP_SYS_ADMIN,CAP_AUDIT_CONTROL"
         network = []
