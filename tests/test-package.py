@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""test-package.py: the Debian package, built, checked by lintian, and installed, upgraded,
+removed and purged with apt under a real systemd.
+
+    test-package.py SOURCE-DIR CACHE-DIR EXECLOAD NOOP
+
+Builds the package with tools/package (the README's command), and again with a higher
+version; lintian must report neither errors nor warnings. Then, in a systemd-nspawn
+container of a clean Debian 12 root file system (cached in CACHE-DIR), with a BPF file
+system of its own:
+- apt install leaves execcountd active, answering root and a member of group execcount;
+- the upgrade, made while execs happen, loses none of them;
+- apt remove stops every unit and leaves no program of the package's attached;
+- apt purge leaves no file of the package's behind, only its system users and groups.
+The container shares this machine's kernel: every count is of a UID of the test's own.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rootfs  # noqa: E402
+from nspawnlib import (TOOLS, Container, cgroup_pids, clean_up_on_sigterm, exec_as, expect, log,  # noqa: E402
+                       mount_bpffs, remove_stale_cgroups, require_root_and, run_steps, show, stats_of, umount)
+
+SOURCE, CACHE, EXECLOAD, NOOP = sys.argv[1:5]
+ROOTFS = os.path.join(CACHE, rootfs.NAME)
+UID_BASE = 3000000000 + (os.getpid() & 0xFFFF) * 64
+DEBS = "/srv/execcount-debs"  # the packages, in the container
+UNITS = ["execcountd.service", "execcountd.socket", "execcountd-metrics.socket", "execcountd-metrics.service",
+         "execcountd-textfile.timer", "execcountd-textfile.service"]
+ID_STARTED = "a7310ee901524ace9b9b6a2d9c24f27f"
+# What apt purge leaves, and why: Debian leaves system users and groups in place, for files
+# outside the package may still belong to them (their IDs must not go to anyone else).
+LEFT_BY_POLICY = {"user execcountd", "group execcountd", "group execcount"}
+
+
+def version_of(deb):
+    return subprocess.run(["dpkg-deb", "-f", deb, "Version"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def build(work):
+    """The package as tools/package builds it, and a rebuild with a higher version."""
+    first = os.path.join(work, "first")
+    start = time.monotonic()
+    p = subprocess.run([os.path.join(SOURCE, "tools/package"), first], capture_output=True, text=True)
+    expect(p.returncode == 0, f"tools/package failed:\n{p.stdout}{p.stderr}")
+    deb = p.stdout.strip().splitlines()[-1]
+    expect(os.path.isfile(deb) and os.path.basename(deb).startswith("execcount_"), f"no package: {p.stdout}")
+    log(f"# built {os.path.basename(deb)} in {time.monotonic() - start:.0f} s")
+
+    # The rebuild: this tree with a changelog entry of a higher version on top.
+    tree = os.path.join(work, "tree")
+    os.mkdir(tree)
+    subprocess.run(f"tar -C {SOURCE} --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | "
+                   f"tar -C {tree} -xf -", shell=True, check=True)
+    version = version_of(deb)
+    newer = f"{version}+upgrade1"
+    changelog = os.path.join(tree, "debian/changelog")
+    with open(changelog) as f:
+        old = f.read()
+    with open(changelog, "w") as f:
+        f.write(f"execcount ({newer}) bookworm; urgency=medium\n\n  * Rebuilt by test-package.py, to upgrade to.\n\n"
+                f" -- execcount tests <tests@execcount.invalid>  {time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}\n\n{old}")
+    second = os.path.join(work, "second")
+    p = subprocess.run([os.path.join(tree, "tools/package"), second], capture_output=True, text=True,
+                       env={**os.environ, "DEB_BUILD_OPTIONS": "nocheck"})
+    expect(p.returncode == 0, f"tools/package of the rebuild failed:\n{p.stdout}{p.stderr}")
+    rebuilt = p.stdout.strip().splitlines()[-1]
+    expect(version_of(rebuilt) == newer, f"the rebuild is version {version_of(rebuilt)}, expected {newer}")
+    expect(subprocess.run(["dpkg", "--compare-versions", newer, "gt", version]).returncode == 0, "not higher")
+    debs = os.path.join(work, "debs")
+    os.mkdir(debs)
+    for d in (deb, rebuilt):
+        shutil.copy(d, debs)
+    return first, os.path.basename(deb), os.path.basename(rebuilt)
+
+
+def check_lintian(first):
+    changes = [f for f in os.listdir(first) if f.endswith(".changes")]
+    expect(len(changes) == 1, f"one .changes file: {changes}")
+    p = subprocess.run(["lintian", "--fail-on", "error,warning",
+                        os.path.join(first, changes[0])], capture_output=True, text=True)
+    out = "\n".join(line for line in (p.stdout + p.stderr).splitlines()
+                    if line != "running with root privileges is not recommended!")
+    expect(p.returncode == 0 and not out.strip(), f"lintian: exit {p.returncode}:\n{out}")
+
+
+# ---- In the container
+
+def apt(c, *args):
+    return c.run("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "-q", "--no-install-recommends", *args,
+                 timeout=180)
+
+
+def check_install(c, deb, uid, admin):
+    apt(c, "install", f"{DEBS}/{deb}")
+    expect(c.run("dpkg-query", "-W", "-f=${Status}", "execcount").stdout == "install ok installed", "not installed")
+    for unit in ("execcountd.service", "execcountd.socket"):
+        expect(show(c, "ActiveState", unit) == "active", f"{unit} is {show(c, 'ActiveState', unit)}")
+        expect(show(c, "UnitFileState", unit) == "enabled", f"{unit} is {show(c, 'UnitFileState', unit)}")
+    for unit in UNITS[2:]:
+        expect(show(c, "ActiveState", unit) == "inactive", f"{unit} (not enabled) is {show(c, 'ActiveState', unit)}")
+    # The conffile, the users the units run as, the pins' directory, the journal catalog.
+    conffiles = c.run("dpkg-query", "-W", "-f=${Conffiles}", "execcount").stdout.split()
+    expect("/etc/execcountd/execcountd.conf" in conffiles, f"conffiles: {conffiles}")
+    for db, name in (("passwd", "execcountd"), ("group", "execcountd"), ("group", "execcount")):
+        expect(c.run("getent", db, name, check=False).returncode == 0, f"no {db} entry {name}")
+    expect(c.run("stat", "-c", "%U %a", "/sys/fs/bpf/execcountd").stdout.strip() == "execcountd 700",
+           "the pins' directory")
+    catalog = c.run("journalctl", "--list-catalog", ID_STARTED).stdout
+    expect(ID_STARTED in catalog, f"the catalog entry of the start message is not installed: {catalog!r}")
+
+    # Counts, for root and at once for a new member of group execcount.
+    exec_as(c, uid, ok=3, missing=2)
+    expect(stats_of(c, uid) == (3, 2), f"as root: {stats_of(c, uid)}, expected (3, 2)")
+    c.run("useradd", "--no-create-home", "--groups", "execcount", admin)
+    out = c.run("setpriv", f"--reuid={admin}", f"--regid={admin}", "--init-groups", "execcountctl", "stats",
+                "--uid", str(uid), "--json=short").stdout
+    users = json.loads(out)["users"]
+    expect([(u["uid"], u["execs"], u["failed"]) for u in users] == [(uid, 3, 2)],
+           f"a member of group execcount sees {users}")
+
+
+def check_upgrade_storm(c, deb, uid):
+    """The upgrade, during a storm of successes and failures as uid."""
+    pid = show(c, "MainPID")
+    started = len(c.journal(f"MESSAGE_ID={ID_STARTED}"))
+    t0 = time.monotonic()
+    procs = [c.popen(f"{TOOLS}/execload", "--workers=2", "--duration=15", f"--uid={uid}", f"--program={TOOLS}/noop",
+                     "--json"),
+             c.popen(f"{TOOLS}/execload", "--workers=1", "--mode=failure", "--duration=15", f"--uid={uid}", "--json")]
+    try:
+        time.sleep(1)
+        apt(c, "install", f"{DEBS}/{deb}")
+        upgraded = time.monotonic()
+    finally:
+        results = []
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            expect(p.returncode == 0, f"execload failed: {out} {err}")
+            results.append(json.loads(out))
+    t1 = time.monotonic()
+    expect(upgraded < t1, "the upgrade ended after the storm: it did not happen during it")
+    version = c.run("dpkg-query", "-W", "-f=${Version}", "execcount").stdout
+    expect(version == deb.split("_")[1], f"installed version {version}, expected {deb}")
+    new_pid = show(c, "MainPID")
+    expect(new_pid != pid and show(c, "ActiveState") == "active", f"the daemon was not restarted ({pid} {new_pid})")
+    # The new daemon started within the storm, and took the running probes over.
+    start_us = int(show(c, "ExecMainStartTimestampMonotonic"))
+    expect(t0 * 1e6 < start_us < t1 * 1e6, "the new daemon did not start during the storm")
+    start = c.journal(f"MESSAGE_ID={ID_STARTED}")[started:]
+    expect(len(start) == 1 and start[0].get("COUNTS_ORIGIN") == "running", f"took over the probes: {start}")
+    ok, bad = results
+    got = stats_of(c, uid)
+    expect(got == (ok["execs"], bad["failed"]) and ok["execs"] > 0 and bad["failed"] > 0,
+           f"after the upgrade: counted {got}, made {ok['execs']} execs and {bad['failed']} failures")
+    log(f"  upgraded during a storm: {ok['execs']} execs and {bad['failed']} failures made, as many counted")
+
+
+def bpf_links(pids):
+    """{link ID: program ID} of the BPF links these processes hold (systemd's fd store
+    included, in PID 1's)."""
+    links = {}
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf_link":
+                    continue
+                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                    info = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+            except OSError:
+                continue
+            links[int(info["link_id"])] = int(info["prog_id"])
+    return links
+
+
+def ids(kind):
+    out = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True, text=True, check=True).stdout
+    return {entry["id"] for entry in json.loads(out or "[]")}
+
+
+def check_remove(c, bpffs):
+    held = bpf_links(cgroup_pids(c.cgroups[-1]))
+    expect(held, "before the removal, nothing in the container holds a BPF link")
+    apt(c, "remove", "execcount")
+    expect(c.run("dpkg-query", "-W", "-f=${Status}", "execcount").stdout == "deinstall ok config-files",
+           "not removed")
+    for unit in UNITS:
+        state = show(c, "ActiveState", unit)
+        expect(state == "inactive", f"after apt remove, {unit} is {state}")
+    expect(not bpf_links(cgroup_pids(c.cgroups[-1])), "after apt remove, the container still holds BPF links")
+    # Closed everywhere: the kernel has neither the links nor their programs any more.
+    links, progs = ids("link"), ids("prog")
+    left = {link: prog for link, prog in held.items() if link in links or prog in progs}
+    expect(not left, f"after apt remove, links or programs of execcount are still in the kernel: {left}")
+    # The conffile and the counts stay until purge.
+    c.run("test", "-f", "/etc/execcountd/execcountd.conf")
+    c.run("test", "-s", "/var/lib/execcountd/counts.state")
+    expect(os.path.exists(os.path.join(bpffs, "execcountd", "counts")), "the pinned counts went with apt remove")
+    # What purge is to remove, as the search for leftovers finds it.
+    left = leftovers(c)
+    for path in ("/etc/execcountd/execcountd.conf", "/var/lib/execcountd", "/sys/fs/bpf/execcountd", "/run/execcountd"):
+        expect(path in left, f"after apt remove, the search for leftovers does not find {path}: {left}")
+    log(f"  apt remove: {len(held)} links closed, their programs gone")
+
+
+def leftovers(c):
+    """Files and directories named after execcount anywhere in the container (its root, its
+    /run, /tmp, /var/tmp and /sys/fs/bpf), and its users and groups."""
+    found = c.run("sh", "-c", "find / /run /tmp /var/tmp /sys/fs/bpf -xdev \\( -path /proc -o -path " + TOOLS + " -o -path " + DEBS +
+                  " \\) -prune -o -name '*execcount*' -print", check=False).stdout.split()
+    found += [f"catalog entry {ID_STARTED}"] if ID_STARTED in c.run("journalctl", "--list-catalog").stdout else []
+    for db, names in (("passwd", ["execcountd"]), ("group", ["execcountd", "execcount"])):
+        for name in names:
+            if c.run("getent", db, name, check=False).returncode == 0:
+                found.append(f"{'user' if db == 'passwd' else 'group'} {name}")
+    return sorted(set(found))
+
+
+def check_purge(c):
+    apt(c, "purge", "execcount")
+    expect(c.run("dpkg-query", "-W", "-f=${Status}", "execcount", check=False).stdout in ("", "unknown ok not-installed"),
+           "not purged")
+    left = leftovers(c)
+    log(f"  apt purge leaves: {', '.join(left) or 'nothing'}")
+    expect(set(left) == LEFT_BY_POLICY, f"apt purge left {sorted(set(left) - LEFT_BY_POLICY)} "
+           f"(expected only {sorted(LEFT_BY_POLICY)})")
+
+
+def main():
+    require_root_and("dpkg-buildpackage", "lintian", "bpftool")
+    clean_up_on_sigterm()
+    prefix = "execcount-package-"
+    remove_stale_cgroups(prefix)
+    rootfs.ensure(CACHE, log)
+    work = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(work, 0o755)
+    bpffs = os.path.join(work, "bpf")
+    c = None
+    failed = True
+    try:
+        first, deb, rebuilt = build(work)
+        tools = os.path.join(work, "tools")
+        os.mkdir(tools)
+        for tool in (EXECLOAD, NOOP):
+            shutil.copy(tool, tools)
+        mount_bpffs(bpffs)
+        uid = UID_BASE
+        steps = [("lintian: no error, no warning", lambda: check_lintian(first))]
+        failed = run_steps(steps)
+        if not failed:
+            c = Container(ROOTFS, None, None, bpffs, name=f"{prefix}{os.getpid()}",
+                          binds=[f"--bind-ro={work}/debs:{DEBS}", f"--bind-ro={tools}:{TOOLS}"],
+                          log_path=os.path.join(work, "nspawn.log"))
+            steps = [
+                ("apt install: active, answering root and group execcount at once",
+                 lambda: check_install(c, deb, uid, f"e2e-admin{os.getpid() % 10000}")),
+                ("upgrade to a rebuilt package during an exec storm: every exec counted",
+                 lambda: check_upgrade_storm(c, rebuilt, uid + 1)),
+                ("apt remove: no unit running, no program attached", lambda: check_remove(c, bpffs)),
+                ("apt purge: nothing of the package's left but its users", lambda: check_purge(c)),
+            ]
+            failed = run_steps(steps)
+    finally:
+        left = c.stop() if c else []
+        umount(bpffs)
+        shutil.rmtree(work, ignore_errors=True)
+        for path in left:
+            log(f"# left behind: {path}")
+    sys.exit(1 if failed or left else 0)
+
+
+if __name__ == "__main__":
+    main()
