@@ -194,6 +194,10 @@ def ids(kind):
 def check_remove(c, bpffs):
     held = bpf_links(cgroup_pids(c.cgroups[-1]))
     expect(held, "before the removal, nothing in the container holds a BPF link")
+    # The exporter and the textfile collector, once enabled, are stopped by the removal too.
+    c.run("systemctl", "enable", "--now", "execcountd-metrics.socket", "execcountd-textfile.timer")
+    for unit in ("execcountd-metrics.socket", "execcountd-textfile.timer"):
+        expect(show(c, "ActiveState", unit) == "active", f"{unit} is {show(c, 'ActiveState', unit)}")
     apt(c, "remove", "execcount")
     expect(c.run("dpkg-query", "-W", "-f=${Status}", "execcount").stdout == "deinstall ok config-files",
            "not removed")

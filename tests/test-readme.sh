@@ -5,8 +5,9 @@
 # Runs the README's first command, tools/run, on a copy of the source tree, in a private
 # mount namespace where /usr/local, /etc/execcountd, /run/execcountd, /var/lib/execcountd,
 # /var/log and the BPF file system are empty: as on a fresh machine, and without touching
-# this one. (The second command,
-# tools/test, is what runs this test.)
+# this one. Then, as a newcomer would, the second command, tools/test (its unit suite: it
+# is what runs this test): tools/run ran before gcc-multilib was there, which meson
+# remembers. And both must say what failed when the build cannot be configured.
 set -euo pipefail
 src=$1
 readme=$src/README.md
@@ -52,8 +53,12 @@ unshare --mount --propagation private bash -euo pipefail -c '
         # A BPF file system of its own: the pins go with this namespace.
         mount -t bpf bpf /sys/fs/bpf
         cd "$1"
+        # As on a fresh machine before tools/test installed gcc-multilib: no 32-bit libc.
+        mount -t tmpfs -o mode=0755 tmpfs /usr/lib32
         out=$(tools/run 2>&1) || { echo "$out"; fail "tools/run failed"; }
         echo "$out"
+        grep -Eq "\"32-bit static linking\" ?: links: NO" build/meson-logs/meson-log.txt ||
+                fail "without /usr/lib32, meson did not find 32-bit static linking missing: this test tests nothing"
         pid=$(cat /run/execcountd/execcountd.pid)
         trap "kill $pid 2>/dev/null || true" EXIT
 
@@ -61,7 +66,9 @@ unshare --mount --propagation private bash -euo pipefail -c '
         grep -q "execs, .* failed, since" <<<"$out" || fail "no stats footer in the output"
         for f in /usr/local/sbin/execcountd /usr/local/bin/execcountctl /etc/execcountd/execcountd.conf \
                  /usr/local/lib/systemd/system/execcountd.service /usr/local/share/man/man8/execcountd.8 \
-                 /usr/local/share/man/man1/execcountctl.1 /usr/local/share/man/man5/execcountd.conf.5; do
+                 /usr/local/share/man/man1/execcountctl.1 /usr/local/share/man/man5/execcountd.conf.5 \
+                 /usr/local/share/bash-completion/completions/execcountctl /usr/local/share/zsh/site-functions/_execcountctl \
+                 /usr/local/share/fish/vendor_completions.d/execcountctl.fish; do
                 [ -e "$f" ] || fail "$f was not installed"
         done
 
@@ -79,4 +86,23 @@ unshare --mount --propagation private bash -euo pipefail -c '
         # It kept the counts: pinned, and in the state file.
         [ -e /sys/fs/bpf/execcountd/counts ] || fail "the counts are not pinned after the stop"
         [ -s /var/lib/execcountd/counts.state ] || fail "no state file after the stop"
+
+        # Then tools/test, with gcc-multilib there: the cached check must not stop it.
+        umount /usr/lib32
+        out=$(tools/test --quick --suite unit 2>&1) || { echo "$out"; fail "tools/test after tools/run failed"; }
+        grep -Eq "\"32-bit static linking\" ?: links: YES" build/meson-logs/meson-log.txt ||
+                fail "tools/test did not configure build/ again with 32-bit static linking"
+        [ -x build/tests/compat-exec ] || fail "tools/test did not build the 32-bit helper"
+        grep -Eq "^Ok: +[1-9]" <<<"$out" || { echo "$out"; fail "tools/test ran no unit test"; }
+        echo "tools/test after tools/run: passed"
+
+        # Every failure says what failed: a build that cannot be configured.
+        echo "error('"'"'broken on purpose by test-readme'"'"')" >>meson.build
+        for cmd in tools/run tools/test; do
+                out=$($cmd 2>&1) && fail "$cmd passed with a broken meson.build"
+                grep -q "broken on purpose by test-readme" <<<"$out" || { echo "$out"; fail "$cmd hid meson'"'"'s error"; }
+                grep -Eq "^$cmd: (meson setup|meson setup --wipe) build failed" <<<"$out" ||
+                        { echo "$out"; fail "$cmd did not say what failed"; }
+        done
+        echo "tools/run and tools/test say what failed"
 ' _ "$work"
