@@ -17,12 +17,18 @@ fail() {
         exit 1
 }
 
-# The two commands, each alone in a shell code block, and the scripts behind them.
-for cmd in tools/run tools/test; do
-        awk -v cmd="$cmd" '/^```/ { inblock = !inblock; next } inblock && $0 == cmd { found = 1 } END { exit !found }' \
-                "$readme" || fail "README.md does not show the command '$cmd' in a code block"
+# The commands, each alone on a line of a shell code block, and the scripts behind them
+# (test-package runs tools/package and installs what it built).
+in_block() {
+        awk -v cmd="$1" '/^```/ { inblock = !inblock; next } inblock && $0 == cmd { found = 1 } END { exit !found }' \
+                "$readme" || fail "README.md does not show the command '$1' in a code block"
+}
+for cmd in tools/run tools/test tools/package; do
+        in_block "$cmd"
         [ -x "$src/$cmd" ] || fail "$cmd is not an executable script"
 done
+in_block "apt install ./build-deb/execcount_*.deb"
+grep -q '^out=$(realpath -m "${1:-build-deb}")$' "$src/tools/package" || fail "tools/package no longer builds into build-deb/"
 
 if [ "$(id -u)" != 0 ]; then
         echo "SKIP: tools/run needs root" >&2
