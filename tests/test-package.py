@@ -277,6 +277,9 @@ def main():
                 ("apt purge: nothing of the package's left but its users", lambda: check_purge(c)),
             ]
             failed = run_steps(steps)
+            if failed:
+                log("# the container's journal, last 60 lines:")
+                log(c.run("journalctl", "--no-pager", "-n", "60", check=False).stdout)
     finally:
         left = c.stop() if c else []
         umount(bpffs)
