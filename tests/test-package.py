@@ -10,24 +10,30 @@ version; lintian must report neither errors nor warnings. Then, in a systemd-nsp
 container of a clean Debian 12 root file system (cached in CACHE-DIR), with a BPF file
 system of its own:
 - apt install leaves execcountd active, answering root and a member of group execcount;
-- the upgrade, made while execs happen, loses none of them;
+  the Prometheus exporter, once enabled, answers on port 9737;
+- the upgrade, made while execs happen, loses none of them, and restarts the daemon and
+  the exporter, not their sockets;
 - apt remove stops every unit and leaves no program of the package's attached;
 - apt purge leaves no file of the package's behind, only its system users and groups.
-The container shares this machine's kernel: every count is of a UID of the test's own.
+The container has a network namespace of its own, and shares this machine's kernel:
+every count is of a UID of the test's own.
 """
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rootfs  # noqa: E402
-from nspawnlib import (TOOLS, Container, cgroup_pids, clean_up_on_sigterm, exec_as, expect, log,  # noqa: E402
-                       mount_bpffs, remove_stale_cgroups, require_root_and, run_steps, show, stats_of, umount)
+from nspawnlib import (TOOLS, Container, NetNamespace, cgroup_pids, clean_up_on_sigterm, exec_as,  # noqa: E402
+                       expect, log, mount_bpffs, remove_netns_dir, remove_stale_cgroups, remove_stale_netns,
+                       require_root_and, run_steps, show, stats_of, umount)
 
 SOURCE, CACHE, EXECLOAD, NOOP = sys.argv[1:5]
 ROOTFS = os.path.join(CACHE, rootfs.NAME)
@@ -83,6 +89,15 @@ def build(work):
     return first, os.path.basename(deb), os.path.basename(rebuilt)
 
 
+def check_control(first, deb):
+    """The runtime dependencies, found by dh_shlibdeps (and sysusers' by debhelper)."""
+    depends = subprocess.run(["dpkg-deb", "-f", os.path.join(first, deb), "Depends"], capture_output=True,
+                             text=True, check=True).stdout
+    names = {d.split()[0] for d in re.split(r"[,|]", depends)}
+    for lib in ("libbpf1", "libc6", "libinih1", "libjson-c5", "libsystemd0", "zlib1g", "systemd"):
+        expect(lib in names, f"Depends: lacks {lib}: {depends}")
+
+
 def check_lintian(first):
     changes = [f for f in os.listdir(first) if f.endswith(".changes")]
     expect(len(changes) == 1, f"one .changes file: {changes}")
@@ -129,9 +144,30 @@ def check_install(c, deb, uid, admin):
            f"a member of group execcount sees {users}")
 
 
-def check_upgrade_storm(c, deb, uid):
+def scrape(netns, uid):
+    """execcount_execs_total and execcount_failed_execs_total of uid, from the exporter."""
+    with urllib.request.urlopen(f"http://{netns.address}:9737/metrics", timeout=10) as r:
+        expect(r.status == 200, f"GET /metrics: {r.status}")
+        text = r.read().decode()
+    got = []
+    for family in ("execcount_execs_total", "execcount_failed_execs_total"):
+        m = re.search(rf'^{family}{{uid="{uid}"[^}}]*}} (\d+)$', text, re.M)
+        expect(m, f"no {family} for {uid} in:\n{text}")
+        got.append(int(m.group(1)))
+    return tuple(got)
+
+
+def check_exporter(c, netns, uid):
+    c.run("systemctl", "enable", "--now", "execcountd-metrics.socket")
+    expect(scrape(netns, uid) == (3, 2), f"the exporter says {scrape(netns, uid)} for {uid}, expected (3, 2)")
+    expect(show(c, "ActiveState", "execcountd-metrics.service") == "active", "the exporter does not run")
+
+
+def check_upgrade_storm(c, netns, deb, uid):
     """The upgrade, during a storm of successes and failures as uid."""
     pid = show(c, "MainPID")
+    exporter_pid = show(c, "MainPID", "execcountd-metrics.service")
+    sockets = {u: show(c, "ActiveEnterTimestampMonotonic", u) for u in ("execcountd.socket", "execcountd-metrics.socket")}
     started = len(c.journal(f"MESSAGE_ID={ID_STARTED}"))
     t0 = time.monotonic()
     procs = [c.popen(f"{TOOLS}/execload", "--workers=2", "--duration=15", f"--uid={uid}", f"--program={TOOLS}/noop",
@@ -162,6 +198,12 @@ def check_upgrade_storm(c, deb, uid):
     got = stats_of(c, uid)
     expect(got == (ok["execs"], bad["failed"]) and ok["execs"] > 0 and bad["failed"] > 0,
            f"after the upgrade: counted {got}, made {ok['execs']} execs and {bad['failed']} failures")
+    # The new exporter, on the sockets that stayed as they were.
+    expect(scrape(netns, uid) == got, f"after the upgrade the exporter says {scrape(netns, uid)}, counted {got}")
+    expect(show(c, "MainPID", "execcountd-metrics.service") != exporter_pid, "the exporter was not restarted")
+    for unit, since in sockets.items():
+        expect(show(c, "ActiveState", unit) == "active" and show(c, "ActiveEnterTimestampMonotonic", unit) == since,
+               f"{unit} was restarted or stopped by the upgrade")
     log(f"  upgraded during a storm: {ok['execs']} execs and {bad['failed']} failures made, as many counted")
 
 
@@ -195,8 +237,8 @@ def check_remove(c, bpffs):
     held = bpf_links(cgroup_pids(c.cgroups[-1]))
     expect(held, "before the removal, nothing in the container holds a BPF link")
     # The exporter and the textfile collector, once enabled, are stopped by the removal too.
-    c.run("systemctl", "enable", "--now", "execcountd-metrics.socket", "execcountd-textfile.timer")
-    for unit in ("execcountd-metrics.socket", "execcountd-textfile.timer"):
+    c.run("systemctl", "enable", "--now", "execcountd-textfile.timer")
+    for unit in ("execcountd-metrics.socket", "execcountd-metrics.service", "execcountd-textfile.timer"):
         expect(show(c, "ActiveState", unit) == "active", f"{unit} is {show(c, 'ActiveState', unit)}")
     apt(c, "remove", "execcount")
     expect(c.run("dpkg-query", "-W", "-f=${Status}", "execcount").stdout == "deinstall ok config-files",
@@ -248,11 +290,13 @@ def main():
     clean_up_on_sigterm()
     prefix = "execcount-package-"
     remove_stale_cgroups(prefix)
+    remove_stale_netns(prefix, "ecpk")
+    had_netns_dir = os.path.isdir("/run/netns")
     rootfs.ensure(CACHE, log)
     work = tempfile.mkdtemp(prefix=prefix)
     os.chmod(work, 0o755)
     bpffs = os.path.join(work, "bpf")
-    c = None
+    c = netns = None
     failed = True
     try:
         first, deb, rebuilt = build(work)
@@ -262,17 +306,21 @@ def main():
             shutil.copy(tool, tools)
         mount_bpffs(bpffs)
         uid = UID_BASE
-        steps = [("lintian: no error, no warning", lambda: check_lintian(first))]
+        steps = [("Depends: the shared libraries and systemd-sysusers", lambda: check_control(first, deb)),
+                 ("lintian: no error, no warning", lambda: check_lintian(first))]
         failed = run_steps(steps)
         if not failed:
-            c = Container(ROOTFS, None, None, bpffs, name=f"{prefix}{os.getpid()}",
+            # A /30 of 10.232.0.0/16 of this run's own (test-prometheus takes 10.231.0.0/16).
+            netns = NetNamespace(f"{prefix}{os.getpid()}", f"ecpk{os.getpid()}", f"10.232.{1 + os.getpid() % 250}.0/30")
+            c = Container(ROOTFS, None, None, bpffs, name=f"{prefix}{os.getpid()}", netns=netns,
                           binds=[f"--bind-ro={work}/debs:{DEBS}", f"--bind-ro={tools}:{TOOLS}"],
                           log_path=os.path.join(work, "nspawn.log"))
             steps = [
                 ("apt install: active, answering root and group execcount at once",
                  lambda: check_install(c, deb, uid, f"e2e-admin{os.getpid() % 10000}")),
-                ("upgrade to a rebuilt package during an exec storm: every exec counted",
-                 lambda: check_upgrade_storm(c, rebuilt, uid + 1)),
+                ("the exporter, once enabled, answers on port 9737", lambda: check_exporter(c, netns, uid)),
+                ("upgrade to a rebuilt package during an exec storm: every exec counted, the sockets kept",
+                 lambda: check_upgrade_storm(c, netns, rebuilt, uid + 1)),
                 ("apt remove: no unit running, no program attached", lambda: check_remove(c, bpffs)),
                 ("apt purge: nothing of the package's left but its users", lambda: check_purge(c)),
             ]
@@ -282,6 +330,10 @@ def main():
                 log(c.run("journalctl", "--no-pager", "-n", "60", check=False).stdout)
     finally:
         left = c.stop() if c else []
+        if netns:
+            left += netns.remove()
+        if not had_netns_dir:
+            left += remove_netns_dir()
         umount(bpffs)
         shutil.rmtree(work, ignore_errors=True)
         for path in left:
