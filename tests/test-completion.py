@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemonlib  # noqa: E402
-from daemonlib import Cgroup, Daemon, expect, fail, new_uid  # noqa: E402
+from daemonlib import Cgroup, Daemon, expect, new_uid  # noqa: E402
 
 EXECCOUNTD, EXECCOUNTCTL, COMPLETIONS = sys.argv[1:4]
 WITH_DAEMON = "--daemon" in sys.argv[4:]

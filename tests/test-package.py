@@ -123,13 +123,17 @@ def check_install(c, deb, uid, admin):
         expect(show(c, "UnitFileState", unit) == "enabled", f"{unit} is {show(c, 'UnitFileState', unit)}")
     for unit in UNITS[2:]:
         expect(show(c, "ActiveState", unit) == "inactive", f"{unit} (not enabled) is {show(c, 'ActiveState', unit)}")
-    # The conffile, the users the units run as, the pins' directory, the journal catalog.
+    # The conffile, the users the units run as, the pins' directory, the completions, the
+    # journal catalog.
     conffiles = c.run("dpkg-query", "-W", "-f=${Conffiles}", "execcount").stdout.split()
     expect("/etc/execcountd/execcountd.conf" in conffiles, f"conffiles: {conffiles}")
     for db, name in (("passwd", "execcountd"), ("group", "execcountd"), ("group", "execcount")):
         expect(c.run("getent", db, name, check=False).returncode == 0, f"no {db} entry {name}")
     expect(c.run("stat", "-c", "%U %a", "/sys/fs/bpf/execcountd").stdout.strip() == "execcountd 700",
            "the pins' directory")
+    for path in ("/usr/share/bash-completion/completions/execcountctl", "/usr/share/zsh/vendor-completions/_execcountctl",
+                 "/usr/share/fish/vendor_completions.d/execcountctl.fish"):
+        expect(c.run("test", "-s", path, check=False).returncode == 0, f"the package did not install {path}")
     catalog = c.run("journalctl", "--list-catalog", ID_STARTED).stdout
     expect(ID_STARTED in catalog, f"the catalog entry of the start message is not installed: {catalog!r}")
 
