@@ -379,6 +379,19 @@ class Daemon:
 _mounts = []
 
 
+def last_seq(d):
+    """The seq of the newest event the daemon received."""
+    return d.ctl_json("status")["events_received"]
+
+
+def history_churned(d, seq):
+    """Whether events after seq have left the daemon's history (a ring of History= events
+    shared by everyone): on a machine whose other programs exec a lot, they push the test's
+    own out, and checks of those can only see what is left."""
+    lines = d.ctl("events", "-n", "all", "--json=short").stdout.splitlines()
+    return bool(lines) and json.loads(lines[0])["seq"] > seq + 1
+
+
 def mount_bpffs(path, owner=None):
     """A fresh, empty BPF file system instance at path (once per path)."""
     if path in _mounts:

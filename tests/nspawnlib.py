@@ -326,6 +326,19 @@ def stats_of(c, uid):
     return (users[0]["execs"], users[0]["failed"]) if users else (0, 0)
 
 
+def last_seq(c):
+    """The seq of the newest event the container's daemon received."""
+    return json.loads(c.run("execcountctl", "status", "--json=short").stdout)["events_received"]
+
+
+def history_churned(c, seq):
+    """Whether events after seq have left the daemon's history (History= events, shared by
+    everyone): this machine's other programs' execs count there too, and on a busy one
+    push the test's own out."""
+    lines = c.run("execcountctl", "events", "-n", "all", "--json=short").stdout.splitlines()
+    return bool(lines) and json.loads(lines[0])["seq"] > seq + 1
+
+
 def run_steps(steps):
     """Runs (name, fn) pairs in TAP style, up to the first that fails; returns whether one
     did."""
