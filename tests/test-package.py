@@ -5,8 +5,8 @@ removed and purged with apt under a real systemd.
 
     test-package.py SOURCE-DIR CACHE-DIR EXECLOAD NOOP
 
-Builds the package with tools/package (the README's command), and again with a higher
-version; lintian must report neither errors nor warnings. Then, in a systemd-nspawn
+Builds the package with tools/package (the README's command), and again, in the background,
+with a higher version; lintian must report neither errors nor warnings. Then, in a systemd-nspawn
 container of a clean Debian 12 root file system (cached in CACHE-DIR), with a BPF file
 system of its own:
 - apt install leaves execcountd active, answering root and a member of group execcount;
@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -53,7 +54,7 @@ def version_of(deb):
 
 
 def build(work):
-    """The package as tools/package builds it, and a rebuild with a higher version."""
+    """The package as tools/package builds it, put in work/debs."""
     first = os.path.join(work, "first")
     start = time.monotonic()
     p = subprocess.run([os.path.join(SOURCE, "tools/package"), first], capture_output=True, text=True)
@@ -61,32 +62,48 @@ def build(work):
     deb = p.stdout.strip().splitlines()[-1]
     expect(os.path.isfile(deb) and os.path.basename(deb).startswith("execcount_"), f"no package: {p.stdout}")
     log(f"# built {os.path.basename(deb)} in {time.monotonic() - start:.0f} s")
+    os.mkdir(os.path.join(work, "debs"))
+    shutil.copy(deb, os.path.join(work, "debs"))
+    return first, os.path.basename(deb)
 
-    # The rebuild: this tree with a changelog entry of a higher version on top.
-    tree = os.path.join(work, "tree")
-    os.mkdir(tree)
-    subprocess.run(f"tar -C {SOURCE} --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | "
-                   f"tar -C {tree} -xf -", shell=True, check=True)
-    version = version_of(deb)
-    newer = f"{version}+upgrade1"
-    changelog = os.path.join(tree, "debian/changelog")
-    with open(changelog) as f:
-        old = f.read()
-    with open(changelog, "w") as f:
-        f.write(f"execcount ({newer}) bookworm; urgency=medium\n\n  * Rebuilt by test-package.py, to upgrade to.\n\n"
-                f" -- execcount tests <tests@execcount.invalid>  {time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}\n\n{old}")
-    second = os.path.join(work, "second")
-    p = subprocess.run([os.path.join(tree, "tools/package"), second], capture_output=True, text=True,
-                       env={**os.environ, "DEB_BUILD_OPTIONS": "nocheck"})
-    expect(p.returncode == 0, f"tools/package of the rebuild failed:\n{p.stdout}{p.stderr}")
-    rebuilt = p.stdout.strip().splitlines()[-1]
-    expect(version_of(rebuilt) == newer, f"the rebuild is version {version_of(rebuilt)}, expected {newer}")
-    expect(subprocess.run(["dpkg", "--compare-versions", newer, "gt", version]).returncode == 0, "not higher")
-    debs = os.path.join(work, "debs")
-    os.mkdir(debs)
-    for d in (deb, rebuilt):
-        shutil.copy(d, debs)
-    return first, os.path.basename(deb), os.path.basename(rebuilt)
+
+class Rebuild:
+    """This tree with a changelog entry of a higher version on top, built by tools/package
+    in the background (while the first package is checked and installed)."""
+
+    def __init__(self, work, version):
+        self.work = work
+        tree = os.path.join(work, "tree")
+        os.mkdir(tree)
+        subprocess.run(f"tar -C {SOURCE} --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | "
+                       f"tar -C {tree} -xf -", shell=True, check=True)
+        self.version, self.newer = version, f"{version}+upgrade1"
+        changelog = os.path.join(tree, "debian/changelog")
+        with open(changelog) as f:
+            old = f.read()
+        with open(changelog, "w") as f:
+            f.write(f"execcount ({self.newer}) bookworm; urgency=medium\n\n"
+                    "  * Rebuilt by test-package.py, to upgrade to.\n\n -- execcount tests <tests@execcount.invalid>  "
+                    f"{time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())}\n\n{old}")
+        self.proc = subprocess.Popen([os.path.join(tree, "tools/package"), os.path.join(work, "second")],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, "DEB_BUILD_OPTIONS": "nocheck"})
+
+    def wait(self):
+        """The rebuilt package's file name, in work/debs."""
+        out, _ = self.proc.communicate(timeout=600)
+        expect(self.proc.returncode == 0, f"tools/package of the rebuild failed:\n{out}")
+        rebuilt = out.strip().splitlines()[-1]
+        expect(version_of(rebuilt) == self.newer, f"the rebuild is version {version_of(rebuilt)}, expected {self.newer}")
+        expect(subprocess.run(["dpkg", "--compare-versions", self.newer, "gt", self.version]).returncode == 0,
+               "not higher")
+        shutil.copy(rebuilt, os.path.join(self.work, "debs"))
+        return os.path.basename(rebuilt)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
 def check_control(first, deb):
@@ -167,28 +184,43 @@ def check_exporter(c, netns, uid):
     expect(show(c, "ActiveState", "execcountd-metrics.service") == "active", "the exporter does not run")
 
 
-def check_upgrade_storm(c, netns, deb, uid):
-    """The upgrade, during a storm of successes and failures as uid."""
+def check_upgrade_storm(c, netns, rebuild, uid):
+    """The upgrade to the rebuilt package, during a storm of successes and failures as uid."""
+    deb = rebuild.wait()
     pid = show(c, "MainPID")
     exporter_pid = show(c, "MainPID", "execcountd-metrics.service")
     sockets = {u: show(c, "ActiveEnterTimestampMonotonic", u) for u in ("execcountd.socket", "execcountd-metrics.socket")}
     started = len(c.journal(f"MESSAGE_ID={ID_STARTED}"))
+    # The storm: rounds of 3 s of execload, one after the other, until the upgrade is over.
+    done, rounds, errors = threading.Event(), [], []
+
+    def storm():
+        while not errors:
+            procs = [c.popen(f"{TOOLS}/execload", "--workers=2", "--duration=3", f"--uid={uid}",
+                             f"--program={TOOLS}/noop", "--json"),
+                     c.popen(f"{TOOLS}/execload", "--workers=1", "--mode=failure", "--duration=3", f"--uid={uid}",
+                             "--json")]
+            for p in procs:
+                out, err = p.communicate(timeout=120)
+                if p.returncode == 0:
+                    rounds.append(json.loads(out))
+                else:
+                    errors.append(f"execload failed: {out} {err}")
+            if done.is_set():
+                return
+
     t0 = time.monotonic()
-    procs = [c.popen(f"{TOOLS}/execload", "--workers=2", "--duration=15", f"--uid={uid}", f"--program={TOOLS}/noop",
-                     "--json"),
-             c.popen(f"{TOOLS}/execload", "--workers=1", "--mode=failure", "--duration=15", f"--uid={uid}", "--json")]
+    thread = threading.Thread(target=storm)
+    thread.start()
     try:
         time.sleep(1)
         apt(c, "install", f"{DEBS}/{deb}")
         upgraded = time.monotonic()
     finally:
-        results = []
-        for p in procs:
-            out, err = p.communicate(timeout=120)
-            expect(p.returncode == 0, f"execload failed: {out} {err}")
-            results.append(json.loads(out))
+        done.set()
+        thread.join()
     t1 = time.monotonic()
-    expect(upgraded < t1, "the upgrade ended after the storm: it did not happen during it")
+    expect(not errors, "; ".join(errors))
     version = c.run("dpkg-query", "-W", "-f=${Version}", "execcount").stdout
     expect(version == deb.split("_")[1], f"installed version {version}, expected {deb}")
     new_pid = show(c, "MainPID")
@@ -198,17 +230,18 @@ def check_upgrade_storm(c, netns, deb, uid):
     expect(t0 * 1e6 < start_us < t1 * 1e6, "the new daemon did not start during the storm")
     start = c.journal(f"MESSAGE_ID={ID_STARTED}")[started:]
     expect(len(start) == 1 and start[0].get("COUNTS_ORIGIN") == "running", f"took over the probes: {start}")
-    ok, bad = results
+    made = (sum(r["execs"] for r in rounds), sum(r["failed"] for r in rounds))
     got = stats_of(c, uid)
-    expect(got == (ok["execs"], bad["failed"]) and ok["execs"] > 0 and bad["failed"] > 0,
-           f"after the upgrade: counted {got}, made {ok['execs']} execs and {bad['failed']} failures")
+    expect(got == made and made[0] > 0 and made[1] > 0,
+           f"after the upgrade: counted {got}, made {made[0]} execs and {made[1]} failures")
     # The new exporter, on the sockets that stayed as they were.
     expect(scrape(netns, uid) == got, f"after the upgrade the exporter says {scrape(netns, uid)}, counted {got}")
     expect(show(c, "MainPID", "execcountd-metrics.service") != exporter_pid, "the exporter was not restarted")
     for unit, since in sockets.items():
         expect(show(c, "ActiveState", unit) == "active" and show(c, "ActiveEnterTimestampMonotonic", unit) == since,
                f"{unit} was restarted or stopped by the upgrade")
-    log(f"  upgraded during a storm: {ok['execs']} execs and {bad['failed']} failures made, as many counted")
+    log(f"  upgraded during a storm: {made[0]} execs and {made[1]} failures made, as many counted; the upgrade "
+        f"took {upgraded - t0 - 1:.1f} s of the storm's {t1 - t0:.1f} s")
 
 
 def bpf_links(pids):
@@ -300,10 +333,11 @@ def main():
     work = tempfile.mkdtemp(prefix=prefix)
     os.chmod(work, 0o755)
     bpffs = os.path.join(work, "bpf")
-    c = netns = None
+    c = netns = rebuild = None
     failed = True
     try:
-        first, deb, rebuilt = build(work)
+        first, deb = build(work)
+        rebuild = Rebuild(work, version_of(os.path.join(first, deb)))
         tools = os.path.join(work, "tools")
         os.mkdir(tools)
         for tool in (EXECLOAD, NOOP):
@@ -324,7 +358,7 @@ def main():
                  lambda: check_install(c, deb, uid, f"e2e-admin{os.getpid() % 10000}")),
                 ("the exporter, once enabled, answers on port 9737", lambda: check_exporter(c, netns, uid)),
                 ("upgrade to a rebuilt package during an exec storm: every exec counted, the sockets kept",
-                 lambda: check_upgrade_storm(c, netns, rebuilt, uid + 1)),
+                 lambda: check_upgrade_storm(c, netns, rebuild, uid + 1)),
                 ("apt remove: no unit running, no program attached", lambda: check_remove(c, bpffs)),
                 ("apt purge: nothing of the package's left but its users", lambda: check_purge(c)),
             ]
@@ -333,6 +367,8 @@ def main():
                 log("# the container's journal, last 60 lines:")
                 log(c.run("journalctl", "--no-pager", "-n", "60", check=False).stdout)
     finally:
+        if rebuild:
+            rebuild.stop()
         left = c.stop() if c else []
         if netns:
             left += netns.remove()
