@@ -4,24 +4,28 @@
 
     bench/compare.py [--build DIR] [--baseline DIR] [--no-peers] [--config TEXT] [--pairs N]
                      [--seconds S] [--auditd] [--json FILE] [--only pairs|extras|stats|bpf]
+                     [--smoke]
 
 Run as root from a checkout with a build (meson compile -C build). For each tracer
-(execcountd with its default settings, bpftrace's per-UID count of execve calls, and with
---auditd an audit rule on execve and execveat), N times: start the tracer, run the
-success workload (two workers forking and exec'ing a static no-op) and the failure
-workload (one worker exec'ing a path that does not exist) for S seconds each, stop it,
-run both again untraced. Each traced run's throughput is divided by its adjacent
+(execcountd with its default settings; its peers: bpftrace's per-UID count of execve
+calls, execsnoop from libbpf-tools printing every exec with its UID (-U -x) to a file;
+with --auditd an audit rule on execve and execveat), N times: start the tracer, run each
+workload for S seconds (success: two workers forking and exec'ing a static no-op;
+success1: one such worker; failure: one worker exec'ing a path that does not exist),
+stop it, run them again untraced. Each traced run's throughput is divided by its adjacent
 untraced run's. The order alternates from pair to pair, so that drift cancels out.
 --baseline adds the execcountd of another build as one more tracer in the same pairs
-(before and after a change, in one run); --no-peers leaves bpftrace out.
+(before and after a change, in one run); --no-peers leaves bpftrace and execsnoop out.
 
 Then, for execcountd alone: the BPF programs' cost per exec (kernel.bpf_stats_enabled),
-the time from an exec to its event in "execcountctl events --follow", and the time of
-"execcountctl stats --json" with 10,000 UIDs in the map, and with 100,000.
+the daemon's RSS when idle, the time from an exec to its event in "execcountctl events
+--follow", the daemon's CPU while such a follower takes every event, and the time of
+"execcountctl stats --json" with 1,000, 10,000 and 100,000 more UIDs in the map.
 
 Prints a table per measurement and, with --json, writes every figure to FILE. --only runs
 one part: the pairs, the extras (BPF cost, latency, stats), the stats times, or the BPF
-cost alone (to compare two builds, run it alternately with --build of each).
+cost alone (to compare two builds, run it alternately with --build of each). --smoke runs
+every part as small as it goes, in seconds: that it still runs (the bench test suite).
 """
 
 import argparse
@@ -86,10 +90,16 @@ class Tools:
                 sys.exit(f"compare.py: {path} is missing; build first: meson compile -C {build}")
 
     def load(self, mode, uid, seconds):
-        args = [self.execload, f"--mode={mode}", f"--duration={seconds}", f"--uid={uid}", "--json"]
-        args += ["--workers=2", f"--program={self.noop}"] if mode == "success" else ["--workers=1"]
-        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(self.load_args(mode, uid, seconds), capture_output=True, text=True, check=True).stdout
         return json.loads(out)
+
+    def load_args(self, mode, uid, seconds):
+        """The workloads: "success", two workers forking and exec'ing the static no-op;
+        "success1", one such worker; "failure", one worker exec'ing a missing path."""
+        args = [self.execload, f"--duration={seconds}", f"--uid={uid}", "--json"]
+        if mode == "failure":
+            return args + ["--mode=failure", "--workers=1"]
+        return args + ["--mode=success", f"--workers={1 if mode == 'success1' else 2}", f"--program={self.noop}"]
 
 
 # ---- The tracers
@@ -202,12 +212,72 @@ class Bpftrace:
         pass
 
     def after(self, uid, made):
-        self.pending = (uid, made)  # checked once bpftrace prints its map, at stop
-        return {}
+        return {}  # checked once bpftrace prints its map, at stop
 
-    def exact_after_stop(self):
-        uid, made = self.pending
+    def exact_after_stop(self, uid, made):
         return self.map.get(uid, 0) == made["execs"] + made["failed"]
+
+
+class Execsnoop:
+    """execsnoop from Debian's libbpf-tools (the CO-RE build of the tool most users reach
+    for first), printing every exec, failed ones too, with its UID, to a file: one line
+    per exec, so its count for a UID is exact when it lost nothing."""
+    name = "execsnoop"
+
+    def __init__(self, tmp):
+        self.out = os.path.join(tmp, "execsnoop.out")
+        self.err = os.path.join(tmp, "execsnoop.err")
+        self.proc = None
+
+    def start(self):
+        self.outf = open(self.out, "w")
+        self.errf = open(self.err, "w")
+        self.proc = subprocess.Popen(["execsnoop", "-U", "-x"], stdout=self.outf, stderr=self.errf)
+        end = time.monotonic() + 60
+        while not os.path.getsize(self.out):  # the header comes once the probes are attached
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"execsnoop did not start: {open(self.err).read()}")
+            time.sleep(0.05)
+        self.lines = self.lost_count = 0
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(timeout=60)
+            self.outf.close()
+            self.errf.close()
+            self.proc = None
+
+    def close(self):
+        self.stop()
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def _lost(self):
+        with open(self.err) as f:
+            return sum(int(n) for n in re.findall(r"^Lost (\d+) events", f.read(), re.M))
+
+    def before(self):
+        self.lost_before = self._lost()
+
+    def settle(self, uid, made):
+        # Wait for the events still in its buffers (its CPU for them counts): its output
+        # stops growing. The last few lines stay in its stdio buffer until it exits.
+        size, end = -1, time.monotonic() + 10
+        while time.monotonic() < end and os.path.getsize(self.out) != size:
+            size = os.path.getsize(self.out)
+            time.sleep(0.3)
+
+    def after(self, uid, made):
+        return {"events_lost": self._lost() - self.lost_before}
+
+    def exact_after_stop(self, uid, made):
+        # It prints UIDs as signed ints: ours, above 2^31, come out negative.
+        signed = uid - (1 << 32) if uid >= 1 << 31 else uid
+        with open(self.out) as f:
+            seen = len(re.findall(rf"^{signed}\s*(?:execload|noop)\b", f.read(), re.M))
+        return seen == made["execs"] + made["failed"]
 
 
 class Auditd:
@@ -259,43 +329,50 @@ def run_traced(tools, tracer, mode, seconds):
     pids = tracer.pids()
     cpu0 = sum(proc_cpu_ns(p) for p in pids)
     made = tools.load(mode, uid, seconds)
+    if hasattr(tracer, "settle"):
+        tracer.settle(uid, made)
     cpu = sum(proc_cpu_ns(p) for p in pids) - cpu0
     rss = proc_rss_kib(pids[0])
-    result = {"rate": made["rate"], "execs": made["execs"] + made["failed"], "cpu_ns": cpu, "rss_kib": rss}
+    result = {"rate": made["rate"], "execs": made["execs"] + made["failed"], "cpu_ns": cpu, "rss_kib": rss,
+              "uid": uid, "made": made}
     result.update(tracer.after(uid, made))
     return result
 
 
-def pairs(tools, tracers, n, seconds):
-    results = {t.name: {"success": [], "failure": []} for t in tracers}
+WORKLOADS = ("success", "success1", "failure")
+
+
+def pairs(tools, tracers, n, seconds, workloads=WORKLOADS):
+    results = {t.name: {mode: [] for mode in workloads} for t in tracers}
     for i in range(n):
         for tracer in tracers:
             traced = {}
             untraced = {}
 
             def run_untraced():
-                for mode in ("success", "failure"):
+                for mode in workloads:
                     untraced[mode] = tools.load(mode, new_uid(), seconds)["rate"]
 
             def run_with_tracer():
                 tracer.start()
-                for mode in ("success", "failure"):
+                for mode in workloads:
                     traced[mode] = run_traced(tools, tracer, mode, seconds)
                 tracer.stop()
-                if isinstance(tracer, Bpftrace):
-                    traced["failure"]["exact"] = tracer.exact_after_stop()  # the last run's UID
+                if hasattr(tracer, "exact_after_stop"):
+                    for mode in workloads:
+                        traced[mode]["exact"] = tracer.exact_after_stop(traced[mode]["uid"], traced[mode]["made"])
             if i % 2 == 0:
                 run_with_tracer()
                 run_untraced()
             else:
                 run_untraced()
                 run_with_tracer()
-            for mode in ("success", "failure"):
+            for mode in workloads:
                 traced[mode]["untraced_rate"] = untraced[mode]
                 traced[mode]["ratio"] = traced[mode]["rate"] / untraced[mode]
                 results[tracer.name][mode].append(traced[mode])
-            log(f"  pair {i + 1}/{n} {tracer.name}: success {traced['success']['ratio']:.3f}, "
-                f"failure {traced['failure']['ratio']:.3f}")
+            log(f"  pair {i + 1}/{n} {tracer.name}: " +
+                ", ".join(f"{mode} {traced[mode]['ratio']:.3f}" for mode in workloads))
     return results
 
 
@@ -345,9 +422,8 @@ def bpf_cost(tools, daemon, seconds):
     daemon.start()
     for mode in ("success", "failure"):
         uid = new_uid()
-        args = [tools.execload, f"--mode={mode}", f"--duration={seconds}", f"--uid={uid}", "--json"]
-        args += ["--workers=2", f"--program={tools.noop}"] if mode == "success" else ["--workers=1"]
-        p = subprocess.run([tools.bpfstats, "--", *args], capture_output=True, text=True, check=True)
+        p = subprocess.run([tools.bpfstats, "--", *tools.load_args(mode, uid, seconds)], capture_output=True,
+                           text=True, check=True)
         before, after = (json.loads(line) for line in p.stdout.splitlines())
         made = json.loads(p.stderr.strip().splitlines()[-1])
         progs = {}
@@ -378,6 +454,15 @@ def print_bpf_cost(cost):
 
 
 # ---- Event latency and large maps
+
+def idle_rss(daemon, seconds=2):
+    """The daemon's RSS once started and left alone, with no more UIDs than the machine's."""
+    daemon.start()
+    time.sleep(seconds)
+    rss = proc_rss_kib(daemon.proc.pid)
+    daemon.stop()
+    return rss
+
 
 def follow_latency(tools, daemon, n=20):
     uid = new_uid()
@@ -452,14 +537,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     ap.add_argument("--baseline", help="also the execcountd of this build, as a tracer of its own")
-    ap.add_argument("--no-peers", action="store_true", help="leave bpftrace out")
+    ap.add_argument("--no-peers", action="store_true", help="leave bpftrace and execsnoop out")
     ap.add_argument("--config", default="", help="settings for the execcountd measured, e.g. '[Events]\\nCaptureArgv=no'")
     ap.add_argument("--pairs", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--auditd", action="store_true", help="also auditd (its logs grow by gigabytes in a storm)")
     ap.add_argument("--only", choices=["pairs", "extras", "stats", "bpf"], help="run one part only")
+    ap.add_argument("--smoke", action="store_true",
+                    help="every part, as small as it goes (1 pair of 0.3 s runs, 100 and 1,000 UIDs): that it runs")
     ap.add_argument("--json", help="write every figure to this file")
     args = ap.parse_args()
+    if args.smoke:
+        args.pairs, args.seconds = 1, 0.3
+    stats_sizes = (100, 1000) if args.smoke else (1000, 10000, 100000)
     if os.geteuid() != 0:
         sys.exit("compare.py: run as root: it loads BPF programs and switches UIDs")
     tools = Tools(args.build)
@@ -480,12 +570,13 @@ def main():
                 base = Execcountd(Tools(args.baseline), tmp, name="execcountd (baseline)")
                 daemons.append(base)
                 tracers.append(base)
-            if args.no_peers:
-                pass
-            elif shutil.which("bpftrace"):
-                tracers.append(Bpftrace(tmp))
-            else:
-                log("# bpftrace is not installed (apt-get install bpftrace): left out")
+            for peer, package in ((Bpftrace, "bpftrace"), (Execsnoop, "libbpf-tools")):
+                if args.no_peers:
+                    pass
+                elif shutil.which(peer.name):
+                    tracers.append(peer(tmp))
+                else:
+                    log(f"# {peer.name} is not installed (apt-get install {package}): left out")
             if args.auditd:
                 tracers.append(Auditd(tmp))
             log(f"# {args.pairs} pairs of {args.seconds} s runs per workload, tracers: "
@@ -497,19 +588,22 @@ def main():
             out["bpf_cost"] = bpf_cost(tools, daemon, args.seconds)
             print_bpf_cost(out["bpf_cost"])
         if args.only not in ("pairs", "stats", "bpf"):
-            out["follow_latency"] = follow_latency(tools, daemon)
-            log(f"\nEvent to execcountctl events --follow: median {out['follow_latency']['median_ms']:.1f} ms, "
+            out["idle_rss_kib"] = idle_rss(daemon)
+            log(f"\nDaemon RSS when idle: {out['idle_rss_kib'] / 1024:.1f} MiB")
+            out["follow_latency"] = follow_latency(tools, daemon, n=3 if args.smoke else 20)
+            log(f"Event to execcountctl events --follow: median {out['follow_latency']['median_ms']:.1f} ms, "
                 f"max {out['follow_latency']['max_ms']:.1f} ms over {out['follow_latency']['n']} execs")
             w = out["watched_cpu"] = watched_cpu(tools, daemon, args.seconds)
             log(f"Daemon CPU with execcountctl events --follow taking every event: {w['cpu_ms_per_100k']:.1f} ms per "
                 f"100k execs ({w['execs']:,} execs at {w['rate']:,.0f}/s, {w['events_lost']} events lost)")
         if args.only not in ("pairs", "bpf"):
-            out["stats_10k"] = stats_time(tools, daemon, 10000)
-            big = Execcountd(tools, tmp, "[Counts]\nMaxUIDs=131072\n")
-            daemons.append(big)
-            out["stats_100k"] = stats_time(tools, big, 100000, runs=5)
-            for k in ("stats_10k", "stats_100k"):
-                s = out[k]
+            out["stats"] = []
+            for n in stats_sizes:
+                # Each size in a daemon of its own, the default map (65,536 UIDs) for those that fit.
+                d = Execcountd(tools, tmp, "[Counts]\nMaxUIDs=131072\n" if n > 60000 else "")
+                daemons.append(d)
+                out["stats"].append(stats_time(tools, d, n, runs=3 if args.smoke else 5 if n > 60000 else 21))
+            for s in out["stats"]:
                 log(f"execcountctl stats --json with {s['uids']:,} more UIDs in the map ({s['users_in_reply']:,} "
                     f"in the reply, {s['reply_bytes'] / 1e6:.1f} MB): median {s['median_ms']:.1f} ms, max "
                     f"{s['max_ms']:.1f} ms; daemon RSS {s['daemon_rss_kib'] / 1024:.1f} MiB")
