@@ -3,7 +3,7 @@
 """compare.py: execcountd side by side with no tracing and with its peers, in one run.
 
     bench/compare.py [--build DIR] [--baseline DIR] [--no-peers] [--config TEXT] [--pairs N]
-                     [--seconds S] [--auditd] [--json FILE] [--only pairs|extras|stats|bpf]
+                     [--seconds S] [--auditd] [--json FILE] [--only pairs|extras|stats|bpf|floors]
                      [--smoke]
 
 Run as root from a checkout with a build (meson compile -C build). For each tracer
@@ -20,12 +20,15 @@ untraced run's. The order alternates from pair to pair, so that drift cancels ou
 Then, for execcountd alone: the BPF programs' cost per exec (kernel.bpf_stats_enabled),
 the daemon's RSS when idle, the time from an exec to its event in "execcountctl events
 --follow", the daemon's CPU while such a follower takes every event, and the time of
-"execcountctl stats --json" with 1,000, 10,000 and 100,000 more UIDs in the map.
+"execcountctl stats --json" with 1,000, 10,000 and 100,000 more UIDs in the map. And the
+floors its BPF cost is held against: the same measure of the cheapest programs that do a
+part of its job (bench/floor.bpf.c), each alone.
 
 Prints a table per measurement and, with --json, writes every figure to FILE. --only runs
-one part: the pairs, the extras (BPF cost, latency, stats), the stats times, or the BPF
-cost alone (to compare two builds, run it alternately with --build of each). --smoke runs
-every part as small as it goes, in seconds: that it still runs (the bench test suite).
+one part: the pairs, the extras (BPF cost, latency, stats), the stats times, the BPF cost
+alone (to compare two builds, run it alternately with --build of each), or the floors.
+--smoke runs every part as small as it goes, in seconds: that it still runs (the bench
+test suite).
 """
 
 import argparse
@@ -85,6 +88,7 @@ class Tools:
         self.execload = os.path.join(build, "bench/execload")
         self.noop = os.path.join(build, "bench/noop")
         self.bpfstats = os.path.join(build, "bench/bpfstats")
+        self.floor = os.path.join(build, "bench/floor")
         for path in vars(self).values():
             if not os.access(path, os.X_OK):
                 sys.exit(f"compare.py: {path} is missing; build first: meson compile -C {build}")
@@ -453,6 +457,60 @@ def print_bpf_cost(cost):
                 f"| {c['ns_per_exec']:.0f} |" if i == 0 else f"| | {name} | {p['runs']:,} | {p['ns_per_run']:.0f} | |")
 
 
+# The programs of bench/floor.bpf.c, one per run: the cheapest way to do each part of the job.
+FLOOR_PROGRAMS = ("fl_exec_empty", "fl_exec_count", "fl_exec_ring", "fl_exec_both", "fl_sysexit_empty",
+                  "fl_sysexit_nr")
+
+
+def bpf_floors(tools, seconds):
+    """What bpf_cost measures, for each floor program alone (bench/floor), under the same
+    workloads: ns per run, and ns per exec attempt."""
+    out = {"success": {"programs": {}}, "failure": {"programs": {}}}
+    for prog in FLOOR_PROGRAMS:
+        # bpfstats lists every program on the machine: the floor's is the one of its name
+        # (as the kernel keeps it, cut to 15 characters) that was not there before it.
+        known = {x["id"] for x in json.loads(subprocess.run([tools.bpfstats], capture_output=True, text=True,
+                                                            check=True).stdout)["programs"]}
+        floor = subprocess.Popen([tools.floor, prog], stdout=subprocess.PIPE, text=True)
+        try:
+            if not select.select([floor.stdout], [], [], 30)[0] or floor.stdout.readline() != "ready\n":
+                raise RuntimeError(f"bench/floor {prog} did not start (exit status {floor.poll()})")
+            for mode in ("success", "failure"):
+                p = subprocess.run([tools.bpfstats, "--", *tools.load_args(mode, new_uid(), seconds)],
+                                   capture_output=True, text=True, check=True)
+                before, after = (json.loads(line) for line in p.stdout.splitlines())
+                made = json.loads(p.stderr.strip().splitlines()[-1])
+                b = {x["id"]: x for x in before["programs"] if x["name"] == prog[:15] and x["id"] not in known}
+                a = [x for x in after["programs"] if x["id"] in b]
+                if len(a) != 1:
+                    raise RuntimeError(f"{prog}: {len(a)} new programs of that name in bpfstats, not 1")
+                cnt = a[0]["run_cnt"] - b[a[0]["id"]]["run_cnt"]
+                ns = a[0]["run_time_ns"] - b[a[0]["id"]]["run_time_ns"]
+                attempts = made["execs"] + made["failed"]
+                out[mode]["programs"][prog] = {"runs": cnt, "ns_per_run": ns / cnt if cnt else None, "ns": ns,
+                                               "attempts": attempts, "ns_per_exec": ns / attempts}
+        finally:
+            floor.send_signal(signal.SIGTERM)
+            rest = floor.communicate(timeout=30)[0]
+        # A record that found the ring full was not written: a cheaper run than the floor's.
+        m = re.search(r"ring_full (\d+)", rest)
+        if m and int(m.group(1)):
+            log(f"# {prog}: {m.group(1)} records found the ring full; its figures are too low")
+        if floor.returncode != 0:
+            raise RuntimeError(f"bench/floor {prog} failed (exit status {floor.returncode})")
+    return out
+
+
+def print_bpf_floors(floors):
+    log("\nFloors: the cheapest program for each part of the job (bench/floor.bpf.c), alone, the same way:")
+    log("| workload | program | runs | ns per run | ns per exec attempt |")
+    log("|---|---|---|---|---|")
+    for mode in ("success", "failure"):
+        for i, (name, p) in enumerate(floors[mode]["programs"].items()):
+            per_run = f"{p['ns_per_run']:.0f}" if p["runs"] else "-"
+            log(f"| {mode if i == 0 else ''} | {name} | {p['runs']:,} | {per_run} | {p['ns_per_exec']:.0f} |")
+
+
 # ---- Event latency and large maps
 
 def idle_rss(daemon, seconds=2):
@@ -542,7 +600,7 @@ def main():
     ap.add_argument("--pairs", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--auditd", action="store_true", help="also auditd (its logs grow by gigabytes in a storm)")
-    ap.add_argument("--only", choices=["pairs", "extras", "stats", "bpf"], help="run one part only")
+    ap.add_argument("--only", choices=["pairs", "extras", "stats", "bpf", "floors"], help="run one part only")
     ap.add_argument("--smoke", action="store_true",
                     help="every part, as small as it goes (1 pair of 0.3 s runs, 100 and 1,000 UIDs): that it runs")
     ap.add_argument("--json", help="write every figure to this file")
@@ -564,7 +622,7 @@ def main():
     try:
         daemon = Execcountd(tools, tmp, args.config.replace("\\n", "\n"))
         daemons.append(daemon)
-        if args.only not in ("extras", "stats", "bpf"):
+        if args.only not in ("extras", "stats", "bpf", "floors"):
             tracers = [daemon]
             if args.baseline:
                 base = Execcountd(Tools(args.baseline), tmp, name="execcountd (baseline)")
@@ -584,10 +642,13 @@ def main():
             rows = summarize(pairs(tools, tracers, args.pairs, args.seconds))
             out["pairs_results"] = rows
             print_pairs(rows)
-        if args.only not in ("pairs", "stats"):
+        if args.only not in ("pairs", "stats", "floors"):
             out["bpf_cost"] = bpf_cost(tools, daemon, args.seconds)
             print_bpf_cost(out["bpf_cost"])
-        if args.only not in ("pairs", "stats", "bpf"):
+        if args.only in (None, "floors"):
+            out["bpf_floors"] = bpf_floors(tools, args.seconds)
+            print_bpf_floors(out["bpf_floors"])
+        if args.only not in ("pairs", "stats", "bpf", "floors"):
             out["idle_rss_kib"] = idle_rss(daemon)
             log(f"\nDaemon RSS when idle: {out['idle_rss_kib'] / 1024:.1f} MiB")
             out["follow_latency"] = follow_latency(tools, daemon, n=3 if args.smoke else 20)
@@ -596,7 +657,7 @@ def main():
             w = out["watched_cpu"] = watched_cpu(tools, daemon, args.seconds)
             log(f"Daemon CPU with execcountctl events --follow taking every event: {w['cpu_ms_per_100k']:.1f} ms per "
                 f"100k execs ({w['execs']:,} execs at {w['rate']:,.0f}/s, {w['events_lost']} events lost)")
-        if args.only not in ("pairs", "bpf"):
+        if args.only not in ("pairs", "bpf", "floors"):
             out["stats"] = []
             for n in stats_sizes:
                 # Each size in a daemon of its own, the default map (65,536 UIDs) for those that fit.
