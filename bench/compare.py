@@ -458,7 +458,7 @@ def print_bpf_cost(cost):
 
 
 # The programs of bench/floor.bpf.c, one per run: the cheapest way to do each part of the job.
-FLOOR_PROGRAMS = ("fl_exec_empty", "fl_exec_count", "fl_exec_ring", "fl_exec_both", "fl_sysexit_empty",
+FLOOR_PROGRAMS = ("fl_exec_empty", "fl_exec_count", "fl_exec_ring", "fl_exec_both", "fl_sysexit_void",
                   "fl_sysexit_nr")
 
 

@@ -100,7 +100,7 @@ int BPF_PROG(fl_exec_both) {
 /* Each of the two below puts every system call of the machine on the tracing path. */
 
 SEC("tp_btf/sys_exit")
-int BPF_PROG(fl_sysexit_empty) {
+int BPF_PROG(fl_sysexit_void) {
         return 0;
 }
 

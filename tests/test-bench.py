@@ -7,7 +7,7 @@
 A smoke run (compare.py --smoke: one pair of 0.3 s runs per workload and tracer, the
 extras with 100 and 1,000 UIDs), so that the benchmark cannot rot between the runs that
 give bench/RESULTS.md its figures. It asserts what holds however busy the machine is:
-every part gave its figures, execcountd counted every exec of every run and lost no
+every part gave its figures (the floors' too), execcountd counted every exec of every run and lost no
 event, the peers ran. No figure is held against a target: that is the benchmark's job,
 on a quiet machine, not a test's.
 """
@@ -78,6 +78,13 @@ def main():
         c = cost.get(mode, {})
         expect(c.get("attempts", 0) > 0 and c.get("ns_per_exec", 0) > 0 and c.get("programs"),
                f"BPF cost of the {mode} workload measured ({c.get('ns_per_exec', 0):.0f} ns per attempt)")
+    floors = out.get("bpf_floors", {})
+    for prog in ("fl_exec_empty", "fl_exec_count", "fl_exec_ring", "fl_exec_both"):
+        f = floors.get("success", {}).get("programs", {}).get(prog, {})
+        expect(f.get("runs", 0) > 0 and f.get("ns_per_run", 0) > 0, f"floor {prog} measured on successful execs")
+    for prog in ("fl_sysexit_void", "fl_sysexit_nr"):
+        f = floors.get("failure", {}).get("programs", {}).get(prog, {})
+        expect(f.get("runs", 0) > 0 and f.get("ns_per_run", 0) > 0, f"floor {prog} measured on failed execs")
     expect(out.get("idle_rss_kib", 0) > 0, "the idle daemon's RSS read")
     expect(out.get("follow_latency", {}).get("n") == 3, "the follower's latency measured over 3 execs")
     w = out.get("watched_cpu", {})
