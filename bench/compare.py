@@ -88,10 +88,11 @@ class Tools:
         self.execload = os.path.join(build, "bench/execload")
         self.noop = os.path.join(build, "bench/noop")
         self.bpfstats = os.path.join(build, "bench/bpfstats")
-        self.floor = os.path.join(build, "bench/floor")
         for path in vars(self).values():
             if not os.access(path, os.X_OK):
                 sys.exit(f"compare.py: {path} is missing; build first: meson compile -C {build}")
+        # Only the floors need it: a build before it had one still measures all else.
+        self.floor = os.path.join(build, "bench/floor")
 
     def load(self, mode, uid, seconds):
         out = subprocess.run(self.load_args(mode, uid, seconds), capture_output=True, text=True, check=True).stdout
@@ -420,10 +421,20 @@ def print_pairs(rows):
 
 # ---- BPF programs' own cost
 
+def bpf_program_ids(tools):
+    p = subprocess.run([tools.bpfstats], capture_output=True, text=True, check=True)
+    return {x["id"] for x in json.loads(p.stdout)["programs"]}
+
+
 def bpf_cost(tools, daemon, seconds):
     """Per program and in all, ns per run and per exec attempt, with bpf_stats on."""
     out = {}
+    # Only the daemon's programs: those loaded by its start. bpfstats lists every program
+    # on the machine, and others may run programs of the same names (tests, another
+    # execcountd).
+    known = bpf_program_ids(tools)
     daemon.start()
+    mine = bpf_program_ids(tools) - known
     for mode in ("success", "failure"):
         uid = new_uid()
         p = subprocess.run([tools.bpfstats, "--", *tools.load_args(mode, uid, seconds)], capture_output=True,
@@ -431,7 +442,7 @@ def bpf_cost(tools, daemon, seconds):
         before, after = (json.loads(line) for line in p.stdout.splitlines())
         made = json.loads(p.stderr.strip().splitlines()[-1])
         progs = {}
-        b = {x["id"]: x for x in before["programs"]}
+        b = {x["id"]: x for x in before["programs"] if x["id"] in mine}
         for x in after["programs"]:
             if x["id"] in b:
                 cnt = x["run_cnt"] - b[x["id"]]["run_cnt"]
@@ -465,12 +476,13 @@ FLOOR_PROGRAMS = ("fl_exec_empty", "fl_exec_count", "fl_exec_ring", "fl_exec_bot
 def bpf_floors(tools, seconds):
     """What bpf_cost measures, for each floor program alone (bench/floor), under the same
     workloads: ns per run, and ns per exec attempt."""
+    if not os.access(tools.floor, os.X_OK):
+        raise RuntimeError(f"{tools.floor} is missing: a build before bench/floor was written")
     out = {"success": {"programs": {}}, "failure": {"programs": {}}}
     for prog in FLOOR_PROGRAMS:
         # bpfstats lists every program on the machine: the floor's is the one of its name
         # (as the kernel keeps it, cut to 15 characters) that was not there before it.
-        known = {x["id"] for x in json.loads(subprocess.run([tools.bpfstats], capture_output=True, text=True,
-                                                            check=True).stdout)["programs"]}
+        known = bpf_program_ids(tools)
         floor = subprocess.Popen([tools.floor, prog], stdout=subprocess.PIPE, text=True)
         try:
             if not select.select([floor.stdout], [], [], 30)[0] or floor.stdout.readline() != "ready\n":
