@@ -238,8 +238,10 @@ class Execsnoop:
         self.outf = open(self.out, "w")
         self.errf = open(self.err, "w")
         self.proc = subprocess.Popen(["execsnoop", "-U", "-x"], stdout=self.outf, stderr=self.errf)
+        # Its header waits in its stdio buffer: ready is when it polls its perf buffer,
+        # which it opens after attaching its programs.
         end = time.monotonic() + 60
-        while not os.path.getsize(self.out):  # the header comes once the probes are attached
+        while not self._polling():
             if self.proc.poll() is not None or time.monotonic() > end:
                 raise RuntimeError(f"execsnoop did not start: {open(self.err).read()}")
             time.sleep(0.05)
@@ -258,6 +260,13 @@ class Execsnoop:
 
     def pids(self):
         return [self.proc.pid]
+
+    def _polling(self):
+        try:
+            fds = os.listdir(f"/proc/{self.proc.pid}/fd")
+            return any(os.readlink(f"/proc/{self.proc.pid}/fd/{fd}") == "anon_inode:[eventpoll]" for fd in fds)
+        except FileNotFoundError:
+            return False
 
     def _lost(self):
         with open(self.err) as f:
@@ -283,6 +292,41 @@ class Execsnoop:
         with open(self.out) as f:
             seen = len(re.findall(rf"^{signed}\s*(?:execload|noop)\b", f.read(), re.M))
         return seen == made["execs"] + made["failed"]
+
+
+class Floor:
+    """A floor program of bench/floor.bpf.c as a tracer of its own: with fl_sysexit_void,
+    the cost of putting every system call on the tracing path and nothing else, which
+    no program in tracepoint mode can go below."""
+
+    def __init__(self, tools, program):
+        self.tools = tools
+        self.program = program
+        self.name = f"floor: {program}"
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([self.tools.floor, self.program], stdout=subprocess.PIPE, text=True)
+        if not select.select([self.proc.stdout], [], [], 30)[0] or self.proc.stdout.readline() != "ready\n":
+            raise RuntimeError(f"bench/floor {self.program} did not start (exit status {self.proc.poll()})")
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.communicate(timeout=30)
+            self.proc = None
+
+    def close(self):
+        self.stop()
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def before(self):
+        pass
+
+    def after(self, uid, made):
+        return {}
 
 
 class Auditd:
@@ -649,6 +693,8 @@ def main():
                     log(f"# {peer.name} is not installed (apt-get install {package}): left out")
             if args.auditd:
                 tracers.append(Auditd(tmp))
+            if os.access(tools.floor, os.X_OK):
+                tracers.append(Floor(tools, "fl_sysexit_void"))
             log(f"# {args.pairs} pairs of {args.seconds} s runs per workload, tracers: "
                 f"{', '.join(t.name for t in tracers)}")
             rows = summarize(pairs(tools, tracers, args.pairs, args.seconds))
