@@ -412,6 +412,51 @@ static __always_inline bool argv_wanted(const struct exec_tunables *t) {
         return t && (t->flags & EXEC_TUNABLE_ARGV);
 }
 
+/* Room for a successful exec's name and arguments in a record written in the ring in
+ * place: most names and command lines fit. The ring's records have a size the verifier
+ * knows, so such a record always takes this room, used or not; a name or command line
+ * that does not fit takes the way through a scratch record, cut to its length. */
+#define INPLACE_NAME_MAX 128
+#define INPLACE_ARGV_MAX 128
+
+/* A successful exec's event, written in the ring in place: no scratch record, no copy.
+ * False when its name or arguments do not fit, and nothing was sent. */
+static __always_inline bool event_send_inplace(__u32 uid, __u32 euid, __u64 cgroup_id, __u64 now,
+                                               const char *kernel_name, const struct exec_tunables *t) {
+        struct mm_struct *mm = bpf_get_current_task_btf()->mm;
+        unsigned long start = mm->arg_start, end = mm->arg_end;
+        bool argv = argv_wanted(t) && end >= start;
+        struct exec_event *ev;
+        __u64 len = 0;
+        __u32 off;
+        long n;
+
+        if (argv) {
+                len = end - start;
+                if (len > INPLACE_ARGV_MAX)
+                        return false;
+        }
+        ev = bpf_ringbuf_reserve(&events, EXEC_EVENT_HEADER_SIZE + INPLACE_NAME_MAX + INPLACE_ARGV_MAX, 0);
+        if (!ev) {
+                STAT_INC(events_lost);
+                return true;
+        }
+        /* A name that reaches the end of the room may have been cut. */
+        n = bpf_probe_read_kernel_str(ev->data, INPLACE_NAME_MAX, kernel_name);
+        if (n >= INPLACE_NAME_MAX) {
+                bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
+                return false;
+        }
+        event_fill(ev, uid, euid, cgroup_id, now, 0);
+        off = event_set_name(ev, n) & (INPLACE_NAME_MAX - 1); /* < INPLACE_NAME_MAX already */
+        if (argv && (len == 0 || bpf_probe_read_user(ev->data + off, len, (const void *) start) == 0)) {
+                ev->argv_len = len;
+                ev->flags |= EXEC_EVENT_ARGV;
+        }
+        bpf_ringbuf_submit(ev, wakeup_flags(now, t));
+        return true;
+}
+
 /* A successful exec's arguments: the kernel has just laid them out, one after the other,
  * on the new program's stack, between mm->arg_start and mm->arg_end. */
 static __always_inline void event_new_argv(struct exec_event *ev, __u32 off, const struct exec_tunables *t) {
@@ -915,6 +960,9 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         count_login(login_uid, uid);
         count_unit(cgroup_id, uid, now, false);
 
+        t = tunables_get();
+        if (event_send_inplace(uid, euid, cgroup_id, now, kernel_name, t))
+                return 0;
         ev = scratch_claim(&s, &bit);
         if (!ev) {
                 STAT_INC(scratch_busy);
@@ -922,7 +970,6 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         }
         event_fill(ev, uid, euid, cgroup_id, now, 0);
         off = event_set_name(ev, bpf_probe_read_kernel_str(ev->data, EXECCOUNT_PATH_MAX, kernel_name));
-        t = tunables_get();
         event_new_argv(ev, off, t);
         event_send(ev, now, t);
         scratch_release(s, bit);

@@ -633,6 +633,79 @@ static int scenario_thread(void *arg) {
         return 2;
 }
 
+/* A successful exec's event is written in the ring in place when its name takes at most
+ * 127 bytes and its arguments at most 128 (bpf/execcount.bpf.c, INPLACE_*), and through a
+ * scratch record otherwise: names and arguments on both sides of both bounds arrive whole. */
+typedef struct InplaceRun {
+        const char *paths[4];
+        char **argvs[4];
+} InplaceRun;
+
+static int scenario_inplace(void *arg) {
+        const InplaceRun *run = arg;
+
+        for (size_t i = 0; run->paths[i]; i++) {
+                pid_t pid = fork();
+                int status;
+
+                if (pid < 0)
+                        return 1;
+                if (pid == 0) {
+                        execve(run->paths[i], run->argvs[i], environ);
+                        _exit(127);
+                }
+                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        return 2;
+        }
+        return 0;
+}
+
+static void test_inplace_bounds(Probe *p, Recorder *rec) {
+        char dir[] = "/tmp/test-bpf-inplace-XXXXXX", paths[3][400];
+        /* "true" and its NUL are 5 bytes: with a NUL each, 128 and 129 bytes of arguments. */
+        char fits[128 - 5], over[129 - 5];
+        char *argv_fits[] = { (char *) "true", fits, NULL }, *argv_over[] = { (char *) "true", over, NULL };
+        char *argv_short[] = { (char *) "true", NULL };
+        size_t name_len[3] = { 126, 127, 250 }; /* without the NUL: 127, 128, 251 with it */
+        InplaceRun run = { { paths[0], paths[1], paths[2], NULL }, { argv_fits, argv_over, argv_short, NULL } };
+        const ExecEvent *ev[8];
+        uint32_t uid = new_test_uid();
+        pid_t child;
+
+        memset(fits, 'f', sizeof(fits) - 1);
+        fits[sizeof(fits) - 1] = '\0';
+        memset(over, 'o', sizeof(over) - 1);
+        over[sizeof(over) - 1] = '\0';
+        ASSERT(mkdtemp(dir));
+        ASSERT(chmod(dir, 0755) == 0);
+        for (size_t i = 0; i < 3; i++) {
+                size_t n = strlen(dir) + 1;
+
+                /* dir/lll...l: a symbolic link to /bin/true with a name of the length wanted. */
+                ASSERT(name_len[i] > n && name_len[i] - n < 256);
+                snprintf(paths[i], sizeof(paths[i]), "%s/", dir);
+                memset(paths[i] + n, 'a' + (int) i, name_len[i] - n);
+                paths[i][name_len[i]] = '\0';
+                ASSERT(symlink("/bin/true", paths[i]) == 0);
+        }
+        child = run_as(uid, scenario_inplace, &run);
+        expect_counts(p, uid, 3, 0);
+        ASSERT_EQ_U(events_of(rec, uid, ev, ELEMENTSOF(ev)), 3);
+        for (size_t i = 0; i < 3; i++) {
+                char comm[16] = {};
+
+                /* The new program is named after the link's name, cut to 15 bytes. */
+                memset(comm, 'a' + (int) i, sizeof(comm) - 1);
+                expect_event(ev[i], uid, 0, child, comm, 0, paths[i]);
+                ASSERT_EQ_U(strlen(ev[i]->filename), name_len[i]);
+                ASSERT(unlink(paths[i]) == 0);
+        }
+        expect_argv(ev[0], (const char *const *) argv_fits, false);
+        expect_argv(ev[1], (const char *const *) argv_over, false);
+        expect_argv(ev[2], (const char *const *) argv_short, false);
+        ASSERT(rmdir(dir) == 0);
+}
+
 static void test_thread(Probe *p, Recorder *rec) {
         const ExecEvent *ev[4];
         uint32_t uid = new_test_uid();
@@ -1608,6 +1681,7 @@ static void run_scenarios(Probe *p) {
         test_unit_slots_reader(p, &rec);
         recorder_drain(&rec);
         test_argv(p, &rec);
+        test_inplace_bounds(p, &rec);
         test_thread(p, &rec);
         test_storm(p, &rec);
         test_rate_limit(p, &rec);
