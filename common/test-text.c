@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-text.c: unit tests for text.c; JSON strings are checked by parsing them back. */
 
+#include <inttypes.h>
 #include <json-c/json.h>
+#include <stdio.h>
 
 #include "test.h"
 #include "text.h"
@@ -37,6 +39,8 @@ static void test_json_strings(void) {
                 { "\xff\xc0\xaf", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
                 { "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
                 { "", 0, "" },
+                /* Plain runs between escapes and multibyte sequences. */
+                { "/usr/bin/a\"b\xc3\xa9" "c\\d\x01" "e", 19, "/usr/bin/a\"b\xc3\xa9" "c\\d\x01" "e" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -66,6 +70,22 @@ static void test_numbers(void) {
         text_add_hex(&t, "\x00\xab\xff", 3);
         text_add_char(&t, '\0');
         ASSERT_STREQ(t.p, "0 18446744073709551615 -9223372036854775808 -2 00abff");
+        text_done(&t);
+
+        /* Every number of digits, at its edges: the digits go two at a time. */
+        for (uint64_t v = 1, n = 1; n <= 19; v *= 10, n++) {
+                char want[64];
+
+                snprintf(want, sizeof(want), "%" PRIu64 " %" PRIu64 " %" PRIu64, v - 1, v, v * 10 - 1);
+                text_add_u64(&t, v - 1);
+                text_add_char(&t, ' ');
+                text_add_u64(&t, v);
+                text_add_char(&t, ' ');
+                text_add_u64(&t, v * 10 - 1);
+                text_add_char(&t, '\0');
+                ASSERT_STREQ(t.p, want);
+                t.len = 0;
+        }
         text_done(&t);
 }
 

@@ -15,6 +15,9 @@ static void test_valid(void) {
         ASSERT(!utf8_is_valid("\xc3", 1));                     /* truncated */
         ASSERT(!utf8_is_valid("\xc0\xaf", 2));                 /* overlong '/' */
         ASSERT(!utf8_is_valid("\xe0\x80\xaf", 3));             /* overlong '/' */
+        ASSERT(!utf8_is_valid("/usr/bin/\xff", 10));            /* bad after ASCII */
+        ASSERT(utf8_is_valid("/usr/bin/gr\xc3\xbc\xc3\x9f", 15));
+        ASSERT(!utf8_is_valid("/usr/bin/gr\xc3", 12));          /* truncated after ASCII */
         ASSERT(!utf8_is_valid("\xed\xa0\x80", 3));             /* surrogate */
         ASSERT(!utf8_is_valid("\xf4\x90\x80\x80", 4));         /* > U+10FFFF */
 }

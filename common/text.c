@@ -7,54 +7,44 @@
 #include "text.h"
 #include "utf8.h"
 
-char *text_reserve(Text *t, size_t n) {
+char *text_grow(Text *t, size_t n) {
+        size_t want;
+        char *p;
+
         if (t->oom)
                 return NULL;
-        if (t->len + n > t->alloc) {
-                size_t want = MAX(t->alloc * 2, t->len + n + 4096);
-                char *p = realloc(t->p, want);
-
-                if (!p) {
-                        t->oom = true;
-                        return NULL;
-                }
-                t->p = p;
-                t->alloc = want;
+        if (t->len + n <= t->alloc)
+                return t->p + t->len;
+        want = MAX(t->alloc * 2, t->len + n + 4096);
+        p = realloc(t->p, want);
+        if (!p) {
+                t->oom = true;
+                return NULL;
         }
+        t->p = p;
+        t->alloc = want;
         return t->p + t->len;
 }
 
-void text_add_len(Text *t, const char *s, size_t n) {
-        char *p = text_reserve(t, n);
-
-        if (p) {
-                memcpy(p, s, n);
-                t->len += n;
-        }
-}
-
-void text_add(Text *t, const char *s) {
-        text_add_len(t, s, strlen(s));
-}
-
-void text_add_char(Text *t, char c) {
-        text_add_len(t, &c, 1);
-}
-
-/* Decimal digits, without printf's machinery: ten thousand UIDs make fifty thousand. */
+/* Decimal digits, two at a time, without printf's machinery: ten thousand UIDs make fifty
+ * thousand, and each exec event has seven. */
 void text_add_u64(Text *t, uint64_t v) {
-        char digits[20], *p;
-        size_t n = 0;
+        static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                    "8081828384858687888990919293949596979899";
+        char digits[20], *d = digits + sizeof(digits);
 
-        do
-                digits[n++] = (char) ('0' + v % 10);
-        while ((v /= 10) > 0);
-        p = text_reserve(t, n);
-        if (!p)
-                return;
-        for (size_t i = 0; i < n; i++)
-                p[i] = digits[n - 1 - i];
-        t->len += n;
+        while (v >= 100) {
+                d -= 2;
+                memcpy(d, pairs + 2 * (v % 100), 2);
+                v /= 100;
+        }
+        if (v >= 10) {
+                d -= 2;
+                memcpy(d, pairs + 2 * v, 2);
+        } else
+                *--d = (char) ('0' + v);
+        text_add_len(t, d, (size_t) (digits + sizeof(digits) - d));
 }
 
 void text_add_i64(Text *t, int64_t v) {
@@ -75,7 +65,15 @@ void text_add_json_string(Text *t, const char *s, size_t n) {
         *o++ = '"';
         for (size_t i = 0; i < n;) {
                 unsigned char c = (unsigned char) s[i];
-                size_t l = utf8_sequence_len(s + i, n - i);
+                size_t l;
+
+                /* Most bytes of most names are printable ASCII, copied as they are. */
+                if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                        *o++ = (char) c;
+                        i++;
+                        continue;
+                }
+                l = utf8_sequence_len(s + i, n - i);
 
                 if (l == 0) {
                         memcpy(o, "\xef\xbf\xbd", 3);

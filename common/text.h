@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "macro.h"
 
@@ -17,11 +18,41 @@ typedef struct Text {
         bool oom;
 } Text;
 
-/* Room for n more bytes at t->p + t->len, or NULL (and oom). */
-char *text_reserve(Text *t, size_t n);
-void text_add(Text *t, const char *s);
-void text_add_len(Text *t, const char *s, size_t n);
-void text_add_char(Text *t, char c);
+/* Grows t for text_reserve(). */
+char *text_grow(Text *t, size_t n);
+
+/* Room for n more bytes at t->p + t->len, or NULL (and oom). Inline, as the additions
+ * below: a reply or an event stream is written a few bytes at a time, and a call for
+ * each would cost more than the bytes. */
+static inline char *text_reserve(Text *t, size_t n) {
+        if (t->len + n <= t->alloc && !t->oom)
+                return t->p + t->len;
+        return text_grow(t, n);
+}
+
+static inline void text_add_len(Text *t, const char *s, size_t n) {
+        char *p = text_reserve(t, n);
+
+        if (p) {
+                memcpy(p, s, n);
+                t->len += n;
+        }
+}
+
+/* Inline, so that the length of a literal is known when compiling. */
+static inline void text_add(Text *t, const char *s) {
+        text_add_len(t, s, strlen(s));
+}
+
+static inline void text_add_char(Text *t, char c) {
+        char *p = text_reserve(t, 1);
+
+        if (p) {
+                *p = c;
+                t->len++;
+        }
+}
+
 void text_add_u64(Text *t, uint64_t v);
 void text_add_i64(Text *t, int64_t v);
 /* A JSON string of the bytes s[0..n), quoted: bytes that are not UTF-8 become U+FFFD,

@@ -44,7 +44,14 @@ size_t utf8_sequence_len(const char *s, size_t n) {
 
 bool utf8_is_valid(const char *s, size_t n) {
         for (size_t i = 0; i < n;) {
-                size_t l = utf8_sequence_len(s + i, n - i);
+                size_t l;
+
+                /* ASCII, as most names are, needs no decoding. */
+                if ((unsigned char) s[i] < 0x80) {
+                        i++;
+                        continue;
+                }
+                l = utf8_sequence_len(s + i, n - i);
 
                 if (l == 0)
                         return false;
