@@ -3,7 +3,7 @@
 """compare.py: execcountd side by side with no tracing and with its peers, in one run.
 
     bench/compare.py [--build DIR] [--baseline DIR] [--no-peers] [--config TEXT] [--pairs N]
-                     [--seconds S] [--auditd] [--json FILE] [--only pairs|extras|stats|bpf|floors]
+                     [--seconds S] [--auditd] [--json FILE] [--only pairs|extras|stats|bpf|floors|watched]
                      [--smoke]
 
 Run as root from a checkout with a build (meson compile -C build). For each tracer
@@ -26,7 +26,8 @@ part of its job (bench/floor.bpf.c), each alone.
 
 Prints a table per measurement and, with --json, writes every figure to FILE. --only runs
 one part: the pairs, the extras (BPF cost, latency, stats), the stats times, the BPF cost
-alone (to compare two builds, run it alternately with --build of each), or the floors.
+alone (to compare two builds, run it alternately with --build of each), the floors, or
+the follower's latency and the daemon's CPU with it (watched).
 --smoke runs every part as small as it goes, in seconds: that it still runs (the bench
 test suite).
 """
@@ -656,7 +657,8 @@ def main():
     ap.add_argument("--pairs", type=int, default=7)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--auditd", action="store_true", help="also auditd (its logs grow by gigabytes in a storm)")
-    ap.add_argument("--only", choices=["pairs", "extras", "stats", "bpf", "floors"], help="run one part only")
+    ap.add_argument("--only", choices=["pairs", "extras", "stats", "bpf", "floors", "watched"],
+                    help="run one part only")
     ap.add_argument("--smoke", action="store_true",
                     help="every part, as small as it goes (1 pair of 0.3 s runs, 100 and 1,000 UIDs): that it runs")
     ap.add_argument("--json", help="write every figure to this file")
@@ -678,7 +680,7 @@ def main():
     try:
         daemon = Execcountd(tools, tmp, args.config.replace("\\n", "\n"))
         daemons.append(daemon)
-        if args.only not in ("extras", "stats", "bpf", "floors"):
+        if args.only not in ("extras", "stats", "bpf", "floors", "watched"):
             tracers = [daemon]
             if args.baseline:
                 base = Execcountd(Tools(args.baseline), tmp, name="execcountd (baseline)")
@@ -700,7 +702,7 @@ def main():
             rows = summarize(pairs(tools, tracers, args.pairs, args.seconds))
             out["pairs_results"] = rows
             print_pairs(rows)
-        if args.only not in ("pairs", "stats", "floors"):
+        if args.only not in ("pairs", "stats", "floors", "watched"):
             out["bpf_cost"] = bpf_cost(tools, daemon, args.seconds)
             print_bpf_cost(out["bpf_cost"])
         if args.only in (None, "floors"):
@@ -715,7 +717,7 @@ def main():
             w = out["watched_cpu"] = watched_cpu(tools, daemon, args.seconds)
             log(f"Daemon CPU with execcountctl events --follow taking every event: {w['cpu_ms_per_100k']:.1f} ms per "
                 f"100k execs ({w['execs']:,} execs at {w['rate']:,.0f}/s, {w['events_lost']} events lost)")
-        if args.only not in ("pairs", "bpf", "floors"):
+        if args.only not in ("pairs", "bpf", "floors", "watched"):
             out["stats"] = []
             for n in stats_sizes:
                 # Each size in a daemon of its own, the default map (65,536 UIDs) for those that fit.
