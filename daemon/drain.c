@@ -13,9 +13,12 @@
 #include "time-util.h"
 #include "turn.h"
 
-/* Records read per turn of the loop at most: each goes to every stream that takes it,
- * and a full ring of small records would keep clients' calls (root's first) waiting. */
-#define DRAIN_BATCH 64
+/* Work done per turn of the loop at most, in records read and streams they went to: a
+ * full ring of small records, or a few records for many streams, would keep clients'
+ * calls (root's first) waiting. A turn costs wakeups and timer updates of its own, which
+ * for a single stream taking every event cost more than the events themselves when the
+ * batch was 64 records. About a millisecond of work. */
+#define DRAIN_BUDGET 2048
 
 struct Drain {
         struct ring_buffer *ring;
@@ -27,6 +30,7 @@ struct Drain {
         sd_event_source *timer;
         sd_event_source *more; /* the rest of a batch, at the next turn */
         unsigned batch; /* records read in this turn */
+        size_t spent; /* work done in this turn, against DRAIN_BUDGET */
         bool whole; /* drain_now(): everything, however much */
         uint64_t interval_usec;
         unsigned idle_ticks;
@@ -40,9 +44,10 @@ struct Drain {
 static int on_record(void *ctx, void *data, size_t size) {
         Drain *d = ctx;
 
-        d->handler(data, size, d->userdata);
+        d->spent += 1 + d->handler(data, size, d->userdata);
+        d->batch++;
         /* Stops the read after this record; what is left is read at the next turn. */
-        return !d->whole && ++d->batch >= DRAIN_BATCH ? -EAGAIN : 0;
+        return !d->whole && d->spent >= DRAIN_BUDGET ? -EAGAIN : 0;
 }
 
 int drain_now(Drain *d) {
@@ -61,6 +66,7 @@ static int drain_and_log(Drain *d) {
         int n;
 
         d->batch = 0;
+        d->spent = 0;
         n = ring_buffer__consume(d->ring);
         if (n == -EAGAIN) {
                 turn_schedule(d->more);

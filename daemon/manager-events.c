@@ -24,31 +24,33 @@ static int64_t event_realtime_offset(Manager *m) {
         return m->event_offset;
 }
 
-void manager_on_record(const void *data, size_t size, void *userdata) {
+size_t manager_on_record(const void *data, size_t size, void *userdata) {
         Manager *m = userdata;
         ExecEvent *e;
+        size_t n;
         int r;
 
         r = exec_event_decode(data, size, event_realtime_offset(m), m->config.capture_argv, &e);
         if (r == -ENOMEM) {
                 log_oom();
-                return;
+                return 0;
         }
         if (r < 0) {
                 /* Only a mismatched BPF object could send these; say so once in a while. */
                 if (m->events_malformed++ % 1000 == 0)
                         log_warning("Dropped a malformed event record of %zu bytes (%" PRIu64 " so far).", size,
                                     m->events_malformed);
-                return;
+                return 0;
         }
 
         /* Named, then to three sinks side by side: the Watch streams, the journal, the history. */
         if (tally_name_event(m->tally, e) < 0)
                 log_oom(); /* the event goes on without its unit */
         e->seq = ++m->events_received;
-        watchers_push(m->watchers, e);
+        n = watchers_push(m->watchers, e);
         exec_log_event(m->exec_log, e);
         history_push(m->history, e);
+        return n;
 }
 
 void manager_on_drain_polling(uint64_t until_boot_ns, void *userdata) {

@@ -8,6 +8,6 @@
 #include "manager.h"
 
 /* manager-events.c: the drain's callbacks (userdata: the Manager). */
-void manager_on_record(const void *data, size_t size, void *userdata);
+size_t manager_on_record(const void *data, size_t size, void *userdata);
 void manager_on_drain_polling(uint64_t until_boot_ns, void *userdata);
 void manager_on_drain_read(void *userdata);

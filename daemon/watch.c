@@ -396,18 +396,23 @@ static void watch_push(EventsReply *r, ExecEvent *e) {
         connection_wake(c);
 }
 
-static void push_list(EventsReply *r, ExecEvent *e) {
+static size_t push_list(EventsReply *r, ExecEvent *e) {
+        size_t n = 0;
+
         /* The next one first: a stream that ends here leaves the list. */
-        for (EventsReply *next; r; r = next) {
+        for (EventsReply *next; r; r = next, n++) {
                 next = r->next;
                 watch_push(r, e);
         }
+        return n;
 }
 
-void watchers_push(Watchers *w, ExecEvent *e) {
+size_t watchers_push(Watchers *w, ExecEvent *e) {
         EventsReply **head = uidmap_get(w->by_uid, e->uid);
+        size_t n;
 
-        push_list(w->all, e);
+        n = push_list(w->all, e);
         if (head)
-                push_list(*head, e);
+                n += push_list(*head, e);
+        return n;
 }

@@ -71,5 +71,5 @@ void watchers_read(Watchers *w);
  * watchers_push() that filter takes, until it ends with its connection. */
 int watch_start(Watchers *w, Connection *c, const ExecEvent *const *events, size_t n, const EventsFilter *filter);
 /* Hands e to every stream whose filter takes it; a stream that goes over its buffer
- * share ends with LimitExceeded. */
-void watchers_push(Watchers *w, ExecEvent *e);
+ * share ends with LimitExceeded. Returns how many streams it was handed to. */
+size_t watchers_push(Watchers *w, ExecEvent *e);
