@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* watch.c: Watch streams and GetEvents replies: subscriptions, filters, broadcast.
  *
- * Written, not built as JSON trees, about CONNECTION_CHUNK bytes a turn, as GetStats. */
+ * Written, not built as JSON trees, about EVENTS_PART bytes a turn, as GetStats. */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +11,12 @@
 #include "protocol.h"
 #include "uidmap.h"
 #include "watch.h"
+
+/* What a turn writes: less than CONNECTION_CHUNK, so that the text of a part, most events
+ * being short, stays below the daemon's mmap threshold (main.c) with room for a last
+ * event: heap memory that the next part reuses, rather than pages mapped, faulted in and
+ * unmapped for each part of a stream that takes every event. */
+#define EVENTS_PART (48 * 1024)
 
 struct Watchers {
         UidMap *by_uid; /* uid -> EventsReply *: the first of the streams filtering on it */
@@ -164,11 +170,13 @@ static int events_reply_produce(Connection *c, void *state) {
                         return k;
         }
 
+        if (r->head < r->tail)
+                (void) text_reserve(&t, EVENTS_PART + 4096);
         if (!r->stream && !r->started) {
                 text_add(&t, "{\"parameters\":{\"events\":[");
                 r->started = true;
         }
-        while (r->head < r->tail && t.len < CONNECTION_CHUNK) {
+        while (r->head < r->tail && t.len < EVENTS_PART) {
                 ExecEvent *e = r->queue[r->head++];
 
                 if (r->stream)
