@@ -7,6 +7,7 @@
 
 #include "test.h"
 #include "text.h"
+#include "utf8.h"
 
 /* The JSON string written for s[0..n), parsed back by json-c. */
 static char *roundtrip(const char *s, size_t n) {
@@ -48,6 +49,13 @@ static void test_json_strings(void) {
 
                 ASSERT_STREQ(back, cases[i].out);
                 free(back);
+        }
+        /* Whether the bytes were UTF-8, as utf8_is_valid() says. */
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                Text t = {};
+
+                ASSERT(text_add_json_string(&t, cases[i].in, cases[i].n) == utf8_is_valid(cases[i].in, cases[i].n));
+                text_done(&t);
         }
         /* Every byte value, 4095 of them: the worst case size holds. */
         char all[4096];

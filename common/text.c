@@ -26,25 +26,32 @@ char *text_grow(Text *t, size_t n) {
         return t->p + t->len;
 }
 
-/* Decimal digits, two at a time, without printf's machinery: ten thousand UIDs make fifty
- * thousand, and each exec event has seven. */
+/* Decimal digits, two at a time, straight into the text, without printf's machinery: ten
+ * thousand UIDs make fifty thousand, and each exec event has seven. */
 void text_add_u64(Text *t, uint64_t v) {
         static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                     "8081828384858687888990919293949596979899";
-        char digits[20], *d = digits + sizeof(digits);
+        size_t n = 1;
+        char *p, *d;
 
-        while (v >= 100) {
+        for (uint64_t x = 10; v >= x && n < 20; x *= 10)
+                n++;
+        p = text_reserve(t, n);
+        if (!p)
+                return;
+        d = p + n;
+        for (; v >= 100; v /= 100) {
                 d -= 2;
-                memcpy(d, pairs + 2 * (v % 100), 2);
-                v /= 100;
+                d[0] = pairs[2 * (v % 100)];
+                d[1] = pairs[2 * (v % 100) + 1];
         }
         if (v >= 10) {
-                d -= 2;
-                memcpy(d, pairs + 2 * v, 2);
+                d[-2] = pairs[2 * v];
+                d[-1] = pairs[2 * v + 1];
         } else
-                *--d = (char) ('0' + v);
-        text_add_len(t, d, (size_t) (digits + sizeof(digits) - d));
+                d[-1] = (char) ('0' + v);
+        t->len += n;
 }
 
 void text_add_i64(Text *t, int64_t v) {
@@ -55,13 +62,14 @@ void text_add_i64(Text *t, int64_t v) {
                 text_add_u64(t, (uint64_t) v);
 }
 
-void text_add_json_string(Text *t, const char *s, size_t n) {
+bool text_add_json_string(Text *t, const char *s, size_t n) {
         static const char hex[] = "0123456789abcdef";
         /* Each byte grows to six at most (\u00XX), an invalid one to three (U+FFFD). */
         char *p = text_reserve(t, n * 6 + 2), *o = p;
+        bool valid = true;
 
         if (!p)
-                return;
+                return utf8_is_valid(s, n);
         *o++ = '"';
         for (size_t i = 0; i < n;) {
                 unsigned char c = (unsigned char) s[i];
@@ -79,6 +87,7 @@ void text_add_json_string(Text *t, const char *s, size_t n) {
                         memcpy(o, "\xef\xbf\xbd", 3);
                         o += 3;
                         i++;
+                        valid = false;
                         continue;
                 }
                 if (l > 1) {
@@ -107,6 +116,7 @@ void text_add_json_string(Text *t, const char *s, size_t n) {
         }
         *o++ = '"';
         t->len += (size_t) (o - p);
+        return valid;
 }
 
 /* Whether an escaped argument is shown in quotes: see text_add_arg(). UTF-8 beyond ASCII

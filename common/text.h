@@ -56,8 +56,10 @@ static inline void text_add_char(Text *t, char c) {
 void text_add_u64(Text *t, uint64_t v);
 void text_add_i64(Text *t, int64_t v);
 /* A JSON string of the bytes s[0..n), quoted: bytes that are not UTF-8 become U+FFFD,
- * control characters, '"' and '\' are escaped. */
-void text_add_json_string(Text *t, const char *s, size_t n);
+ * control characters, '"' and '\' are escaped. Returns whether s[0..n) was UTF-8 (nothing
+ * became U+FFFD), as utf8_is_valid() would: a writer that adds the exact bytes of what is
+ * not needs no second pass over what is. */
+bool text_add_json_string(Text *t, const char *s, size_t n);
 /* One argument of a command line, for reading: escaped as utf8_escape_for_terminal() does,
  * and in double quotes (with \" for a quote) when it is empty, is "-", or has an ASCII
  * character other than letters, digits and _@%+=:,./- in it: so that arguments joined by

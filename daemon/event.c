@@ -10,7 +10,6 @@
 #include "event.h"
 #include "macro.h"
 #include "time-util.h"
-#include "utf8.h"
 
 /* Whether the name is relative to an execveat() directory fd, which the kernel's name
  * for the exec spells out (fs/exec.c, alloc_bprm()). */
@@ -161,18 +160,19 @@ size_t exec_event_size(const ExecEvent *e) {
 
 /* "argv", "argv_truncated", and "argv_hex" when an argument is not UTF-8 (as for the name). */
 static void write_argv(Text *t, const ExecEvent *e) {
-        bool lossy = !utf8_is_valid(e->argv, e->argv_size);
         const char *a = e->argv;
+        bool valid = true;
 
         text_add(t, ",\"argv\":[");
-        for (size_t i = 0; i < e->argc; a += strlen(a) + 1, i++) {
+        for (size_t i = 0, n; i < e->argc; a += n + 1, i++) {
+                n = strlen(a);
                 if (i > 0)
                         text_add_char(t, ',');
-                text_add_json_string(t, a, strlen(a));
+                valid &= text_add_json_string(t, a, n);
         }
         text_add(t, "],\"argv_truncated\":");
         text_add(t, e->argv_truncated ? "true" : "false");
-        if (!lossy)
+        if (valid)
                 return;
         a = e->argv;
         text_add(t, ",\"argv_hex\":[");
@@ -192,7 +192,7 @@ void exec_event_write_json(Text *t, const ExecEvent *e, bool see_restricted) {
         /* JSON strings must be UTF-8; the bytes of a file name need not be. The string is
          * for reading (bytes that are not UTF-8 read as U+FFFD), the hex form keeps the
          * exact bytes. */
-        bool lossy = e->has_filename && !utf8_is_valid(e->filename, e->filename_len);
+        bool lossy = false;
 
         text_add(t, "{\"seq\":");
         text_add_u64(t, MIN(e->seq, (uint64_t) INT64_MAX));
@@ -232,7 +232,7 @@ void exec_event_write_json(Text *t, const ExecEvent *e, bool see_restricted) {
         }
         text_add(t, ",\"filename\":");
         if (e->has_filename)
-                text_add_json_string(t, e->filename, e->filename_len);
+                lossy = !text_add_json_string(t, e->filename, e->filename_len);
         else
                 text_add(t, "null");
         if (lossy) {
