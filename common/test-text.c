@@ -64,6 +64,32 @@ static void test_json_strings(void) {
         free(roundtrip(all, sizeof(all)));
 }
 
+/* Strings of bytes that take every path, eight at a time or one, at every offset: each
+ * reads back as its sanitized self. */
+static void test_json_strings_mixed(void) {
+        static const char pieces[] = "abcdefgh/._-0123\"\\\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\xff\xc0\n";
+        uint32_t seed = 1;
+
+        for (size_t round = 0; round < 20000; round++) {
+                char s[64], *back, *want;
+                size_t n;
+
+                seed = seed * 1103515245 + 12345;
+                n = (seed >> 16) % sizeof(s);
+                for (size_t i = 0; i < n; i++) {
+                        seed = seed * 1103515245 + 12345;
+                        /* Mostly plain bytes, as names are. */
+                        s[i] = (seed >> 16) % 4 > 0 ? pieces[(seed >> 20) % 12]
+                                                    : pieces[(seed >> 20) % (sizeof(pieces) - 1)];
+                }
+                back = roundtrip(s, n);
+                want = utf8_sanitize(s, n);
+                ASSERT_STREQ(back, want);
+                free(back);
+                free(want);
+        }
+}
+
 static void test_numbers(void) {
         Text t = {};
 
@@ -147,6 +173,7 @@ static void test_args(void) {
 int main(void) {
         test_args();
         test_json_strings();
+        test_json_strings_mixed();
         test_numbers();
         test_steal();
         return 0;

@@ -62,6 +62,21 @@ void text_add_i64(Text *t, int64_t v) {
                 text_add_u64(t, (uint64_t) v);
 }
 
+#define BYTES(c) (0x0101010101010101ull * (uint8_t) (c))
+
+/* Whether one of the eight bytes of w is zero. */
+static inline uint64_t word_has_zero(uint64_t w) {
+        return (w - BYTES(1)) & ~w & BYTES(0x80);
+}
+
+/* Whether the eight bytes of w are all printable ASCII but '"' and '\\': copied as they
+ * are, eight at a time. */
+static inline bool word_plain(uint64_t w) {
+        uint64_t control = (w - BYTES(0x20)) & ~w & BYTES(0x80);
+
+        return !((w & BYTES(0x80)) | control | word_has_zero(w ^ BYTES('"')) | word_has_zero(w ^ BYTES('\\')));
+}
+
 bool text_add_json_string(Text *t, const char *s, size_t n) {
         static const char hex[] = "0123456789abcdef";
         /* Each byte grows to six at most (\u00XX), an invalid one to three (U+FFFD). */
@@ -73,9 +88,20 @@ bool text_add_json_string(Text *t, const char *s, size_t n) {
         *o++ = '"';
         for (size_t i = 0; i < n;) {
                 unsigned char c = (unsigned char) s[i];
+                uint64_t w;
                 size_t l;
 
-                /* Most bytes of most names are printable ASCII, copied as they are. */
+                /* Most bytes of most names are printable ASCII, copied as they are. The
+                 * room reserved holds eight more wherever eight are left to read. */
+                if (i + 8 <= n) {
+                        memcpy(&w, s + i, 8);
+                        if (word_plain(w)) {
+                                memcpy(o, &w, 8);
+                                o += 8;
+                                i += 8;
+                                continue;
+                        }
+                }
                 if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
                         *o++ = (char) c;
                         i++;
