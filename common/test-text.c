@@ -120,6 +120,19 @@ static void test_numbers(void) {
                 ASSERT_STREQ(t.p, want);
                 t.len = 0;
         }
+        /* Numbers of every width, and the powers of two around them. */
+        for (uint64_t i = 0, x = 88172645463325252ull; i < 64 * 200; i++) {
+                char want[32];
+                uint64_t v;
+
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                v = i % 3 == 0 ? x >> (i % 64) : i % 3 == 1 ? (1ull << (i % 64)) : (1ull << (i % 64)) - 1;
+                snprintf(want, sizeof(want), "%" PRIu64, v);
+                text_add_u64(&t, v);
+                text_add_char(&t, '\0');
+                ASSERT_STREQ(t.p, want);
+                t.len = 0;
+        }
         text_done(&t);
 }
 
