@@ -90,8 +90,12 @@ static int on_sweep(sd_event_source *source, uint64_t usec, void *userdata) {
                 if (c->dead && !c->ready)
                         connection_free(c);
         }
+        /* What was readied during these steps (each part written readies its connection)
+         * was done in them, unless it waits in the queue; dead connections are gone. */
         if (s->ready_head[QUEUE_ROOT] || s->ready_head[QUEUE_OTHERS])
                 server_schedule_sweep(s);
+        else
+                turn_cancel(s->sweep);
         return 0;
 }
 

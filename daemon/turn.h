@@ -30,3 +30,10 @@ static inline void turn_schedule(sd_event_source *s) {
         (void) sd_event_source_set_time_relative(s, 0);
         (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
+
+/* Takes back a turn_schedule() that the work being done has made needless: such a turn
+ * would cost the loop a round (a timer set, a wakeup, and the timer set back) for
+ * nothing. */
+static inline void turn_cancel(sd_event_source *s) {
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
