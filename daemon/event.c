@@ -55,11 +55,21 @@ static size_t split_argv(const char *in, size_t len, char *out, size_t *ret_argc
         return used;
 }
 
-int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, bool argv, ExecEvent **ret) {
+bool exec_event_record_cgroup(const void *data, size_t size, uint64_t *ret) {
+        const struct exec_event *rec = data;
+
+        if (size < EXEC_EVENT_HEADER_SIZE || !(rec->flags & EXEC_EVENT_EXTENDED) || !(rec->flags & EXEC_EVENT_CGROUP))
+                return false;
+        *ret = rec->cgroup_id;
+        return true;
+}
+
+int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, bool argv, const char *unit,
+                      ExecEvent **ret) {
         const struct exec_event *rec = data;
         _cleanup_(freep) char *name = NULL;
         const char *rec_name;
-        size_t header, name_len, argv_len;
+        size_t header, name_len, argv_len, unit_len = unit ? strnlen(unit, UNIT_NAME_MAX) : 0, alloc;
         bool extended;
         ExecEvent *e;
         int r;
@@ -86,12 +96,13 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
                         return r;
         }
 
-        e = malloc(sizeof(*e) + name_len + 1 + argv_len + 1);
+        alloc = sizeof(*e) + name_len + 1 + argv_len + 1 + (unit ? unit_len + 1 : 0);
+        e = malloc(alloc);
         if (!e)
                 return -ENOMEM;
         *e = (ExecEvent) {
                 .n_ref = 1,
-                .size = sizeof(*e) + name_len + 1 + argv_len + 1,
+                .size = alloc,
                 .time_usec = boot_ns_to_realtime_usec(rec->boot_ns, realtime_offset_usec),
                 .pid = rec->pid,
                 .ppid = rec->ppid,
@@ -124,20 +135,15 @@ int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_use
                                           &e->argv_truncated);
         else
                 e->argv_truncated = false;
+        if (unit) {
+                char *u = e->filename + name_len + 1 + argv_len + 1;
+
+                memcpy(u, unit, unit_len);
+                u[unit_len] = '\0';
+                e->unit = u;
+        }
 
         *ret = e;
-        return 0;
-}
-
-int exec_event_set_unit(ExecEvent *e, const char *unit) {
-        size_t len = strnlen(unit, UNIT_NAME_MAX);
-        char *copy = strndup(unit, len);
-
-        if (!copy)
-                return -ENOMEM;
-        free(e->unit);
-        e->unit = copy;
-        e->size += len + 1;
         return 0;
 }
 
@@ -147,10 +153,8 @@ ExecEvent *exec_event_ref(ExecEvent *e) {
 }
 
 ExecEvent *exec_event_unref(ExecEvent *e) {
-        if (e && --e->n_ref == 0) {
-                free(e->unit);
+        if (e && --e->n_ref == 0)
                 free(e);
-        }
         return NULL;
 }
 

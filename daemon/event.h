@@ -38,8 +38,9 @@ typedef struct ExecEvent {
         char parent_comm[EXECCOUNT_COMM_LEN]; /* NUL-terminated; "" without has_extended */
         bool has_cgroup; /* false for records of programs of an earlier build */
         uint64_t cgroup_id;
-        /* The systemd unit of cgroup_id, set by exec_event_set_unit(); NULL when unknown. */
-        char *unit;
+        /* The systemd unit of cgroup_id, as given to exec_event_decode(); NULL when unknown.
+         * In the same allocation, after the arguments. */
+        const char *unit;
         size_t argc; /* arguments in argv, at most EXECCOUNT_ARGS_MAX */
         size_t argv_size; /* bytes in argv */
         /* The arguments, each followed by a NUL; in the same allocation, after filename. */
@@ -52,10 +53,13 @@ typedef struct ExecEvent {
  * the arguments are dropped (CaptureArgv=no: records still in the ring from before keep
  * none either). For a failed execveat() relative to a directory fd, the name becomes
  * "/dev/fd/N/name" (or "/dev/fd/N" with AT_EMPTY_PATH), the form the kernel itself gives
- * successful ones. */
-int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, bool argv, ExecEvent **ret);
-/* Names the unit the exec ran in (copied); before anything else holds e. */
-int exec_event_set_unit(ExecEvent *e, const char *unit);
+ * successful ones. unit (copied, cut to UNIT_NAME_MAX bytes) names the unit the exec ran
+ * in, or is NULL: looked up first (exec_event_record_cgroup()), so that the event is one
+ * allocation, not two. */
+int exec_event_decode(const void *data, size_t size, int64_t realtime_offset_usec, bool argv, const char *unit,
+                      ExecEvent **ret);
+/* The cgroup a record says the exec ran in: false if it says none, or is too short to. */
+bool exec_event_record_cgroup(const void *data, size_t size, uint64_t *ret);
 ExecEvent *exec_event_ref(ExecEvent *e);
 /* Frees e once nothing holds it; returns NULL. */
 ExecEvent *exec_event_unref(ExecEvent *e);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* manager-events.c: what the manager does with each event read from the ring buffer:
- * decodes it, names its unit, and hands it to the three sinks. */
+ * names its unit, decodes it, and hands it to the three sinks. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -26,11 +26,16 @@ static int64_t event_realtime_offset(Manager *m) {
 
 size_t manager_on_record(const void *data, size_t size, void *userdata) {
         Manager *m = userdata;
+        const char *unit = NULL;
+        uint64_t cgroup_id;
         ExecEvent *e;
         size_t n;
         int r;
 
-        r = exec_event_decode(data, size, event_realtime_offset(m), m->config.capture_argv, &e);
+        /* Named as it is decoded, in one allocation. */
+        if (exec_event_record_cgroup(data, size, &cgroup_id) && tally_event_unit(m->tally, cgroup_id, &unit) < 0)
+                log_oom(); /* the event goes on without its unit */
+        r = exec_event_decode(data, size, event_realtime_offset(m), m->config.capture_argv, unit, &e);
         if (r == -ENOMEM) {
                 log_oom();
                 return 0;
@@ -43,9 +48,7 @@ size_t manager_on_record(const void *data, size_t size, void *userdata) {
                 return 0;
         }
 
-        /* Named, then to three sinks side by side: the Watch streams, the journal, the history. */
-        if (tally_name_event(m->tally, e) < 0)
-                log_oom(); /* the event goes on without its unit */
+        /* To three sinks side by side: the Watch streams, the journal, the history. */
         e->seq = ++m->events_received;
         n = watchers_push(m->watchers, e);
         exec_log_event(m->exec_log, e);

@@ -393,15 +393,12 @@ void tally_units_done(Tally *t) {
         t->unit_cache = NULL;
 }
 
-int tally_name_event(Tally *t, ExecEvent *e) {
-        const char *unit;
+int tally_event_unit(Tally *t, uint64_t cgroup_id, const char **ret) {
+        const char *unit = NULL;
         int r;
 
-        if (!e->has_cgroup)
-                return 0;
         /* No walk of the cgroup tree here: an event must cost little. */
-        r = unit_lookup(t, e->cgroup_id, NULL, NULL, &unit);
-        if (r < 0 || !unit)
-                return r;
-        return exec_event_set_unit(e, unit);
+        r = unit_lookup(t, cgroup_id, NULL, NULL, &unit);
+        *ret = r < 0 ? NULL : unit;
+        return r;
 }

@@ -87,10 +87,10 @@ int tally_units_fold(Tally *t, const StateUnit *units, size_t n);
  * holds (folded after it was written, or counted in an earlier boot). */
 int tally_units_restore(Tally *t, const StateUnit *units, size_t n);
 
-/* Names the unit of the event's cgroup, from the names the programs kept (cached): an
- * event of a cgroup without one (its UID went beyond its cgroups, or the map of names was
- * full) gets none. */
-int tally_name_event(Tally *t, ExecEvent *e);
+/* The unit of an event's cgroup, from the names the programs kept (cached), for
+ * exec_event_decode(): NULL for a cgroup without one (its UID went beyond its cgroups, or
+ * the map of names was full). Valid until the next call into t. */
+int tally_event_unit(Tally *t, uint64_t cgroup_id, const char **ret);
 
 /* What the attribution maps could not count, since the last full reset. */
 int tally_read_attribution(Tally *t, struct exec_attribution_stats *ret);

@@ -51,7 +51,7 @@ static void test_decode(void) {
         size_t size;
 
         size = make_record(&rec, "/usr/bin/true", 14);
-        ASSERT_EQ(exec_event_decode(&rec, size, 1000000, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 1000000, true, NULL, &e), 0);
         ASSERT_EQ_U(e->time_usec, 5000000 + 1000000);
         ASSERT_EQ_U(e->pid, 100);
         ASSERT_EQ_U(e->ppid, 1);
@@ -68,24 +68,24 @@ static void test_decode(void) {
         /* The effective UID, when the program set it. */
         rec.flags = EXEC_EVENT_EUID;
         rec.euid = 0;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT(e->has_euid);
         ASSERT_EQ_U(e->euid, 0);
         exec_event_unref(e);
         rec.flags = 0;
 
         /* Truncated records and inconsistent lengths are refused. */
-        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, true, &e), -EBADMSG);
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_LEGACY_HEADER_SIZE, 0, true, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, true, NULL, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_LEGACY_HEADER_SIZE, 0, true, NULL, &e), -EBADMSG);
         rec.filename_len = 0;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), -EBADMSG);
         rec.filename_len = EXECCOUNT_PATH_MAX + 1;
-        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, true, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, true, NULL, &e), -EBADMSG);
 
         /* The comm is cut at 15 bytes even if the record has no NUL. */
         size = make_record(&rec, "/x", 3);
         memset(rec.comm, 'c', sizeof(rec.comm));
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT_EQ_U(strlen(e->comm), 15);
         exec_event_unref(e);
 
@@ -93,7 +93,7 @@ static void test_decode(void) {
         memset(&rec, 0, sizeof(rec));
         rec.filename_len = EXECCOUNT_PATH_MAX;
         memset(legacy_name(&rec), 'a', EXECCOUNT_PATH_MAX - 1);
-        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, true, NULL, &e), 0);
         ASSERT_EQ_U(e->filename_len, EXECCOUNT_PATH_MAX - 1);
         exec_event_unref(e);
 }
@@ -121,7 +121,7 @@ static void test_execveat_names(void) {
                 rec.dirfd = cases[i].dirfd;
                 rec.at_flags = cases[i].at_flags;
                 rec.result = -ENOENT;
-                ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+                ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
                 ASSERT_STREQ(e->filename, cases[i].expected);
                 ASSERT_EQ_U(e->filename_len, strlen(cases[i].expected));
                 ASSERT_EQ(e->result, -ENOENT);
@@ -133,7 +133,7 @@ static void test_execveat_names(void) {
         ExecEvent *e;
 
         rec.dirfd = 3;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT_STREQ(e->filename, "rel");
         exec_event_unref(e);
 }
@@ -178,17 +178,19 @@ static void test_json_max(void) {
         rec.result = INT32_MIN;
         rec.flags |= EXEC_EVENT_EXECVEAT | EXEC_EVENT_ARGV_TRUNCATED;
         rec.dirfd = INT32_MIN;
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name) + sizeof(argv), INT64_MAX / 2, true, &e),
-                  0);
-        e->seq = UINT64_MAX;
         {
-                /* The longest unit, of bytes JSON escapes six times over. */
-                char unit[UNIT_NAME_MAX + 1];
+                /* The longest unit, of bytes JSON escapes six times over, and one more
+                 * byte that is cut. */
+                char unit[UNIT_NAME_MAX + 2];
 
                 memset(unit, '\x01', sizeof(unit) - 1);
                 unit[sizeof(unit) - 1] = '\0';
-                ASSERT_EQ(exec_event_set_unit(e, unit), 0);
+                ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name) + sizeof(argv), INT64_MAX / 2,
+                                            true, unit, &e),
+                          0);
+                ASSERT_EQ_U(strlen(e->unit), UNIT_NAME_MAX);
         }
+        e->seq = UINT64_MAX;
         o = to_json(e);
         ASSERT(strncmp(json_get_string(o, "filename"), "/dev/fd/-2147483648/\x01", 21) == 0);
         ASSERT(json_get_string(o, "filename_hex"));
@@ -202,7 +204,7 @@ static void test_refs(void) {
         static struct exec_event rec;
         ExecEvent *e;
 
-        ASSERT_EQ(exec_event_decode(&rec, make_record(&rec, "/bin/true", 10), 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, make_record(&rec, "/bin/true", 10), 0, true, NULL, &e), 0);
         ASSERT_EQ_U(e->n_ref, 1);
         ASSERT(exec_event_ref(e) == e);
         ASSERT(exec_event_unref(e) == NULL);
@@ -221,7 +223,7 @@ static void test_json(void) {
         size = make_record(&rec, "/tmp/\xff\xfe", 8);
         rec.auid = UINT32_MAX;
         rec.result = -EACCES;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         e->seq = 42;
         o = to_json(e);
         ASSERT(o);
@@ -241,7 +243,7 @@ static void test_json(void) {
         size = make_record(&rec, "/bin/\xc3\xbc", 8);
         rec.flags = EXEC_EVENT_NO_NAME | EXEC_EVENT_EUID;
         rec.euid = 0;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         o = to_json(e);
         ASSERT(o);
         ASSERT(json_object_object_get_ex(o, "filename", &v) && v == NULL);
@@ -273,12 +275,13 @@ static void test_extended(void) {
         static const char args[] = "ls\0-l\0\0/tmp/a b\0";
         char many[3 * (EXECCOUNT_ARGS_MAX + 2)];
         json_object *o, *v;
+        uint64_t cgroup_id;
         ExecEvent *e;
         int64_t i;
         size_t size;
 
         size = make_extended(&rec, "/usr/bin/ls", args, sizeof(args) - 1);
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT(e->has_extended && e->has_argv && !e->argv_truncated);
         ASSERT_EQ_U(e->session, 7);
         ASSERT_STREQ(e->parent_comm, "sshd");
@@ -293,9 +296,12 @@ static void test_extended(void) {
         o = to_json(e);
         ASSERT(!json_object_object_get_ex(o, "unit", &v)); /* not named (yet) */
         json_object_put(o);
-        /* Named: in the JSON, and in what the event takes. */
-        ASSERT_EQ(exec_event_set_unit(e, "cron.service"), 0);
+        exec_event_unref(e);
+        /* Named: in the JSON, and in what the event takes, beside the arguments. */
+        ASSERT(exec_event_record_cgroup(&rec, size, &cgroup_id) && cgroup_id == 4242);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, "cron.service", &e), 0);
         ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 12 + sizeof(args) + 13);
+        ASSERT(memcmp(e->argv, args, sizeof(args) - 1) == 0);
         o = to_json(e);
         ASSERT_STREQ(json_get_string(o, "unit"), "cron.service");
         ASSERT(json_get_int64(o, "session", 0, INT64_MAX, &i) && i == 7);
@@ -304,25 +310,31 @@ static void test_extended(void) {
         ASSERT(!json_object_object_get_ex(o, "argv_hex", &v));
         json_object_put(o);
         exec_event_unref(e);
+        /* Without the arguments, the unit is kept all the same. */
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, false, "cron.service", &e), 0);
+        ASSERT(!e->has_argv && e->argc == 0);
+        ASSERT_STREQ(e->unit, "cron.service");
+        exec_event_unref(e);
 
         /* A record of the build before cgroups: its name right after parent_comm. */
         size = make_extended(&rec, "/usr/bin/ls", NULL, 0);
         rec.flags &= ~EXEC_EVENT_CGROUP;
         memmove((char *) &rec + EXEC_EVENT_EXTENDED_HEADER_SIZE, rec.data, 12);
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_EXTENDED_HEADER_SIZE + 12, 0, true, &e), 0);
+        ASSERT(!exec_event_record_cgroup(&rec, EXEC_EVENT_EXTENDED_HEADER_SIZE + 12, &cgroup_id));
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_EXTENDED_HEADER_SIZE + 12, 0, true, NULL, &e), 0);
         ASSERT(e->has_extended && !e->has_cgroup && e->cgroup_id == 0);
         ASSERT_STREQ(e->filename, "/usr/bin/ls");
         ASSERT_STREQ(e->parent_comm, "sshd");
         exec_event_unref(e);
         /* One of this build cut right after the old header is too short. */
         size = make_extended(&rec, "/usr/bin/ls", NULL, 0);
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_EXTENDED_HEADER_SIZE + 12, 0, true, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_EXTENDED_HEADER_SIZE + 12, 0, true, NULL, &e), -EBADMSG);
 
         /* Cut by the programs: the last argument has no NUL; it is kept, marked. */
         size = make_extended(&rec, "/usr/bin/ls", "ls\0-lon", 7);
         rec.flags |= EXEC_EVENT_ARGV_TRUNCATED;
         rec.session = UINT32_MAX;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT(e->argv_truncated);
         ASSERT_EQ_U(e->argc, 2);
         o = to_json(e);
@@ -333,7 +345,7 @@ static void test_extended(void) {
 
         /* CaptureArgv=no: records from before still in the ring keep none either. */
         size = make_extended(&rec, "/usr/bin/ls", args, sizeof(args) - 1);
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, false, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, false, NULL, &e), 0);
         ASSERT(!e->has_argv && e->argc == 0);
         ASSERT_EQ_U(exec_event_size(e), sizeof(*e) + 12 + 1);
         exec_event_unref(e);
@@ -343,7 +355,7 @@ static void test_extended(void) {
         size = make_extended(&rec, "/usr/bin/ls", args, sizeof(args) - 1);
         rec.euid = 0;
         rec.result = -ENOENT;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT(exec_event_argv_restricted(e));
         Text t = {};
         exec_event_write_json(&t, e, false);
@@ -355,12 +367,12 @@ static void test_extended(void) {
         json_object_put(o);
         exec_event_unref(e);
         rec.result = 0;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT(!exec_event_argv_restricted(e));
         exec_event_unref(e);
         rec.result = -ENOENT;
         rec.euid = rec.uid;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT(!exec_event_argv_restricted(e));
         exec_event_unref(e);
 
@@ -368,14 +380,14 @@ static void test_extended(void) {
         for (size_t k = 0; k < EXECCOUNT_ARGS_MAX + 2; k++)
                 memcpy(many + 3 * k, k < 10 ? "a\0\0" : "bc\0", 3);
         size = make_extended(&rec, "/bin/echo", many, sizeof(many));
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT_EQ_U(e->argc, EXECCOUNT_ARGS_MAX);
         ASSERT(e->argv_truncated);
         exec_event_unref(e);
 
         /* Arguments that are not UTF-8 come in hex too, as names do. */
         size = make_extended(&rec, "/bin/echo", "\xff\0ok\0", 5);
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         o = to_json(e);
         assert_argv_json(o, "\xef\xbf\xbd|ok", false);
         v = json_object_object_get(o, "argv_hex");
@@ -387,14 +399,14 @@ static void test_extended(void) {
 
         /* Not captured (CaptureArgv=no, or unreadable): no argv at all; an empty list is one. */
         size = make_extended(&rec, "/bin/true", NULL, 0);
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT(!e->has_argv);
         o = to_json(e);
         ASSERT(!json_object_object_get_ex(o, "argv", &v) && !json_object_object_get_ex(o, "argv_truncated", &v));
         json_object_put(o);
         exec_event_unref(e);
         size = make_extended(&rec, "/bin/true", "", 0);
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         o = to_json(e);
         assert_argv_json(o, "", false);
         json_object_put(o);
@@ -404,7 +416,7 @@ static void test_extended(void) {
         size = make_record(&rec, "/bin/true", 10);
         rec.flags = EXEC_EVENT_ARGV; /* means nothing without EXEC_EVENT_EXTENDED */
         rec.argv_len = 100;
-        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, size, 0, true, NULL, &e), 0);
         ASSERT(!e->has_extended && !e->has_argv);
         o = to_json(e);
         ASSERT(!json_object_object_get_ex(o, "session", &v) && !json_object_object_get_ex(o, "parent_comm", &v) &&
@@ -414,12 +426,12 @@ static void test_extended(void) {
 
         /* Lengths that do not add up are refused. */
         size = make_extended(&rec, "/bin/true", "x\0", 2);
-        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, true, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, size - 1, 0, true, NULL, &e), -EBADMSG);
         rec.argv_len = EXECCOUNT_ARGV_MAX + 1;
-        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, true, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, sizeof(rec), 0, true, NULL, &e), -EBADMSG);
         /* A record too short for the extended header. */
         size = make_extended(&rec, "/bin/true", NULL, 0);
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE, 0, true, &e), -EBADMSG);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE, 0, true, NULL, &e), -EBADMSG);
 }
 
 int main(void) {

@@ -160,7 +160,8 @@ static void test_names_bounded(void) {
 }
 
 /* An event as this build's programs send it, with these arguments (argv_len bytes). */
-static ExecEvent *event_with_argv(const char *argv, size_t argv_len, uint32_t flags, uint32_t session) {
+static ExecEvent *event_with_argv(const char *argv, size_t argv_len, uint32_t flags, uint32_t session,
+                                  const char *unit) {
         static struct exec_event rec;
         ExecEvent *e;
 
@@ -176,7 +177,7 @@ static ExecEvent *event_with_argv(const char *argv, size_t argv_len, uint32_t fl
         rec.filename_len = 10;
         memcpy(rec.data + 10, argv, argv_len);
         rec.argv_len = (uint16_t) argv_len;
-        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + 10 + argv_len, 0, true, &e), 0);
+        ASSERT_EQ(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + 10 + argv_len, 0, true, unit, &e), 0);
         return e;
 }
 
@@ -185,7 +186,7 @@ static ExecEvent *event_with_argv(const char *argv, size_t argv_len, uint32_t fl
 static void test_argv(void) {
         static const char args[] = "echo\0a b\0\0x\x1b\0";
         ExecLog *l;
-        ExecEvent *e = event_with_argv(args, sizeof(args) - 1, 0, 42);
+        ExecEvent *e = event_with_argv(args, sizeof(args) - 1, 0, 42, NULL);
 
         ASSERT_EQ(exec_log_new(&l), 0);
         exec_log_configure(l, true, &(ExecLogLimits) { .interval_usec = 0 });
@@ -194,7 +195,8 @@ static void test_argv(void) {
         ASSERT_STREQ(last_session, "42");
         ASSERT_STREQ(last_parent, "bash");
         ASSERT_STREQ(last_unit, ""); /* not named */
-        ASSERT_EQ(exec_event_set_unit(e, "cron.service"), 0);
+        exec_event_unref(e);
+        e = event_with_argv(args, sizeof(args) - 1, 0, 42, "cron.service");
         exec_log_event(l, e);
         ASSERT_STREQ(last_unit, "cron.service");
 
@@ -205,7 +207,7 @@ static void test_argv(void) {
         exec_event_unref(e);
 
         /* Cut short: marked; no session: no field. */
-        e = event_with_argv("echo\0lon", 8, EXEC_EVENT_ARGV_TRUNCATED, EXEC_SESSION_UNSET);
+        e = event_with_argv("echo\0lon", 8, EXEC_EVENT_ARGV_TRUNCATED, EXEC_SESSION_UNSET, NULL);
         exec_log_event(l, e);
         ASSERT_STREQ(last_argv, "echo lon");
         ASSERT_STREQ(last_truncated, "1");
@@ -213,7 +215,7 @@ static void test_argv(void) {
         exec_event_unref(e);
 
         exec_log_set_argv(l, false);
-        e = event_with_argv("echo\0secret\0", 12, 0, 1);
+        e = event_with_argv("echo\0secret\0", 12, 0, 1, NULL);
         exec_log_event(l, e);
         ASSERT_STREQ(last_argv, "");
         exec_event_unref(e);

@@ -34,7 +34,7 @@ static int on_record(void *ctx, void *data, size_t size) {
         Seen *seen = ctx;
         ExecEvent *e;
 
-        ASSERT_EQ(exec_event_decode(data, size, realtime_offset_usec(), true, &e), 0);
+        ASSERT_EQ(exec_event_decode(data, size, realtime_offset_usec(), true, NULL, &e), 0);
         if (e->uid == seen->uid) {
                 if (e->result == 0) {
                         ASSERT(streq(e->filename, "/bin/true") || strstr(e->filename, "compat-exec"));

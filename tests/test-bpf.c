@@ -142,7 +142,7 @@ static int on_record(void *ctx, void *data, size_t size) {
 
         if (raw->uid < rec->uid_min || raw->uid > rec->uid_max)
                 return 0;
-        ASSERT_EQ(exec_event_decode(data, size, realtime_offset_usec(), true, &e), 0);
+        ASSERT_EQ(exec_event_decode(data, size, realtime_offset_usec(), true, NULL, &e), 0);
         if (rec->n == rec->alloc) {
                 rec->alloc = rec->alloc ? rec->alloc * 2 : 1024;
                 rec->events = reallocarray(rec->events, rec->alloc, sizeof(*rec->events));

@@ -66,7 +66,7 @@ static void fill_history(void) {
                 memcpy(rec.comm, "fuzz", 5);
                 memcpy(rec.parent_comm, "sh", 3);
                 memcpy(rec.data, name_and_argv, sizeof(name_and_argv) - 1);
-                FUZZ_CHECK(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name_and_argv) - 1, 0, true, &e) == 0);
+                FUZZ_CHECK(exec_event_decode(&rec, EXEC_EVENT_HEADER_SIZE + sizeof(name_and_argv) - 1, 0, true, NULL, &e) == 0);
                 e->seq = i + 1;
                 history_push(manager->history, e);
         }

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_object *o, *name, *argv;
         Text t = {};
 
-        if (exec_event_decode(data, size, 1700000000000000, true, &e) < 0)
+        if (exec_event_decode(data, size, 1700000000000000, true, NULL, &e) < 0)
                 return 0;
         FUZZ_CHECK(strlen(e->comm) < sizeof(e->comm));
         FUZZ_CHECK(!e->has_filename || strlen(e->filename) == e->filename_len);
