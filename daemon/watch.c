@@ -95,9 +95,18 @@ static int events_reply_room(EventsReply *r) {
         return 0;
 }
 
+/* Queue entries kept when the queue is empty: a flush interval's events at thousands of
+ * execs a second, which a follower taking every event gets each time, rather than the
+ * queue growing from nothing in four reallocations every interval. */
+#define QUEUE_KEEP 1024
+
 /* A queue that grew while its client did not read goes once it is empty again. */
 static void events_reply_shrink(EventsReply *r) {
-        if (r->head < r->tail || r->alloc <= 64)
+        if (r->head < r->tail)
+                return;
+        /* Empty: filled from the front again, with nothing to move. */
+        r->head = r->tail = 0;
+        if (r->alloc <= QUEUE_KEEP)
                 return;
         connection_uncharge(r->connection, r->alloc * sizeof(*r->queue));
         r->charged -= r->alloc * sizeof(*r->queue);
@@ -161,6 +170,7 @@ static int events_reply_unwait(EventsReply *r) {
 
 static int events_reply_produce(Connection *c, void *state) {
         EventsReply *r = state;
+        size_t uncharge = 0;
         Text t = {};
         int k;
 
@@ -178,6 +188,7 @@ static int events_reply_produce(Connection *c, void *state) {
         }
         while (r->head < r->tail && t.len < EVENTS_PART) {
                 ExecEvent *e = r->queue[r->head++];
+                size_t n = event_charge(e);
 
                 if (r->stream)
                         text_add(&t, "{\"parameters\":{\"event\":");
@@ -187,10 +198,12 @@ static int events_reply_produce(Connection *c, void *state) {
                 if (r->stream)
                         text_add_len(&t, "},\"continues\":true}", strlen("},\"continues\":true}") + 1);
                 r->written = true; /* the next needs a comma */
-                connection_uncharge(c, event_charge(e));
-                r->charged -= event_charge(e);
+                uncharge += n;
                 exec_event_unref(e);
         }
+        /* Once for the part, not for each event. */
+        connection_uncharge(c, uncharge);
+        r->charged -= uncharge;
         if (!r->stream && r->head == r->tail)
                 text_add_len(&t, "]}}", 4);
         events_reply_shrink(r);
