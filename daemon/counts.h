@@ -67,6 +67,9 @@ int counts_read_map(int map_fd, uint32_t capacity, size_t key_size, size_t value
 
 /* Pure helpers. */
 void counts_sort_by_uid(UserCount *u, size_t n);
+/* The indexes 0..n of uids in the order of their UIDs (equal ones in their order), in
+ * ret_order; -ENOMEM, and ret_order untouched, if there is no room to sort them. */
+int counts_order_by_uid(const uint32_t *uids, size_t n, uint32_t *ret_order);
 /* The UID's count in u, n of them sorted by UID; NULL if it has none. */
 UserCount *counts_find_uid(UserCount *u, size_t n, uint32_t uid);
 void counts_sort_logins(LoginCount *l, size_t n);

@@ -6,6 +6,32 @@
 #include "tally.h"
 #include "test.h"
 
+/* The order of a radix sort is the UIDs', equal ones in their order, whatever bytes of
+ * the UIDs differ; checked against a sort of the entries. */
+static void test_order_by_uid(void) {
+        static const uint32_t base[] = { 0, 1000, 2800000000u, 4294967294u };
+        uint32_t uids[3000] = {}, order[3000];
+        UserCount u[3000];
+        uint64_t seed = 1;
+
+        ASSERT_EQ(counts_order_by_uid(uids, 0, order), 0);
+        for (size_t b = 0; b < ELEMENTSOF(base); b++)
+                for (unsigned spread = 1; spread <= 24; spread += 23) {
+                        for (size_t i = 0; i < ELEMENTSOF(uids); i++) {
+                                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                                uids[i] = base[b] + (uint32_t) ((seed >> 33) & ((1u << spread) - 1));
+                                u[i] = (UserCount) { .uid = uids[i], .execs = i };
+                        }
+                        ASSERT_EQ(counts_order_by_uid(uids, ELEMENTSOF(uids), order), 0);
+                        counts_sort_by_uid(u, ELEMENTSOF(u));
+                        for (size_t i = 0; i < ELEMENTSOF(uids); i++) {
+                                ASSERT_EQ_U(uids[order[i]], u[i].uid);
+                                if (i > 0 && uids[order[i]] == uids[order[i - 1]])
+                                        ASSERT(order[i] > order[i - 1]);
+                        }
+                }
+}
+
 int main(void) {
         UserCount u[] = {
                 { .uid = 1000, .execs = 5, .failed = 1 },
@@ -27,6 +53,7 @@ int main(void) {
         };
         uint64_t execs = 1, failed = 1, throttled = 1;
 
+        test_order_by_uid();
         counts_sort_by_uid(u, 4);
         ASSERT_EQ_U(u[0].uid, 0);
         ASSERT_EQ_U(u[1].uid, 33);
