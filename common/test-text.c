@@ -134,6 +134,16 @@ static void test_numbers(void) {
                 t.len = 0;
         }
         text_done(&t);
+        /* Every length of number, and the edges of the two-digit steps, as printf has them. */
+        for (uint64_t v = 1, i = 0; i < 20; i++, v *= 10)
+                for (uint64_t d = 0; d < 3; d++) {
+                        char want[32], got[TEXT_U64_MAX + 1];
+                        uint64_t x = v - 1 + d * (v / 2 + 1);
+
+                        snprintf(want, sizeof(want), "%" PRIu64, x);
+                        *text_put_u64(got, x) = '\0';
+                        ASSERT_STREQ(got, want);
+                }
 }
 
 static void test_steal(void) {

@@ -26,9 +26,9 @@ char *text_grow(Text *t, size_t n) {
         return t->p + t->len;
 }
 
-/* Decimal digits, two at a time, straight into the text, without printf's machinery: ten
- * thousand UIDs make fifty thousand, and each exec event has seven. */
-void text_add_u64(Text *t, uint64_t v) {
+/* Decimal digits, two at a time, without printf's machinery: ten thousand UIDs make sixty
+ * thousand, and each exec event has seven. At p, which has room for TEXT_U64_MAX. */
+char *text_put_u64(char *p, uint64_t v) {
         static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
                                     "8081828384858687888990919293949596979899";
@@ -40,12 +40,9 @@ void text_add_u64(Text *t, uint64_t v) {
         };
         /* The number of digits from the number of bits: log10(2) is about 1233 / 4096. */
         size_t n = ((64 - (size_t) __builtin_clzll(v | 1)) * 1233) >> 12;
-        char *p, *d;
+        char *d;
 
         n += v >= powers[n] || n == 0;
-        p = text_reserve(t, n);
-        if (!p)
-                return;
         d = p + n;
         /* Eight digits at a time in 32 bits, whose divisions are cheaper than 64-bit ones
          * (an event's time has sixteen digits). */
@@ -69,7 +66,14 @@ void text_add_u64(Text *t, uint64_t v) {
                 if (w < 100)
                         break;
         }
-        t->len += n;
+        return p + n;
+}
+
+void text_add_u64(Text *t, uint64_t v) {
+        char *p = text_reserve(t, TEXT_U64_MAX);
+
+        if (p)
+                t->len = (size_t) (text_put_u64(p, v) - t->p);
 }
 
 void text_add_i64(Text *t, int64_t v) {

@@ -54,6 +54,10 @@ static inline void text_add_char(Text *t, char c) {
 }
 
 void text_add_u64(Text *t, uint64_t v);
+/* The digits of v at p, which has room for TEXT_U64_MAX of them; returns their end. For
+ * writers of many numbers, which reserve room for all of them at once. */
+#define TEXT_U64_MAX 20
+char *text_put_u64(char *p, uint64_t v);
 void text_add_i64(Text *t, int64_t v);
 /* A JSON string of the bytes s[0..n), quoted: bytes that are not UTF-8 become U+FFFD,
  * control characters, '"' and '\' are escaped. Returns whether s[0..n) was UTF-8 (nothing
