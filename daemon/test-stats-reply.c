@@ -205,8 +205,78 @@ static void test_units(void) {
         text_done(&t);
 }
 
+/* The same users as columns: users[0..n) of info, each column written in pieces of at
+ * most piece users, parsed back. */
+static json_object *columns_reply(const StatsReplyInfo *info, size_t n, size_t piece, bool continues) {
+        Text t = {};
+        json_object *o;
+
+        stats_write_columns_head(&t);
+        for (StatsColumn col = 0; col < _STATS_COLUMN_MAX; col++) {
+                stats_write_column_open(&t, col);
+                for (size_t i = 0; i < n; i += piece)
+                        stats_write_column_values(&t, col, users + i, MIN(piece, n - i), i == 0);
+                stats_write_column_close(&t);
+        }
+        stats_write_columns_tail(&t, info, continues);
+        ASSERT(!t.oom);
+        ASSERT(t.len > 0 && t.p[t.len - 1] == '\0');
+        ASSERT_EQ_U(strlen(t.p), t.len - 1);
+        o = json_tokener_parse(t.p);
+        if (!o)
+                TEST_FAIL("not JSON: %s", t.p);
+        text_done(&t);
+        return o;
+}
+
+/* Columns hold what the objects hold, member for member, and the same tail; users is
+ * there, empty, for readers that look for it. */
+static void test_columns(void) {
+        static const char *const names[] = { "uid", "execs", "failed", "events_throttled", "last_exec_usec",
+                                             "privileged" };
+        StatsReplyInfo info = { .scope = ACCESS_ALL, .since_usec = 1600000000000000ull, .map_full_execs = 4,
+                                .map_full_failed = 5, .columns = true };
+
+        for (size_t n = 0; n <= ELEMENTSOF(users); n++)
+                for (size_t piece = 1; piece <= 2; piece++)
+                        for (int continues = 0; continues <= 1; continues++) {
+                                json_object *o = reply(&info, n, continues);
+                                json_object *c = columns_reply(&info, n, piece, continues);
+                                json_object *p, *q, *list, *cols, *col, *v, *w;
+
+                                ASSERT(json_object_object_get_ex(o, "parameters", &p));
+                                ASSERT(json_object_object_get_ex(c, "parameters", &q));
+                                ASSERT_EQ(json_object_object_get_ex(c, "continues", &v), continues);
+                                ASSERT(json_object_object_get_ex(q, "users", &list));
+                                ASSERT_EQ_U(json_object_array_length(list), 0);
+                                ASSERT(json_object_object_get_ex(q, "columns", &cols));
+                                ASSERT_EQ(json_object_object_length(cols), ELEMENTSOF(names));
+                                ASSERT(json_object_object_get_ex(p, "users", &list));
+                                for (size_t k = 0; k < ELEMENTSOF(names); k++) {
+                                        ASSERT(json_object_object_get_ex(cols, names[k], &col));
+                                        ASSERT_EQ_U(json_object_array_length(col), n);
+                                        for (size_t i = 0; i < n; i++) {
+                                                json_object *x = json_object_array_get_idx(col, i);
+
+                                                ASSERT_EQ(json_object_get_int64(x),
+                                                          get_int(json_object_array_get_idx(list, i), names[k]));
+                                        }
+                                }
+                                json_object_object_foreach(p, key, val) {
+                                        if (streq(key, "users"))
+                                                continue;
+                                        ASSERT(json_object_object_get_ex(q, key, &w));
+                                        ASSERT(json_object_equal(val, w));
+                                }
+                                ASSERT_EQ(json_object_object_length(q), json_object_object_length(p) + 1);
+                                json_object_put(o);
+                                json_object_put(c);
+                        }
+}
+
 int main(void) {
         test_all();
+        test_columns();
         test_own();
         test_empty();
         test_logins();

@@ -439,6 +439,45 @@ def test_stats_in_parts(d):
            f"each of the 2500 UIDs made one failed exec: {len(mine)}, {set(mine.values())}")
     status = v.reply()
     expect("uptime_usec" in status["parameters"], f"the call behind it is answered after: {status}")
+    expect(all("columns" not in p["parameters"] for p in parts), "a client that does not ask gets no columns")
+
+    # With columns, in parts and whole (written a chunk at a time): the same users as the
+    # objects, member for member, and users empty.
+    fields = ("uid", "execs", "failed", "events_throttled", "last_exec_usec", "privileged")
+
+    def rows(params):
+        c = params["columns"]
+        expect(params["users"] == [] and set(c) == set(fields) and len({len(c[f]) for f in fields}) == 1,
+               f"columns, one per member, of one length: {sorted(c)}")
+        return [dict(zip(fields, values)) for values in zip(*(c[f] for f in fields))]
+
+    def quiet(users):
+        return {u["uid"]: u for u in users if u["uid"] >= first}
+
+    v.call_raw("io.execcount.GetStats", {"columns": True}, more=True)
+    col_parts = []
+    while True:
+        r = v.reply()
+        expect("error" not in r, f"a part in columns: {r}")
+        col_parts.append(r)
+        if not r.get("continues"):
+            break
+    expect(len(col_parts) >= 2 and all(len(rows(p["parameters"])) <= 2048 for p in col_parts),
+           f"columns in parts of at most 2048: {len(col_parts)}")
+    expect(all({k: x for k, x in p["parameters"].items() if k not in ("users", "columns")} ==
+               {k: x for k, x in parts[0]["parameters"].items() if k != "users"} for p in col_parts),
+           "the same tail in every part")
+    col_users = [u for p in col_parts for u in rows(p["parameters"])]
+    expect([u["uid"] for u in col_users] == sorted(u["uid"] for u in col_users), "columns ordered by UID")
+    objects = [u for p in parts for u in p["parameters"]["users"]]
+    expect(quiet(col_users) == quiet(objects) and len(quiet(col_users)) == 2500,
+           "columns hold what the objects held")
+    whole_cols = rows(v.call("io.execcount.GetStats", {"columns": True})["parameters"])
+    expect(quiet(whole_cols) == quiet(objects), "columns in one reply, written in chunks, hold the same")
+    expect(rows(v.call("io.execcount.GetStats", {"columns": True, "uid": first})["parameters"]) ==
+           [quiet(objects)[first]], "columns of one UID")
+    off = v.call("io.execcount.GetStats", {"columns": False})["parameters"]
+    expect("columns" not in off and len(quiet(off["users"])) == 2500, "columns false: the objects")
     got = d.ctl_json("stats")["users"]
     expect(len(got) >= 2501 and sum(1 for u in got if u["uid"] >= first) == 2500,
            f"execcountctl stats reads the parts: {len(got)}")
