@@ -109,7 +109,11 @@ static const char *skip_container(const char *s, const char *end, int depth) {
                                 return NULL;
                         s++;
                 }
-                s = skip_value(s, end, depth + 1);
+                /* A number straight away: arrays of them are most of what is skipped. */
+                if (!object && s < end && *s >= '0' && *s <= '9')
+                        s = skip_number(s, end);
+                else
+                        s = skip_value(s, end, depth + 1);
                 if (!s)
                         return NULL;
                 s = skip_ws(s, end);
@@ -293,4 +297,64 @@ int json_scan_int64(JsonSpan v, int64_t min, int64_t max, int64_t *ret) {
                 return -EBADMSG;
         *ret = i;
         return 0;
+}
+
+/* One integer at s, in *ret: its end, or NULL if it is no JSON integer within [min, max]. */
+static const char *scan_int64(const char *s, const char *end, int64_t min, int64_t max, int64_t *ret) {
+        const char *digits;
+        bool negative = false;
+        uint64_t u = 0, limit;
+        int64_t i;
+
+        if (s < end && *s == '-') {
+                negative = true;
+                s++;
+        }
+        limit = negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+        for (digits = s; s < end && *s >= '0' && *s <= '9'; s++) {
+                unsigned d = (unsigned) (*s - '0');
+
+                if (u > (limit - d) / 10)
+                        return NULL;
+                u = u * 10 + d;
+        }
+        if (s == digits || (*digits == '0' && s - digits > 1))
+                return NULL; /* no digits, or leading zeros */
+        if (s < end && (*s == '.' || *s == 'e' || *s == 'E'))
+                return NULL;
+        i = negative ? (int64_t) (0 - u) : (int64_t) u;
+        if (i < min || i > max)
+                return NULL;
+        *ret = i;
+        return s;
+}
+
+int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, size_t stride, size_t n_max) {
+        const char *s = a.p, *end = a.p + a.len;
+        size_t n = 0;
+
+        s = skip_ws(s, end);
+        if (s >= end || *s != '[')
+                return -EBADMSG;
+        s = skip_ws(s + 1, end);
+        if (s < end && *s == ']')
+                return skip_ws(s + 1, end) == end ? 0 : -EBADMSG;
+        for (;;) {
+                int64_t v;
+
+                if (n >= n_max || n >= INT32_MAX || !(s = scan_int64(s, end, min, max, &v)))
+                        return -EBADMSG;
+                if (ret)
+                        ret[n * stride] = v;
+                n++;
+                s = skip_ws(s, end);
+                if (s >= end)
+                        return -EBADMSG;
+                if (*s == ']')
+                        break;
+                if (*s != ',')
+                        return -EBADMSG;
+                s = skip_ws(s + 1, end);
+        }
+        return skip_ws(s + 1, end) == end ? (int) n : -EBADMSG;
 }

@@ -51,3 +51,8 @@ bool json_scan_key_is(JsonSpan key, const char *name);
 
 /* An integer value within [min, max]: 0, or -EBADMSG if it is anything else. */
 int json_scan_int64(JsonSpan v, int64_t min, int64_t max, int64_t *ret);
+/* The integers of the array a, each within [min, max], into ret[0], ret[stride], ... (ret
+ * NULL: only counted): how many, or -EBADMSG if a is not an array of such integers, or
+ * holds more than n_max. In one pass: for arrays of many numbers, such as the columns of
+ * GetStats, where a walk over the elements and a scan of each would read them twice. */
+int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, size_t stride, size_t n_max);

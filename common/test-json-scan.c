@@ -138,8 +138,42 @@ static void test_int64(void) {
         ASSERT_EQ(json_scan_int64(span(""), 0, 10, &i), -EBADMSG);
 }
 
+/* The one-pass reader of integer arrays: every value where stride puts it, and anything
+ * but an array of integers in range refused, as a walk and a scan of each would. */
+static void test_int64_array(void) {
+        int64_t v[8] = {}, pairs[6] = {};
+
+        ASSERT_EQ(json_scan_int64_array(span(" [ 1 ,2,\n3 ] "), 0, 10, v, 1, 8), 3);
+        ASSERT(v[0] == 1 && v[1] == 2 && v[2] == 3);
+        ASSERT_EQ(json_scan_int64_array(span("[4,5,6]"), 0, 10, pairs, 2, 3), 3);
+        ASSERT(pairs[0] == 4 && pairs[1] == 0 && pairs[2] == 5 && pairs[4] == 6);
+        ASSERT_EQ(json_scan_int64_array(span("[7,8,9]"), 0, 10, NULL, 0, SIZE_MAX), 3);
+        ASSERT_EQ(json_scan_int64_array(span("[]"), 0, 10, v, 1, 0), 0);
+        ASSERT_EQ(json_scan_int64_array(span("[9223372036854775807,-9223372036854775808,0]"), INT64_MIN,
+                                        INT64_MAX, v, 1, 8), 3);
+        ASSERT(v[0] == INT64_MAX && v[1] == INT64_MIN && v[2] == 0);
+        ASSERT_EQ(json_scan_int64_array(span("[1,2,3]"), 0, 10, v, 1, 2), -EBADMSG); /* more than n_max */
+        ASSERT_EQ(json_scan_int64_array(span("[11]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[-1]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[9223372036854775808]"), INT64_MIN, INT64_MAX, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1.5]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1e3]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[01]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[-]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[null]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[\"1\"]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1,,2]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1,]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1 2]"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1] x"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("{}"), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span(""), 0, 10, v, 1, 8), -EBADMSG);
+}
+
 int main(void) {
         test_skip();
+        test_int64_array();
         test_members();
         test_arrays();
         test_int64();

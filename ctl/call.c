@@ -105,22 +105,33 @@ int call_method(const Args *a, const char *method, json_object *parameters, json
 
 typedef struct PartsCall {
         const char *method;
+        const char *optional;
+        bool refused; /* optional was refused */
         CallPartFn fn;
         void *userdata;
 } PartsCall;
 
+/* Whether reply is InvalidParameter for name. */
+static bool refused_parameter(const VarlinkReply *reply, const char *name) {
+        return name && streq_ptr(reply->error, VARLINK_ERROR_INVALID_PARAMETER) &&
+               streq_ptr(json_get_string(reply->parameters, "parameter"), name);
+}
+
 /* One reply of a call made with "more": its parameters to the caller's fn, or, for an
  * error or something amiss, said the way every other call says it. */
-static int on_part(const char *text, size_t len, void *userdata) {
-        static const char *const keys[] = { "error", "parameters" };
+static int on_part(const ClientText *m, void *userdata) {
         PartsCall *call = userdata;
-        JsonSpan message = { text, len }, v[ELEMENTSOF(keys)];
         VarlinkReply reply = {};
         int r;
 
-        if (json_scan_members(message, keys, v, ELEMENTSOF(keys)) >= 0 && !v[0].p && v[1].p)
-                return call->fn(v[1], call->userdata);
-        r = varlink_reply_parse(text, len, &reply, NULL);
+        if (!m->error.p && m->parameters.p)
+                return call->fn(m->parameters, call->userdata);
+        r = varlink_reply_parse(m->text, m->len, &reply, NULL);
+        if (r >= 0 && refused_parameter(&reply, call->optional)) {
+                varlink_reply_done(&reply);
+                call->refused = true;
+                return EXIT_FAILURE;
+        }
         if (r >= 0 && !reply.error)
                 r = -EBADMSG; /* no parameters, or not an object */
         r = call_failed(call->method, r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0, &reply);
@@ -128,15 +139,23 @@ static int on_part(const char *text, size_t len, void *userdata) {
         return r;
 }
 
-int call_method_parts(const Args *a, const char *method, json_object *parameters, CallPartFn fn, void *userdata) {
+int call_method_parts(const Args *a, const char *method, json_object *parameters, const char *optional,
+                      CallPartFn fn, void *userdata) {
         _cleanup_(client_freep) Client *c = NULL;
-        PartsCall call = { method, fn, userdata };
+        PartsCall call = { .method = method, .optional = optional, .fn = fn, .userdata = userdata };
         int r;
 
         r = call_connect(a, &c);
         if (r != 0)
                 return r;
         r = client_call_more_text(c, method, parameters, on_part, &call);
+        if (call.refused) {
+                /* A daemon before the parameter: once more, on the same connection. */
+                json_object_object_del(parameters, optional);
+                call.refused = false;
+                call.optional = NULL;
+                r = client_call_more_text(c, method, parameters, on_part, &call);
+        }
         return r < 0 ? call_failed(method, r, &(VarlinkReply) {}) : r;
 }
 

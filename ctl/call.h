@@ -17,9 +17,12 @@ int call_connect(const Args *a, Client **ret);
 int call_method(const Args *a, const char *method, json_object *parameters, json_object **ret);
 /* Calls method with "more" and hands each reply's parameters, as text, to fn, which
  * returns 0 to go on or an exit status to stop. For replies too big to be worth a tree,
- * which the daemon sends in parts. Errors are reported as by call_method(). */
+ * which the daemon sends in parts. Errors are reported as by call_method(). optional
+ * (NULL: none) names a member of parameters that daemons before it refuse with
+ * InvalidParameter: the call is then made again without it (which removes it). */
 typedef int (*CallPartFn)(JsonSpan parameters, void *userdata);
-int call_method_parts(const Args *a, const char *method, json_object *parameters, CallPartFn fn, void *userdata);
+int call_method_parts(const Args *a, const char *method, json_object *parameters, const char *optional,
+                      CallPartFn fn, void *userdata);
 /* Explains a failed call: r < 0 for a transport error, else the error reply. */
 int call_failed(const char *method, int r, const VarlinkReply *reply);
 

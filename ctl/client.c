@@ -138,14 +138,6 @@ static int read_reply(Client *c, VarlinkReply *ret) {
         return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
 }
 
-/* Whether a reply says "continues": true. */
-static bool continues(const char *text, size_t len) {
-        JsonSpan v;
-
-        return json_scan_member((JsonSpan) { text, len }, "continues", &v) >= 0 && v.len == 4 &&
-               memcmp(v.p, "true", 4) == 0;
-}
-
 int client_call_more_text(Client *c, const char *method, json_object *parameters, ClientTextFn fn, void *userdata) {
         int r;
 
@@ -153,15 +145,22 @@ int client_call_more_text(Client *c, const char *method, json_object *parameters
         if (r < 0)
                 return r;
         for (;;) {
+                static const char *const keys[] = { "continues", "error", "parameters" };
                 ssize_t len = read_message(c);
-                bool more;
+                JsonSpan v[ELEMENTSOF(keys)];
+                ClientText m;
 
                 if (len < 0)
                         return (int) len;
-                more = continues(c->buf, (size_t) len);
-                r = fn(c->buf, (size_t) len, userdata);
+                /* One walk for all three: each walk reads every number of the reply. A
+                 * message that is not an object reaches fn with neither member. */
+                if (json_scan_members((JsonSpan) { c->buf, (size_t) len }, keys, v, ELEMENTSOF(keys)) < 0)
+                        v[0] = v[1] = v[2] = (JsonSpan) {};
+                m = (ClientText) { .text = c->buf, .len = (size_t) len, .error = v[1], .parameters = v[2],
+                                   .continues = v[0].len == 4 && memcmp(v[0].p, "true", 4) == 0 };
+                r = fn(&m, userdata);
                 consume_message(c, (size_t) len);
-                if (r != 0 || !more)
+                if (r != 0 || !m.continues)
                         return r;
         }
 }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "json-scan.h"
 #include "macro.h"
 #include "varlink.h"
 
@@ -24,8 +26,15 @@ DEFINE_POINTER_CLEANUP(Client, client_free);
  * Fails with -EBADMSG if the daemon's answer is malformed, -ECONNRESET if it hangs up. */
 int client_call(Client *c, const char *method, json_object *parameters, VarlinkReply *ret);
 /* Calls with "more" and hands each reply, as it came (len bytes, NUL-terminated), to fn,
- * until one does not continue or fn returns nonzero, which is returned. */
-typedef int (*ClientTextFn)(const char *text, size_t len, void *userdata);
+ * with its members found in one walk over it, until one does not continue or fn returns
+ * nonzero, which is returned. */
+typedef struct ClientText {
+        const char *text;
+        size_t len;
+        JsonSpan parameters, error; /* {NULL, 0} when absent */
+        bool continues;
+} ClientText;
+typedef int (*ClientTextFn)(const ClientText *reply, void *userdata);
 int client_call_more_text(Client *c, const char *method, json_object *parameters, ClientTextFn fn, void *userdata);
 
 /* Calls method with "more" and hands each reply to fn until one comes without

@@ -146,7 +146,7 @@ int stats_by_login(const Args *a) {
         params = call_uid_parameters(a);
         if (!params || user_cache_new(&cache) < 0 || table_new(ELEMENTSOF(headers), headers, align, &t) < 0)
                 return log_oom(), EXIT_FAILURE;
-        r = call_method_parts(a, EXECCOUNT_METHOD_GET_LOGINS, params, parse_part, &l);
+        r = call_method_parts(a, EXECCOUNT_METHOD_GET_LOGINS, params, NULL, parse_part, &l);
         if (r != 0) {
                 free(l.rows);
                 return r;

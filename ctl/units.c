@@ -225,7 +225,7 @@ int units_fetch(const Args *a, Units *u) {
         *u = (Units) { .args = a };
         if (!params)
                 return log_oom(), EXIT_FAILURE;
-        r = call_method_parts(a, EXECCOUNT_METHOD_GET_UNITS, params, parse_part, u);
+        r = call_method_parts(a, EXECCOUNT_METHOD_GET_UNITS, params, NULL, parse_part, u);
         if (r != 0)
                 units_done(u);
         return r;

@@ -860,6 +860,88 @@ def test_older_daemon(tmp):
         server.close()
 
 
+def test_columns(tmp):
+    """execcountctl asks GetStats for columns; a daemon before them refuses the parameter,
+    and execcountctl calls again without it, on the same connection. Whichever the daemon
+    sends, objects or columns, in one part or several, what execcountctl prints is the
+    same, byte for byte. The daemon's side is played here."""
+    fields = ("uid", "execs", "failed", "events_throttled", "last_exec_usec", "privileged")
+    users = [dict(zip(fields, u)) for u in ((0, 7, 2, 0, 1796179968038830, 0), (65534, 7, 2, 1, 1796179968000000, 3),
+                                            (4000000000, 9223372036854775807, 0, 0, 0, 0),
+                                            (4000000001, 0, 5, 5, 1796179968038831, 0))]
+    tail = {"since_usec": 1796179967106395, "access": "all", "map_full_execs": 3, "map_full_failed": 4}
+
+    def replies(columns, split):
+        parts = [users[:split], users[split:]] if split else [users]
+        out = b""
+        for i, part in enumerate(parts):
+            params = ({"users": [], "columns": {f: [u[f] for u in part] for f in fields}} if columns
+                      else {"users": part})
+            msg = {"parameters": {**params, **tail}}
+            if i + 1 < len(parts):
+                msg["continues"] = True
+            out += json.dumps(msg).encode() + b"\0"
+        return out
+
+    path = os.path.join(tmp, "columns.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(4)
+    calls = []
+    mode = {}
+
+    def serve():
+        while True:
+            try:
+                c, _ = server.accept()
+            except OSError:
+                return
+            data = b""
+            with c:
+                while True:
+                    while b"\0" not in data:
+                        chunk = c.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    if b"\0" not in data:
+                        break
+                    msg, data = data.split(b"\0", 1)
+                    call = json.loads(msg)
+                    calls.append(call)
+                    asked = call.get("parameters", {}).get("columns", False)
+                    if asked and mode["old"]:
+                        c.sendall(b'{"error":"org.varlink.service.InvalidParameter","parameters":'
+                                  b'{"parameter":"columns"}}\0')
+                    else:
+                        c.sendall(replies(asked, mode["split"]))
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        outputs = {}
+        for old in (True, False):
+            for split in (0, 2):
+                mode.update(old=old, split=split)
+                calls.clear()
+                for args in (("--json=short",), ("--json=pretty",), ("--no-legend",)):
+                    out = subprocess.run([EXECCOUNTCTL, "--socket", path, "--no-pager", "stats", *args],
+                                         capture_output=True, text=True, timeout=10)
+                    expect(out.returncode == 0, f"stats {args} (old daemon: {old}): {out}")
+                    outputs.setdefault(args, set()).add(out.stdout)
+                asked = [c.get("parameters", {}).get("columns") for c in calls]
+                expect(asked == ([True, None] * 3 if old else [True] * 3),
+                       f"columns asked, and without them from a daemon before: {asked}")
+        for args, seen in outputs.items():
+            expect(len(seen) == 1, f"stats {args}: the same whatever the reply's form: {seen}")
+        short = json.loads(outputs[("--json=short",)].pop())
+        expect([{f: u[f] for f in fields} for u in short["users"]] ==
+               sorted(users, key=lambda u: (-u["execs"], -u["failed"], u["uid"])), f"the users: {short}")
+        expect(short["users"][0]["user"] is None and short["users"][1]["user"] == "root", f"names: {short}")
+    finally:
+        server.close()
+
+
 def test_daemon_refuses(tmp):
     def run(*args, config=None):
         path = os.path.join(tmp, "refuse.conf")
@@ -1000,6 +1082,7 @@ def main():
             ("reload", lambda: test_reload(d)),
             ("cli errors", lambda: test_cli_errors(tmp)),
             ("a daemon before privileged counts", lambda: test_older_daemon(tmp)),
+            ("GetStats in columns, and from a daemon before them", lambda: test_columns(tmp)),
             ("daemon refuses bad settings", lambda: test_daemon_refuses(tmp)),
             ("least privilege", lambda: test_least_privilege(tmp)),
             ("mounts", lambda: test_mounts(tmp)),
