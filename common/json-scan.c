@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* json-scan.c: reading values out of JSON text in place, without building a tree. */
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -329,7 +330,8 @@ static const char *scan_int64(const char *s, const char *end, int64_t min, int64
         return s;
 }
 
-int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, size_t stride, size_t n_max) {
+int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, size_t stride, size_t n_max,
+                          const char **ret_end) {
         const char *s = a.p, *end = a.p + a.len;
         size_t n = 0;
 
@@ -338,7 +340,7 @@ int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, si
                 return -EBADMSG;
         s = skip_ws(s + 1, end);
         if (s < end && *s == ']')
-                return skip_ws(s + 1, end) == end ? 0 : -EBADMSG;
+                goto done;
         for (;;) {
                 int64_t v;
 
@@ -356,5 +358,34 @@ int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, si
                         return -EBADMSG;
                 s = skip_ws(s + 1, end);
         }
+done:
+        if (ret_end) {
+                *ret_end = s + 1;
+                return (int) n;
+        }
         return skip_ws(s + 1, end) == end ? (int) n : -EBADMSG;
+}
+
+int json_scan_object_next_key(JsonIter *iter, JsonSpan *ret_key, JsonSpan *ret_rest) {
+        const char *s, *name;
+        int r = iter_step(iter, '}', &s);
+
+        if (r <= 0)
+                return r;
+        name = s;
+        if (*s != '"' || !(s = skip_string(s, iter->end, NULL)))
+                return -EBADMSG;
+        *ret_key = (JsonSpan) { name + 1, (size_t) (s - name - 2) };
+        s = skip_ws(s, iter->end);
+        if (s >= iter->end || *s != ':')
+                return -EBADMSG;
+        s = skip_ws(s + 1, iter->end);
+        *ret_rest = (JsonSpan) { s, (size_t) (iter->end - s) };
+        return 1;
+}
+
+void json_scan_object_resume(JsonIter *iter, const char *value_end) {
+        assert(value_end >= iter->p && value_end <= iter->end);
+        iter->p = value_end;
+        iter->started = true;
 }

@@ -54,5 +54,14 @@ int json_scan_int64(JsonSpan v, int64_t min, int64_t max, int64_t *ret);
 /* The integers of the array a, each within [min, max], into ret[0], ret[stride], ... (ret
  * NULL: only counted): how many, or -EBADMSG if a is not an array of such integers, or
  * holds more than n_max. In one pass: for arrays of many numbers, such as the columns of
- * GetStats, where a walk over the elements and a scan of each would read them twice. */
-int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, size_t stride, size_t n_max);
+ * GetStats, where a walk over the elements and a scan of each would read them twice.
+ * With ret_end, a may go on after the array, whose end is put there. */
+int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, size_t stride, size_t n_max,
+                          const char **ret_end);
+
+/* Walking an object whose values the caller reads itself, in one pass rather than a skip
+ * and a read: the next member's key, and in *ret_rest the object's text from its value
+ * on; 1, 0 at the end, or -EBADMSG. The caller then says where the value ended with
+ * json_scan_object_resume(). */
+int json_scan_object_next_key(JsonIter *iter, JsonSpan *ret_key, JsonSpan *ret_rest);
+void json_scan_object_resume(JsonIter *iter, const char *value_end);

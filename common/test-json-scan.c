@@ -143,36 +143,72 @@ static void test_int64(void) {
 static void test_int64_array(void) {
         int64_t v[8] = {}, pairs[6] = {};
 
-        ASSERT_EQ(json_scan_int64_array(span(" [ 1 ,2,\n3 ] "), 0, 10, v, 1, 8), 3);
+        ASSERT_EQ(json_scan_int64_array(span(" [ 1 ,2,\n3 ] "), 0, 10, v, 1, 8, NULL), 3);
         ASSERT(v[0] == 1 && v[1] == 2 && v[2] == 3);
-        ASSERT_EQ(json_scan_int64_array(span("[4,5,6]"), 0, 10, pairs, 2, 3), 3);
+        ASSERT_EQ(json_scan_int64_array(span("[4,5,6]"), 0, 10, pairs, 2, 3, NULL), 3);
         ASSERT(pairs[0] == 4 && pairs[1] == 0 && pairs[2] == 5 && pairs[4] == 6);
-        ASSERT_EQ(json_scan_int64_array(span("[7,8,9]"), 0, 10, NULL, 0, SIZE_MAX), 3);
-        ASSERT_EQ(json_scan_int64_array(span("[]"), 0, 10, v, 1, 0), 0);
+        ASSERT_EQ(json_scan_int64_array(span("[7,8,9]"), 0, 10, NULL, 0, SIZE_MAX, NULL), 3);
+        ASSERT_EQ(json_scan_int64_array(span("[]"), 0, 10, v, 1, 0, NULL), 0);
         ASSERT_EQ(json_scan_int64_array(span("[9223372036854775807,-9223372036854775808,0]"), INT64_MIN,
-                                        INT64_MAX, v, 1, 8), 3);
+                                        INT64_MAX, v, 1, 8, NULL), 3);
         ASSERT(v[0] == INT64_MAX && v[1] == INT64_MIN && v[2] == 0);
-        ASSERT_EQ(json_scan_int64_array(span("[1,2,3]"), 0, 10, v, 1, 2), -EBADMSG); /* more than n_max */
-        ASSERT_EQ(json_scan_int64_array(span("[11]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[-1]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[9223372036854775808]"), INT64_MIN, INT64_MAX, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[1.5]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[1e3]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[01]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[-]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[null]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[\"1\"]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[1,,2]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[1,]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[1 2]"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[1"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("[1] x"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span("{}"), 0, 10, v, 1, 8), -EBADMSG);
-        ASSERT_EQ(json_scan_int64_array(span(""), 0, 10, v, 1, 8), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1,2,3]"), 0, 10, v, 1, 2, NULL), -EBADMSG); /* more than n_max */
+        ASSERT_EQ(json_scan_int64_array(span("[11]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[-1]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[9223372036854775808]"), INT64_MIN, INT64_MAX, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1.5]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1e3]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[01]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[-]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[null]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[\"1\"]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1,,2]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1,]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1 2]"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("[1] x"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span("{}"), 0, 10, v, 1, 8, NULL), -EBADMSG);
+        ASSERT_EQ(json_scan_int64_array(span(""), 0, 10, v, 1, 8, NULL), -EBADMSG);
+}
+
+/* An object walked a member at a time, its arrays read where they start: the walk goes
+ * on after each, and a value read with a skip does too. */
+static void test_object_keys(void) {
+        JsonSpan obj = span(" { \"a\" : [1,2] , \"b\":{\"x\":[3]},\"c\":[4] } "), key, rest;
+        JsonIter it;
+        int64_t v[4];
+        const char *end;
+
+        ASSERT_EQ(json_scan_object_begin(obj, &it), 0);
+        ASSERT_EQ(json_scan_object_next_key(&it, &key, &rest), 1);
+        ASSERT(json_scan_key_is(key, "a"));
+        ASSERT_EQ(json_scan_int64_array(rest, 0, 10, v, 1, 4, &end), 2);
+        ASSERT(v[0] == 1 && v[1] == 2 && *end == ' ');
+        json_scan_object_resume(&it, end);
+        ASSERT_EQ(json_scan_object_next_key(&it, &key, &rest), 1);
+        ASSERT(json_scan_key_is(key, "b"));
+        end = json_scan_skip(rest.p, rest.p + rest.len);
+        ASSERT(end && *end == ',');
+        json_scan_object_resume(&it, end);
+        ASSERT_EQ(json_scan_object_next_key(&it, &key, &rest), 1);
+        ASSERT(json_scan_key_is(key, "c"));
+        ASSERT_EQ(json_scan_int64_array(rest, 0, 10, v, 1, 4, NULL), -EBADMSG); /* "}" follows */
+        ASSERT_EQ(json_scan_int64_array(rest, 0, 10, v, 1, 4, &end), 1);
+        json_scan_object_resume(&it, end);
+        ASSERT_EQ(json_scan_object_next_key(&it, &key, &rest), 0);
+
+        ASSERT_EQ(json_scan_object_begin(span("{\"a\" [1]}"), &it), 0);
+        ASSERT_EQ(json_scan_object_next_key(&it, &key, &rest), -EBADMSG);
+        ASSERT_EQ(json_scan_object_begin(span("{\"a\":[1] \"b\":[2]}"), &it), 0);
+        ASSERT_EQ(json_scan_object_next_key(&it, &key, &rest), 1);
+        ASSERT_EQ(json_scan_int64_array(rest, 0, 10, v, 1, 4, &end), 1);
+        json_scan_object_resume(&it, end);
+        ASSERT_EQ(json_scan_object_next_key(&it, &key, &rest), -EBADMSG); /* no comma */
 }
 
 int main(void) {
         test_skip();
+        test_object_keys();
         test_int64_array();
         test_members();
         test_arrays();

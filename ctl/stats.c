@@ -44,7 +44,8 @@ static int stats_parse_row(JsonSpan user, StatsRow *row) {
 }
 
 /* The users of GetStats(columns: true), an array of numbers per member, appended to s;
- * each row as stats_parse_row() reads one, privileged always given. */
+ * each row as stats_parse_row() reads one, privileged always given. Each column is read
+ * straight into its field of the rows, where it starts: one pass over its numbers. */
 static int stats_parse_columns(JsonSpan columns, Stats *s) {
         static const char *const keys[] = { "uid", "execs", "failed", "last_exec_usec", "events_throttled",
                                             "privileged" };
@@ -53,33 +54,51 @@ static int stats_parse_columns(JsonSpan columns, Stats *s) {
                                           offsetof(StatsRow, failed), offsetof(StatsRow, last),
                                           offsetof(StatsRow, throttled), offsetof(StatsRow, privileged) };
         static_assert(sizeof(StatsRow) % sizeof(int64_t) == 0, "a row is int64_t fields only");
-        JsonSpan v[ELEMENTSOF(keys)];
-        int n;
+        /* Each user takes two bytes at least ("0,") in each column. */
+        size_t most = columns.len / (2 * ELEMENTSOF(keys)) + 1, n = 0;
+        unsigned seen = 0;
+        JsonSpan key, rest;
+        JsonIter iter;
+        int r;
 
-        if (json_scan_members(columns, keys, v, ELEMENTSOF(keys)) < 0)
-                return -EBADMSG;
-        for (size_t k = 0; k < ELEMENTSOF(keys); k++)
-                if (!v[k].p)
-                        return -EBADMSG;
-        n = json_scan_int64_array(v[0], 0, max[0], NULL, 0, SIZE_MAX);
-        if (n < 0)
-                return n;
-        while (s->n + (size_t) n > s->alloc)
+        while (s->n + most > s->alloc)
                 if (rows_grow((void **) &s->rows, &s->alloc, s->alloc, sizeof(*s->rows)) < 0)
                         return -ENOMEM;
-        /* Each column straight into its field of the rows: one pass over its numbers. */
-        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-                int64_t *first = (int64_t *) (void *) ((uint8_t *) &s->rows[s->n] + offsets[k]);
+        if (json_scan_object_begin(columns, &iter) < 0)
+                return -EBADMSG;
+        while ((r = json_scan_object_next_key(&iter, &key, &rest)) > 0) {
+                const char *end = NULL;
+                size_t k;
+                int got;
 
-                if (json_scan_int64_array(v[k], 0, max[k], first, sizeof(StatsRow) / sizeof(int64_t), (size_t) n) != n)
+                for (k = 0; k < ELEMENTSOF(keys) && !json_scan_key_is(key, keys[k]); k++)
+                        ;
+                if (k == ELEMENTSOF(keys)) { /* a column of a later daemon */
+                        end = json_scan_skip(rest.p, rest.p + rest.len);
+                        if (!end)
+                                return -EBADMSG;
+                        json_scan_object_resume(&iter, end);
+                        continue;
+                }
+                if (seen & (1u << k))
                         return -EBADMSG;
+                got = json_scan_int64_array(rest, 0, max[k],
+                                            (int64_t *) (void *) ((uint8_t *) &s->rows[s->n] + offsets[k]),
+                                            sizeof(StatsRow) / sizeof(int64_t), most, &end);
+                if (got < 0 || (seen && (size_t) got != n))
+                        return -EBADMSG;
+                n = (size_t) got;
+                seen |= 1u << k;
+                json_scan_object_resume(&iter, end);
         }
-        for (size_t i = s->n; i < s->n + (size_t) n; i++) {
+        if (r < 0 || seen != (1u << ELEMENTSOF(keys)) - 1)
+                return -EBADMSG;
+        for (size_t i = s->n; i < s->n + n; i++) {
                 s->total_execs += s->rows[i].execs;
                 s->total_failed += s->rows[i].failed;
                 s->total_throttled += s->rows[i].throttled;
         }
-        s->n += (size_t) n;
+        s->n += n;
         return 0;
 }
 
@@ -164,7 +183,7 @@ static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
         static const char *const keys[] = { "uid", "user", "execs", "failed", "events_throttled", "last_exec_usec",
                                             "privileged" };
         char before[ELEMENTSOF(keys)][64], end[16];
-        size_t before_len[ELEMENTSOF(keys)], end_len;
+        size_t before_len[ELEMENTSOF(keys)], end_len, row_max = 1;
         Text t = {};
 
         before_len[0] = (size_t) snprintf(before[0], sizeof(before[0]), "%s%s{%s%s\"uid\":%s", nl, in2, nl, in3, sp);
@@ -172,34 +191,48 @@ static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
                 before_len[k] = (size_t) snprintf(before[k], sizeof(before[k]), ",%s%s\"%s\":%s", nl, in3, keys[k],
                                                   sp);
         end_len = (size_t) snprintf(end, sizeof(end), "%s%s}", nl, in2);
+        row_max += end_len;
+
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                row_max += before_len[k] + TEXT_U64_MAX;
 
         printf("{%s%s\"users\":%s[", nl, in1, sp);
         for (size_t i = 0; i < s->n; i++) {
                 const StatsRow *row = &s->rows[i];
-                const int64_t values[] = { row->uid, 0, row->execs, row->failed, row->throttled, row->last };
+                const int64_t values[] = { row->uid, 0, row->execs, row->failed, row->throttled, row->last,
+                                           row->privileged };
+                /* Room for the row but its name once, filled without a check per piece. */
+                char *p = text_reserve(&t, row_max), *o = p;
 
+                if (!p)
+                        break;
                 if (i > 0)
-                        text_add_char(&t, ',');
+                        *o++ = ',';
                 for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-                        text_add_len(&t, before[k], before_len[k]);
-                        if (k == 1)
+                        o = mempcpy(o, before[k], before_len[k]);
+                        if (k == 1) {
+                                t.len += (size_t) (o - p);
                                 json_name(&t, user_cache_name(cache, (uint32_t) row->uid));
-                        else if (k < ELEMENTSOF(values))
-                                text_add_i64(&t, values[k]);
-                        else if (row->privileged >= 0)
-                                text_add_i64(&t, row->privileged);
+                                p = o = text_reserve(&t, row_max);
+                                if (!p)
+                                        break;
+                        } else if (values[k] >= 0) /* all are but a privileged the daemon left out */
+                                o = text_put_u64(o, (uint64_t) values[k]);
                         else
-                                text_add_len(&t, "null", 4);
+                                o = mempcpy(o, "null", 4);
                 }
-                text_add_len(&t, end, end_len);
+                if (!p)
+                        break;
+                o = mempcpy(o, end, end_len);
+                t.len += (size_t) (o - p);
                 if (t.len >= 64 * 1024 || i + 1 == s->n) {
-                        if (t.oom) {
-                                text_done(&t);
-                                return log_oom(), EXIT_FAILURE;
-                        }
                         fwrite(t.p, 1, t.len, stdout);
                         t.len = 0;
                 }
+        }
+        if (t.oom) {
+                text_done(&t);
+                return log_oom(), EXIT_FAILURE;
         }
         text_done(&t);
         rows_json_tail(&j, s->n, s->since, s->own_only);

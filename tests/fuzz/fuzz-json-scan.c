@@ -16,8 +16,8 @@ static bool inside(JsonSpan outer, JsonSpan inner) {
 
 /* Walks value as execcountctl walks a reply: members, array elements, integers. */
 static void walk(JsonSpan value, int depth) {
-        JsonSpan key, v, first_key = {}, found;
-        JsonIter it;
+        JsonSpan key, v, first_key = {}, found, rest, k2, v2;
+        JsonIter it, it2, it3;
         int64_t i;
         int r;
 
@@ -25,14 +25,33 @@ static void walk(JsonSpan value, int depth) {
         if (depth > 4)
                 return;
         if (json_scan_array_begin(value, &it) >= 0) {
+                /* An array read in one pass (the columns of GetStats) holds what a walk
+                 * over it finds, integers all. */
+                int n = json_scan_int64_array(value, INT64_MIN, INT64_MAX, NULL, 0, SIZE_MAX, NULL), k = 0;
+
                 while ((r = json_scan_array_next(&it, &v)) > 0) {
                         FUZZ_CHECK(inside(value, v) && v.len > 0);
+                        FUZZ_CHECK(n < 0 || json_scan_int64(v, INT64_MIN, INT64_MAX, &i) == 0);
+                        k++;
                         walk(v, depth + 1);
                 }
+                FUZZ_CHECK(n < 0 || (r == 0 && n == k));
                 return;
         }
         if (json_scan_object_begin(value, &it) < 0)
                 return;
+        /* Walked a key at a time, each value skipped by the caller: the same keys. */
+        it2 = it3 = it;
+        while ((r = json_scan_object_next_key(&it2, &key, &rest)) > 0) {
+                const char *end = json_scan_skip(rest.p, rest.p + rest.len);
+
+                FUZZ_CHECK(inside(value, key) && inside(value, rest));
+                FUZZ_CHECK(json_scan_object_next(&it3, &k2, &v2) == (end ? 1 : -EBADMSG));
+                if (!end)
+                        break;
+                FUZZ_CHECK(k2.p == key.p && k2.len == key.len && v2.p == rest.p && v2.p + v2.len == end);
+                json_scan_object_resume(&it2, end);
+        }
         while ((r = json_scan_object_next(&it, &key, &v)) > 0) {
                 FUZZ_CHECK(inside(value, key) && inside(value, v) && v.len > 0);
                 if (!first_key.p)
