@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,37 +123,35 @@ void stats_write_column_open(Text *t, StatsColumn col) {
         text_add(t, "\":[");
 }
 
-static uint64_t column_value(const TallyEntry *u, StatsColumn col) {
-        switch (col) {
-        case STATS_COLUMN_UID:
-                return u->uid;
-        case STATS_COLUMN_EXECS:
-                return u->execs;
-        case STATS_COLUMN_FAILED:
-                return u->failed;
-        case STATS_COLUMN_EVENTS_THROTTLED:
-                return u->events_throttled;
-        case STATS_COLUMN_LAST_EXEC_USEC:
-                return u->last_exec_usec;
-        case STATS_COLUMN_PRIVILEGED:
-                return u->privileged;
-        default:
-                assert(false);
-                return 0;
-        }
-}
+/* Where each column's value sits in a TallyEntry: all are uint64_t but the UID. */
+static const size_t column_offsets[_STATS_COLUMN_MAX] = {
+        [STATS_COLUMN_EXECS] = offsetof(TallyEntry, execs),
+        [STATS_COLUMN_FAILED] = offsetof(TallyEntry, failed),
+        [STATS_COLUMN_EVENTS_THROTTLED] = offsetof(TallyEntry, events_throttled),
+        [STATS_COLUMN_LAST_EXEC_USEC] = offsetof(TallyEntry, last_exec_usec),
+        [STATS_COLUMN_PRIVILEGED] = offsetof(TallyEntry, privileged),
+};
 
 /* Room for all the numbers at once, each written straight into it: a number here costs
  * a few nanoseconds, where text_add*() calls per value cost more than the digits. */
 void stats_write_column_values(Text *t, StatsColumn col, const TallyEntry *users, size_t n, bool first) {
         char *p = text_reserve(t, n * (TEXT_U64_MAX + 1)), *o = p;
 
+        assert(col >= 0 && col < _STATS_COLUMN_MAX);
         if (!p)
                 return;
+        if (n > 0 && !first)
+                *o++ = ',';
         for (size_t i = 0; i < n; i++) {
-                if (i > 0 || !first)
+                uint64_t v;
+
+                if (col == STATS_COLUMN_UID)
+                        v = users[i].uid;
+                else
+                        memcpy(&v, (const uint8_t *) &users[i] + column_offsets[col], sizeof(v));
+                if (i > 0)
                         *o++ = ',';
-                o = text_put_u64(o, MIN(column_value(&users[i], col), (uint64_t) INT64_MAX));
+                o = text_put_u64(o, MIN(v, (uint64_t) INT64_MAX));
         }
         t->len += (size_t) (o - p);
 }
