@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rows.c: what the commands that list counts share. */
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,6 +38,62 @@ int rows_scan_ints(JsonSpan obj, const char *const *keys, int64_t *const *fields
                         break;
                 }
         return r < 0 || (seen & required) != required ? -EBADMSG : 0;
+}
+
+/* Key k of row i, as an unsigned number in the order wanted. */
+static uint64_t row_key(const void *rows, size_t size, size_t i, size_t offset, bool descending) {
+        int64_t v;
+
+        memcpy(&v, (const uint8_t *) rows + i * size + offset, sizeof(v));
+        /* Flipping the sign bit orders int64_t as uint64_t; inverting all bits reverses. */
+        return ((uint64_t) v ^ (UINT64_C(1) << 63)) ^ (descending ? UINT64_MAX : 0);
+}
+
+int rows_order(const void *rows, size_t size, size_t n, const size_t *offsets, size_t n_keys, unsigned descending,
+               uint32_t *ret_order) {
+        _cleanup_(freep) uint32_t *a = NULL, *b = NULL;
+        _cleanup_(freep) size_t *counts = NULL; /* [key][byte][value] */
+
+        assert(n <= UINT32_MAX && n_keys <= 32);
+        if (n == 0)
+                return 0;
+        a = malloc(n * sizeof(*a));
+        b = malloc(n * sizeof(*b));
+        counts = calloc(n_keys * 8 * 256, sizeof(*counts));
+        if (!a || !b || !counts)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                a[i] = (uint32_t) i;
+                for (size_t k = 0; k < n_keys; k++) {
+                        uint64_t key = row_key(rows, size, i, offsets[k], descending & (1u << k));
+
+                        for (unsigned d = 0; d < 8; d++)
+                                counts[(k * 8 + d) * 256 + ((key >> (8 * d)) & 0xff)]++;
+                }
+        }
+        /* Least significant first: the last key's lowest byte, up to the first key's highest. */
+        for (size_t k = n_keys; k-- > 0;)
+                for (unsigned d = 0; d < 8; d++) {
+                        bool desc = descending & (1u << k);
+                        size_t *c = counts + (k * 8 + d) * 256, at = 0;
+                        uint32_t *swap;
+
+                        if (c[(row_key(rows, size, 0, offsets[k], desc) >> (8 * d)) & 0xff] == n)
+                                continue;
+                        for (unsigned v = 0; v < 256; v++) {
+                                size_t m = c[v];
+
+                                c[v] = at;
+                                at += m;
+                        }
+                        for (size_t i = 0; i < n; i++)
+                                b[c[(row_key(rows, size, a[i], offsets[k], desc) >> (8 * d)) & 0xff]++] = a[i];
+                        swap = a;
+                        a = b;
+                        b = swap;
+                }
+        memcpy(ret_order, a, n * sizeof(*a));
+        return 0;
 }
 
 int rows_grow(void **rows, size_t *alloc, size_t n, size_t size) {

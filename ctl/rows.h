@@ -17,6 +17,14 @@
 int rows_scan_ints(JsonSpan obj, const char *const *keys, int64_t *const *fields, const int64_t *max, size_t n,
                    unsigned required, unsigned nullable);
 
+/* The order of n rows by keys: by the int64_t at offsets[0] of each row (of size bytes,
+ * from rows) ascending, or descending if bit 0 of descending is set; equal ones by
+ * offsets[1], and so on; equal in all in their order (stable). Into ret_order; -ENOMEM,
+ * ret_order untouched, if there is no room to sort. A radix sort, a byte a pass, the
+ * passes of bytes all rows share skipped: qsort's comparisons of 100,000 rows took 20 ms. */
+int rows_order(const void *rows, size_t size, size_t n, const size_t *offsets, size_t n_keys, unsigned descending,
+               uint32_t *ret_order);
+
 /* Makes room for one more row in *rows (of *alloc, n used); -ENOMEM if it cannot. */
 int rows_grow(void **rows, size_t *alloc, size_t n, size_t size);
 

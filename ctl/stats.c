@@ -176,7 +176,7 @@ static void json_name(Text *t, const char *name) {
 /* The reply in table order, each entry with its user name. Written as it goes, without
  * printf: a tree of ten thousand objects would cost more than everything else, and
  * printf's parsing of a format per field took half of what is left. */
-static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
+static int stats_print_json(const Args *a, const Stats *s, const uint32_t *order, UserCache *cache) {
         JsonLayout j = rows_json_layout(a->json);
         const char *nl = j.nl, *in1 = j.in1, *in2 = j.in2, *in3 = j.in3, *sp = j.sp;
         /* What comes before each value of a row, the same in every row. */
@@ -198,7 +198,7 @@ static int stats_print_json(const Args *a, const Stats *s, UserCache *cache) {
 
         printf("{%s%s\"users\":%s[", nl, in1, sp);
         for (size_t i = 0; i < s->n; i++) {
-                const StatsRow *row = &s->rows[i];
+                const StatsRow *row = &s->rows[order ? order[i] : i];
                 const int64_t values[] = { row->uid, 0, row->execs, row->failed, row->throttled, row->last,
                                            row->privileged };
                 /* Room for the row but its name once, filled without a check per piece. */
@@ -288,11 +288,26 @@ int stats_fetch(const Args *a, Stats *s) {
         return r;
 }
 
+/* The order of the rows in the table (compare_rows()): a radix sort's, or, if there is no
+ * room for it, NULL and the rows sorted in place. */
+static uint32_t *stats_sort(Stats *s) {
+        static const size_t offsets[] = { offsetof(StatsRow, execs), offsetof(StatsRow, failed),
+                                          offsetof(StatsRow, uid) };
+        _cleanup_(freep) uint32_t *order = malloc(s->n * sizeof(*order));
+
+        /* Most execs first, then most failures, then the lowest UID. */
+        if (order && rows_order(s->rows, sizeof(*s->rows), s->n, offsets, ELEMENTSOF(offsets), 0x3, order) >= 0)
+                return TAKE_PTR(order);
+        qsort(s->rows, s->n, sizeof(*s->rows), compare_rows);
+        return NULL;
+}
+
 static int stats_by_user(const Args *a) {
         static const char *const headers[] = { "UID", "USER", "EXECS", "FAILED", "PRIVILEGED", "LAST EXEC" };
         static const Align align[] = { ALIGN_RIGHT, ALIGN_LEFT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_RIGHT, ALIGN_LEFT };
         _cleanup_(user_cache_freep) UserCache *cache = NULL;
         _cleanup_(table_freep) Table *t = NULL;
+        _cleanup_(freep) uint32_t *order = NULL;
         Stats s = {};
         int r;
 
@@ -302,26 +317,27 @@ static int stats_by_user(const Args *a) {
         if (r != 0)
                 return r;
         if (s.n > 0) /* no rows: no array at all */
-                qsort(s.rows, s.n, sizeof(*s.rows), compare_rows);
+                order = stats_sort(&s);
         (void) user_cache_expect(cache, s.n);
 
         if (a->json != JSON_OFF) {
-                r = stats_print_json(a, &s, cache);
+                r = stats_print_json(a, &s, order, cache);
                 free(s.rows);
                 return r;
         }
 
         for (size_t i = 0; i < s.n; i++) {
+                const StatsRow *row = &s.rows[order ? order[i] : i];
                 char uid[16], execs[24], failed[24], privileged[24] = "-", last[FORMAT_TIMESTAMP_MAX];
-                const char *name = user_cache_name(cache, (uint32_t) s.rows[i].uid);
+                const char *name = user_cache_name(cache, (uint32_t) row->uid);
                 const char *cells[] = { uid, name ? name : "-", execs, failed, privileged, last };
 
-                snprintf(uid, sizeof(uid), "%" PRIi64, s.rows[i].uid);
-                snprintf(execs, sizeof(execs), "%" PRIi64, s.rows[i].execs);
-                snprintf(failed, sizeof(failed), "%" PRIi64, s.rows[i].failed);
-                if (s.rows[i].privileged >= 0)
-                        snprintf(privileged, sizeof(privileged), "%" PRIi64, s.rows[i].privileged);
-                format_timestamp(last, (uint64_t) s.rows[i].last);
+                snprintf(uid, sizeof(uid), "%" PRIi64, row->uid);
+                snprintf(execs, sizeof(execs), "%" PRIi64, row->execs);
+                snprintf(failed, sizeof(failed), "%" PRIi64, row->failed);
+                if (row->privileged >= 0)
+                        snprintf(privileged, sizeof(privileged), "%" PRIi64, row->privileged);
+                format_timestamp(last, (uint64_t) row->last);
                 if (table_add_row(t, cells) < 0) {
                         free(s.rows);
                         return log_oom(), EXIT_FAILURE;
