@@ -389,3 +389,8 @@ void json_scan_object_resume(JsonIter *iter, const char *value_end) {
         iter->p = value_end;
         iter->started = true;
 }
+
+const char *json_scan_iter_end(const JsonIter *iter) {
+        assert(iter->p < iter->end && (*iter->p == ']' || *iter->p == '}'));
+        return iter->p + 1;
+}

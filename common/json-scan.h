@@ -65,3 +65,6 @@ int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, si
  * json_scan_object_resume(). */
 int json_scan_object_next_key(JsonIter *iter, JsonSpan *ret_key, JsonSpan *ret_rest);
 void json_scan_object_resume(JsonIter *iter, const char *value_end);
+/* After a walk's last step (which returned 0): the end of the array or object walked, for
+ * one that was begun on text that goes on after it. */
+const char *json_scan_iter_end(const JsonIter *iter);

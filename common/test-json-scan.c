@@ -196,6 +196,7 @@ static void test_object_keys(void) {
         ASSERT_EQ(json_scan_int64_array(rest, 0, 10, v, 1, 4, &end), 1);
         json_scan_object_resume(&it, end);
         ASSERT_EQ(json_scan_object_next_key(&it, &key, &rest), 0);
+        ASSERT(json_scan_iter_end(&it) == obj.p + obj.len - 1); /* the closing brace's end */
 
         ASSERT_EQ(json_scan_object_begin(span("{\"a\" [1]}"), &it), 0);
         ASSERT_EQ(json_scan_object_next_key(&it, &key, &rest), -EBADMSG);

@@ -45,8 +45,9 @@ static int stats_parse_row(JsonSpan user, StatsRow *row) {
 
 /* The users of GetStats(columns: true), an array of numbers per member, appended to s;
  * each row as stats_parse_row() reads one, privileged always given. Each column is read
- * straight into its field of the rows, where it starts: one pass over its numbers. */
-static int stats_parse_columns(JsonSpan columns, Stats *s) {
+ * straight into its field of the rows, where it starts: one pass over its numbers.
+ * columns starts with the object and may go on after it: its end goes to *ret_end. */
+static int stats_parse_columns(JsonSpan columns, Stats *s, const char **ret_end) {
         static const char *const keys[] = { "uid", "execs", "failed", "last_exec_usec", "events_throttled",
                                             "privileged" };
         static const int64_t max[] = { UINT32_MAX, INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX };
@@ -93,6 +94,7 @@ static int stats_parse_columns(JsonSpan columns, Stats *s) {
         }
         if (r < 0 || seen != (1u << ELEMENTSOF(keys)) - 1)
                 return -EBADMSG;
+        *ret_end = json_scan_iter_end(&iter);
         for (size_t i = s->n; i < s->n + n; i++) {
                 s->total_execs += s->rows[i].execs;
                 s->total_failed += s->rows[i].failed;
@@ -109,13 +111,34 @@ static int stats_parse_part(JsonSpan reply, void *userdata) {
                                             "columns" };
         enum { USERS, SINCE, ACCESS, FULL_EXECS, FULL_FAILED, COLUMNS };
         Stats *s = userdata;
-        JsonSpan v[ELEMENTSOF(keys)], user;
+        JsonSpan v[ELEMENTSOF(keys)] = {}, user, key, rest;
         JsonIter iter;
         int r;
 
-        /* One walk over the reply for its members: each walk reads every user. */
-        if (json_scan_members(reply, keys, v, ELEMENTSOF(keys)) < 0 || !v[USERS].p ||
-            json_scan_array_begin(v[USERS], &iter) < 0)
+        /* One walk over the reply for its members, the columns read where they start: a
+         * skip over them first would read every number once more. The first of a member
+         * given twice counts, as json_scan_members() has it. */
+        if (json_scan_object_begin(reply, &iter) < 0)
+                return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "users");
+        while ((r = json_scan_object_next_key(&iter, &key, &rest)) > 0) {
+                const char *end;
+                size_t k;
+
+                for (k = 0; k < ELEMENTSOF(keys) && !json_scan_key_is(key, keys[k]); k++)
+                        ;
+                if (k == COLUMNS && !v[COLUMNS].p) {
+                        r = stats_parse_columns(rest, s, &end);
+                        if (r == -ENOMEM)
+                                return log_oom(), EXIT_FAILURE;
+                        if (r < 0)
+                                return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "well-formed columns");
+                } else if (!(end = json_scan_skip(rest.p, rest.p + rest.len)))
+                        return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "users");
+                if (k < ELEMENTSOF(keys) && !v[k].p)
+                        v[k] = (JsonSpan) { rest.p, (size_t) (end - rest.p) };
+                json_scan_object_resume(&iter, end);
+        }
+        if (r < 0 || !v[USERS].p || json_scan_array_begin(v[USERS], &iter) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "users");
         if (!v[SINCE].p || json_scan_int64(v[SINCE], 0, INT64_MAX, &s->since) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "since_usec");
@@ -141,13 +164,6 @@ static int stats_parse_part(JsonSpan reply, void *userdata) {
         }
         if (r < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "a well-formed list of users");
-        if (v[COLUMNS].p) {
-                r = stats_parse_columns(v[COLUMNS], s);
-                if (r == -ENOMEM)
-                        return log_oom(), EXIT_FAILURE;
-                if (r < 0)
-                        return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "well-formed columns");
-        }
         return 0;
 }
 
