@@ -212,19 +212,10 @@ int json_scan_object_begin(JsonSpan obj, JsonIter *iter) {
 }
 
 int json_scan_object_next(JsonIter *iter, JsonSpan *ret_key, JsonSpan *ret_value) {
-        const char *s, *name;
-        int r = iter_step(iter, '}', &s);
+        JsonSpan rest;
+        int r = json_scan_object_next_key(iter, ret_key, &rest);
 
-        if (r <= 0)
-                return r;
-        name = s;
-        if (*s != '"' || !(s = skip_string(s, iter->end, NULL)))
-                return -EBADMSG;
-        *ret_key = (JsonSpan) { name + 1, (size_t) (s - name - 2) };
-        s = skip_ws(s, iter->end);
-        if (s >= iter->end || *s != ':')
-                return -EBADMSG;
-        return iter_take_value(iter, skip_ws(s + 1, iter->end), ret_value);
+        return r <= 0 ? r : iter_take_value(iter, rest.p, ret_value);
 }
 
 int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret) {

@@ -408,6 +408,17 @@ def test_idle_connections(d):
     wait_for(lambda: d.call("io.execcount.GetStatus")["clients"] == 1, "the idle clients to be gone")
 
 
+def reply_parts(v, what):
+    """The replies to a call with "more", up to the one that does not continue."""
+    parts = []
+    while True:
+        r = v.reply()
+        expect("error" not in r, f"{what}: {r}")
+        parts.append(r)
+        if not r.get("continues"):
+            return parts
+
+
 def test_stats_in_parts(d):
     """GetStats with "more": the users come in replies of at most 2048, each complete but
     for the others' users; together exactly what one reply holds. Calls sent behind it
@@ -419,13 +430,7 @@ def test_stats_in_parts(d):
     v = d.varlink()
     v.send(json.dumps({"method": "io.execcount.GetStats", "more": True}).encode() + b"\0" +
            json.dumps({"method": "io.execcount.GetStatus"}).encode() + b"\0")
-    parts = []
-    while True:
-        r = v.reply()
-        expect("error" not in r, f"a part: {r}")
-        parts.append(r)
-        if not r.get("continues"):
-            break
+    parts = reply_parts(v, "a part")
     expect(len(parts) >= 2 and all(len(p["parameters"]["users"]) <= 2048 for p in parts),
            f"in parts of at most 2048: {[len(p['parameters']['users']) for p in parts]}")
     expect(all(p["parameters"]["since_usec"] == whole["since_usec"] and p["parameters"]["access"] == "all"
@@ -455,13 +460,7 @@ def test_stats_in_parts(d):
         return {u["uid"]: u for u in users if first <= u["uid"] < first + 2500}
 
     v.call_raw("io.execcount.GetStats", {"columns": True}, more=True)
-    col_parts = []
-    while True:
-        r = v.reply()
-        expect("error" not in r, f"a part in columns: {r}")
-        col_parts.append(r)
-        if not r.get("continues"):
-            break
+    col_parts = reply_parts(v, "a part in columns")
     expect(len(col_parts) >= 2 and all(len(rows(p["parameters"])) <= 2048 for p in col_parts),
            f"columns in parts of at most 2048: {len(col_parts)}")
     expect(all({k: x for k, x in p["parameters"].items() if k not in ("users", "columns")} ==
