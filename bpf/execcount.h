@@ -235,8 +235,9 @@ enum exec_event_flags {
 
 /* One ring buffer record. data holds the file name (filename_len bytes including the NUL),
  * then argv_len bytes of arguments, each followed by a NUL, the last one cut short when
- * EXEC_EVENT_ARGV_TRUNCATED says so; the record is cut right after them, so it is shorter
- * than sizeof(struct exec_event). */
+ * EXEC_EVENT_ARGV_TRUNCATED says so. The record is shorter than sizeof(struct
+ * exec_event): cut right after them, or, for a successful exec's event written in the ring
+ * in place, 256 bytes of data long whatever they use of it. Readers go by the lengths. */
 struct exec_event {
         __u64 boot_ns;     /* CLOCK_BOOTTIME when the exec finished */
         __u32 pid;         /* thread group id after the exec */
