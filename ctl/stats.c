@@ -31,6 +31,13 @@ static int compare_rows(const void *a, const void *b) {
         return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
+/* Totals of counts a daemon sends: at most INT64_MAX each, and their sum held there too. */
+static int64_t total_add(int64_t total, int64_t n) {
+        int64_t sum;
+
+        return __builtin_add_overflow(total, n, &sum) ? INT64_MAX : sum;
+}
+
 /* One UserStats: each member there once, but for privileged, which a daemon before it
  * leaves out and the interface allows to be null. */
 static int stats_parse_row(JsonSpan user, StatsRow *row) {
@@ -96,9 +103,9 @@ static int stats_parse_columns(JsonSpan columns, Stats *s, const char **ret_end)
                 return -EBADMSG;
         *ret_end = json_scan_iter_end(&iter);
         for (size_t i = s->n; i < s->n + n; i++) {
-                s->total_execs += s->rows[i].execs;
-                s->total_failed += s->rows[i].failed;
-                s->total_throttled += s->rows[i].throttled;
+                s->total_execs = total_add(s->total_execs, s->rows[i].execs);
+                s->total_failed = total_add(s->total_failed, s->rows[i].failed);
+                s->total_throttled = total_add(s->total_throttled, s->rows[i].throttled);
         }
         s->n += n;
         return 0;
@@ -158,9 +165,9 @@ static int stats_parse_part(JsonSpan reply, void *userdata) {
                 if (stats_parse_row(user, row) < 0)
                         return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "well-formed UserStats");
                 s->n++;
-                s->total_execs += row->execs;
-                s->total_failed += row->failed;
-                s->total_throttled += row->throttled;
+                s->total_execs = total_add(s->total_execs, row->execs);
+                s->total_failed = total_add(s->total_failed, row->failed);
+                s->total_throttled = total_add(s->total_throttled, row->throttled);
         }
         if (r < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "a well-formed list of users");
