@@ -335,6 +335,30 @@ static void counts_of(uint32_t uid, int64_t *execs, int64_t *failed, int64_t *th
         json_object_put(o);
 }
 
+/* The UID's counts in the listing of every UID, which the daemon reads from the maps
+ * whole (through their iterators on this kernel), where counts_of() looks one UID up. */
+static void listed_counts_of(uint32_t uid, int64_t *execs, int64_t *failed, int64_t *privileged) {
+        json_object *o = ctl_json("stats"), *users;
+
+        *execs = *failed = *privileged = 0;
+        if (!o || !json_object_object_get_ex(o, "users", &users)) {
+                *execs = *failed = *privileged = -1;
+                json_object_put(o);
+                return;
+        }
+        for (size_t i = 0; i < json_object_array_length(users); i++) {
+                json_object *u = json_object_array_get_idx(users, i);
+                int64_t id = -1;
+
+                if (json_get_int64(u, "uid", 0, UINT32_MAX, &id) && id == uid) {
+                        json_get_int64(u, "execs", 0, INT64_MAX, execs);
+                        json_get_int64(u, "failed", 0, INT64_MAX, failed);
+                        json_get_int64(u, "privileged", 0, INT64_MAX, privileged);
+                }
+        }
+        json_object_put(o);
+}
+
 static int64_t status_int(const char *key) {
         json_object *status = ctl_json("status");
         int64_t n = -1;
@@ -354,11 +378,17 @@ static void check(const char *what, uint32_t uid, int64_t want_execs, int64_t wa
                   const char *want_failed_name, int64_t lost_before) {
         char args[64];
         int64_t execs, failed, throttled, n_ok = 0, n_failed = 0, lost;
+        int64_t listed_execs, listed_failed, listed_privileged;
         json_object *events;
 
         counts_of(uid, &execs, &failed, &throttled, NULL);
         CHECK(execs == want_execs && failed == want_failed, "%s: UID %" PRIu32 " counted %" PRIi64 " execs, %" PRIi64
               " failed; expected %" PRIi64 " and %" PRIi64, what, uid, execs, failed, want_execs, want_failed);
+        listed_counts_of(uid, &listed_execs, &listed_failed, &listed_privileged);
+        CHECK(listed_execs == execs && listed_failed == failed,
+              "%s: UID %" PRIu32 " listed with %" PRIi64 " execs, %" PRIi64 " failed among every UID; %" PRIi64
+              " and %" PRIi64 " alone",
+              what, uid, listed_execs, listed_failed, execs, failed);
 
         snprintf(args, sizeof(args), "events -n all --uid %" PRIu32, uid);
         events = ctl_json(args);
@@ -617,6 +647,10 @@ int main(int argc, char *argv[]) {
         counts_of(base + 7, &execs, &failed, &throttled, &privileged);
         CHECK(privileged == 3, "privileged: UID %" PRIu32 " counted %" PRIi64 " privileged execs, expected 3",
               base + 7, privileged);
+        int64_t listed_execs, listed_failed, listed_privileged;
+        listed_counts_of(base + 7, &listed_execs, &listed_failed, &listed_privileged);
+        CHECK(listed_privileged == 3, "privileged: UID %" PRIu32 " listed with %" PRIi64 " privileged execs among "
+              "every UID, expected 3", base + 7, listed_privileged);
         printf("vm-check: privileged: UID %" PRIu32 ": %" PRIi64 " of %" PRIi64 " execs privileged\n", base + 7,
                privileged, execs);
         /* Their events tell the effective UID: root for the setuid-root program. */
