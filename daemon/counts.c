@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "counts.h"
-#include "log.h"
 #include "macro.h"
 
 /* Reads all keys and values (of key_size and value_size bytes each) with the batch
@@ -49,36 +48,11 @@ int counts_read_map(int map_fd, uint32_t capacity, size_t key_size, size_t value
         return 0;
 }
 
-/* The same for one of the maps of m, through its iterator if it has one that works. */
-static int read_whole(CountsMaps m, DumpedMap which, int map_fd, uint32_t capacity, size_t key_size,
-                      size_t value_size, void **ret_keys, void **ret_values, size_t *ret_n) {
-        static bool warned = false;
-        _cleanup_(freep) uint8_t *keys = NULL;
-        _cleanup_(freep) uint8_t *values = NULL;
-        size_t n;
-        int r;
-
-        if (!m.dump)
-                return counts_read_map(map_fd, capacity, key_size, value_size, ret_keys, ret_values, ret_n);
-        /* One spare slot, as above. */
-        keys = malloc(((size_t) capacity + 1) * key_size);
-        values = malloc(((size_t) capacity + 1) * value_size);
-        if (!keys || !values)
-                return -ENOMEM;
-        r = map_dump_read(m.dump, which, map_fd, (size_t) capacity + 1, keys, values, &n);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                if (!warned)
-                        log_warning_errno(r, "Failed to read a map of counts with its BPF iterator, reading it "
-                                             "with the batch interface instead: %m");
-                warned = true;
-                return counts_read_map(map_fd, capacity, key_size, value_size, ret_keys, ret_values, ret_n);
-        }
-        *ret_keys = TAKE_PTR(keys);
-        *ret_values = TAKE_PTR(values);
-        *ret_n = n;
-        return 0;
+/* The same for maps keyed by UID. */
+static int read_batch(int map_fd, uint32_t capacity, size_t value_size, uint32_t **ret_keys, void **ret_values,
+                      size_t *ret_n) {
+        return counts_read_map(map_fd, capacity, sizeof(uint32_t), value_size, (void **) ret_keys, ret_values,
+                                ret_n);
 }
 
 static UserCount user_count(uint32_t uid, const struct exec_count *v) {
@@ -104,13 +78,12 @@ int counts_read_all(CountsMaps m, UserCount **ret, size_t *ret_n) {
          * an exec between the two reads is in the counts only, and a UID never shows more
          * privileged execs than execs. */
         if (m.privileged_fd >= 0) {
-                r = read_whole(m, DUMP_PRIVILEGED, m.privileged_fd, m.capacity, sizeof(*privileged_keys),
-                               sizeof(*privileged), (void **) &privileged_keys, (void **) &privileged, &n_privileged);
+                r = read_batch(m.privileged_fd, m.capacity, sizeof(*privileged), &privileged_keys,
+                               (void **) &privileged, &n_privileged);
                 if (r < 0)
                         return r;
         }
-        r = read_whole(m, DUMP_COUNTS, m.counts_fd, m.capacity, sizeof(*keys), sizeof(*values), (void **) &keys,
-                       (void **) &values, &n);
+        r = read_batch(m.counts_fd, m.capacity, sizeof(*values), &keys, (void **) &values, &n);
         if (r < 0)
                 return r;
         u = calloc(n ? n : 1, sizeof(*u));
@@ -148,8 +121,8 @@ static int read_logins_map(CountsMaps m, struct exec_login_key **ret_keys, uint6
         *ret_n = 0;
         if (m.logins_fd < 0)
                 return 0;
-        return read_whole(m, DUMP_LOGINS, m.logins_fd, EXECCOUNT_LOGINS_CAPACITY(m.capacity), sizeof(**ret_keys),
-                          sizeof(**ret_values), (void **) ret_keys, (void **) ret_values, ret_n);
+        return counts_read_map(m.logins_fd, EXECCOUNT_LOGINS_CAPACITY(m.capacity), sizeof(**ret_keys),
+                                sizeof(**ret_values), (void **) ret_keys, (void **) ret_values, ret_n);
 }
 
 int counts_read_logins(CountsMaps m, LoginCount **ret, size_t *ret_n, size_t *ret_read) {
@@ -271,8 +244,7 @@ int counts_reset_all(CountsMaps m) {
 
         /* Only the UIDs present now: a UID that appears meanwhile has counted after the
          * reset and keeps its count. Each UID's two entries go one right after the other. */
-        r = read_whole(m, DUMP_COUNTS, m.counts_fd, m.capacity, sizeof(*keys), sizeof(*values), (void **) &keys,
-                       (void **) &values, &n);
+        r = read_batch(m.counts_fd, m.capacity, sizeof(*values), &keys, (void **) &values, &n);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
@@ -285,8 +257,8 @@ int counts_reset_all(CountsMaps m) {
          * counts went: none is left behind to join a later count. A UID that counted
          * again meanwhile keeps its privileged execs, as it keeps its count. */
         if (m.privileged_fd >= 0) {
-                r = read_whole(m, DUMP_PRIVILEGED, m.privileged_fd, m.capacity, sizeof(*privileged_keys),
-                               sizeof(*privileged), (void **) &privileged_keys, (void **) &privileged, &n_privileged);
+                r = read_batch(m.privileged_fd, m.capacity, sizeof(*privileged), &privileged_keys,
+                               (void **) &privileged, &n_privileged);
                 if (r < 0)
                         return r;
         }

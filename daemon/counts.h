@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 #include "execcount.h"
-#include "map-dump.h"
 
 typedef struct UserCount {
         uint32_t uid;
@@ -32,8 +31,6 @@ typedef struct CountsMaps {
         int privileged_fd;
         int logins_fd;
         uint32_t capacity;
-        /* Reads them whole, if set and it works; NULL: with the batch interface. */
-        const MapDump *dump;
 } CountsMaps;
 
 /* Every UID of the counts map, sorted by UID, with its privileged execs. */

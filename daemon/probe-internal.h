@@ -6,7 +6,6 @@
 
 #include "adopt.h"
 #include "links.h"
-#include "map-dump.h"
 #include "pins.h"
 #include "probe.h"
 
@@ -26,7 +25,6 @@ struct Probe {
         uint32_t max_uids;
         uint32_t ring_buffer_size;
         uint32_t counts_map_id;
-        MapDump *dump; /* the maps' iterators; NULL when the kernel has none */
         /* Links of an earlier daemon to let go of right before attaching: pinned in a
          * directory that is not used (refused_pin_dir), or stored. */
         bool drop_before_attach;

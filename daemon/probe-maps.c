@@ -46,7 +46,6 @@ CountsMaps probe_get_counts_maps(const Probe *p) {
                 .privileged_fd = p->fds[PIN_PRIVILEGED],
                 .logins_fd = p->fds[PIN_LOGINS],
                 .capacity = p->max_uids,
-                .dump = p->dump,
         };
 }
 

@@ -362,13 +362,6 @@ finish:
                 return r;
         }
         p->counts_map_id = probe_map_id(p->fds[PIN_COUNTS]);
-        /* For reading the counts whole: far cheaper than the batch interface, which does
-         * without them. */
-        probing_quietly = true;
-        r = map_dump_new(&p->dump);
-        probing_quietly = false;
-        if (r < 0)
-                log_debug_errno(r, "No BPF map iterators, the counts are read with the batch interface: %m");
         if (probe_set_tunables(p, opts) < 0)
                 log_warning("Failed to set the event wakeup interval and rate limit; events come at the kernel's "
                             "pace.");
@@ -415,7 +408,6 @@ Probe *probe_free(Probe *p) {
                 execcount_bpf__destroy(p->skel); /* closes the map fds too */
         else
                 pins_close_maps(p->fds);
-        map_dump_free(p->dump);
         links_done(&p->links);
         safe_close(p->pin_lock_fd);
         free(p->pin_dir);

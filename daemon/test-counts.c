@@ -32,28 +32,6 @@ static void test_order_by_uid(void) {
                 }
 }
 
-/* A walk of a map's iterator that resumes after entries were added to the bucket it
- * stopped in writes the last ones of the walk before again, in order: those are dropped,
- * whatever else. */
-static void test_already_read(void) {
-        const uint32_t old[] = { 7, 3, 9, 12, 40 };
-        const uint32_t again2[] = { 12, 40, 5, 6 }, again1[] = { 40, 1 }, fresh[] = { 41, 12 };
-        const uint64_t wide_old[] = { 1, 2 }, wide_new[] = { 2, 3 };
-
-        ASSERT_EQ_U(map_dump_already_read(old, 5, again2, 4, sizeof(uint32_t)), 2);
-        ASSERT_EQ_U(map_dump_already_read(old, 5, again1, 2, sizeof(uint32_t)), 1);
-        /* Only a run that starts the walk is written again: a later key seen before is not
-         * one of those. */
-        ASSERT_EQ_U(map_dump_already_read(old, 5, fresh, 2, sizeof(uint32_t)), 0);
-        ASSERT_EQ_U(map_dump_already_read(old, 0, again2, 4, sizeof(uint32_t)), 0);
-        ASSERT_EQ_U(map_dump_already_read(old, 5, again2, 0, sizeof(uint32_t)), 0);
-        /* Everything written again: a walk of nothing new. */
-        ASSERT_EQ_U(map_dump_already_read(old, 5, old + 2, 3, sizeof(uint32_t)), 3);
-        /* A run that the new walk's end cuts short. */
-        ASSERT_EQ_U(map_dump_already_read(old, 5, old + 1, 2, sizeof(uint32_t)), 2);
-        ASSERT_EQ_U(map_dump_already_read(wide_old, 2, wide_new, 2, sizeof(uint64_t)), 1);
-}
-
 int main(void) {
         UserCount u[] = {
                 { .uid = 1000, .execs = 5, .failed = 1 },
@@ -76,7 +54,6 @@ int main(void) {
         uint64_t execs = 1, failed = 1, throttled = 1;
 
         test_order_by_uid();
-        test_already_read();
         counts_sort_by_uid(u, 4);
         ASSERT_EQ_U(u[0].uid, 0);
         ASSERT_EQ_U(u[1].uid, 33);

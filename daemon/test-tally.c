@@ -7,9 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "counts.h"
@@ -251,75 +249,11 @@ static void test_logins(void) {
         free(v);
 }
 
-/* The maps read whole through their iterators (map-dump.c) give what the batch interface
- * gives: every entry once, over several of the iterator's walks. */
-static void test_dump(void) {
-        ProbeOptions opts = { .mode = PROBE_TRACEPOINT, .max_uids = 4096, .ring_buffer_size = 4096 };
-        enum { N = 3000 };
-        UserCount *in = calloc(N, sizeof(*in)), *a, *b;
-        LoginCount *logins = calloc(N, sizeof(*logins)), *la, *lb;
-        size_t na, nb, nla, nlb, read_a, read_b, dropped;
-        CountsMaps m;
-        MapDump *dump;
-        Probe *p;
-        int r;
-
-        r = map_dump_new(&dump);
-        /* Set where the kernel is known to have them: the test VM's Debian kernel. */
-        if (r < 0 && getenv("EXECCOUNT_MAP_ITERATORS_EXPECTED"))
-                ASSERT_EQ(r, 0);
-        if (r < 0) {
-                printf("# the kernel loads no BPF map iterators (%s): their reading is tested in test-vm\n",
-                       strerror(-r));
-                free(in);
-                free(logins);
-                return;
-        }
-        ASSERT(in && logins);
-        ASSERT_EQ(probe_new_unattached(&opts, &p), 0);
-        m = probe_get_counts_maps(p);
-        for (size_t i = 0; i < N; i++) {
-                in[i] = (UserCount) { .uid = 1000 + 7 * (uint32_t) i, .execs = i + 1, .failed = i % 5,
-                                      .last_exec_ns = 1000000000ull + i, .events_throttled = i % 3,
-                                      .privileged = i % 4 == 0 ? i / 4 : 0 };
-                logins[i] = (LoginCount) { .login_uid = i % 2 ? UINT32_MAX : 500, .uid = in[i].uid, .execs = i + 1 };
-        }
-        ASSERT_EQ(counts_write(m, in, N, &dropped), 0);
-        ASSERT_EQ_U(dropped, 0);
-        ASSERT_EQ(counts_write_logins(m, logins, N, &dropped), 0);
-        ASSERT_EQ_U(dropped, 0);
-
-        ASSERT_EQ(counts_read_all(m, &a, &na), 0);
-        ASSERT_EQ(counts_read_logins(m, &la, &nla, &read_a), 0);
-        m.dump = dump;
-        ASSERT_EQ(counts_read_all(m, &b, &nb), 0);
-        ASSERT_EQ(counts_read_logins(m, &lb, &nlb, &read_b), 0);
-        ASSERT_EQ_U(na, N);
-        ASSERT_EQ_U(nb, N);
-        ASSERT(memcmp(a, b, N * sizeof(*a)) == 0);
-        for (size_t i = 0; i < N; i++)
-                ASSERT_EQ_U(b[i].privileged, in[i].privileged);
-        /* In the map's order both, which is the same walk of the buckets. */
-        ASSERT_EQ_U(nla, nlb);
-        ASSERT_EQ_U(read_a, read_b);
-        ASSERT(nla >= N && memcmp(la, lb, nla * sizeof(*la)) == 0);
-
-        free(a);
-        free(b);
-        free(la);
-        free(lb);
-        free(in);
-        free(logins);
-        map_dump_free(dump);
-        probe_free(p);
-}
-
 int main(void) {
         if (geteuid() != 0)
                 TEST_SKIP_OR_FAIL("BPF maps need root");
         test_read();
         test_reset();
         test_logins();
-        test_dump();
         return 0;
 }

@@ -50,7 +50,7 @@ def skip_or_fail(msg):
 
 def build_initramfs(root, out):
     vmlib.make_root(root, {"/usr/local/sbin/execcountd": EXECCOUNTD, "/usr/local/bin/execcountctl": EXECCOUNTCTL,
-                           "/vm/vm-check": VM_CHECK, "/vm/test-tally": os.path.join(BUILD, "tests/test-tally")},
+                           "/vm/vm-check": VM_CHECK},
                     {"/vm/compat-exec": COMPAT_EXEC, "/init": VM_INIT})
     os.makedirs(os.path.join(root, "etc/execcountd"))
     with open(os.path.join(root, "etc/execcountd/vm.conf"), "w") as f:

@@ -7,15 +7,6 @@
 
 echo "EXECCOUNT-VM: booted $(uname -r) with $(nproc) CPUs"
 result=PASS
-# The counts over real maps, read whole through the maps' iterators (which the
-# development machine's kernel refuses) as well as with the batch interface.
-if EXECCOUNT_MAP_ITERATORS_EXPECTED=1 /vm/test-tally >/tmp/test-tally.log 2>&1; then
-        echo "EXECCOUNT-VM: test-tally PASS"
-else
-        echo "EXECCOUNT-VM: test-tally FAIL"
-        sed "s/^/EXECCOUNT-VM: test-tally: /" /tmp/test-tally.log
-        result=FAIL
-fi
 base=3000000000
 for mode in fentry kprobe tracepoint auto; do
         expected=$mode
