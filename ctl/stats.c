@@ -317,9 +317,16 @@ static uint32_t *stats_sort(Stats *s) {
         static const size_t offsets[] = { offsetof(StatsRow, execs), offsetof(StatsRow, failed),
                                           offsetof(StatsRow, uid) };
         _cleanup_(freep) uint32_t *order = malloc(s->n * sizeof(*order));
+        size_t n_keys = ELEMENTSOF(offsets), i;
 
-        /* Most execs first, then most failures, then the lowest UID. */
-        if (order && rows_order(s->rows, sizeof(*s->rows), s->n, offsets, ELEMENTSOF(offsets), 0x3, order) >= 0)
+        /* Most execs first, then most failures, then the lowest UID. The daemon sends the
+         * users in UID order: then the sort, which keeps the order of equal rows, need not
+         * go by UID. */
+        for (i = 1; i < s->n && s->rows[i - 1].uid < s->rows[i].uid; i++)
+                ;
+        if (i >= s->n)
+                n_keys--;
+        if (order && rows_order(s->rows, sizeof(*s->rows), s->n, offsets, n_keys, 0x3, order) >= 0)
                 return TAKE_PTR(order);
         qsort(s->rows, s->n, sizeof(*s->rows), compare_rows);
         return NULL;
