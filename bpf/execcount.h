@@ -237,7 +237,8 @@ enum exec_event_flags {
  * then argv_len bytes of arguments, each followed by a NUL, the last one cut short when
  * EXEC_EVENT_ARGV_TRUNCATED says so. The record is shorter than sizeof(struct
  * exec_event): cut right after them, or, for a successful exec's event written in the ring
- * in place, 256 bytes of data long whatever they use of it. Readers go by the lengths. */
+ * in place, 128 or 256 bytes of data long whatever they use of it. Readers go by the
+ * lengths. */
 struct exec_event {
         __u64 boot_ns;     /* CLOCK_BOOTTIME when the exec finished */
         __u32 pid;         /* thread group id after the exec */

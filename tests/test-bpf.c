@@ -131,6 +131,7 @@ static int fail_n(int n) {
 typedef struct Recorder {
         struct ring_buffer *ring;
         ExecEvent **events;
+        size_t *sizes; /* of each event's record */
         size_t n, alloc;
         uint32_t uid_min, uid_max; /* only these are kept */
 } Recorder;
@@ -146,8 +147,10 @@ static int on_record(void *ctx, void *data, size_t size) {
         if (rec->n == rec->alloc) {
                 rec->alloc = rec->alloc ? rec->alloc * 2 : 1024;
                 rec->events = reallocarray(rec->events, rec->alloc, sizeof(*rec->events));
-                ASSERT(rec->events);
+                rec->sizes = reallocarray(rec->sizes, rec->alloc, sizeof(*rec->sizes));
+                ASSERT(rec->events && rec->sizes);
         }
+        rec->sizes[rec->n] = size;
         rec->events[rec->n++] = e;
         return 0;
 }
@@ -166,20 +169,28 @@ static void recorder_done(Recorder *rec) {
         for (size_t i = 0; i < rec->n; i++)
                 exec_event_unref(rec->events[i]);
         free(rec->events);
+        free(rec->sizes);
         ring_buffer__free(rec->ring);
 }
 
-/* The events of uid, in order, into out (at most max); returns how many. */
-static size_t events_of(Recorder *rec, uint32_t uid, const ExecEvent **out, size_t max) {
+/* The events of uid, in order, into out (at most max), the sizes of their records into
+ * sizes if not NULL; returns how many. */
+static size_t events_sized_of(Recorder *rec, uint32_t uid, const ExecEvent **out, size_t *sizes, size_t max) {
         size_t n = 0;
 
         recorder_drain(rec);
         for (size_t i = 0; i < rec->n; i++)
                 if (rec->events[i]->uid == uid) {
                         ASSERT(n < max);
+                        if (sizes)
+                                sizes[n] = rec->sizes[i];
                         out[n++] = rec->events[i];
                 }
         return n;
+}
+
+static size_t events_of(Recorder *rec, uint32_t uid, const ExecEvent **out, size_t max) {
+        return events_sized_of(rec, uid, out, NULL, max);
 }
 
 static void expect_counts(Probe *p, uint32_t uid, uint64_t execs, uint64_t failed) {
@@ -643,12 +654,13 @@ static int scenario_thread(void *arg) {
         return 2;
 }
 
-/* A successful exec's event is written in the ring in place when its name takes at most
- * 127 bytes and its arguments at most 128 (bpf/execcount.bpf.c, INPLACE_*), and through a
- * scratch record otherwise: names and arguments on both sides of both bounds arrive whole. */
+/* A successful exec's event is written in the ring in place, in a record of 64 bytes for
+ * the name and as many for the arguments, or of 128 and 128 (bpf/execcount.bpf.c,
+ * INPLACE_*), and through a scratch record, cut to its length, when they fit neither:
+ * names and arguments on both sides of each bound arrive whole, in the record meant. */
 typedef struct InplaceRun {
-        const char *paths[4];
-        char **argvs[4];
+        const char *paths[8];
+        char **argvs[8];
 } InplaceRun;
 
 static int scenario_inplace(void *arg) {
@@ -671,48 +683,70 @@ static int scenario_inplace(void *arg) {
 }
 
 static void test_inplace_bounds(Probe *p, Recorder *rec) {
-        char dir[] = "/tmp/test-bpf-inplace-XXXXXX", paths[3][400];
-        /* "true" and its NUL are 5 bytes: with a NUL each, 128 and 129 bytes of arguments. */
-        char fits[128 - 5], over[129 - 5];
-        char *argv_fits[] = { (char *) "true", fits, NULL }, *argv_over[] = { (char *) "true", over, NULL };
-        char *argv_short[] = { (char *) "true", NULL };
-        size_t name_len[3] = { 126, 127, 250 }; /* without the NUL: 127, 128, 251 with it */
-        InplaceRun run = { { paths[0], paths[1], paths[2], NULL }, { argv_fits, argv_over, argv_short, NULL } };
-        const ExecEvent *ev[8];
+        enum { SMALL = EXEC_EVENT_HEADER_SIZE + 2 * 64, LARGE = EXEC_EVENT_HEADER_SIZE + 2 * 128, CUT = 0 };
+        static const struct {
+                size_t name_len; /* without the NUL */
+                size_t argv_len; /* "true" and one argument, with their NULs; 5: "true" alone */
+                size_t record;   /* SMALL, LARGE or CUT: the header and what the two take */
+        } cases[] = {
+                { 62, 64, SMALL },  /* both fill the small room */
+                { 63, 5, LARGE },   /* the name one byte too long for it */
+                { 62, 65, LARGE },  /* the arguments one byte too long */
+                { 126, 128, LARGE }, /* both fill the large room */
+                { 127, 5, CUT },
+                { 62, 129, CUT },
+                { 250, 5, CUT },
+        };
+        char dir[] = "/tmp/test-bpf-inplace-XXXXXX", paths[ELEMENTSOF(cases)][400], args[ELEMENTSOF(cases)][200];
+        char *argvs[ELEMENTSOF(cases)][3];
+        InplaceRun run = {};
+        const ExecEvent *ev[16];
+        size_t sizes[16];
         uint32_t uid = new_test_uid();
         pid_t child;
 
-        memset(fits, 'f', sizeof(fits) - 1);
-        fits[sizeof(fits) - 1] = '\0';
-        memset(over, 'o', sizeof(over) - 1);
-        over[sizeof(over) - 1] = '\0';
         ASSERT(mkdtemp(dir));
         ASSERT(chmod(dir, 0755) == 0);
-        for (size_t i = 0; i < 3; i++) {
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 size_t n = strlen(dir) + 1;
 
-                /* dir/lll...l: a symbolic link to /bin/true with a name of the length wanted. */
-                ASSERT(name_len[i] > n && name_len[i] - n < 256);
+                /* dir/aaa...a: a symbolic link to /bin/true with a name of the length wanted. */
+                ASSERT(cases[i].name_len > n && cases[i].name_len - n < 256);
                 snprintf(paths[i], sizeof(paths[i]), "%s/", dir);
-                memset(paths[i] + n, 'a' + (int) i, name_len[i] - n);
-                paths[i][name_len[i]] = '\0';
+                memset(paths[i] + n, 'a' + (int) i, cases[i].name_len - n);
+                paths[i][cases[i].name_len] = '\0';
                 ASSERT(symlink("/bin/true", paths[i]) == 0);
+                argvs[i][0] = (char *) "true";
+                argvs[i][1] = argvs[i][2] = NULL;
+                if (cases[i].argv_len > 5) {
+                        size_t len = cases[i].argv_len - 5 - 1;
+
+                        ASSERT(len < sizeof(args[i]));
+                        memset(args[i], 'A' + (int) i, len);
+                        args[i][len] = '\0';
+                        argvs[i][1] = args[i];
+                }
+                run.paths[i] = paths[i];
+                run.argvs[i] = argvs[i];
         }
         child = run_as(uid, scenario_inplace, &run);
-        expect_counts(p, uid, 3, 0);
-        ASSERT_EQ_U(events_of(rec, uid, ev, ELEMENTSOF(ev)), 3);
-        for (size_t i = 0; i < 3; i++) {
+        expect_counts(p, uid, ELEMENTSOF(cases), 0);
+        ASSERT_EQ_U(events_sized_of(rec, uid, ev, sizes, ELEMENTSOF(ev)), ELEMENTSOF(cases));
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size_t want = cases[i].record != CUT ? cases[i].record :
+                                                       EXEC_EVENT_HEADER_SIZE + cases[i].name_len + 1 + cases[i].argv_len;
                 char comm[16] = {};
 
                 /* The new program is named after the link's name, cut to 15 bytes. */
                 memset(comm, 'a' + (int) i, sizeof(comm) - 1);
                 expect_event(ev[i], uid, 0, child, comm, 0, paths[i]);
-                ASSERT_EQ_U(strlen(ev[i]->filename), name_len[i]);
+                ASSERT_EQ_U(strlen(ev[i]->filename), cases[i].name_len);
+                expect_argv(ev[i], (const char *const *) argvs[i], false);
+                if (sizes[i] != want)
+                        TEST_FAIL("a name of %zu bytes and arguments of %zu: a record of %zu bytes, expected %zu",
+                                  cases[i].name_len, cases[i].argv_len, sizes[i], want);
                 ASSERT(unlink(paths[i]) == 0);
         }
-        expect_argv(ev[0], (const char *const *) argv_fits, false);
-        expect_argv(ev[1], (const char *const *) argv_over, false);
-        expect_argv(ev[2], (const char *const *) argv_short, false);
         ASSERT(rmdir(dir) == 0);
 }
 
