@@ -20,7 +20,9 @@ untraced run's. The order alternates from pair to pair, so that drift cancels ou
 Then, for execcountd alone: the BPF programs' cost per exec (kernel.bpf_stats_enabled),
 the daemon's RSS when idle, the time from an exec to its event in "execcountctl events
 --follow", the daemon's CPU while such a follower takes every event, and the time of
-"execcountctl stats --json" with 1,000, 10,000 and 100,000 more UIDs in the map. And the
+"execcountctl stats --json" with 1,000, 10,000 and 100,000 more UIDs in the map (read by
+this script, and written to a file, with the floors beside: "stats --uid 0" and
+bench/readmaps' reading of the maps alone). And the
 floors its BPF cost is held against: the same measure of the cheapest programs that do a
 part of its job (bench/floor.bpf.c), each alone.
 
@@ -92,8 +94,9 @@ class Tools:
         for path in vars(self).values():
             if not os.access(path, os.X_OK):
                 sys.exit(f"compare.py: {path} is missing; build first: meson compile -C {build}")
-        # Only the floors need it: a build before it had one still measures all else.
+        # Only the floors need them: a build before them still measures all else.
         self.floor = os.path.join(build, "bench/floor")
+        self.readmaps = os.path.join(build, "bench/readmaps")
 
     def load(self, mode, uid, seconds):
         out = subprocess.run(self.load_args(mode, uid, seconds), capture_output=True, text=True, check=True).stdout
@@ -629,23 +632,53 @@ def watched_cpu(tools, daemon, seconds):
 
 
 def stats_time(tools, daemon, n_uids, runs=21):
-    """execcountctl stats --json end to end, with n_uids UIDs in the map."""
+    """execcountctl stats --json end to end, with n_uids UIDs in the map, two ways in turn:
+    its output read by this script (Python's reading and decoding included, as RESULTS.md
+    measured it first), and written to a file, as a shell's redirection has it (what
+    execcountctl and the daemon cost); the CPU time of each side for the latter. Beside
+    them the floors: execcountctl stats --uid 0 (a start, a connection, one small call)
+    and bench/readmaps (the daemon's reading of maps of that size alone)."""
     daemon.start()
     first = new_uid() + 100000
     subprocess.run([tools.execload, f"--each-uid={n_uids}", f"--uid={first}"], check=True,
                    stdout=subprocess.DEVNULL)
-    times = []
+    ctl = [tools.execcountctl, "--socket", daemon.socket, "--no-pager", "stats", "--json=short"]
+    times, file_times, one_times = [], [], []
+    daemon_ns = client_s = 0.0
     size = 0
-    for _ in range(runs):
-        start = time.monotonic()
-        p = daemon.ctl("stats", "--json=short")
-        times.append((time.monotonic() - start) * 1000)
-        size = len(p.stdout)
-    users = len(json.loads(p.stdout)["users"])
+    with tempfile.TemporaryFile() as out:
+        for _ in range(runs):
+            start = time.monotonic()
+            p = daemon.ctl("stats", "--json=short")
+            times.append((time.monotonic() - start) * 1000)
+            size = len(p.stdout)
+            out.seek(0)
+            out.truncate()
+            d0, r0 = proc_cpu_ns(daemon.proc.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.monotonic()
+            subprocess.run(ctl, stdout=out, check=True)
+            file_times.append((time.monotonic() - start) * 1000)
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            daemon_ns += proc_cpu_ns(daemon.proc.pid) - d0
+            client_s += (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+            start = time.monotonic()
+            daemon.ctl("stats", "--uid", "0", "--json=short", check=False)
+            one_times.append((time.monotonic() - start) * 1000)
+        out.seek(0)
+        written = out.read()
+    # Both ways gave every user (the counts of the machine's own UIDs may differ).
+    users = min(len(json.loads(p.stdout)["users"]), len(json.loads(written)["users"]))
     rss = proc_rss_kib(daemon.proc.pid)
     daemon.stop()
-    return {"uids": n_uids, "users_in_reply": users, "median_ms": statistics.median(times), "max_ms": max(times),
-            "reply_bytes": size, "daemon_rss_kib": rss}
+    result = {"uids": n_uids, "users_in_reply": users, "median_ms": statistics.median(times), "max_ms": max(times),
+              "file_median_ms": statistics.median(file_times), "file_max_ms": max(file_times),
+              "daemon_cpu_ms": daemon_ns / runs / 1e6, "client_cpu_ms": client_s / runs * 1000,
+              "one_uid_median_ms": statistics.median(one_times), "reply_bytes": size, "daemon_rss_kib": rss}
+    if os.access(tools.readmaps, os.X_OK):
+        q = subprocess.run([tools.readmaps, f"--uids={n_uids}", f"--max-uids={131072 if n_uids > 60000 else 65536}",
+                            f"--runs={max(runs, 5)}"], capture_output=True, text=True, check=True)
+        result["read_maps_ms"] = json.loads(q.stdout)["median_ms"]
+    return result
 
 
 def main():
@@ -725,9 +758,13 @@ def main():
                 daemons.append(d)
                 out["stats"].append(stats_time(tools, d, n, runs=3 if args.smoke else 5 if n > 60000 else 21))
             for s in out["stats"]:
+                floor = f", the maps' reading alone {s['read_maps_ms']:.1f} ms" if "read_maps_ms" in s else ""
                 log(f"execcountctl stats --json with {s['uids']:,} more UIDs in the map ({s['users_in_reply']:,} "
-                    f"in the reply, {s['reply_bytes'] / 1e6:.1f} MB): median {s['median_ms']:.1f} ms, max "
-                    f"{s['max_ms']:.1f} ms; daemon RSS {s['daemon_rss_kib'] / 1024:.1f} MiB")
+                    f"in the reply, {s['reply_bytes'] / 1e6:.1f} MB): read by Python median {s['median_ms']:.1f} ms "
+                    f"(max {s['max_ms']:.1f}), to a file median {s['file_median_ms']:.1f} ms (max "
+                    f"{s['file_max_ms']:.1f}; CPU: daemon {s['daemon_cpu_ms']:.1f} ms, execcountctl "
+                    f"{s['client_cpu_ms']:.1f} ms); floors: stats --uid 0 {s['one_uid_median_ms']:.1f} ms{floor}; "
+                    f"daemon RSS {s['daemon_rss_kib'] / 1024:.1f} MiB")
     finally:
         for t in tracers:
             if not isinstance(t, Execcountd):
