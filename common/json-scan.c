@@ -262,35 +262,6 @@ bool json_scan_key_is(JsonSpan key, const char *name) {
         return key.len == n && memcmp(key.p, name, n) == 0 && !memchr(key.p, '\\', key.len);
 }
 
-int json_scan_int64(JsonSpan v, int64_t min, int64_t max, int64_t *ret) {
-        const char *s = v.p, *end = v.p + v.len;
-        bool negative = false;
-        uint64_t u = 0, limit;
-
-        s = skip_ws(s, end);
-        if (s < end && *s == '-') {
-                negative = true;
-                s++;
-        }
-        if (s >= end || *s < '0' || *s > '9')
-                return -EBADMSG;
-        limit = negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
-        for (; s < end && *s >= '0' && *s <= '9'; s++) {
-                unsigned d = (unsigned) (*s - '0');
-
-                if (u > (limit - d) / 10)
-                        return -EBADMSG;
-                u = u * 10 + d;
-        }
-        if (skip_ws(s, end) != end)
-                return -EBADMSG; /* a fraction, an exponent, or not a number at all */
-        int64_t i = negative ? (int64_t) (0 - u) : (int64_t) u;
-        if (i < min || i > max)
-                return -EBADMSG;
-        *ret = i;
-        return 0;
-}
-
 /* One integer at s, in *ret: its end, or NULL if it is no JSON integer within [min, max]. */
 static const char *scan_int64(const char *s, const char *end, int64_t min, int64_t max, int64_t *ret) {
         const char *digits;
@@ -303,10 +274,11 @@ static const char *scan_int64(const char *s, const char *end, int64_t min, int64
                 s++;
         }
         limit = negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+        /* Eighteen digits cannot reach the limit: only those after them are checked. */
         for (digits = s; s < end && *s >= '0' && *s <= '9'; s++) {
                 unsigned d = (unsigned) (*s - '0');
 
-                if (u > (limit - d) / 10)
+                if (s - digits >= 18 && u > (limit - d) / 10)
                         return NULL;
                 u = u * 10 + d;
         }
@@ -319,6 +291,13 @@ static const char *scan_int64(const char *s, const char *end, int64_t min, int64
                 return NULL;
         *ret = i;
         return s;
+}
+
+int json_scan_int64(JsonSpan v, int64_t min, int64_t max, int64_t *ret) {
+        const char *end = v.p + v.len, *s = scan_int64(skip_ws(v.p, end), end, min, max, ret);
+
+        /* Nothing after it: not a fraction, an exponent, or no number at all. */
+        return s && skip_ws(s, end) == end ? 0 : -EBADMSG;
 }
 
 int json_scan_int64_array(JsonSpan a, int64_t min, int64_t max, int64_t *ret, size_t stride, size_t n_max,

@@ -136,6 +136,18 @@ static void test_int64(void) {
         ASSERT_EQ(json_scan_int64(span("-1"), 0, 10, &i), -EBADMSG);
         ASSERT_EQ(json_scan_int64(span("11"), 0, 10, &i), -EBADMSG);
         ASSERT_EQ(json_scan_int64(span(""), 0, 10, &i), -EBADMSG);
+        /* Past eighteen digits each one is checked against the limit. */
+        ASSERT_EQ(json_scan_int64(span("999999999999999999"), INT64_MIN, INT64_MAX, &i), 0);
+        ASSERT_EQ(i, 999999999999999999);
+        ASSERT_EQ(json_scan_int64(span("9999999999999999999"), INT64_MIN, INT64_MAX, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span("-9223372036854775809"), INT64_MIN, INT64_MAX, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span("18446744073709551616"), INT64_MIN, INT64_MAX, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span("123456789012345678901234567890"), INT64_MIN, INT64_MAX, &i), -EBADMSG);
+        /* JSON has no leading zeros. */
+        ASSERT_EQ(json_scan_int64(span("01"), 0, 10, &i), -EBADMSG);
+        ASSERT_EQ(json_scan_int64(span(" 0 "), 0, 10, &i), 0);
+        ASSERT_EQ(i, 0);
+        ASSERT_EQ(json_scan_int64(span("-"), INT64_MIN, INT64_MAX, &i), -EBADMSG);
 }
 
 /* The one-pass reader of integer arrays: every value where stride puts it, and anything
