@@ -95,6 +95,9 @@ def main():
         # At least the n new UIDs, and root's; other UIDs may exec meanwhile.
         expect(s.get("users_in_reply", 0) >= n + 1 and s.get("median_ms", 0) > 0,
                f"stats --json timed with {n} more UIDs ({s.get('users_in_reply')} in the reply)")
+        expect(all(s.get(k, 0) > 0 for k in ("file_median_ms", "daemon_cpu_ms", "client_cpu_ms", "one_uid_median_ms",
+                                             "read_maps_ms")),
+               f"stats --json with {n} more UIDs also timed to a file, with each side's CPU and both floors: {s}")
 
     print(f"{failures} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)
