@@ -655,9 +655,10 @@ static int scenario_thread(void *arg) {
 }
 
 /* A successful exec's event is written in the ring in place, in a record of 64 bytes for
- * the name and as many for the arguments, or of 128 and 128 (bpf/execcount.bpf.c,
- * INPLACE_*), and through a scratch record, cut to its length, when they fit neither:
- * names and arguments on both sides of each bound arrive whole, in the record meant. */
+ * the name (its NUL included, and one more: a name that fills the room may have been cut)
+ * and as many for the arguments, or of 128 and 128 (bpf/execcount.bpf.c, INPLACE_*), and
+ * through a scratch record, cut to its length, when they fit neither: names and arguments
+ * on both sides of each bound arrive whole, in the record meant. */
 typedef struct InplaceRun {
         const char *paths[8];
         char **argvs[8];
@@ -689,10 +690,10 @@ static void test_inplace_bounds(Probe *p, Recorder *rec) {
                 size_t argv_len; /* "true" and one argument, with their NULs; 5: "true" alone */
                 size_t record;   /* SMALL, LARGE or CUT: the header and what the two take */
         } cases[] = {
-                { 62, 64, SMALL },  /* both fill the small room */
+                { 62, 64, SMALL },  /* as long as the small record takes them */
                 { 63, 5, LARGE },   /* the name one byte too long for it */
                 { 62, 65, LARGE },  /* the arguments one byte too long */
-                { 126, 128, LARGE }, /* both fill the large room */
+                { 126, 128, LARGE }, /* as long as the large record takes them */
                 { 127, 5, CUT },
                 { 62, 129, CUT },
                 { 250, 5, CUT },
@@ -700,6 +701,7 @@ static void test_inplace_bounds(Probe *p, Recorder *rec) {
         char dir[] = "/tmp/test-bpf-inplace-XXXXXX", paths[ELEMENTSOF(cases)][400], args[ELEMENTSOF(cases)][200];
         char *argvs[ELEMENTSOF(cases)][3];
         InplaceRun run = {};
+        _Static_assert(ELEMENTSOF(cases) < ELEMENTSOF(run.paths), "the runs' lists end with NULL");
         const ExecEvent *ev[16];
         size_t sizes[16];
         uint32_t uid = new_test_uid();
