@@ -631,6 +631,11 @@ def watched_cpu(tools, daemon, seconds):
             "events_lost": lost}
 
 
+def max_uids_for(n_uids):
+    """The daemon's default map (65,536 UIDs) for the sizes that fit it, twice that else."""
+    return 131072 if n_uids > 60000 else 65536
+
+
 def stats_time(tools, daemon, n_uids, runs=21):
     """execcountctl stats --json end to end, with n_uids UIDs in the map, two ways in turn:
     its output read by this script (Python's reading and decoding included, as RESULTS.md
@@ -675,7 +680,7 @@ def stats_time(tools, daemon, n_uids, runs=21):
               "daemon_cpu_ms": daemon_ns / runs / 1e6, "client_cpu_ms": client_s / runs * 1000,
               "one_uid_median_ms": statistics.median(one_times), "reply_bytes": size, "daemon_rss_kib": rss}
     if os.access(tools.readmaps, os.X_OK):
-        q = subprocess.run([tools.readmaps, f"--uids={n_uids}", f"--max-uids={131072 if n_uids > 60000 else 65536}",
+        q = subprocess.run([tools.readmaps, f"--uids={n_uids}", f"--max-uids={max_uids_for(n_uids)}",
                             f"--runs={max(runs, 5)}"], capture_output=True, text=True, check=True)
         result["read_maps_ms"] = json.loads(q.stdout)["median_ms"]
     return result
@@ -753,8 +758,8 @@ def main():
         if args.only not in ("pairs", "bpf", "floors", "watched"):
             out["stats"] = []
             for n in stats_sizes:
-                # Each size in a daemon of its own, the default map (65,536 UIDs) for those that fit.
-                d = Execcountd(tools, tmp, "[Counts]\nMaxUIDs=131072\n" if n > 60000 else "")
+                # Each size in a daemon of its own.
+                d = Execcountd(tools, tmp, f"[Counts]\nMaxUIDs={max_uids_for(n)}\n")
                 daemons.append(d)
                 out["stats"].append(stats_time(tools, d, n, runs=3 if args.smoke else 5 if n > 60000 else 21))
             for s in out["stats"]:

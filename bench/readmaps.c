@@ -101,8 +101,10 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         in = calloc(uids, sizeof(*in));
-        if (!in)
+        if (!in) {
+                probe_free(p);
                 return 1;
+        }
         for (uint32_t i = 0; i < uids; i++)
                 in[i] = (UserCount) { .uid = 3000000000u + i, .execs = i, .failed = 1, .last_exec_ns = 1000000000ull,
                                       .privileged = i % 10 == 0 };

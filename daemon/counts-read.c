@@ -77,6 +77,8 @@ int counts_read_map(int map_fd, uint32_t capacity, size_t key_size, size_t value
                         break; /* no more entries */
                 if (r < 0)
                         return r;
+                if (count == 0)
+                        return -EIO; /* neither entries nor the end: it would go on forever */
         }
 
         *ret_keys = TAKE_PTR(keys);

@@ -20,9 +20,9 @@
  * batch was 64 records. About a millisecond of work. */
 #define DRAIN_BUDGET 2048
 /* A record's work grows with its size too (copied, escaped for each stream, logged): one
- * unit more per this many bytes. Most records are smaller and count once; one of a user
- * who execs names and command lines of 4 KiB, 13 times, so that such a flood makes turns
- * of ~150 records, not 2,048 (12 MiB of them, had the ring room), before root's call. */
+ * unit more per this many bytes. Most records are smaller and count once; the largest (a
+ * 4 KiB name and 1 KiB of arguments, 5,216 bytes) 11 times, twice that with a stream, so
+ * that a flood of them makes turns of 93 to 186 records, not 2,048, before root's call. */
 #define DRAIN_BYTES_PER_UNIT 512
 
 struct Drain {

@@ -249,11 +249,41 @@ static void test_logins(void) {
         free(v);
 }
 
+/* A map read whole (counts-read.c) in room that grows from 1,024 entries as it reads, and
+ * that a bucket may not fit: every entry, once. */
+static void test_read_many(void) {
+        ProbeOptions opts = { .mode = PROBE_TRACEPOINT, .max_uids = 8192, .ring_buffer_size = 4096 };
+        enum { N = 5000 };
+        UserCount *in = calloc(N, sizeof(*in)), *out;
+        size_t n, dropped;
+        Probe *p;
+
+        ASSERT(in);
+        ASSERT_EQ(probe_new_unattached(&opts, &p), 0);
+        for (size_t i = 0; i < N; i++)
+                in[i] = (UserCount) { .uid = 2000 + 3 * (uint32_t) i, .execs = i + 1, .failed = i % 7,
+                                      .last_exec_ns = 1000000000ull + i, .privileged = i % 3 == 0 ? i : 0 };
+        ASSERT_EQ(counts_write(probe_get_counts_maps(p), in, N, &dropped), 0);
+        ASSERT_EQ_U(dropped, 0);
+        ASSERT_EQ(counts_read_all(probe_get_counts_maps(p), &out, &n), 0);
+        ASSERT_EQ_U(n, N);
+        for (size_t i = 0; i < N; i++) {
+                ASSERT_EQ_U(out[i].uid, in[i].uid); /* in UID order, as written */
+                ASSERT_EQ_U(out[i].execs, in[i].execs);
+                ASSERT_EQ_U(out[i].failed, in[i].failed);
+                ASSERT_EQ_U(out[i].privileged, in[i].privileged);
+        }
+        free(out);
+        free(in);
+        probe_free(p);
+}
+
 int main(void) {
         if (geteuid() != 0)
                 TEST_SKIP_OR_FAIL("BPF maps need root");
         test_read();
         test_reset();
         test_logins();
+        test_read_many();
         return 0;
 }

@@ -336,7 +336,7 @@ static void counts_of(uint32_t uid, int64_t *execs, int64_t *failed, int64_t *th
 }
 
 /* The UID's counts in the listing of every UID, which the daemon reads from the maps
- * whole (through their iterators on this kernel), where counts_of() looks one UID up. */
+ * whole, where counts_of() looks one UID up. */
 static void listed_counts_of(uint32_t uid, int64_t *execs, int64_t *failed, int64_t *privileged) {
         json_object *o = ctl_json("stats"), *users;
 
