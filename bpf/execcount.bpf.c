@@ -455,9 +455,7 @@ static __always_inline bool event_send_inplace(__u32 uid, __u32 euid, __u64 cgro
         unsigned long start = mm->arg_start, end = mm->arg_end;
         bool argv = argv_wanted(t) && end >= start;
         __u64 len = argv ? end - start : 0;
-        /* Zeroed: what follows the name's NUL is copied into the record too, and is not
-         * to be whatever this stack held before. */
-        __u64 name[INPLACE_LARGE / sizeof(__u64)] = {};
+        __u64 name[INPLACE_LARGE / sizeof(__u64)];
         long n;
 
         if (len > INPLACE_LARGE)
