@@ -414,28 +414,33 @@ static __always_inline bool argv_wanted(const struct exec_tunables *t) {
 
 /* Rooms for a successful exec's name and for its arguments in a record written in the
  * ring in place, in two sizes: the verifier needs a record's size to be a constant, so a
- * record always takes its size's room, used or not. Most names (up to 63 bytes with their
- * NUL) and command lines (up to 64 bytes) fit the small one, a record of 224 bytes; more
- * fit the large one (127 and 128 bytes; 352). A name or command line that fits neither
- * takes the way through a scratch record, cut to its length. */
+ * record always takes its size's room, used or not. Most names and command lines fit the
+ * small one (a record of 224 bytes), more fit the large one (352); a name or command line
+ * that fits neither takes the way through a scratch record, cut to its length. */
 #define INPLACE_SMALL 64
 #define INPLACE_LARGE 128
 
-/* The event in a record of room bytes for the name and as many for the arguments: the
- * name (n as bpf_probe_read_kernel_str() said, < room) copied from name, the arguments
- * (len of them, at start, if argv) read into it. */
-static __always_inline void event_send_room(const __u32 room, __u32 uid, __u32 euid, __u64 cgroup_id, __u64 now,
-                                            const __u64 *name, long n, bool argv, unsigned long start, __u64 len,
-                                            const struct exec_tunables *t) {
+/* A successful exec's event written in the ring in place, in a record of room bytes for
+ * the name and as many for the arguments (len of them, at start, if argv): 1 when it was
+ * sent (or counted lost), 0 when its name does not fit and nothing was sent. */
+static __always_inline int event_send_room(const __u32 room, __u32 uid, __u32 euid, __u64 cgroup_id, __u64 now,
+                                           const char *kernel_name, bool argv, unsigned long start, __u64 len,
+                                           const struct exec_tunables *t) {
         struct exec_event *ev;
         __u32 off;
+        long n;
 
         ev = bpf_ringbuf_reserve(&events, EXEC_EVENT_HEADER_SIZE + 2 * room, 0);
         if (!ev) {
                 STAT_INC(events_lost);
-                return;
+                return 1;
         }
-        __builtin_memcpy(ev->data, name, room); /* data is 8-byte aligned, as name is */
+        /* A name that reaches the end of the room may have been cut. */
+        n = bpf_probe_read_kernel_str(ev->data, room, kernel_name);
+        if (n >= room) {
+                bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
+                return 0;
+        }
         event_fill(ev, uid, euid, cgroup_id, now, 0);
         off = event_set_name(ev, n) & (room - 1); /* < room already */
         if (argv && len <= room && (len == 0 || bpf_probe_read_user(ev->data + off, len, (const void *) start) == 0)) {
@@ -443,32 +448,25 @@ static __always_inline void event_send_room(const __u32 room, __u32 uid, __u32 e
                 ev->flags |= EXEC_EVENT_ARGV;
         }
         bpf_ringbuf_submit(ev, wakeup_flags(now, t));
+        return 1;
 }
 
-/* A successful exec's event, written in the ring in place: no scratch record, no copy of
- * one. The name is read first, so that the record's size is known before it is reserved
- * (a record reserved and discarded holds its room until the daemon reads past it). False
- * when the name or the arguments fit neither room, and nothing was sent. */
+/* A successful exec's event, written in the ring in place: no scratch record, no copy.
+ * False when its name or arguments fit neither room, and nothing was sent. A name too
+ * long for the small room is read again for the large one. */
 static __always_inline bool event_send_inplace(__u32 uid, __u32 euid, __u64 cgroup_id, __u64 now,
                                                const char *kernel_name, const struct exec_tunables *t) {
         struct mm_struct *mm = bpf_get_current_task_btf()->mm;
         unsigned long start = mm->arg_start, end = mm->arg_end;
         bool argv = argv_wanted(t) && end >= start;
         __u64 len = argv ? end - start : 0;
-        __u64 name[INPLACE_LARGE / sizeof(__u64)];
-        long n;
 
         if (len > INPLACE_LARGE)
                 return false;
-        /* A name that reaches the end of the room may have been cut. */
-        n = bpf_probe_read_kernel_str(name, sizeof(name), kernel_name);
-        if (n >= INPLACE_LARGE)
-                return false;
-        if (n < INPLACE_SMALL && len <= INPLACE_SMALL)
-                event_send_room(INPLACE_SMALL, uid, euid, cgroup_id, now, name, n, argv, start, len, t);
-        else
-                event_send_room(INPLACE_LARGE, uid, euid, cgroup_id, now, name, n, argv, start, len, t);
-        return true;
+        if (len <= INPLACE_SMALL &&
+            event_send_room(INPLACE_SMALL, uid, euid, cgroup_id, now, kernel_name, argv, start, len, t))
+                return true;
+        return event_send_room(INPLACE_LARGE, uid, euid, cgroup_id, now, kernel_name, argv, start, len, t);
 }
 
 /* A successful exec's arguments: the kernel has just laid them out, one after the other,
