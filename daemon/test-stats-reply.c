@@ -15,10 +15,23 @@ static const TallyEntry users[] = {
           .last_exec_usec = 0 },
 };
 
+/* A message written whole, parsed back; t is done with. */
+static json_object *message_parse(Text *t) {
+        json_object *o;
+
+        ASSERT(!t->oom);
+        ASSERT(t->len > 0 && t->p[t->len - 1] == '\0'); /* a Varlink message ends with its NUL */
+        ASSERT_EQ_U(strlen(t->p), t->len - 1);
+        o = json_tokener_parse(t->p);
+        if (!o)
+                TEST_FAIL("not JSON: %s", t->p);
+        text_done(t);
+        return o;
+}
+
 /* One reply of users[0..n) under info, parsed back. */
 static json_object *reply(const StatsReplyInfo *info, size_t n, bool continues) {
         Text t = {};
-        json_object *o;
 
         stats_write_head(&t);
         for (size_t i = 0; i < n; i++) {
@@ -27,14 +40,7 @@ static json_object *reply(const StatsReplyInfo *info, size_t n, bool continues) 
                 stats_write_user(&t, &users[i]);
         }
         stats_write_tail(&t, info, continues);
-        ASSERT(!t.oom);
-        ASSERT(t.len > 0 && t.p[t.len - 1] == '\0'); /* a Varlink message ends with its NUL */
-        ASSERT_EQ_U(strlen(t.p), t.len - 1);
-        o = json_tokener_parse(t.p);
-        if (!o)
-                TEST_FAIL("not JSON: %s", t.p);
-        text_done(&t);
-        return o;
+        return message_parse(&t);
 }
 
 static int64_t get_int(json_object *o, const char *key) {
@@ -209,7 +215,6 @@ static void test_units(void) {
  * most piece users, parsed back. */
 static json_object *columns_reply(const StatsReplyInfo *info, size_t n, size_t piece, bool continues) {
         Text t = {};
-        json_object *o;
 
         stats_write_columns_head(&t);
         for (StatsColumn col = 0; col < _STATS_COLUMN_MAX; col++) {
@@ -219,14 +224,7 @@ static json_object *columns_reply(const StatsReplyInfo *info, size_t n, size_t p
                 stats_write_column_close(&t);
         }
         stats_write_columns_tail(&t, info, continues);
-        ASSERT(!t.oom);
-        ASSERT(t.len > 0 && t.p[t.len - 1] == '\0');
-        ASSERT_EQ_U(strlen(t.p), t.len - 1);
-        o = json_tokener_parse(t.p);
-        if (!o)
-                TEST_FAIL("not JSON: %s", t.p);
-        text_done(&t);
-        return o;
+        return message_parse(&t);
 }
 
 /* Columns hold what the objects hold, member for member, and the same tail; users is

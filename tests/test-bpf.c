@@ -97,20 +97,30 @@ static pid_t run_as(uint32_t uid, ChildFn fn, void *arg) {
         return pid;
 }
 
+/* fork + execve(path, argv), waited for: 0 when it ran and exited 0, 1 when the fork
+ * failed, 2 otherwise. */
+static int exec_wait(const char *path, char *const argv[]) {
+        pid_t pid = fork();
+        int status;
+
+        if (pid < 0)
+                return 1;
+        if (pid == 0) {
+                execve(path, argv, environ);
+                _exit(127);
+        }
+        return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 2;
+}
+
 /* fork + execve(path) n times; each exec must succeed. */
 static int exec_n(const char *path, int n) {
-        for (int i = 0; i < n; i++) {
-                pid_t pid = fork();
-                int status;
+        char *const argv[] = { (char *) path, NULL };
 
-                if (pid < 0)
-                        return 1;
-                if (pid == 0) {
-                        execl(path, path, (char *) NULL);
-                        _exit(127);
-                }
-                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                        return 2;
+        for (int i = 0; i < n; i++) {
+                int r = exec_wait(path, argv);
+
+                if (r != 0)
+                        return r;
         }
         return 0;
 }
@@ -547,17 +557,10 @@ static int scenario_argv(void *arg) {
                 return 6;
         fclose(f);
         for (size_t i = 0; run->argvs[i]; i++) {
-                pid_t pid = fork();
-                int status;
+                int r = exec_wait("/bin/true", run->argvs[i]);
 
-                if (pid < 0)
-                        return 1;
-                if (pid == 0) {
-                        execve("/bin/true", run->argvs[i], environ);
-                        _exit(127);
-                }
-                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                        return 2;
+                if (r != 0)
+                        return r;
                 /* A failed exec's arguments are read where the caller keeps them, without
                  * faulting pages in: a forked child has no page table entries yet for the
                  * string literals in this binary's read-only data (fork copies none for file
@@ -668,17 +671,10 @@ static int scenario_inplace(void *arg) {
         const InplaceRun *run = arg;
 
         for (size_t i = 0; run->paths[i]; i++) {
-                pid_t pid = fork();
-                int status;
+                int r = exec_wait(run->paths[i], run->argvs[i]);
 
-                if (pid < 0)
-                        return 1;
-                if (pid == 0) {
-                        execve(run->paths[i], run->argvs[i], environ);
-                        _exit(127);
-                }
-                if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                        return 2;
+                if (r != 0)
+                        return r;
         }
         return 0;
 }
