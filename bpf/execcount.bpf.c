@@ -155,6 +155,17 @@ struct {
         __type(value, struct scratch);
 } scratch SEC(".maps");
 
+/* Each UID's budget for successful execs' events while the ring is more than half full
+ * (see success_event_allowed()): the boot time when it is whole again. Only UIDs that exec
+ * while the ring is that full get an entry; one that loses its entry to others gets a
+ * whole budget, as after a quiet spell. */
+struct {
+        __uint(type, BPF_MAP_TYPE_LRU_HASH);
+        __uint(max_entries, 4096);
+        __type(key, __u32);
+        __type(value, __u64);
+} success_budget SEC(".maps");
+
 /* kprobe mode: exec calls in flight, keyed by task_struct address, which stays the same
  * when an exec from a thread takes over the thread group leader's PID. */
 struct {
@@ -169,6 +180,10 @@ struct {
 __u64 last_wakeup_ns = 0;
 __u64 last_backlog_wakeup_ns = 0;
 __u64 last_backlog_check_ns = 0;
+/* What that look saw: the bytes not read yet, and whether they were more than half the
+ * ring (see ring_backlog()). */
+__u64 ring_unread = 0;
+__u32 ring_pressed = 0;
 /* A reader that does not keep up is woken for its backlog at most this often: a wakeup
  * per event is what makes a naive ring buffer reader expensive. */
 #define BACKLOG_WAKEUP_GAP_NS 1000000ULL
@@ -267,6 +282,63 @@ static __always_inline bool fail_event_allowed(struct exec_count *c, __u64 now, 
         return true;
 }
 
+/* The ring's unread bytes, as last looked at: looked at again at most every
+ * BACKLOG_CHECK_GAP_NS, by whichever program comes first (the look costs more than a
+ * global's read). Also notes whether they fill more than half of the ring. */
+static __always_inline __u64 ring_backlog(__u64 now) {
+        if (now - last_backlog_check_ns >= BACKLOG_CHECK_GAP_NS) {
+                __u64 unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+                last_backlog_check_ns = now;
+                ring_unread = unread;
+                ring_pressed = unread * 2 > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+        }
+        return ring_unread;
+}
+
+/* Whether the ring is more than half full, as last looked at (see ring_backlog()). */
+static __always_inline bool ring_under_pressure(__u64 now) {
+        ring_backlog(now);
+        return ring_pressed;
+}
+
+/* What a record of size bytes takes of the ring: rounded up to 8 bytes, and a header. */
+#define RING_BYTES(size) ((((__u64) (size) + 7) & ~7ULL) + 8)
+
+/* While the ring is more than half full, each UID's successful execs send events of at
+ * most a sixteenth of the ring at once, and as much again per second (a GCRA in bytes).
+ * Otherwise one user's programs with long names and command lines, up to 5 KiB of ring
+ * per exec, run in a loop while the daemon gets little CPU, would fill the ring and take
+ * every other user's events with them. Failures stop at half the ring already. */
+#define SUCCESS_BUDGET_SHARE 16
+
+/* Whether a successful exec of uid may send an event of size ring bytes while the ring is
+ * more than half full; counted as held back if not. A budget that is whole lets one event
+ * through whatever its size (a ring of 4 KiB has a budget of 256 bytes). */
+static __noinline int success_event_allowed(__u32 uid, __u64 now, __u64 size) {
+        __u64 ring = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+        __u64 cost, tat = 0, *p;
+        struct exec_count *c;
+
+        /* The whole budget, ring / SHARE bytes, comes back in a second. */
+        cost = size * (1000000000ULL * SUCCESS_BUDGET_SHARE / (ring ?: 1));
+        p = bpf_map_lookup_elem(&success_budget, &uid);
+        if (p)
+                tat = *p;
+        if (tat > now && tat - now + cost > 1000000000ULL) {
+                c = bpf_map_lookup_elem(&counts, &uid);
+                if (c)
+                        __sync_fetch_and_add(&c->events_throttled, 1);
+                return 0;
+        }
+        tat = (tat > now ? tat : now) + cost;
+        if (p)
+                *p = tat;
+        else
+                bpf_map_update_elem(&success_budget, &uid, &tat, BPF_ANY);
+        return 1;
+}
+
 /* Wake the reader at most once per interval; events in between wait for the daemon's
  * own timer, unless unread data piles up. The first event after a quiet spell always
  * wakes it, so latency stays low when execs are rare. */
@@ -280,10 +352,9 @@ static __always_inline __u64 wakeup_flags(__u64 now, const struct exec_tunables 
                 last_wakeup_ns = now;
                 return BPF_RB_FORCE_WAKEUP;
         }
-        if (now - last_backlog_check_ns < BACKLOG_CHECK_GAP_NS || now - last_backlog_wakeup_ns < BACKLOG_WAKEUP_GAP_NS)
+        if (now - last_backlog_wakeup_ns < BACKLOG_WAKEUP_GAP_NS)
                 return BPF_RB_NO_WAKEUP;
-        last_backlog_check_ns = now;
-        if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_backlog_bytes) {
+        if (ring_backlog(now) >= wakeup_backlog_bytes) {
                 last_backlog_wakeup_ns = now;
                 return BPF_RB_FORCE_WAKEUP;
         }
@@ -962,6 +1033,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         struct exec_count *c = count_exec(uid, false);
         struct exec_event *ev;
         struct scratch *s;
+        bool pressed;
         __u64 bit;
 
         if (c) {
@@ -973,7 +1045,11 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         count_unit(cgroup_id, uid, now, false);
 
         t = tunables_get();
-        if (event_send_inplace(uid, euid, cgroup_id, now, kernel_name, t))
+        /* Under pressure the way through a scratch record, whose size is known before it
+         * takes room: a record reserved in place and then discarded would hold its room
+         * until the daemon reads past it. */
+        pressed = ring_under_pressure(now);
+        if (!pressed && event_send_inplace(uid, euid, cgroup_id, now, kernel_name, t))
                 return 0;
         ev = scratch_claim(&s, &bit);
         if (!ev) {
@@ -983,7 +1059,9 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         event_fill(ev, uid, euid, cgroup_id, now, 0);
         off = event_set_name(ev, bpf_probe_read_kernel_str(ev->data, EXECCOUNT_PATH_MAX, kernel_name));
         event_new_argv(ev, off, t);
-        event_send(ev, now, t);
+        if (!pressed ||
+            success_event_allowed(uid, now, RING_BYTES(EXEC_EVENT_HEADER_SIZE + ev->filename_len + ev->argv_len)))
+                event_send(ev, now, t);
         scratch_release(s, bit);
         return 0;
 }

@@ -819,7 +819,7 @@ static void test_storm(Probe *p, Recorder *rec) {
 
 /* A storm of failed execs from one UID: every failure is counted, its events stop at the
  * UID's budget and the rest are counted as held back; another UID's events all arrive;
- * successful execs are never held back. */
+ * successful execs are not held back (the ring is far from half full). */
 #define LIMIT_BURST 100
 #define LIMIT_STORM 20000
 
@@ -878,6 +878,101 @@ static void test_rate_limit(Probe *p, Recorder *rec) {
         ASSERT_EQ_U(ok, 5);
         ASSERT_EQ_U(failed, 50);
         fprintf(stderr, "the other UID's 55 events all arrived\n");
+}
+
+/* A UID's successful execs of a program whose name is 4,000 bytes long, and so are its
+ * arguments, while nobody reads the ring: once it is half full, their events stop at the
+ * UID's budget (a sixteenth of the ring at once, as much again per second) and the rest
+ * are counted as held back. Another UID's execs after them send every event; and once the
+ * ring is read, the first UID's events come again. */
+#define BUDGET_FLOOD 400
+#define BUDGET_LINK_LEN 4000
+
+typedef struct ExecRun {
+        const char *path;
+        int n;
+} ExecRun;
+
+static int scenario_exec_path(void *arg) {
+        const ExecRun *run = arg;
+
+        return exec_n(run->path, run->n);
+}
+
+static void test_success_budget(Probe *p, Recorder *rec) {
+        uint32_t flood = new_test_uid(), other = new_test_uid();
+        uint64_t ring = probe_get_ring_buffer_size(p), start, lost, bound, sent_bytes = 0;
+        char path[BUDGET_LINK_LEN + 1], *cut;
+        struct exec_stats before, after;
+        size_t ok, sent, failed, n = 0, dir_len;
+        UserCount c;
+        double seconds;
+
+        /* dir/ddd...d/ddd...d/.../program, a link to /bin/true, in directories of 250 bytes. */
+        snprintf(path, sizeof(path), "/tmp/test-bpf-budget-XXXXXX");
+        ASSERT(mkdtemp(path));
+        ASSERT(chmod(path, 0755) == 0);
+        dir_len = strlen(path);
+        while (BUDGET_LINK_LEN - (n = strlen(path)) - 1 > 255) { /* NAME_MAX */
+                path[n] = '/';
+                memset(path + n + 1, 'd', 250);
+                path[n + 1 + 250] = '\0';
+                ASSERT(mkdir(path, 0755) == 0);
+        }
+        n = strlen(path);
+        path[n] = '/';
+        memset(path + n + 1, 'p', BUDGET_LINK_LEN - n - 1);
+        path[BUDGET_LINK_LEN] = '\0';
+        ASSERT(symlink("/bin/true", path) == 0);
+
+        recorder_drain(rec);
+        ASSERT_EQ(counts_read_stats(probe_get_stats_fd(p), &before), 0);
+        start = now_usec(CLOCK_MONOTONIC);
+        run_as(flood, scenario_exec_path, &(ExecRun) { path, BUDGET_FLOOD });
+        seconds = (double) (now_usec(CLOCK_MONOTONIC) - start) / USEC_PER_SEC;
+        run_as(other, scenario_exec_path, &(ExecRun) { "/bin/true", 20 });
+        ASSERT_EQ(counts_read_stats(probe_get_stats_fd(p), &after), 0);
+        lost = (after.events_lost - before.events_lost) + (after.scratch_busy - before.scratch_busy);
+
+        expect_counts(p, flood, BUDGET_FLOOD, 0);
+        expect_counts(p, other, 20, 0);
+        ASSERT_EQ(counts_read_one_live(probe_get_counts_maps(p), probe_get_unit_slots_fd(p), flood, &c), 0);
+        recorder_drain(rec);
+        for (size_t i = 0; i < rec->n; i++)
+                if (rec->events[i]->uid == flood)
+                        sent_bytes += (rec->sizes[i] + 7) / 8 * 8 + 8;
+        count_results(rec, flood, &ok, &failed);
+        ASSERT_EQ_U(failed, 0);
+        /* 1.6 MiB of records for a ring of 1 MiB: held back, not lost. */
+        ASSERT(c.events_throttled > 0);
+        ASSERT(ok + c.events_throttled <= BUDGET_FLOOD && ok + c.events_throttled + lost >= BUDGET_FLOOD);
+        /* Half the ring, the budget and what came back of it while the UID ran, and a few
+         * events more: the look at the ring's fill is up to 0.1 ms old. */
+        bound = ring / 2 + (uint64_t) ((1.0 + seconds) * (double) (ring / 16)) + 4 * 5300;
+        if (sent_bytes > bound)
+                TEST_FAIL("%zu events of %ju ring bytes in all in %.1f s, past the bound of %ju", ok,
+                          (uintmax_t) sent_bytes, seconds, (uintmax_t) bound);
+        /* The other UID's, to the last, in the room the first left: unless the first's
+         * budget came back for so long (ring / 16 per second) that it could fill the ring. */
+        count_results(rec, other, &ok, &failed);
+        if (seconds < 6.0)
+                ASSERT_EQ_U(ok, 20);
+        fprintf(stderr, "success budget: %d execs with names and arguments of 4 KiB in %.1f s; %ju bytes of their "
+                "events in the ring, %ju held back, %ju lost; the other UID's %zu of 20 events arrived\n", BUDGET_FLOOD,
+                seconds, (uintmax_t) sent_bytes, (uintmax_t) c.events_throttled, (uintmax_t) lost, ok);
+
+        /* The ring read, no limit. */
+        count_results(rec, flood, &sent, &failed);
+        run_as(flood, scenario_exec_path, &(ExecRun) { path, 5 });
+        expect_counts(p, flood, BUDGET_FLOOD + 5, 0);
+        count_results(rec, flood, &ok, &failed);
+        ASSERT_EQ_U(ok, sent + 5);
+
+        ASSERT(unlink(path) == 0);
+        while ((cut = strrchr(path, '/')) && (size_t) (cut - path) >= dir_len) {
+                *cut = '\0';
+                ASSERT(rmdir(path) == 0);
+        }
 }
 
 /* A full UID map counts the overflow instead of dropping it. */
@@ -1727,6 +1822,7 @@ static void run_scenarios(Probe *p) {
         test_thread(p, &rec);
         test_storm(p, &rec);
         test_rate_limit(p, &rec);
+        test_success_budget(p, &rec);
         recorder_done(&rec);
 }
 
