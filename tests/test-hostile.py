@@ -11,7 +11,8 @@ The attacks, each by UIDs of its own, all at the same time, with the default set
            when dropped, and a storm of failed execs with 4,000-byte names of 0x01 bytes
            and command lines past what an event keeps (execload --hostile-args);
   latency  failed execs with 4,095-byte names of 0x01 (6 bytes each in JSON) and such
-           command lines, and 16 threads looping GetEvents;
+           command lines, successful execs alike (of a program 4,000 bytes of 0x01
+           directories deep), and 16 threads looping GetEvents;
   lockout  16 UIDs holding 64 idle connections each, reconnecting when let go of;
   journal  bursts of 1,200 failed execs every two seconds;
   calls    2 UIDs keeping 16 sockets each full of pipelined oneway calls.
@@ -131,6 +132,19 @@ def as_user(uid, fn, gid=None, groups=(), attacker=True):
 def execload(uid, *args):
     return subprocess.Popen([EXECLOAD, f"--uid={uid}", "--json", *args], stdout=subprocess.PIPE, text=True,
                             preexec_fn=join_users_cgroup)
+
+
+def deep_program(tmp):
+    """A copy of NOOP at a path of about 4,000 bytes, of directories named with 0x01
+    bytes: the longest name a successful exec can have, of the costliest bytes to escape."""
+    path = os.path.join(tmp, "deep")
+    while len(path) + 255 + len("/noop") < 4000:
+        path = os.path.join(path, "\x01" * 254)
+    os.makedirs(path, mode=0o755)
+    path = os.path.join(path, "noop")
+    shutil.copy(NOOP, path)
+    os.chmod(path, 0o755)
+    return path
 
 
 def finish(p):
@@ -292,6 +306,8 @@ def main():
             loads[uid] = [execload(uid, "--mode=failure", "--name-length=4000", "--hostile-args",
                                    f"--duration={SECONDS - 2}")]
         loads[latency] = [execload(latency, "--mode=failure", "--name-length=4095", "--hostile-args",
+                                   f"--duration={SECONDS - 2}"),
+                          execload(latency, "--mode=success", f"--program={deep_program(tmp)}", "--hostile-args",
                                    f"--duration={SECONDS - 2}")]
 
         # Everybody else, while it lasts; root's raw GetStats in a thread of its own, every
