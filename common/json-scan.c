@@ -238,6 +238,10 @@ int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret) {
 }
 
 int json_scan_members(JsonSpan obj, const char *const *keys, JsonSpan *ret, size_t n) {
+        return json_scan_members_end(obj, keys, ret, n, NULL);
+}
+
+int json_scan_members_end(JsonSpan obj, const char *const *keys, JsonSpan *ret, size_t n, const char **ret_end) {
         JsonSpan k, v;
         JsonIter iter;
         int r;
@@ -253,7 +257,11 @@ int json_scan_members(JsonSpan obj, const char *const *keys, JsonSpan *ret, size
                                 ret[i] = v;
                                 break;
                         }
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        if (ret_end)
+                *ret_end = json_scan_iter_end(&iter);
+        return 0;
 }
 
 bool json_scan_key_is(JsonSpan key, const char *name) {

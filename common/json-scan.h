@@ -29,6 +29,9 @@ int json_scan_member(JsonSpan obj, const char *key, JsonSpan *ret);
  * if obj has none. -EBADMSG if obj is not a well-formed object. For several members of an
  * object that holds a long array: each json_scan_member() walks all of it. */
 int json_scan_members(JsonSpan obj, const char *const *keys, JsonSpan *ret, size_t n);
+/* The same for an object that starts obj, which may go on after it: its end is put in
+ * *ret_end. */
+int json_scan_members_end(JsonSpan obj, const char *const *keys, JsonSpan *ret, size_t n, const char **ret_end);
 
 /* Where a walk over an array's elements or an object's members is. */
 typedef struct JsonIter {

@@ -98,6 +98,17 @@ static void test_members(void) {
         ASSERT_EQ(json_scan_members(span("[]"), keys, m, 4), -EBADMSG);
         ASSERT_EQ(json_scan_members(span("{}"), keys, m, 4), 0);
         ASSERT(!m[0].p && !m[1].p);
+
+        /* An object that text goes on after: its end. */
+        const char *text = "{\"a\":{\"d\":\"}\"}, \"d\" :2 },\"x\":1}", *end = NULL;
+
+        ASSERT_EQ(json_scan_members_end(span(text), keys, m, 4, &end), 0);
+        ASSERT(end && streq(end, ",\"x\":1}"));
+        ASSERT(m[0].len == 1 && m[0].p[0] == '2');
+        ASSERT(m[1].len == 9 && memcmp(m[1].p, "{\"d\":\"}\"}", 9) == 0);
+        end = NULL;
+        ASSERT_EQ(json_scan_members_end(span("{\"d\":1"), keys, m, 4, &end), -EBADMSG);
+        ASSERT(!end);
 }
 
 static void test_arrays(void) {

@@ -117,16 +117,21 @@ static bool refused_parameter(const VarlinkReply *reply, const char *name) {
                streq_ptr(json_get_string(reply->parameters, "parameter"), name);
 }
 
-/* One reply of a call made with "more": its parameters to the caller's fn, or, for an
- * error or something amiss, said the way every other call says it. */
-static int on_part(const ClientText *m, void *userdata) {
+/* One reply's parameters of a call made with "more": to the caller's fn. */
+static int on_part(JsonSpan rest, const char **ret_end, void *userdata) {
+        PartsCall *call = userdata;
+
+        return call->fn(rest, ret_end, call->userdata);
+}
+
+/* A reply of a call made with "more" without parameters, an error or something amiss:
+ * said the way every other call says it. */
+static int on_other(const char *text, size_t len, void *userdata) {
         PartsCall *call = userdata;
         VarlinkReply reply = {};
         int r;
 
-        if (!m->error.p && m->parameters.p)
-                return call->fn(m->parameters, call->userdata);
-        r = varlink_reply_parse(m->text, m->len, &reply, NULL);
+        r = varlink_reply_parse(text, len, &reply, NULL);
         if (r >= 0 && refused_parameter(&reply, call->optional)) {
                 varlink_reply_done(&reply);
                 call->refused = true;
@@ -148,13 +153,13 @@ int call_method_parts(const Args *a, const char *method, json_object *parameters
         r = call_connect(a, &c);
         if (r != 0)
                 return r;
-        r = client_call_more_text(c, method, parameters, on_part, &call);
+        r = client_call_more_parts(c, method, parameters, on_part, on_other, &call);
         if (call.refused) {
                 /* A daemon before the parameter: once more, on the same connection. */
                 json_object_object_del(parameters, optional);
                 call.refused = false;
                 call.optional = NULL;
-                r = client_call_more_text(c, method, parameters, on_part, &call);
+                r = client_call_more_parts(c, method, parameters, on_part, on_other, &call);
         }
         return r < 0 ? call_failed(method, r, &(VarlinkReply) {}) : r;
 }

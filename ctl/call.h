@@ -19,8 +19,10 @@ int call_method(const Args *a, const char *method, json_object *parameters, json
  * returns 0 to go on or an exit status to stop. For replies too big to be worth a tree,
  * which the daemon sends in parts. Errors are reported as by call_method(). optional
  * (NULL: none) names a member of parameters that daemons before it refuse with
- * InvalidParameter: the call is then made again without it (which removes it). */
-typedef int (*CallPartFn)(JsonSpan parameters, void *userdata);
+ * InvalidParameter: the call is then made again without it (which removes it).
+ * rest starts with the parameters' object and may go on after it: fn puts its end in
+ * *ret_end (see client_call_more_parts()). */
+typedef int (*CallPartFn)(JsonSpan rest, const char **ret_end, void *userdata);
 int call_method_parts(const Args *a, const char *method, json_object *parameters, const char *optional,
                       CallPartFn fn, void *userdata);
 /* Explains a failed call: r < 0 for a transport error, else the error reply. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* client.c: a blocking Varlink client for execcountctl. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,29 +139,67 @@ static int read_reply(Client *c, VarlinkReply *ret) {
         return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
 }
 
-int client_call_more_text(Client *c, const char *method, json_object *parameters, ClientTextFn fn, void *userdata) {
+/* One reply of client_call_more_parts(), len bytes at text: part's or other's nonzero
+ * return, or -EBADMSG, or 0 with *ret_continues. The first of a member given twice
+ * counts, as json_scan_members() has it. */
+static int reply_walk(const char *text, size_t len, ClientPartFn part, ClientOtherFn other, void *userdata,
+                      bool *ret_continues) {
+        JsonSpan key, rest, continues = {};
+        bool error = false, read = false;
+        const char *end;
+        JsonIter iter;
+        int r;
+
+        if (json_scan_object_begin((JsonSpan) { text, len }, &iter) < 0)
+                return -EBADMSG;
+        while ((r = json_scan_object_next_key(&iter, &key, &rest)) > 0) {
+                if (!read && !error && json_scan_key_is(key, "parameters")) {
+                        end = NULL;
+                        r = part(rest, &end, userdata);
+                        if (r != 0)
+                                return r;
+                        assert(end && end > rest.p && end <= rest.p + rest.len);
+                        read = true;
+                } else {
+                        end = json_scan_skip(rest.p, rest.p + rest.len);
+                        if (!end)
+                                return -EBADMSG;
+                        if (json_scan_key_is(key, "error")) {
+                                if (read)
+                                        return -EBADMSG;
+                                error = true;
+                        } else if (!continues.p && json_scan_key_is(key, "continues"))
+                                continues = (JsonSpan) { rest.p, (size_t) (end - rest.p) };
+                }
+                json_scan_object_resume(&iter, end);
+        }
+        if (r < 0)
+                return -EBADMSG;
+        if (!read) {
+                r = other(text, len, userdata);
+                if (r != 0)
+                        return r;
+        }
+        *ret_continues = continues.len == 4 && memcmp(continues.p, "true", 4) == 0;
+        return 0;
+}
+
+int client_call_more_parts(Client *c, const char *method, json_object *parameters, ClientPartFn part,
+                           ClientOtherFn other, void *userdata) {
         int r;
 
         r = send_call(c, method, parameters, true);
         if (r < 0)
                 return r;
         for (;;) {
-                static const char *const keys[] = { "continues", "error", "parameters" };
                 ssize_t len = read_message(c);
-                JsonSpan v[ELEMENTSOF(keys)];
-                ClientText m;
+                bool continues = false;
 
                 if (len < 0)
                         return (int) len;
-                /* One walk for all three: each walk reads every number of the reply. A
-                 * message that is not an object reaches fn with neither member. */
-                if (json_scan_members((JsonSpan) { c->buf, (size_t) len }, keys, v, ELEMENTSOF(keys)) < 0)
-                        v[0] = v[1] = v[2] = (JsonSpan) {};
-                m = (ClientText) { .text = c->buf, .len = (size_t) len, .error = v[1], .parameters = v[2],
-                                   .continues = v[0].len == 4 && memcmp(v[0].p, "true", 4) == 0 };
-                r = fn(&m, userdata);
+                r = reply_walk(c->buf, (size_t) len, part, other, userdata, &continues);
                 consume_message(c, (size_t) len);
-                if (r != 0 || !m.continues)
+                if (r != 0 || !continues)
                         return r;
         }
 }

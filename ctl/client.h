@@ -25,17 +25,20 @@ DEFINE_POINTER_CLEANUP(Client, client_free);
 /* Calls method and waits for its one reply (an error reply is a reply, not a failure).
  * Fails with -EBADMSG if the daemon's answer is malformed, -ECONNRESET if it hangs up. */
 int client_call(Client *c, const char *method, json_object *parameters, VarlinkReply *ret);
-/* Calls with "more" and hands each reply, as it came (len bytes, NUL-terminated), to fn,
- * with its members found in one walk over it, until one does not continue or fn returns
- * nonzero, which is returned. */
-typedef struct ClientText {
-        const char *text;
-        size_t len;
-        JsonSpan parameters, error; /* {NULL, 0} when absent */
-        bool continues;
-} ClientText;
-typedef int (*ClientTextFn)(const ClientText *reply, void *userdata);
-int client_call_more_text(Client *c, const char *method, json_object *parameters, ClientTextFn fn, void *userdata);
+/* Calls with "more" and reads each reply in one walk, until one does not continue or a
+ * function returns nonzero, which is returned:
+ *  - a reply's parameters go to part where they start, before the walk has seen what
+ *    follows them: rest runs from their value to the end of the reply, and part, once it
+ *    has read the value, puts its end in *ret_end. So a reply of many numbers is read
+ *    once, not skipped over first. Unless an error member comes before them: then they
+ *    are not read, and an error member after them makes the reply malformed.
+ *  - a reply without parameters read, an error reply for one, goes whole (len bytes,
+ *    NUL-terminated) to other.
+ * -EBADMSG for a reply that is not a well-formed object. */
+typedef int (*ClientPartFn)(JsonSpan rest, const char **ret_end, void *userdata);
+typedef int (*ClientOtherFn)(const char *text, size_t len, void *userdata);
+int client_call_more_parts(Client *c, const char *method, json_object *parameters, ClientPartFn part,
+                           ClientOtherFn other, void *userdata);
 
 /* Calls method with "more" and hands each reply to fn until one comes without
  * "continues", or an error reply, or fn returns non-zero (which is then returned). */

@@ -56,20 +56,24 @@ static int parse_row(JsonSpan obj, LoginRow *row) {
         return rows_scan_ints(obj, keys, fields, max, ELEMENTSOF(keys), 7, 1);
 }
 
-static int parse_part(JsonSpan reply, void *userdata) {
+/* reply: from the parameters on; see CallPartFn. */
+static int parse_part(JsonSpan reply, const char **ret_end, void *userdata) {
+        static const char *const keys[] = { "logins", "since_usec", "access", "logins_map_full_execs" };
+        enum { LOGINS, SINCE, ACCESS, FULL };
         Logins *l = userdata;
-        JsonSpan list, access, item, v;
+        JsonSpan v[ELEMENTSOF(keys)], item;
         JsonIter iter;
         int r;
 
-        if (json_scan_member(reply, "logins", &list) < 0 || json_scan_array_begin(list, &iter) < 0)
+        /* One walk over the reply for its members: each walk reads every row. */
+        if (json_scan_members_end(reply, keys, v, ELEMENTSOF(keys), ret_end) < 0 || !v[LOGINS].p ||
+            json_scan_array_begin(v[LOGINS], &iter) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "logins");
-        if (json_scan_member(reply, "since_usec", &v) < 0 || json_scan_int64(v, 0, INT64_MAX, &l->since) < 0)
+        if (!v[SINCE].p || json_scan_int64(v[SINCE], 0, INT64_MAX, &l->since) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "since_usec");
-        l->own_only = json_scan_member(reply, "access", &access) >= 0 && access.len == 5 &&
-                      memcmp(access.p, "\"own\"", 5) == 0;
-        l->has_map_full = json_scan_member(reply, "logins_map_full_execs", &v) >= 0;
-        if (l->has_map_full && json_scan_int64(v, 0, INT64_MAX, &l->map_full) < 0)
+        l->own_only = v[ACCESS].len == 5 && memcmp(v[ACCESS].p, "\"own\"", 5) == 0;
+        l->has_map_full = v[FULL].p;
+        if (l->has_map_full && json_scan_int64(v[FULL], 0, INT64_MAX, &l->map_full) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_LOGINS, "a well-formed logins_map_full_execs");
 
         while ((r = json_scan_array_next(&iter, &item)) > 0) {

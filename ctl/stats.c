@@ -113,7 +113,8 @@ static int stats_parse_columns(JsonSpan columns, Stats *s, const char **ret_end)
 
 /* Reads one GetStats reply's parameters into s: with "more", the users come in parts,
  * each reply complete but for the users of the others; with columns, as columns. */
-static int stats_parse_part(JsonSpan reply, void *userdata) {
+/* reply: from the parameters on; see CallPartFn. */
+static int stats_parse_part(JsonSpan reply, const char **ret_end, void *userdata) {
         static const char *const keys[] = { "users", "since_usec", "access", "map_full_execs", "map_full_failed",
                                             "columns" };
         enum { USERS, SINCE, ACCESS, FULL_EXECS, FULL_FAILED, COLUMNS };
@@ -145,7 +146,10 @@ static int stats_parse_part(JsonSpan reply, void *userdata) {
                         v[k] = (JsonSpan) { rest.p, (size_t) (end - rest.p) };
                 json_scan_object_resume(&iter, end);
         }
-        if (r < 0 || !v[USERS].p || json_scan_array_begin(v[USERS], &iter) < 0)
+        if (r < 0 || !v[USERS].p)
+                return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "users");
+        *ret_end = json_scan_iter_end(&iter);
+        if (json_scan_array_begin(v[USERS], &iter) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "users");
         if (!v[SINCE].p || json_scan_int64(v[SINCE], 0, INT64_MAX, &s->since) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_STATS, "since_usec");

@@ -61,7 +61,8 @@ static int parse_row(JsonSpan item, UnitRow *row) {
         return row->unit ? 0 : -ENOMEM;
 }
 
-static int parse_part(JsonSpan reply, void *userdata) {
+/* reply: from the parameters on; see CallPartFn. */
+static int parse_part(JsonSpan reply, const char **ret_end, void *userdata) {
         static const char *const keys[] = { "units", "since_usec", "access", "units_map_full_execs",
                                             "units_map_full_failed", "unnamed_cgroups" };
         enum { UNITS, SINCE, ACCESS, FULL_EXECS, FULL_FAILED, UNNAMED };
@@ -71,7 +72,7 @@ static int parse_part(JsonSpan reply, void *userdata) {
         int r;
 
         /* One walk over the reply for its members: each walk reads every row. */
-        if (json_scan_members(reply, keys, v, ELEMENTSOF(keys)) < 0 || !v[UNITS].p ||
+        if (json_scan_members_end(reply, keys, v, ELEMENTSOF(keys), ret_end) < 0 || !v[UNITS].p ||
             json_scan_array_begin(v[UNITS], &iter) < 0)
                 return call_bad_reply(EXECCOUNT_METHOD_GET_UNITS, "units");
         if (!v[SINCE].p || json_scan_int64(v[SINCE], 0, INT64_MAX, &u->since) < 0)

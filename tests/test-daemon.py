@@ -864,7 +864,8 @@ def test_columns(tmp):
     """execcountctl asks GetStats for columns; a daemon before them refuses the parameter,
     and execcountctl calls again without it, on the same connection. Whichever the daemon
     sends, objects or columns, in one part or several, what execcountctl prints is the
-    same, byte for byte. The daemon's side is played here."""
+    same, byte for byte, and so it is with "continues" before "parameters". The daemon's
+    side is played here."""
     fields = ("uid", "execs", "failed", "events_throttled", "last_exec_usec", "privileged")
     users = [dict(zip(fields, u)) for u in ((0, 7, 2, 0, 1796179968038830, 0), (65534, 7, 2, 1, 1796179968000000, 3),
                                             (4000000000, 9223372036854775807, 0, 0, 0, 0),
@@ -877,7 +878,8 @@ def test_columns(tmp):
         for i, part in enumerate(parts):
             params = ({"users": [], "columns": {f: [u[f] for u in part] for f in fields}} if columns
                       else {"users": part})
-            msg = {"parameters": {**params, **tail}}
+            msg = {"continues": True} if i + 1 < len(parts) and mode["continues_first"] else {}
+            msg["parameters"] = {**params, **tail}
             if i + 1 < len(parts):
                 msg["continues"] = True
             out += json.dumps(msg).encode() + b"\0"
@@ -921,8 +923,8 @@ def test_columns(tmp):
     try:
         outputs = {}
         for old in (True, False):
-            for split in (0, 2):
-                mode.update(old=old, split=split)
+            for split, continues_first in ((0, False), (2, False), (2, True)):
+                mode.update(old=old, split=split, continues_first=continues_first)
                 calls.clear()
                 for args in (("--json=short",), ("--json=pretty",), ("--no-legend",)):
                     out = subprocess.run([EXECCOUNTCTL, "--socket", path, "--no-pager", "stats", *args],
@@ -938,6 +940,62 @@ def test_columns(tmp):
         expect([{f: u[f] for f in fields} for u in short["users"]] ==
                sorted(users, key=lambda u: (-u["execs"], -u["failed"], u["uid"])), f"the users: {short}")
         expect(short["users"][0]["user"] is None and short["users"][1]["user"] == "root", f"names: {short}")
+    finally:
+        server.close()
+
+
+def test_reply_members(tmp):
+    """What execcountctl makes of GetStats replies whose members come in other orders: the
+    parameters are read where they start, so an error after them makes the reply
+    malformed, an error before them is the answer, and of two parameters the first
+    counts. The daemon's side is played here."""
+    user = {"uid": 1000, "execs": 1, "failed": 0, "events_throttled": 0, "last_exec_usec": 1796179968038830}
+    params = {"since_usec": 1796179967106395, "access": "all", "map_full_execs": 0, "map_full_failed": 0}
+    first = json.dumps({"users": [user], **params})
+    second = json.dumps({"users": [{**user, "uid": 1001, "execs": 2}], **params})
+    cases = (
+        ('{"parameters":%s,"error":"org.varlink.service.PermissionDenied"}' % first, 1,
+         "answered io.execcount.GetStats with a malformed message"),
+        ('{"error":"io.execcount.NoSuchUser","parameters":{"message":"none such"}}', 1,
+         "execcountd refused io.execcount.GetStats: io.execcount.NoSuchUser: none such"),
+        ('{"parameters":%s,"parameters":%s}' % (first, second), 0, "1000"),
+        ('{"parameters":%s,"continues":false,"continues":true}' % first, 0, "1000"),
+        ('{"parameters":%s,"continues":true' % first, 1, "malformed message"),
+        ('[1]', 1, "malformed message"),
+        ('{"continues":false}', 1, "malformed message"),
+        ('{"parameters":{"since_usec":1}}', 1, "answered io.execcount.GetStats without users"),
+    )
+    path = os.path.join(tmp, "members.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(4)
+    reply = {}
+
+    def serve():
+        while True:
+            try:
+                c, _ = server.accept()
+            except OSError:
+                return
+            with c:
+                data = b""
+                while not data.endswith(b"\0"):
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                c.sendall(reply["text"].encode() + b"\0")
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        for text, rc, want in cases:
+            reply["text"] = text
+            out = subprocess.run([EXECCOUNTCTL, "--socket", path, "--no-pager", "stats", "--no-legend"],
+                                 capture_output=True, text=True, timeout=10)
+            rows = [line.split()[0] for line in out.stdout.splitlines()]
+            expect(out.returncode == rc and (want in out.stderr if rc else rows == [want]),
+                   f"stats, answered {text[:80]}: {out}")
     finally:
         server.close()
 
@@ -1083,6 +1141,7 @@ def main():
             ("cli errors", lambda: test_cli_errors(tmp)),
             ("a daemon before privileged counts", lambda: test_older_daemon(tmp)),
             ("GetStats in columns, and from a daemon before them", lambda: test_columns(tmp)),
+            ("GetStats replies with their members in other orders", lambda: test_reply_members(tmp)),
             ("daemon refuses bad settings", lambda: test_daemon_refuses(tmp)),
             ("least privilege", lambda: test_least_privilege(tmp)),
             ("mounts", lambda: test_mounts(tmp)),
