@@ -58,6 +58,18 @@ static void walk(JsonSpan value, int depth) {
                         first_key = key;
                 walk(v, depth + 1);
         }
+        /* Its members in one walk, over the object and whatever follows it: the same
+         * outcome, and the end the walk reached (execcountctl reads GetStats' parameters
+         * so, the rest of the reply after them). */
+        {
+                static const char *const keys[] = { "users", "columns" };
+                JsonSpan m[2];
+                const char *members_end = NULL;
+
+                FUZZ_CHECK(json_scan_members_end(value, keys, m, 2, &members_end) == (r == 0 ? 0 : -EBADMSG));
+                FUZZ_CHECK(r != 0 || members_end == json_scan_iter_end(&it));
+                FUZZ_CHECK(r != 0 || members_end == json_scan_skip(value.p, value.p + value.len));
+        }
         /* A whole object: its first key is found by lookup, unless written with escapes. */
         if (r == 0 && first_key.p && first_key.len < 64 && !memchr(first_key.p, '\\', first_key.len)) {
                 char name[64];
