@@ -155,7 +155,7 @@ struct {
         __type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* Each UID's budget for successful execs' events while the ring is more than half full
+/* Each UID's budget for successful execs' events while the ring is under pressure
  * (see success_event_allowed()): the boot time when it is whole again. Only UIDs that exec
  * while the ring is that full get an entry; one that loses its entry to others gets a
  * whole budget, as after a quiet spell. */
@@ -180,9 +180,10 @@ struct {
 __u64 last_wakeup_ns = 0;
 __u64 last_backlog_wakeup_ns = 0;
 __u64 last_backlog_check_ns = 0;
-/* What that look saw: the bytes not read yet, and whether they were more than half the
- * ring (see ring_backlog()). */
+/* What that look saw: the bytes not read yet; whether they filled more than half of the
+ * ring, and more than three quarters (see ring_backlog()). */
 __u64 ring_unread = 0;
+__u32 ring_half_full = 0;
 __u32 ring_pressed = 0;
 /* A reader that does not keep up is woken for its backlog at most this often: a wakeup
  * per event is what makes a naive ring buffer reader expensive. */
@@ -284,19 +285,25 @@ static __always_inline bool fail_event_allowed(struct exec_count *c, __u64 now, 
 
 /* The ring's unread bytes, as last looked at: looked at again at most every
  * BACKLOG_CHECK_GAP_NS, by whichever program comes first (the look costs more than a
- * global's read). Also notes whether they fill more than half of the ring. */
+ * global's read), but by every program while the last look found it more than half full:
+ * on a machine of many CPUs, the events of one look's 0.1 ms could fill the rest. Also
+ * notes how full it is. */
 static __always_inline __u64 ring_backlog(__u64 now) {
-        if (now - last_backlog_check_ns >= BACKLOG_CHECK_GAP_NS) {
+        if (ring_half_full || now - last_backlog_check_ns >= BACKLOG_CHECK_GAP_NS) {
                 __u64 unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+                __u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
 
                 last_backlog_check_ns = now;
                 ring_unread = unread;
-                ring_pressed = unread * 2 > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+                ring_half_full = unread * 2 > size;
+                ring_pressed = unread * 4 > size * 3;
         }
         return ring_unread;
 }
 
-/* Whether the ring is more than half full, as last looked at (see ring_backlog()). */
+/* Whether the ring is more than three quarters full, as last looked at (see
+ * ring_backlog()): more than failures can fill, which stop at half, so that a storm of
+ * them never holds back other users' successful execs. */
 static __always_inline bool ring_under_pressure(__u64 now) {
         ring_backlog(now);
         return ring_pressed;
@@ -305,38 +312,46 @@ static __always_inline bool ring_under_pressure(__u64 now) {
 /* What a record of size bytes takes of the ring: rounded up to 8 bytes, and a header. */
 #define RING_BYTES(size) ((((__u64) (size) + 7) & ~7ULL) + 8)
 
-/* While the ring is more than half full, each UID's successful execs send events of at
- * most a sixteenth of the ring at once, and as much again per second (a GCRA in bytes).
- * Otherwise one user's programs with long names and command lines, up to 5 KiB of ring
- * per exec, run in a loop while the daemon gets little CPU, would fill the ring and take
- * every other user's events with them. Failures stop at half the ring already. */
-#define SUCCESS_BUDGET_SHARE 16
+/* While the ring is more than three quarters full, each UID's successful execs send
+ * events of at most a thirty-second of the ring at once, and as much again per second (a
+ * GCRA in bytes). Otherwise one user's programs with long names and command lines, up to
+ * 5 KiB of ring per exec, run in a loop while the daemon gets little CPU, would fill the
+ * ring and take every other user's events with them. */
+#define SUCCESS_BUDGET_SHARE 32
 
 /* Whether a successful exec of uid may send an event of size ring bytes while the ring is
- * more than half full; counted as held back if not. A budget that is whole lets one event
- * through whatever its size (a ring of 4 KiB has a budget of 256 bytes). */
+ * under pressure; counted as held back if not. A budget that is whole lets one event
+ * through whatever its size (a ring of 4 KiB has a budget of 128 bytes). */
 static __noinline int success_event_allowed(__u32 uid, __u64 now, __u64 size) {
         __u64 ring = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
-        __u64 cost, tat = 0, *p;
+        __u64 cost, old, tat, *p;
         struct exec_count *c;
 
-        /* The whole budget, ring / SHARE bytes, comes back in a second. */
-        cost = size * (1000000000ULL * SUCCESS_BUDGET_SHARE / (ring ?: 1));
+        /* The whole budget, ring / SHARE bytes, comes back in a second. At most 5,224 *
+         * 1e9 * 32 / 4096: no overflow. */
+        cost = size * 1000000000ULL * SUCCESS_BUDGET_SHARE / (ring ?: 1);
         p = bpf_map_lookup_elem(&success_budget, &uid);
-        if (p)
-                tat = *p;
-        if (tat > now && tat - now + cost > 1000000000ULL) {
-                c = bpf_map_lookup_elem(&counts, &uid);
-                if (c)
-                        __sync_fetch_and_add(&c->events_throttled, 1);
-                return 0;
-        }
-        tat = (tat > now ? tat : now) + cost;
-        if (p)
-                *p = tat;
-        else
+        if (!p) {
+                tat = now + cost;
                 bpf_map_update_elem(&success_budget, &uid, &tat, BPF_ANY);
-        return 1;
+                return 1;
+        }
+        /* A compare-and-swap, so that two CPUs' execs of the UID cannot both take the
+         * same part of the budget; the second round is for one that lost the race. */
+        for (int i = 0; i < 2; i++) {
+                old = *p;
+                if (old > now && old - now + cost > 1000000000ULL)
+                        break;
+                tat = (old > now ? old : now) + cost;
+                if (__sync_val_compare_and_swap(p, old, tat) == old)
+                        return 1;
+        }
+        c = bpf_map_lookup_elem(&counts, &uid);
+        if (c)
+                __sync_fetch_and_add(&c->events_throttled, 1);
+        else
+                STAT_INC(events_lost); /* no entry to count it in: the UID map is full */
+        return 0;
 }
 
 /* Wake the reader at most once per interval; events in between wait for the daemon's
@@ -1033,7 +1048,6 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         struct exec_count *c = count_exec(uid, false);
         struct exec_event *ev;
         struct scratch *s;
-        bool pressed;
         __u64 bit;
 
         if (c) {
@@ -1048,8 +1062,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         /* Under pressure the way through a scratch record, whose size is known before it
          * takes room: a record reserved in place and then discarded would hold its room
          * until the daemon reads past it. */
-        pressed = ring_under_pressure(now);
-        if (!pressed && event_send_inplace(uid, euid, cgroup_id, now, kernel_name, t))
+        if (!ring_under_pressure(now) && event_send_inplace(uid, euid, cgroup_id, now, kernel_name, t))
                 return 0;
         ev = scratch_claim(&s, &bit);
         if (!ev) {
@@ -1059,7 +1072,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         event_fill(ev, uid, euid, cgroup_id, now, 0);
         off = event_set_name(ev, bpf_probe_read_kernel_str(ev->data, EXECCOUNT_PATH_MAX, kernel_name));
         event_new_argv(ev, off, t);
-        if (!pressed ||
+        if (!ring_pressed ||
             success_event_allowed(uid, now, RING_BYTES(EXEC_EVENT_HEADER_SIZE + ev->filename_len + ev->argv_len)))
                 event_send(ev, now, t);
         scratch_release(s, bit);

@@ -29,8 +29,9 @@ struct exec_count {
          * UID's budget is whole again. Updated without atomics: it is a limit, not a
          * count. */
         __u64 fail_event_tat_ns;
-        /* Failed execs counted but sent no event: by the limit, or because failures
-         * filled half of the ring buffer already. */
+        /* Execs counted but sent no event: failures by the limit, or because failures
+         * filled half of the ring buffer already; successful ones over the UID's share
+         * of a ring more than three quarters full. */
         __u64 events_throttled;
 };
 

@@ -12,7 +12,7 @@ typedef struct UserCount {
         uint64_t execs;
         uint64_t failed;
         uint64_t last_exec_ns; /* CLOCK_BOOTTIME */
-        uint64_t events_throttled; /* failed execs that sent no event: the UID's rate limit */
+        uint64_t events_throttled; /* execs that sent no event: the UID's limits */
         uint64_t privileged; /* execs that ran with effective UID 0, this UID not being 0 */
 } UserCount;
 

@@ -84,7 +84,7 @@ static void warn_throttled(Alarm *a, const TallyEntry *list, size_t n) {
         log_struct(LOG_NOTICE, MESSAGE_ID_EVENTS_THROTTLED, f, ELEMENTSOF(f),
                    "Held back the events of %s execs since %s: their UIDs failed execs faster than "
                    "FailedRateLimitBurst= allows, or failures filled half of the ring buffer, or their events took "
-                   "more than their share of a ring buffer more than half full (UID %s the most). The counts are "
+                   "more than their share of a ring buffer more than three quarters full (UID %s the most). The counts are "
                    "complete.",
                    v[0], format_timestamp(since, a->pending_since_usec), top);
         a->pending = 0;

@@ -28,7 +28,7 @@ typedef struct TallyEntry {
         uint32_t uid;
         uint64_t execs;
         uint64_t failed;
-        uint64_t events_throttled; /* failed execs that sent no event */
+        uint64_t events_throttled; /* execs that sent no event: the UID's limits */
         uint64_t privileged; /* execs that ran with effective UID 0, this UID not being 0 */
         uint64_t last_exec_usec; /* CLOCK_REALTIME; 0: none known */
 } TallyEntry;
