@@ -250,7 +250,8 @@ static void expect_argv(const ExecEvent *e, const char *const *want, bool trunca
         const char *a = e->argv;
         size_t n = 0;
 
-        ASSERT(e->has_argv);
+        if (!e->has_argv)
+                TEST_FAIL("event of %s (result %d): no arguments", e->filename, e->result);
         for (; want[n]; n++, a += strlen(a) + 1) {
                 if (n >= e->argc)
                         TEST_FAIL("event of %s: %zu arguments, expected more", e->filename, e->argc);
@@ -381,17 +382,26 @@ static void test_path_walk(Probe *p, Recorder *rec) {
         expect_event(ev[2], uid, child, getpid(), "true", 0, "/bin/true");
 }
 
-/* A script is one exec, named as the script; posix_spawn (vfork) execs count too. */
+/* A script is one exec, named as the script; execs after a fork count too (the others
+ * here are made by posix_spawn, see exec_wait()). */
 static int scenario_script_and_spawn(void *arg) {
         char *const *paths = arg, *script = paths[0], *noexec = paths[1];
-        char *argv[] = { (char *) "x", NULL };
+        /* On the stack, which this process has written: a failed exec's arguments are read
+         * without faulting pages in, and a constant's page is only touched by the fork's
+         * child, in its own copy of the memory. */
+        char x[] = "x", *argv[] = { x, NULL };
         pid_t pid;
         int status;
 
         if (exec_n(script, 1) != 0)
                 return 1;
-        if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) != 0)
+        pid = fork();
+        if (pid < 0)
                 return 2;
+        if (pid == 0) {
+                execve("/bin/true", argv, environ);
+                _exit(127);
+        }
         if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return 3;
         /* Not executable: EACCES. */
@@ -851,7 +861,7 @@ static void count_results(Recorder *rec, uint32_t uid, size_t *ret_ok, size_t *r
 static void test_rate_limit(Probe *p, Recorder *rec) {
         /* 100 events per 10 s: the storm's fraction of a second gets its burst and a few more. */
         ProbeOptions limit = { .failed_rate_interval_usec = 10 * USEC_PER_SEC, .failed_rate_burst = LIMIT_BURST };
-        ProbeOptions none = {};
+        ProbeOptions none = { .argv = true }; /* as the probe was made */
         uint32_t storm = new_test_uid(), quiet = new_test_uid();
         uint64_t start = now_usec(CLOCK_MONOTONIC), seconds;
         size_t ok, failed;
@@ -881,11 +891,12 @@ static void test_rate_limit(Probe *p, Recorder *rec) {
         fprintf(stderr, "the other UID's 55 events all arrived\n");
 }
 
-/* A UID's successful execs of a program whose name is 4,000 bytes long, and so are its
- * arguments, while nobody reads the ring: once it is half full, their events stop at the
- * UID's budget (a sixteenth of the ring at once, as much again per second) and the rest
- * are counted as held back. Another UID's execs after them send every event; and once the
- * ring is read, the first UID's events come again. */
+/* A UID's successful execs of a program whose name is 4,000 bytes long, and so is its
+ * first argument (events of 5 KiB, the arguments cut at 1 KiB), while nobody reads the
+ * ring: once it is three quarters full, their events stop at the UID's budget (a
+ * thirty-second of the ring at once, as much again per second) and the rest are counted
+ * as held back. Another UID's execs after them send every event; and once the ring is
+ * read, the first UID's events come again. */
 #define BUDGET_FLOOD 400
 #define BUDGET_LINK_LEN 4000
 
@@ -918,7 +929,7 @@ static void test_success_budget(Probe *p, Recorder *rec) {
                 path[n] = '/';
                 memset(path + n + 1, 'd', 250);
                 path[n + 1 + 250] = '\0';
-                ASSERT(mkdir(path, 0755) == 0);
+                ASSERT(mkdir(path, 0755) == 0 && chmod(path, 0755) == 0); /* whatever the umask */
         }
         n = strlen(path);
         path[n] = '/';
@@ -944,19 +955,20 @@ static void test_success_budget(Probe *p, Recorder *rec) {
                         sent_bytes += (rec->sizes[i] + 7) / 8 * 8 + 8;
         count_results(rec, flood, &ok, &failed);
         ASSERT_EQ_U(failed, 0);
-        /* 1.6 MiB of records for a ring of 1 MiB: held back, not lost. */
+        /* 2 MiB of records for a ring of 1 MiB: held back, not lost. */
         ASSERT(c.events_throttled > 0);
         ASSERT(ok + c.events_throttled <= BUDGET_FLOOD && ok + c.events_throttled + lost >= BUDGET_FLOOD);
-        /* Half the ring, the budget and what came back of it while the UID ran, and a few
-         * events more: the look at the ring's fill is up to 0.1 ms old. */
-        bound = ring / 2 + (uint64_t) ((1.0 + seconds) * (double) (ring / 16)) + 4 * 5300;
+        /* Three quarters of the ring, the budget and what came back of it while the UID
+         * ran, and a few events more: one look at the ring's fill per CPU may be late. */
+        bound = ring / 4 * 3 + (uint64_t) ((1.0 + seconds) * (double) (ring / 32)) + 4 * 5300;
         if (sent_bytes > bound)
                 TEST_FAIL("%zu events of %ju ring bytes in all in %.1f s, past the bound of %ju", ok,
                           (uintmax_t) sent_bytes, seconds, (uintmax_t) bound);
-        /* The other UID's, to the last, in the room the first left: unless the first's
-         * budget came back for so long (ring / 16 per second) that it could fill the ring. */
+        /* The other UID's, to the last, in the room the first left (a sixth of the ring in 2
+         * s): unless the first's budget came back for so long (ring / 32 per second) that
+         * it and what else runs here could fill the ring. */
         count_results(rec, other, &ok, &failed);
-        if (seconds < 6.0)
+        if (seconds < 2.0)
                 ASSERT_EQ_U(ok, 20);
         fprintf(stderr, "success budget: %d execs with names and arguments of 4 KiB in %.1f s; %ju bytes of their "
                 "events in the ring, %ju held back, %ju lost; the other UID's %zu of 20 events arrived\n", BUDGET_FLOOD,
