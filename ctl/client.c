@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* client.c: a blocking Varlink client for execcountctl. */
 
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,24 +157,24 @@ static int reply_walk(const char *text, size_t len, ClientPartFn part, ClientOth
                         r = part(rest, &end, userdata);
                         if (r != 0)
                                 return r;
-                        assert(end && end > rest.p && end <= rest.p + rest.len);
+                        if (!end || end <= rest.p || end > rest.p + rest.len)
+                                return -EBADMSG; /* never so: the part's parser found the end */
                         read = true;
                 } else {
                         end = json_scan_skip(rest.p, rest.p + rest.len);
                         if (!end)
                                 return -EBADMSG;
-                        if (json_scan_key_is(key, "error")) {
-                                if (read)
-                                        return -EBADMSG;
+                        if (json_scan_key_is(key, "error"))
                                 error = true;
-                        } else if (!continues.p && json_scan_key_is(key, "continues"))
+                        else if (!continues.p && json_scan_key_is(key, "continues"))
                                 continues = (JsonSpan) { rest.p, (size_t) (end - rest.p) };
                 }
                 json_scan_object_resume(&iter, end);
         }
         if (r < 0)
                 return -EBADMSG;
-        if (!read) {
+        /* An error after the parameters read: the reply is the error, whatever they held. */
+        if (!read || error) {
                 r = other(text, len, userdata);
                 if (r != 0)
                         return r;

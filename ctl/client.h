@@ -31,8 +31,9 @@ int client_call(Client *c, const char *method, json_object *parameters, VarlinkR
  *    follows them: rest runs from their value to the end of the reply, and part, once it
  *    has read the value, puts its end in *ret_end. So a reply of many numbers is read
  *    once, not skipped over first. Unless an error member comes before them: then they
- *    are not read, and an error member after them makes the reply malformed.
- *  - a reply without parameters read, an error reply for one, goes whole (len bytes,
+ *    are not read. (execcountd writes "error" first; a server that writes it after the
+ *    parameters has them read as a part's first, and the part's parser may refuse them.)
+ *  - a reply without parameters read, or with an error member, goes whole (len bytes,
  *    NUL-terminated) to other.
  * -EBADMSG for a reply that is not a well-formed object. */
 typedef int (*ClientPartFn)(JsonSpan rest, const char **ret_end, void *userdata);

@@ -276,8 +276,8 @@ int metrics_write(const Metrics *m, MetricsFormat f, FILE *out) {
                            "Exec events that never reached the daemon (ring buffer full); their execs are "
                            "counted.");
         put_scalar_counter(out, m, f, "execcount_events_held_back", m->events_held_back,
-                           "Events of failed execs not sent because of their UID's rate limit; their execs "
-                           "are counted.");
+                           "Events not sent because of their UID's rate limit for failed execs, or its share "
+                           "of a full ring buffer; their execs are counted.");
         put_scalar_counter(out, m, f, "execcount_map_full_execs", m->map_full_execs,
                            "Successful execs counted without a UID because the UID map was full.");
         put_scalar_counter(out, m, f, "execcount_map_full_failed_execs", m->map_full_failed,

@@ -289,8 +289,9 @@ static void stats_print_footer(const Args *a, const void *userdata) {
                        "execcountd.conf(5).\n",
                        s->map_full_execs, s->map_full_failed);
         if (s->total_throttled > 0)
-                printf("%" PRIi64 " failed execs sent no event: their UIDs went over FailedRateLimitBurst= "
-                       "(execcountd.conf(5)); they are counted all the same.\n",
+                printf("%" PRIi64 " execs sent no event: their UIDs went over FailedRateLimitBurst=, or "
+                       "over their share of a full ring buffer (execcountd.conf(5)); they are counted all "
+                       "the same.\n",
                        s->total_throttled);
         if (s->own_only)
                 printf("Only your own UID is shown: root and the members of execcountd's access group see every "

@@ -70,8 +70,8 @@ static void print_totals(const int64_t *v, int64_t capacity, int64_t history_cap
         if (v[FULL_EXECS] || v[FULL_FAILED])
                 printf("; full: %" PRIi64 " execs and %" PRIi64 " failed counted without a UID", v[FULL_EXECS],
                        v[FULL_FAILED]);
-        printf("\n       Events: %" PRIi64 " received, %" PRIi64 " lost, %" PRIi64 " of failures held back (a "
-               "UID's limit, or half the ring); %" PRIi64 " of %" PRIi64 " kept; ring buffer %s\n",
+        printf("\n       Events: %" PRIi64 " received, %" PRIi64 " lost, %" PRIi64 " held back (a UID's limit or "
+               "share of the ring); %" PRIi64 " of %" PRIi64 " kept; ring buffer %s\n",
                v[RECEIVED], v[LOST], v[THROTTLED], v[HISTORY], history_capacity, format_size(size, (uint64_t) ring));
         if (v[MISSES])
                 printf("       Missed: %" PRIi64 " program runs skipped by the kernel; counts may be short by as "
