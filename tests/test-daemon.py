@@ -8,6 +8,7 @@ Starts the real daemon (it loads the BPF programs: needs root), makes execs as
 dedicated UIDs and checks what execcountctl and raw Varlink clients get back, exactly.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -811,31 +812,60 @@ OLD_STATS_REPLY = (b'{"parameters":{"users":[{"uid":1000,"execs":1,"failed":0,"e
                    b'"map_full_execs":0,"map_full_failed":0}}\0')
 
 
+@contextlib.contextmanager
+def fake_daemon(path, answer):
+    """A daemon's side played at path, in a thread of its own, while in the with block:
+    each call, as JSON, goes to answer, whose bytes are sent back. The thread is gone when
+    the block is left, so that it cannot take a later socket's connections (which a
+    thread in accept() on a closed socket's reused descriptor would)."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(4)
+
+    def serve():
+        while True:
+            try:
+                c, _ = server.accept()
+            except OSError:
+                return
+            data = b""
+            with c:
+                while True:
+                    while b"\0" not in data:
+                        chunk = c.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    if b"\0" not in data:
+                        break
+                    msg, data = data.split(b"\0", 1)
+                    c.sendall(answer(json.loads(msg)))
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        server.shutdown(socket.SHUT_RDWR)  # accept() fails at once
+        t.join(10)
+        server.close()
+
+
 def test_older_daemon(tmp):
     """execcountctl and a daemon of a version before privileged counts: the column shows
     "-" and the JSON null, nothing fails. The daemon's side is its recorded reply. Asked for
     the login pairs, which it does not know, execcountctl says why it fails."""
     path = os.path.join(tmp, "old-daemon.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(4)
     calls = []
+    # The recorded reply twice; then with privileged null, which the interface allows.
+    replies = iter((OLD_STATS_REPLY, OLD_STATS_REPLY, OLD_STATS_REPLY.replace(b"}],", b',"privileged":null}],'),
+                    b'{"error":"org.varlink.service.MethodNotFound","parameters":{"method":"io.execcount.GetLogins"}}\0'))
 
-    def serve():
-        # The recorded reply twice; then with privileged null, which the interface allows.
-        for reply in (OLD_STATS_REPLY, OLD_STATS_REPLY, OLD_STATS_REPLY.replace(b"}],", b',"privileged":null}],'),
-                      b'{"error":"org.varlink.service.MethodNotFound","parameters":{"method":"io.execcount.GetLogins"}}\0'):
-            c, _ = server.accept()
-            data = b""
-            while not data.endswith(b"\0"):
-                data += c.recv(65536)
-            calls.append(json.loads(data[:-1]))
-            c.sendall(reply)
-            c.close()
+    def answer(call):
+        calls.append(call)
+        return next(replies)
 
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    try:
+    with fake_daemon(path, answer):
         out = subprocess.run([EXECCOUNTCTL, "--socket", path, "stats", "--json=short"], capture_output=True,
                              text=True, timeout=10)
         expect(out.returncode == 0, f"stats --json: {out}")
@@ -853,11 +883,8 @@ def test_older_daemon(tmp):
                              text=True, timeout=10)
         expect(out.returncode == 1 and "of an earlier version than execcountctl" in out.stderr,
                f"stats --by=login against a daemon without GetLogins: {out}")
-        t.join(10)
         expect([c["method"] for c in calls] == ["io.execcount.GetStats"] * 3 + ["io.execcount.GetLogins"],
                f"calls: {calls}")
-    finally:
-        server.close()
 
 
 def test_columns(tmp):
@@ -885,42 +912,18 @@ def test_columns(tmp):
             out += json.dumps(msg).encode() + b"\0"
         return out
 
-    path = os.path.join(tmp, "columns.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(4)
     calls = []
     mode = {}
 
-    def serve():
-        while True:
-            try:
-                c, _ = server.accept()
-            except OSError:
-                return
-            data = b""
-            with c:
-                while True:
-                    while b"\0" not in data:
-                        chunk = c.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
-                    if b"\0" not in data:
-                        break
-                    msg, data = data.split(b"\0", 1)
-                    call = json.loads(msg)
-                    calls.append(call)
-                    asked = call.get("parameters", {}).get("columns", False)
-                    if asked and mode["old"]:
-                        c.sendall(b'{"error":"org.varlink.service.InvalidParameter","parameters":'
-                                  b'{"parameter":"columns"}}\0')
-                    else:
-                        c.sendall(replies(asked, mode["split"]))
+    def answer(call):
+        calls.append(call)
+        asked = call.get("parameters", {}).get("columns", False)
+        if asked and mode["old"]:
+            return b'{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"columns"}}\0'
+        return replies(asked, mode["split"])
 
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    try:
+    path = os.path.join(tmp, "columns.sock")
+    with fake_daemon(path, answer):
         outputs = {}
         for old in (True, False):
             for split, continues_first in ((0, False), (2, False), (2, True)):
@@ -940,22 +943,19 @@ def test_columns(tmp):
         expect([{f: u[f] for f in fields} for u in short["users"]] ==
                sorted(users, key=lambda u: (-u["execs"], -u["failed"], u["uid"])), f"the users: {short}")
         expect(short["users"][0]["user"] is None and short["users"][1]["user"] == "root", f"names: {short}")
-    finally:
-        server.close()
 
 
 def test_reply_members(tmp):
     """What execcountctl makes of GetStats replies whose members come in other orders: the
-    parameters are read where they start, so an error after them makes the reply
-    malformed, an error before them is the answer, and of two parameters the first
-    counts. The daemon's side is played here."""
+    parameters are read where they start; an error before or after them is the answer;
+    of two parameters the first counts. The daemon's side is played here."""
     user = {"uid": 1000, "execs": 1, "failed": 0, "events_throttled": 0, "last_exec_usec": 1796179968038830}
     params = {"since_usec": 1796179967106395, "access": "all", "map_full_execs": 0, "map_full_failed": 0}
     first = json.dumps({"users": [user], **params})
     second = json.dumps({"users": [{**user, "uid": 1001, "execs": 2}], **params})
     cases = (
-        ('{"parameters":%s,"error":"org.varlink.service.PermissionDenied"}' % first, 1,
-         "answered io.execcount.GetStats with a malformed message"),
+        ('{"parameters":%s,"error":"io.execcount.NoSuchUser"}' % first, 1,
+         "execcountd refused io.execcount.GetStats: io.execcount.NoSuchUser"),
         ('{"error":"io.execcount.NoSuchUser","parameters":{"message":"none such"}}', 1,
          "execcountd refused io.execcount.GetStats: io.execcount.NoSuchUser: none such"),
         ('{"parameters":%s,"parameters":%s}' % (first, second), 0, "1000"),
@@ -966,29 +966,8 @@ def test_reply_members(tmp):
         ('{"parameters":{"since_usec":1}}', 1, "answered io.execcount.GetStats without users"),
     )
     path = os.path.join(tmp, "members.sock")
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    server.listen(4)
     reply = {}
-
-    def serve():
-        while True:
-            try:
-                c, _ = server.accept()
-            except OSError:
-                return
-            with c:
-                data = b""
-                while not data.endswith(b"\0"):
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                c.sendall(reply["text"].encode() + b"\0")
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    try:
+    with fake_daemon(path, lambda call: reply["text"].encode() + b"\0"):
         for text, rc, want in cases:
             reply["text"] = text
             out = subprocess.run([EXECCOUNTCTL, "--socket", path, "--no-pager", "stats", "--no-legend"],
@@ -996,8 +975,6 @@ def test_reply_members(tmp):
             rows = [line.split()[0] for line in out.stdout.splitlines()]
             expect(out.returncode == rc and (want in out.stderr if rc else rows == [want]),
                    f"stats, answered {text[:80]}: {out}")
-    finally:
-        server.close()
 
 
 def test_daemon_refuses(tmp):
