@@ -140,7 +140,11 @@ def deep_program(tmp):
     path = os.path.join(tmp, "deep")
     while len(path) + 255 + len("/noop") < 4000:
         path = os.path.join(path, "\x01" * 254)
-    os.makedirs(path, mode=0o755)
+    old = os.umask(0o022)  # the attacker must reach it, whatever the caller's umask
+    try:
+        os.makedirs(path, mode=0o755)
+    finally:
+        os.umask(old)
     path = os.path.join(path, "noop")
     shutil.copy(NOOP, path)
     os.chmod(path, 0o755)
