@@ -327,8 +327,8 @@ static __noinline int success_event_allowed(__u32 uid, __u64 now, __u64 size) {
         __u64 cost, old, tat, *p;
         struct exec_count *c;
 
-        /* The whole budget, ring / SHARE bytes, comes back in a second. At most 5,224 *
-         * 1e9 * 32 / 4096: no overflow. */
+        /* The whole budget, ring / SHARE bytes, comes back in a second. The product is at
+         * most 5,232 * 1e9 * 32, under 2e14: no overflow. */
         cost = size * 1000000000ULL * SUCCESS_BUDGET_SHARE / (ring ?: 1);
         p = bpf_map_lookup_elem(&success_budget, &uid);
         if (!p) {
