@@ -112,8 +112,8 @@ static int stats_parse_columns(JsonSpan columns, Stats *s, const char **ret_end)
 }
 
 /* Reads one GetStats reply's parameters into s: with "more", the users come in parts,
- * each reply complete but for the users of the others; with columns, as columns. */
-/* reply: from the parameters on; see CallPartFn. */
+ * each reply complete but for the users of the others; with columns, as columns. reply
+ * runs from the parameters to the end of the message (see CallPartFn). */
 static int stats_parse_part(JsonSpan reply, const char **ret_end, void *userdata) {
         static const char *const keys[] = { "users", "since_usec", "access", "map_full_execs", "map_full_failed",
                                             "columns" };
