@@ -814,8 +814,9 @@ static void test_storm(Probe *p, Recorder *rec) {
         for (size_t i = 0; i < rec->n; i++)
                 if (rec->events[i]->uid == uid)
                         n_events++;
-        /* Every event arrived, or the kernel says how many it held back (the ring was half
-         * full: when the reader is slow, as in a sanitizer build) or could not queue. */
+        /* Every event arrived, or the kernel says how many it held back (failures past half
+         * the ring, successful execs past their share: when the reader is slow, as in a
+         * sanitizer build) or could not queue. */
         uint64_t lost = (after.events_lost - before.events_lost) + (after.scratch_busy - before.scratch_busy);
         UserCount c;
         ASSERT_EQ(counts_read_one_live(probe_get_counts_maps(p), probe_get_unit_slots_fd(p), uid, &c), 0);
@@ -830,7 +831,7 @@ static void test_storm(Probe *p, Recorder *rec) {
 
 /* A storm of failed execs from one UID: every failure is counted, its events stop at the
  * UID's budget and the rest are counted as held back; another UID's events all arrive;
- * successful execs are not held back (the ring is far from half full). */
+ * successful execs are not held back (the ring is far from three quarters full). */
 #define LIMIT_BURST 100
 #define LIMIT_STORM 20000
 
