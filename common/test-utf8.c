@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-utf8.c: unit tests for utf8.c. */
 
+#include <stdio.h>
+#include <string.h>
+
 #include "macro.h"
 #include "test.h"
 #include "utf8.h"
@@ -50,9 +53,37 @@ static void test_terminal(void) {
         ASSERT_STREQ(e, "\xe2\x82\xac \xe6\x97\xa5");
 }
 
+/* Every byte alone: printable ASCII as it is, three escapes by name, the rest in hex. */
+static void test_terminal_bytes(void) {
+        for (unsigned c = 1; c < 256; c++) {
+                char in[2] = { (char) c, 0 }, want[8];
+                _cleanup_(freep) char *got = utf8_escape_for_terminal(in);
+
+                if (c == '\\')
+                        strcpy(want, "\\\\");
+                else if (c == '\n')
+                        strcpy(want, "\\n");
+                else if (c == '\t')
+                        strcpy(want, "\\t");
+                else if (c >= 0x20 && c < 0x7f)
+                        strcpy(want, in);
+                else
+                        snprintf(want, sizeof(want), "\\x%02x", c);
+                ASSERT_STREQ(got, want);
+        }
+        /* A long run, as a hostile name is: each byte four. */
+        char long_name[4001];
+        memset(long_name, 0x01, 4000);
+        long_name[4000] = 0;
+        _cleanup_(freep) char *l = utf8_escape_for_terminal(long_name);
+        ASSERT(strlen(l) == 16000);
+        ASSERT(strncmp(l, "\\x01\\x01", 8) == 0 && streq(l + 15996, "\\x01"));
+}
+
 int main(void) {
         test_valid();
         test_sanitize();
         test_terminal();
+        test_terminal_bytes();
         return 0;
 }

@@ -2,7 +2,6 @@
 /* utf8.c: UTF-8 validation, sanitizing and terminal escaping. */
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +113,19 @@ static bool invisible(uint32_t cp) {
         return false;
 }
 
+/* Writes byte c as \xHH at o; returns the end. */
+static char *escape_byte(char *o, unsigned char c) {
+        static const char hex[] = "0123456789abcdef";
+
+        o[0] = '\\';
+        o[1] = 'x';
+        o[2] = hex[c >> 4];
+        o[3] = hex[c & 0xf];
+        return o + 4;
+}
+
+/* A name of 4,000 bytes that each need escaping is escaped in microseconds: it may be
+ * logged for every exec of a flood, in the loop that serves every client. */
 char *utf8_escape_for_terminal(const char *s) {
         size_t n = strlen(s);
         char *out = malloc(n * 4 + 1), *o = out;
@@ -122,25 +134,30 @@ char *utf8_escape_for_terminal(const char *s) {
                 return NULL;
         for (size_t i = 0; i < n;) {
                 unsigned char c = (unsigned char) s[i];
-                size_t l = utf8_sequence_len(s + i, n - i);
+                size_t l;
 
-                if (c == '\\') {
-                        o = stpcpy(o, "\\\\");
+                /* Printable ASCII, as most of a name is, as it is. */
+                if (c >= 0x20 && c < 0x7f && c != '\\') {
+                        *o++ = (char) c;
                         i++;
-                } else if (c == '\n') {
-                        o = stpcpy(o, "\\n");
+                        continue;
+                }
+                if (c == '\\' || c == '\n' || c == '\t') {
+                        *o++ = '\\';
+                        *o++ = c == '\\' ? '\\' : c == '\n' ? 'n' : 't';
                         i++;
-                } else if (c == '\t') {
-                        o = stpcpy(o, "\\t");
-                        i++;
-                } else if (l == 0 || c < 0x20 || c == 0x7f) {
-                        o += sprintf(o, "\\x%02x", c);
+                        continue;
+                }
+                l = c < 0x80 ? 1 : utf8_sequence_len(s + i, n - i);
+                if (l <= 1) {
+                        /* Control characters, and bytes of no valid sequence. */
+                        o = escape_byte(o, c);
                         i++;
                 } else if ((l == 2 && c == 0xc2 && (unsigned char) s[i + 1] < 0xa0) ||
-                           (l >= 2 && invisible(code_point((const unsigned char *) s + i, l)))) {
+                           invisible(code_point((const unsigned char *) s + i, l))) {
                         /* C1 control characters (U+0080..U+009F) are escapes on terminals too. */
                         for (size_t k = 0; k < l; k++)
-                                o += sprintf(o, "\\x%02x", (unsigned char) s[i + k]);
+                                o = escape_byte(o, (unsigned char) s[i + k]);
                         i += l;
                 } else {
                         memcpy(o, s + i, l);
