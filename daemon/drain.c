@@ -13,16 +13,17 @@
 #include "time-util.h"
 #include "turn.h"
 
-/* Work done per turn of the loop at most, in records read and streams they went to: a
- * full ring of small records, or a few records for many streams, would keep clients'
- * calls (root's first) waiting. A turn costs wakeups and timer updates of its own, which
- * for a single stream taking every event cost more than the events themselves when the
- * batch was 64 records. About a millisecond of work. */
+/* Work done per turn of the loop at most, in records read and the streams and journal
+ * entries they went to: a full ring of small records, or a few records for many streams,
+ * would keep clients' calls (root's first) waiting. A turn costs wakeups and timer
+ * updates of its own, which for a single stream taking every event cost more than the
+ * events themselves when the batch was 64 records. About a millisecond of work. */
 #define DRAIN_BUDGET 2048
 /* A record's work grows with its size too (copied, escaped for each stream, logged): one
  * unit more per this many bytes. Most records are smaller and count once; the largest (a
- * 4 KiB name and 1 KiB of arguments, 5,216 bytes) 11 times, twice that with a stream, so
- * that a flood of them makes turns of 93 to 186 records, not 2,048, before root's call. */
+ * 4 KiB name and 1 KiB of arguments, 5,216 bytes) 11 times, twice that with a stream or a
+ * journal entry, so that a flood of them makes turns of 62 to 186 records, not 2,048,
+ * before root's call. */
 #define DRAIN_BYTES_PER_UNIT 512
 
 struct Drain {

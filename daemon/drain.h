@@ -12,7 +12,7 @@
 typedef struct Drain Drain;
 
 /* Called for each record; data is valid during the call only. Returns how many streams
- * the record went to: the work it made, beside its own. */
+ * the record went to, and one more if it was logged: the work it made, beside its own. */
 typedef size_t (*DrainHandler)(const void *data, size_t size, void *userdata);
 
 /* Tells the programs until when (CLOCK_BOOTTIME, ns; 0: no longer) the reader polls on

@@ -197,13 +197,13 @@ size_t exec_log_names_kept(const ExecLog *l) {
         return user_cache_size(l->users);
 }
 
-void exec_log_event(ExecLog *l, const ExecEvent *e) {
+bool exec_log_event(ExecLog *l, const ExecEvent *e) {
         char uid[16], pid[16], ppid[16], result[16], auid[16], euid[16], session[16], time_usec[24];
         _cleanup_(freep) char *shown = NULL, *argv = NULL;
         const char *user, *error;
 
         if (!l->enabled || !exec_log_pass(l, e->uid))
-                return;
+                return false;
 
         snprintf(uid, sizeof(uid), "%" PRIu32, e->uid);
         snprintf(pid, sizeof(pid), "%" PRIu32, e->pid);
@@ -264,4 +264,5 @@ void exec_log_event(ExecLog *l, const ExecEvent *e) {
         else
                 log_record(LOG_INFO, MESSAGE_ID_EXEC, present, n, "UID %s%s%s%s failed to run %s: %s (pid %s, parent %s).",
                            uid, user ? " (" : "", user ?: "", user ? ")" : "", shown ?: "?", error ?: result, pid, ppid);
+        return true;
 }

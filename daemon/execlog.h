@@ -31,8 +31,8 @@ DEFINE_POINTER_CLEANUP(ExecLog, exec_log_free);
 void exec_log_configure(ExecLog *l, bool enabled, const ExecLogLimits *limits);
 /* Whether entries carry the arguments (LogArgv=): off until set. */
 void exec_log_set_argv(ExecLog *l, bool argv);
-/* Logs e, unless disabled or over a limit. */
-void exec_log_event(ExecLog *l, const ExecEvent *e);
+/* Logs e, unless disabled or over a limit; returns whether it did. */
+bool exec_log_event(ExecLog *l, const ExecEvent *e);
 /* How many UIDs' user names are kept now (bounded). */
 size_t exec_log_names_kept(const ExecLog *l);
 /* Says how many entries were held back, and whose, once their interval is over. */

@@ -82,10 +82,11 @@ static void test_storm_of_one(void) {
         reset_counts();
         ASSERT_EQ(exec_log_new(&l), 0);
         exec_log_configure(l, true, &limits);
+        /* Whether each was logged is said: it counts against the drain's budget. */
         for (int i = 0; i < 1200; i++)
-                exec_log_event(l, event(1001));
+                ASSERT(exec_log_event(l, event(1001)) == (i < 100));
         for (int i = 0; i < 5; i++)
-                exec_log_event(l, event(1002));
+                ASSERT(exec_log_event(l, event(1002)));
         ASSERT_EQ_U(n_entries[1001 % 8], 100);
         ASSERT_EQ_U(n_entries[1002 % 8], 5);
         ASSERT_STREQ(last_message, ""); /* said when the interval ends */
@@ -96,6 +97,10 @@ static void test_storm_of_one(void) {
         ASSERT_EQ_U(n_suppressed_fields, 1);
         ASSERT_STREQ(suppressed_fields[0], "1001 1100");
         ASSERT_STREQ(suppressed_total, "1100");
+        /* LogExecs=no: nothing logged, and nothing said to be. */
+        exec_log_configure(l, false, &other);
+        ASSERT(!exec_log_event(l, event(1003)));
+        ASSERT_EQ_U(n_entries[1003 % 8], 0);
         exec_log_free(l);
 }
 
