@@ -47,6 +47,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader. */
 const volatile __u64 wakeup_backlog_bytes = 0;
+/* The ring's size in bytes: what its fill is held against, without asking the ring. 0:
+ * not told, and then asked (see ring_bytes()). */
+const volatile __u64 ring_size = 0;
 
 struct {
         __uint(type, BPF_MAP_TYPE_HASH);
@@ -180,11 +183,8 @@ struct {
 __u64 last_wakeup_ns = 0;
 __u64 last_backlog_wakeup_ns = 0;
 __u64 last_backlog_check_ns = 0;
-/* What that look saw: the bytes not read yet; whether they filled more than half of the
- * ring, and more than three quarters (see ring_backlog()). */
+/* What that look saw: the bytes not read yet (see ring_backlog()). */
 __u64 ring_unread = 0;
-__u32 ring_half_full = 0;
-__u32 ring_pressed = 0;
 /* A reader that does not keep up is woken for its backlog at most this often: a wakeup
  * per event is what makes a naive ring buffer reader expensive. */
 #define BACKLOG_WAKEUP_GAP_NS 1000000ULL
@@ -283,30 +283,31 @@ static __always_inline bool fail_event_allowed(struct exec_count *c, __u64 now, 
         return true;
 }
 
+/* The ring's size: as the loader set it, a constant the verifier folds in. */
+static __always_inline __u64 ring_bytes(void) {
+        return ring_size ?: bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+}
+
 /* The ring's unread bytes, as last looked at: looked at again at most every
  * BACKLOG_CHECK_GAP_NS, by whichever program comes first (the look costs more than a
  * global's read), but by every program while the last look found it more than half full:
- * on a machine of many CPUs, the events of one look's 0.1 ms could fill the rest. Also
- * notes how full it is. */
+ * on a machine of many CPUs, the events of one look's 0.1 ms could fill the rest. */
 static __always_inline __u64 ring_backlog(__u64 now) {
-        if (ring_half_full || now - last_backlog_check_ns >= BACKLOG_CHECK_GAP_NS) {
-                __u64 unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-                __u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+        __u64 unread = ring_unread;
 
+        if (unread * 2 > ring_bytes() || now - last_backlog_check_ns >= BACKLOG_CHECK_GAP_NS) {
+                unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
                 last_backlog_check_ns = now;
                 ring_unread = unread;
-                ring_half_full = unread * 2 > size;
-                ring_pressed = unread * 4 > size * 3;
         }
-        return ring_unread;
+        return unread;
 }
 
 /* Whether the ring is more than three quarters full, as last looked at (see
  * ring_backlog()): more than failures can fill, which stop at half, so that a storm of
  * them never holds back other users' successful execs. */
 static __always_inline bool ring_under_pressure(__u64 now) {
-        ring_backlog(now);
-        return ring_pressed;
+        return ring_backlog(now) * 4 > ring_bytes() * 3;
 }
 
 /* What a record of size bytes takes of the ring: rounded up to 8 bytes, and a header. */
@@ -323,7 +324,7 @@ static __always_inline bool ring_under_pressure(__u64 now) {
  * under pressure; counted as held back if not. A budget that is whole lets one event
  * through whatever its size (a ring of 4 KiB has a budget of 128 bytes). */
 static __noinline int success_event_allowed(__u32 uid, __u64 now, __u64 size) {
-        __u64 ring = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+        __u64 ring = ring_bytes();
         __u64 cost, old, tat, *p;
         struct exec_count *c;
 
@@ -1048,6 +1049,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         struct exec_count *c = count_exec(uid, false);
         struct exec_event *ev;
         struct scratch *s;
+        bool pressed;
         __u64 bit;
 
         if (c) {
@@ -1062,7 +1064,8 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         /* Under pressure the way through a scratch record, whose size is known before it
          * takes room: a record reserved in place and then discarded would hold its room
          * until the daemon reads past it. */
-        if (!ring_under_pressure(now) && event_send_inplace(uid, euid, cgroup_id, now, kernel_name, t))
+        pressed = ring_under_pressure(now);
+        if (!pressed && event_send_inplace(uid, euid, cgroup_id, now, kernel_name, t))
                 return 0;
         ev = scratch_claim(&s, &bit);
         if (!ev) {
@@ -1072,7 +1075,7 @@ static __always_inline int exec_succeeded(const char *kernel_name) {
         event_fill(ev, uid, euid, cgroup_id, now, 0);
         off = event_set_name(ev, bpf_probe_read_kernel_str(ev->data, EXECCOUNT_PATH_MAX, kernel_name));
         event_new_argv(ev, off, t);
-        if (!ring_pressed ||
+        if (!pressed ||
             success_event_allowed(uid, now, RING_BYTES(EXEC_EVENT_HEADER_SIZE + ev->filename_len + ev->argv_len)))
                 event_send(ev, now, t);
         scratch_release(s, bit);

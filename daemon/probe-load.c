@@ -193,6 +193,7 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
         }
         /* Wake the reader early when a quarter of the ring waits, whatever the interval. */
         skel->rodata->wakeup_backlog_bytes = opts->ring_buffer_size / 4;
+        skel->rodata->ring_size = opts->ring_buffer_size;
 
         r = execcount_bpf__load(skel);
         if (r < 0) {
