@@ -53,6 +53,33 @@ static void test_terminal(void) {
         ASSERT_STREQ(e, "\xe2\x82\xac \xe6\x97\xa5");
 }
 
+/* Sequences at the edges: C1 controls against the first letters after them, sequences
+ * cut short at the end, overlong forms and surrogates (byte by byte), a 4-byte letter
+ * and a 4-byte invisible tag character, DEL in the middle. */
+static void test_terminal_sequences(void) {
+        static const struct {
+                const char *in, *out;
+        } cases[] = {
+                { "\xc2\x80", "\\xc2\\x80" },
+                { "\xc2\x9f", "\\xc2\\x9f" },
+                { "\xc2\xa0", "\\xc2\\xa0" },
+                { "\xc2\xa1", "\xc2\xa1" },
+                { "a\xe2\x82", "a\\xe2\\x82" },
+                { "\xf0\x9f\x98", "\\xf0\\x9f\\x98" },
+                { "x\xf0\x9f\x98\x80", "x\xf0\x9f\x98\x80" },
+                { "\xf3\xa0\x80\x81", "\\xf3\\xa0\\x80\\x81" },
+                { "\xc0\xaf", "\\xc0\\xaf" },
+                { "\xed\xa0\x80", "\\xed\\xa0\\x80" },
+                { "a\x7f" "b", "a\\x7fb" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(freep) char *got = utf8_escape_for_terminal(cases[i].in);
+
+                ASSERT_STREQ(got, cases[i].out);
+        }
+}
+
 /* Every byte alone: printable ASCII as it is, three escapes by name, the rest in hex. */
 static void test_terminal_bytes(void) {
         for (unsigned c = 1; c < 256; c++) {
@@ -76,7 +103,7 @@ static void test_terminal_bytes(void) {
         memset(long_name, 0x01, 4000);
         long_name[4000] = 0;
         _cleanup_(freep) char *l = utf8_escape_for_terminal(long_name);
-        ASSERT(strlen(l) == 16000);
+        ASSERT(l && strlen(l) == 16000);
         ASSERT(strncmp(l, "\\x01\\x01", 8) == 0 && streq(l + 15996, "\\x01"));
 }
 
@@ -85,5 +112,6 @@ int main(void) {
         test_sanitize();
         test_terminal();
         test_terminal_bytes();
+        test_terminal_sequences();
         return 0;
 }
