@@ -193,7 +193,8 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
         }
         /* Wake the reader early when a quarter of the ring waits, whatever the interval. */
         skel->rodata->wakeup_backlog_bytes = opts->ring_buffer_size / 4;
-        skel->rodata->ring_size = opts->ring_buffer_size;
+        /* The size of the ring as it is, a kept one's too: what its fill is held against. */
+        skel->rodata->ring_size = bpf_map__max_entries(skel->maps.events);
 
         r = execcount_bpf__load(skel);
         if (r < 0) {
