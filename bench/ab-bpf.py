@@ -9,7 +9,8 @@ which goes first, and prints for each: the successful exec's program (exec_done_
 tracepoint mode) in ns per run, all programs in ns per successful and per failed exec;
 then the medians, and the median and range of the paired differences (B minus A). Pairs
 taken minutes apart on a noisy machine drift together; their differences say more than
-two medians do. Run as root, with nothing else loading the machine.
+two medians do. Each build's own bench/execload and bench/bpfstats run its measure, so
+keep those alike between the two. Run as root, with nothing else loading the machine.
 """
 
 import json
@@ -24,25 +25,40 @@ FIGURES = ("exec_done_btf", "per successful exec", "per failed exec")
 
 
 def measure(build):
-    with tempfile.NamedTemporaryFile(suffix=".json") as f:
-        subprocess.run([sys.executable, COMPARE, "--build", build, "--only", "bpf", "--seconds", "3", "--json",
-                        f.name], capture_output=True, check=True)
-        cost = json.load(open(f.name))["bpf_cost"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "bpf.json")
+        p = subprocess.run([sys.executable, COMPARE, "--build", build, "--only", "bpf", "--seconds", "3", "--json",
+                            out], capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit(f"compare.py --build {build} failed:\n{p.stdout}{p.stderr}")
+        with open(out) as f:
+            cost = json.load(f)["bpf_cost"]
     success, failure = cost["success"], cost["failure"]
-    return (success["programs"].get("exec_done_btf", {}).get("ns_per_run", 0), success["ns_per_exec"],
-            failure["ns_per_exec"])
+    if "exec_done_btf" not in success["programs"]:
+        sys.exit(f"{build}: no exec_done_btf among the programs measured (mode {cost.get('mode')}): "
+                 "this compares tracepoint or fentry mode")
+    return cost.get("mode"), (success["programs"]["exec_done_btf"]["ns_per_run"], success["ns_per_exec"],
+                              failure["ns_per_exec"])
 
 
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__.strip())
     n, builds = int(sys.argv[1]), sys.argv[2:]
+    if n < 1:
+        sys.exit("N: at least one pair")
+    if os.path.realpath(builds[0]) == os.path.realpath(builds[1]):
+        sys.exit("two different builds, please")
     results = {b: [] for b in builds}
+    modes = set()
     for i in range(n):
         for b in builds if i % 2 == 0 else builds[::-1]:
-            r = measure(b)
+            mode, r = measure(b)
+            modes.add(mode)
+            if len(modes) > 1:
+                sys.exit(f"the builds ran in different probe modes: {sorted(map(str, modes))}")
             results[b].append(r)
-            print(f"{i + 1}/{n} {b}: " + ", ".join(f"{name} {x:.0f} ns" for name, x in zip(FIGURES, r)), flush=True)
+            print(f"{i + 1}/{n} {b} ({mode} mode): " + ", ".join(f"{name} {x:.0f} ns" for name, x in zip(FIGURES, r)), flush=True)
     for b in builds:
         print(f"{b}: medians " + ", ".join(f"{name} {statistics.median(r[k] for r in results[b]):.0f} ns"
                                            for k, name in enumerate(FIGURES)))
