@@ -21,9 +21,10 @@
 #define DRAIN_BUDGET 2048
 /* A record's work grows with its size too (copied, escaped for each stream, logged): one
  * unit more per this many bytes. Most records are smaller and count once; the largest (a
- * 4 KiB name and 1 KiB of arguments, 5,216 bytes) 11 times, twice that with a stream or a
- * journal entry, so that a flood of them makes turns of 62 to 186 records, not 2,048,
- * before root's call. */
+ * 4 KiB name and 1 KiB of arguments, 5,216 bytes) 11 times, and 11 more for each stream
+ * and the journal entry it goes to: a flood of them makes turns of 187 records with
+ * neither, 94 with one, 63 with both (fewer with more streams), not 2,048, before root's
+ * call. The turn stops after the record that uses up the budget. */
 #define DRAIN_BYTES_PER_UNIT 512
 
 struct Drain {

@@ -49,8 +49,9 @@ size_t manager_on_record(const void *data, size_t size, void *userdata) {
         }
 
         /* To three sinks side by side: the Watch streams, the journal, the history. An
-         * entry in the journal costs about what a stream does (its name and arguments
-         * escaped, and a write), and counts as one against the drain's budget. */
+         * entry in the journal costs about what a stream does (its name escaped, its
+         * arguments too with LogArgv=yes, and a write), and counts as one against the
+         * drain's budget. */
         e->seq = ++m->events_received;
         n = watchers_push(m->watchers, e);
         n += exec_log_event(m->exec_log, e);
