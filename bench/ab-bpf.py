@@ -58,7 +58,8 @@ def main():
             if len(modes) > 1:
                 sys.exit(f"the builds ran in different probe modes: {sorted(map(str, modes))}")
             results[b].append(r)
-            print(f"{i + 1}/{n} {b} ({mode} mode): " + ", ".join(f"{name} {x:.0f} ns" for name, x in zip(FIGURES, r)), flush=True)
+            figures = ", ".join(f"{name} {x:.0f} ns" for name, x in zip(FIGURES, r))
+            print(f"{i + 1}/{n} {b} ({mode} mode): {figures}", flush=True)
     for b in builds:
         print(f"{b}: medians " + ", ".join(f"{name} {statistics.median(r[k] for r in results[b]):.0f} ns"
                                            for k, name in enumerate(FIGURES)))
