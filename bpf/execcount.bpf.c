@@ -45,11 +45,12 @@ char LICENSE[] SEC("license") = "GPL";
 /* Keeps the compiler from moving memory accesses across it; x86 keeps stores in order. */
 #define barrier() asm volatile("" ::: "memory")
 
-/* Set by the loader. */
-const volatile __u64 wakeup_backlog_bytes = 0;
-/* The ring's size in bytes: what its fill is held against, without asking the ring. 0:
- * not told, and then asked (see ring_bytes()). */
+/* The ring's size in bytes, set by the loader: what its fill is held against, without
+ * asking the ring; a constant the verifier folds in. */
 const volatile __u64 ring_size = 0;
+/* Unread bytes that wake the reader (at most every BACKLOG_WAKEUP_GAP_NS) whatever the
+ * wakeup interval: a quarter of the ring. */
+#define WAKEUP_BACKLOG_BYTES (ring_size / 4)
 
 struct {
         __uint(type, BPF_MAP_TYPE_HASH);
@@ -283,11 +284,6 @@ static __always_inline bool fail_event_allowed(struct exec_count *c, __u64 now, 
         return true;
 }
 
-/* The ring's size: as the loader set it, a constant the verifier folds in. */
-static __always_inline __u64 ring_bytes(void) {
-        return ring_size ?: bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
-}
-
 /* The ring's unread bytes, as last looked at: looked at again at most every
  * BACKLOG_CHECK_GAP_NS, by whichever program comes first (the look costs more than a
  * global's read), but by every program while the last look found it more than half full:
@@ -295,7 +291,7 @@ static __always_inline __u64 ring_bytes(void) {
 static __always_inline __u64 ring_backlog(__u64 now) {
         __u64 unread = ring_unread;
 
-        if (unread * 2 > ring_bytes() || now - last_backlog_check_ns >= BACKLOG_CHECK_GAP_NS) {
+        if (unread * 2 > ring_size || now - last_backlog_check_ns >= BACKLOG_CHECK_GAP_NS) {
                 unread = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
                 last_backlog_check_ns = now;
                 ring_unread = unread;
@@ -307,7 +303,7 @@ static __always_inline __u64 ring_backlog(__u64 now) {
  * ring_backlog()): more than failures can fill, which stop at half, so that a storm of
  * them never holds back other users' successful execs. */
 static __always_inline bool ring_under_pressure(__u64 now) {
-        return ring_backlog(now) * 4 > ring_bytes() * 3;
+        return ring_backlog(now) * 4 > ring_size * 3;
 }
 
 /* What a record of size bytes takes of the ring: rounded up to 8 bytes, and a header. */
@@ -324,13 +320,12 @@ static __always_inline bool ring_under_pressure(__u64 now) {
  * under pressure; counted as held back if not. A budget that is whole lets one event
  * through whatever its size (a ring of 4 KiB has a budget of 128 bytes). */
 static __noinline int success_event_allowed(__u32 uid, __u64 now, __u64 size) {
-        __u64 ring = ring_bytes();
         __u64 cost, old, tat, *p;
         struct exec_count *c;
 
         /* The whole budget, ring / SHARE bytes, comes back in a second. The product is at
          * most 5,232 * 1e9 * 32, under 2e14: no overflow. */
-        cost = size * 1000000000ULL * SUCCESS_BUDGET_SHARE / (ring ?: 1);
+        cost = size * 1000000000ULL * SUCCESS_BUDGET_SHARE / (ring_size ?: 1);
         p = bpf_map_lookup_elem(&success_budget, &uid);
         if (!p) {
                 tat = now + cost;
@@ -370,7 +365,7 @@ static __always_inline __u64 wakeup_flags(__u64 now, const struct exec_tunables 
         }
         if (now - last_backlog_wakeup_ns < BACKLOG_WAKEUP_GAP_NS)
                 return BPF_RB_NO_WAKEUP;
-        if (ring_backlog(now) >= wakeup_backlog_bytes) {
+        if (ring_backlog(now) >= WAKEUP_BACKLOG_BYTES) {
                 last_backlog_wakeup_ns = now;
                 return BPF_RB_FORCE_WAKEUP;
         }

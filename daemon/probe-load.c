@@ -191,10 +191,9 @@ int probe_load_mode(Probe *p, const ProbeOptions *opts, ProbeMode mode, const st
                 execcount_bpf__destroy(skel);
                 return probe_reject(ret_reason, "preparing the BPF maps failed: %s", strerror(-r)), r;
         }
-        /* The size of the ring as it is, a kept one's too: what its fill is held against.
-         * Wake the reader early when a quarter of it waits, whatever the interval. */
+        /* The size of the ring as it is, a kept one's too: what its fill is held against,
+         * and a quarter of it the backlog that wakes the reader whatever the interval. */
         skel->rodata->ring_size = bpf_map__max_entries(skel->maps.events);
-        skel->rodata->wakeup_backlog_bytes = skel->rodata->ring_size / 4;
 
         r = execcount_bpf__load(skel);
         if (r < 0) {
