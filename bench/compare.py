@@ -16,6 +16,10 @@ stop it, run them again untraced. Each traced run's throughput is divided by its
 untraced run's. The order alternates from pair to pair, so that drift cancels out.
 --baseline adds the execcountd of another build as one more tracer in the same pairs
 (before and after a change, in one run); --no-peers leaves bpftrace and execsnoop out.
+Two floor programs (bench/floor.bpf.c) run as tracers too: fl_sysexit_void, every system
+call on the tracing path and nothing else, which no tracer in tracepoint mode goes below,
+and fl_sysexit_nr, that and an exact per-UID count of failed execs in a hash map, the
+simplest exact counter there.
 
 Then, for execcountd alone: the BPF programs' cost per exec (kernel.bpf_stats_enabled),
 the daemon's RSS when idle, the time from an exec to its event in "execcountctl events
@@ -301,7 +305,9 @@ class Execsnoop:
 class Floor:
     """A floor program of bench/floor.bpf.c as a tracer of its own: with fl_sysexit_void,
     the cost of putting every system call on the tracing path and nothing else, which
-    no program in tracepoint mode can go below."""
+    no program in tracepoint mode can go below; with fl_sysexit_nr, that and an exact
+    per-UID count of failed execs in a hash map (one lookup and one atomic add each), the
+    simplest exact counter in that mode."""
 
     def __init__(self, tools, program):
         self.tools = tools
@@ -734,7 +740,7 @@ def main():
             if args.auditd:
                 tracers.append(Auditd(tmp))
             if os.access(tools.floor, os.X_OK):
-                tracers.append(Floor(tools, "fl_sysexit_void"))
+                tracers += [Floor(tools, "fl_sysexit_void"), Floor(tools, "fl_sysexit_nr")]
             log(f"# {args.pairs} pairs of {args.seconds} s runs per workload, tracers: "
                 f"{', '.join(t.name for t in tracers)}")
             rows = summarize(pairs(tools, tracers, args.pairs, args.seconds))

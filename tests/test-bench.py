@@ -59,7 +59,7 @@ def main():
             out = json.load(f)
 
     rows = {(r["tracer"], r["workload"]): r for r in out["pairs_results"]}
-    for tracer in ("execcountd", "bpftrace", "execsnoop", "floor: fl_sysexit_void"):
+    for tracer in ("execcountd", "bpftrace", "execsnoop", "floor: fl_sysexit_void", "floor: fl_sysexit_nr"):
         for mode in WORKLOADS:
             r = rows.get((tracer, mode))
             expect(r is not None and r["pairs"] == 1 and r["rate_median"] > 0 and r["untraced_median"] > 0,
