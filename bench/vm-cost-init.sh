@@ -23,7 +23,9 @@ load() { # config build workload
         config=$1 build=$2 workload=$3
         shift 3
         bpfstats -- execload "$@" --uid=$uid --json >/tmp/stats 2>/tmp/made
-        echo "EXECCOUNT-BENCH-RUN: {\"config\":\"$config\",\"build\":\"$build\",\"round\":$i,\"workload\":\"$workload\",\"uid\":$uid,\"made\":$(tail -n 1 /tmp/made),\"before\":$(sed -n 1p /tmp/stats),\"after\":$(sed -n 2p /tmp/stats)}"
+        fields="\"config\":\"$config\",\"build\":\"$build\",\"round\":$i,\"workload\":\"$workload\",\"uid\":$uid"
+        fields="$fields,\"made\":$(tail -n 1 /tmp/made)"
+        echo "EXECCOUNT-BENCH-RUN: {$fields,\"before\":$(sed -n 1p /tmp/stats),\"after\":$(sed -n 2p /tmp/stats)}"
 }
 
 run() { # config build

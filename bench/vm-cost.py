@@ -50,7 +50,8 @@ def build_initramfs(build, baseline, root, out):
         binaries["/usr/local/bin/execcountctl-base"] = os.path.join(baseline, "ctl/execcountctl")
     for path in binaries.values():
         if not os.access(path, os.X_OK):
-            sys.exit(f"vm-cost.py: {path} is missing: build it first (ninja -C {os.path.dirname(os.path.dirname(path))})")
+            build_dir = os.path.dirname(os.path.dirname(path))
+            sys.exit(f"vm-cost.py: {path} is missing: build it first (ninja -C {build_dir})")
     vmlib.make_root(root, binaries,
                     {"/vm/noop": os.path.join(build, "bench/noop"), "/init": os.path.join(HERE, "vm-cost-init.sh")})
     os.makedirs(os.path.join(root, "var/lib"))  # the daemon's state directory goes there
