@@ -15,11 +15,13 @@
 #include <unistd.h>
 
 #include "drain.h"
+#include "execcount.h"
 #include "test.h"
 
 /* The largest record the programs write: the header and 4,096 + 1,024 bytes of name and
- * arguments (EXEC_EVENT_HEADER_SIZE + EXECCOUNT_PATH_MAX + EXECCOUNT_ARGV_MAX). */
-#define LARGEST 5216
+ * arguments, 5,216 bytes, which drain.c's figures are for. */
+#define LARGEST (EXEC_EVENT_HEADER_SIZE + EXECCOUNT_PATH_MAX + EXECCOUNT_ARGV_MAX)
+_Static_assert(LARGEST == 5216, "drain.c's budget gives its turns for records of 5,216 bytes");
 #define RING_SIZE (8u << 20)
 #define VALUE_SIZE 8192
 
@@ -48,7 +50,8 @@ static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 }
 
 /* A socket filter that writes one record of size bytes (zeros, from an array map's value)
- * each time it runs: a way to fill the ring from user space, which only programs write. */
+ * each time it runs, and returns what bpf_ringbuf_output() did: a way to fill the ring
+ * from user space, which only programs write. */
 static int writer_load(uint32_t size) {
         struct bpf_insn prog[] = {
                 insn(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0), /* key 0 on the stack */
@@ -57,14 +60,15 @@ static int writer_load(uint32_t size) {
                 insn(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, value_fd),
                 insn(0, 0, 0, 0, 0),
                 insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
-                insn(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 6, 0), /* no value: to the end */
+                insn(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 7, 0), /* no value: to the end */
                 insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_0, 0, 0),
                 insn(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, ring_fd),
                 insn(0, 0, 0, 0, 0),
                 insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, (int32_t) size),
                 insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, 0),
                 insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_ringbuf_output),
-                insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+                insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+                insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, -ENOENT), /* no value */
                 insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
         };
         int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "test_drain", "GPL", prog, ELEMENTSOF(prog), NULL);
@@ -74,18 +78,22 @@ static int writer_load(uint32_t size) {
         return fd;
 }
 
-/* n records of size bytes in the ring. */
+/* n records of size bytes in the ring. The last run's result says whether there was room
+ * for the last: the ring is not read meanwhile, so then for all. */
 static void write_records(uint32_t size, unsigned n) {
         char packet[64] = { 0 };
         LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = sizeof(packet), .repeat = n);
         int fd = writer_load(size);
 
         ASSERT_EQ(bpf_prog_test_run_opts(fd, &opts), 0);
+        if (opts.retval != 0)
+                TEST_FAIL("writing %u records of %u bytes: bpf_ringbuf_output() returned %d", n, size,
+                          (int) opts.retval);
         close(fd);
 }
 
-/* Runs the loop until n records are read; each turn is checked against per_turn (the
- * last one may read less). */
+/* Runs the loop until n records are read, in turns of per_turn records, the last one
+ * reading what is left. */
 static void read_in_turns(sd_event *e, Drain *d, size_t n, size_t per_turn, uint32_t size) {
         size_t total = 0;
 
@@ -94,15 +102,9 @@ static void read_in_turns(sd_event *e, Drain *d, size_t n, size_t per_turn, uint
         drain_soon(d); /* the first turn, whether or not the writer woke the loop */
         while (total < n) {
                 ASSERT(sd_event_run(e, 1000000) > 0); /* each turn within a second */
-                for (size_t i = 0; i < n_turns; i++)
-                        total += turns[i];
-                if (n_turns == 0)
-                        continue;
                 for (size_t i = 0; i < n_turns; i++) {
-                        if (total < n)
-                                ASSERT_EQ_U(turns[i], per_turn);
-                        else
-                                ASSERT(turns[i] >= 1 && turns[i] <= per_turn);
+                        total += turns[i];
+                        ASSERT_EQ_U(turns[i], total < n || n % per_turn == 0 ? per_turn : n % per_turn);
                 }
                 n_turns = 0;
         }
